@@ -1,0 +1,79 @@
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+/**
+ * Every metadata event is defined once here: its versioned type name, its payload schema
+ * and the TypeScript type derived from it. Stored events are the envelope below, as JSON.
+ * A change to a payload's shape is a new version (`.v2`), never an edit of an old one.
+ */
+const Id = Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" });
+const IsoTime = Type.String({ format: "date-time", minLength: 20, maxLength: 40 });
+export const Role = Type.Union([
+  Type.Literal("owner"),
+  Type.Literal("editor"),
+  Type.Literal("commenter"),
+  Type.Literal("viewer"),
+]);
+export type Role = Static<typeof Role>;
+export const DocKind = Type.Union([Type.Literal("text"), Type.Literal("board")]);
+export type DocKind = Static<typeof DocKind>;
+
+export const EventPayloads = {
+  "user.registered.v1": Type.Object({
+    userId: Id,
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    passwordHash: Type.String({ minLength: 20, maxLength: 512 }),
+  }),
+  "session.started.v1": Type.Object({
+    sessionId: Id,
+    userId: Id,
+    refreshTokenHash: Type.String({ minLength: 64, maxLength: 64 }),
+    expiresAt: IsoTime,
+  }),
+  "session.refreshed.v1": Type.Object({
+    sessionId: Id,
+    previousTokenHash: Type.String({ minLength: 64, maxLength: 64 }),
+    refreshTokenHash: Type.String({ minLength: 64, maxLength: 64 }),
+    expiresAt: IsoTime,
+  }),
+  "session.revoked.v1": Type.Object({
+    sessionId: Id,
+    reason: Type.Union([Type.Literal("logout"), Type.Literal("reuse-detected"), Type.Literal("admin")]),
+  }),
+  "doc.created.v1": Type.Object({
+    docId: Id,
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    kind: DocKind,
+    ownerId: Id,
+  }),
+} as const;
+
+export type EventType = keyof typeof EventPayloads;
+export type EventPayload<T extends EventType> = Static<(typeof EventPayloads)[T]>;
+
+export const EventEnvelope = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  type: Type.String({ minLength: 1, maxLength: 64 }),
+  at: IsoTime,
+  /** The user who caused the event, when one did. */
+  actorId: Type.Optional(Id),
+  data: Type.Unknown(),
+});
+
+export interface DomainEvent<T extends EventType = EventType> {
+  id: string;
+  type: T;
+  at: string;
+  actorId?: string;
+  data: EventPayload<T>;
+}
+
+export type AnyDomainEvent = { [K in EventType]: DomainEvent<K> }[EventType];
+
+export function isEventType(value: string): value is EventType {
+  return Object.hasOwn(EventPayloads, value);
+}
+
+export function payloadSchemaOf(type: EventType): TSchema {
+  return EventPayloads[type];
+}

@@ -1,0 +1,73 @@
+/**
+ * Stream names and subject builders. Call sites never concatenate subjects.
+ *
+ * | stream | subjects           | holds                                                      |
+ * |--------|--------------------|------------------------------------------------------------|
+ * | EDITS  | edits.<docId>      | one message per accepted Yjs update, raw bytes + headers   |
+ * | DOCS   | docs.evt.<docId>   | document and board metadata events (JSON)                  |
+ * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
+ *
+ * The per-subject sequence check (`Nats-Expected-Last-Subject-Sequence`) compares against the
+ * *stream* sequence of the last message on the subject, so an aggregate's version is a stream
+ * sequence, not a counter of its own.
+ */
+export const Streams = {
+  edits: "EDITS",
+  docs: "DOCS",
+  auth: "AUTH",
+} as const;
+export type StreamName = (typeof Streams)[keyof typeof Streams];
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Ids become subject tokens, so they must not contain `.`, `*`, `>` or whitespace. */
+export function isSubjectSafeId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
+function token(id: string): string {
+  if (!isSubjectSafeId(id)) throw new Error(`id is not subject-safe: ${JSON.stringify(id)}`);
+  return id;
+}
+
+export const subjects = {
+  edits: (docId: string) => `edits.${token(docId)}`,
+  allEdits: () => "edits.>",
+  docEvents: (docId: string) => `docs.evt.${token(docId)}`,
+  allDocEvents: () => "docs.evt.>",
+  /** Registration claims the email: the subject is keyed by the email's hash, so a second claim fails the expected-sequence check. */
+  userByEmail: (emailHash: string) => `auth.evt.email.${token(emailHash)}`,
+  user: (userId: string) => `auth.evt.user.${token(userId)}`,
+  session: (sessionId: string) => `auth.evt.session.${token(sessionId)}`,
+  allAuthEvents: () => "auth.evt.>",
+  /** Presence is ephemeral: core NATS, never stored. */
+  awareness: (docId: string) => `presence.${token(docId)}`,
+  /** Live notices from services to the sync replicas (revocations, role changes). */
+  collabControl: () => "collab.control",
+} as const;
+
+/** Request/reply subjects; each service subscribes with a queue group named after itself. */
+export const rpc = {
+  auth: {
+    register: "rpc.auth.register",
+    login: "rpc.auth.login",
+    refresh: "rpc.auth.refresh",
+    logout: "rpc.auth.logout",
+    me: "rpc.auth.me",
+    jwks: "rpc.auth.jwks",
+  },
+  docs: {
+    create: "rpc.docs.create",
+    list: "rpc.docs.list",
+    get: "rpc.docs.get",
+    access: "rpc.docs.access",
+  },
+  history: {
+    list: "rpc.history.list",
+  },
+  /** Each service answers `rpc.<service>.ready` with its readiness, so the gateway can report the whole system. */
+  ready: (service: ServiceName) => `rpc.${service}.ready`,
+} as const;
+
+export const ServiceNames = ["gateway", "auth", "docs", "sync", "files", "history"] as const;
+export type ServiceName = (typeof ServiceNames)[number];

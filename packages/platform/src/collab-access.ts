@@ -1,0 +1,47 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { AppError, isSubjectSafeId, rpc, type AccessResult, type Role } from "@palimpsest/contracts";
+import { randomUUID } from "node:crypto";
+import { callRpcOk } from "./rpc.ts";
+import type { TokenVerifier } from "./tokens.ts";
+
+export interface CollabGrant {
+  userId: string;
+  sessionId: string;
+  name: string;
+  role: Role;
+  tokenExpiresAt: number;
+}
+
+/** Roles whose updates are stored; viewers and commenters receive everything but write nothing. */
+export function canWrite(role: Role): boolean {
+  return role === "owner" || role === "editor";
+}
+
+/** Parses `/collab/<docId>?token=...` (the y-websocket provider appends the room name to its URL). */
+export function parseCollabUrl(url: string | undefined): { docId: string; token: string | null } | null {
+  if (!url) return null;
+  const parsed = new URL(url, "http://localhost");
+  const match = /^\/collab\/([^/]+)\/?$/.exec(parsed.pathname);
+  if (!match?.[1]) return null;
+  const docId = decodeURIComponent(match[1]);
+  if (!isSubjectSafeId(docId)) return null;
+  return { docId, token: parsed.searchParams.get("token") };
+}
+
+/**
+ * Decides whether a /collab connection may open: a valid access token, and a role on the document.
+ * Strangers get NOT_FOUND-like FORBIDDEN either way, so a document's existence is not revealed.
+ */
+export async function authorizeCollab(
+  verifier: TokenVerifier,
+  nc: NatsConnection,
+  docId: string,
+  token: string | null,
+  requestId: string = randomUUID(),
+): Promise<CollabGrant> {
+  if (!token) throw new AppError("UNAUTHENTICATED", "an access token is required");
+  const claims = await verifier.verify(token);
+  const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId, input: { docId, userId: claims.userId } }, 3_000);
+  if (!access.role) throw new AppError("FORBIDDEN", "you do not have access to this document");
+  return { userId: claims.userId, sessionId: claims.sessionId, name: claims.name, role: access.role, tokenExpiresAt: claims.expiresAt };
+}

@@ -1,0 +1,119 @@
+import os from "node:os";
+
+/**
+ * Config is read from the environment once, at start, validated as a whole (every problem is
+ * reported, not just the first), frozen, and passed down. Nothing else reads `process.env`.
+ */
+export interface Field<T> {
+  readonly env: string;
+  readonly doc: string;
+  readonly defaultText: string;
+  parse(raw: string | undefined): T;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function field<T>(env: string, doc: string, defaultText: string, parse: (raw: string | undefined) => T): Field<T> {
+  return { env, doc, defaultText, parse };
+}
+
+export const env = {
+  string(name: string, fallback: string, doc: string): Field<string> {
+    return field(name, doc, fallback, (raw) => (raw === undefined || raw === "" ? fallback : raw));
+  },
+  optionalString(name: string, doc: string): Field<string | undefined> {
+    return field(name, doc, "(unset)", (raw) => (raw === undefined || raw === "" ? undefined : raw));
+  },
+  url(name: string, fallback: string, doc: string): Field<string> {
+    return field(name, doc, fallback, (raw) => {
+      const value = raw === undefined || raw === "" ? fallback : raw;
+      try {
+        new URL(value);
+      } catch {
+        throw new Error(`${name} is not a URL: ${value}`);
+      }
+      return value;
+    });
+  },
+  int(name: string, fallback: number, doc: string, bounds: { min?: number; max?: number } = {}): Field<number> {
+    return field(name, doc, String(fallback), (raw) => {
+      if (raw === undefined || raw === "") return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value)) throw new Error(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+      if (bounds.min !== undefined && value < bounds.min) throw new Error(`${name} must be >= ${bounds.min}`);
+      if (bounds.max !== undefined && value > bounds.max) throw new Error(`${name} must be <= ${bounds.max}`);
+      return value;
+    });
+  },
+  bool(name: string, fallback: boolean, doc: string): Field<boolean> {
+    return field(name, doc, String(fallback), (raw) => {
+      if (raw === undefined || raw === "") return fallback;
+      if (["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
+      if (["0", "false", "no", "off"].includes(raw.toLowerCase())) return false;
+      throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+    });
+  },
+  list(name: string, fallback: readonly string[], doc: string): Field<readonly string[]> {
+    return field(name, doc, fallback.join(","), (raw) =>
+      raw === undefined || raw.trim() === ""
+        ? [...fallback]
+        : raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0),
+    );
+  },
+  oneOf<const T extends string>(name: string, values: readonly T[], fallback: T, doc: string): Field<T> {
+    return field(name, doc, fallback, (raw) => {
+      const value = raw === undefined || raw === "" ? fallback : raw;
+      if (!(values as readonly string[]).includes(value)) throw new Error(`${name} must be one of ${values.join(", ")}`);
+      return value as T;
+    });
+  },
+} as const;
+
+export type ConfigSpec = Record<string, Field<unknown>>;
+export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+
+export function loadConfig<S extends ConfigSpec>(spec: S, source: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(spec)) {
+    try {
+      out[key] = f.parse(source[f.env]);
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(out) as ConfigOf<S>;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** Settings every service shares: where the stores are and how to log. */
+export const commonConfig = {
+  natsUrl: env.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated"),
+  databaseUrl: env.url("DATABASE_URL", "postgres://palimpsest:palimpsest@127.0.0.1:54320/palimpsest", "PostgreSQL connection string"),
+  redisUrl: env.url("REDIS_URL", "redis://127.0.0.1:6380", "Redis connection string"),
+  s3Endpoint: env.url("S3_ENDPOINT", "http://127.0.0.1:9000", "S3-compatible endpoint (empty for AWS)"),
+  s3Region: env.string("S3_REGION", "us-east-1", "S3 region"),
+  s3Bucket: env.string("S3_BUCKET", "palimpsest", "bucket for files and large snapshots"),
+  s3AccessKeyId: env.string("S3_ACCESS_KEY_ID", "S3RVER", "S3 access key id"),
+  s3SecretAccessKey: env.string("S3_SECRET_ACCESS_KEY", "S3RVER", "S3 secret access key"),
+  streamReplicas: env.int("STREAM_REPLICAS", 1, "JetStream replicas per stream (3 on a cluster)", { min: 1, max: 5 }),
+  logLevel: env.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const, "info", "pino log level"),
+  host: env.string("HOST", "127.0.0.1", "interface the service listens on"),
+  replicaId: env.string("REPLICA_ID", `${os.hostname()}-${process.pid}`, "name of this replica in logs and headers"),
+  jwtIssuer: env.string("JWT_ISSUER", "palimpsest", "issuer of access tokens"),
+  jwtAudience: env.string("JWT_AUDIENCE", "palimpsest", "audience of access tokens"),
+} as const;
+export type CommonConfig = ConfigOf<typeof commonConfig>;

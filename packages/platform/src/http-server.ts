@@ -1,0 +1,134 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { randomUUID } from "node:crypto";
+import { AppError, ServiceNames, rpc, toAppError, type ReadyResult, type ServiceName } from "@palimpsest/contracts";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+
+export type ReadinessChecks = Record<string, () => Promise<boolean>>;
+
+const REQUEST_ID_HEADER = "x-request-id";
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * A Fastify instance with what every service exposes: request ids (taken from
+ * `x-request-id` when sane, else new, and echoed back), one error format, request metrics.
+ */
+export function createHttpApp(
+  log: Logger,
+  metrics: Metrics,
+  opts: { bodyLimit?: number; notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown } = {},
+): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers[REQUEST_ID_HEADER];
+      return typeof given === "string" && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header(REQUEST_ID_HEADER, req.id);
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const route = req.routeOptions.url ?? "unmatched";
+    metrics.httpDuration.observe(
+      { method: req.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode >= 500) req.log.warn({ route, status: reply.statusCode }, "request failed");
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const appErr = fastifyErrorToApp(err);
+    if (appErr.code === "INTERNAL") req.log.error({ err }, "request failed");
+    void reply.status(appErr.status).send(appErr.toBody());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    if (opts.notFound) return opts.notFound(req, reply);
+    return reply.status(404).send(new AppError("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`).toBody());
+  });
+  return app;
+}
+
+function fastifyErrorToApp(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { code?: string; statusCode?: number; validation?: unknown; message?: string };
+  if (e.validation) return new AppError("VALIDATION_FAILED", e.message ?? "invalid request");
+  switch (e.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new AppError("PAYLOAD_TOO_LARGE", "request body is too large");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new AppError("UNSUPPORTED_MEDIA_TYPE", "unsupported content type");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new AppError("MALFORMED_JSON", "body is not valid JSON");
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new AppError("VALIDATION_FAILED", "body must not be empty");
+  }
+  if (e.statusCode === 400 && typeof e.message === "string") {
+    return new AppError(/JSON/i.test(e.message) ? "MALFORMED_JSON" : "VALIDATION_FAILED", e.message);
+  }
+  return toAppError(err);
+}
+
+async function runChecks(checks: ReadinessChecks): Promise<Record<string, boolean>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      const ok = await Promise.race([
+        check().catch(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3_000).unref()),
+      ]);
+      return [name, ok] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * /healthz says the process is alive; /readyz says its own stores answer (so a load balancer
+ * stops sending work when they do not); /metrics is Prometheus text. The same readiness is
+ * answered on NATS so the gateway can report the whole system.
+ */
+export function addOpsRoutes(
+  app: FastifyInstance,
+  service: ServiceName,
+  checks: ReadinessChecks,
+  metrics: Metrics,
+  isShuttingDown: () => boolean = () => false,
+): void {
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    const result = await readiness(service, checks, isShuttingDown);
+    return reply.status(result.ready ? 200 : 503).send(result);
+  });
+  app.get("/metrics", async (_req, reply) => {
+    return reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}
+
+export async function readiness(
+  service: ServiceName,
+  checks: ReadinessChecks,
+  isShuttingDown: () => boolean = () => false,
+): Promise<ReadyResult> {
+  const results = await runChecks(checks);
+  const ready = !isShuttingDown() && Object.values(results).every(Boolean);
+  return { service, ready, checks: results };
+}
+
+export function serveReadiness(
+  nc: NatsConnection,
+  service: ServiceName,
+  checks: ReadinessChecks,
+  isShuttingDown: () => boolean,
+): Subscription {
+  // No queue group: a caller can collect every replica's answer if it wants to.
+  return nc.subscribe(rpc.ready(service), {
+    callback: (_err, msg) => {
+      void readiness(service, checks, isShuttingDown).then((r) => msg.respond(JSON.stringify(r)));
+    },
+  });
+}
+
+export const backendServices: readonly ServiceName[] = ServiceNames.filter((s) => s !== "gateway");

@@ -1,0 +1,29 @@
+export { ConfigError, commonConfig, deepFreeze, env, loadConfig, type CommonConfig, type ConfigOf, type ConfigSpec, type Field } from "./config.ts";
+export { createLogger, type Logger } from "./logger.ts";
+export { connectNats, ensureStreams, natsReady, streamConfigs } from "./nats.ts";
+export { appendEvent, decodeEvent, jetstreamOf, newEvent, type Appended } from "./event-store.ts";
+export { callRpc, callRpcOk, requireCaller, serveRpc, type RpcContext, type RpcHandler, type RpcResult } from "./rpc.ts";
+export { createMetrics, type Metrics } from "./metrics.ts";
+export { createDb, dbReady, migrateToLatest, type Migration } from "./db.ts";
+export {
+  addOpsRoutes,
+  backendServices,
+  createHttpApp,
+  readiness,
+  serveReadiness,
+  type ReadinessChecks,
+} from "./http-server.ts";
+export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from "./tokens.ts";
+export { runUntilSignalled, type Running } from "./lifecycle.ts";
+export { createRedis, redisReady, type Redis } from "./redis.ts";
+export { createS3, ensureBucket, s3Ready } from "./s3.ts";
+export {
+  ensureCheckpointTable,
+  readCheckpoint,
+  resetCheckpoint,
+  runProjection,
+  type ProjectionRunner,
+  type ProjectionSpec,
+} from "./projection.ts";
+export { jwksFetcher } from "./jwks-client.ts";
+export { authorizeCollab, canWrite, parseCollabUrl, type CollabGrant } from "./collab-access.ts";

@@ -1,0 +1,10 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { rpc } from "@palimpsest/contracts";
+import type { JSONWebKeySet } from "jose";
+import { randomUUID } from "node:crypto";
+import { callRpcOk } from "./rpc.ts";
+
+/** Fetches the auth service's public keys over NATS, for token verifiers in other services. */
+export function jwksFetcher(nc: NatsConnection): () => Promise<JSONWebKeySet> {
+  return () => callRpcOk<JSONWebKeySet>(nc, rpc.auth.jwks, { requestId: randomUUID(), input: {} }, 3_000);
+}

@@ -1,0 +1,83 @@
+import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import {
+  DiscardPolicy,
+  JetStreamApiError,
+  StorageType,
+  jetstreamManager,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { Streams, subjects } from "@palimpsest/contracts";
+import type { Logger } from "./logger.ts";
+
+export async function connectNats(servers: string, name: string, log: Logger): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: servers.split(",").map((s) => s.trim()),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    // Yjs updates of a large paste can exceed the default 1 MiB; the server's max_payload bounds it.
+    pingInterval: 10_000,
+  });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
+        log.warn({ natsStatus: s.type }, "nats connection status changed");
+      }
+    }
+  })();
+  return nc;
+}
+
+/**
+ * The event streams. Events are history, so nothing may age out or be deleted:
+ * no limits, `discard: new` (a full store refuses writes instead of dropping the oldest),
+ * and deletes and purges denied.
+ */
+export function streamConfigs(replicas: number): StreamConfig[] {
+  const common = {
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    num_replicas: replicas,
+    duplicate_window: nanos(120_000),
+    deny_delete: true,
+    deny_purge: true,
+    allow_direct: true,
+    max_msg_size: 8 * 1024 * 1024,
+  };
+  return [
+    { ...common, name: Streams.edits, subjects: [subjects.allEdits()] },
+    { ...common, name: Streams.docs, subjects: [subjects.allDocEvents()] },
+    { ...common, name: Streams.auth, subjects: [subjects.allAuthEvents()] },
+  ] as StreamConfig[];
+}
+
+const STREAM_NAME_IN_USE = 10058;
+
+/** Creates the streams, or brings an existing one's config up to date. Safe to run from every replica at once. */
+export async function ensureStreams(jsm: JetStreamManager, replicas: number): Promise<void> {
+  for (const cfg of streamConfigs(replicas)) {
+    try {
+      await jsm.streams.add(cfg);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) {
+        const { name, ...rest } = cfg;
+        await jsm.streams.update(name, rest);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+export async function natsReady(nc: NatsConnection): Promise<boolean> {
+  if (nc.isClosed()) return false;
+  try {
+    await nc.flush();
+    const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+    await jsm.getAccountInfo();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,170 @@
+import { DeliverPolicy, type JetStreamClient, type JsMsg, type ConsumerMessages } from "@nats-io/jetstream";
+import { sql, type Kysely, type Transaction } from "kysely";
+import pg from "pg";
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface ProjectionSpec<DB> {
+  /** Names the checkpoint and the leader lock. */
+  name: string;
+  stream: string;
+  filterSubject: string;
+  /** Applies a batch of messages, in stream order, inside one transaction. Must be idempotent per message. */
+  apply(trx: Transaction<DB>, msgs: JsMsg[]): Promise<void>;
+}
+
+export interface ProjectionRunner {
+  /** Stream sequence of the last event applied, as stored with the read model. */
+  checkpoint(): Promise<number>;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+export async function ensureCheckpointTable<DB>(db: Kysely<DB>): Promise<void> {
+  await sql`create table if not exists projection_checkpoints (
+    name text primary key,
+    stream_seq bigint not null default 0,
+    updated_at timestamptz not null default now()
+  )`.execute(db);
+}
+
+export async function readCheckpoint<DB>(db: Kysely<DB> | Transaction<DB>, name: string): Promise<number> {
+  const res = await sql<{ stream_seq: number }>`select stream_seq from projection_checkpoints where name = ${name}`.execute(db);
+  return res.rows[0]?.stream_seq ?? 0;
+}
+
+export async function resetCheckpoint<DB>(db: Kysely<DB> | Transaction<DB>, name: string): Promise<void> {
+  await sql`delete from projection_checkpoints where name = ${name}`.execute(db);
+}
+
+/**
+ * Keeps a read model in Postgres up to date with a stream.
+ *
+ * The checkpoint (the last applied stream sequence) is stored in the same transaction as the
+ * rows it produced, so a crash can never apply an event twice or skip one; replay starts from
+ * checkpoint + 1 with an ordered consumer. Only one replica projects at a time: the holder of a
+ * Postgres advisory lock on a dedicated connection. If it dies, its connection closes, the lock
+ * is released and another replica takes over from the stored checkpoint.
+ */
+export function runProjection<DB>(opts: {
+  db: Kysely<DB>;
+  databaseUrl: string;
+  js: JetStreamClient;
+  spec: ProjectionSpec<DB>;
+  log: Logger;
+  metrics: Metrics;
+  batchSize?: number;
+  retryMs?: number;
+}): ProjectionRunner {
+  const { db, js, spec, metrics } = opts;
+  const log = opts.log.child({ projection: spec.name });
+  const batchSize = opts.batchSize ?? 500;
+  const retryMs = opts.retryMs ?? 1_000;
+  let stopped = false;
+  let leader = false;
+  let lockClient: pg.Client | undefined;
+  let messages: ConsumerMessages | undefined;
+  let wake: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  async function acquire(): Promise<boolean> {
+    const client = new pg.Client({ connectionString: opts.databaseUrl });
+    client.on("error", () => undefined);
+    await client.connect();
+    const res = await client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtext($1)) as locked", [
+      `projection:${spec.name}`,
+    ]);
+    if (res.rows[0]?.locked) {
+      lockClient = client;
+      // Losing the lock connection means another replica may take over: stop projecting at once.
+      client.on("end", () => {
+        lockClient = undefined;
+        if (leader) {
+          log.warn("lost the projection lock");
+          leader = false;
+          messages?.stop();
+        }
+      });
+      return true;
+    }
+    await client.end();
+    return false;
+  }
+
+  async function flush(batch: JsMsg[]): Promise<void> {
+    const last = batch[batch.length - 1];
+    if (!last) return;
+    await db.transaction().execute(async (trx) => {
+      // The row lock serialises writers even if two replicas briefly both believe they lead.
+      await sql`insert into projection_checkpoints (name) values (${spec.name}) on conflict (name) do nothing`.execute(trx);
+      const locked = await sql<{ stream_seq: number }>`select stream_seq from projection_checkpoints where name = ${spec.name} for update`.execute(trx);
+      const current = locked.rows[0]?.stream_seq ?? 0;
+      const fresh = batch.filter((m) => m.seq > current);
+      if (fresh.length === 0) return;
+      await spec.apply(trx, fresh);
+      await sql`insert into projection_checkpoints (name, stream_seq, updated_at) values (${spec.name}, ${last.seq}, now())
+        on conflict (name) do update set stream_seq = excluded.stream_seq, updated_at = now()
+        where projection_checkpoints.stream_seq < excluded.stream_seq`.execute(trx);
+    });
+    metrics.projectedEvents.inc({ projection: spec.name }, batch.length);
+    metrics.projectionLagSeconds.set({ projection: spec.name }, Math.max(0, (Date.now() - last.info.timestampNanos / 1e6) / 1000));
+  }
+
+  async function project(): Promise<void> {
+    const from = (await readCheckpoint(db, spec.name)) + 1;
+    const consumer = await js.consumers.get(spec.stream, {
+      filter_subjects: spec.filterSubject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
+    messages = await consumer.consume({ max_messages: 1_000 });
+    log.info({ from }, "projecting");
+    let batch: JsMsg[] = [];
+    for await (const m of messages) {
+      batch.push(m);
+      if (m.info.pending === 0 || batch.length >= batchSize) {
+        await flush(batch);
+        batch = [];
+      }
+    }
+    await flush(batch);
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        if (!leader) leader = await acquire();
+        if (leader) await project();
+        else await sleep(retryMs);
+      } catch (err) {
+        if (stopped) break;
+        log.error({ err }, "projection failed; retrying");
+        leader = false;
+        await lockClient?.end().catch(() => undefined);
+        lockClient = undefined;
+        await sleep(retryMs);
+      }
+    }
+  })();
+
+  return {
+    checkpoint: () => readCheckpoint(db, spec.name),
+    isLeader: () => leader,
+    async stop() {
+      stopped = true;
+      leader = false;
+      messages?.stop();
+      wake?.();
+      await loop;
+      await lockClient?.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import {
+  AppError,
+  RpcRequestSchema,
+  isErrorCode,
+  parse,
+  toAppError,
+  type Caller,
+  type RpcReply,
+  type RpcRequest,
+} from "@palimpsest/contracts";
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface RpcContext {
+  requestId: string;
+  caller: Caller | undefined;
+  log: Logger;
+}
+
+export interface RpcResult {
+  status?: number;
+  body: unknown;
+}
+
+export type RpcHandler = (input: unknown, ctx: RpcContext) => Promise<RpcResult>;
+
+export function requireCaller(ctx: RpcContext): Caller {
+  if (!ctx.caller) throw new AppError("UNAUTHENTICATED", "sign in first");
+  return ctx.caller;
+}
+
+/**
+ * Serves request/reply handlers on NATS with a queue group, so every replica of a service
+ * shares the load. Each message is handled on its own so a slow call does not hold up the rest.
+ * Errors become `{ok:false, error}` replies; unexpected ones are logged here, once.
+ */
+export function serveRpc(
+  nc: NatsConnection,
+  queue: string,
+  handlers: Record<string, RpcHandler>,
+  log: Logger,
+  metrics?: Metrics,
+): Subscription[] {
+  return Object.entries(handlers).map(([subject, handler]) =>
+    nc.subscribe(subject, {
+      queue,
+      callback: (err, msg) => {
+        if (err) {
+          log.error({ err, subject }, "rpc subscription failed");
+          return;
+        }
+        void handle(subject, handler, msg, log, metrics);
+      },
+    }),
+  );
+}
+
+async function handle(subject: string, handler: RpcHandler, msg: Msg, log: Logger, metrics?: Metrics): Promise<void> {
+  const started = performance.now();
+  let reply: RpcReply;
+  let requestId = "unknown";
+  try {
+    let raw: unknown;
+    try {
+      raw = msg.json<unknown>();
+    } catch {
+      throw new AppError("MALFORMED_JSON", "request is not valid JSON");
+    }
+    const req: RpcRequest = parse(RpcRequestSchema, raw, "request");
+    requestId = req.requestId;
+    const ctx: RpcContext = { requestId, caller: req.caller, log: log.child({ reqId: requestId, rpc: subject }) };
+    const result = await handler(req.input, ctx);
+    reply = { ok: true, status: result.status ?? 200, body: result.body };
+  } catch (err) {
+    const appErr = toAppError(err);
+    if (appErr.code === "INTERNAL") log.error({ err, reqId: requestId, rpc: subject }, "rpc handler failed");
+    reply = { ok: false, ...appErr.toBody() };
+  }
+  metrics?.rpcDuration.observe(
+    { subject, outcome: reply.ok ? "ok" : reply.error.code },
+    (performance.now() - started) / 1000,
+  );
+  if (msg.reply) msg.respond(JSON.stringify(reply));
+}
+
+/** Calls a service; returns its reply or throws UNAVAILABLE / TIMEOUT when nobody answers in time. */
+export async function callRpc(
+  nc: NatsConnection,
+  subject: string,
+  request: RpcRequest,
+  timeoutMs = 5_000,
+): Promise<RpcReply> {
+  try {
+    const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs });
+    const reply = msg.json<RpcReply>();
+    if (typeof reply !== "object" || reply === null || typeof reply.ok !== "boolean") {
+      throw new AppError("INTERNAL", `malformed reply from ${subject}`);
+    }
+    if (!reply.ok && !isErrorCode(reply.error?.code)) {
+      throw new AppError("INTERNAL", `unknown error code from ${subject}`);
+    }
+    return reply;
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (err instanceof RequestError && err.isNoResponders()) {
+      throw new AppError("UNAVAILABLE", "the service is not available; try again shortly", { cause: err });
+    }
+    if (err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError)) {
+      throw new AppError("TIMEOUT", "the service did not answer in time", { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Calls a service and returns the body of a successful reply, rethrowing its error otherwise. */
+export async function callRpcOk<T>(nc: NatsConnection, subject: string, request: RpcRequest, timeoutMs?: number): Promise<T> {
+  const reply = await callRpc(nc, subject, request, timeoutMs);
+  if (!reply.ok) throw new AppError(reply.error.code, reply.error.message, { details: reply.error.details });
+  return reply.body as T;
+}

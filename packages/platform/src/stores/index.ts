@@ -1,0 +1,8 @@
+export { ManagedProcess, freePort, portAnswers, waitUntil, type ProcessOptions } from "./managed-process.ts";
+export { postgresBinDir, postgresUser, which } from "./binaries.ts";
+export { startNatsServer, type NatsServerOptions } from "./nats-server.ts";
+export { startPostgresServer, type PostgresServerOptions } from "./postgres-server.ts";
+export { startRedisServer, type RedisServerOptions } from "./redis-server.ts";
+export { startS3Server, tsxLoader, type S3ServerOptions } from "./s3-server.ts";
+export { repoRoot, startServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
+export { startStores, type StoreSet, type StoreOptions } from "./store-set.ts";

@@ -1,0 +1,36 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ServiceName } from "@palimpsest/contracts";
+import { ManagedProcess, waitUntil } from "./managed-process.ts";
+import { tsxLoader } from "./s3-server.ts";
+
+export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+
+export interface ServiceProcessOptions {
+  name: ServiceName;
+  /** Distinguishes replicas of one service in process names and log files. */
+  instance?: string;
+  port: number;
+  env: Record<string, string>;
+  logDir: string;
+  readyTimeoutMs?: number;
+}
+
+/** Starts one service as its own process from its TypeScript sources and waits until its /readyz answers 200. */
+export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ManagedProcess> {
+  const label = opts.instance ? `${opts.name}-${opts.instance}` : opts.name;
+  const proc = new ManagedProcess({
+    name: label,
+    command: process.execPath,
+    args: ["--import", tsxLoader, path.join(repoRoot, "services", opts.name, "src", "main.ts")],
+    cwd: repoRoot,
+    env: { ...process.env, ...opts.env, PORT: String(opts.port), REPLICA_ID: label },
+    logFile: path.join(opts.logDir, `${label}.log`),
+  });
+  await waitUntil(
+    label,
+    async () => (await fetch(`http://127.0.0.1:${opts.port}/readyz`)).status === 200,
+    { process: proc, timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 150 },
+  );
+  return proc;
+}

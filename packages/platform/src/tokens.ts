@@ -1,0 +1,93 @@
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { AppError } from "@palimpsest/contracts";
+
+export interface VerifiedToken {
+  userId: string;
+  sessionId: string;
+  name: string;
+  expiresAt: number;
+}
+
+export interface TokenVerifierOptions {
+  /** Loads the current public keys (from the auth service). */
+  fetchJwks: () => Promise<JSONWebKeySet>;
+  issuer: string;
+  audience: string;
+  /** A token with an unknown `kid` triggers a reload, at most this often. @default 1000 */
+  minRefreshIntervalMs?: number;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+/**
+ * Verifies access tokens locally against a cached JWKS: no call to the auth service per request.
+ * Only EdDSA is accepted, so `alg: none` and algorithm-confusion tokens never verify.
+ * An unknown `kid` (a freshly rotated key) reloads the key set, rate-limited so forged
+ * tokens with random kids cannot turn into a flood of reloads.
+ */
+export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
+  const minInterval = opts.minRefreshIntervalMs ?? 1_000;
+  let keySet: JWTVerifyGetKey | undefined;
+  let loadedAt = 0;
+  let loading: Promise<JWTVerifyGetKey> | undefined;
+
+  async function load(): Promise<JWTVerifyGetKey> {
+    loading ??= opts
+      .fetchJwks()
+      .then((jwks) => {
+        keySet = createLocalJWKSet(jwks);
+        loadedAt = Date.now();
+        return keySet;
+      })
+      .finally(() => {
+        loading = undefined;
+      });
+    return loading;
+  }
+
+  async function verifyWith(keys: JWTVerifyGetKey, token: string): Promise<VerifiedToken> {
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: opts.issuer,
+      audience: opts.audience,
+      algorithms: ["EdDSA"],
+      requiredClaims: ["sub", "sid", "exp", "iat"],
+    });
+    if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.exp !== "number") {
+      throw new AppError("TOKEN_INVALID", "access token is missing claims");
+    }
+    return {
+      userId: payload.sub,
+      sessionId: payload.sid,
+      name: typeof payload["name"] === "string" ? payload["name"] : "",
+      expiresAt: payload.exp * 1000,
+    };
+  }
+
+  return {
+    async verify(token: string): Promise<VerifiedToken> {
+      if (token.length === 0 || token.length > 4096) throw new AppError("TOKEN_INVALID", "access token is malformed");
+      try {
+        const keys = keySet ?? (await load());
+        try {
+          return await verifyWith(keys, token);
+        } catch (err) {
+          if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - loadedAt >= minInterval) {
+            return await verifyWith(await load(), token);
+          }
+          throw err;
+        }
+      } catch (err) {
+        throw toTokenError(err);
+      }
+    },
+  };
+}
+
+function toTokenError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof joseErrors.JWTExpired) return new AppError("TOKEN_EXPIRED", "access token has expired");
+  if (err instanceof joseErrors.JOSEError) return new AppError("TOKEN_INVALID", "access token is invalid");
+  return new AppError("UNAVAILABLE", "could not verify the access token right now", { cause: err });
+}

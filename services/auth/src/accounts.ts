@@ -1,0 +1,166 @@
+import { SignJWT } from "jose";
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import {
+  AppError,
+  LoginBody,
+  LogoutBody,
+  RefreshBody,
+  RegisterBody,
+  parse,
+  subjects,
+  type AnyDomainEvent,
+  type AuthResult,
+  type UserView,
+} from "@palimpsest/contracts";
+import { appendEvent, newEvent, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import {
+  checkEmail,
+  checkPasswordPolicy,
+  decoyPasswordHash,
+  hashPassword,
+  newRefreshToken,
+  normaliseEmail,
+  sha256Hex,
+  verifyPassword,
+} from "./credentials.ts";
+import { applyAuthEvent } from "./auth-projection.ts";
+import type { AuthDb } from "./schema.ts";
+import type { SigningKeys } from "./signing-keys.ts";
+import type { AuthConfig } from "./config.ts";
+
+export interface AccountsDeps {
+  db: Kysely<AuthDb>;
+  js: JetStreamClient;
+  keys: SigningKeys;
+  config: AuthConfig;
+  /** Tells live connections that a session ended, so they close at once. */
+  onSessionRevoked: (sessionId: string) => void;
+}
+
+/** The auth service's commands and queries, each an RPC handler behind a gateway route. */
+export function createAccounts(deps: AccountsDeps) {
+  const { db, js, keys, config } = deps;
+
+  async function append(subject: string, event: AnyDomainEvent, expectedSeq: number | undefined, conflict?: () => AppError): Promise<void> {
+    const { seq } = await appendEvent(js, subject, event, {
+      ...(expectedSeq === undefined ? {} : { expectedSeq }),
+      ...(conflict ? { conflict } : {}),
+    });
+    await applyAuthEvent(db, event, seq);
+  }
+
+  async function accessToken(user: UserView, sessionId: string): Promise<string> {
+    const { kid, key } = await keys.active();
+    return new SignJWT({ sid: sessionId, name: user.name })
+      .setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" })
+      .setSubject(user.id)
+      .setIssuer(config.jwtIssuer)
+      .setAudience(config.jwtAudience)
+      .setIssuedAt()
+      .setNotBefore("0s")
+      .setJti(randomUUID())
+      .setExpirationTime(`${config.accessTokenTtlSeconds}s`)
+      .sign(key);
+  }
+
+  async function startSession(user: UserView): Promise<AuthResult> {
+    const sessionId = randomUUID();
+    const refresh = newRefreshToken();
+    const expiresAt = new Date(Date.now() + config.refreshTokenTtlSeconds * 1000).toISOString();
+    await append(
+      subjects.session(sessionId),
+      newEvent("session.started.v1", { sessionId, userId: user.id, refreshTokenHash: refresh.hash, expiresAt }, user.id),
+      0,
+    );
+    return { user, accessToken: await accessToken(user, sessionId), refreshToken: refresh.token };
+  }
+
+  async function findUserByEmail(email: string) {
+    return db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+  }
+
+  const view = (u: { id: string; email: string; name: string }): UserView => ({ id: u.id, email: u.email, name: u.name });
+
+  return {
+    async register(input: unknown): Promise<RpcResult> {
+      const body = parse(RegisterBody, input, "body");
+      const email = normaliseEmail(body.email);
+      checkEmail(email);
+      checkPasswordPolicy(body.password, email);
+      const name = body.name.trim();
+      if (name.length === 0) throw new AppError("VALIDATION_FAILED", "name must not be empty");
+      const userId = randomUUID();
+      const passwordHash = await hashPassword(body.password);
+      // The registration event itself claims the email: its subject is keyed by the email's hash
+      // and must be empty, so of two registrations with one email exactly one is stored.
+      await append(
+        subjects.userByEmail(sha256Hex(email)),
+        newEvent("user.registered.v1", { userId, email, name, passwordHash }, userId),
+        0,
+        () => new AppError("EMAIL_TAKEN", "an account with this email already exists"),
+      );
+      return { status: 201, body: await startSession({ id: userId, email, name }) };
+    },
+
+    async login(input: unknown): Promise<RpcResult> {
+      const body = parse(LoginBody, input, "body");
+      const email = normaliseEmail(body.email);
+      const user = await findUserByEmail(email);
+      // An unknown email costs one hash verification too, so timing does not reveal which emails exist.
+      const ok = await verifyPassword(user?.password_hash ?? (await decoyPasswordHash()), body.password);
+      if (!user || !ok) throw new AppError("INVALID_CREDENTIALS", "email or password is incorrect");
+      return { body: await startSession(view(user)) };
+    },
+
+    async refresh(input: unknown): Promise<RpcResult> {
+      const body = parse(RefreshBody, input, "body");
+      const presented = sha256Hex(body.refreshToken);
+      const token = await db.selectFrom("refresh_tokens").selectAll().where("hash", "=", presented).executeTakeFirst();
+      const invalid = () => new AppError("REFRESH_TOKEN_INVALID", "sign in again");
+      if (!token) throw invalid();
+      const session = await db.selectFrom("sessions").selectAll().where("id", "=", token.session_id).executeTakeFirst();
+      if (!session || session.revoked_at || session.expires_at.getTime() < Date.now()) throw invalid();
+      if (token.status === "rotated") {
+        // A rotated token presented again means it was copied: end the whole session family.
+        await append(subjects.session(session.id), newEvent("session.revoked.v1", { sessionId: session.id, reason: "reuse-detected" }), undefined);
+        deps.onSessionRevoked(session.id);
+        throw invalid();
+      }
+      const user = await db.selectFrom("users").select(["id", "email", "name"]).where("id", "=", session.user_id).executeTakeFirstOrThrow();
+      const next = newRefreshToken();
+      const expiresAt = new Date(Date.now() + config.refreshTokenTtlSeconds * 1000).toISOString();
+      // Expected sequence: of two refreshes with the same token, one rotates and the other is refused.
+      await append(
+        subjects.session(session.id),
+        newEvent("session.refreshed.v1", { sessionId: session.id, previousTokenHash: presented, refreshTokenHash: next.hash, expiresAt }, user.id),
+        session.version,
+        invalid,
+      );
+      return { body: { user: view(user), accessToken: await accessToken(view(user), session.id), refreshToken: next.token } satisfies AuthResult };
+    },
+
+    async logout(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      parse(LogoutBody, input ?? {}, "body");
+      const caller = requireCaller(ctx);
+      const session = await db.selectFrom("sessions").select(["id", "revoked_at"]).where("id", "=", caller.sessionId).executeTakeFirst();
+      if (session && !session.revoked_at) {
+        await append(subjects.session(session.id), newEvent("session.revoked.v1", { sessionId: session.id, reason: "logout" }, caller.userId), undefined);
+      }
+      deps.onSessionRevoked(caller.sessionId);
+      return { status: 204, body: null };
+    },
+
+    async me(_input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const user = await db.selectFrom("users").select(["id", "email", "name"]).where("id", "=", caller.userId).executeTakeFirst();
+      if (!user) throw new AppError("NOT_FOUND", "user not found");
+      return { body: { user: view(user) } };
+    },
+
+    async jwks(): Promise<RpcResult> {
+      return { body: await keys.jwks() };
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from "fastify";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Kysely } from "kysely";
+import { Streams, rpc, subjects } from "@palimpsest/contracts";
+import {
+  addOpsRoutes,
+  createHttpApp,
+  dbReady,
+  ensureCheckpointTable,
+  jetstreamOf,
+  natsReady,
+  runProjection,
+  serveReadiness,
+  serveRpc,
+  type Logger,
+  type Metrics,
+  type ProjectionRunner,
+} from "@palimpsest/platform";
+import { createAccounts } from "./accounts.ts";
+import { applyAuthBatch } from "./auth-projection.ts";
+import { SigningKeys } from "./signing-keys.ts";
+import type { AuthConfig } from "./config.ts";
+import type { AuthDb } from "./schema.ts";
+
+export interface AuthDeps {
+  config: AuthConfig;
+  nc: NatsConnection;
+  db: Kysely<AuthDb>;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface AuthApp {
+  http: FastifyInstance;
+  keys: SigningKeys;
+  projection: ProjectionRunner;
+  close(): Promise<void>;
+}
+
+/** Builds the auth service from its connections and config; listening is main.ts's job. */
+export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
+  const { config, nc, db, log, metrics } = deps;
+  const js = jetstreamOf(nc);
+  const keys = new SigningKeys(db, config.keyRotationDays * 86_400_000);
+  await keys.active();
+  await ensureCheckpointTable(db);
+
+  const accounts = createAccounts({
+    db,
+    js,
+    keys,
+    config,
+    onSessionRevoked: (sessionId) => nc.publish(subjects.collabControl(), JSON.stringify({ type: "session.revoked", sessionId })),
+  });
+  let shuttingDown = false;
+  const subs: Subscription[] = serveRpc(
+    nc,
+    "auth",
+    {
+      [rpc.auth.register]: accounts.register,
+      [rpc.auth.login]: accounts.login,
+      [rpc.auth.refresh]: accounts.refresh,
+      [rpc.auth.logout]: accounts.logout,
+      [rpc.auth.me]: accounts.me,
+      [rpc.auth.jwks]: accounts.jwks,
+    },
+    log,
+    metrics,
+  );
+  const projection = runProjection({
+    db,
+    databaseUrl: config.databaseUrl,
+    js,
+    log,
+    metrics,
+    spec: { name: "auth", stream: Streams.auth, filterSubject: subjects.allAuthEvents(), apply: applyAuthBatch },
+  });
+  const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
+  subs.push(serveReadiness(nc, "auth", checks, () => shuttingDown));
+
+  const http = createHttpApp(log, metrics);
+  addOpsRoutes(http, "auth", checks, metrics, () => shuttingDown);
+  http.get("/.well-known/jwks.json", async () => keys.jwks());
+
+  return {
+    http,
+    keys,
+    projection,
+    async close() {
+      shuttingDown = true;
+      for (const s of subs) s.unsubscribe();
+      await projection.stop();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { commonConfig, env, loadConfig, type ConfigOf } from "@palimpsest/platform";
+
+export const authConfigSpec = {
+  ...commonConfig,
+  port: env.int("PORT", 8081, "auth service HTTP port (health, metrics)", { min: 0, max: 65535 }),
+  accessTokenTtlSeconds: env.int("ACCESS_TOKEN_TTL_SECONDS", 900, "lifetime of an access token", { min: 10, max: 86_400 }),
+  refreshTokenTtlSeconds: env.int("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, "lifetime of a session without use", { min: 60 }),
+  keyRotationDays: env.int("SIGNING_KEY_ROTATION_DAYS", 30, "a new signing key is made after this many days", { min: 1 }),
+} as const;
+
+export type AuthConfig = ConfigOf<typeof authConfigSpec>;
+export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthConfig => loadConfig(authConfigSpec, source);

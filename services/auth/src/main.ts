@@ -1,0 +1,25 @@
+import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { loadAuthConfig } from "./config.ts";
+import { authMigrations, type AuthDb } from "./schema.ts";
+import { buildAuthApp } from "./app.ts";
+
+const config = loadAuthConfig();
+const log = createLogger("auth", config.logLevel, config.replicaId);
+
+await runUntilSignalled(log, async () => {
+  const nc = await connectNats(config.natsUrl, `auth:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const db = createDb<AuthDb>(config.databaseUrl);
+  await migrateToLatest(db, "auth", authMigrations);
+  const app = await buildAuthApp({ config, nc, db, log, metrics: createMetrics("auth") });
+  await app.http.listen({ host: config.host, port: config.port });
+  log.info({ port: config.port }, "auth listening");
+  return {
+    async close() {
+      await app.close();
+      await nc.drain();
+      await db.destroy();
+    },
+  };
+});

@@ -1,0 +1,89 @@
+import type { Generated } from "kysely";
+import type { Migration } from "@palimpsest/platform";
+import { sql } from "kysely";
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  created_at: Date;
+  /** Stream sequence of the last event applied to this row. */
+  version: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoke_reason: string | null;
+  created_at: Date;
+  version: number;
+}
+
+export interface RefreshTokensTable {
+  hash: string;
+  session_id: string;
+  /** `active` is the one token that may be used; `rotated` ones reveal theft when presented. */
+  status: "active" | "rotated";
+  created_at: Generated<Date>;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: Generated<Date>;
+}
+
+export interface AuthDb {
+  users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+}
+
+export const authMigrations: Record<string, Migration> = {
+  "001_initial": {
+    async up(db) {
+      await db.schema
+        .createTable("users")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("email", "text", (c) => c.notNull().unique())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("version", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("sessions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+        .addColumn("revoked_at", "timestamptz")
+        .addColumn("revoke_reason", "text")
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("version", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("sessions_user_idx").on("sessions").column("user_id").execute();
+      await db.schema
+        .createTable("refresh_tokens")
+        .addColumn("hash", "text", (c) => c.primaryKey())
+        .addColumn("session_id", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable("signing_keys")
+        .addColumn("kid", "text", (c) => c.primaryKey())
+        .addColumn("private_jwk", "text", (c) => c.notNull())
+        .addColumn("public_jwk", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
+};
+
+/** Tables that are projections of the AUTH stream (signing keys are not events: they are secrets). */
+export const authProjectionTables = ["refresh_tokens", "sessions", "users"] as const;

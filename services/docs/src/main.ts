@@ -1,0 +1,25 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { loadDocsConfig } from "./config.ts";
+import { docsMigrations, type DocsDb } from "./schema.ts";
+import { buildDocsApp } from "./app.ts";
+
+const config = loadDocsConfig();
+const log = createLogger("docs", config.logLevel, config.replicaId);
+
+await runUntilSignalled(log, async () => {
+  const nc = await connectNats(config.natsUrl, `docs:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const db = createDb<DocsDb>(config.databaseUrl);
+  await migrateToLatest(db, "docs", docsMigrations);
+  const app = await buildDocsApp({ config, nc, db, log, metrics: createMetrics("docs") });
+  await app.http.listen({ host: config.host, port: config.port });
+  log.info({ port: config.port }, "docs listening");
+  return {
+    async close() {
+      await app.close();
+      await nc.drain();
+      await db.destroy();
+    },
+  };
+});

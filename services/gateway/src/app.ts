@@ -1,0 +1,185 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fastifyStatic from "@fastify/static";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { AppError, httpStatusOf, rpc, subjects, type Caller, type ReadyResult } from "@palimpsest/contracts";
+import {
+  addOpsRoutes,
+  backendServices,
+  callRpc,
+  createHttpApp,
+  createTokenVerifier,
+  jwksFetcher,
+  natsReady,
+  type Logger,
+  type Metrics,
+  type ReadinessChecks,
+  type TokenVerifier,
+} from "@palimpsest/platform";
+import { apiRoutes } from "./routes.ts";
+import { openApiDocument } from "./openapi.ts";
+import { CollabProxy } from "./collab-proxy.ts";
+import type { GatewayConfig } from "./config.ts";
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  nc: NatsConnection;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface GatewayApp {
+  http: FastifyInstance;
+  verifier: TokenVerifier;
+  close(): Promise<void>;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "strict-origin-when-cross-origin",
+  "cross-origin-opener-policy": "same-origin",
+} as const;
+
+export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
+  const { config, nc, log, metrics } = deps;
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const webDist = path.resolve(config.webDist);
+  const hasWeb = fs.existsSync(path.join(webDist, "index.html"));
+  if (!hasWeb) log.warn({ webDist }, "web app is not built; serving the API only");
+
+  const http = createHttpApp(log, metrics, {
+    bodyLimit: config.bodyLimitBytes,
+    notFound: (req, reply) => {
+      const url = req.url.split("?")[0] ?? "/";
+      const isApi = url.startsWith("/api/") || url.startsWith("/collab/") || url.startsWith("/.well-known/");
+      // Client-side routes (/d/:id, /b/:id ...) all load the app's index page.
+      if (hasWeb && req.method === "GET" && !isApi) return reply.type("text/html").sendFile("index.html");
+      return reply.status(404).send(new AppError("NOT_FOUND", `no route ${req.method} ${url}`).toBody());
+    },
+  });
+  let shuttingDown = false;
+
+  http.addHook("onSend", async (req, reply) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    const origin = req.headers.origin;
+    if (origin && config.corsOrigins.includes(origin)) {
+      reply.header("access-control-allow-origin", origin);
+      reply.header("vary", "Origin");
+      reply.header("access-control-expose-headers", "x-request-id");
+    }
+  });
+  http.options("/api/*", async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin || !config.corsOrigins.includes(origin)) return reply.status(204).send();
+    return reply
+      .header("access-control-allow-methods", "GET,POST,PATCH,DELETE")
+      .header("access-control-allow-headers", "authorization,content-type,x-request-id")
+      .header("access-control-max-age", "600")
+      .status(204)
+      .send();
+  });
+
+  async function authenticate(req: FastifyRequest): Promise<Caller> {
+    const header = req.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match?.[1]) throw new AppError("UNAUTHENTICATED", "send an access token as 'Authorization: Bearer <token>'");
+    const claims = await verifier.verify(match[1]);
+    return { userId: claims.userId, sessionId: claims.sessionId };
+  }
+
+  for (const route of apiRoutes) {
+    http.route({
+      method: route.method,
+      url: route.url,
+      schema: route.schema,
+      preHandler: route.auth
+        ? async (req: FastifyRequest) => {
+            req.caller = await authenticate(req);
+          }
+        : undefined,
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const reply_ = await callRpc(
+          nc,
+          route.subject,
+          {
+            requestId: req.id,
+            ...(req.caller ? { caller: req.caller } : {}),
+            input: route.input({
+              params: (req.params ?? {}) as Record<string, unknown>,
+              query: (req.query ?? {}) as Record<string, unknown>,
+              body: req.body,
+            }),
+          },
+          config.rpcTimeoutMs,
+        );
+        if (!reply_.ok) return reply.status(httpStatusOf(reply_.error.code)).send({ error: reply_.error });
+        if (reply_.status === 204) return reply.status(204).send();
+        return reply.status(reply_.status).send(reply_.body);
+      },
+    });
+  }
+
+  const openapi = openApiDocument(apiRoutes);
+  http.get("/api/openapi.json", async () => openapi);
+  http.get("/.well-known/jwks.json", async (_req, reply) => {
+    const r = await callRpc(nc, rpc.auth.jwks, { requestId: _req.id, input: {} }, config.rpcTimeoutMs);
+    if (!r.ok) throw new AppError(r.error.code, r.error.message);
+    return reply.header("cache-control", "public, max-age=60").send(r.body);
+  });
+
+  const checks: ReadinessChecks = { nats: () => natsReady(nc) };
+  for (const svc of backendServices) {
+    checks[svc] = async () => {
+      const msg = await nc.request(rpc.ready(svc), "", { timeout: 2_000 });
+      return msg.json<ReadyResult>().ready === true;
+    };
+  }
+  addOpsRoutes(http, "gateway", checks, metrics, () => shuttingDown);
+
+  if (hasWeb) {
+    await http.register(fastifyStatic, { root: webDist, wildcard: false, index: ["index.html"], maxAge: "1h", immutable: false });
+  }
+
+  const collab = new CollabProxy({
+    syncUrls: config.syncUrls,
+    verifier,
+    nc,
+    log,
+    registry: metrics.registry,
+    pendingBytes: config.collabPendingBytes,
+    maxMessageBytes: config.collabMaxMessageBytes,
+    maxBufferedBytes: config.collabMaxBufferedBytes,
+  });
+  http.server.on("upgrade", (req, socket, head) => collab.handleUpgrade(req, socket, head));
+  const subs: Subscription[] = [
+    nc.subscribe(subjects.collabControl(), {
+      callback: (_err, msg) => {
+        try {
+          const notice = msg.json<{ type?: string; sessionId?: string }>();
+          if (notice.type === "session.revoked" && typeof notice.sessionId === "string") collab.closeSession(notice.sessionId);
+        } catch {
+          log.warn("ignoring malformed control message");
+        }
+      },
+    }),
+  ];
+
+  return {
+    http,
+    verifier,
+    async close() {
+      shuttingDown = true;
+      for (const s of subs) s.unsubscribe();
+      await collab.close();
+      await http.close();
+    },
+  };
+}

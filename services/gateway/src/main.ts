@@ -1,0 +1,19 @@
+import { connectNats, createLogger, createMetrics, runUntilSignalled } from "@palimpsest/platform";
+import { loadGatewayConfig } from "./config.ts";
+import { buildGatewayApp } from "./app.ts";
+
+const config = loadGatewayConfig();
+const log = createLogger("gateway", config.logLevel, config.replicaId);
+
+await runUntilSignalled(log, async () => {
+  const nc = await connectNats(config.natsUrl, `gateway:${config.replicaId}`, log);
+  const app = await buildGatewayApp({ config, nc, log, metrics: createMetrics("gateway") });
+  await app.http.listen({ host: config.host, port: config.port });
+  log.info({ port: config.port }, "gateway listening");
+  return {
+    async close() {
+      await app.close();
+      await nc.drain();
+    },
+  };
+});

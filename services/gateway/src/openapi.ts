@@ -1,0 +1,42 @@
+import type { ApiRoute } from "./routes.ts";
+
+/** The OpenAPI document is generated from the same route table the gateway serves, so it cannot drift. */
+export function openApiDocument(routes: readonly ApiRoute[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}");
+    const parameters: unknown[] = [];
+    for (const [name, s] of Object.entries((r.schema.params as { properties?: Record<string, unknown> } | undefined)?.properties ?? {})) {
+      parameters.push({ name, in: "path", required: true, schema: s });
+    }
+    for (const [name, s] of Object.entries((r.schema.querystring as { properties?: Record<string, unknown> } | undefined)?.properties ?? {})) {
+      parameters.push({ name, in: "query", required: false, schema: s });
+    }
+    paths[path] ??= {};
+    paths[path][r.method.toLowerCase()] = {
+      summary: r.summary,
+      ...(r.auth ? { security: [{ bearer: [] }] } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(r.schema.body ? { requestBody: { required: true, content: { "application/json": { schema: r.schema.body } } } } : {}),
+      responses: {
+        default: { description: "an error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        "2XX": { description: "success" },
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Palimpsest API", version: "0.1.0" },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } } },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { loadHistoryConfig } from "./config.ts";
+import { historyMigrations, type HistoryDb } from "./schema.ts";
+import { buildHistoryApp } from "./app.ts";
+
+const config = loadHistoryConfig();
+const log = createLogger("history", config.logLevel, config.replicaId);
+
+await runUntilSignalled(log, async () => {
+  const nc = await connectNats(config.natsUrl, `history:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const db = createDb<HistoryDb>(config.databaseUrl);
+  await migrateToLatest(db, "history", historyMigrations);
+  const app = await buildHistoryApp({ config, nc, db, log, metrics: createMetrics("history") });
+  await app.http.listen({ host: config.host, port: config.port });
+  log.info({ port: config.port }, "history listening");
+  return {
+    async close() {
+      await app.close();
+      await nc.drain();
+      await db.destroy();
+    },
+  };
+});

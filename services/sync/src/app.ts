@@ -1,0 +1,74 @@
+import type { FastifyInstance } from "fastify";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { subjects } from "@palimpsest/contracts";
+import {
+  addOpsRoutes,
+  createHttpApp,
+  createTokenVerifier,
+  jetstreamOf,
+  jwksFetcher,
+  natsReady,
+  serveReadiness,
+  type Logger,
+  type Metrics,
+} from "@palimpsest/platform";
+import { CollabServer } from "./collab-server.ts";
+import { EditLog } from "./edit-log.ts";
+import { RoomRegistry } from "./room-registry.ts";
+import { createSyncMetrics } from "./sync-metrics.ts";
+import type { SyncConfig } from "./config.ts";
+
+export interface SyncDeps {
+  config: SyncConfig;
+  nc: NatsConnection;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface SyncApp {
+  http: FastifyInstance;
+  rooms: RoomRegistry;
+  close(): Promise<void>;
+}
+
+export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
+  const { config, nc, log, metrics } = deps;
+  const syncMetrics = createSyncMetrics(metrics);
+  const editLog = new EditLog(jetstreamOf(nc), await jetstreamManager(nc), config.replicaId);
+  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs });
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
+  let shuttingDown = false;
+
+  const subs: Subscription[] = [
+    nc.subscribe(subjects.collabControl(), {
+      callback: (_err, msg) => {
+        try {
+          const notice = msg.json<{ type?: string; sessionId?: string }>();
+          if (notice.type === "session.revoked" && typeof notice.sessionId === "string") collab.closeSession(notice.sessionId, "session revoked");
+        } catch {
+          log.warn("ignoring malformed control message");
+        }
+      },
+    }),
+  ];
+  const checks = { nats: () => natsReady(nc) };
+  subs.push(serveReadiness(nc, "sync", checks, () => shuttingDown));
+
+  const http = createHttpApp(log, metrics);
+  addOpsRoutes(http, "sync", checks, metrics, () => shuttingDown);
+  http.server.on("upgrade", (req, socket, head) => collab.handleUpgrade(req, socket, head));
+
+  return {
+    http,
+    rooms,
+    async close() {
+      shuttingDown = true;
+      await collab.close();
+      for (const s of subs) s.unsubscribe();
+      await rooms.closeAll();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage as HttpRequest } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, WebSocket, type RawData } from "ws";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { closeCodeOf, toAppError } from "@palimpsest/contracts";
+import { authorizeCollab, canWrite, parseCollabUrl, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
+import { CloseCodes, type Peer } from "./doc-room.ts";
+import type { RoomRegistry } from "./room-registry.ts";
+import type { SyncMetrics } from "./sync-metrics.ts";
+import type { SyncConfig } from "./config.ts";
+
+const TRY_AGAIN_LATER = 1013;
+const SERVICE_RESTART = 1012;
+
+interface Connection {
+  peer: Peer;
+  sessionId: string;
+  ws: WebSocket;
+}
+
+/**
+ * The WebSocket adapter of the sync service: authenticates each /collab connection, hands its
+ * messages to the document's room and keeps slow or misbehaving clients from hurting others.
+ */
+export class CollabServer {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private accepting = true;
+
+  constructor(
+    private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics },
+  ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxMessageBytes, perMessageDeflate: false });
+  }
+
+  handleUpgrade(req: HttpRequest, socket: Duplex, head: Buffer): void {
+    const target = parseCollabUrl(req.url);
+    if (!target || !this.accepting) {
+      socket.end(`HTTP/1.1 ${this.accepting ? "404 Not Found" : "503 Service Unavailable"}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      void this.onConnection(ws, target.docId, target.token, req.headers["x-request-id"]);
+    });
+  }
+
+  /** Closes every connection of a revoked session at once. */
+  closeSession(sessionId: string, reason: string): void {
+    for (const c of this.connections) if (c.sessionId === sessionId) c.ws.close(closeCodeOf("SESSION_REVOKED"), reason);
+  }
+
+  private async onConnection(ws: WebSocket, docId: string, token: string | null, requestIdHeader: string | string[] | undefined): Promise<void> {
+    const { config, rooms, metrics } = this.deps;
+    const connId = randomUUID();
+    const log = this.deps.log.child({ docId, connId, reqId: typeof requestIdHeader === "string" ? requestIdHeader : undefined });
+    // Messages that arrive while we authenticate and load wait here, in order.
+    const early: RawData[] = [];
+    let handler: ((data: RawData) => void) | undefined;
+    ws.on("message", (data) => (handler ? handler(data) : early.push(data)));
+    ws.on("error", (err) => log.debug({ err }, "socket error"));
+    const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+
+    let grant;
+    try {
+      grant = await authorizeCollab(this.deps.verifier, this.deps.nc, docId, token);
+    } catch (err) {
+      const appErr = toAppError(err);
+      if (appErr.code === "INTERNAL") log.error({ err }, "collab authorization failed");
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.send(encodePermissionDenied(appErr.message));
+        ws.close(closeCodeOf(appErr.code), appErr.code);
+      }
+      return;
+    }
+    if (ws.readyState !== WebSocket.OPEN) return;
+
+    let room;
+    try {
+      room = await rooms.acquire(docId);
+    } catch (err) {
+      log.error({ err }, "could not load document");
+      ws.close(TRY_AGAIN_LATER, "document unavailable");
+      return;
+    }
+    if (room.size >= config.maxConnectionsPerDoc) {
+      rooms.release(docId);
+      ws.close(TRY_AGAIN_LATER, "too many connections to this document");
+      return;
+    }
+    if (ws.readyState !== WebSocket.OPEN) {
+      rooms.release(docId);
+      return;
+    }
+
+    const peer: Peer = {
+      id: connId,
+      userId: grant.userId,
+      canWrite: canWrite(grant.role),
+      send: (message) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        if (ws.bufferedAmount > config.maxBufferedBytes) {
+          log.warn({ buffered: ws.bufferedAmount }, "client is not reading; disconnecting it");
+          metrics.rejectedUpdates.inc({ reason: "slow-reader" });
+          ws.terminate();
+          return;
+        }
+        ws.send(message);
+      },
+      close: (code, reason) => ws.close(code, reason),
+    };
+    const connection: Connection = { peer, sessionId: grant.sessionId, ws };
+    this.connections.add(connection);
+    metrics.connections.inc();
+    room.join(peer);
+
+    handler = (data) => {
+      const bytes = toUint8Array(data);
+      let message;
+      try {
+        message = decodeMessage(bytes);
+      } catch {
+        metrics.rejectedUpdates.inc({ reason: "malformed" });
+        ws.close(CloseCodes.malformed, "malformed message");
+        return;
+      }
+      try {
+        const pending = room.handle(peer, message);
+        if (pending) {
+          this.inFlight.add(pending);
+          void pending.finally(() => this.inFlight.delete(pending));
+        }
+      } catch (err) {
+        log.warn({ err }, "refusing message");
+        ws.close(CloseCodes.malformed, "malformed message");
+      }
+    };
+    for (const data of early.splice(0)) handler(data);
+
+    await closed;
+    this.connections.delete(connection);
+    metrics.connections.dec();
+    room.leave(peer);
+    rooms.release(docId);
+  }
+
+  /** Stops accepting, waits for stored-but-unacknowledged updates, and asks clients to reconnect elsewhere. */
+  async close(): Promise<void> {
+    this.accepting = false;
+    await Promise.allSettled([...this.inFlight]);
+    for (const c of this.connections) c.ws.close(SERVICE_RESTART, "server restarting");
+    this.wss.close();
+  }
+}
+
+function toUint8Array(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

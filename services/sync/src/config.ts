@@ -1,0 +1,16 @@
+import { commonConfig, env, loadConfig, type ConfigOf } from "@palimpsest/platform";
+
+export const syncConfigSpec = {
+  ...commonConfig,
+  port: env.int("PORT", 8083, "sync service port: /collab WebSockets, health, metrics", { min: 0, max: 65535 }),
+  /** A single WebSocket message above this closes the connection (1009); a large paste is far below it. */
+  maxMessageBytes: env.int("SYNC_MAX_MESSAGE_BYTES", 2 * 1024 * 1024, "largest WebSocket message accepted", { min: 1024 }),
+  /** A client that does not read its socket is cut off past this, so it cannot hold memory for everyone. */
+  maxBufferedBytes: env.int("SYNC_MAX_BUFFERED_BYTES", 8 * 1024 * 1024, "outgoing bytes a slow client may have queued", { min: 64 * 1024 }),
+  maxConnectionsPerDoc: env.int("SYNC_MAX_CONNECTIONS_PER_DOC", 500, "open connections one document accepts", { min: 1 }),
+  /** An idle document stays in memory this long after its last client left, so a reload is instant. */
+  idleUnloadMs: env.int("SYNC_IDLE_UNLOAD_MS", 30_000, "ms before an unused document is unloaded", { min: 0 }),
+} as const;
+
+export type SyncConfig = ConfigOf<typeof syncConfigSpec>;
+export const loadSyncConfig = (source: NodeJS.ProcessEnv = process.env): SyncConfig => loadConfig(syncConfigSpec, source);

@@ -1,0 +1,215 @@
+import * as Y from "yjs";
+import * as awarenessProtocol from "y-protocols/awareness";
+import { headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { EditHeaders, subjects } from "@palimpsest/contracts";
+import type { Logger } from "@palimpsest/platform";
+import type { EditFeed, EditLog, EditMeta } from "./edit-log.ts";
+import {
+  encodeAwareness,
+  encodePermissionDenied,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+  inspectUpdate,
+  type IncomingMessage,
+} from "./protocol.ts";
+import type { SyncMetrics } from "./sync-metrics.ts";
+
+/** One client connection as the room sees it; the WebSocket stays in the adapter. */
+export interface Peer {
+  readonly id: string;
+  readonly userId: string;
+  readonly canWrite: boolean;
+  send(message: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+export const CloseCodes = {
+  malformed: 4400,
+  storeFailed: 1011,
+} as const;
+
+const REMOTE = Symbol("remote");
+
+/**
+ * A document open on this replica: its Y.Doc as stored in JetStream, its awareness, and its
+ * local clients. The doc only ever changes by updates coming back from the stream, so what a
+ * client sees from the server has been stored first. Clients on other replicas reach us the
+ * same way (edits) and through core NATS (presence, never stored).
+ */
+export class DocRoom {
+  readonly doc = new Y.Doc({ gc: true });
+  readonly awareness: awarenessProtocol.Awareness;
+  private readonly peers = new Map<string, Peer>();
+  /** Awareness client ids each peer announced, so they are removed when it leaves. */
+  private readonly peerClients = new Map<string, Set<number>>();
+  private readonly readOnlyWarned = new Set<string>();
+  private feed: EditFeed | undefined;
+  private presenceSub: Subscription | undefined;
+  lastSeq = 0;
+
+  private constructor(
+    readonly docId: string,
+    private readonly editLog: EditLog,
+    private readonly nc: NatsConnection,
+    private readonly replicaId: string,
+    private readonly log: Logger,
+    private readonly metrics: SyncMetrics,
+  ) {
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    // The server is not a participant.
+    this.awareness.setLocalState(null);
+    this.awareness.on("update", this.onAwarenessUpdate);
+  }
+
+  static async open(docId: string, deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics }): Promise<DocRoom> {
+    const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics);
+    const started = performance.now();
+    room.presenceSub = deps.nc.subscribe(subjects.awareness(docId), {
+      callback: (_err, msg) => {
+        if (msg.headers?.get(EditHeaders.replica) === deps.replicaId) return;
+        try {
+          awarenessProtocol.applyAwarenessUpdate(room.awareness, msg.data, REMOTE);
+        } catch (err) {
+          room.log.warn({ err }, "ignoring malformed presence message");
+        }
+      },
+    });
+    room.feed = await deps.editLog.follow(
+      docId,
+      (update, meta) => room.onStored(update, meta),
+      (err) => {
+        room.log.error({ err }, "edit feed failed; closing the document's connections so clients resync elsewhere");
+        for (const peer of room.peers.values()) peer.close(1012, "document reloading");
+      },
+    );
+    await room.feed.caughtUp;
+    room.metrics.docLoadSeconds.observe((performance.now() - started) / 1000);
+    room.log.debug({ seq: room.lastSeq, ms: Math.round(performance.now() - started) }, "document loaded");
+    return room;
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  join(peer: Peer): void {
+    this.peers.set(peer.id, peer);
+    this.peerClients.set(peer.id, new Set());
+    peer.send(encodeSyncStep1(this.doc));
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length > 0) peer.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)));
+  }
+
+  leave(peer: Peer): void {
+    this.peers.delete(peer.id);
+    const clients = this.peerClients.get(peer.id);
+    this.peerClients.delete(peer.id);
+    this.readOnlyWarned.delete(peer.id);
+    if (clients && clients.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...clients], peer);
+  }
+
+  /** Handles one decoded message; returns the pending append for updates so the caller can pipeline them. */
+  handle(peer: Peer, message: IncomingMessage): Promise<void> | undefined {
+    switch (message.type) {
+      case "sync-step1":
+        peer.send(encodeSyncStep2(this.doc, message.stateVector));
+        return undefined;
+      case "sync-update":
+        return this.submit(peer, message.update);
+      case "awareness":
+        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, peer);
+        return undefined;
+      case "query-awareness": {
+        const states = [...this.awareness.getStates().keys()];
+        peer.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)));
+        return undefined;
+      }
+      case "auth":
+        return undefined;
+    }
+  }
+
+  private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {
+    let empty: boolean;
+    try {
+      empty = inspectUpdate(update).empty;
+    } catch {
+      this.metrics.rejectedUpdates.inc({ reason: "malformed" });
+      peer.close(CloseCodes.malformed, "malformed update");
+      return undefined;
+    }
+    if (empty) return undefined;
+    if (!peer.canWrite) {
+      this.metrics.rejectedUpdates.inc({ reason: "read-only" });
+      if (!this.readOnlyWarned.has(peer.id)) {
+        this.readOnlyWarned.add(peer.id);
+        peer.send(encodePermissionDenied("read-only: your changes are not saved"));
+      }
+      return undefined;
+    }
+    const started = performance.now();
+    return this.editLog.append(this.docId, update, peer.userId, peer.id).then(
+      () => {
+        this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
+        this.metrics.acceptedUpdates.inc();
+      },
+      (err: unknown) => {
+        // Not stored means not acknowledged: the client keeps the change and resends it when it resyncs.
+        this.log.error({ err, connId: peer.id }, "could not store update");
+        peer.close(CloseCodes.storeFailed, "could not store update; reconnecting");
+      },
+    );
+  }
+
+  private onStored(update: Uint8Array, meta: EditMeta): void {
+    this.lastSeq = meta.seq;
+    try {
+      Y.applyUpdate(this.doc, update, REMOTE);
+    } catch (err) {
+      // Validated before storing; a stored update that fails to apply is logged, never fatal.
+      this.log.error({ err, seq: meta.seq }, "stored update failed to apply");
+      return;
+    }
+    if (this.peers.size === 0) return;
+    const message = encodeUpdate(update);
+    for (const peer of this.peers.values()) {
+      if (peer.id !== meta.client) peer.send(message);
+    }
+    const storedAt = Date.parse(meta.time);
+    if (!Number.isNaN(storedAt)) this.metrics.fanoutSeconds.observe(Math.max(0, Date.now() - storedAt) / 1000);
+  }
+
+  private onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = [...added, ...updated, ...removed];
+    if (changed.length === 0) return;
+    if (origin && typeof origin === "object" && "id" in origin) {
+      const clients = this.peerClients.get((origin as Peer).id);
+      if (clients) {
+        for (const c of [...added, ...updated]) clients.add(c);
+        for (const c of removed) clients.delete(c);
+      }
+    }
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+    const message = encodeAwareness(update);
+    for (const peer of this.peers.values()) {
+      if (peer !== origin) peer.send(message);
+    }
+    if (origin !== REMOTE) {
+      const h = natsHeaders();
+      h.set(EditHeaders.replica, this.replicaId);
+      this.nc.publish(subjects.awareness(this.docId), update, { headers: h });
+    }
+  };
+
+  close(): void {
+    this.feed?.stop();
+    this.presenceSub?.unsubscribe();
+    this.awareness.off("update", this.onAwarenessUpdate);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}

@@ -1,0 +1,84 @@
+import { createHash } from "node:crypto";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
+
+export interface EditMeta {
+  /** Stream sequence: the global order of stored edits. */
+  seq: number;
+  author: string;
+  client: string;
+  time: string;
+}
+
+export interface EditFeed {
+  /** Resolves once every edit stored before the feed opened has been delivered. */
+  caughtUp: Promise<void>;
+  stop(): void;
+}
+
+/** The id JetStream deduplicates on: the same bytes for the same document are the same Yjs content. */
+export function editMessageId(docId: string, update: Uint8Array): string {
+  return createHash("sha256").update(docId).update(":").update(update).digest("base64url");
+}
+
+/**
+ * The sync service's view of the EDITS stream: append an update (resolved once JetStream has
+ * stored it), and follow a document's stored updates in stream order from the start, live.
+ */
+export class EditLog {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly replicaId: string,
+  ) {}
+
+  async append(docId: string, update: Uint8Array, author: string, client: string): Promise<{ seq: number; duplicate: boolean }> {
+    const h = natsHeaders();
+    h.set(EditHeaders.author, author);
+    h.set(EditHeaders.client, client);
+    h.set(EditHeaders.time, new Date().toISOString());
+    h.set(EditHeaders.replica, this.replicaId);
+    const ack = await this.js.publish(subjects.edits(docId), update, { msgID: editMessageId(docId, update), headers: h });
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  async lastSeq(docId: string): Promise<number> {
+    const last = await this.jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(docId) });
+    return last?.seq ?? 0;
+  }
+
+  /**
+   * Delivers every stored update of a document, oldest first, then new ones as they are stored.
+   * Only stored messages reach the feed, which is what makes "durable before visible" hold.
+   */
+  async follow(docId: string, onEdit: (update: Uint8Array, meta: EditMeta) => void, onError: (err: unknown) => void): Promise<EditFeed> {
+    const target = await this.lastSeq(docId);
+    const consumer = await this.js.consumers.get(Streams.edits, {
+      filter_subjects: subjects.edits(docId),
+      deliver_policy: DeliverPolicy.All,
+    });
+    const messages: ConsumerMessages = await consumer.consume({ max_messages: 1_000 });
+    let markCaughtUp: () => void = () => undefined;
+    const caughtUp = new Promise<void>((resolve) => {
+      markCaughtUp = resolve;
+    });
+    if (target === 0) markCaughtUp();
+    void (async () => {
+      try {
+        for await (const m of messages) {
+          onEdit(m.data, {
+            seq: m.seq,
+            author: m.headers?.get(EditHeaders.author) ?? "",
+            client: m.headers?.get(EditHeaders.client) ?? "",
+            time: m.headers?.get(EditHeaders.time) ?? "",
+          });
+          if (m.seq >= target) markCaughtUp();
+        }
+      } catch (err) {
+        onError(err);
+      }
+    })();
+    return { caughtUp, stop: () => messages.stop() };
+  }
+}

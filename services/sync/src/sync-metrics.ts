@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { Metrics } from "@palimpsest/platform";
+
+export interface SyncMetrics {
+  connections: Gauge;
+  openDocuments: Gauge;
+  acceptedUpdates: Counter;
+  rejectedUpdates: Counter<"reason">;
+  appendSeconds: Histogram;
+  fanoutSeconds: Histogram;
+  docLoadSeconds: Histogram;
+}
+
+const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+export function createSyncMetrics(base: Metrics): SyncMetrics {
+  const registers = [base.registry];
+  return {
+    connections: new Gauge({ name: "sync_connections", help: "open /collab connections", registers }),
+    openDocuments: new Gauge({ name: "sync_open_documents", help: "documents held in memory", registers }),
+    acceptedUpdates: new Counter({ name: "sync_updates_accepted_total", help: "updates stored in JetStream", registers }),
+    rejectedUpdates: new Counter({ name: "sync_updates_rejected_total", help: "updates refused", labelNames: ["reason"], registers }),
+    appendSeconds: new Histogram({ name: "sync_append_seconds", help: "time from receiving an update to JetStream's ack", buckets: LATENCY_BUCKETS, registers }),
+    fanoutSeconds: new Histogram({ name: "sync_fanout_seconds", help: "time from storing an update to sending it to local clients", buckets: LATENCY_BUCKETS, registers }),
+    docLoadSeconds: new Histogram({ name: "sync_document_load_seconds", help: "time to load a document from the stream", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10], registers }),
+  };
+}

@@ -1,0 +1,28 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { startStores, type StoreSet } from "@palimpsest/platform/testing";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    storeEnv: Record<string, string>;
+    dataDir: string;
+  }
+}
+
+let stores: StoreSet | undefined;
+let dataDir: string | undefined;
+
+/** Real NATS (JetStream), PostgreSQL, Redis and S3, once per test run, on free ports in a throw-away folder. */
+export async function setup(project: TestProject): Promise<void> {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "palimpsest-test-"));
+  stores = await startStores({ dataDir, durable: false });
+  project.provide("storeEnv", stores.env);
+  project.provide("dataDir", dataDir);
+}
+
+export async function teardown(): Promise<void> {
+  await stores?.stop();
+  if (dataDir && !process.env["KEEP_TEST_DATA"]) fs.rmSync(dataDir, { recursive: true, force: true });
+}
