@@ -1,0 +1,57 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import type { EditView, Page } from "@palimpsest/contracts";
+import { startTestSystem } from "./system.ts";
+import { connectClient, type CollabClient } from "./collab-client.ts";
+
+let system: RunningSystem;
+const clients: CollabClient[] = [];
+
+beforeAll(async () => {
+  system = await startTestSystem("restart", { syncReplicas: 2 });
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+});
+afterAll(async () => {
+  await system?.stop();
+});
+
+describe("restarting every service", () => {
+  it("keeps documents, accounts and history: reopening gives the same text", async () => {
+    const anon = new TestApi(system.gatewayUrl());
+    const { api, auth } = await anon.newUser("Persistent");
+    const doc = await api.createDoc("Survives restarts");
+    const writer = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
+    clients.push(writer);
+    await vi.waitFor(() => expect(writer.provider.synced).toBe(true));
+    const text = writer.doc.getText("t");
+    for (const word of ["every ", "acknowledged ", "edit ", "is ", "kept"]) text.insert(text.length, word);
+    await vi.waitFor(async () => {
+      const h = await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`);
+      expect(h.body.items).toHaveLength(5);
+    });
+    const before = writer.text();
+    writer.destroy();
+    clients.splice(0);
+
+    await system.stop();
+    expect(system.services.every((s) => !s.process.running)).toBe(true);
+    await system.start();
+
+    const again = new TestApi(system.gatewayUrl());
+    const login = await again.post<{ accessToken: string }>("/api/auth/login", { email: auth.user.email, password: "correct horse battery staple" });
+    expect(login.status).toBe(200);
+    // The access token issued before the restart still verifies.
+    expect((await again.withToken(auth.accessToken).get(`/api/docs/${doc.id}`)).status).toBe(200);
+
+    const reader = connectClient(system.gatewayUrl(), doc.id, login.body.accessToken);
+    clients.push(reader);
+    await vi.waitFor(() => expect(reader.provider.synced).toBe(true));
+    expect(reader.text()).toBe(before);
+    expect(before).toBe("every acknowledged edit is kept");
+
+    const h = await again.withToken(login.body.accessToken).get<Page<EditView>>(`/api/docs/${doc.id}/history`);
+    expect(h.body.items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+});
