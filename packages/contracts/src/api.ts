@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { DocKind, Role } from "./events.ts";
+import { DocKind, type Role } from "./events.ts";
 import type { ErrorBody } from "./errors.ts";
 
 /**

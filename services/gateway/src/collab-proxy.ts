@@ -83,10 +83,11 @@ export class CollabProxy {
     const log = this.opts.log.child({ docId, reqId: requestId });
     const pending: RawData[] = [];
     let pendingBytes = 0;
-    let upstream: WebSocket | undefined;
+    // Filled in once the sync replica accepts; until then client messages wait in `pending`.
+    const link: { upstream?: WebSocket } = {};
     client.on("message", (data, isBinary) => {
-      if (upstream?.readyState === WebSocket.OPEN) {
-        upstream.send(data, { binary: isBinary });
+      if (link.upstream?.readyState === WebSocket.OPEN) {
+        link.upstream.send(data, { binary: isBinary });
         return;
       }
       pendingBytes += byteLength(data);
@@ -113,7 +114,7 @@ export class CollabProxy {
     }
     if (client.readyState !== WebSocket.OPEN) return;
 
-    upstream = await this.connectUpstream(docId, token ?? "", requestId, log);
+    const upstream = await this.connectUpstream(docId, token ?? "", requestId, log);
     if (!upstream) {
       this.refused.inc({ code: "UNAVAILABLE" });
       client.close(TRY_AGAIN_LATER, "no sync service available");
@@ -128,6 +129,7 @@ export class CollabProxy {
     this.active.inc();
     const up = upstream;
     for (const data of pending.splice(0)) up.send(data, { binary: true });
+    link.upstream = up;
     up.on("message", (data, isBinary) => {
       if (client.readyState !== WebSocket.OPEN) return;
       if (client.bufferedAmount > this.opts.maxBufferedBytes) {

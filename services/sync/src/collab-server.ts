@@ -58,8 +58,8 @@ export class CollabServer {
     const log = this.deps.log.child({ docId, connId, reqId: typeof requestIdHeader === "string" ? requestIdHeader : undefined });
     // Messages that arrive while we authenticate and load wait here, in order.
     const early: RawData[] = [];
-    let handler: ((data: RawData) => void) | undefined;
-    ws.on("message", (data) => (handler ? handler(data) : early.push(data)));
+    const route: { handler?: (data: RawData) => void } = {};
+    ws.on("message", (data) => (route.handler ? route.handler(data) : early.push(data)));
     ws.on("error", (err) => log.debug({ err }, "socket error"));
     const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
 
@@ -116,7 +116,7 @@ export class CollabServer {
     metrics.connections.inc();
     room.join(peer);
 
-    handler = (data) => {
+    const handler = (data: RawData) => {
       const bytes = toUint8Array(data);
       let message;
       try {
@@ -138,6 +138,7 @@ export class CollabServer {
       }
     };
     for (const data of early.splice(0)) handler(data);
+    route.handler = handler;
 
     await closed;
     this.connections.delete(connection);

@@ -14,6 +14,8 @@ export interface StoreOptions {
   durable: boolean;
   bucket?: string;
   db?: { user: string; password: string; database: string };
+  /** Stores that already run elsewhere: these are used as they are and not started here. */
+  external?: Partial<Record<"natsUrl" | "databaseUrl" | "redisUrl" | "s3Endpoint", string>>;
 }
 
 export interface StoreSet {
@@ -36,49 +38,69 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
   const db = opts.db ?? { user: "palimpsest", password: "palimpsest", database: "palimpsest" };
   const bucket = opts.bucket ?? "palimpsest";
 
-  const [nats, postgres, redis, s3] = await Promise.all([
-    (async () =>
-      startNatsServer({
-        dataDir: path.join(opts.dataDir, "nats"),
-        port: await port("nats"),
-        monitorPort: await port("natsMonitor"),
-        logFile: path.join(logs, "nats-server.log"),
-      }))(),
-    (async () =>
-      startPostgresServer({
-        dataDir: path.join(opts.dataDir, "postgres"),
-        port: await port("postgres"),
-        logFile: path.join(logs, "postgres.log"),
-        durable: opts.durable,
-        ...db,
-      }))(),
-    (async () =>
-      startRedisServer({
-        dataDir: path.join(opts.dataDir, "redis"),
-        port: await port("redis"),
-        logFile: path.join(logs, "redis.log"),
-        persist: opts.durable,
-      }))(),
-    (async () =>
-      startS3Server({
-        dataDir: path.join(opts.dataDir, "s3"),
-        port: await port("s3"),
-        bucket,
-        logFile: path.join(logs, "s3.log"),
-      }))(),
+  const ext = opts.external ?? {};
+  const started = await Promise.allSettled([
+    ext.natsUrl
+      ? Promise.resolve({ url: ext.natsUrl, process: undefined })
+      : (async () =>
+          startNatsServer({
+            dataDir: path.join(opts.dataDir, "nats"),
+            port: await port("nats"),
+            monitorPort: await port("natsMonitor"),
+            logFile: path.join(logs, "nats-server.log"),
+          }))(),
+    ext.databaseUrl
+      ? Promise.resolve({ url: ext.databaseUrl, process: undefined })
+      : (async () =>
+          startPostgresServer({
+            dataDir: path.join(opts.dataDir, "postgres"),
+            port: await port("postgres"),
+            logFile: path.join(logs, "postgres.log"),
+            durable: opts.durable,
+            ...db,
+          }))(),
+    ext.redisUrl
+      ? Promise.resolve({ url: ext.redisUrl, process: undefined })
+      : (async () =>
+          startRedisServer({
+            dataDir: path.join(opts.dataDir, "redis"),
+            port: await port("redis"),
+            logFile: path.join(logs, "redis.log"),
+            persist: opts.durable,
+          }))(),
+    ext.s3Endpoint
+      ? Promise.resolve({ endpoint: ext.s3Endpoint, process: undefined })
+      : (async () =>
+          startS3Server({
+            dataDir: path.join(opts.dataDir, "s3"),
+            port: await port("s3"),
+            bucket,
+            logFile: path.join(logs, "s3.log"),
+          }))(),
   ]);
-  const processes = [nats.process, postgres.process, redis.process, s3.process];
+  const processes = started.flatMap((r) => (r.status === "fulfilled" && r.value.process ? [r.value.process] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    // Leave nothing running behind a failed start.
+    await Promise.all(processes.map((p) => p.stop()));
+    throw failed.reason;
+  }
+  const [nats, postgres, redis, s3] = started.map((r) => (r as PromiseFulfilledResult<{ url?: string; endpoint?: string }>).value);
+  const natsUrl = nats?.url ?? "";
+  const databaseUrl = postgres?.url ?? "";
+  const redisUrl = redis?.url ?? "";
+  const s3Endpoint = s3?.endpoint ?? "";
   return {
-    natsUrl: nats.url,
-    databaseUrl: postgres.url,
-    redisUrl: redis.url,
-    s3Endpoint: s3.endpoint,
+    natsUrl,
+    databaseUrl,
+    redisUrl,
+    s3Endpoint,
     bucket,
     env: {
-      NATS_URL: nats.url,
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      S3_ENDPOINT: s3.endpoint,
+      NATS_URL: natsUrl,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      S3_ENDPOINT: s3Endpoint,
       S3_BUCKET: bucket,
       S3_ACCESS_KEY_ID: "S3RVER",
       S3_SECRET_ACCESS_KEY: "S3RVER",

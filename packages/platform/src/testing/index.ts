@@ -3,6 +3,7 @@ export { TestApi, type ApiResponse } from "./api-client.ts";
 export {
   ManagedProcess,
   freePort,
+  portAnswers,
   repoRoot,
   startServiceProcess,
   startStores,

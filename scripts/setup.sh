@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian machine, and nothing that is already there:
+# nats-server, PostgreSQL and Redis from apt (as root, or with sudo), then the npm dependencies.
+# The S3-compatible store (s3rver) comes with the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null 2>&1 || need+=(postgresql)
+
+if ((${#need[@]})); then
+  echo "installing ${need[*]} ..."
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "missing ${need[*]}: install them with apt-get (as root) and run again" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# npm dependencies: installed when missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm dependencies ..."
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,215 @@
+// The signed-in session: tokens, the user, and the one code path that rotates tokens.
+//
+// Refresh tokens rotate and reusing an old one revokes the whole family, so every refresh
+// goes through a single in-flight promise per tab and a Web Lock across tabs; inside the
+// lock we re-read storage first, because another tab may already have rotated the pair.
+
+import { ApiError, sendJson } from "../api/http";
+import type { AuthResponse, User } from "../api/types";
+
+export interface Session {
+  user: User;
+  accessToken: string;
+  refreshToken: string;
+  /** Local clock time (ms) after which the access token should be treated as expired. */
+  accessExpiresAt: number | null;
+}
+
+export interface SessionSnapshot {
+  session: Session | null;
+  /** A message for the sign-in screen, e.g. why the user was signed out. */
+  notice: string | null;
+}
+
+export const SESSION_EXPIRED_MESSAGE = "Your session expired. Please sign in again.";
+
+const STORAGE_KEY = "palimpsest.session";
+const REFRESH_LOCK = "palimpsest.refresh";
+// Refresh a little early so a request never leaves with a token that dies in flight.
+const EXPIRY_MARGIN_MS = 30_000;
+
+type Listener = () => void;
+const listeners = new Set<Listener>();
+let snapshot: SessionSnapshot = { session: readStored(), notice: null };
+let inFlightRefresh: Promise<string | null> | null = null;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function isUser(value: unknown): value is User {
+  return isRecord(value) && typeof value.id === "string" && typeof value.email === "string" && typeof value.name === "string";
+}
+
+function readStored(): Session | null {
+  let raw: string | null;
+  try {
+    raw = localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+  if (!raw) return null;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (
+      isRecord(parsed) &&
+      isUser(parsed.user) &&
+      typeof parsed.accessToken === "string" &&
+      typeof parsed.refreshToken === "string"
+    ) {
+      return {
+        user: parsed.user,
+        accessToken: parsed.accessToken,
+        refreshToken: parsed.refreshToken,
+        accessExpiresAt: typeof parsed.accessExpiresAt === "number" ? parsed.accessExpiresAt : null,
+      };
+    }
+  } catch {
+    // Corrupt entry: treat as signed out rather than crash the app.
+  }
+  return null;
+}
+
+function writeStored(session: Session | null): void {
+  try {
+    if (session) localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+    else localStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // Storage can be full or disabled (private mode); the in-memory session still works.
+  }
+}
+
+function publish(next: SessionSnapshot): void {
+  snapshot = next;
+  for (const listener of listeners) listener();
+}
+
+/**
+ * Anchors the token's lifetime (exp - iat) to the local clock at the moment we received it,
+ * so a skewed client clock cannot make a fresh token look expired.
+ */
+function localExpiry(accessToken: string): number | null {
+  const payload = accessToken.split(".")[1];
+  if (!payload) return null;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const claims: unknown = JSON.parse(json);
+    if (isRecord(claims) && typeof claims.exp === "number" && typeof claims.iat === "number") {
+      return Date.now() + (claims.exp - claims.iat) * 1000;
+    }
+  } catch {
+    // Not a JWT we can read; rely on 401 handling instead.
+  }
+  return null;
+}
+
+function isExpiring(session: Session): boolean {
+  return session.accessExpiresAt !== null && Date.now() > session.accessExpiresAt - EXPIRY_MARGIN_MS;
+}
+
+function sameSession(a: Session | null, b: Session | null): boolean {
+  return a?.accessToken === b?.accessToken && a?.refreshToken === b?.refreshToken;
+}
+
+export function getSessionSnapshot(): SessionSnapshot {
+  return snapshot;
+}
+
+export function subscribeSession(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function startSession(auth: AuthResponse): Session {
+  const session: Session = {
+    user: auth.user,
+    accessToken: auth.accessToken,
+    refreshToken: auth.refreshToken,
+    accessExpiresAt: localExpiry(auth.accessToken),
+  };
+  writeStored(session);
+  publish({ session, notice: null });
+  return session;
+}
+
+/** Forget the session locally; `notice` is shown on the sign-in screen. */
+export function endSession(notice: string | null = null): void {
+  writeStored(null);
+  publish({ session: null, notice });
+}
+
+export function dismissNotice(): void {
+  if (snapshot.notice !== null) publish({ ...snapshot, notice: null });
+}
+
+async function withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
+  if (typeof navigator !== "undefined" && "locks" in navigator && navigator.locks) {
+    return navigator.locks.request(REFRESH_LOCK, task);
+  }
+  return task();
+}
+
+async function runRefresh(staleAccessToken: string | null): Promise<string | null> {
+  return withRefreshLock(async () => {
+    const stored = readStored();
+    if (!sameSession(stored, snapshot.session)) {
+      // Another tab signed in, out, or rotated tokens while we were waiting.
+      publish({ session: stored, notice: stored ? null : snapshot.notice });
+    }
+    if (!stored) return null;
+    const alreadyRotated = staleAccessToken !== null && stored.accessToken !== staleAccessToken;
+    if (alreadyRotated && !isExpiring(stored)) return stored.accessToken;
+
+    try {
+      const auth = await sendJson<AuthResponse>({
+        method: "POST",
+        path: "/api/auth/refresh",
+        body: { refreshToken: stored.refreshToken },
+      });
+      return startSession(auth).accessToken;
+    } catch (err) {
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+        endSession(SESSION_EXPIRED_MESSAGE);
+        return null;
+      }
+      // Network trouble or a server error: keep the session, the caller reports the failure.
+      throw err;
+    }
+  });
+}
+
+/**
+ * Rotates the token pair. Returns the new access token, or null when the session is over
+ * (the user is then signed out with SESSION_EXPIRED_MESSAGE). Throws on network errors.
+ * Pass the access token that was rejected so a refresh another caller already did is reused.
+ */
+export function refreshSession(staleAccessToken: string | null = null): Promise<string | null> {
+  if (!inFlightRefresh) {
+    inFlightRefresh = runRefresh(staleAccessToken).finally(() => {
+      inFlightRefresh = null;
+    });
+  }
+  return inFlightRefresh;
+}
+
+/** An access token that is not about to expire, refreshing first if needed; null when signed out. */
+export async function freshAccessToken(): Promise<string | null> {
+  const session = snapshot.session;
+  if (!session) return null;
+  if (!isExpiring(session)) return session.accessToken;
+  try {
+    return await refreshSession(session.accessToken);
+  } catch {
+    // Offline: hand out what we have; the request itself will report the failure.
+    return snapshot.session?.accessToken ?? null;
+  }
+}
+
+if (typeof window !== "undefined") {
+  // Keep tabs in agreement: a sign-out or token rotation elsewhere applies here too.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== STORAGE_KEY && event.key !== null) return;
+    const stored = readStored();
+    if (!sameSession(stored, snapshot.session)) publish({ session: stored, notice: null });
+  });
+}

@@ -1,0 +1,113 @@
+import { useId, useState } from "react";
+import type { FormEvent, ReactNode } from "react";
+import { ApiError } from "../api/http";
+import { dismissNotice } from "../auth/session";
+import { signIn, signUp, useSession } from "../auth/use-session";
+import { BrandMark } from "../components/app-header";
+
+type Mode = "signin" | "signup";
+
+export function AuthScreen(): ReactNode {
+  const { notice } = useSession();
+  const [mode, setMode] = useState<Mode>("signin");
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ids = useId();
+
+  const switchMode = (next: Mode): void => {
+    setMode(next);
+    setError(null);
+    dismissNotice();
+  };
+
+  const handleSubmit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      if (mode === "signin") await signIn(email.trim(), password);
+      else await signUp(name.trim(), email.trim(), password);
+      // Nothing else to do: Home swaps this screen for the dashboard (or the page the
+      // visitor was heading to) as soon as the session exists.
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : "Something went wrong. Please try again.");
+      setBusy(false);
+    }
+  };
+
+  const signingUp = mode === "signup";
+  const message = error ?? notice ?? "";
+
+  return (
+    <div className="auth-page">
+      <main className="auth-card">
+        <div className="auth-brand">
+          <BrandMark />
+        </div>
+        <h1 className="auth-title">{signingUp ? "Create your account" : "Sign in"}</h1>
+        <p className="auth-subtitle muted">
+          {signingUp ? "Write together, live. Every edit is kept." : "Welcome back. Your documents are waiting."}
+        </p>
+
+        <form className="auth-form" onSubmit={(event) => void handleSubmit(event)} aria-describedby={`${ids}-alert`}>
+          {signingUp && (
+            <div className="field">
+              <label htmlFor={`${ids}-name`}>Name</label>
+              <input
+                id={`${ids}-name`}
+                name="name"
+                type="text"
+                autoComplete="name"
+                required
+                value={name}
+                onChange={(event) => setName(event.target.value)}
+              />
+            </div>
+          )}
+          <div className="field">
+            <label htmlFor={`${ids}-email`}>Email</label>
+            <input
+              id={`${ids}-email`}
+              name="email"
+              type="email"
+              autoComplete="email"
+              required
+              value={email}
+              onChange={(event) => setEmail(event.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={`${ids}-password`}>Password</label>
+            <input
+              id={`${ids}-password`}
+              name="password"
+              type="password"
+              autoComplete={signingUp ? "new-password" : "current-password"}
+              required
+              value={password}
+              onChange={(event) => setPassword(event.target.value)}
+            />
+          </div>
+
+          <p id={`${ids}-alert`} className="form-alert" role="alert" data-testid="auth-error">
+            {message}
+          </p>
+
+          <button type="submit" className="button button-primary button-block" disabled={busy}>
+            {busy ? (signingUp ? "Creating account…" : "Signing in…") : signingUp ? "Create account" : "Sign in"}
+          </button>
+        </form>
+
+        <p className="auth-switch">
+          {signingUp ? "Already have an account?" : "New to Palimpsest?"}{" "}
+          <button type="button" className="link-button" onClick={() => switchMode(signingUp ? "signin" : "signup")}>
+            {signingUp ? "Sign in" : "Create an account"}
+          </button>
+        </p>
+      </main>
+    </div>
+  );
+}
