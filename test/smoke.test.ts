@@ -4,16 +4,60 @@ import { startTestSystem } from "./system.ts";
 
 let system: RunningSystem;
 beforeAll(async () => {
-  system = await startTestSystem("smoke");
+  system = await startTestSystem("ops");
 });
 afterAll(async () => {
   await system?.stop();
 });
 
-describe("system", () => {
-  it("reports ready once every service is ready", async () => {
+describe("operations endpoints", () => {
+  it("the gateway is ready once every service is ready", async () => {
     const res = await new TestApi(system.gatewayUrl()).get<{ ready: boolean; checks: Record<string, boolean> }>("/readyz");
     expect(res.status).toBe(200);
     expect(res.body.checks).toEqual({ nats: true, auth: true, docs: true, sync: true, files: true, history: true });
+  });
+
+  it("every service answers /healthz, /readyz and Prometheus /metrics", async () => {
+    expect(system.services.map((s) => s.name).sort()).toEqual(["auth", "docs", "files", "gateway", "history", "sync"]);
+    for (const s of system.services) {
+      const base = `http://127.0.0.1:${s.port}`;
+      expect((await fetch(`${base}/healthz`)).status, s.name).toBe(200);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status, s.name).toBe(200);
+      expect(((await ready.json()) as { service: string }).service).toBe(s.name);
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.headers.get("content-type")).toMatch(/text\/plain/);
+      const text = await metrics.text();
+      expect(text).toContain(`process_resident_memory_bytes{service="${s.name}"}`);
+      expect(text).toContain("http_request_duration_seconds");
+    }
+  });
+
+  it("carries a request id through and echoes it", async () => {
+    const res = await fetch(`${system.gatewayUrl()}/api/docs`, { headers: { "x-request-id": "trace-me-123" } });
+    expect(res.headers.get("x-request-id")).toBe("trace-me-123");
+    const generated = await fetch(`${system.gatewayUrl()}/api/docs`);
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers unknown routes and oversized bodies with the one error format", async () => {
+    const api = new TestApi(system.gatewayUrl());
+    const missing = await api.get<{ error: { code: string } }>("/api/nope");
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("NOT_FOUND");
+    const big = await api.post<{ error: { code: string } }>("/api/auth/login", { email: "a@b.c", password: "x".repeat(2 * 1024 * 1024) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
+  it("publishes an OpenAPI document of its routes and the token keys", async () => {
+    const api = new TestApi(system.gatewayUrl());
+    const doc = await api.get<{ openapi: string; paths: Record<string, unknown> }>("/api/openapi.json");
+    expect(doc.body.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(["/api/auth/login", "/api/docs", "/api/docs/{id}/history"]));
+    const jwks = await api.get<{ keys: { kid: string; alg: string; d?: string }[] }>("/.well-known/jwks.json");
+    expect(jwks.body.keys.length).toBeGreaterThan(0);
+    expect(jwks.body.keys[0]).toMatchObject({ alg: "EdDSA", kty: "OKP", crv: "Ed25519" });
+    expect(jwks.body.keys.some((k) => k.d !== undefined)).toBe(false);
   });
 });

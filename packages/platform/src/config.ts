@@ -104,7 +104,7 @@ export const commonConfig = {
   natsUrl: env.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated"),
   databaseUrl: env.url("DATABASE_URL", "postgres://palimpsest:palimpsest@127.0.0.1:54320/palimpsest", "PostgreSQL connection string"),
   redisUrl: env.url("REDIS_URL", "redis://127.0.0.1:6380", "Redis connection string"),
-  s3Endpoint: env.url("S3_ENDPOINT", "http://127.0.0.1:9000", "S3-compatible endpoint (empty for AWS)"),
+  s3Endpoint: env.url("S3_ENDPOINT", "http://127.0.0.1:9000", "S3-compatible endpoint (AWS S3, MinIO, Ceph, R2 ...)"),
   s3Region: env.string("S3_REGION", "us-east-1", "S3 region"),
   s3Bucket: env.string("S3_BUCKET", "palimpsest", "bucket for files and large snapshots"),
   s3AccessKeyId: env.string("S3_ACCESS_KEY_ID", "S3RVER", "S3 access key id"),
