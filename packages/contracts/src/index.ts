@@ -50,3 +50,4 @@ export {
   type RpcRequest,
 } from "./api.ts";
 export { GENESIS_HASH, chainHash, type ChainedEdit } from "./edit-chain.ts";
+export { revokedSessionKey } from "./revocation.ts";

@@ -17,12 +17,13 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function createHttpApp(
   log: Logger,
   metrics: Metrics,
-  opts: { bodyLimit?: number; notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown } = {},
+  opts: { bodyLimit?: number; trustProxy?: boolean; notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown } = {},
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    trustProxy: opts.trustProxy ?? false,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers[REQUEST_ID_HEADER];

@@ -36,7 +36,7 @@ export interface AccountsDeps {
   keys: SigningKeys;
   config: AuthConfig;
   /** Tells live connections that a session ended, so they close at once. */
-  onSessionRevoked: (sessionId: string) => void;
+  onSessionRevoked: (sessionId: string) => Promise<void>;
 }
 
 /** The auth service's commands and queries, each an RPC handler behind a gateway route. */
@@ -125,7 +125,7 @@ export function createAccounts(deps: AccountsDeps) {
       if (token.status === "rotated") {
         // A rotated token presented again means it was copied: end the whole session family.
         await append(subjects.session(session.id), newEvent("session.revoked.v1", { sessionId: session.id, reason: "reuse-detected" }), undefined);
-        deps.onSessionRevoked(session.id);
+        await deps.onSessionRevoked(session.id);
         throw invalid();
       }
       const user = await db.selectFrom("users").select(["id", "email", "name"]).where("id", "=", session.user_id).executeTakeFirstOrThrow();
@@ -148,7 +148,7 @@ export function createAccounts(deps: AccountsDeps) {
       if (session && !session.revoked_at) {
         await append(subjects.session(session.id), newEvent("session.revoked.v1", { sessionId: session.id, reason: "logout" }, caller.userId), undefined);
       }
-      deps.onSessionRevoked(caller.sessionId);
+      await deps.onSessionRevoked(caller.sessionId);
       return { status: 204, body: null };
     },
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
-import { Streams, rpc, subjects } from "@palimpsest/contracts";
+import { Streams, revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
   createHttpApp,
@@ -9,12 +9,14 @@ import {
   ensureCheckpointTable,
   jetstreamOf,
   natsReady,
+  redisReady,
   runProjection,
   serveReadiness,
   serveRpc,
   type Logger,
   type Metrics,
   type ProjectionRunner,
+  type Redis,
 } from "@palimpsest/platform";
 import { createAccounts } from "./accounts.ts";
 import { applyAuthBatch } from "./auth-projection.ts";
@@ -26,6 +28,7 @@ export interface AuthDeps {
   config: AuthConfig;
   nc: NatsConnection;
   db: Kysely<AuthDb>;
+  redis: Redis;
   log: Logger;
   metrics: Metrics;
 }
@@ -39,9 +42,9 @@ export interface AuthApp {
 
 /** Builds the auth service from its connections and config; listening is main.ts's job. */
 export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
-  const { config, nc, db, log, metrics } = deps;
+  const { config, nc, db, redis, log, metrics } = deps;
   const js = jetstreamOf(nc);
-  const keys = new SigningKeys(db, config.keyRotationDays * 86_400_000);
+  const keys = new SigningKeys(db, config.keyRotationDays * 86_400_000, config.signingKeyCacheMs);
   await keys.active();
   await ensureCheckpointTable(db);
 
@@ -50,7 +53,11 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     js,
     keys,
     config,
-    onSessionRevoked: (sessionId) => nc.publish(subjects.collabControl(), JSON.stringify({ type: "session.revoked", sessionId })),
+    onSessionRevoked: async (sessionId) => {
+      // Gateways refuse the session's still-valid access tokens from now on, and live sockets close.
+      await redis.set(revokedSessionKey(sessionId), "1", "PX", (config.accessTokenTtlSeconds + 60) * 1000);
+      nc.publish(subjects.collabControl(), JSON.stringify({ type: "session.revoked", sessionId }));
+    },
   });
   let shuttingDown = false;
   const subs: Subscription[] = serveRpc(
@@ -75,7 +82,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     metrics,
     spec: { name: "auth", stream: Streams.auth, filterSubject: subjects.allAuthEvents(), apply: applyAuthBatch },
   });
-  const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
+  const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), redis: () => redisReady(redis) };
   subs.push(serveReadiness(nc, "auth", checks, () => shuttingDown));
 
   const http = createHttpApp(log, metrics);

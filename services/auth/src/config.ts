@@ -5,6 +5,7 @@ export const authConfigSpec = {
   port: env.int("PORT", 8081, "auth service HTTP port (health, metrics)", { min: 0, max: 65535 }),
   accessTokenTtlSeconds: env.int("ACCESS_TOKEN_TTL_SECONDS", 900, "lifetime of an access token", { min: 10, max: 86_400 }),
   refreshTokenTtlSeconds: env.int("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, "lifetime of a session without use", { min: 60 }),
+  signingKeyCacheMs: env.int("SIGNING_KEY_CACHE_MS", 30_000, "how soon a replica uses a key another replica made", { min: 0 }),
   keyRotationDays: env.int("SIGNING_KEY_ROTATION_DAYS", 30, "a new signing key is made after this many days", { min: 1 }),
 } as const;
 

@@ -1,4 +1,4 @@
-import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { connectNats, createDb, createRedis, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { loadAuthConfig } from "./config.ts";
 import { authMigrations, type AuthDb } from "./schema.ts";
@@ -12,7 +12,8 @@ await runUntilSignalled(log, async () => {
   await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
   const db = createDb<AuthDb>(config.databaseUrl);
   await migrateToLatest(db, "auth", authMigrations);
-  const app = await buildAuthApp({ config, nc, db, log, metrics: createMetrics("auth") });
+  const redis = createRedis(config.redisUrl);
+  const app = await buildAuthApp({ config, nc, db, redis, log, metrics: createMetrics("auth") });
   await app.http.listen({ host: config.host, port: config.port });
   log.info({ port: config.port }, "auth listening");
   return {
@@ -20,6 +21,7 @@ await runUntilSignalled(log, async () => {
       await app.close();
       await nc.drain();
       await db.destroy();
+      redis.disconnect();
     },
   };
 });

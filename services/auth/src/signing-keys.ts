@@ -9,13 +9,12 @@ export interface ActiveKey {
 }
 
 const PUBLISHED_KEYS = 3;
-const CACHE_MS = 30_000;
 
 /**
  * Ed25519 signing keys, shared by every auth replica through Postgres.
  * The newest key signs; the newest few are published in the JWKS, so a token signed with the
  * previous key keeps verifying after a rotation until it expires. Replicas pick up a new key
- * within CACHE_MS; verifiers reload the JWKS when they meet an unknown `kid`.
+ * within `cacheMs`; verifiers reload the JWKS when they meet an unknown `kid`.
  */
 export class SigningKeys {
   private cached: { at: number; active: ActiveKey; jwks: JSONWebKeySet } | undefined;
@@ -23,6 +22,7 @@ export class SigningKeys {
   constructor(
     private readonly db: Kysely<AuthDb>,
     private readonly rotationMs: number,
+    private readonly cacheMs = 30_000,
   ) {}
 
   async active(): Promise<ActiveKey> {
@@ -64,7 +64,7 @@ export class SigningKeys {
   }
 
   private async load(): Promise<{ active: ActiveKey; jwks: JSONWebKeySet }> {
-    if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached;
+    if (this.cached && Date.now() - this.cached.at < this.cacheMs) return this.cached;
     await this.ensureFresh();
     const rows = await this.db
       .selectFrom("signing_keys")

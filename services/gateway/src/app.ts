@@ -3,7 +3,7 @@ import path from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyStatic from "@fastify/static";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { AppError, httpStatusOf, rpc, subjects, type Caller, type ReadyResult } from "@palimpsest/contracts";
+import { AppError, httpStatusOf, revokedSessionKey, rpc, subjects, type Caller, type ReadyResult } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
   backendServices,
@@ -12,7 +12,9 @@ import {
   createTokenVerifier,
   jwksFetcher,
   natsReady,
+  redisReady,
   type Logger,
+  type Redis,
   type Metrics,
   type ReadinessChecks,
   type TokenVerifier,
@@ -20,11 +22,13 @@ import {
 import { apiRoutes } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { CollabProxy } from "./collab-proxy.ts";
+import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
 import type { GatewayConfig } from "./config.ts";
 
 export interface GatewayDeps {
   config: GatewayConfig;
   nc: NatsConnection;
+  redis: Redis;
   log: Logger;
   metrics: Metrics;
 }
@@ -49,7 +53,30 @@ const SECURITY_HEADERS = {
 } as const;
 
 export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
-  const { config, nc, log, metrics } = deps;
+  const { config, nc, redis, log, metrics } = deps;
+  const limiter = new RateLimiter(redis);
+  const policies = {
+    auth: { name: "auth", limit: config.rateLimitAuthPerWindow, windowSeconds: config.rateLimitWindowSeconds },
+    user: { name: "user", limit: config.rateLimitUserPerWindow, windowSeconds: config.rateLimitWindowSeconds },
+    collab: { name: "collab-connect", limit: config.rateLimitCollabConnectsPerWindow, windowSeconds: config.rateLimitWindowSeconds },
+  } as const satisfies Record<string, LimitPolicy>;
+
+  /** Counts a request; Redis being down must not take the API down, so the limiter then lets it through. */
+  async function limit(policy: LimitPolicy, subject: string, sessionId?: string): Promise<LimitDecision | undefined> {
+    try {
+      return await limiter.check(policy, subject, sessionId ? revokedSessionKey(sessionId) : undefined);
+    } catch (err) {
+      log.warn({ err, policy: policy.name }, "rate limiter unavailable; letting the request through");
+      return undefined;
+    }
+  }
+
+  function enforce(reply: FastifyReply, policy: LimitPolicy, decision: LimitDecision | undefined): void {
+    if (!decision) return;
+    reply.headers(rateLimitHeaders(policy, decision));
+    if (decision.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");
+    if (!decision.allowed) throw new AppError("RATE_LIMITED", `too many requests; try again in ${decision.resetSeconds} s`);
+  }
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
   const webDist = path.resolve(config.webDist);
   const hasWeb = fs.existsSync(path.join(webDist, "index.html"));
@@ -57,6 +84,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
 
   const http = createHttpApp(log, metrics, {
     bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
     notFound: (req, reply) => {
       const url = req.url.split("?")[0] ?? "/";
       const isApi = url.startsWith("/api/") || url.startsWith("/collab/") || url.startsWith("/.well-known/");
@@ -101,10 +129,13 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
       url: route.url,
       schema: route.schema,
       preHandler: route.auth
-        ? async (req: FastifyRequest) => {
+        ? async (req: FastifyRequest, reply: FastifyReply) => {
             req.caller = await authenticate(req);
+            enforce(reply, policies.user, await limit(policies.user, req.caller.userId, req.caller.sessionId));
           }
-        : undefined,
+        : async (req: FastifyRequest, reply: FastifyReply) => {
+            enforce(reply, policies.auth, await limit(policies.auth, req.ip));
+          },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const reply_ = await callRpc(
           nc,
@@ -135,7 +166,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     return reply.header("cache-control", "public, max-age=60").send(r.body);
   });
 
-  const checks: ReadinessChecks = { nats: () => natsReady(nc) };
+  const checks: ReadinessChecks = { nats: () => natsReady(nc), redis: () => redisReady(redis) };
   for (const svc of backendServices) {
     checks[svc] = async () => {
       const msg = await nc.request(rpc.ready(svc), "", { timeout: 2_000 });
@@ -157,6 +188,13 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     pendingBytes: config.collabPendingBytes,
     maxMessageBytes: config.collabMaxMessageBytes,
     maxBufferedBytes: config.collabMaxBufferedBytes,
+    messagesPerSecond: config.collabMessagesPerSecond,
+    messageBurst: config.collabMessageBurst,
+    admit: async (grant) => {
+      const decision = await limit(policies.collab, grant.userId, grant.sessionId);
+      if (decision?.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");
+      if (decision && !decision.allowed) throw new AppError("RATE_LIMITED", `too many connections; try again in ${decision.resetSeconds} s`);
+    },
   });
   http.server.on("upgrade", (req, socket, head) => collab.handleUpgrade(req, socket, head));
   const subs: Subscription[] = [

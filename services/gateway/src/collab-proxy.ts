@@ -3,7 +3,8 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { closeCodeOf, toAppError } from "@palimpsest/contracts";
-import { authorizeCollab, parseCollabUrl, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { authorizeCollab, parseCollabUrl, type CollabGrant, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { TokenBucket } from "./rate-limiter.ts";
 import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
 
@@ -42,6 +43,10 @@ export interface CollabProxyOptions {
   pendingBytes: number;
   maxMessageBytes: number;
   maxBufferedBytes: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** Further checks before a connection is relayed (revocation, connection rate); throws an AppError to refuse. */
+  admit?: (grant: CollabGrant) => Promise<void>;
 }
 
 /**
@@ -58,11 +63,13 @@ export class CollabProxy {
   private accepting = true;
   private readonly active: Gauge;
   private readonly refused: Counter<"code">;
+  private readonly throttled: Counter;
 
   constructor(private readonly opts: CollabProxyOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
     this.active = new Gauge({ name: "gateway_collab_connections", help: "open /collab relays", registers: [opts.registry] });
     this.refused = new Counter({ name: "gateway_collab_refused_total", help: "refused /collab connections", labelNames: ["code"], registers: [opts.registry] });
+    this.throttled = new Counter({ name: "gateway_collab_throttled_total", help: "times a /collab client was paused for sending too fast", registers: [opts.registry] });
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -85,7 +92,19 @@ export class CollabProxy {
     let pendingBytes = 0;
     // Filled in once the sync replica accepts; until then client messages wait in `pending`.
     const link: { upstream?: WebSocket } = {};
+    // Over its budget a client is paused, not dropped: TCP pushes back, nothing it sent is lost.
+    const bucket = new TokenBucket(this.opts.messagesPerSecond, this.opts.messageBurst);
+    let paused = false;
     client.on("message", (data, isBinary) => {
+      if (!bucket.take() && !paused) {
+        paused = true;
+        this.throttled.inc();
+        client.pause();
+        setTimeout(() => {
+          paused = false;
+          if (client.readyState === WebSocket.OPEN) client.resume();
+        }, Math.ceil(1000 / this.opts.messagesPerSecond) + 1).unref();
+      }
       if (link.upstream?.readyState === WebSocket.OPEN) {
         link.upstream.send(data, { binary: isBinary });
         return;
@@ -102,6 +121,7 @@ export class CollabProxy {
     let grant;
     try {
       grant = await authorizeCollab(this.opts.verifier, this.opts.nc, docId, token, requestId);
+      await this.opts.admit?.(grant);
     } catch (err) {
       const appErr = toAppError(err);
       if (appErr.code === "INTERNAL") log.error({ err }, "collab authorization failed");

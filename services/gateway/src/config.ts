@@ -12,6 +12,13 @@ export const gatewayConfigSpec = {
   collabPendingBytes: env.int("COLLAB_PENDING_BYTES", 4 * 1024 * 1024, "client bytes buffered before the sync relay opens", { min: 64 * 1024 }),
   collabMaxMessageBytes: env.int("COLLAB_MAX_MESSAGE_BYTES", 2 * 1024 * 1024, "largest /collab message", { min: 1024 }),
   collabMaxBufferedBytes: env.int("COLLAB_MAX_BUFFERED_BYTES", 8 * 1024 * 1024, "outgoing bytes a slow /collab client may have queued", { min: 64 * 1024 }),
+  trustProxy: env.bool("TRUST_PROXY", false, "take the client address from X-Forwarded-For (behind an ingress)"),
+  rateLimitWindowSeconds: env.int("RATE_LIMIT_WINDOW_SECONDS", 60, "length of a rate-limit window", { min: 1 }),
+  rateLimitAuthPerWindow: env.int("RATE_LIMIT_AUTH_PER_WINDOW", 20, "sign-in, sign-up and refresh calls per client address per window", { min: 1 }),
+  rateLimitUserPerWindow: env.int("RATE_LIMIT_USER_PER_WINDOW", 600, "API calls per signed-in user per window", { min: 1 }),
+  rateLimitCollabConnectsPerWindow: env.int("RATE_LIMIT_COLLAB_CONNECTS_PER_WINDOW", 120, "/collab connections a user may open per window", { min: 1 }),
+  collabMessagesPerSecond: env.int("COLLAB_MESSAGES_PER_SECOND", 200, "messages per second one /collab connection may send", { min: 1 }),
+  collabMessageBurst: env.int("COLLAB_MESSAGE_BURST", 400, "burst of messages one /collab connection may send at once", { min: 1 }),
 } as const;
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

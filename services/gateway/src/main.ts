@@ -1,4 +1,4 @@
-import { connectNats, createLogger, createMetrics, runUntilSignalled } from "@palimpsest/platform";
+import { connectNats, createLogger, createMetrics, createRedis, runUntilSignalled } from "@palimpsest/platform";
 import { loadGatewayConfig } from "./config.ts";
 import { buildGatewayApp } from "./app.ts";
 
@@ -7,13 +7,15 @@ const log = createLogger("gateway", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config.natsUrl, `gateway:${config.replicaId}`, log);
-  const app = await buildGatewayApp({ config, nc, log, metrics: createMetrics("gateway") });
+  const redis = createRedis(config.redisUrl);
+  const app = await buildGatewayApp({ config, nc, redis, log, metrics: createMetrics("gateway") });
   await app.http.listen({ host: config.host, port: config.port });
   log.info({ port: config.port }, "gateway listening");
   return {
     async close() {
       await app.close();
       await nc.drain();
+      redis.disconnect();
     },
   };
 });
