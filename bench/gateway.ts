@@ -1,0 +1,125 @@
+/**
+ * The gateway's cost per REST request and the login rate.
+ *
+ * 1. Added latency: the same query (GET /api/docs/:id) through the gateway over HTTP (token
+ *    verification, rate limit and revocation check in Redis, NATS request to the docs service)
+ *    against the docs service called directly over NATS request/reply, one request at a time.
+ * 2. Throughput of that route with 16 requests in flight.
+ * 3. Logins per second (argon2id verification dominates) with 8 in flight.
+ * Every loop is bounded by count and by time.
+ *
+ * Run: npm run bench:gateway
+ */
+import { connect } from "@nats-io/transport-node";
+import { rpc } from "@palimpsest/contracts";
+import { TestApi } from "@palimpsest/platform/testing";
+import { randomUUID } from "node:crypto";
+import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
+
+const N = Number(process.env["BENCH_REQUESTS"] ?? 3000);
+const LOGIN_SECONDS = Number(process.env["BENCH_LOGIN_SECONDS"] ?? 10);
+const WARMUP = 300;
+
+const bench = await startBenchSystem();
+try {
+  const base = bench.system.gatewayUrl();
+  const anon = new TestApi(base);
+  const { api, auth } = await anon.newUser("Bench");
+  const doc = await api.createDoc("bench");
+  const nc = await connect({ servers: bench.stores.natsUrl });
+  const caller = { userId: auth.user.id, sessionId: "bench" };
+
+  const direct = async () => {
+    const m = await nc.request(rpc.docs.get, JSON.stringify({ requestId: randomUUID(), caller, input: { id: doc.id } }), { timeout: 5_000 });
+    if (!m.json<{ ok: boolean }>().ok) throw new Error("direct call failed");
+  };
+  const viaGateway = async () => {
+    const res = await fetch(`${base}/api/docs/${doc.id}`, { headers: { authorization: `Bearer ${auth.accessToken}` } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`gateway call failed: ${res.status}`);
+  };
+
+  async function sequential(fn: () => Promise<void>): Promise<number[]> {
+    for (let i = 0; i < WARMUP; i++) await fn();
+    const out: number[] = [];
+    const deadline = Date.now() + 60_000;
+    for (let i = 0; i < N && Date.now() < deadline; i++) {
+      const t = performance.now();
+      await fn();
+      out.push(performance.now() - t);
+    }
+    return out;
+  }
+
+  async function concurrent(fn: () => Promise<void>, inFlight: number, seconds: number): Promise<{ rate: number; lat: number[] }> {
+    const lat: number[] = [];
+    const end = performance.now() + seconds * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (performance.now() < end) {
+          const t = performance.now();
+          await fn();
+          lat.push(performance.now() - t);
+        }
+      }),
+    );
+    return { rate: lat.length / ((performance.now() - started) / 1000), lat };
+  }
+
+  // Interleave the two so both see the same machine conditions.
+  const d1 = await sequential(direct);
+  const g1 = await sequential(viaGateway);
+  const d2 = await sequential(direct);
+  const g2 = await sequential(viaGateway);
+  const d = summary([...d1, ...d2]);
+  const g = summary([...g1, ...g2]);
+  const c = await concurrent(viaGateway, 16, 10);
+  const cs = summary(c.lat);
+
+  const email = auth.user.email;
+  const login = async () => {
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: "correct horse battery staple" }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`login failed: ${res.status}`);
+  };
+  const failedLogin = async (who: string) => {
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: who, password: "not the password at all" }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 401) throw new Error(`expected 401, got ${res.status}`);
+  };
+  const l = await concurrent(login, 8, LOGIN_SECONDS);
+  const ls = summary(l.lat);
+  const unknownSeq: number[] = [];
+  const knownSeq: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    let t = performance.now();
+    await failedLogin(email);
+    knownSeq.push(performance.now() - t);
+    t = performance.now();
+    await failedLogin(`nobody-${randomUUID()}@example.test`);
+    unknownSeq.push(performance.now() - t);
+  }
+  await nc.close();
+
+  console.log(`machine: ${machine()}`);
+  console.log(`\nGET /api/docs/:id, one at a time (${d.n} requests each)`);
+  console.log(`  docs service direct (NATS request): p50 ${fmt(d.p50)}  p90 ${fmt(d.p90)}  p99 ${fmt(d.p99)}`);
+  console.log(`  through the gateway (HTTP):         p50 ${fmt(g.p50)}  p90 ${fmt(g.p90)}  p99 ${fmt(g.p99)}`);
+  console.log(`  added by the gateway:               p50 ${fmt(g.p50 - d.p50)}  p99 ${fmt(g.p99 - d.p99)}`);
+  console.log(`\nGET /api/docs/:id through the gateway, 16 in flight, 10 s: ${c.rate.toFixed(0)} req/s, p50 ${fmt(cs.p50)} p99 ${fmt(cs.p99)}`);
+  console.log(`\nPOST /api/auth/login, 8 in flight, ${LOGIN_SECONDS} s: ${l.rate.toFixed(1)} logins/s, p50 ${fmt(ls.p50)} p99 ${fmt(ls.p99)}`);
+  const k = summary(knownSeq);
+  const u = summary(unknownSeq);
+  console.log(`failed login, one at a time (100 each): existing email p50 ${fmt(k.p50)} p90 ${fmt(k.p90)}, unknown email p50 ${fmt(u.p50)} p90 ${fmt(u.p90)}`);
+} finally {
+  await bench.stop();
+}
