@@ -1,5 +1,11 @@
-/** Prints the configuration table of every service, from the same specs the services load. */
+/**
+ * Writes the configuration table of every service into README.md, from the same specs the
+ * services load (`--print` only prints it).
+ */
+import fs from "node:fs";
+import path from "node:path";
 import type { ConfigSpec } from "@palimpsest/platform";
+import { repoRoot } from "@palimpsest/platform/testing";
 import { configSpecs } from "../test/config-specs.ts";
 
 const rows = new Map<string, { defaultText: string; doc: string; services: string[] }>();
@@ -17,9 +23,19 @@ for (const [service, spec] of Object.entries(configSpecs) as [string, ConfigSpec
   }
 }
 const all = Object.keys(configSpecs).length;
-console.log("| variable | default | used by | meaning |");
-console.log("| --- | --- | --- | --- |");
+const lines = ["| variable | default | used by | meaning |", "| --- | --- | --- | --- |"];
 for (const [name, r] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
   const def = r.defaultText.includes("-") && name === "REPLICA_ID" ? "host name and pid" : r.defaultText;
-  console.log(`| \`${name}\` | \`${def || "(empty)"}\` | ${r.services.length === all ? "all" : r.services.join(", ")} | ${r.doc} |`);
+  lines.push(`| \`${name}\` | \`${def || "(empty)"}\` | ${r.services.length === all ? "all" : r.services.join(", ")} | ${r.doc} |`);
+}
+
+const table = lines.join("\n");
+if (process.argv.includes("--print")) {
+  console.log(table);
+} else {
+  const readmePath = path.join(repoRoot, "README.md");
+  const readme = fs.readFileSync(readmePath, "utf8");
+  const next = readme.replace(/(<!-- config-table[^\n]*-->\n)[\s\S]*?(\n<!-- \/config-table -->)/, `$1${table}$2`);
+  fs.writeFileSync(readmePath, next);
+  console.log("README.md configuration table updated");
 }

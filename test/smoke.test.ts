@@ -14,7 +14,7 @@ describe("operations endpoints", () => {
   it("the gateway is ready once every service is ready", async () => {
     const res = await new TestApi(system.gatewayUrl()).get<{ ready: boolean; checks: Record<string, boolean> }>("/readyz");
     expect(res.status).toBe(200);
-    expect(res.body.checks).toEqual({ nats: true, auth: true, docs: true, sync: true, files: true, history: true });
+    expect(res.body.checks).toEqual({ nats: true, redis: true, auth: true, docs: true, sync: true, files: true, history: true });
   });
 
   it("every service answers /healthz, /readyz and Prometheus /metrics", async () => {

@@ -15,6 +15,12 @@ export interface TokenVerifierOptions {
   audience: string;
   /** A token with an unknown `kid` triggers a reload, at most this often. @default 1000 */
   minRefreshIntervalMs?: number;
+  /**
+   * Verified tokens remembered until they expire, so a client's repeated requests skip the
+   * signature check. Revocation is not decided here (see the gateway's revocation check).
+   * @default 10000
+   */
+  cacheSize?: number;
 }
 
 export interface TokenVerifier {
@@ -32,6 +38,9 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   let keySet: JWTVerifyGetKey | undefined;
   let loadedAt = 0;
   let loading: Promise<JWTVerifyGetKey> | undefined;
+  const cacheSize = opts.cacheSize ?? 10_000;
+  // Insertion-ordered: the oldest entry goes first when full.
+  const verified = new Map<string, VerifiedToken>();
 
   async function load(): Promise<JWTVerifyGetKey> {
     loading ??= opts
@@ -68,10 +77,18 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   return {
     async verify(token: string): Promise<VerifiedToken> {
       if (token.length === 0 || token.length > 4096) throw new AppError("TOKEN_INVALID", "access token is malformed");
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt > Date.now()) return known;
+        verified.delete(token);
+      }
       try {
         const keys = keySet ?? (await load());
         try {
-          return await verifyWith(keys, token);
+          const claims = await verifyWith(keys, token);
+          if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+          verified.set(token, claims);
+          return claims;
         } catch (err) {
           if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - loadedAt >= minInterval) {
             return await verifyWith(await load(), token);
