@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { DocKind, type Role } from "./events.ts";
+import { DocKind, Role } from "./events.ts";
 import type { ErrorBody } from "./errors.ts";
 
 /**
@@ -54,6 +54,8 @@ export const ListDocsQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
     q: Type.Optional(Type.String({ maxLength: 200 })),
+    /** `true` lists my documents in the trash instead. */
+    trashed: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -69,6 +71,59 @@ export const HistoryQuery = Type.Object(
 export type HistoryQuery = Static<typeof HistoryQuery>;
 
 export const DocIdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const MemberParams = Type.Object({ id: Id, userId: Id }, { additionalProperties: false });
+
+export const RenameDocBody = Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const ShareBody = Type.Object(
+  { email: Type.String({ minLength: 3, maxLength: 320 }), role: Role },
+  { additionalProperties: false },
+);
+export const InvitationBody = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }) }, { additionalProperties: false });
+export const RoleBody = Type.Object({ role: Role }, { additionalProperties: false });
+export const TransferBody = Type.Object({ userId: Id }, { additionalProperties: false });
+export const EmptyBody = Type.Object({}, { additionalProperties: false });
+
+/**
+ * Input of every document command over RPC: the route's params and body, plus what the
+ * gateway adds: an idempotency key (retries store once) and an expected version (If-Match).
+ */
+export const DocCommandInput = Type.Object(
+  {
+    id: Id,
+    userId: Type.Optional(Id),
+    body: Type.Optional(Type.Unknown()),
+    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    expectedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type DocCommandInput = Static<typeof DocCommandInput>;
+export const CreateDocInput = Type.Object(
+  { body: Type.Unknown(), idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  { additionalProperties: false },
+);
+
+export interface MemberView {
+  userId: string;
+  email: string;
+  name: string;
+  role: Static<typeof Role>;
+}
+
+export interface MembersView {
+  members: MemberView[];
+  invitations: { email: string; role: Static<typeof Role> }[];
+}
+
+export interface ActivityItem {
+  at: string;
+  /** Who acted (for an editing session, who edited). */
+  userId: string | null;
+  type: string;
+  data?: Record<string, unknown>;
+  /** Editing sessions: consecutive edits of one person summarised. */
+  session?: { from: string; to: string; edits: number };
+}
 
 export interface UserView {
   id: string;
@@ -89,7 +144,11 @@ export interface DocView {
   role: Static<typeof Role>;
   ownerId: string;
   createdAt: string;
+  /** Last change to the document: its content or its metadata. */
   updatedAt: string;
+  trashed: boolean;
+  /** The aggregate's version, for `If-Match`. */
+  version: number;
 }
 
 export interface Page<T> {

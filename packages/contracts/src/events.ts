@@ -46,6 +46,17 @@ export const EventPayloads = {
     kind: DocKind,
     ownerId: Id,
   }),
+  "doc.renamed.v1": Type.Object({ docId: Id, title: Type.String({ minLength: 1, maxLength: 200 }) }),
+  "doc.trashed.v1": Type.Object({ docId: Id }),
+  "doc.untrashed.v1": Type.Object({ docId: Id }),
+  /** A member added, directly (the email has an account) or when an invitation is accepted. */
+  "doc.shared.v1": Type.Object({ docId: Id, userId: Id, role: Role, invitedEmail: Type.Optional(Type.String({ maxLength: 320 })) }),
+  /** A pending invitation for an email with no account yet. */
+  "doc.invited.v1": Type.Object({ docId: Id, email: Type.String({ minLength: 3, maxLength: 320 }), role: Role }),
+  "doc.invitation-cancelled.v1": Type.Object({ docId: Id, email: Type.String({ minLength: 3, maxLength: 320 }) }),
+  "doc.role-changed.v1": Type.Object({ docId: Id, userId: Id, role: Role, previousRole: Role }),
+  "doc.member-removed.v1": Type.Object({ docId: Id, userId: Id, reason: Type.Union([Type.Literal("removed"), Type.Literal("left")]) }),
+  "doc.ownership-transferred.v1": Type.Object({ docId: Id, fromUserId: Id, toUserId: Id }),
 } as const;
 
 export type EventType = keyof typeof EventPayloads;

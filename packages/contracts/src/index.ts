@@ -27,6 +27,18 @@ export {
   AccessInput,
   CallerSchema,
   CreateDocBody,
+  CreateDocInput,
+  DocCommandInput,
+  EmptyBody,
+  InvitationBody,
+  MemberParams,
+  RenameDocBody,
+  RoleBody,
+  ShareBody,
+  TransferBody,
+  type ActivityItem,
+  type MemberView,
+  type MembersView,
   DocGetInput,
   DocIdParams,
   HistoryListInput,
@@ -51,3 +63,4 @@ export {
 } from "./api.ts";
 export { GENESIS_HASH, chainHash, type ChainedEdit } from "./edit-chain.ts";
 export { revokedSessionKey } from "./revocation.ts";
+export { normaliseEmail } from "./email.ts";

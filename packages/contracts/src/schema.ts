@@ -1,6 +1,11 @@
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import type { Static, TSchema } from "@sinclair/typebox";
+import { FormatRegistry, type Static, type TSchema } from "@sinclair/typebox";
 import { AppError } from "./errors.ts";
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has("date-time")) {
+  FormatRegistry.Set("date-time", (v) => ISO_DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)));
+}
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 

@@ -33,3 +33,14 @@ describe("edit hash chain", () => {
     expect(chainHash(h, edit)).not.toBe(h);
   });
 });
+
+import { EventEnvelope, EventPayloads, isValid } from "../src/index.ts";
+
+describe("event schemas", () => {
+  it("accept a well-formed event, refuse a bad time", () => {
+    const ev = { id: "e1", type: "doc.renamed.v1", at: new Date().toISOString(), data: { docId: "d1", title: "T" } };
+    expect(isValid(EventEnvelope, ev)).toBe(true);
+    expect(isValid(EventPayloads["doc.renamed.v1"], ev.data)).toBe(true);
+    expect(isValid(EventEnvelope, { ...ev, at: "yesterday-ish, roughly" })).toBe(false);
+  });
+});

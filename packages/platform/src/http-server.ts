@@ -24,6 +24,8 @@ export function createHttpApp(
     disableRequestLogging: true,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     trustProxy: opts.trustProxy ?? false,
+    // Unknown fields are refused, not silently dropped: a typo in a field name is an error.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers[REQUEST_ID_HEADER];

@@ -27,3 +27,4 @@ export {
 } from "./projection.ts";
 export { jwksFetcher } from "./jwks-client.ts";
 export { authorizeCollab, canWrite, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
+export { rebuildProjection } from "./rebuild.ts";

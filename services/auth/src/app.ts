@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
-import { Streams, revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
+import { revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
   createHttpApp,
@@ -19,7 +19,7 @@ import {
   type Redis,
 } from "@palimpsest/platform";
 import { createAccounts } from "./accounts.ts";
-import { applyAuthBatch } from "./auth-projection.ts";
+import { authProjectionSpecs } from "./projections.ts";
 import { SigningKeys } from "./signing-keys.ts";
 import type { AuthConfig } from "./config.ts";
 import type { AuthDb } from "./schema.ts";
@@ -36,7 +36,7 @@ export interface AuthDeps {
 export interface AuthApp {
   http: FastifyInstance;
   keys: SigningKeys;
-  projection: ProjectionRunner;
+  projections: ProjectionRunner[];
   close(): Promise<void>;
 }
 
@@ -74,14 +74,9 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     log,
     metrics,
   );
-  const projection = runProjection({
-    db,
-    databaseUrl: config.databaseUrl,
-    js,
-    log,
-    metrics,
-    spec: { name: "auth", stream: Streams.auth, filterSubject: subjects.allAuthEvents(), apply: applyAuthBatch },
-  });
+  const projections = authProjectionSpecs.map(({ spec, batchSize }) =>
+    runProjection({ db, databaseUrl: config.databaseUrl, js, log, metrics, spec, ...(batchSize ? { batchSize } : {}) }),
+  );
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), redis: () => redisReady(redis) };
   subs.push(serveReadiness(nc, "auth", checks, () => shuttingDown));
 
@@ -92,11 +87,11 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
   return {
     http,
     keys,
-    projection,
+    projections,
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();
-      await projection.stop();
+      await Promise.all(projections.map((p) => p.stop()));
       await http.close();
     },
   };

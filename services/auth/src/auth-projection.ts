@@ -30,14 +30,14 @@ export async function applyAuthEvent(db: Db, event: AnyDomainEvent, seq: number)
         .values({ id: d.sessionId, user_id: d.userId, expires_at: new Date(d.expiresAt), revoked_at: null, revoke_reason: null, created_at: new Date(event.at), version: seq })
         .onConflict((oc) => oc.doNothing())
         .execute();
-      await db.insertInto("refresh_tokens").values({ hash: d.refreshTokenHash, session_id: d.sessionId, status: "active" }).onConflict((oc) => oc.doNothing()).execute();
+      await db.insertInto("refresh_tokens").values({ hash: d.refreshTokenHash, session_id: d.sessionId, status: "active", created_at: new Date(event.at) }).onConflict((oc) => oc.doNothing()).execute();
       return;
     }
     case "session.refreshed.v1": {
       const d = event.data;
       await db.updateTable("sessions").set({ expires_at: new Date(d.expiresAt), version: seq }).where("id", "=", d.sessionId).where("version", "<", seq).execute();
       await db.updateTable("refresh_tokens").set({ status: "rotated" }).where("hash", "=", d.previousTokenHash).execute();
-      await db.insertInto("refresh_tokens").values({ hash: d.refreshTokenHash, session_id: d.sessionId, status: "active" }).onConflict((oc) => oc.doNothing()).execute();
+      await db.insertInto("refresh_tokens").values({ hash: d.refreshTokenHash, session_id: d.sessionId, status: "active", created_at: new Date(event.at) }).onConflict((oc) => oc.doNothing()).execute();
       return;
     }
     case "session.revoked.v1": {

@@ -6,9 +6,7 @@ import { AppError } from "@palimpsest/contracts";
 const ARGON2 = { // 2 = Argon2id (a const enum in the typings, so spelled out here).
   algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-export function normaliseEmail(email: string): string {
-  return email.trim().normalize("NFKC").toLowerCase();
-}
+export { normaliseEmail } from "@palimpsest/contracts";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 

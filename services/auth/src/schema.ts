@@ -27,7 +27,7 @@ export interface RefreshTokensTable {
   session_id: string;
   /** `active` is the one token that may be used; `rotated` ones reveal theft when presented. */
   status: "active" | "rotated";
-  created_at: Generated<Date>;
+  created_at: Date;
 }
 
 export interface SigningKeysTable {
@@ -85,5 +85,5 @@ export const authMigrations: Record<string, Migration> = {
   },
 };
 
-/** Tables that are projections of the AUTH stream (signing keys are not events: they are secrets). */
-export const authProjectionTables = ["refresh_tokens", "sessions", "users"] as const;
+/** The projection of the AUTH stream and the tables it alone writes (signing keys are secrets, not events). */
+export const authProjections = { auth: ["refresh_tokens", "sessions", "users"] } as const;

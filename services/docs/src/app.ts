@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { Kysely } from "kysely";
-import { Streams, rpc, subjects } from "@palimpsest/contracts";
+import { Streams, rpc, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
   createHttpApp,
@@ -17,7 +18,11 @@ import {
   type ProjectionRunner,
 } from "@palimpsest/platform";
 import { createDocuments } from "./documents.ts";
-import { applyDocsBatch } from "./docs-projection.ts";
+import { applyDocsEvent } from "./docs-projection.ts";
+import { docsProjectionSpecs } from "./projections.ts";
+import { DocumentStore } from "./document-store.ts";
+import { AccessCache } from "./access-cache.ts";
+import { invitationReactor } from "./invitation-reactor.ts";
 import type { DocsConfig } from "./config.ts";
 import type { DocsDb } from "./schema.ts";
 
@@ -31,7 +36,7 @@ export interface DocsDeps {
 
 export interface DocsApp {
   http: FastifyInstance;
-  projection: ProjectionRunner;
+  projections: ProjectionRunner[];
   close(): Promise<void>;
 }
 
@@ -39,7 +44,10 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const { config, nc, db, log, metrics } = deps;
   const js = jetstreamOf(nc);
   await ensureCheckpointTable(db);
-  const docs = createDocuments(db, js);
+  const store = new DocumentStore(js, await jetstreamManager(nc));
+  const cache = new AccessCache(store, log);
+  await cache.start(js);
+  const docs = createDocuments(db, store, cache);
   let shuttingDown = false;
   const subs: Subscription[] = serveRpc(
     nc,
@@ -49,29 +57,50 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.list]: docs.list,
       [rpc.docs.get]: docs.get,
       [rpc.docs.access]: docs.access,
+      [rpc.docs.rename]: docs.rename,
+      [rpc.docs.trash]: docs.trash,
+      [rpc.docs.untrash]: docs.untrash,
+      [rpc.docs.members]: docs.members,
+      [rpc.docs.share]: docs.share,
+      [rpc.docs.changeRole]: docs.changeRole,
+      [rpc.docs.removeMember]: docs.removeMember,
+      [rpc.docs.cancelInvitation]: docs.cancelInvitation,
+      [rpc.docs.leave]: docs.leave,
+      [rpc.docs.transfer]: docs.transfer,
     },
     log,
     metrics,
   );
-  const projection = runProjection({
-    db,
-    databaseUrl: config.databaseUrl,
-    js,
-    log,
-    metrics,
-    spec: { name: "docs", stream: Streams.docs, filterSubject: subjects.allDocEvents(), apply: applyDocsBatch },
-  });
+  const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
+  const applyAndObserve = async (docId: string, event: AnyDomainEvent, seq: number) => {
+    await applyDocsEvent(db, event, seq);
+    cache.observe(docId, event, seq);
+  };
+  const projections = [
+    ...docsProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) })),
+    runProjection({
+      ...common,
+      batchSize: 50,
+      spec: {
+        name: "docs-invitations",
+        stream: Streams.auth,
+        filterSubject: subjects.allAuthEvents(),
+        apply: invitationReactor({ db, store, log, apply: applyAndObserve }),
+      },
+    }),
+  ];
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
   subs.push(serveReadiness(nc, "docs", checks, () => shuttingDown));
   const http = createHttpApp(log, metrics);
   addOpsRoutes(http, "docs", checks, metrics, () => shuttingDown);
   return {
     http,
-    projection,
+    projections,
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();
-      await projection.stop();
+      cache.stop();
+      await Promise.all(projections.map((p) => p.stop()));
       await http.close();
     },
   };

@@ -1,27 +1,83 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Kysely, Transaction } from "kysely";
-import type { AnyDomainEvent } from "@palimpsest/contracts";
+import { EditHeaders, type AnyDomainEvent } from "@palimpsest/contracts";
 import { decodeEvent } from "@palimpsest/platform";
 import type { DocsDb } from "./schema.ts";
 
 type Db = Kysely<DocsDb> | Transaction<DocsDb>;
 
-/** Applies one DOCS event to the read model; idempotent per (row, stream sequence). */
+/**
+ * Applies one DOCS event to the read model. Idempotent: the document row carries the version
+ * (stream sequence) of the last event applied, and an event at or below it changes nothing,
+ * so the command path (right after appending) and the projector (from the stream) can both apply it.
+ * Every timestamp comes from the event, so a rebuild produces the same rows.
+ */
 export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number): Promise<void> {
+  const at = new Date(event.at);
+  if (event.type === "doc.created.v1") {
+    const d = event.data;
+    const inserted = await db
+      .insertInto("documents")
+      .values({ id: d.docId, title: d.title, kind: d.kind, owner_id: d.ownerId, created_at: at, updated_at: at, trashed_at: null, version: seq })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (inserted.numInsertedOrUpdatedRows === 0n) return;
+    await db.insertInto("document_members").values({ doc_id: d.docId, user_id: d.ownerId, role: "owner", added_at: at }).onConflict((oc) => oc.doNothing()).execute();
+    return;
+  }
+  if (!("docId" in event.data)) return;
+  const docId = (event.data as { docId: string }).docId;
+  // Claim the version first: if this event (or a later one) is already applied, stop here.
+  const claimed = await db
+    .updateTable("documents")
+    .set({ version: seq, updated_at: at })
+    .where("id", "=", docId)
+    .where("version", "<", seq)
+    .executeTakeFirst();
+  if (claimed.numUpdatedRows === 0n) return;
   switch (event.type) {
-    case "doc.created.v1": {
+    case "doc.renamed.v1":
+      await db.updateTable("documents").set({ title: event.data.title }).where("id", "=", docId).execute();
+      return;
+    case "doc.trashed.v1":
+      await db.updateTable("documents").set({ trashed_at: at }).where("id", "=", docId).execute();
+      return;
+    case "doc.untrashed.v1":
+      await db.updateTable("documents").set({ trashed_at: null }).where("id", "=", docId).execute();
+      return;
+    case "doc.shared.v1": {
       const d = event.data;
-      const at = new Date(event.at);
-      await db
-        .insertInto("documents")
-        .values({ id: d.docId, title: d.title, kind: d.kind, owner_id: d.ownerId, created_at: at, updated_at: at, deleted_at: null, version: seq })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
       await db
         .insertInto("document_members")
-        .values({ doc_id: d.docId, user_id: d.ownerId, role: "owner", added_at: at })
-        .onConflict((oc) => oc.doNothing())
+        .values({ doc_id: docId, user_id: d.userId, role: d.role, added_at: at })
+        .onConflict((oc) => oc.columns(["doc_id", "user_id"]).doUpdateSet({ role: d.role }))
         .execute();
+      if (d.invitedEmail) await db.deleteFrom("document_invitations").where("doc_id", "=", docId).where("email", "=", d.invitedEmail).execute();
+      return;
+    }
+    case "doc.invited.v1": {
+      const d = event.data;
+      await db
+        .insertInto("document_invitations")
+        .values({ doc_id: docId, email: d.email, role: d.role, invited_at: at })
+        .onConflict((oc) => oc.columns(["doc_id", "email"]).doUpdateSet({ role: d.role }))
+        .execute();
+      return;
+    }
+    case "doc.invitation-cancelled.v1":
+      await db.deleteFrom("document_invitations").where("doc_id", "=", docId).where("email", "=", event.data.email).execute();
+      return;
+    case "doc.role-changed.v1":
+      await db.updateTable("document_members").set({ role: event.data.role }).where("doc_id", "=", docId).where("user_id", "=", event.data.userId).execute();
+      return;
+    case "doc.member-removed.v1":
+      await db.deleteFrom("document_members").where("doc_id", "=", docId).where("user_id", "=", event.data.userId).execute();
+      return;
+    case "doc.ownership-transferred.v1": {
+      const d = event.data;
+      await db.updateTable("documents").set({ owner_id: d.toUserId }).where("id", "=", docId).execute();
+      await db.updateTable("document_members").set({ role: "editor" }).where("doc_id", "=", docId).where("user_id", "=", d.fromUserId).execute();
+      await db.updateTable("document_members").set({ role: "owner" }).where("doc_id", "=", docId).where("user_id", "=", d.toUserId).execute();
       return;
     }
     default:
@@ -31,4 +87,35 @@ export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number)
 
 export async function applyDocsBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): Promise<void> {
   for (const m of msgs) await applyDocsEvent(trx, decodeEvent(m), m.seq);
+}
+
+/** AUTH events → the users mirror used for sharing by email and for member lists. */
+export async function applyUsersBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): Promise<void> {
+  for (const m of msgs) {
+    const event = decodeEvent(m);
+    if (event.type !== "user.registered.v1") continue;
+    const d = event.data;
+    await trx.insertInto("doc_users").values({ id: d.userId, email: d.email, name: d.name }).onConflict((oc) => oc.doNothing()).execute();
+  }
+}
+
+const EDIT_SUBJECT = /^edits\.([A-Za-z0-9_-]{1,64})$/;
+
+/** EDITS → the time of each document's last edit, one row write per document per batch. */
+export async function applyLastEditBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): Promise<void> {
+  const latest = new Map<string, Date>();
+  for (const m of msgs) {
+    const docId = EDIT_SUBJECT.exec(m.subject)?.[1];
+    if (!docId) continue;
+    const at = new Date(m.headers?.get(EditHeaders.time) || m.info.timestampNanos / 1e6);
+    const prev = latest.get(docId);
+    if (!prev || at > prev) latest.set(docId, at);
+  }
+  for (const [docId, at] of latest) {
+    await trx
+      .insertInto("document_last_edit")
+      .values({ doc_id: docId, last_edit_at: at })
+      .onConflict((oc) => oc.column("doc_id").doUpdateSet({ last_edit_at: at }).where("document_last_edit.last_edit_at", "<", at))
+      .execute();
+  }
 }

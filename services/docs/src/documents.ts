@@ -1,20 +1,31 @@
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import { sql, type Kysely } from "kysely";
 import {
   AccessInput,
   AppError,
   CreateDocBody,
+  CreateDocInput,
+  DocCommandInput,
   DocGetInput,
+  InvitationBody,
   ListDocsQuery,
+  RenameDocBody,
+  RoleBody,
+  ShareBody,
+  TransferBody,
+  normaliseEmail,
   parse,
-  subjects,
   type AccessResult,
+  type AnyDomainEvent,
   type DocView,
+  type MembersView,
   type Page,
 } from "@palimpsest/contracts";
-import { appendEvent, newEvent, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import { applyDocsEvent } from "./docs-projection.ts";
+import { idempotentId, type DocumentStore } from "./document-store.ts";
+import { roleOf, type DocCommand } from "./domain/document.ts";
+import type { AccessCache } from "./access-cache.ts";
 import type { DocsDb } from "./schema.ts";
 
 interface Cursor {
@@ -31,7 +42,7 @@ function decodeCursor(text: string): Cursor {
     const c = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Partial<Cursor>;
     if (typeof c.u === "string" && typeof c.id === "string" && !Number.isNaN(Date.parse(c.u))) return { u: c.u, id: c.id };
   } catch {
-    // fall through
+    // reported below
   }
   throw new AppError("VALIDATION_FAILED", "cursor is invalid");
 }
@@ -41,54 +52,105 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 }
 
-export function createDocuments(db: Kysely<DocsDb>, js: JetStreamClient) {
-  async function docFor(docId: string, userId: string): Promise<DocView | undefined> {
-    const row = await db
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The docs service's commands and queries; each is an RPC handler behind a gateway route. */
+export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache) {
+  const changedAt = sql<Date>`greatest(d.updated_at, coalesce(le.last_edit_at, d.updated_at))`;
+
+  function docQuery(userId: string) {
+    return db
       .selectFrom("documents as d")
       .innerJoin("document_members as m", (j) => j.onRef("m.doc_id", "=", "d.id").on("m.user_id", "=", userId))
-      .select(["d.id", "d.title", "d.kind", "d.owner_id", "d.created_at", "d.updated_at", "m.role"])
-      .where("d.id", "=", docId)
-      .where("d.deleted_at", "is", null)
-      .executeTakeFirst();
-    return row && toView(row);
+      .leftJoin("document_last_edit as le", "le.doc_id", "d.id")
+      .select(["d.id", "d.title", "d.kind", "d.owner_id", "d.created_at", "d.trashed_at", "d.version", "m.role", changedAt.as("changed_at")]);
   }
 
-  function toView(r: { id: string; title: string; kind: DocView["kind"]; owner_id: string; created_at: Date; updated_at: Date; role: DocView["role"] }): DocView {
-    return { id: r.id, title: r.title, kind: r.kind, role: r.role, ownerId: r.owner_id, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
+  type Row = Awaited<ReturnType<ReturnType<typeof docQuery>["executeTakeFirstOrThrow"]>>;
+  const toView = (r: Row): DocView => ({
+    id: r.id,
+    title: r.title,
+    kind: r.kind,
+    role: r.role,
+    ownerId: r.owner_id,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: new Date(r.changed_at).toISOString(),
+    trashed: r.trashed_at !== null,
+    version: r.version,
+  });
+
+  async function view(docId: string, userId: string, opts: { allowTrashed?: boolean } = {}): Promise<DocView> {
+    let q = docQuery(userId).where("d.id", "=", docId);
+    if (!opts.allowTrashed) q = q.where("d.trashed_at", "is", null);
+    const row = await q.executeTakeFirst();
+    // A stranger learns nothing, not even that the document exists.
+    if (!row) throw new AppError("NOT_FOUND", "document not found");
+    return toView(row);
+  }
+
+  async function apply(docId: string, event: AnyDomainEvent, seq: number): Promise<void> {
+    await applyDocsEvent(db, event, seq);
+    cache.observe(docId, event, seq);
+  }
+
+  async function run(input: unknown, ctx: RpcContext, toCommand: (i: DocCommandInput) => DocCommand | Promise<DocCommand>) {
+    const caller = requireCaller(ctx);
+    const i = parse(DocCommandInput, input, "request");
+    const command = await toCommand(i);
+    return store.execute(i.id, command, caller.userId, {
+      ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
+      ...(i.expectedVersion !== undefined ? { expectedVersion: i.expectedVersion } : {}),
+      apply: (event, seq) => apply(i.id, event, seq),
+    });
+  }
+
+  async function members(docId: string): Promise<MembersView> {
+    const rows = await db
+      .selectFrom("document_members as m")
+      .leftJoin("doc_users as u", "u.id", "m.user_id")
+      .select(["m.user_id", "m.role", "u.email", "u.name"])
+      .where("m.doc_id", "=", docId)
+      .orderBy("m.added_at")
+      .orderBy("m.user_id")
+      .execute();
+    const invitations = await db.selectFrom("document_invitations").select(["email", "role"]).where("doc_id", "=", docId).orderBy("invited_at").orderBy("email").execute();
+    return {
+      members: rows.map((r) => ({ userId: r.user_id, role: r.role, email: r.email ?? "", name: r.name ?? "" })),
+      invitations,
+    };
   }
 
   return {
     async create(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
-      const body = parse(CreateDocBody, input, "body");
+      const i = parse(CreateDocInput, input, "request");
+      const body = parse(CreateDocBody, i.body, "body");
       const title = body.title.trim();
       if (title.length === 0) throw new AppError("VALIDATION_FAILED", "title must not be empty");
-      const docId = randomUUID();
-      const event = newEvent("doc.created.v1", { docId, title, kind: body.kind ?? "text", ownerId: caller.userId }, caller.userId);
-      const { seq } = await appendEvent(js, subjects.docEvents(docId), event, { expectedSeq: 0 });
-      await applyDocsEvent(db, event, seq);
-      const view = await docFor(docId, caller.userId);
-      if (!view) throw new AppError("INTERNAL", "created document is not readable");
-      return { status: 201, body: view };
+      // With an idempotency key a retried create names the same document, and is stored once.
+      const docId = i.idempotencyKey ? idempotentId([caller.userId, "create", i.idempotencyKey]) : randomUUID();
+      await store.execute(docId, { type: "create", title, kind: body.kind ?? "text" }, caller.userId, {
+        ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
+        apply: (event, seq) => apply(docId, event, seq),
+      }).catch((err: unknown) => {
+        if (i.idempotencyKey && err instanceof AppError && err.code === "CONFLICT") return undefined;
+        throw err;
+      });
+      return { status: 201, body: await view(docId, caller.userId) };
     },
 
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const query = parse(ListDocsQuery, input ?? {}, "query");
       const limit = query.limit ?? 50;
-      let q = db
-        .selectFrom("documents as d")
-        .innerJoin("document_members as m", "m.doc_id", "d.id")
-        .select(["d.id", "d.title", "d.kind", "d.owner_id", "d.created_at", "d.updated_at", "m.role"])
-        .where("m.user_id", "=", caller.userId)
-        .where("d.deleted_at", "is", null);
+      let q = docQuery(caller.userId).where("d.trashed_at", query.trashed ? "is not" : "is", null);
       if (query.q && query.q.trim()) q = q.where("d.title", "ilike", likePattern(query.q.trim()));
       if (query.cursor) {
         const c = decodeCursor(query.cursor);
         const at = new Date(c.u);
-        q = q.where((eb) => eb.or([eb("d.updated_at", "<", at), eb.and([eb("d.updated_at", "=", at), eb("d.id", "<", c.id)])]));
+        q = q.where((eb) => eb.or([eb(changedAt, "<", at), eb.and([eb(changedAt, "=", at), eb("d.id", "<", c.id)])]));
       }
-      const rows = await q.orderBy("d.updated_at", "desc").orderBy("d.id", "desc").limit(limit + 1).execute();
+      const rows = await q.orderBy(changedAt, "desc").orderBy("d.id", "desc").limit(limit + 1).execute();
       const items = rows.slice(0, limit).map(toView);
       const last = items[items.length - 1];
       const page: Page<DocView> = { items, nextCursor: rows.length > limit && last ? encodeCursor({ u: last.updatedAt, id: last.id }) : null };
@@ -98,22 +160,82 @@ export function createDocuments(db: Kysely<DocsDb>, js: JetStreamClient) {
     async get(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const { id } = parse(DocGetInput, input, "params");
-      const view = await docFor(id, caller.userId);
-      // A stranger learns nothing, not even that the document exists.
-      if (!view) throw new AppError("NOT_FOUND", "document not found");
-      return { body: view };
+      return { body: await view(id, caller.userId) };
+    },
+
+    async rename(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const { state } = await run(input, ctx, (i) => {
+        const title = parse(RenameDocBody, i.body, "body").title.trim();
+        if (!title) throw new AppError("VALIDATION_FAILED", "title must not be empty");
+        return { type: "rename", title };
+      });
+      return { body: await view(state.docId, requireCaller(ctx).userId) };
+    },
+
+    async trash(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      await run(input, ctx, () => ({ type: "trash" }));
+      return { status: 204, body: null };
+    },
+
+    async untrash(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const { state } = await run(input, ctx, () => ({ type: "untrash" }));
+      return { body: await view(state.docId, requireCaller(ctx).userId) };
+    },
+
+    async members(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const { id } = parse(DocGetInput, input, "params");
+      roleOf(await cache.state(id), caller.userId);
+      return { body: await members(id) };
+    },
+
+    async share(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const { state } = await run(input, ctx, async (i) => {
+        const body = parse(ShareBody, i.body, "body");
+        const email = normaliseEmail(body.email);
+        if (!EMAIL.test(email)) throw new AppError("VALIDATION_FAILED", "enter a valid email address");
+        const user = await db.selectFrom("doc_users").select("id").where("email", "=", email).executeTakeFirst();
+        // No account yet: a pending invitation that becomes membership when they register.
+        return user ? { type: "share-with-user", userId: user.id, role: body.role, invitedEmail: email } : { type: "invite", email, role: body.role };
+      });
+      const invited = [...state.invitations.keys()];
+      for (const email of invited) {
+        // The invitee may have registered while we stored the invitation (see the invitation reactor).
+        const user = await db.selectFrom("doc_users").select("id").where("email", "=", email).executeTakeFirst();
+        if (user) await store.execute(state.docId, { type: "accept-invitation", email, userId: user.id }, user.id, { apply: (e, seq) => apply(state.docId, e, seq) });
+      }
+      return { status: 201, body: await members(state.docId) };
+    },
+
+    async changeRole(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const { state } = await run(input, ctx, (i) => ({ type: "change-role", userId: i.userId ?? "", role: parse(RoleBody, i.body, "body").role }));
+      return { body: await members(state.docId) };
+    },
+
+    async removeMember(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      await run(input, ctx, (i) => ({ type: "remove-member", userId: i.userId ?? "" }));
+      return { status: 204, body: null };
+    },
+
+    async cancelInvitation(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      await run(input, ctx, (i) => ({ type: "cancel-invitation", email: normaliseEmail(parse(InvitationBody, i.body, "body").email) }));
+      return { status: 204, body: null };
+    },
+
+    async leave(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      await run(input, ctx, () => ({ type: "leave" }));
+      return { status: 204, body: null };
+    },
+
+    async transfer(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const { state } = await run(input, ctx, (i) => ({ type: "transfer-ownership", toUserId: parse(TransferBody, i.body, "body").userId }));
+      return { body: await members(state.docId) };
     },
 
     async access(input: unknown): Promise<RpcResult> {
       const { docId, userId } = parse(AccessInput, input, "access query");
-      const row = await db
-        .selectFrom("documents as d")
-        .leftJoin("document_members as m", (j) => j.onRef("m.doc_id", "=", "d.id").on("m.user_id", "=", userId))
-        .select(["d.kind", "m.role"])
-        .where("d.id", "=", docId)
-        .where("d.deleted_at", "is", null)
-        .executeTakeFirst();
-      const result: AccessResult = { role: row?.role ?? null, kind: row ? row.kind : null };
+      const { role, state } = await cache.roleOf(docId, userId);
+      const result: AccessResult = { role, kind: state.exists ? state.kind : null };
       return { body: result };
     },
   };

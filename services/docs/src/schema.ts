@@ -8,9 +8,10 @@ export interface DocumentsTable {
   kind: DocKind;
   owner_id: string;
   created_at: Date;
+  /** Time of the last metadata event. */
   updated_at: Date;
-  deleted_at: Date | null;
-  /** Stream sequence of the last event applied: the aggregate's version for optimistic concurrency. */
+  trashed_at: Date | null;
+  /** Stream sequence of the last event applied: the aggregate's version. */
   version: number;
 }
 
@@ -21,9 +22,32 @@ export interface MembersTable {
   added_at: Date;
 }
 
+export interface InvitationsTable {
+  doc_id: string;
+  email: string;
+  role: Role;
+  invited_at: Date;
+}
+
+/** Who exists, mirrored from the AUTH stream, so sharing by email needs no call to auth. */
+export interface DocUsersTable {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** Time of the last stored edit, from the EDITS stream, so lists can sort by last change. */
+export interface LastEditTable {
+  doc_id: string;
+  last_edit_at: Date;
+}
+
 export interface DocsDb {
   documents: DocumentsTable;
   document_members: MembersTable;
+  document_invitations: InvitationsTable;
+  doc_users: DocUsersTable;
+  document_last_edit: LastEditTable;
 }
 
 export const docsMigrations: Record<string, Migration> = {
@@ -37,7 +61,7 @@ export const docsMigrations: Record<string, Migration> = {
         .addColumn("owner_id", "text", (c) => c.notNull())
         .addColumn("created_at", "timestamptz", (c) => c.notNull())
         .addColumn("updated_at", "timestamptz", (c) => c.notNull())
-        .addColumn("deleted_at", "timestamptz")
+        .addColumn("trashed_at", "timestamptz")
         .addColumn("version", "bigint", (c) => c.notNull())
         .execute();
       await db.schema
@@ -49,9 +73,34 @@ export const docsMigrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint("document_members_pk", ["doc_id", "user_id"])
         .execute();
       await db.schema.createIndex("document_members_user_idx").on("document_members").columns(["user_id", "doc_id"]).execute();
+      await db.schema
+        .createTable("document_invitations")
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("email", "text", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("invited_at", "timestamptz", (c) => c.notNull())
+        .addPrimaryKeyConstraint("document_invitations_pk", ["doc_id", "email"])
+        .execute();
+      await db.schema.createIndex("document_invitations_email_idx").on("document_invitations").column("email").execute();
+      await db.schema
+        .createTable("doc_users")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("email", "text", (c) => c.notNull().unique())
+        .addColumn("name", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("document_last_edit")
+        .addColumn("doc_id", "text", (c) => c.primaryKey())
+        .addColumn("last_edit_at", "timestamptz", (c) => c.notNull())
+        .execute();
       await sql`create index documents_updated_idx on documents (updated_at desc, id desc)`.execute(db);
     },
   },
 };
 
-export const docsProjectionTables = ["document_members", "documents"] as const;
+/** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
+export const docsProjections = {
+  docs: ["document_members", "document_invitations", "documents"],
+  "docs-users": ["doc_users"],
+  "docs-last-edit": ["document_last_edit"],
+} as const;

@@ -147,6 +147,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
               params: (req.params ?? {}) as Record<string, unknown>,
               query: (req.query ?? {}) as Record<string, unknown>,
               body: req.body,
+              headers: req.headers,
             }),
           },
           config.rpcTimeoutMs,

@@ -3,11 +3,17 @@ import {
   CreateDocBody,
   DocIdParams,
   HistoryQuery,
+  InvitationBody,
   ListDocsQuery,
   LoginBody,
   LogoutBody,
+  MemberParams,
   RefreshBody,
   RegisterBody,
+  RenameDocBody,
+  RoleBody,
+  ShareBody,
+  TransferBody,
   rpc,
 } from "@palimpsest/contracts";
 
@@ -15,6 +21,26 @@ export interface RouteRequest {
   params: Record<string, unknown>;
   query: Record<string, unknown>;
   body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const header = (r: RouteRequest, name: string): string | undefined => {
+  const v = r.headers[name];
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+};
+
+/** `Idempotency-Key` makes a retried command store once; `If-Match: "<version>"` makes it conditional. */
+function commandInput(r: RouteRequest, extra: { userId?: unknown } = {}) {
+  const key = header(r, "idempotency-key");
+  const ifMatch = header(r, "if-match")?.replace(/^W\//, "").replace(/"/g, "");
+  const expectedVersion = ifMatch !== undefined && /^\d+$/.test(ifMatch) ? Number(ifMatch) : undefined;
+  return {
+    id: r.params["id"],
+    ...(extra.userId !== undefined ? { userId: extra.userId } : {}),
+    ...(r.body !== undefined && r.body !== null ? { body: r.body } : {}),
+    ...(key ? { idempotencyKey: key } : {}),
+    ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+  };
 }
 
 /**
@@ -55,7 +81,8 @@ export const apiRoutes: ApiRoute[] = [
   },
   {
     method: "POST", url: "/api/docs", subject: rpc.docs.create, auth: true, summary: "create a document or board",
-    schema: { body: CreateDocBody }, input: (r) => r.body,
+    schema: { body: CreateDocBody },
+    input: (r) => ({ body: r.body, ...(header(r, "idempotency-key") ? { idempotencyKey: header(r, "idempotency-key") } : {}) }),
   },
   {
     method: "GET", url: "/api/docs", subject: rpc.docs.list, auth: true, summary: "documents I own or that are shared with me",
@@ -64,6 +91,52 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "GET", url: "/api/docs/:id", subject: rpc.docs.get, auth: true, summary: "one document with my role",
     schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "PATCH", url: "/api/docs/:id", subject: rpc.docs.rename, auth: true, summary: "rename (owner, editor)",
+    schema: { params: DocIdParams, body: RenameDocBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "DELETE", url: "/api/docs/:id", subject: rpc.docs.trash, auth: true, summary: "move to the trash (owner); restorable",
+    schema: { params: DocIdParams }, input: (r) => commandInput({ ...r, body: undefined }),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/untrash", subject: rpc.docs.untrash, auth: true, summary: "restore from the trash (owner)",
+    schema: { params: DocIdParams }, input: (r) => commandInput({ ...r, body: undefined }),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/members", subject: rpc.docs.members, auth: true, summary: "members and pending invitations",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/members", subject: rpc.docs.share, auth: true,
+    summary: "share by email with a role (owner, editor); an email without an account gets a pending invitation",
+    schema: { params: DocIdParams, body: ShareBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "PATCH", url: "/api/docs/:id/members/:userId", subject: rpc.docs.changeRole, auth: true, summary: "change a member's role (owner)",
+    schema: { params: MemberParams, body: RoleBody }, input: (r) => commandInput(r, { userId: r.params["userId"] }),
+  },
+  {
+    method: "DELETE", url: "/api/docs/:id/members/:userId", subject: rpc.docs.removeMember, auth: true,
+    summary: "remove a member (owner), or leave when it is me",
+    schema: { params: MemberParams }, input: (r) => commandInput({ ...r, body: undefined }, { userId: r.params["userId"] }),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/invitations/cancel", subject: rpc.docs.cancelInvitation, auth: true, summary: "cancel a pending invitation",
+    schema: { params: DocIdParams, body: InvitationBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/leave", subject: rpc.docs.leave, auth: true, summary: "leave a document shared with me",
+    schema: { params: DocIdParams }, input: (r) => commandInput({ ...r, body: undefined }),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/transfer", subject: rpc.docs.transfer, auth: true, summary: "make another member the owner (owner)",
+    schema: { params: DocIdParams, body: TransferBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/activity", subject: rpc.history.activity, auth: true, summary: "who did what: metadata events and editing sessions",
+    schema: { params: DocIdParams, querystring: HistoryQuery }, input: (r) => ({ ...r.query, id: r.params["id"] }),
   },
   {
     method: "GET", url: "/api/docs/:id/history", subject: rpc.history.list, auth: true, summary: "the document's edit events",

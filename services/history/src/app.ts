@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
-import { Streams, rpc, subjects } from "@palimpsest/contracts";
+import { rpc } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
   createHttpApp,
@@ -16,7 +16,7 @@ import {
   type Metrics,
   type ProjectionRunner,
 } from "@palimpsest/platform";
-import { applyEditBatch } from "./edit-log-projection.ts";
+import { historyProjectionSpecs } from "./projections.ts";
 import { createHistoryQueries } from "./history-queries.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { HistoryDb } from "./schema.ts";
@@ -31,7 +31,7 @@ export interface HistoryDeps {
 
 export interface HistoryApp {
   http: FastifyInstance;
-  projection: ProjectionRunner;
+  projections: ProjectionRunner[];
   close(): Promise<void>;
 }
 
@@ -40,27 +40,20 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   await ensureCheckpointTable(db);
   const queries = createHistoryQueries(db, nc);
   let shuttingDown = false;
-  const subs: Subscription[] = serveRpc(nc, "history", { [rpc.history.list]: queries.list }, log, metrics);
-  const projection = runProjection({
-    db,
-    databaseUrl: config.databaseUrl,
-    js: jetstreamOf(nc),
-    log,
-    metrics,
-    batchSize: 1_000,
-    spec: { name: "edit-log", stream: Streams.edits, filterSubject: subjects.allEdits(), apply: applyEditBatch },
-  });
+  const subs: Subscription[] = serveRpc(nc, "history", { [rpc.history.list]: queries.list, [rpc.history.activity]: queries.activity }, log, metrics);
+  const common = { db, databaseUrl: config.databaseUrl, js: jetstreamOf(nc), log, metrics };
+  const projections = historyProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) }));
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
   subs.push(serveReadiness(nc, "history", checks, () => shuttingDown));
   const http = createHttpApp(log, metrics);
   addOpsRoutes(http, "history", checks, metrics, () => shuttingDown);
   return {
     http,
-    projection,
+    projections,
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();
-      await projection.stop();
+      await Promise.all(projections.map((p) => p.stop()));
       await http.close();
     },
   };

@@ -14,8 +14,18 @@ export interface EditLogTable {
   hash: string;
 }
 
+export interface ActivityTable {
+  doc_id: string;
+  stream_seq: number;
+  at: Date;
+  actor_id: string | null;
+  type: string;
+  data: string;
+}
+
 export interface HistoryDb {
   edit_log: EditLogTable;
+  doc_activity: ActivityTable;
 }
 
 export const historyMigrations: Record<string, Migration> = {
@@ -36,8 +46,22 @@ export const historyMigrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint("edit_log_pk", ["doc_id", "seq"])
         .execute();
       await db.schema.createIndex("edit_log_doc_user_idx").on("edit_log").columns(["doc_id", "user_id", "seq"]).execute();
+      await db.schema
+        .createTable("doc_activity")
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("stream_seq", "bigint", (c) => c.primaryKey())
+        .addColumn("at", "timestamptz", (c) => c.notNull())
+        .addColumn("actor_id", "text")
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("data", "jsonb", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("doc_activity_doc_idx").on("doc_activity").columns(["doc_id", "stream_seq"]).execute();
     },
   },
 };
 
-export const historyProjectionTables = ["edit_log"] as const;
+/** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
+export const historyProjections = {
+  "edit-log": ["edit_log"],
+  "doc-activity": ["doc_activity"],
+} as const;

@@ -17,6 +17,7 @@ import { CollabServer } from "./collab-server.ts";
 import { EditLog } from "./edit-log.ts";
 import { RoomRegistry } from "./room-registry.ts";
 import { createSyncMetrics } from "./sync-metrics.ts";
+import { followAccessChanges } from "./access-changes.ts";
 import type { SyncConfig } from "./config.ts";
 
 export interface SyncDeps {
@@ -35,10 +36,12 @@ export interface SyncApp {
 export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const { config, nc, log, metrics } = deps;
   const syncMetrics = createSyncMetrics(metrics);
-  const editLog = new EditLog(jetstreamOf(nc), await jetstreamManager(nc), config.replicaId);
+  const js = jetstreamOf(nc);
+  const editLog = new EditLog(js, await jetstreamManager(nc), config.replicaId);
   const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs });
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
+  const accessChanges = await followAccessChanges(js, rooms, log);
   let shuttingDown = false;
 
   const subs: Subscription[] = [
@@ -66,6 +69,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
     async close() {
       shuttingDown = true;
       await collab.close();
+      accessChanges.stop();
       for (const s of subs) s.unsubscribe();
       await rooms.closeAll();
       await http.close();

@@ -19,7 +19,8 @@ import type { SyncMetrics } from "./sync-metrics.ts";
 export interface Peer {
   readonly id: string;
   readonly userId: string;
-  readonly canWrite: boolean;
+  /** Changes live when the user's role changes. */
+  canWrite: boolean;
   send(message: Uint8Array): void;
   close(code: number, reason: string): void;
 }
@@ -93,6 +94,14 @@ export class DocRoom {
     return this.peers.size;
   }
 
+  peersOf(userId: string): Peer[] {
+    return [...this.peers.values()].filter((p) => p.userId === userId);
+  }
+
+  allPeers(): Peer[] {
+    return [...this.peers.values()];
+  }
+
   join(peer: Peer): void {
     this.peers.set(peer.id, peer);
     this.peerClients.set(peer.id, new Set());
@@ -142,6 +151,7 @@ export class DocRoom {
     if (empty) return undefined;
     if (!peer.canWrite) {
       this.metrics.rejectedUpdates.inc({ reason: "read-only" });
+      // The client keeps its change locally; tell it once that it is not saved.
       if (!this.readOnlyWarned.has(peer.id)) {
         this.readOnlyWarned.add(peer.id);
         peer.send(encodePermissionDenied("read-only: your changes are not saved"));
@@ -195,9 +205,10 @@ export class DocRoom {
     }
     const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
     const message = encodeAwareness(update);
-    for (const peer of this.peers.values()) {
-      if (peer !== origin) peer.send(message);
-    }
+    // Sent to every peer, the sender too, as the reference y-websocket server does: a client
+    // alone in a document hears nothing else, and y-websocket drops a connection that received
+    // nothing for 30 s (its own awareness renewal every 15 s is what keeps it open).
+    for (const peer of this.peers.values()) peer.send(message);
     if (origin !== REMOTE) {
       const h = natsHeaders();
       h.set(EditHeaders.replica, this.replicaId);

@@ -62,6 +62,13 @@ export class RoomRegistry {
     entry.unloadTimer.unref();
   }
 
+  /** The document's room if it is open and loaded here; never loads one. */
+  async peek(docId: string): Promise<DocRoom | undefined> {
+    const entry = this.entries.get(docId);
+    if (!entry) return undefined;
+    return entry.room.catch(() => undefined);
+  }
+
   get openCount(): number {
     return this.entries.size;
   }

@@ -1,0 +1,107 @@
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import { Streams, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
+import { decodeEvent, type Logger } from "@palimpsest/platform";
+import { evolve, type DocState } from "./domain/document.ts";
+import type { DocumentStore } from "./document-store.ts";
+
+const DOC_SUBJECT = /^docs\.evt\.([A-Za-z0-9_-]{1,64})$/;
+
+interface Entry {
+  state?: DocState;
+  loading?: Promise<DocState>;
+  /** Events that arrived while the state was loading; applied after, if newer. */
+  pending: { event: AnyDomainEvent; seq: number }[];
+}
+
+/**
+ * Answers "what is this user's role on this document" from memory. States are loaded from the
+ * stream on first use and kept current by following every new DOCS event, so a role change is
+ * seen here as soon as it is stored. Bounded: the least recently used documents are forgotten.
+ */
+export class AccessCache {
+  private readonly entries = new Map<string, Entry>();
+  private messages: ConsumerMessages | undefined;
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly log: Logger,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  /** Follows new DOCS events from now on. Call before answering queries. */
+  async start(js: JetStreamClient): Promise<void> {
+    const consumer = await js.consumers.get(Streams.docs, { filter_subjects: subjects.allDocEvents(), deliver_policy: DeliverPolicy.New });
+    this.messages = await consumer.consume({ max_messages: 1_000 });
+    const messages = this.messages;
+    void (async () => {
+      try {
+        for await (const m of messages) {
+          const docId = DOC_SUBJECT.exec(m.subject)?.[1];
+          if (!docId) continue;
+          try {
+            this.observe(docId, decodeEvent(m), m.seq);
+          } catch (err) {
+            this.log.error({ err, seq: m.seq }, "access cache could not apply an event; forgetting the document");
+            this.entries.delete(docId);
+          }
+        }
+      } catch (err) {
+        this.log.error({ err }, "access cache stopped following events; clearing it");
+        this.entries.clear();
+      }
+    })();
+  }
+
+  /** Applies an event this replica just stored, or one that arrived from the stream. */
+  observe(docId: string, event: AnyDomainEvent, seq: number): void {
+    const entry = this.entries.get(docId);
+    if (!entry) return;
+    if (entry.state) {
+      if (seq > entry.state.version) entry.state = evolve(entry.state, event, seq);
+    } else {
+      entry.pending.push({ event, seq });
+    }
+  }
+
+  async state(docId: string): Promise<DocState> {
+    let entry = this.entries.get(docId);
+    if (entry) {
+      // Most recently used goes last.
+      this.entries.delete(docId);
+      this.entries.set(docId, entry);
+      if (entry.state) return entry.state;
+      if (entry.loading) return entry.loading;
+    }
+    entry = { pending: [] };
+    this.entries.set(docId, entry);
+    const e = entry;
+    e.loading = this.store.load(docId).then(
+      ({ state }) => {
+        let s = state;
+        for (const p of e.pending.splice(0)) if (p.seq > s.version) s = evolve(s, p.event, p.seq);
+        e.state = s;
+        e.loading = undefined;
+        return s;
+      },
+      (err: unknown) => {
+        this.entries.delete(docId);
+        throw err;
+      },
+    );
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+    return e.loading;
+  }
+
+  async roleOf(docId: string, userId: string): Promise<{ role: Role | null; state: DocState }> {
+    const state = await this.state(docId);
+    const role = state.exists && !state.trashed ? (state.members.get(userId) ?? null) : null;
+    return { role, state };
+  }
+
+  stop(): void {
+    this.messages?.stop();
+  }
+}

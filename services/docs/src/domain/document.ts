@@ -1,0 +1,224 @@
+import { AppError, type DocKind, type DomainEvent, type EventPayload, type Role } from "@palimpsest/contracts";
+
+/**
+ * The document aggregate: title, kind, trash state, members and pending invitations.
+ * Pure: `decide` turns a command on the current state into events (or refuses it),
+ * `evolve` folds an event into the state. No I/O here.
+ */
+export interface DocState {
+  exists: boolean;
+  docId: string;
+  title: string;
+  kind: DocKind;
+  ownerId: string;
+  trashed: boolean;
+  members: ReadonlyMap<string, Role>;
+  invitations: ReadonlyMap<string, Role>;
+  /** Stream sequence of the last event: the version commands are checked against. */
+  version: number;
+}
+
+export const emptyDoc = (docId: string): DocState => ({
+  exists: false,
+  docId,
+  title: "",
+  kind: "text",
+  ownerId: "",
+  trashed: false,
+  members: new Map(),
+  invitations: new Map(),
+  version: 0,
+});
+
+export type DocCommand =
+  | { type: "create"; title: string; kind: DocKind }
+  | { type: "rename"; title: string }
+  | { type: "trash" }
+  | { type: "untrash" }
+  | { type: "share-with-user"; userId: string; role: Role; invitedEmail?: string }
+  | { type: "invite"; email: string; role: Role }
+  | { type: "accept-invitation"; email: string; userId: string }
+  | { type: "cancel-invitation"; email: string }
+  | { type: "change-role"; userId: string; role: Role }
+  | { type: "remove-member"; userId: string }
+  | { type: "leave" }
+  | { type: "transfer-ownership"; toUserId: string };
+
+export type DocEventData = {
+  [K in DocEventType]: { type: K; data: EventPayload<K> };
+}[DocEventType];
+
+export type DocEventType =
+  | "doc.created.v1"
+  | "doc.renamed.v1"
+  | "doc.trashed.v1"
+  | "doc.untrashed.v1"
+  | "doc.shared.v1"
+  | "doc.invited.v1"
+  | "doc.invitation-cancelled.v1"
+  | "doc.role-changed.v1"
+  | "doc.member-removed.v1"
+  | "doc.ownership-transferred.v1";
+
+/** What each role may do. Owners do everything; editors change content, rename and share below owner. */
+export const Permissions = {
+  read: ["owner", "editor", "commenter", "viewer"],
+  write: ["owner", "editor"],
+  rename: ["owner", "editor"],
+  share: ["owner", "editor"],
+  manageMembers: ["owner"],
+  trash: ["owner"],
+  transfer: ["owner"],
+} as const satisfies Record<string, readonly Role[]>;
+export type Permission = keyof typeof Permissions;
+
+export function can(role: Role | undefined, permission: Permission): boolean {
+  return role !== undefined && (Permissions[permission] as readonly Role[]).includes(role);
+}
+
+function notFound(): AppError {
+  return new AppError("NOT_FOUND", "document not found");
+}
+
+/** The caller's role, or NOT_FOUND for strangers (a stranger learns nothing, not even that the document exists). */
+export function roleOf(state: DocState, actorId: string, opts: { allowTrashed?: boolean } = {}): Role {
+  const role = state.members.get(actorId);
+  if (!state.exists || !role || (state.trashed && !opts.allowTrashed)) throw notFound();
+  return role;
+}
+
+function require(state: DocState, actorId: string, permission: Permission, opts: { allowTrashed?: boolean } = {}): Role {
+  const role = roleOf(state, actorId, opts);
+  if (!can(role, permission)) throw new AppError("FORBIDDEN", `a ${role} cannot do this`);
+  return role;
+}
+
+export function decide(state: DocState, command: DocCommand, actorId: string): DocEventData[] {
+  const docId = state.docId;
+  switch (command.type) {
+    case "create":
+      if (state.exists) throw new AppError("CONFLICT", "document already exists");
+      return [{ type: "doc.created.v1", data: { docId, title: command.title, kind: command.kind, ownerId: actorId } }];
+    case "rename":
+      require(state, actorId, "rename");
+      if (command.title === state.title) return [];
+      return [{ type: "doc.renamed.v1", data: { docId, title: command.title } }];
+    case "trash":
+      require(state, actorId, "trash", { allowTrashed: true });
+      return state.trashed ? [] : [{ type: "doc.trashed.v1", data: { docId } }];
+    case "untrash":
+      require(state, actorId, "trash", { allowTrashed: true });
+      return state.trashed ? [{ type: "doc.untrashed.v1", data: { docId } }] : [];
+    case "share-with-user": {
+      const actorRole = require(state, actorId, "share");
+      if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of sharing as owner");
+      const current = state.members.get(command.userId);
+      if (current) {
+        if (current === command.role) return [];
+        // Sharing again with another role is a role change, which only the owner may make.
+        if (!can(actorRole, "manageMembers")) throw new AppError("FORBIDDEN", "only the owner can change a member's role");
+        if (current === "owner") throw new AppError("FORBIDDEN", "the owner's role cannot be changed; transfer ownership instead");
+        return [{ type: "doc.role-changed.v1", data: { docId, userId: command.userId, role: command.role, previousRole: current } }];
+      }
+      return [{ type: "doc.shared.v1", data: { docId, userId: command.userId, role: command.role, ...(command.invitedEmail ? { invitedEmail: command.invitedEmail } : {}) } }];
+    }
+    case "invite": {
+      require(state, actorId, "share");
+      if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of sharing as owner");
+      if (state.invitations.get(command.email) === command.role) return [];
+      return [{ type: "doc.invited.v1", data: { docId, email: command.email, role: command.role } }];
+    }
+    case "accept-invitation": {
+      const role = state.invitations.get(command.email);
+      if (!state.exists || !role) return [];
+      if (state.members.has(command.userId)) return [{ type: "doc.invitation-cancelled.v1", data: { docId, email: command.email } }];
+      return [{ type: "doc.shared.v1", data: { docId, userId: command.userId, role, invitedEmail: command.email } }];
+    }
+    case "cancel-invitation":
+      require(state, actorId, "share");
+      if (!state.invitations.has(command.email)) throw new AppError("NOT_FOUND", "no pending invitation for that email");
+      return [{ type: "doc.invitation-cancelled.v1", data: { docId, email: command.email } }];
+    case "change-role": {
+      require(state, actorId, "manageMembers");
+      const current = state.members.get(command.userId);
+      if (!current) throw new AppError("NOT_FOUND", "that user is not a member");
+      if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of making someone owner");
+      if (current === "owner") throw new AppError("FORBIDDEN", "the owner's role cannot be changed; transfer ownership instead");
+      if (current === command.role) return [];
+      return [{ type: "doc.role-changed.v1", data: { docId, userId: command.userId, role: command.role, previousRole: current } }];
+    }
+    case "remove-member": {
+      if (command.userId === actorId) return decide(state, { type: "leave" }, actorId);
+      require(state, actorId, "manageMembers");
+      const current = state.members.get(command.userId);
+      if (!current) throw new AppError("NOT_FOUND", "that user is not a member");
+      return [{ type: "doc.member-removed.v1", data: { docId, userId: command.userId, reason: "removed" } }];
+    }
+    case "leave": {
+      const role = roleOf(state, actorId, { allowTrashed: true });
+      if (role === "owner") throw new AppError("FORBIDDEN", "the owner cannot leave; transfer ownership first");
+      return [{ type: "doc.member-removed.v1", data: { docId, userId: actorId, reason: "left" } }];
+    }
+    case "transfer-ownership": {
+      require(state, actorId, "transfer");
+      if (command.toUserId === actorId) return [];
+      if (!state.members.has(command.toUserId)) throw new AppError("VALIDATION_FAILED", "share the document with that user first");
+      return [{ type: "doc.ownership-transferred.v1", data: { docId, fromUserId: actorId, toUserId: command.toUserId } }];
+    }
+  }
+}
+
+export function evolve(state: DocState, event: DomainEvent, seq: number): DocState {
+  const next = (patch: Partial<DocState>): DocState => ({ ...state, ...patch, version: seq });
+  const withMembers = (f: (m: Map<string, Role>) => void): ReadonlyMap<string, Role> => {
+    const m = new Map(state.members);
+    f(m);
+    return m;
+  };
+  const withInvitations = (f: (m: Map<string, Role>) => void): ReadonlyMap<string, Role> => {
+    const m = new Map(state.invitations);
+    f(m);
+    return m;
+  };
+  switch (event.type) {
+    case "doc.created.v1": {
+      const d = event.data as EventPayload<"doc.created.v1">;
+      return next({ exists: true, title: d.title, kind: d.kind, ownerId: d.ownerId, members: new Map([[d.ownerId, "owner"]]) });
+    }
+    case "doc.renamed.v1":
+      return next({ title: (event.data as EventPayload<"doc.renamed.v1">).title });
+    case "doc.trashed.v1":
+      return next({ trashed: true });
+    case "doc.untrashed.v1":
+      return next({ trashed: false });
+    case "doc.shared.v1": {
+      const d = event.data as EventPayload<"doc.shared.v1">;
+      return next({
+        members: withMembers((m) => m.set(d.userId, d.role)),
+        invitations: d.invitedEmail ? withInvitations((m) => m.delete(d.invitedEmail!)) : state.invitations,
+      });
+    }
+    case "doc.invited.v1": {
+      const d = event.data as EventPayload<"doc.invited.v1">;
+      return next({ invitations: withInvitations((m) => m.set(d.email, d.role)) });
+    }
+    case "doc.invitation-cancelled.v1": {
+      const d = event.data as EventPayload<"doc.invitation-cancelled.v1">;
+      return next({ invitations: withInvitations((m) => m.delete(d.email)) });
+    }
+    case "doc.role-changed.v1": {
+      const d = event.data as EventPayload<"doc.role-changed.v1">;
+      return next({ members: withMembers((m) => m.set(d.userId, d.role)) });
+    }
+    case "doc.member-removed.v1": {
+      const d = event.data as EventPayload<"doc.member-removed.v1">;
+      return next({ members: withMembers((m) => m.delete(d.userId)) });
+    }
+    case "doc.ownership-transferred.v1": {
+      const d = event.data as EventPayload<"doc.ownership-transferred.v1">;
+      return next({ ownerId: d.toUserId, members: withMembers((m) => m.set(d.fromUserId, "editor").set(d.toUserId, "owner")) });
+    }
+    default:
+      return next({});
+  }
+}

@@ -1,0 +1,16 @@
+import type { JsMsg } from "@nats-io/jetstream";
+import type { Transaction } from "kysely";
+import { decodeEvent } from "@palimpsest/platform";
+import type { HistoryDb } from "./schema.ts";
+
+/** DOCS events → each document's activity trail (created, renamed, shared, roles, trash ...). */
+export async function applyActivityBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[]): Promise<void> {
+  const rows = msgs.flatMap((m) => {
+    const event = decodeEvent(m);
+    const data = event.data as Record<string, unknown>;
+    if (typeof data["docId"] !== "string") return [];
+    const { docId, ...rest } = data;
+    return [{ doc_id: docId, stream_seq: m.seq, at: new Date(event.at), actor_id: event.actorId ?? null, type: event.type.replace(/^doc\./, "").replace(/\.v\d+$/, ""), data: JSON.stringify(rest) }];
+  });
+  if (rows.length) await trx.insertInto("doc_activity").values(rows).onConflict((oc) => oc.column("stream_seq").doNothing()).execute();
+}

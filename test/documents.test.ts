@@ -1,0 +1,205 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { Streams, subjects, type ActivityItem, type DocView, type ErrorBody, type MembersView, type Page } from "@palimpsest/contracts";
+import { startTestSystem } from "./system.ts";
+import { connectClient, type CollabClient } from "./collab-client.ts";
+
+let system: RunningSystem;
+let anon: TestApi;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+const clients: CollabClient[] = [];
+
+beforeAll(async () => {
+  system = await startTestSystem("documents");
+  anon = new TestApi(system.gatewayUrl());
+  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+  jsm = await jetstreamManager(nc);
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+});
+afterAll(async () => {
+  await nc?.close();
+  await system?.stop();
+});
+
+async function eventsOf(docId: string): Promise<number> {
+  const info = await jsm.streams.info(Streams.docs, { subjects_filter: subjects.docEvents(docId) });
+  return info.state.subjects?.[subjects.docEvents(docId)] ?? 0;
+}
+
+function live(docId: string, token: string): CollabClient {
+  const c = connectClient(system.gatewayUrl(), docId, token);
+  clients.push(c);
+  return c;
+}
+
+describe("document commands", () => {
+  it("rename, trash and restore, each an event; errors say why", async () => {
+    const { api } = await anon.newUser();
+    const doc = await api.createDoc("Draft");
+    const renamed = await api.call<DocView>("PATCH", `/api/docs/${doc.id}`, { title: "Final" });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.title).toBe("Final");
+    expect(renamed.body.version).toBeGreaterThan(doc.version);
+
+    expect((await api.call("PATCH", `/api/docs/${doc.id}`, { title: "" })).status).toBe(400);
+    expect((await api.call("PATCH", `/api/docs/${doc.id}`, { title: "x", extra: 1 })).status).toBe(400);
+
+    expect((await api.call("DELETE", `/api/docs/${doc.id}`)).status).toBe(204);
+    expect((await api.get(`/api/docs/${doc.id}`)).status).toBe(404);
+    expect((await api.get<Page<DocView>>("/api/docs")).body.items.map((d) => d.id)).not.toContain(doc.id);
+    const trash = await api.get<Page<DocView>>("/api/docs?trashed=true");
+    expect(trash.body.items.map((d) => [d.id, d.trashed])).toEqual([[doc.id, true]]);
+
+    const restored = await api.post<DocView>(`/api/docs/${doc.id}/untrash`);
+    expect(restored.status).toBe(200);
+    expect(restored.body.trashed).toBe(false);
+    expect(await eventsOf(doc.id)).toBe(4);
+  });
+
+  it("shares by email, changes roles, removes, leaves and transfers ownership", async () => {
+    const { api: owner, auth: ownerAuth } = await anon.newUser("Owner");
+    const { api: bob, auth: bobAuth } = await anon.newUser("Bob");
+    const { api: carol, auth: carolAuth } = await anon.newUser("Carol");
+    const doc = await owner.createDoc("Team plan");
+
+    const shared = await owner.post<MembersView>(`/api/docs/${doc.id}/members`, { email: bobAuth.user.email.toUpperCase(), role: "editor" });
+    expect(shared.status).toBe(201);
+    expect(shared.body.members.find((m) => m.userId === bobAuth.user.id)).toMatchObject({ role: "editor", name: "Bob", email: bobAuth.user.email });
+    expect((await bob.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("editor");
+
+    // An editor may share below owner, but not change roles.
+    expect((await bob.post(`/api/docs/${doc.id}/members`, { email: carolAuth.user.email, role: "viewer" })).status).toBe(201);
+    const byEditor = await bob.call<ErrorBody>("PATCH", `/api/docs/${doc.id}/members/${carolAuth.user.id}`, { role: "editor" });
+    expect(byEditor.status).toBe(403);
+    expect(byEditor.body.error.code).toBe("FORBIDDEN");
+
+    expect((await owner.call("PATCH", `/api/docs/${doc.id}/members/${carolAuth.user.id}`, { role: "commenter" })).status).toBe(200);
+    expect((await carol.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("commenter");
+    expect((await owner.call<ErrorBody>("PATCH", `/api/docs/${doc.id}/members/${carolAuth.user.id}`, { role: "owner" })).status).toBe(400);
+
+    expect((await carol.post(`/api/docs/${doc.id}/leave`)).status).toBe(204);
+    expect((await carol.get(`/api/docs/${doc.id}`)).status).toBe(404);
+    expect((await owner.post<ErrorBody>(`/api/docs/${doc.id}/leave`)).body.error.code).toBe("FORBIDDEN");
+
+    const transfer = await owner.post<MembersView>(`/api/docs/${doc.id}/transfer`, { userId: bobAuth.user.id });
+    expect(transfer.status).toBe(200);
+    const roles = Object.fromEntries(transfer.body.members.map((m) => [m.userId, m.role]));
+    expect(roles).toEqual({ [ownerAuth.user.id]: "editor", [bobAuth.user.id]: "owner" });
+    expect((await bob.call("DELETE", `/api/docs/${doc.id}/members/${ownerAuth.user.id}`)).status).toBe(204);
+    expect((await owner.get(`/api/docs/${doc.id}`)).status).toBe(404);
+    expect((await owner.call<ErrorBody>("DELETE", `/api/docs/${doc.id}/members/${bobAuth.user.id}`)).status).toBe(404);
+  });
+
+  it("an email without an account gets a pending invitation that becomes membership when it registers", async () => {
+    const { api: owner } = await anon.newUser();
+    const doc = await owner.createDoc("Invite");
+    const email = `later-${crypto.randomUUID()}@example.test`;
+    const res = await owner.post<MembersView>(`/api/docs/${doc.id}/members`, { email, role: "commenter" });
+    expect(res.body.invitations).toEqual([{ email, role: "commenter" }]);
+
+    const reg = await anon.post<{ accessToken: string; user: { id: string } }>("/api/auth/register", { email, password: "correct horse battery staple", name: "Later" });
+    const newcomer = anon.withToken(reg.body.accessToken);
+    await vi.waitFor(async () => expect((await newcomer.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("commenter"));
+    const members = await owner.get<MembersView>(`/api/docs/${doc.id}/members`);
+    expect(members.body.invitations).toEqual([]);
+    expect(members.body.members.map((m) => m.userId)).toContain(reg.body.user.id);
+
+    const cancel = `gone-${crypto.randomUUID()}@example.test`;
+    await owner.post(`/api/docs/${doc.id}/members`, { email: cancel, role: "viewer" });
+    expect((await owner.post(`/api/docs/${doc.id}/invitations/cancel`, { email: cancel })).status).toBe(204);
+    expect((await owner.get<MembersView>(`/api/docs/${doc.id}/members`)).body.invitations).toEqual([]);
+  });
+});
+
+describe("concurrency and retries", () => {
+  it("of concurrent commands on the same version exactly one wins; the rest get 409", async () => {
+    const { api } = await anon.newUser();
+    const doc = await api.createDoc("Race");
+    const results = await Promise.all(
+      ["A", "B", "C", "D", "E"].map((t) => api.call<DocView | ErrorBody>("PATCH", `/api/docs/${doc.id}`, { title: t }, { "if-match": `"${doc.version}"` })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    const losers = results.filter((r) => r.status !== 200);
+    expect(losers).toHaveLength(4);
+    for (const l of losers) expect((l.body as ErrorBody).error.code).toBe("CONFLICT");
+    expect(await eventsOf(doc.id)).toBe(2);
+  });
+
+  it("without If-Match, racing commands never overwrite each other silently", async () => {
+    const { api } = await anon.newUser();
+    const doc = await api.createDoc("Race 2");
+    const results = await Promise.all(["A", "B", "C", "D"].map((t) => api.call("PATCH", `/api/docs/${doc.id}`, { title: t })));
+    for (const r of results) expect([200, 409]).toContain(r.status);
+    const wins = results.filter((r) => r.status === 200).length;
+    expect(await eventsOf(doc.id)).toBe(1 + wins);
+  });
+
+  it("a retried command with the same Idempotency-Key is stored once", async () => {
+    const { api, auth } = await anon.newUser();
+    const key = { "idempotency-key": crypto.randomUUID() };
+    const first = await api.call<DocView>("POST", "/api/docs", { title: "Once" }, key);
+    const again = await api.call<DocView>("POST", "/api/docs", { title: "Once" }, key);
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect((await api.get<Page<DocView>>("/api/docs?q=Once")).body.items).toHaveLength(1);
+
+    const { auth: bob } = await anon.newUser();
+    const shareKey = { "idempotency-key": crypto.randomUUID() };
+    for (let i = 0; i < 3; i++) {
+      const r = await api.call("POST", `/api/docs/${first.body.id}/members`, { email: bob.user.email, role: "viewer" }, shareKey);
+      expect(r.status).toBe(201);
+    }
+    const renameKey = { "idempotency-key": crypto.randomUUID() };
+    await api.call("PATCH", `/api/docs/${first.body.id}`, { title: "Twice?" }, renameKey);
+    await api.call("PATCH", `/api/docs/${first.body.id}`, { title: "Twice?" }, renameKey);
+    expect(await eventsOf(first.body.id)).toBe(3);
+    expect(auth.user.id).toBeDefined();
+  });
+});
+
+describe("lists", () => {
+  it("sorts by last change, including edits, and searches titles", async () => {
+    const { api, auth } = await anon.newUser();
+    const older = await api.createDoc("Alpha notes");
+    const newer = await api.createDoc("Beta notes");
+    expect((await api.get<Page<DocView>>("/api/docs")).body.items.map((d) => d.id)).toEqual([newer.id, older.id]);
+    const c = live(older.id, auth.accessToken);
+    await vi.waitFor(() => expect(c.provider.synced).toBe(true));
+    c.doc.getText("t").insert(0, "an edit moves it up");
+    await vi.waitFor(async () => expect((await api.get<Page<DocView>>("/api/docs")).body.items.map((d) => d.id)).toEqual([older.id, newer.id]));
+    expect((await api.get<Page<DocView>>("/api/docs?q=beta")).body.items.map((d) => d.id)).toEqual([newer.id]);
+    expect((await api.get<Page<DocView>>("/api/docs?q=%25")).body.items).toEqual([]);
+  });
+});
+
+describe("activity feed", () => {
+  it("says who created, renamed, shared and changed roles, and summarises editing sessions", async () => {
+    const { api, auth } = await anon.newUser("Owner");
+    const { auth: bob } = await anon.newUser("Bob");
+    const doc = await api.createDoc("Log");
+    await api.call("PATCH", `/api/docs/${doc.id}`, { title: "Log 2" });
+    await api.post(`/api/docs/${doc.id}/members`, { email: bob.user.email, role: "editor" });
+    await api.call("PATCH", `/api/docs/${doc.id}/members/${bob.user.id}`, { role: "viewer" });
+    const c = live(doc.id, auth.accessToken);
+    await vi.waitFor(() => expect(c.provider.synced).toBe(true));
+    for (const ch of "hello") c.doc.getText("t").insert(c.text().length, ch);
+    await vi.waitFor(async () => {
+      const feed = await api.get<{ items: ActivityItem[] }>(`/api/docs/${doc.id}/activity`);
+      expect(feed.status).toBe(200);
+      const types = feed.body.items.map((i) => i.type);
+      expect(types).toEqual(expect.arrayContaining(["created", "renamed", "shared", "role-changed", "edited"]));
+      const session = feed.body.items.find((i) => i.type === "edited");
+      expect(session?.userId).toBe(auth.user.id);
+      expect(session?.session?.edits).toBe(5);
+      expect(feed.body.items.find((i) => i.type === "role-changed")).toMatchObject({ userId: auth.user.id, data: { userId: bob.user.id, role: "viewer", previousRole: "editor" } });
+    });
+    const { api: stranger } = await anon.newUser();
+    expect((await stranger.get(`/api/docs/${doc.id}/activity`)).status).toBe(404);
+  });
+});
