@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine, and nothing that is already there:
-# nats-server, PostgreSQL and Redis from apt (as root, or with sudo), then the npm dependencies.
-# The S3-compatible store (s3rver) comes with the npm dependencies.
+# nats-server, PostgreSQL, Redis and Chromium (for the browser tests) from apt (as root, or with
+# sudo), then the npm dependencies. The S3-compatible store (s3rver) comes with the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ need=()
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null 2>&1 || need+=(postgresql)
+# test/browser drives Debian's Chromium through playwright-core, which never downloads a browser;
+# fonts-liberation (only recommended by chromium) keeps text in its screenshots readable.
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
 
 if ((${#need[@]})); then
   echo "installing ${need[*]} ..."

@@ -3,11 +3,11 @@
  * store under one data folder (kept between runs), every service as its own process, and the
  * web app served by the gateway. Ctrl-C stops everything.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { ServiceName } from "@palimpsest/contracts";
 import { env, loadConfig } from "@palimpsest/platform";
+import { ensureWebBuilt, staleReason } from "./web-build.ts";
 import { portAnswers, repoRoot, startServiceProcess, startStores, type ManagedProcess, type StoreSet } from "@palimpsest/platform/testing";
 
 const cfg = loadConfig({
@@ -41,20 +41,6 @@ async function checkFree(ports: number[]): Promise<void> {
   }
 }
 
-function buildWebIfStale(): void {
-  const dist = path.join(repoRoot, "web", "dist", "index.html");
-  const newest = (dir: string): number =>
-    fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = path.join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-    }, 0);
-  const srcTime = Math.max(newest(path.join(repoRoot, "web", "src")), fs.statSync(path.join(repoRoot, "web", "index.html")).mtimeMs);
-  if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= srcTime) return;
-  console.log("building the web app ...");
-  const r = spawnSync("npm", ["run", "build", "-w", "web"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
-  if (r.status !== 0) throw new Error("web build failed");
-}
-
 let stores: StoreSet | undefined;
 const services: ManagedProcess[] = [];
 let stopping = false;
@@ -81,7 +67,8 @@ try {
     ...(cfg.s3Endpoint ? [] : [cfg.s3Port]),
   ];
   await checkFree([...storePorts, ...Object.values(servicePorts), ...syncPorts, cfg.gatewayPort]);
-  buildWebIfStale();
+  if (staleReason()) console.log("building the web app ...");
+  ensureWebBuilt();
   console.log(`starting stores under ${path.relative(process.cwd(), dataDir) || "."} ...`);
   stores = await startStores({
     dataDir,

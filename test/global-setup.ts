@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startStores, type StoreSet } from "@palimpsest/platform/testing";
+import { ensureWebBuilt } from "../scripts/web-build.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,6 +17,8 @@ let dataDir: string | undefined;
 
 /** Real NATS (JetStream), PostgreSQL, Redis and S3, once per test run, on free ports in a throw-away folder. */
 export async function setup(project: TestProject): Promise<void> {
+  // The gateways under test serve the production web build.
+  ensureWebBuilt();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "palimpsest-test-"));
   stores = await startStores({ dataDir, durable: false });
   project.provide("storeEnv", stores.env);

@@ -85,3 +85,24 @@ describe("operations endpoints", () => {
     expect(jwks.body.keys.some((k) => k.d !== undefined)).toBe(false);
   });
 });
+
+describe("the web app", () => {
+  it("is served with the right caching, client routes load the app, missing files are 404s", async () => {
+    const base = system.gatewayUrl();
+    const index = await fetch(`${base}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    const html = await index.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    const js = await fetch(`${base}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-type")).toMatch(/javascript/);
+    expect(js.headers.get("cache-control")).toContain("immutable");
+    const route = await fetch(`${base}/d/some-document`);
+    expect(route.status).toBe(200);
+    expect(await route.text()).toBe(html);
+    expect((await fetch(`${base}/d/some-document`, { method: "HEAD" })).status).toBe(200);
+    expect((await fetch(`${base}/assets/gone-1234.js`)).status).toBe(404);
+  });
+});

@@ -1,14 +1,31 @@
 import { lazy, Suspense } from "react";
 import type { ReactNode } from "react";
-import { Route, Routes } from "react-router-dom";
+import { Route, Routes, useLocation } from "react-router-dom";
+import { ErrorBoundary } from "./components/error-boundary";
 import { RequireSession } from "./components/require-session";
-import { DocumentLoading } from "./routes/document-frame";
+import { DocumentCrashed, DocumentLoading } from "./routes/document-frame";
 import { Home } from "./routes/home";
 import { NotFound } from "./routes/not-found";
 
 // The editor stack (ProseMirror, Yjs) is most of the bundle; load it only when a document opens.
 const TextDocumentPage = lazy(() => import("./routes/text-document-page"));
 const BoardPage = lazy(() => import("./routes/board-page"));
+
+/**
+ * A lazily loaded document screen. If its code cannot be downloaded (a new version was deployed
+ * while the tab was open, or the network dropped) it shows a way out instead of a blank page;
+ * keyed by the address so that opening another page starts afresh.
+ */
+function DocumentScreen({ children }: { children: ReactNode }): ReactNode {
+  const { pathname } = useLocation();
+  return (
+    <RequireSession>
+      <ErrorBoundary key={pathname} fallback={(error) => <DocumentCrashed error={error} />}>
+        <Suspense fallback={<DocumentLoading />}>{children}</Suspense>
+      </ErrorBoundary>
+    </RequireSession>
+  );
+}
 
 export function App(): ReactNode {
   return (
@@ -17,21 +34,17 @@ export function App(): ReactNode {
       <Route
         path="/d/:id"
         element={
-          <RequireSession>
-            <Suspense fallback={<DocumentLoading />}>
-              <TextDocumentPage />
-            </Suspense>
-          </RequireSession>
+          <DocumentScreen>
+            <TextDocumentPage />
+          </DocumentScreen>
         }
       />
       <Route
         path="/b/:id"
         element={
-          <RequireSession>
-            <Suspense fallback={<DocumentLoading />}>
-              <BoardPage />
-            </Suspense>
-          </RequireSession>
+          <DocumentScreen>
+            <BoardPage />
+          </DocumentScreen>
         }
       />
       <Route path="*" element={<NotFound />} />

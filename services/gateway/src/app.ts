@@ -88,8 +88,12 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     notFound: (req, reply) => {
       const url = req.url.split("?")[0] ?? "/";
       const isApi = url.startsWith("/api/") || url.startsWith("/collab/") || url.startsWith("/.well-known/");
+      // A missing file (an old tab asking for a replaced bundle) is a 404, not the app page.
+      const isFile = url.startsWith("/assets/") || /\.[A-Za-z0-9]{1,8}$/.test(url);
       // Client-side routes (/d/:id, /b/:id ...) all load the app's index page.
-      if (hasWeb && req.method === "GET" && !isApi) return reply.type("text/html").sendFile("index.html");
+      if (hasWeb && (req.method === "GET" || req.method === "HEAD") && !isApi && !isFile) {
+        return reply.header("cache-control", "no-cache").type("text/html").sendFile("index.html", { maxAge: 0 });
+      }
       return reply.status(404).send(new AppError("NOT_FOUND", `no route ${req.method} ${url}`).toBody());
     },
   });
@@ -177,7 +181,18 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   addOpsRoutes(http, "gateway", checks, metrics, () => shuttingDown);
 
   if (hasWeb) {
-    await http.register(fastifyStatic, { root: webDist, wildcard: false, index: ["index.html"], maxAge: "1h", immutable: false });
+    // Files are looked up per request, so a rebuilt web/dist is served without a restart.
+    // Bundles have content hashes in their names and never change: cache them for good;
+    // index.html must be revalidated so a deploy reaches every browser at once.
+    await http.register(fastifyStatic, {
+      root: webDist,
+      wildcard: true,
+      index: ["index.html"],
+      cacheControl: false,
+      setHeaders: (res, filePath) => {
+        res.setHeader("cache-control", filePath.includes(`${path.sep}assets${path.sep}`) ? "public, max-age=31536000, immutable" : "no-cache");
+      },
+    });
   }
 
   const collab = new CollabProxy({

@@ -83,7 +83,11 @@ export class CollabProxy {
   }
 
   closeSession(sessionId: string): void {
-    for (const r of this.relays) if (r.sessionId === sessionId) r.client.close(closeCodeOf("SESSION_REVOKED"), "session revoked");
+    for (const r of this.relays) {
+      if (r.sessionId !== sessionId) continue;
+      r.client.resume();
+      r.client.close(closeCodeOf("SESSION_REVOKED"), "session revoked");
+    }
   }
 
   private async onClient(client: WebSocket, docId: string, token: string | null, requestId: string): Promise<void> {
@@ -102,7 +106,8 @@ export class CollabProxy {
         client.pause();
         setTimeout(() => {
           paused = false;
-          if (client.readyState === WebSocket.OPEN) client.resume();
+          // Also while closing: a paused socket cannot read the peer's close frame.
+          if (client.readyState !== WebSocket.CLOSED) client.resume();
         }, Math.ceil(1000 / this.opts.messagesPerSecond) + 1).unref();
       }
       if (link.upstream?.readyState === WebSocket.OPEN) {
@@ -160,7 +165,11 @@ export class CollabProxy {
       client.send(data, { binary: isBinary });
     });
     up.on("close", (code, reason) => {
-      if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) client.close(forwardableCode(code), reason);
+      if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {
+        // A throttled (paused) client must still read the close handshake, or it hangs until the close timeout.
+        client.resume();
+        client.close(forwardableCode(code), reason);
+      }
     });
     up.on("error", (err) => log.warn({ err }, "sync relay error"));
     client.on("close", () => {
@@ -192,7 +201,10 @@ export class CollabProxy {
 
   async close(): Promise<void> {
     this.accepting = false;
-    for (const r of this.relays) r.client.close(SERVICE_RESTART, "server restarting");
+    for (const r of this.relays) {
+      r.client.resume();
+      r.client.close(SERVICE_RESTART, "server restarting");
+    }
     this.wss.close();
   }
 }

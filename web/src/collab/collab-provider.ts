@@ -223,9 +223,20 @@ export class CollabConnection {
         this.reconnectLater(RATE_LIMIT_RETRY_MS);
         break;
       default:
-        this.fail("rejected", reason || this.deniedReason || `The server closed the connection (code ${code}).`);
+        this.fail("rejected", this.refusalMessage(code, reason));
     }
   };
+
+  /**
+   * The server explains a refusal in the auth message it sends before closing; the close
+   * reason itself is only the error code (say "VALIDATION_FAILED"), not for people.
+   */
+  private refusalMessage(code: number, reason: string): string {
+    const detail = this.deniedReason ?? (reason !== "" && !/^[A-Z][A-Z0-9_]*$/.test(reason) ? reason : null);
+    return detail
+      ? `The server refused to open this document: ${detail}`
+      : `The server closed the connection (code ${code}). Reload the page to try again.`;
+  }
 
   private async retryWithFreshToken(): Promise<void> {
     if (this.refreshedSinceSync) {

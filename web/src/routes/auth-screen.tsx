@@ -7,6 +7,9 @@ import { BrandMark } from "../components/app-header";
 
 type Mode = "signin" | "signup";
 
+/** The auth service's password rule (services/auth credentials.ts), told up front on sign-up. */
+const MIN_PASSWORD_LENGTH = 10;
+
 export function AuthScreen(): ReactNode {
   const { notice } = useSession();
   const [mode, setMode] = useState<Mode>("signin");
@@ -87,9 +90,16 @@ export function AuthScreen(): ReactNode {
               type="password"
               autoComplete={signingUp ? "new-password" : "current-password"}
               required
+              minLength={signingUp ? MIN_PASSWORD_LENGTH : undefined}
+              aria-describedby={signingUp ? `${ids}-password-hint` : undefined}
               value={password}
               onChange={(event) => setPassword(event.target.value)}
             />
+            {signingUp && (
+              <p id={`${ids}-password-hint`} className="field-hint muted">
+                At least {MIN_PASSWORD_LENGTH} characters.
+              </p>
+            )}
           </div>
 
           <p id={`${ids}-alert`} className="form-alert" role="alert" data-testid="auth-error">

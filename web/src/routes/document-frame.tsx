@@ -1,12 +1,14 @@
 // The chrome shared by every document screen: header with title, who is here and the
 // connection status, plus the full-page states for loading and failures.
 
+import { useEffect } from "react";
 import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
 import type { DocSummary } from "../api/types";
 import { canEdit } from "../api/types";
 import { signOut } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
+import { isChunkLoadError } from "../components/error-boundary";
 import { PresenceAvatars } from "../components/presence-avatars";
 import { StatusPill } from "../components/status-pill";
 import type { CollabProblem, CollabStatus } from "../collab/collab-provider";
@@ -22,6 +24,15 @@ interface DocumentFrameProps {
 
 export function DocumentFrame({ doc, status, peers, problem, children }: DocumentFrameProps): ReactNode {
   const readOnly = !canEdit(doc.role);
+  const title = doc.title || "Untitled";
+  // Tell tabs apart: several documents open at once otherwise all read "Palimpsest".
+  useEffect(() => {
+    const previous = document.title;
+    document.title = `${title} · Palimpsest`;
+    return () => {
+      document.title = previous;
+    };
+  }, [title]);
   return (
     <div className="page page-document">
       <AppHeader>
@@ -30,8 +41,8 @@ export function DocumentFrame({ doc, status, peers, problem, children }: Documen
             <span aria-hidden="true">←</span>
             <span className="visually-hidden">All documents</span>
           </Link>
-          <h1 className="doc-title" data-testid="doc-title" title={doc.title}>
-            {doc.title || "Untitled"}
+          <h1 className="doc-title" data-testid="doc-title" title={title}>
+            {title}
           </h1>
           {readOnly && (
             <span className="badge badge-readonly" title={`You are a ${doc.role}; you can read but not edit.`}>
@@ -83,6 +94,32 @@ export function DocumentUnavailable({ status, message }: { status: number; messa
         <Link className="button" to="/">
           Back to your documents
         </Link>
+      </main>
+    </div>
+  );
+}
+
+/** A document screen that threw: most often its code could not be downloaded. */
+export function DocumentCrashed({ error }: { error: Error }): ReactNode {
+  const outdated = isChunkLoadError(error);
+  return (
+    <div className="page">
+      <AppHeader />
+      <main className="centered-message">
+        <h1>{outdated ? "This page could not load" : "Something went wrong"}</h1>
+        <p role="alert">
+          {outdated
+            ? "Part of the app could not be downloaded. It may have been updated since you opened it, or the connection dropped. Reloading fixes this."
+            : "This document could not be shown. Reloading usually fixes this; your saved edits are safe on the server."}
+        </p>
+        <div className="centered-actions">
+          <button type="button" className="button button-primary" onClick={() => location.reload()}>
+            Reload
+          </button>
+          <Link className="button" to="/">
+            Back to your documents
+          </Link>
+        </div>
       </main>
     </div>
   );

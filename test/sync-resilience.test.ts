@@ -1,0 +1,173 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
+import * as Y from "yjs";
+import * as encoding from "lib0/encoding";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { Streams, subjects, type AuthResult } from "@palimpsest/contracts";
+import { startTestSystem } from "./system.ts";
+import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
+
+let system: RunningSystem;
+let anon: TestApi;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+const clients: CollabClient[] = [];
+
+beforeAll(async () => {
+  system = await startTestSystem("sync-resilience", { syncReplicas: 2, gateways: 2, env: {
+      SYNC_MAX_MESSAGE_BYTES: String(256 * 1024),
+      COLLAB_MAX_MESSAGE_BYTES: String(256 * 1024),
+      // Writers type faster than this, so the gateway throttles them throughout (paused, never dropped).
+      COLLAB_MESSAGES_PER_SECOND: "60",
+      COLLAB_MESSAGE_BURST: "10",
+    },
+  });
+  anon = new TestApi(system.gatewayUrl());
+  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+  jsm = await jetstreamManager(nc);
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+});
+afterAll(async () => {
+  await nc?.close();
+  await system?.stop();
+});
+
+function client(docId: string, token: string, gateway = 0): CollabClient {
+  const c = connectClient(system.gatewayUrl(gateway), docId, token);
+  clients.push(c);
+  return c;
+}
+
+async function storedCount(docId: string): Promise<number> {
+  const info = await jsm.streams.info(Streams.edits, { subjects_filter: subjects.edits(docId) });
+  return info.state.subjects?.[subjects.edits(docId)] ?? 0;
+}
+
+/** The document as the stream alone says it is: every stored update replayed into a fresh doc. */
+async function replayStream(docId: string): Promise<Y.Doc> {
+  const doc = new Y.Doc();
+  const count = await storedCount(docId);
+  if (count === 0) return doc;
+  const consumer = await jetstream(nc).consumers.get(Streams.edits, { filter_subjects: subjects.edits(docId), deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume();
+  let n = 0;
+  for await (const m of messages) {
+    Y.applyUpdate(doc, m.data);
+    if (++n >= count) break;
+  }
+  messages.stop();
+  return doc;
+}
+
+function syncUpdateMessage(update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 0);
+  encoding.writeVarUint(e, 2);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
+async function newDoc(): Promise<{ auth: AuthResult; docId: string }> {
+  const { api, auth } = await anon.newUser();
+  const doc = await api.createDoc("Resilience");
+  return { auth, docId: doc.id };
+}
+
+describe("losing a sync replica", () => {
+  it("SIGKILL of a sync process while clients type loses nothing: clients reconnect elsewhere and converge on what the stream holds", async () => {
+    const { auth, docId } = await newDoc();
+    const writers = [client(docId, auth.accessToken, 0), client(docId, auth.accessToken, 1), client(docId, auth.accessToken, 0), client(docId, auth.accessToken, 1)];
+    await vi.waitFor(() => expect(writers.every((w) => w.provider.synced)).toBe(true));
+
+    let typing = true;
+    const typed = writers.map(() => 0);
+    const loops = writers.map(async (w, i) => {
+      while (typing) {
+        w.doc.getText("t").insert(w.doc.getText("t").length, String.fromCharCode(97 + i));
+        typed[i]!++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    await vi.waitFor(async () => expect(await storedCount(docId)).toBeGreaterThan(100));
+    const victim = system.byName("sync")[0]!;
+    await victim.process.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    typing = false;
+    await Promise.all(loops);
+
+    // Every client ends with every character typed anywhere, and so does the stream.
+    const total = typed.reduce((a, b) => a + b, 0);
+    await vi.waitFor(
+      async () => {
+        const state = writers.map((w) => `${w.text().length}/${w.provider.wsconnected ? "up" : "down"}/${w.provider.synced ? "synced" : "-"}`);
+        expect(writers.map((w) => w.text().length), `total ${total}, stream ${(await replayStream(docId)).getText("t").length}, clients ${state.join(" ")}`).toEqual(writers.map(() => total));
+        const texts = new Set(writers.map((w) => w.text()));
+        expect(texts.size).toBe(1);
+        expect((await replayStream(docId)).getText("t").toString()).toBe(writers[0]!.text());
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    for (let i = 0; i < writers.length; i++) {
+      expect([...writers[0]!.text()].filter((ch) => ch === String.fromCharCode(97 + i))).toHaveLength(typed[i]!);
+    }
+    await system.start();
+  });
+});
+
+describe("protection", () => {
+  it("stores a resent update once", async () => {
+    const { auth, docId } = await newDoc();
+    const local = new Y.Doc();
+    local.getText("t").insert(0, "only once");
+    const update = Y.encodeStateAsUpdate(local);
+    const s = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
+    s.socket.send(syncUpdateMessage(update));
+    await vi.waitFor(async () => expect(await storedCount(docId)).toBe(1));
+    // A second connection (a reconnect) sends the very same bytes.
+    const again = rawConnect(`${system.gatewayUrl(1).replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(again.messages.length).toBeGreaterThan(0));
+    again.socket.send(syncUpdateMessage(update));
+    s.socket.send(syncUpdateMessage(update));
+    const other = new Y.Doc();
+    other.getText("t").insert(0, "sentinel");
+    again.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(other)));
+    await vi.waitFor(async () => expect(await storedCount(docId)).toBe(2));
+    s.socket.close();
+    again.socket.close();
+  });
+
+  it("refuses a malformed update with an error to that client only, and stores nothing", async () => {
+    const { auth, docId } = await newDoc();
+    const good = client(docId, auth.accessToken);
+    await vi.waitFor(() => expect(good.provider.synced).toBe(true));
+    const bad = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(bad.messages.length).toBeGreaterThan(0));
+    bad.socket.send(syncUpdateMessage(new Uint8Array([255, 255, 255, 255, 15, 1, 2, 3])));
+    const closed = await bad.closed;
+    expect(closed.code).toBe(4400);
+    const junk = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(junk.messages.length).toBeGreaterThan(0));
+    junk.socket.send(new Uint8Array([7, 7, 7]));
+    expect((await junk.closed).code).toBe(4400);
+    expect(await storedCount(docId)).toBe(0);
+    // The well-behaved client is unaffected.
+    good.doc.getText("t").insert(0, "still fine");
+    await vi.waitFor(async () => expect(await storedCount(docId)).toBe(1));
+    expect(good.provider.wsconnected).toBe(true);
+  });
+
+  it("closes a connection that sends an oversized message (1009) and stores nothing", async () => {
+    const { auth, docId } = await newDoc();
+    const s = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
+    const big = new Y.Doc();
+    big.getText("t").insert(0, "x".repeat(300 * 1024));
+    s.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(big)));
+    expect((await s.closed).code).toBe(1009);
+    expect(await storedCount(docId)).toBe(0);
+  });
+});
