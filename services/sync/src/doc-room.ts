@@ -14,6 +14,7 @@ import {
   type IncomingMessage,
 } from "./protocol.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
+import { UpdateBatcher } from "./update-batcher.ts";
 
 /** One client connection as the room sees it; the WebSocket stays in the adapter. */
 export interface Peer {
@@ -45,6 +46,8 @@ export class DocRoom {
   /** Awareness client ids each peer announced, so they are removed when it leaves. */
   private readonly peerClients = new Map<string, Set<number>>();
   private readonly readOnlyWarned = new Set<string>();
+  private readonly writers = new Map<string, UpdateBatcher>();
+  private readonly failedPeers = new Set<string>();
   private feed: EditFeed | undefined;
   private presenceSub: Subscription | undefined;
   lastSeq = 0;
@@ -115,6 +118,9 @@ export class DocRoom {
     const clients = this.peerClients.get(peer.id);
     this.peerClients.delete(peer.id);
     this.readOnlyWarned.delete(peer.id);
+    // Appends already queued still complete: what the client sent before leaving is kept.
+    this.writers.delete(peer.id);
+    this.failedPeers.delete(peer.id);
     if (clients && clients.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...clients], peer);
   }
 
@@ -142,7 +148,8 @@ export class DocRoom {
   private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {
     let empty: boolean;
     try {
-      empty = inspectUpdate(update).empty;
+      const inspected = inspectUpdate(update, Y.decodeStateVector(Y.encodeStateVector(this.doc)));
+      empty = inspected.empty || inspected.nothingNew;
     } catch {
       this.metrics.rejectedUpdates.inc({ reason: "malformed" });
       peer.close(CloseCodes.malformed, "malformed update");
@@ -158,15 +165,25 @@ export class DocRoom {
       }
       return undefined;
     }
-    const started = performance.now();
-    return this.editLog.append(this.docId, update, peer.userId, peer.id).then(
-      () => {
+    let writer = this.writers.get(peer.id);
+    if (!writer) {
+      writer = new UpdateBatcher(async (merged, updates) => {
+        const started = performance.now();
+        await this.editLog.append(this.docId, merged, peer.userId, peer.id);
         this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
-        this.metrics.acceptedUpdates.inc();
-      },
+        this.metrics.appendedEvents.inc();
+        this.metrics.acceptedUpdates.inc(updates);
+      });
+      this.writers.set(peer.id, writer);
+    }
+    return writer.push(update).then(
+      () => undefined,
       (err: unknown) => {
         // Not stored means not acknowledged: the client keeps the change and resends it when it resyncs.
-        this.log.error({ err, connId: peer.id }, "could not store update");
+        if (!this.failedPeers.has(peer.id)) {
+          this.failedPeers.add(peer.id);
+          this.log.error({ err, connId: peer.id }, "could not store update");
+        }
         peer.close(CloseCodes.storeFailed, "could not store update; reconnecting");
       },
     );

@@ -1,0 +1,73 @@
+import * as Y from "yjs";
+
+interface Pending {
+  update: Uint8Array;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface BatchLimits {
+  /** Updates merged into one event at most; Y.mergeUpdates is quadratic in this. @default 200 */
+  maxUpdates: number;
+  /** Bytes merged into one event at most. @default 1 MiB */
+  maxBytes: number;
+}
+
+/**
+ * One connection's write path: one append in flight at a time, and whatever the client sends
+ * meanwhile is merged (Y.mergeUpdates) into the next event. A typist's keystrokes arrive far
+ * apart and are stored one by one; a fast client (a paste, a replay, a reconnect) gets few large
+ * events instead of thousands of round trips. Order within the connection is kept, every event
+ * has one author, and each update's promise settles only when the event holding it is stored.
+ */
+export class UpdateBatcher {
+  private readonly queue: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly append: (update: Uint8Array, updates: number) => Promise<void>,
+    private readonly limits: BatchLimits = { maxUpdates: 200, maxBytes: 1024 * 1024 },
+  ) {}
+
+  push(update: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ update, resolve, reject });
+      if (!this.running) void this.run();
+    });
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    let bytes = 0;
+    while (this.queue.length > 0 && batch.length < this.limits.maxUpdates) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && bytes + next.update.byteLength > this.limits.maxBytes) break;
+      batch.push(this.queue.shift()!);
+      bytes += next.update.byteLength;
+    }
+    return batch;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.take();
+        const merged = batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((p) => p.update));
+        try {
+          await this.append(merged, batch.length);
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          // Nothing after a failed append may be stored out of order: fail the rest too.
+          for (const p of [...batch, ...this.queue.splice(0)]) p.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}

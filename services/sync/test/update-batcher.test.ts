@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { UpdateBatcher } from "../src/update-batcher.ts";
+import { inspectUpdate } from "../src/protocol.ts";
+
+function keystrokes(n: number): { doc: Y.Doc; updates: Uint8Array[] } {
+  const doc = new Y.Doc();
+  const updates: Uint8Array[] = [];
+  doc.on("update", (u: Uint8Array) => updates.push(u));
+  for (let i = 0; i < n; i++) doc.getText("t").insert(i, String(i % 10));
+  return { doc, updates };
+}
+
+describe("update batcher", () => {
+  it("keeps one append in flight and merges what arrives meanwhile, in order", async () => {
+    const appended: { update: Uint8Array; count: number }[] = [];
+    let release: () => void = () => undefined;
+    const batcher = new UpdateBatcher(
+      (update, count) =>
+        new Promise<void>((resolve) => {
+          appended.push({ update, count });
+          release = resolve;
+        }),
+    );
+    const { doc, updates } = keystrokes(50);
+    const settled = updates.map((u) => batcher.push(u));
+    expect(appended).toHaveLength(1);
+    expect(appended[0]!.count).toBe(1);
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(appended).toHaveLength(2);
+    expect(appended[1]!.count).toBe(49);
+    release();
+    await Promise.all(settled);
+    const replica = new Y.Doc();
+    for (const a of appended) Y.applyUpdate(replica, a.update);
+    expect(replica.getText("t").toString()).toBe(doc.getText("t").toString());
+  });
+
+  it("fails every queued update when an append fails, so nothing is stored out of order", async () => {
+    let calls = 0;
+    const batcher = new UpdateBatcher(async () => {
+      calls++;
+      throw new Error("store down");
+    });
+    const { updates } = keystrokes(3);
+    const results = await Promise.allSettled(updates.map((u) => batcher.push(u)));
+    expect(results.every((r) => r.status === "rejected")).toBe(true);
+    expect(calls).toBe(1);
+  });
+
+  it("recognises a resend: nothing it carries is new to the document", () => {
+    const { doc, updates } = keystrokes(5);
+    const known = Y.decodeStateVector(Y.encodeStateVector(doc));
+    expect(inspectUpdate(updates[2]!, known).nothingNew).toBe(true);
+    const other = new Y.Doc();
+    other.getText("t").insert(0, "new");
+    expect(inspectUpdate(Y.encodeStateAsUpdate(other), known).nothingNew).toBe(false);
+  });
+});
