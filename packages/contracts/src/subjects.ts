@@ -42,6 +42,10 @@ export const subjects = {
   allAuthEvents: () => "auth.evt.>",
   /** Presence is ephemeral: core NATS, never stored. */
   awareness: (docId: string) => `presence.${token(docId)}`,
+  /** A replica that opens a document asks the others for its current presence here. */
+  awarenessQuery: (docId: string) => `presence-query.${token(docId)}`,
+  /** Sync replicas announce they are alive; presence from a silent replica is dropped. */
+  replicaHeartbeat: () => "presence-heartbeat",
   /** Live notices from services to the sync replicas (revocations, role changes). */
   collabControl: () => "collab.control",
 } as const;

@@ -18,6 +18,7 @@ import { EditLog } from "./edit-log.ts";
 import { RoomRegistry } from "./room-registry.ts";
 import { createSyncMetrics } from "./sync-metrics.ts";
 import { followAccessChanges } from "./access-changes.ts";
+import { trackReplicas } from "./replica-presence.ts";
 import type { SyncConfig } from "./config.ts";
 
 export interface SyncDeps {
@@ -42,6 +43,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
   const accessChanges = await followAccessChanges(js, rooms, log);
+  const replicas = trackReplicas(nc, config.replicaId, rooms);
   let shuttingDown = false;
 
   const subs: Subscription[] = [
@@ -70,6 +72,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       shuttingDown = true;
       await collab.close();
       accessChanges.stop();
+      replicas.stop();
       for (const s of subs) s.unsubscribe();
       await rooms.closeAll();
       await http.close();

@@ -33,6 +33,14 @@ export const CloseCodes = {
 
 const REMOTE = Symbol("remote");
 
+/** Origin of presence that came from another replica, so it is not published back. */
+interface RemoteOrigin {
+  replica: string;
+}
+function isRemote(origin: unknown): origin is RemoteOrigin | typeof REMOTE {
+  return origin === REMOTE || (typeof origin === "object" && origin !== null && "replica" in origin);
+}
+
 /**
  * A document open on this replica: its Y.Doc as stored in JetStream, its awareness, and its
  * local clients. The doc only ever changes by updates coming back from the stream, so what a
@@ -50,6 +58,9 @@ export class DocRoom {
   private readonly failedPeers = new Set<string>();
   private feed: EditFeed | undefined;
   private presenceSub: Subscription | undefined;
+  private querySub: Subscription | undefined;
+  /** Which replica each remote awareness client came through, to drop them if it dies. */
+  private readonly remoteClients = new Map<number, string>();
   lastSeq = 0;
 
   private constructor(
@@ -71,14 +82,25 @@ export class DocRoom {
     const started = performance.now();
     room.presenceSub = deps.nc.subscribe(subjects.awareness(docId), {
       callback: (_err, msg) => {
-        if (msg.headers?.get(EditHeaders.replica) === deps.replicaId) return;
+        const replica = msg.headers?.get(EditHeaders.replica) ?? "";
+        if (replica === deps.replicaId) return;
         try {
-          awarenessProtocol.applyAwarenessUpdate(room.awareness, msg.data, REMOTE);
+          awarenessProtocol.applyAwarenessUpdate(room.awareness, msg.data, { replica } satisfies RemoteOrigin);
         } catch (err) {
           room.log.warn({ err }, "ignoring malformed presence message");
         }
       },
     });
+    // Another replica just opened this document: tell it who is here.
+    room.querySub = deps.nc.subscribe(subjects.awarenessQuery(docId), {
+      callback: (_err, msg) => {
+        if (msg.headers?.get(EditHeaders.replica) === deps.replicaId) return;
+        room.publishLocalPresence();
+      },
+    });
+    const q = natsHeaders();
+    q.set(EditHeaders.replica, deps.replicaId);
+    deps.nc.publish(subjects.awarenessQuery(docId), new Uint8Array(), { headers: q });
     room.feed = await deps.editLog.follow(
       docId,
       (update, meta) => room.onStored(update, meta),
@@ -207,12 +229,34 @@ export class DocRoom {
     if (!Number.isNaN(storedAt)) this.metrics.fanoutSeconds.observe(Math.max(0, Date.now() - storedAt) / 1000);
   }
 
+  /** Presence of the clients connected here, published for the other replicas. */
+  publishLocalPresence(): void {
+    const local = [...this.awareness.getStates().keys()].filter((c) => !this.remoteClients.has(c));
+    if (local.length > 0) this.publishPresence(awarenessProtocol.encodeAwarenessUpdate(this.awareness, local));
+  }
+
+  /** Drops the presence of every client that came through a replica that stopped answering. */
+  dropReplica(replica: string): void {
+    const gone = [...this.remoteClients].filter(([, r]) => r === replica).map(([c]) => c);
+    if (gone.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, gone, REMOTE);
+  }
+
+  private publishPresence(update: Uint8Array): void {
+    const h = natsHeaders();
+    h.set(EditHeaders.replica, this.replicaId);
+    this.nc.publish(subjects.awareness(this.docId), update, { headers: h });
+  }
+
   private onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
     const changed = [...added, ...updated, ...removed];
     if (changed.length === 0) return;
+    for (const c of removed) this.remoteClients.delete(c);
+    if (typeof origin === "object" && origin !== null && "replica" in origin) {
+      for (const c of [...added, ...updated]) this.remoteClients.set(c, (origin as RemoteOrigin).replica);
+    }
     if (origin && typeof origin === "object" && "id" in origin) {
       const clients = this.peerClients.get((origin as Peer).id);
       if (clients) {
@@ -226,16 +270,13 @@ export class DocRoom {
     // alone in a document hears nothing else, and y-websocket drops a connection that received
     // nothing for 30 s (its own awareness renewal every 15 s is what keeps it open).
     for (const peer of this.peers.values()) peer.send(message);
-    if (origin !== REMOTE) {
-      const h = natsHeaders();
-      h.set(EditHeaders.replica, this.replicaId);
-      this.nc.publish(subjects.awareness(this.docId), update, { headers: h });
-    }
+    if (!isRemote(origin)) this.publishPresence(update);
   };
 
   close(): void {
     this.feed?.stop();
     this.presenceSub?.unsubscribe();
+    this.querySub?.unsubscribe();
     this.awareness.off("update", this.onAwarenessUpdate);
     this.awareness.destroy();
     this.doc.destroy();

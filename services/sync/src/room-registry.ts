@@ -69,6 +69,12 @@ export class RoomRegistry {
     return entry.room.catch(() => undefined);
   }
 
+  /** Every loaded room, for replica-wide presence housekeeping. */
+  async loaded(): Promise<DocRoom[]> {
+    const rooms = await Promise.all([...this.entries.values()].map((e) => e.room.catch(() => undefined)));
+    return rooms.filter((r): r is DocRoom => r !== undefined);
+  }
+
   get openCount(): number {
     return this.entries.size;
   }
