@@ -64,11 +64,13 @@ export class CollabProxy {
   private readonly active: Gauge;
   private readonly refused: Counter<"code">;
   private readonly throttled: Counter;
+  private readonly slowDisconnects: Counter;
 
   constructor(private readonly opts: CollabProxyOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
     this.active = new Gauge({ name: "gateway_collab_connections", help: "open /collab relays", registers: [opts.registry] });
     this.refused = new Counter({ name: "gateway_collab_refused_total", help: "refused /collab connections", labelNames: ["code"], registers: [opts.registry] });
+    this.slowDisconnects = new Counter({ name: "gateway_collab_slow_disconnects_total", help: "/collab clients cut off for not reading", registers: [opts.registry] });
     this.throttled = new Counter({ name: "gateway_collab_throttled_total", help: "times a /collab client was paused for sending too fast", registers: [opts.registry] });
   }
 
@@ -96,20 +98,12 @@ export class CollabProxy {
     let pendingBytes = 0;
     // Filled in once the sync replica accepts; until then client messages wait in `pending`.
     const link: { upstream?: WebSocket } = {};
-    // Over its budget a client is paused, not dropped: TCP pushes back, nothing it sent is lost.
+    // Over its budget a client's messages wait in order and are passed on at the budgeted rate,
+    // and its socket is paused meanwhile so TCP pushes back: it is slowed down, nothing is lost.
     const bucket = new TokenBucket(this.opts.messagesPerSecond, this.opts.messageBurst);
-    let paused = false;
-    client.on("message", (data, isBinary) => {
-      if (!bucket.take() && !paused) {
-        paused = true;
-        this.throttled.inc();
-        client.pause();
-        setTimeout(() => {
-          paused = false;
-          // Also while closing: a paused socket cannot read the peer's close frame.
-          if (client.readyState !== WebSocket.CLOSED) client.resume();
-        }, Math.ceil(1000 / this.opts.messagesPerSecond) + 1).unref();
-      }
+    const backlog: { data: RawData; isBinary: boolean }[] = [];
+    let draining = false;
+    const forward = (data: RawData, isBinary: boolean) => {
       if (link.upstream?.readyState === WebSocket.OPEN) {
         link.upstream.send(data, { binary: isBinary });
         return;
@@ -120,6 +114,31 @@ export class CollabProxy {
         return;
       }
       pending.push(data);
+    };
+    const drain = () => {
+      while (backlog.length > 0 && bucket.take()) {
+        const next = backlog.shift()!;
+        forward(next.data, next.isBinary);
+      }
+      if (backlog.length > 0 && client.readyState === WebSocket.OPEN) {
+        setTimeout(drain, Math.ceil(1000 / this.opts.messagesPerSecond)).unref();
+        return;
+      }
+      draining = false;
+      if (client.readyState !== WebSocket.CLOSED) client.resume();
+    };
+    client.on("message", (data, isBinary) => {
+      if (backlog.length === 0 && bucket.take()) {
+        forward(data, isBinary);
+        return;
+      }
+      backlog.push({ data, isBinary });
+      if (!draining) {
+        draining = true;
+        this.throttled.inc();
+        client.pause();
+        setTimeout(drain, Math.ceil(1000 / this.opts.messagesPerSecond)).unref();
+      }
     });
     client.on("error", (err) => log.debug({ err }, "client socket error"));
 
@@ -159,6 +178,7 @@ export class CollabProxy {
       if (client.readyState !== WebSocket.OPEN) return;
       if (client.bufferedAmount > this.opts.maxBufferedBytes) {
         log.warn({ buffered: client.bufferedAmount }, "client is not reading; disconnecting it");
+        this.slowDisconnects.inc();
         client.terminate();
         return;
       }

@@ -1,0 +1,101 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import * as Y from "yjs";
+import * as encoding from "lib0/encoding";
+import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { startTestSystem } from "./system.ts";
+import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
+
+let system: RunningSystem;
+let anon: TestApi;
+const clients: CollabClient[] = [];
+const RATE = 50;
+
+beforeAll(async () => {
+  system = await startTestSystem("sync-protection", {
+    env: {
+      SYNC_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
+      COLLAB_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
+      COLLAB_MESSAGES_PER_SECOND: String(RATE),
+      COLLAB_MESSAGE_BURST: "10",
+      COLLAB_MAX_BUFFERED_BYTES: String(64 * 1024),
+      SYNC_MAX_BUFFERED_BYTES: String(64 * 1024),
+    },
+  });
+  anon = new TestApi(system.gatewayUrl());
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+});
+afterAll(async () => {
+  await system?.stop();
+});
+
+function updateMessage(update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 0);
+  encoding.writeVarUint(e, 2);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(text.split("\n").find((l) => l.startsWith(name))?.split(" ").pop() ?? 0);
+}
+
+describe("a client that sends too fast", () => {
+  it("is slowed to its budget, and nothing it sent is lost", async () => {
+    const { api, auth } = await anon.newUser();
+    const doc = await api.createDoc("Flood");
+    const reader = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
+    clients.push(reader);
+    await vi.waitFor(() => expect(reader.provider.synced).toBe(true));
+    const flood = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(flood.messages.length).toBeGreaterThan(0));
+
+    const local = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    local.on("update", (u: Uint8Array) => updates.push(u));
+    const N = 150;
+    for (let i = 0; i < N; i++) local.getText("t").insert(i, String.fromCharCode(65 + (i % 26)));
+    const started = Date.now();
+    for (const u of updates) flood.socket.send(updateMessage(u));
+    await vi.waitFor(() => expect(reader.text()).toBe(local.getText("t").toString()), { timeout: 20_000 });
+    // 150 messages at 50/s with a burst of 10 cannot take much less than (150 - 10) / 50 s.
+    expect(Date.now() - started).toBeGreaterThan(((N - 10) / RATE) * 1000 * 0.8);
+    expect(await metric(system.byName("gateway")[0]!.port, "gateway_collab_throttled_total")).toBeGreaterThan(0);
+    flood.socket.close();
+  });
+});
+
+describe("a client that does not read", () => {
+  it("is disconnected once its buffer passes the bound, without stalling anyone else", async () => {
+    const { api, auth } = await anon.newUser();
+    const doc = await api.createDoc("Slow reader");
+    const writer = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
+    const reader = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
+    clients.push(writer, reader);
+    await vi.waitFor(() => expect(writer.provider.synced && reader.provider.synced).toBe(true));
+    const slow = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(slow.messages.length).toBeGreaterThan(0));
+    // Stop reading: the kernel buffers fill, then the server's send buffer grows.
+    slow.socket.pause();
+    const gateway = system.byName("gateway")[0]!.port;
+    expect(await metric(gateway, "gateway_collab_connections")).toBe(3);
+    // A paused socket cannot see its own close, so the server says whether it cut the client off.
+    let slowClosed = false;
+
+    // Past the kernel's socket buffers first: on this machine TCP receive buffers autotune up to 32 MiB.
+    const chunk = "x".repeat(1024 * 1024);
+    for (let i = 0; i < 60 && !slowClosed; i++) {
+      writer.doc.getText("t").insert(writer.text().length, chunk);
+      await vi.waitFor(() => expect(reader.doc.getText("t").length).toBe(writer.doc.getText("t").length), { timeout: 10_000 });
+      slowClosed = (await metric(gateway, "gateway_collab_slow_disconnects_total")) > 0;
+    }
+    // The server cut the slow client off; the others kept going.
+    expect(slowClosed).toBe(true);
+    expect(await metric(gateway, "gateway_collab_connections")).toBe(2);
+    writer.doc.getText("t").insert(0, "after");
+    await vi.waitFor(() => expect(reader.text().startsWith("after")).toBe(true));
+  });
+});
