@@ -27,13 +27,13 @@ describe("restarting every service", () => {
     await vi.waitFor(() => expect(writer.provider.synced).toBe(true));
     const text = writer.doc.getText("t");
     for (const word of ["every ", "acknowledged ", "edit ", "is ", "kept"]) text.insert(text.length, word);
-    await vi.waitFor(async () => {
-      const h = await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`);
-      expect(h.body.items).toHaveLength(5);
-    });
+    // Another client holding the text means it was stored (the server only sends what it stored).
+    const check = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
+    clients.push(check);
+    await vi.waitFor(() => expect(check.text()).toBe("every acknowledged edit is kept"));
+    const stored = (await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`)).body.items.length;
     const before = writer.text();
-    writer.destroy();
-    clients.splice(0);
+    for (const c of clients.splice(0)) c.destroy();
 
     await system.stop();
     // SIGTERM is a clean stop: every service drains and exits 0.
@@ -53,6 +53,8 @@ describe("restarting every service", () => {
     expect(before).toBe("every acknowledged edit is kept");
 
     const h = await again.withToken(login.body.accessToken).get<Page<EditView>>(`/api/docs/${doc.id}/history`);
-    expect(h.body.items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    // Keystrokes typed in a burst may share an event; every event is still there, in order.
+    expect(stored).toBeGreaterThanOrEqual(1);
+    expect(h.body.items.map((e) => e.seq)).toEqual(Array.from({ length: stored }, (_, i) => i + 1));
   });
 });
