@@ -14,18 +14,26 @@ export interface BenchSystem {
 export async function startBenchSystem(opts: Omit<SystemOptions, "storeEnv" | "logDir"> = {}): Promise<BenchSystem> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "palimpsest-bench-"));
   const stores = await startStores({ dataDir, durable: false });
-  const system = await startSystem({
-    ...opts,
-    storeEnv: stores.env,
-    logDir: path.join(dataDir, "logs"),
-    env: {
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_AUTH_PER_WINDOW: "100000000",
-      RATE_LIMIT_USER_PER_WINDOW: "100000000",
-      RATE_LIMIT_COLLAB_CONNECTS_PER_WINDOW: "100000000",
-      ...opts.env,
-    },
-  });
+  let system: RunningSystem;
+  try {
+    system = await startSystem({
+      ...opts,
+      storeEnv: stores.env,
+      logDir: path.join(dataDir, "logs"),
+      env: {
+        LOG_LEVEL: "warn",
+        RATE_LIMIT_AUTH_PER_WINDOW: "100000000",
+        RATE_LIMIT_USER_PER_WINDOW: "100000000",
+        RATE_LIMIT_COLLAB_CONNECTS_PER_WINDOW: "100000000",
+        ...opts.env,
+      },
+    });
+  } catch (err) {
+    // A service that did not start must not leave the stores running; the logs stay for a look.
+    await stores.stop();
+    console.error(`services did not start; logs kept in ${path.join(dataDir, "logs")}`);
+    throw err;
+  }
   return {
     stores,
     system,

@@ -11,10 +11,10 @@ import { connectClient } from "./collab-client.ts";
 
 const PROJECTIONS: Record<string, { stream: string; tables: string[] }> = {
   auth: { stream: Streams.auth, tables: ["users", "sessions", "refresh_tokens"] },
-  docs: { stream: Streams.docs, tables: ["documents", "document_members", "document_invitations"] },
+  docs: { stream: Streams.docs, tables: ["documents", "document_members", "document_invitations", "named_versions"] },
   "docs-users": { stream: Streams.auth, tables: ["doc_users"] },
   "docs-last-edit": { stream: Streams.edits, tables: ["document_last_edit"] },
-  "edit-log": { stream: Streams.edits, tables: ["edit_log"] },
+  "edit-log": { stream: Streams.edits, tables: ["edit_log", "doc_heads"] },
   "doc-activity": { stream: Streams.docs, tables: ["doc_activity"] },
 };
 

@@ -65,9 +65,78 @@ export const HistoryQuery = Type.Object(
   {
     after: Type.Optional(Type.Integer({ minimum: 0 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    /** Only edits by this user. */
+    author: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" })),
+    /** Only edits at or after / before this time. */
+    from: Type.Optional(Type.String({ format: "date-time" })),
+    to: Type.Optional(Type.String({ format: "date-time" })),
   },
   { additionalProperties: false },
 );
+export const VersionParams = Type.Object({ id: Id, seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const VersionAtQuery = Type.Object({ at: Type.String({ format: "date-time" }) }, { additionalProperties: false });
+export const VersionInput = Type.Object(
+  { id: Id, seq: Type.Optional(Type.Integer({ minimum: 0 })), at: Type.Optional(Type.String({ format: "date-time" })) },
+  { additionalProperties: false },
+);
+export const NameVersionBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), seq: Type.Optional(Type.Integer({ minimum: 0 })) },
+  { additionalProperties: false },
+);
+export interface NamedVersion {
+  name: string;
+  seq: number;
+  namedBy: string;
+  namedAt: string;
+}
+export const HeadInput = Type.Object({ docId: Id }, { additionalProperties: false });
+
+export const RestoreBody = Type.Object({ seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const RestoreInput = Type.Object({ id: Id, seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const DiffQuery = Type.Object({ from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const DiffInput = Type.Object({ id: Id, from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+
+export interface RestoreResult {
+  restoredFrom: number;
+  /** Position of the restoring edit in the EDITS stream; it appears in the history as the next version. */
+  streamSeq: number;
+  /** False when the document already equalled that version. */
+  changed: boolean;
+}
+
+/** A run of text between two versions: unchanged, or inserted / deleted by an author. */
+export interface DiffSegment {
+  kind: "same" | "insert" | "delete";
+  text: string;
+  userId?: string;
+}
+
+export interface DiffView {
+  from: number;
+  to: number;
+  segments: DiffSegment[];
+  authors: string[];
+}
+
+export const SnapshotInput = Type.Object({ docId: Id }, { additionalProperties: false });
+
+export interface VersionView {
+  seq: number;
+  at: string | null;
+  userId: string | null;
+  text: string;
+  markdown: string;
+  board?: unknown;
+  /** The whole Yjs state at this version, base64: load it into a Y.Doc to see it as it was. */
+  state: string;
+}
+
+export interface SnapshotView {
+  seq: number;
+  streamSeq: number;
+  /** base64 Yjs state; null when no snapshot exists yet. */
+  state: string | null;
+}
 export type HistoryQuery = Static<typeof HistoryQuery>;
 
 export const DocIdParams = Type.Object({ id: Id }, { additionalProperties: false });
@@ -196,7 +265,14 @@ export interface AccessResult {
 
 export const DocGetInput = Type.Object({ id: Id }, { additionalProperties: false });
 export const HistoryListInput = Type.Object(
-  { id: Id, after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+  {
+    id: Id,
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    author: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" })),
+    from: Type.Optional(Type.String({ format: "date-time" })),
+    to: Type.Optional(Type.String({ format: "date-time" })),
+  },
   { additionalProperties: false },
 );
 export type HistoryListInput = Static<typeof HistoryListInput>;

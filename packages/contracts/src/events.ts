@@ -57,6 +57,7 @@ export const EventPayloads = {
   "doc.role-changed.v1": Type.Object({ docId: Id, userId: Id, role: Role, previousRole: Role }),
   "doc.member-removed.v1": Type.Object({ docId: Id, userId: Id, reason: Type.Union([Type.Literal("removed"), Type.Literal("left")]) }),
   "doc.ownership-transferred.v1": Type.Object({ docId: Id, fromUserId: Id, toUserId: Id }),
+  "doc.version-named.v1": Type.Object({ docId: Id, name: Type.String({ minLength: 1, maxLength: 100 }), seq: Type.Integer({ minimum: 0 }) }),
 } as const;
 
 export type EventType = keyof typeof EventPayloads;

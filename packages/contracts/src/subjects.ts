@@ -75,10 +75,21 @@ export const rpc = {
     cancelInvitation: "rpc.docs.cancel-invitation",
     leave: "rpc.docs.leave",
     transfer: "rpc.docs.transfer",
+    nameVersion: "rpc.docs.name-version",
+    versions: "rpc.docs.versions",
   },
   history: {
     list: "rpc.history.list",
     activity: "rpc.history.activity",
+    /** One page of a document's NDJSON audit trail; the gateway streams the pages. */
+    audit: "rpc.history.audit",
+    version: "rpc.history.version",
+    restore: "rpc.history.restore",
+    /** Internal: a document's newest version number. */
+    head: "rpc.history.head",
+    diff: "rpc.history.diff",
+    /** Internal: the newest snapshot of a document, for sync replicas opening it. */
+    snapshot: "rpc.history.snapshot",
   },
   /** Each service answers `rpc.<service>.ready` with its readiness, so the gateway can report the whole system. */
   ready: (service: ServiceName) => `rpc.${service}.ready`,

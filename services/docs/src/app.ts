@@ -47,7 +47,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const store = new DocumentStore(js, await jetstreamManager(nc));
   const cache = new AccessCache(store, log);
   await cache.start(js);
-  const docs = createDocuments(db, store, cache);
+  const docs = createDocuments(db, store, cache, nc);
   let shuttingDown = false;
   const subs: Subscription[] = serveRpc(
     nc,
@@ -67,6 +67,8 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.cancelInvitation]: docs.cancelInvitation,
       [rpc.docs.leave]: docs.leave,
       [rpc.docs.transfer]: docs.transfer,
+      [rpc.docs.nameVersion]: docs.nameVersion,
+      [rpc.docs.versions]: docs.versions,
     },
     log,
     metrics,

@@ -73,6 +73,13 @@ export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number)
     case "doc.member-removed.v1":
       await db.deleteFrom("document_members").where("doc_id", "=", docId).where("user_id", "=", event.data.userId).execute();
       return;
+    case "doc.version-named.v1":
+      await db
+        .insertInto("named_versions")
+        .values({ doc_id: docId, name: event.data.name, seq: event.data.seq, named_by: event.actorId ?? "", named_at: at, stream_seq: seq })
+        .onConflict((oc) => oc.column("stream_seq").doNothing())
+        .execute();
+      return;
     case "doc.ownership-transferred.v1": {
       const d = event.data;
       await db.updateTable("documents").set({ owner_id: d.toUserId }).where("id", "=", docId).execute();

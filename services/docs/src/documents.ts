@@ -9,6 +9,9 @@ import {
   DocGetInput,
   InvitationBody,
   ListDocsQuery,
+  NameVersionBody,
+  rpc,
+  type NamedVersion,
   RenameDocBody,
   RoleBody,
   ShareBody,
@@ -21,7 +24,8 @@ import {
   type MembersView,
   type Page,
 } from "@palimpsest/contracts";
-import { requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { callRpcOk, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { applyDocsEvent } from "./docs-projection.ts";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
@@ -55,7 +59,12 @@ function likePattern(q: string): string {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The docs service's commands and queries; each is an RPC handler behind a gateway route. */
-export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache) {
+export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, nc: NatsConnection) {
+  async function namedVersions(docId: string): Promise<NamedVersion[]> {
+    const rows = await db.selectFrom("named_versions").select(["name", "seq", "named_by", "named_at"]).where("doc_id", "=", docId).orderBy("stream_seq", "desc").execute();
+    return rows.map((r) => ({ name: r.name, seq: r.seq, namedBy: r.named_by, namedAt: r.named_at.toISOString() }));
+  }
+
   const changedAt = sql<Date>`greatest(d.updated_at, coalesce(le.last_edit_at, d.updated_at))`;
 
   function docQuery(userId: string) {
@@ -230,6 +239,27 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     async transfer(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const { state } = await run(input, ctx, (i) => ({ type: "transfer-ownership", toUserId: parse(TransferBody, i.body, "body").userId }));
       return { body: await members(state.docId) };
+    },
+
+    /** Names a version (the current one when no seq is given) so people can find it again. */
+    async nameVersion(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const { state } = await run(input, ctx, async (i) => {
+        const body = parse(NameVersionBody, i.body, "body");
+        const name = body.name.trim();
+        if (!name) throw new AppError("VALIDATION_FAILED", "name must not be empty");
+        const head = await callRpcOk<{ seq: number }>(nc, rpc.history.head, { requestId: ctx.requestId, input: { docId: i.id } });
+        const seq = body.seq ?? head.seq;
+        if (seq > head.seq) throw new AppError("VALIDATION_FAILED", `version ${seq} does not exist yet (newest is ${head.seq})`);
+        return { type: "name-version", name, seq };
+      });
+      return { status: 201, body: { items: await namedVersions(state.docId) } };
+    },
+
+    async versions(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const { id } = parse(DocGetInput, input, "params");
+      roleOf(await cache.state(id), caller.userId);
+      return { body: { items: await namedVersions(id) } };
     },
 
     async access(input: unknown): Promise<RpcResult> {

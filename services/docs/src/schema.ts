@@ -42,7 +42,17 @@ export interface LastEditTable {
   last_edit_at: Date;
 }
 
+export interface NamedVersionsTable {
+  doc_id: string;
+  name: string;
+  seq: number;
+  named_by: string;
+  named_at: Date;
+  stream_seq: number;
+}
+
 export interface DocsDb {
+  named_versions: NamedVersionsTable;
   documents: DocumentsTable;
   document_members: MembersTable;
   document_invitations: InvitationsTable;
@@ -96,11 +106,25 @@ export const docsMigrations: Record<string, Migration> = {
       await sql`create index documents_updated_idx on documents (updated_at desc, id desc)`.execute(db);
     },
   },
+  "002_named_versions": {
+    async up(db) {
+      await db.schema
+        .createTable("named_versions")
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("named_by", "text", (c) => c.notNull())
+        .addColumn("named_at", "timestamptz", (c) => c.notNull())
+        .addColumn("stream_seq", "bigint", (c) => c.primaryKey())
+        .execute();
+      await db.schema.createIndex("named_versions_doc_idx").on("named_versions").columns(["doc_id", "seq"]).execute();
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
 export const docsProjections = {
-  docs: ["document_members", "document_invitations", "documents"],
+  docs: ["document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
   "docs-last-edit": ["document_last_edit"],
 } as const;

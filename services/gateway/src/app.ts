@@ -3,7 +3,7 @@ import path from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyStatic from "@fastify/static";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { AppError, httpStatusOf, revokedSessionKey, rpc, subjects, type Caller, type ReadyResult } from "@palimpsest/contracts";
+import { AUDIT_CONTENT_TYPE, AppError, httpStatusOf, revokedSessionKey, rpc, subjects, type Caller, type ReadyResult } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
   backendServices,
@@ -22,6 +22,7 @@ import {
 import { apiRoutes } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { CollabProxy } from "./collab-proxy.ts";
+import { ndjsonBody } from "./ndjson-pages.ts";
 import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
 import type { GatewayConfig } from "./config.ts";
 
@@ -141,22 +142,28 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
             enforce(reply, policies.auth, await limit(policies.auth, req.ip));
           },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
-        const reply_ = await callRpc(
-          nc,
-          route.subject,
-          {
-            requestId: req.id,
-            ...(req.caller ? { caller: req.caller } : {}),
-            input: route.input({
-              params: (req.params ?? {}) as Record<string, unknown>,
-              query: (req.query ?? {}) as Record<string, unknown>,
-              body: req.body,
-              headers: req.headers,
-            }),
-          },
-          config.rpcTimeoutMs,
-        );
+        const input = route.input({
+          params: (req.params ?? {}) as Record<string, unknown>,
+          query: (req.query ?? {}) as Record<string, unknown>,
+          body: req.body,
+          headers: req.headers,
+        });
+        const call = (cursor?: string) =>
+          callRpc(
+            nc,
+            route.subject,
+            {
+              requestId: req.id,
+              ...(req.caller ? { caller: req.caller } : {}),
+              input: cursor === undefined ? input : { ...(input as Record<string, unknown>), cursor },
+            },
+            config.rpcTimeoutMs,
+          );
+        const reply_ = await call();
         if (!reply_.ok) return reply.status(httpStatusOf(reply_.error.code)).send({ error: reply_.error });
+        if (route.ndjsonPages) {
+          return reply.status(200).type(`${AUDIT_CONTENT_TYPE}; charset=utf-8`).header("cache-control", "no-store").send(ndjsonBody(reply_, call, log));
+        }
         if (reply_.status === 204) return reply.status(204).send();
         return reply.status(reply_.status).send(reply_.body);
       },

@@ -20,7 +20,7 @@ export function openApiDocument(routes: readonly ApiRoute[]): Record<string, unk
       ...(r.schema.body ? { requestBody: { required: true, content: { "application/json": { schema: r.schema.body } } } } : {}),
       responses: {
         default: { description: "an error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
-        "2XX": { description: "success" },
+        "2XX": { description: "success", ...(r.ndjsonPages ? { content: { "application/x-ndjson": { schema: { type: "string" } } } } : {}) },
       },
     };
   }

@@ -14,6 +14,11 @@ import {
   RoleBody,
   ShareBody,
   TransferBody,
+  DiffQuery,
+  NameVersionBody,
+  RestoreBody,
+  VersionAtQuery,
+  VersionParams,
   rpc,
 } from "@palimpsest/contracts";
 
@@ -56,6 +61,11 @@ export interface ApiRoute {
   summary: string;
   schema: { body?: TSchema; params?: TSchema; querystring?: TSchema };
   input(req: RouteRequest): unknown;
+  /**
+   * The service answers in pages `{chunk, nextCursor}` (see AuditPage); the gateway streams them
+   * as one NDJSON response, passing `cursor` back in the input for each next page.
+   */
+  ndjsonPages?: boolean;
 }
 
 export const apiRoutes: ApiRoute[] = [
@@ -139,7 +149,41 @@ export const apiRoutes: ApiRoute[] = [
     schema: { params: DocIdParams, querystring: HistoryQuery }, input: (r) => ({ ...r.query, id: r.params["id"] }),
   },
   {
+    method: "POST", url: "/api/docs/:id/versions", subject: rpc.docs.nameVersion, auth: true,
+    summary: "name a version (the current one when seq is left out) (owner, editor)",
+    schema: { params: DocIdParams, body: NameVersionBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/versions", subject: rpc.docs.versions, auth: true, summary: "named versions, newest first",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/versions/at", subject: rpc.history.version, auth: true,
+    summary: "the document as it was at a time (?at=ISO time): text, Markdown, board, Yjs state",
+    schema: { params: DocIdParams, querystring: VersionAtQuery }, input: (r) => ({ id: r.params["id"], at: r.query["at"] }),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/versions/:seq", subject: rpc.history.version, auth: true,
+    summary: "the document as it was after edit seq: text, Markdown, board, Yjs state",
+    schema: { params: VersionParams }, input: (r) => ({ id: r.params["id"], seq: r.params["seq"] }),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/restore", subject: rpc.history.restore, auth: true,
+    summary: "make the document equal version seq again, as a new edit by me (owner, editor); history keeps everything",
+    schema: { params: DocIdParams, body: RestoreBody }, input: (r) => ({ id: r.params["id"], seq: (r.body as { seq: number }).seq }),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/diff", subject: rpc.history.diff, auth: true,
+    summary: "what changed between versions from and to, each inserted or deleted run with its author",
+    schema: { params: DocIdParams, querystring: DiffQuery }, input: (r) => ({ id: r.params["id"], from: r.query["from"], to: r.query["to"] }),
+  },
+  {
     method: "GET", url: "/api/docs/:id/history", subject: rpc.history.list, auth: true, summary: "the document's edit events",
     schema: { params: DocIdParams, querystring: HistoryQuery }, input: (r) => ({ ...r.query, id: r.params["id"] }),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/audit", subject: rpc.history.audit, auth: true,
+    summary: "the whole hash-chained trail (edits and metadata events) as NDJSON, verifiable offline with `npm run audit -- verify`",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }), ndjsonPages: true,
   },
 ];

@@ -9,6 +9,7 @@ import {
   ensureCheckpointTable,
   jetstreamOf,
   natsReady,
+  s3Ready,
   runProjection,
   serveReadiness,
   serveRpc,
@@ -18,13 +19,18 @@ import {
 } from "@palimpsest/platform";
 import { historyProjectionSpecs } from "./projections.ts";
 import { createHistoryQueries } from "./history-queries.ts";
+import { createAuditExport } from "./audit-export.ts";
 import type { HistoryConfig } from "./config.ts";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { SnapshotStore } from "./snapshot-store.ts";
+import { runSnapshotter } from "./snapshotter.ts";
 import type { HistoryDb } from "./schema.ts";
 
 export interface HistoryDeps {
   config: HistoryConfig;
   nc: NatsConnection;
   db: Kysely<HistoryDb>;
+  s3: S3Client;
   log: Logger;
   metrics: Metrics;
 }
@@ -36,14 +42,32 @@ export interface HistoryApp {
 }
 
 export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
-  const { config, nc, db, log, metrics } = deps;
+  const { config, nc, db, s3, log, metrics } = deps;
   await ensureCheckpointTable(db);
-  const queries = createHistoryQueries(db, nc);
+  const js = jetstreamOf(nc);
+  const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
+  const queries = createHistoryQueries(db, nc, js, snapshots);
   let shuttingDown = false;
-  const subs: Subscription[] = serveRpc(nc, "history", { [rpc.history.list]: queries.list, [rpc.history.activity]: queries.activity }, log, metrics);
-  const common = { db, databaseUrl: config.databaseUrl, js: jetstreamOf(nc), log, metrics };
+  const subs: Subscription[] = serveRpc(nc, "history", {
+      [rpc.history.list]: queries.list,
+      [rpc.history.activity]: queries.activity,
+      [rpc.history.version]: queries.version,
+      [rpc.history.restore]: queries.restore,
+      [rpc.history.head]: queries.head,
+      [rpc.history.diff]: queries.diff,
+      [rpc.history.snapshot]: queries.snapshot,
+      [rpc.history.audit]: createAuditExport(db, nc, js).page,
+    }, log, metrics);
+  const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
+  const snapshotter = runSnapshotter({
+    db,
+    js,
+    store: snapshots,
+    log,
+    policy: { everyEdits: config.snapshotEveryEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
+  });
   const projections = historyProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) }));
-  const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
+  const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), s3: () => s3Ready(s3, config.s3Bucket) };
   subs.push(serveReadiness(nc, "history", checks, () => shuttingDown));
   const http = createHttpApp(log, metrics);
   addOpsRoutes(http, "history", checks, metrics, () => shuttingDown);
@@ -53,6 +77,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();
+      await snapshotter.stop();
       await Promise.all(projections.map((p) => p.stop()));
       await http.close();
     },

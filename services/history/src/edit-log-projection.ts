@@ -43,4 +43,15 @@ export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[])
   for (let i = 0; i < rows.length; i += 1_000) {
     await trx.insertInto("edit_log").values(rows.slice(i, i + 1_000)).onConflict((oc) => oc.column("stream_seq").doNothing()).execute();
   }
+  const newest = new Map<string, HistoryDb["edit_log"]>();
+  for (const r of rows) newest.set(r.doc_id, r);
+  for (const h of newest.values()) {
+    await trx
+      .insertInto("doc_heads")
+      .values({ doc_id: h.doc_id, seq: h.seq, stream_seq: h.stream_seq, last_at: h.at })
+      .onConflict((oc) =>
+        oc.column("doc_id").doUpdateSet({ seq: h.seq, stream_seq: h.stream_seq, last_at: h.at }).where("doc_heads.seq", "<", h.seq),
+      )
+      .execute();
+  }
 }

@@ -1,17 +1,52 @@
-import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, HistoryListInput, parse, rpc, type AccessResult, type ActivityItem, type EditView, type Page } from "@palimpsest/contracts";
+import * as Y from "yjs";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { createHash, randomUUID } from "node:crypto";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import {
+  AppError,
+  DiffInput,
+  HeadInput,
+  EditHeaders,
+  RestoreInput,
+  subjects,
+  type DiffView,
+  type RestoreResult,
+  HistoryListInput,
+  SnapshotInput,
+  VersionInput,
+  parse,
+  rpc,
+  type AccessResult,
+  type ActivityItem,
+  type EditView,
+  type Page,
+  type SnapshotView,
+  type VersionView,
+} from "@palimpsest/contracts";
+import { documentAt, seqAt } from "./document-state.ts";
+import { renderDocument } from "./render-document.ts";
+import { restoreUpdate } from "./restore.ts";
+import { AttributedDiff } from "./attributed-diff.ts";
+import { readEdits } from "./edit-reader.ts";
+import type { SnapshotStore } from "./snapshot-store.ts";
 
 /** Edits by one person with no pause longer than this form one editing session. */
 const SESSION_GAP = "5 minutes";
 import { callRpcOk, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
-export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection) {
-  async function requireAccess(docId: string, userId: string, requestId: string): Promise<void> {
+export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore) {
+  async function requireAccess(docId: string, userId: string, requestId: string): Promise<AccessResult["role"]> {
     const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: requestId || randomUUID(), input: { docId, userId } });
     if (!access.role) throw new AppError("NOT_FOUND", "document not found");
+    return access.role;
+  }
+
+  async function headSeq(docId: string): Promise<number> {
+    const row = await db.selectFrom("edit_log").select("seq").where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst();
+    return row?.seq ?? 0;
   }
 
   return {
@@ -20,14 +55,15 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection) 
       const q = parse(HistoryListInput, input, "query");
       await requireAccess(q.id, caller.userId, ctx.requestId);
       const limit = q.limit ?? 100;
-      const rows = await db
+      let query = db
         .selectFrom("edit_log")
         .select(["seq", "stream_seq", "at", "user_id", "client_id", "size"])
         .where("doc_id", "=", q.id)
-        .where("seq", ">", q.after ?? 0)
-        .orderBy("seq", "asc")
-        .limit(limit + 1)
-        .execute();
+        .where("seq", ">", q.after ?? 0);
+      if (q.author) query = query.where("user_id", "=", q.author);
+      if (q.from) query = query.where("at", ">=", new Date(q.from));
+      if (q.to) query = query.where("at", "<", new Date(q.to));
+      const rows = await query.orderBy("seq", "asc").limit(limit + 1).execute();
       const items: EditView[] = rows.slice(0, limit).map((r) => ({
         seq: r.seq,
         streamSeq: r.stream_seq,
@@ -39,6 +75,105 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection) 
       const last = items[items.length - 1];
       const page: Page<EditView> = { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
       return { body: page };
+    },
+
+    /** The document as it was after edit `seq` (or at time `at`): text, Markdown, board, Yjs state. */
+    async version(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const q = parse(VersionInput, input, "query");
+      await requireAccess(q.id, caller.userId, ctx.requestId);
+      const seq = q.seq ?? (q.at ? await seqAt(db, q.id, new Date(q.at)) : undefined);
+      if (seq === undefined) throw new AppError("VALIDATION_FAILED", "give a version number or a time");
+      const v = await documentAt(db, js, snapshots, q.id, seq);
+      try {
+        const rendered = renderDocument(v.doc);
+        const view: VersionView = {
+          seq: v.seq,
+          at: v.at?.toISOString() ?? null,
+          userId: v.userId,
+          ...rendered,
+          state: Buffer.from(Y.encodeStateAsUpdate(v.doc)).toString("base64"),
+        };
+        return { body: view };
+      } finally {
+        v.doc.destroy();
+      }
+    },
+
+    /**
+     * Makes the document equal version `seq` again by appending one edit, attributed to the
+     * restoring user, through the edit stream every replica follows: collaborators see it live,
+     * and every earlier version stays in the history.
+     */
+    async restore(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const q = parse(RestoreInput, input, "request");
+      const role = await requireAccess(q.id, caller.userId, ctx.requestId);
+      if (role !== "owner" && role !== "editor") throw new AppError("FORBIDDEN", `a ${role} cannot restore versions`);
+      const head = await headSeq(q.id);
+      if (q.seq > head) throw new AppError("NOT_FOUND", `version ${q.seq} does not exist`);
+      const [current, target] = await Promise.all([documentAt(db, js, snapshots, q.id, head), documentAt(db, js, snapshots, q.id, q.seq)]);
+      try {
+        const update = restoreUpdate(current.doc, target.doc);
+        if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
+        const h = natsHeaders();
+        h.set(EditHeaders.author, caller.userId);
+        h.set(EditHeaders.client, `restore:${randomUUID()}`);
+        h.set(EditHeaders.time, new Date().toISOString());
+        h.set(EditHeaders.replica, "history");
+        const msgID = createHash("sha256").update(q.id).update(":").update(update).digest("base64url");
+        const ack = await js.publish(subjects.edits(q.id), update, { msgID, headers: h });
+        return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
+      } finally {
+        current.doc.destroy();
+        target.doc.destroy();
+      }
+    },
+
+    /** What changed between two versions, each inserted or deleted run with its author. */
+    async diff(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const q = parse(DiffInput, input, "query");
+      await requireAccess(q.id, caller.userId, ctx.requestId);
+      if (q.to < q.from) throw new AppError("VALIDATION_FAILED", "to must not be before from");
+      if (q.to - q.from > 50_000) throw new AppError("VALIDATION_FAILED", "compare at most 50,000 versions at once");
+      const start = await documentAt(db, js, snapshots, q.id, q.from);
+      const end = await db.selectFrom("edit_log").select("stream_seq").where("doc_id", "=", q.id).where("seq", "=", q.to).executeTakeFirst();
+      if (q.to > 0 && !end) throw new AppError("NOT_FOUND", `version ${q.to} does not exist`);
+      try {
+        let text = renderDocument(start.doc).text;
+        const attributed = new AttributedDiff(text);
+        const authors = new Set<string>();
+        if (end && q.to > q.from) {
+          for await (const e of readEdits(js, q.id, start.streamSeq + 1, end.stream_seq)) {
+            Y.applyUpdate(start.doc, e.update);
+            const next = renderDocument(start.doc).text;
+            if (next !== text) authors.add(e.author);
+            attributed.apply(text, next, e.author);
+            text = next;
+          }
+        }
+        const view: DiffView = { from: q.from, to: q.to, segments: attributed.result(), authors: [...authors] };
+        return { body: view };
+      } finally {
+        start.doc.destroy();
+      }
+    },
+
+    /** Internal: the newest version number of a document. */
+    async head(input: unknown): Promise<RpcResult> {
+      const { docId } = parse(HeadInput, input, "head query");
+      return { body: { seq: await headSeq(docId) } };
+    },
+
+    /** Internal, for sync replicas: the newest snapshot, so a document opens without replaying everything. */
+    async snapshot(input: unknown): Promise<RpcResult> {
+      const { docId } = parse(SnapshotInput, input, "snapshot query");
+      const snap = await snapshots.latest(docId);
+      const view: SnapshotView = snap
+        ? { seq: snap.seq, streamSeq: snap.streamSeq, state: Buffer.from(snap.state).toString("base64") }
+        : { seq: 0, streamSeq: 0, state: null };
+      return { body: view };
     },
 
     /** Newest first: metadata events and editing sessions (who edited, from when to when). */

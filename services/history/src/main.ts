@@ -1,5 +1,5 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { connectNats, createS3, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
 import { loadHistoryConfig } from "./config.ts";
 import { historyMigrations, type HistoryDb } from "./schema.ts";
 import { buildHistoryApp } from "./app.ts";
@@ -12,7 +12,8 @@ await runUntilSignalled(log, async () => {
   await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
   const db = createDb<HistoryDb>(config.databaseUrl);
   await migrateToLatest(db, "history", historyMigrations);
-  const app = await buildHistoryApp({ config, nc, db, log, metrics: createMetrics("history") });
+  const s3 = createS3(config);
+  const app = await buildHistoryApp({ config, nc, db, s3, log, metrics: createMetrics("history") });
   await app.http.listen({ host: config.host, port: config.port });
   log.info({ port: config.port }, "history listening");
   return {
@@ -20,6 +21,7 @@ await runUntilSignalled(log, async () => {
       await app.close();
       await nc.drain();
       await db.destroy();
+      s3.destroy();
     },
   };
 });

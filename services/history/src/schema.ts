@@ -23,9 +23,33 @@ export interface ActivityTable {
   data: string;
 }
 
+/** Each document's newest edit, kept by the edit-log projection: what snapshots are measured against. */
+export interface DocHeadsTable {
+  doc_id: string;
+  seq: number;
+  stream_seq: number;
+  last_at: Date;
+}
+
+/**
+ * The document's Yjs state after edit `seq`: small ones inline, large ones in the object store.
+ * A cache derived from the stream (any snapshot can be rebuilt), so a rebuild leaves it alone.
+ */
+export interface SnapshotsTable {
+  doc_id: string;
+  seq: number;
+  stream_seq: number;
+  created_at: Date;
+  size: number;
+  state: Uint8Array | null;
+  s3_key: string | null;
+}
+
 export interface HistoryDb {
   edit_log: EditLogTable;
   doc_activity: ActivityTable;
+  doc_heads: DocHeadsTable;
+  snapshots: SnapshotsTable;
 }
 
 export const historyMigrations: Record<string, Migration> = {
@@ -58,10 +82,32 @@ export const historyMigrations: Record<string, Migration> = {
       await db.schema.createIndex("doc_activity_doc_idx").on("doc_activity").columns(["doc_id", "stream_seq"]).execute();
     },
   },
+  "002_snapshots": {
+    async up(db) {
+      await db.schema
+        .createTable("doc_heads")
+        .addColumn("doc_id", "text", (c) => c.primaryKey())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("stream_seq", "bigint", (c) => c.notNull())
+        .addColumn("last_at", "timestamptz", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("snapshots")
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("stream_seq", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("size", "integer", (c) => c.notNull())
+        .addColumn("state", "bytea")
+        .addColumn("s3_key", "text")
+        .addPrimaryKeyConstraint("snapshots_pk", ["doc_id", "seq"])
+        .execute();
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
 export const historyProjections = {
-  "edit-log": ["edit_log"],
+  "edit-log": ["edit_log", "doc_heads"],
   "doc-activity": ["doc_activity"],
 } as const;

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { subjects } from "@palimpsest/contracts";
+import { randomUUID } from "node:crypto";
+import { rpc, subjects, type SnapshotView } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
+  callRpcOk,
   createHttpApp,
   createTokenVerifier,
   jetstreamOf,
@@ -39,7 +41,11 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const syncMetrics = createSyncMetrics(metrics);
   const js = jetstreamOf(nc);
   const editLog = new EditLog(js, await jetstreamManager(nc), config.replicaId);
-  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs });
+  const loadSnapshot = async (docId: string) => {
+    const snap = await callRpcOk<SnapshotView>(nc, rpc.history.snapshot, { requestId: randomUUID(), input: { docId } }, 5_000);
+    return snap.state ? { streamSeq: snap.streamSeq, state: new Uint8Array(Buffer.from(snap.state, "base64")) } : null;
+  };
+  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
   const accessChanges = await followAccessChanges(js, rooms, log);

@@ -77,9 +77,25 @@ export class DocRoom {
     this.awareness.on("update", this.onAwarenessUpdate);
   }
 
-  static async open(docId: string, deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics }): Promise<DocRoom> {
+  static async open(
+    docId: string,
+    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; state: Uint8Array } | null> },
+  ): Promise<DocRoom> {
     const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics);
     const started = performance.now();
+    // The newest snapshot plus only the tail after it; without one (or if history is down), the whole log.
+    let after = 0;
+    try {
+      const snap = await deps.loadSnapshot?.(docId);
+      if (snap) {
+        Y.applyUpdate(room.doc, snap.state, REMOTE);
+        after = snap.streamSeq;
+        room.lastSeq = snap.streamSeq;
+        room.metrics.snapshotLoads.inc();
+      }
+    } catch (err) {
+      room.log.warn({ err }, "no snapshot available; replaying the whole edit log");
+    }
     room.presenceSub = deps.nc.subscribe(subjects.awareness(docId), {
       callback: (_err, msg) => {
         const replica = msg.headers?.get(EditHeaders.replica) ?? "";
@@ -108,10 +124,11 @@ export class DocRoom {
         room.log.error({ err }, "edit feed failed; closing the document's connections so clients resync elsewhere");
         for (const peer of room.peers.values()) peer.close(1012, "document reloading");
       },
+      after,
     );
     await room.feed.caughtUp;
     room.metrics.docLoadSeconds.observe((performance.now() - started) / 1000);
-    room.log.debug({ seq: room.lastSeq, ms: Math.round(performance.now() - started) }, "document loaded");
+    room.log.debug({ seq: room.lastSeq, fromSnapshot: after, ms: Math.round(performance.now() - started) }, "document loaded");
     return room;
   }
 

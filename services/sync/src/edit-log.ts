@@ -49,21 +49,27 @@ export class EditLog {
   }
 
   /**
-   * Delivers every stored update of a document, oldest first, then new ones as they are stored.
+   * Delivers every stored update of a document after `afterStreamSeq` (a snapshot's position;
+   * 0 for all), oldest first, then new ones as they are stored.
    * Only stored messages reach the feed, which is what makes "durable before visible" hold.
    */
-  async follow(docId: string, onEdit: (update: Uint8Array, meta: EditMeta) => void, onError: (err: unknown) => void): Promise<EditFeed> {
+  async follow(
+    docId: string,
+    onEdit: (update: Uint8Array, meta: EditMeta) => void,
+    onError: (err: unknown) => void,
+    afterStreamSeq = 0,
+  ): Promise<EditFeed> {
     const target = await this.lastSeq(docId);
     const consumer = await this.js.consumers.get(Streams.edits, {
       filter_subjects: subjects.edits(docId),
-      deliver_policy: DeliverPolicy.All,
+      ...(afterStreamSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterStreamSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
     const messages: ConsumerMessages = await consumer.consume({ max_messages: 1_000 });
     let markCaughtUp: () => void = () => undefined;
     const caughtUp = new Promise<void>((resolve) => {
       markCaughtUp = resolve;
     });
-    if (target === 0) markCaughtUp();
+    if (target <= afterStreamSeq) markCaughtUp();
     void (async () => {
       try {
         for await (const m of messages) {

@@ -18,7 +18,15 @@ export class RoomRegistry {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; idleUnloadMs: number },
+    private readonly deps: {
+      editLog: EditLog;
+      nc: NatsConnection;
+      replicaId: string;
+      log: Logger;
+      metrics: SyncMetrics;
+      idleUnloadMs: number;
+      loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; state: Uint8Array } | null>;
+    },
   ) {}
 
   async acquire(docId: string): Promise<DocRoom> {

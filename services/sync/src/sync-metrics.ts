@@ -10,6 +10,7 @@ export interface SyncMetrics {
   appendSeconds: Histogram;
   fanoutSeconds: Histogram;
   docLoadSeconds: Histogram;
+  snapshotLoads: Counter;
 }
 
 const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -24,6 +25,7 @@ export function createSyncMetrics(base: Metrics): SyncMetrics {
     rejectedUpdates: new Counter({ name: "sync_updates_rejected_total", help: "updates refused", labelNames: ["reason"], registers }),
     appendSeconds: new Histogram({ name: "sync_append_seconds", help: "time from receiving an update to JetStream's ack", buckets: LATENCY_BUCKETS, registers }),
     fanoutSeconds: new Histogram({ name: "sync_fanout_seconds", help: "time from storing an update to sending it to local clients", buckets: LATENCY_BUCKETS, registers }),
+    snapshotLoads: new Counter({ name: "sync_snapshot_loads_total", help: "documents opened from a snapshot plus the tail after it", registers }),
     docLoadSeconds: new Histogram({ name: "sync_document_load_seconds", help: "time to load a document from the stream", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10], registers }),
   };
 }

@@ -42,7 +42,8 @@ export type DocCommand =
   | { type: "change-role"; userId: string; role: Role }
   | { type: "remove-member"; userId: string }
   | { type: "leave" }
-  | { type: "transfer-ownership"; toUserId: string };
+  | { type: "transfer-ownership"; toUserId: string }
+  | { type: "name-version"; name: string; seq: number };
 
 export type DocEventData = {
   [K in DocEventType]: { type: K; data: EventPayload<K> };
@@ -58,7 +59,8 @@ export type DocEventType =
   | "doc.invitation-cancelled.v1"
   | "doc.role-changed.v1"
   | "doc.member-removed.v1"
-  | "doc.ownership-transferred.v1";
+  | "doc.ownership-transferred.v1"
+  | "doc.version-named.v1";
 
 /** What each role may do. Owners do everything; editors change content, rename and share below owner. */
 export const Permissions = {
@@ -159,6 +161,9 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       if (role === "owner") throw new AppError("FORBIDDEN", "the owner cannot leave; transfer ownership first");
       return [{ type: "doc.member-removed.v1", data: { docId, userId: actorId, reason: "left" } }];
     }
+    case "name-version":
+      require(state, actorId, "write");
+      return [{ type: "doc.version-named.v1", data: { docId, name: command.name, seq: command.seq } }];
     case "transfer-ownership": {
       require(state, actorId, "transfer");
       if (command.toUserId === actorId) return [];

@@ -1,0 +1,223 @@
+/**
+ * What bench/sync.ts needs to drive two servers with one workload: a "server under test" that
+ * makes documents and connects clients (our system through the y-websocket provider, or a
+ * Hocuspocus server through its own provider), the Hocuspocus child process, and /proc readings
+ * (RSS, CPU) of the processes behind each server.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import * as Y from "yjs";
+import WebSocket from "ws";
+import { WebsocketProvider } from "y-websocket";
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/provider";
+import { ManagedProcess, freePort, waitUntil, type TestApi } from "@palimpsest/platform/testing";
+
+/** One connected client as the workload sees it: a Y.Doc kept in sync by some provider. */
+export interface BenchClient {
+  doc: Y.Doc;
+  /** Resolves once the server's state has arrived (the provider's own "synced"). */
+  synced: Promise<void>;
+  /** Bytes the client's socket has not yet handed to the kernel. */
+  bufferedAmount(): number;
+  destroy(): void;
+}
+
+export interface ServedProcess {
+  name: string;
+  pid: number;
+}
+
+export interface ServerUnderTest {
+  label: string;
+  /** Which path the clients take, printed with every figure. */
+  path: string;
+  newDocument(): Promise<string>;
+  connect(docName: string): BenchClient;
+  /** Processes whose RSS is "the server's memory". */
+  memoryProcesses(): ServedProcess[];
+  /** Processes whose CPU is reported as the server's (a superset of the above for us: NATS, history). */
+  cpuProcesses(): ServedProcess[];
+  /** Open connections as the server counts them. */
+  connections(): Promise<number>;
+  /** Documents the server holds in memory. */
+  openDocuments(): Promise<number>;
+}
+
+const WS = WebSocket as unknown as typeof globalThis.WebSocket;
+
+/** An unmodified y-websocket provider, as test/collab-client.ts connects: our wire protocol. */
+export function yWebsocketClient(serverUrl: string, room: string, token: string): BenchClient {
+  const doc = new Y.Doc();
+  const provider = new WebsocketProvider(serverUrl, room, doc, {
+    WebSocketPolyfill: WS,
+    params: { token },
+    disableBc: true,
+    maxBackoffTime: 1000,
+  });
+  const synced = new Promise<void>((resolve) => {
+    if (provider.synced) resolve();
+    const onSync = (state: boolean) => {
+      if (!state) return;
+      provider.off("sync", onSync);
+      resolve();
+    };
+    provider.on("sync", onSync);
+  });
+  return {
+    doc,
+    synced,
+    bufferedAmount: () => provider.ws?.bufferedAmount ?? 0,
+    destroy: () => {
+      provider.destroy();
+      doc.destroy();
+    },
+  };
+}
+
+/** Hocuspocus' own provider (3.4), one WebSocket per client (no multiplexing), `ws` as the WebSocket. */
+export function hocuspocusClient(url: string, name: string): BenchClient {
+  const doc = new Y.Doc();
+  const socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket, maxDelay: 1000 });
+  const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc });
+  const synced = new Promise<void>((resolve) => {
+    if (provider.isSynced) resolve();
+    provider.on("synced", () => resolve());
+  });
+  provider.attach();
+  return {
+    doc,
+    synced,
+    bufferedAmount: () => socket.webSocket?.bufferedAmount ?? 0,
+    destroy: () => {
+      provider.destroy();
+      socket.destroy();
+      doc.destroy();
+    },
+  };
+}
+
+/** Our system: documents made over REST by one user; clients connect to `collabUrl` (the gateway's or a sync replica's /collab). */
+export function palimpsestServer(opts: {
+  label: string;
+  path: string;
+  api: TestApi;
+  token: string;
+  collabUrl: string;
+  memory: () => ServedProcess[];
+  cpu: () => ServedProcess[];
+  metricsUrls: { sync: string };
+}): ServerUnderTest {
+  return {
+    label: opts.label,
+    path: opts.path,
+    newDocument: async () => (await opts.api.createDoc("bench")).id,
+    connect: (docId) => yWebsocketClient(opts.collabUrl, docId, opts.token),
+    memoryProcesses: opts.memory,
+    cpuProcesses: opts.cpu,
+    connections: async () => metricValue(opts.metricsUrls.sync, "sync_connections"),
+    openDocuments: async () => metricValue(opts.metricsUrls.sync, "sync_open_documents"),
+  };
+}
+
+let hocusDocs = 0;
+
+export function hocuspocusServer(label: string, h: HocuspocusProcess): ServerUnderTest {
+  const procs = () => [{ name: "hocuspocus", pid: h.process.pid ?? 0 }];
+  return {
+    label,
+    path: "HocuspocusProvider -> Hocuspocus (one process, documents in memory)",
+    newDocument: async () => `bench-doc-${++hocusDocs}-${process.pid}`,
+    connect: (name) => hocuspocusClient(h.url, name),
+    memoryProcesses: procs,
+    cpuProcesses: procs,
+    connections: async () => (await h.stats()).connections,
+    openDocuments: async () => (await h.stats()).documents,
+  };
+}
+
+/** One sample of a Prometheus text exposition (the first series of that name). */
+export async function metricValue(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  if (!line) throw new Error(`metric ${name} not found at ${url}`);
+  return Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+export interface HocuspocusProcess {
+  url: string;
+  port: number;
+  process: ManagedProcess;
+  stats(): Promise<{ documents: number; connections: number }>;
+  stop(): Promise<void>;
+}
+
+const tsxLoader = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs")).href;
+
+/** Starts bench/hocuspocus-server.ts as a child process on a free port of 127.0.0.1 (same node, same tsx loader as our services). */
+export async function startHocuspocus(opts: { logDir: string; name: string; stateDir?: string }): Promise<HocuspocusProcess> {
+  const port = await freePort();
+  const proc = new ManagedProcess({
+    name: opts.name,
+    command: process.execPath,
+    args: ["--import", tsxLoader, new URL("./hocuspocus-server.ts", import.meta.url).pathname, String(port)],
+    env: { ...process.env, NODE_ENV: "production", ...(opts.stateDir ? { HOCUSPOCUS_STATE_DIR: opts.stateDir } : {}) },
+    logFile: path.join(opts.logDir, `${opts.name}.log`),
+  });
+  const stats = async () => (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { documents: number; connections: number };
+  await waitUntil(opts.name, async () => typeof (await stats()).documents === "number", { process: proc, timeoutMs: 30_000 });
+  return { url: `ws://127.0.0.1:${port}`, port, process: proc, stats, stop: () => proc.stop() };
+}
+
+/** Resident set size of a process, bytes. */
+export function rssBytes(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!m?.[1]) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds every process of the machine has used so far (busy time of all CPUs, from /proc/stat). */
+export function machineCpuSeconds(): number {
+  const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait (steal kept apart)
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = v;
+  return (user + nice + system + irq + softirq) / TICKS_PER_SECOND;
+}
+
+/** CPU use of some processes, of this process and of the machine over a window, in cores. */
+export class CpuMeter {
+  private readonly start: Map<string, number>;
+  private readonly startClient = process.cpuUsage();
+  private readonly startMachine = machineCpuSeconds();
+  private readonly t0 = performance.now();
+
+  constructor(private readonly procs: ServedProcess[]) {
+    this.start = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+  }
+
+  /** "gateway 0.21 + sync 0.35 = 0.56 cores; load generator 0.60 cores; whole machine 1.20 of 2 cores busy" */
+  report(): string {
+    const secs = (performance.now() - this.t0) / 1000;
+    const parts = this.procs.map((p) => ({ name: p.name, cores: (cpuSeconds(p.pid) - (this.start.get(p.name) ?? 0)) / secs }));
+    const total = parts.reduce((a, p) => a + p.cores, 0);
+    const client = process.cpuUsage(this.startClient);
+    const clientCores = (client.user + client.system) / 1e6 / secs;
+    const server = parts.length === 1 ? `${total.toFixed(2)}` : `${parts.map((p) => `${p.name} ${p.cores.toFixed(2)}`).join(" + ")} = ${total.toFixed(2)}`;
+    const machineCores = (machineCpuSeconds() - this.startMachine) / secs;
+    return `server CPU ${server} cores; load generator ${clientCores.toFixed(2)} cores; whole machine ${machineCores.toFixed(2)} of ${os.cpus().length} cores busy`;
+  }
+}

@@ -1,0 +1,238 @@
+import fs from "node:fs";
+import readline from "node:readline";
+import {
+  AUDIT_FORMAT,
+  AUDIT_VERSION,
+  GENESIS_HASH,
+  auditOrderKey,
+  chainHash,
+  eventChainHash,
+  isSubjectSafeId,
+} from "@palimpsest/contracts";
+
+/**
+ * Offline verification of an audit trail (`GET /api/docs/:id/audit`; format in
+ * packages/contracts/src/audit.ts): no server, no network, one pass over the lines, so a file of
+ * any size is checked in constant memory.
+ */
+
+export type FailureKind =
+  | "malformed"
+  | "header"
+  | "missing"
+  | "reordered"
+  | "duplicate"
+  | "broken-link"
+  | "bad-base64"
+  | "hash-mismatch"
+  | "out-of-order"
+  | "server-error"
+  | "truncated"
+  | "end-mismatch"
+  | "trailing";
+
+export interface VerifyFailure {
+  ok: false;
+  /** 1-based line of the file where the trail breaks. */
+  line: number;
+  chain: "edit" | "event" | null;
+  /** The first sequence number of that chain that cannot be vouched for. */
+  seq: number | null;
+  kind: FailureKind;
+  reason: string;
+}
+
+export interface VerifyOk {
+  ok: true;
+  docId: string;
+  edits: number;
+  events: number;
+  editHead: string;
+  eventHead: string;
+  /** True when `onEdit` stopped the pass early: only the lines read so far were checked. */
+  stopped: boolean;
+}
+
+export type VerifyResult = VerifyOk | VerifyFailure;
+
+export interface VerifiedEdit {
+  seq: number;
+  time: string;
+  author: string;
+  client: string;
+  update: Uint8Array;
+}
+
+export interface VerifyOptions {
+  /** Called with each edit once its line is verified; return "stop" to end the pass there. */
+  onEdit?: (edit: VerifiedEdit) => "stop" | void;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function describeFailure(f: VerifyFailure): string {
+  const where = f.seq !== null && f.chain ? `${f.chain} seq ${f.seq}` : "the trail";
+  return `FAILED at ${where} (line ${f.line}): ${f.kind}: ${f.reason}`;
+}
+
+/** Lines of a file, read as a stream. */
+export function fileLines(file: string): AsyncIterable<string> {
+  return readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+}
+
+export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const it = lines[Symbol.asyncIterator]();
+  let lineNo = 0;
+  let docId = "";
+  const edit = { seq: 0, hash: GENESIS_HASH, streamSeq: 0 };
+  const event = { seq: 0, hash: GENESIS_HASH, streamSeq: 0 };
+  // The merge rule (an event before an edit of the same time) seen from the file: the largest
+  // time of the run of lines of one kind must not pass the next line of the other kind.
+  let runEdits = { key: -Infinity, seq: 0 };
+  let runEvents = { key: -Infinity, seq: 0 };
+  let ended = false;
+
+  const fail = (kind: FailureKind, reason: string, chain: "edit" | "event" | null = null, seq: number | null = null): VerifyFailure => ({
+    ok: false,
+    line: lineNo,
+    chain,
+    seq,
+    kind,
+    reason,
+  });
+
+  /** Where a missing seq turns up later in the file, if it does (the rest of the file is only scanned). */
+  async function findLater(type: "edit" | "event", seq: number): Promise<number | null> {
+    let n = lineNo;
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      n++;
+      if (!r.value.includes(`"seq":${seq},`)) continue;
+      try {
+        const o = JSON.parse(r.value) as unknown;
+        if (isObject(o) && o["type"] === type && o["seq"] === seq) return n;
+      } catch {
+        // not a line we are looking for
+      }
+    }
+    return null;
+  }
+
+  async function continuity(type: "edit" | "event", chain: { seq: number; hash: string }, o: Record<string, unknown>): Promise<VerifyFailure | null> {
+    const seq = o["seq"] as number;
+    const expected = chain.seq + 1;
+    if (seq === expected) return null;
+    if (seq < expected) {
+      const same = seq === chain.seq && o["hash"] === chain.hash;
+      return fail(same ? "duplicate" : "reordered", same ? `${type} seq ${seq} appears twice` : `${type} seq ${seq} comes after seq ${chain.seq}; expected seq ${expected}`, type, expected);
+    }
+    const later = await findLater(type, expected);
+    return later === null
+      ? fail("missing", `${type} seq ${expected} is missing: this line holds seq ${seq}`, type, expected)
+      : fail("reordered", `${type} seq ${expected} is out of place: this line holds seq ${seq}, seq ${expected} comes later (line ${later})`, type, expected);
+  }
+
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    lineNo++;
+    const text = r.value;
+    const nextEdit = edit.seq + 1;
+    let o: unknown;
+    try {
+      o = JSON.parse(text);
+    } catch {
+      return fail("malformed", "the line is not JSON", lineNo === 1 ? null : "edit", lineNo === 1 ? null : nextEdit);
+    }
+    if (!isObject(o)) return fail("malformed", "the line is not a JSON object", "edit", nextEdit);
+    if (ended) return fail("trailing", "a line after the end line");
+
+    if (lineNo === 1) {
+      if (o["type"] !== "header") return fail("header", "the first line is not the header");
+      if (o["format"] !== AUDIT_FORMAT) return fail("header", `not a ${AUDIT_FORMAT} file`);
+      if (o["version"] !== AUDIT_VERSION) return fail("header", `format version ${String(o["version"])} is not supported (this verifier reads ${AUDIT_VERSION})`);
+      if (typeof o["docId"] !== "string" || !isSubjectSafeId(o["docId"])) return fail("header", "the header has no valid docId");
+      if (!isObject(o["chains"]) || o["chains"]["genesis"] !== GENESIS_HASH) return fail("header", "the header does not describe the chains this verifier checks");
+      docId = o["docId"];
+      continue;
+    }
+
+    switch (o["type"]) {
+      case "edit": {
+        const { seq, streamSeq, time, author, client, update, prevHash, hash } = o;
+        if (!isSeq(seq) || !isSeq(streamSeq) || typeof time !== "string" || typeof author !== "string" || typeof client !== "string" || typeof update !== "string" || typeof prevHash !== "string" || typeof hash !== "string" || !HEX64.test(prevHash) || !HEX64.test(hash)) {
+          return fail("malformed", "an edit line lacks a field or has one of the wrong type", "edit", isSeq(seq) ? seq : nextEdit);
+        }
+        const broken = await continuity("edit", edit, o);
+        if (broken) return broken;
+        if (prevHash !== edit.hash) return fail("broken-link", `prevHash ${prevHash} is not the hash of edit seq ${edit.seq} (${edit.hash})`, "edit", seq);
+        const bytes = Buffer.from(update, "base64");
+        if (bytes.toString("base64") !== update) return fail("bad-base64", "the update is not canonical base64", "edit", seq);
+        const recomputed = chainHash(edit.hash, { docId, seq, author, client, time, update: bytes });
+        if (recomputed !== hash) return fail("hash-mismatch", `the line's content hashes to ${recomputed}, the line says ${hash}`, "edit", seq);
+        if (streamSeq <= edit.streamSeq) return fail("reordered", `stream seq ${streamSeq} does not follow ${edit.streamSeq}`, "edit", seq);
+        const key = auditOrderKey(time);
+        if (runEvents.key > key) return fail("out-of-order", `event seq ${runEvents.seq} is listed before this edit but is later (the trail is merged by time)`, "edit", seq);
+        runEvents = { key: -Infinity, seq: 0 };
+        if (key >= runEdits.key) runEdits = { key, seq };
+        edit.seq = seq;
+        edit.hash = hash;
+        edit.streamSeq = streamSeq;
+        if (opts.onEdit?.({ seq, time, author, client, update: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }) === "stop") {
+          return { ok: true, docId, edits: edit.seq, events: event.seq, editHead: edit.hash, eventHead: event.hash, stopped: true };
+        }
+        break;
+      }
+      case "event": {
+        const { seq, streamSeq, prevHash, hash } = o;
+        const ev = o["event"];
+        if (!isSeq(seq) || !isSeq(streamSeq) || !isObject(ev) || typeof prevHash !== "string" || typeof hash !== "string" || !HEX64.test(prevHash) || !HEX64.test(hash)) {
+          return fail("malformed", "an event line lacks a field or has one of the wrong type", "event", isSeq(seq) ? seq : event.seq + 1);
+        }
+        const broken = await continuity("event", event, o);
+        if (broken) return broken;
+        if (prevHash !== event.hash) return fail("broken-link", `prevHash ${prevHash} is not the hash of event seq ${event.seq} (${event.hash})`, "event", seq);
+        const recomputed = eventChainHash(event.hash, { docId, seq, event: ev });
+        if (recomputed !== hash) return fail("hash-mismatch", `the line's content hashes to ${recomputed}, the line says ${hash}`, "event", seq);
+        if (streamSeq <= event.streamSeq) return fail("reordered", `stream seq ${streamSeq} does not follow ${event.streamSeq}`, "event", seq);
+        const key = auditOrderKey(ev["at"]);
+        if (runEdits.key >= key) return fail("out-of-order", `edit seq ${runEdits.seq} is listed before this event but is not earlier (the trail is merged by time)`, "event", seq);
+        runEdits = { key: -Infinity, seq: 0 };
+        if (key >= runEvents.key) runEvents = { key, seq };
+        event.seq = seq;
+        event.hash = hash;
+        event.streamSeq = streamSeq;
+        break;
+      }
+      case "error": {
+        const chain = o["chain"] === "event" ? "event" : "edit";
+        const seq = isSeq(o["seq"]) ? o["seq"] : chain === "event" ? event.seq + 1 : nextEdit;
+        return fail("server-error", `the export itself reports ${String(o["code"])}: ${String(o["message"])}`, chain, seq);
+      }
+      case "end": {
+        if (o["edits"] !== edit.seq) {
+          const claimed = Number(o["edits"]);
+          return claimed > edit.seq
+            ? fail("missing", `the end line counts ${claimed} edits, the file holds ${edit.seq}`, "edit", edit.seq + 1)
+            : fail("end-mismatch", `the end line counts ${String(o["edits"])} edits, the file holds ${edit.seq}`, "edit", claimed + 1 || null);
+        }
+        if (o["events"] !== event.seq) {
+          const claimed = Number(o["events"]);
+          return claimed > event.seq
+            ? fail("missing", `the end line counts ${claimed} events, the file holds ${event.seq}`, "event", event.seq + 1)
+            : fail("end-mismatch", `the end line counts ${String(o["events"])} events, the file holds ${event.seq}`, "event", claimed + 1 || null);
+        }
+        if (o["editHead"] !== edit.hash) return fail("end-mismatch", `the end line's edit head ${String(o["editHead"])} is not the last edit's hash ${edit.hash}`, "edit", edit.seq || null);
+        if (o["eventHead"] !== event.hash) return fail("end-mismatch", `the end line's event head ${String(o["eventHead"])} is not the last event's hash ${event.hash}`, "event", event.seq || null);
+        ended = true;
+        break;
+      }
+      case "header":
+        return fail("malformed", "a second header", "edit", nextEdit);
+      default:
+        return fail("malformed", `unknown line type ${JSON.stringify(o["type"])}`, "edit", nextEdit);
+    }
+  }
+  if (lineNo === 0) return fail("header", "the file is empty");
+  if (!ended) return fail("truncated", `the file ends after edit seq ${edit.seq} and event seq ${event.seq} without its end line`, "edit", edit.seq + 1);
+  return { ok: true, docId, edits: edit.seq, events: event.seq, editHead: edit.hash, eventHead: event.hash, stopped: false };
+}
