@@ -111,7 +111,7 @@ function prefixWithin(s: string, room: number): string {
 async function* readSubject(js: JetStreamClient, stream: string, subject: string, from: number, bound: number, maxPayload: number): AsyncGenerator<JsMsg> {
   const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
   // Bounded in bytes, so large edits are not fetched ahead by the hundred; any stored message fits one pull.
-  const messages = await consumer.consume({ max_bytes: maxPayload + 256 * 1024 });
+  const messages = await consumer.consume({ max_messages: 2000 }); void maxPayload;
   // Should the stream lose messages while we read, stop rather than wait for ever.
   let idle: NodeJS.Timeout = setTimeout(() => void messages.stop(), 10_000);
   try {

@@ -4,7 +4,34 @@ import type { Kysely } from "kysely";
 import { AppError } from "@palimpsest/contracts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
+import { ByteCache } from "./byte-cache.ts";
 import type { HistoryDb } from "./schema.ts";
+
+/**
+ * The stored updates after each snapshot, by document and snapshot position, extended as later
+ * versions are asked for: scrubbing through versions reads each update from the stream once.
+ */
+interface Run {
+  streamSeqs: number[];
+  updates: Uint8Array[];
+}
+const runs = new ByteCache<Run>(64 * 1024 * 1024);
+
+async function updatesBetween(js: JetStreamClient, docId: string, afterStreamSeq: number, toStreamSeq: number): Promise<Uint8Array[]> {
+  const key = `${docId}:${afterStreamSeq}`;
+  const run = runs.get(key) ?? { streamSeqs: [], updates: [] };
+  const covered = run.streamSeqs.at(-1) ?? afterStreamSeq;
+  if (covered < toStreamSeq) {
+    for await (const e of readEdits(js, docId, covered + 1, toStreamSeq)) {
+      run.streamSeqs.push(e.streamSeq);
+      run.updates.push(e.update);
+    }
+    runs.set(key, run, run.updates.reduce((a, u) => a + u.byteLength + 72, 0));
+  }
+  let end = run.streamSeqs.length;
+  while (end > 0 && run.streamSeqs[end - 1]! > toStreamSeq) end--;
+  return run.updates.slice(0, end);
+}
 
 export interface VersionState {
   doc: Y.Doc;
@@ -26,8 +53,7 @@ export async function documentAt(db: Kysely<HistoryDb>, js: JetStreamClient, sna
   if (snap) Y.applyUpdate(doc, snap.state);
   let replayed = 0;
   if (!snap || snap.streamSeq < target.stream_seq) {
-    const updates: Uint8Array[] = [];
-    for await (const e of readEdits(js, docId, (snap?.streamSeq ?? 0) + 1, target.stream_seq)) updates.push(e.update);
+    const updates = await updatesBetween(js, docId, snap?.streamSeq ?? 0, target.stream_seq);
     doc.transact(() => {
       for (const u of updates) Y.applyUpdate(doc, u);
     });

@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Kysely } from "kysely";
 import type { HistoryDb } from "./schema.ts";
+import { ByteCache } from "./byte-cache.ts";
 
 export interface Snapshot {
   seq: number;
@@ -10,6 +11,9 @@ export interface Snapshot {
 
 /** Snapshots: small ones in Postgres, large ones in the object store, keyed by document and version. */
 export class SnapshotStore {
+  /** Snapshot bytes never change once stored. */
+  private readonly bytes = new ByteCache<Uint8Array>(128 * 1024 * 1024);
+
   constructor(
     private readonly db: Kysely<HistoryDb>,
     private readonly s3: S3Client,
@@ -19,13 +23,21 @@ export class SnapshotStore {
 
   /** The newest snapshot at or before `maxSeq` (any version when omitted). */
   async latest(docId: string, maxSeq?: number): Promise<Snapshot | null> {
-    let q = this.db.selectFrom("snapshots").select(["seq", "stream_seq", "state", "s3_key"]).where("doc_id", "=", docId);
+    let q = this.db.selectFrom("snapshots").select(["seq", "stream_seq", "s3_key"]).where("doc_id", "=", docId);
     if (maxSeq !== undefined) q = q.where("seq", "<=", maxSeq);
     const row = await q.orderBy("seq", "desc").limit(1).executeTakeFirst();
     if (!row) return null;
-    const state = row.state ?? (row.s3_key ? await this.fetch(row.s3_key) : null);
-    if (!state) return null;
-    return { seq: row.seq, streamSeq: row.stream_seq, state: new Uint8Array(state) };
+    const key = `${docId}:${row.seq}`;
+    let state = this.bytes.get(key);
+    if (!state) {
+      const loaded = row.s3_key
+        ? await this.fetch(row.s3_key)
+        : (await this.db.selectFrom("snapshots").select("state").where("doc_id", "=", docId).where("seq", "=", row.seq).executeTakeFirst())?.state;
+      if (!loaded) return null;
+      state = new Uint8Array(loaded);
+      this.bytes.set(key, state, state.byteLength);
+    }
+    return { seq: row.seq, streamSeq: row.stream_seq, state };
   }
 
   async save(docId: string, seq: number, streamSeq: number, state: Uint8Array): Promise<"inline" | "s3"> {

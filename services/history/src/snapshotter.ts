@@ -13,9 +13,9 @@ export interface SnapshotPolicy {
 }
 
 /**
- * Keeps each active document's snapshot fresh: after `everyEdits` edits, or `everySeconds` after
- * the last snapshot when there were new edits. A snapshot is built from the previous one plus the
- * updates after it (never one Y.mergeUpdates over thousands of updates: that is quadratic), and
+ * Keeps each active document's snapshots fresh: one at every `everyEdits` edits, and one at the
+ * head `everySeconds` after the last when there were new edits. Snapshots are built from the
+ * previous one plus the updates after it (never one Y.mergeUpdates over thousands of updates: that is quadratic), and
  * replicas never build the same one twice (a Postgres advisory lock per document).
  */
 export function runSnapshotter(deps: { db: Kysely<HistoryDb>; js: JetStreamClient; store: SnapshotStore; log: Logger; policy: SnapshotPolicy }): { stop(): Promise<void>; sweep(): Promise<number> } {
@@ -23,30 +23,42 @@ export function runSnapshotter(deps: { db: Kysely<HistoryDb>; js: JetStreamClien
   let stopped = false;
   let running: Promise<number> | undefined;
 
-  async function build(docId: string, seq: number, streamSeq: number): Promise<void> {
+  /**
+   * One pass over the document's updates since its newest snapshot, storing a snapshot at every
+   * `everyEdits` boundary on the way (so old versions are never more than that many updates from
+   * a snapshot), and one at the head when the time rule says so.
+   */
+  async function build(docId: string, headSeq: number, headStreamSeq: number, timeDue: boolean): Promise<void> {
     await db.transaction().execute(async (trx) => {
       const locked = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${`snapshot:${docId}`})) as ok`.execute(trx);
       if (!locked.rows[0]?.ok) return;
       const prev = await store.latest(docId);
-      if (prev && prev.seq >= seq) return;
+      if (prev && prev.seq >= headSeq) return;
       const doc = new Y.Doc({ gc: false });
       if (prev) Y.applyUpdate(doc, prev.state);
       const started = performance.now();
-      let n = 0;
-      for await (const e of readEdits(js, docId, (prev?.streamSeq ?? 0) + 1, streamSeq)) {
+      let seq = prev?.seq ?? 0;
+      let stored = 0;
+      let lastSaved = seq;
+      for await (const e of readEdits(js, docId, (prev?.streamSeq ?? 0) + 1, headStreamSeq)) {
         Y.applyUpdate(doc, e.update);
-        n++;
+        seq++;
+        if (seq % policy.everyEdits === 0 || (timeDue && seq === headSeq)) {
+          await store.save(docId, seq, e.streamSeq, Y.encodeStateAsUpdate(doc));
+          lastSaved = seq;
+          stored++;
+        }
+        if (stopped) break;
       }
-      const state = Y.encodeStateAsUpdate(doc);
-      const where = await store.save(docId, seq, streamSeq, state);
-      log.debug({ docId, seq, replayed: n, bytes: state.byteLength, where, ms: Math.round(performance.now() - started) }, "snapshot stored");
+      log.debug({ docId, from: prev?.seq ?? 0, to: seq, stored, lastSaved, ms: Math.round(performance.now() - started) }, "snapshots stored");
       doc.destroy();
     });
   }
 
   async function sweep(): Promise<number> {
-    const due = await sql<{ doc_id: string; seq: number; stream_seq: number }>`
-      select h.doc_id, h.seq, h.stream_seq
+    const due = await sql<{ doc_id: string; seq: number; stream_seq: number; time_due: boolean }>`
+      select h.doc_id, h.seq, h.stream_seq,
+             (s.created_at is null or s.created_at <= now() - make_interval(secs => ${policy.everySeconds})) as time_due
       from doc_heads h
       left join lateral (select seq, created_at from snapshots s where s.doc_id = h.doc_id order by seq desc limit 1) s on true
       where h.seq > coalesce(s.seq, 0)
@@ -58,7 +70,7 @@ export function runSnapshotter(deps: { db: Kysely<HistoryDb>; js: JetStreamClien
     for (const d of due.rows) {
       if (stopped) break;
       try {
-        await build(d.doc_id, Number(d.seq), Number(d.stream_seq));
+        await build(d.doc_id, Number(d.seq), Number(d.stream_seq), d.time_due);
       } catch (err) {
         log.error({ err, docId: d.doc_id }, "snapshot failed");
       }
