@@ -9,7 +9,7 @@
 import { headers as natsHeaders, connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
-import * as Y from "yjs";
+import type * as Y from "yjs";
 import { EditHeaders, Streams, subjects, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
 import { TestApi, waitUntil } from "@palimpsest/platform/testing";
 import { connectClient } from "../test/collab-client.ts";
