@@ -40,21 +40,20 @@ async function verify(file: string): Promise<number> {
 
 async function print(file: string, at: number | undefined): Promise<number> {
   const doc = new Y.Doc();
-  if (at !== 0) {
-    const result = await verifyTrail(fileLines(file), {
-      onEdit: (e) => {
-        Y.applyUpdate(doc, e.update);
-        return e.seq === at ? "stop" : undefined;
-      },
-    });
-    if (!result.ok) {
-      console.error(describeFailure(result));
-      return 1;
-    }
-    if (at !== undefined && result.edits < at) {
-      console.error(`the trail has ${result.edits} edits; there is no seq ${at}`);
-      return 1;
-    }
+  const result = await verifyTrail(fileLines(file), {
+    onEdit: (e) => {
+      if (at === 0) return "stop"; // the header (and edit 1) checked; nothing to apply
+      Y.applyUpdate(doc, e.update);
+      return e.seq === at ? "stop" : undefined;
+    },
+  });
+  if (!result.ok) {
+    console.error(describeFailure(result));
+    return 1;
+  }
+  if (at !== undefined && result.edits < at) {
+    console.error(`the trail has ${result.edits} edits; there is no seq ${at}`);
+    return 1;
   }
   const rendered = renderDocument(doc);
   const out = rendered.board !== undefined && rendered.text === "" ? JSON.stringify(rendered.board, null, 2) : rendered.text;

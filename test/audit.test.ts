@@ -132,7 +132,7 @@ describe("the audit trail", () => {
     const ca = client(docId, alice.token);
     const cb = client(docId, bob.token);
     await vi.waitFor(() => expect(ca.provider.synced && cb.provider.synced).toBe(true), patience);
-    const big = Array.from({ length: 3_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
+    const big = Array.from({ length: 12_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
     for (let round = 0; round < 4; round++) {
       ca.doc.getText("t").insert(ca.text().length, round === 1 ? `[${big}]` : `A${round} `);
       await vi.waitFor(() => expect(cb.text()).toBe(ca.text()), patience);
@@ -210,10 +210,16 @@ describe("the audit trail", () => {
     const badBase64 = [...raw];
     badBase64[at(k)] = JSON.stringify({ ...edit, update: `${edit.update.slice(0, -4)}*${edit.update.slice(-3)}` });
 
+    // The rename after the last edit moved before it: each chain intact, the merge by time not.
+    const moved = [...raw];
+    const lastRename = raw.findLastIndex((l) => l.includes('"doc.renamed.v1"'));
+    expect(lastRename).toBe(at(edits) + 1);
+    [moved[at(edits)], moved[lastRename]] = [raw[lastRename]!, raw[at(edits)]!];
+
     const results = await Promise.all(
-      [oneByte, removed, swapped, author, lastEdit, renamed, truncated, badBase64, ["not json", ...raw.slice(1)]].map((lines) => cli("verify", writeTrail(lines))),
+      [oneByte, removed, swapped, author, lastEdit, renamed, truncated, badBase64, ["not json", ...raw.slice(1)], moved].map((lines) => cli("verify", writeTrail(lines))),
     );
-    const [r1, r2, r3, r4, r5, r6, r7, r8, r9] = results;
+    const [r1, r2, r3, r4, r5, r6, r7, r8, r9, r10] = results;
     for (const r of results) expect(r.code).toBe(1);
     expect(r1!.stdout).toMatch(new RegExp(`FAILED at edit seq ${k} \\(line \\d+\\): hash-mismatch`));
     expect(r2!.stdout).toMatch(new RegExp(`FAILED at edit seq ${k} \\(line \\d+\\): missing`));
@@ -224,6 +230,7 @@ describe("the audit trail", () => {
     expect(r7!.stdout).toMatch(/truncated/);
     expect(r8!.stdout).toMatch(new RegExp(`FAILED at edit seq ${k} \\(line \\d+\\): bad-base64`));
     expect(r9!.stdout).toMatch(/line 1\b.*(header|malformed)/);
+    expect(r10!.stdout).toMatch(new RegExp(`FAILED at edit seq ${edits} \\(line \\d+\\): out-of-order`));
   });
 
   it("prints the document at any sequence from the file alone, equal to a local replay", async () => {

@@ -19,19 +19,22 @@ function pageOf(reply: RpcReply): PageBody {
 }
 
 /**
- * The body of a paged response: each page's text as it arrives, the next page asked for only
- * once the client has read the previous one (the stream is not in object mode, so it pulls again
- * only below its byte high-water mark). A page that fails after the first ends the body with an
+ * The body of a paged response: each page's text as it arrives, with at most one page asked for
+ * ahead of what the client has read (the stream is not in object mode, so it pulls again only
+ * below its byte high-water mark). A page that fails after the first ends the body with an
  * NDJSON error line, since the status has gone out already; the client going away stops the calls.
  */
 export function ndjsonBody(first: RpcReply, call: PageCall, log: Logger): Readable {
   async function* pages(): AsyncGenerator<string> {
     let page = pageOf(first);
     for (;;) {
+      // One page ahead: the service builds the next page while this one goes out.
+      const next = page.nextCursor === null ? null : call(page.nextCursor);
+      next?.catch(() => undefined);
       if (page.chunk) yield page.chunk;
-      if (page.nextCursor === null) return;
+      if (next === null) return;
       try {
-        page = pageOf(await call(page.nextCursor));
+        page = pageOf(await next);
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         const known = typeof code === "string" ? { code, message: (err as Error).message } : toAppError(err).toBody().error;

@@ -108,22 +108,24 @@ function prefixWithin(s: string, room: number): string {
 }
 
 /** A stream subject's messages from `from` through `bound`, in order; the caller knows at least one exists from `from` on. */
-async function* readSubject(js: JetStreamClient, stream: string, subject: string, from: number, bound: number, maxPayload: number): AsyncGenerator<JsMsg> {
+async function* readSubject(js: JetStreamClient, stream: string, subject: string, from: number, bound: number, maxMessages: number): AsyncGenerator<JsMsg> {
   const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
-  // Bounded in bytes, so large edits are not fetched ahead by the hundred; any stored message fits one pull.
-  const messages = await consumer.consume({ max_messages: 2000 }); void maxPayload;
+  const messages = await consumer.consume({ max_messages: maxMessages });
   // Should the stream lose messages while we read, stop rather than wait for ever.
-  let idle: NodeJS.Timeout = setTimeout(() => void messages.stop(), 10_000);
+  let lastSeen = performance.now();
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastSeen > 10_000) void messages.stop();
+  }, 1_000);
   try {
     for await (const m of messages) {
-      clearTimeout(idle);
+      lastSeen = performance.now();
       if (m.seq > bound) break;
       yield m;
       if (m.seq >= bound || m.info.pending === 0) break;
-      idle = setTimeout(() => void messages.stop(), 10_000);
+      lastSeen = performance.now();
     }
   } finally {
-    clearTimeout(idle);
+    clearInterval(watchdog);
     messages.stop();
   }
 }
@@ -163,8 +165,7 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
   let jsm: Promise<JetStreamManager> | undefined;
   const manager = () => (jsm ??= jetstreamManager(nc));
   const pageMillis = opts.pageMillis ?? 1_500;
-  const maxPayload = () => nc.info?.max_payload ?? 1024 * 1024;
-  const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor(maxPayload() / 2));
+  const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
 
   async function requireAccess(docId: string, userId: string, requestId: string): Promise<void> {
     const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: requestId || randomUUID(), input: { docId, userId } });
@@ -207,6 +208,22 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       },
     };
     return { cursor, header };
+  }
+
+  /**
+   * How many edits to fetch ahead: about a page's worth, judged by the largest of the next edits
+   * in the stored log, so a run of big edits is not pulled by the hundred and small ones not one by one.
+   */
+  async function prefetchFor(docId: string, afterSeq: number, budget: number): Promise<number> {
+    const r = await db
+      .selectFrom("edit_log")
+      .select((eb) => eb.fn.max("size").as("largest"))
+      .where("doc_id", "=", docId)
+      .where("seq", ">", afterSeq)
+      .where("seq", "<=", afterSeq + 1_000)
+      .executeTakeFirst();
+    // A line costs about 4/3 of the bytes plus ~400 of fields and hashes.
+    return Math.max(1, Math.min(1_000, Math.floor(budget / ((Number(r?.largest ?? 0) * 4) / 3 + 400))));
   }
 
   /** Loads the stored log a slice at a time, as the export reaches it. */
@@ -294,10 +311,11 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       used += replyBytes(header);
     }
 
+    const editsAhead = c.edit.next <= c.editBound && c.edit.next <= c.editLast;
     const edits = new Peekable(
-      c.edit.next <= c.editBound && c.edit.next <= c.editLast ? readSubject(js, Streams.edits, subjects.edits(docId), c.edit.next, c.editBound, maxPayload()) : undefined,
+      editsAhead ? readSubject(js, Streams.edits, subjects.edits(docId), c.edit.next, c.editBound, await prefetchFor(docId, c.edit.seq, budget)) : undefined,
     );
-    const events = new Peekable(c.event.next <= c.eventBound ? readSubject(js, Streams.docs, subjects.docEvents(docId), c.event.next, c.eventBound, maxPayload()) : undefined);
+    const events = new Peekable(c.event.next <= c.eventBound ? readSubject(js, Streams.docs, subjects.docEvents(docId), c.event.next, c.eventBound, 200) : undefined);
     const logRow = logReader(docId, c.edit.seq);
     let nextCursor: string | null = null;
     try {
