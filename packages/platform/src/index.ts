@@ -26,5 +26,6 @@ export {
   type ProjectionSpec,
 } from "./projection.ts";
 export { jwksFetcher } from "./jwks-client.ts";
+export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, canWrite, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
 export { rebuildProjection } from "./rebuild.ts";

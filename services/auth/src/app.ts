@@ -1,17 +1,15 @@
 import type { FastifyInstance } from "fastify";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
 import { revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
 import {
-  addOpsRoutes,
-  createHttpApp,
+  createServiceShell,
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
   natsReady,
   redisReady,
   runProjection,
-  serveReadiness,
   serveRpc,
   type Logger,
   type Metrics,
@@ -59,8 +57,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
       nc.publish(subjects.collabControl(), JSON.stringify({ type: "session.revoked", sessionId }));
     },
   });
-  let shuttingDown = false;
-  const subs: Subscription[] = serveRpc(
+  const rpcSubs = serveRpc(
     nc,
     "auth",
     {
@@ -78,10 +75,9 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     runProjection({ db, databaseUrl: config.databaseUrl, js, log, metrics, spec, ...(batchSize ? { batchSize } : {}) }),
   );
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), redis: () => redisReady(redis) };
-  subs.push(serveReadiness(nc, "auth", checks, () => shuttingDown));
-
-  const http = createHttpApp(log, metrics);
-  addOpsRoutes(http, "auth", checks, metrics, () => shuttingDown);
+  const shell = createServiceShell({ service: "auth", nc, log, metrics, checks });
+  shell.track(...rpcSubs);
+  const http = shell.http;
   http.get("/.well-known/jwks.json", async () => keys.jwks());
 
   return {
@@ -89,10 +85,9 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     keys,
     projections,
     async close() {
-      shuttingDown = true;
-      for (const s of subs) s.unsubscribe();
+      shell.beginShutdown();
       await Promise.all(projections.map((p) => p.stop()));
-      await http.close();
+      await shell.close();
     },
   };
 }

@@ -1,17 +1,15 @@
 import type { FastifyInstance } from "fastify";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Kysely } from "kysely";
 import { Streams, rpc, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
 import {
-  addOpsRoutes,
-  createHttpApp,
+  createServiceShell,
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
   natsReady,
   runProjection,
-  serveReadiness,
   serveRpc,
   type Logger,
   type Metrics,
@@ -48,8 +46,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const cache = new AccessCache(store, log);
   await cache.start(js);
   const docs = createDocuments(db, store, cache, nc);
-  let shuttingDown = false;
-  const subs: Subscription[] = serveRpc(
+  const rpcSubs = serveRpc(
     nc,
     "docs",
     {
@@ -92,18 +89,17 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
     }),
   ];
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
-  subs.push(serveReadiness(nc, "docs", checks, () => shuttingDown));
-  const http = createHttpApp(log, metrics);
-  addOpsRoutes(http, "docs", checks, metrics, () => shuttingDown);
+  const shell = createServiceShell({ service: "docs", nc, log, metrics, checks });
+  shell.track(...rpcSubs);
+  const http = shell.http;
   return {
     http,
     projections,
     async close() {
-      shuttingDown = true;
-      for (const s of subs) s.unsubscribe();
+      shell.beginShutdown();
       cache.stop();
       await Promise.all(projections.map((p) => p.stop()));
-      await http.close();
+      await shell.close();
     },
   };
 }

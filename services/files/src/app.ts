@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { addOpsRoutes, createHttpApp, natsReady, s3Ready, serveReadiness, type Logger, type Metrics } from "@palimpsest/platform";
+import { createServiceShell, natsReady, s3Ready, type Logger, type Metrics } from "@palimpsest/platform";
 import type { FilesConfig } from "./config.ts";
 
 export interface FilesDeps {
@@ -20,17 +20,14 @@ export interface FilesApp {
 /** The files service: owns the object store. Uploads and downloads arrive with the files feature. */
 export async function buildFilesApp(deps: FilesDeps): Promise<FilesApp> {
   const { config, nc, s3, log, metrics } = deps;
-  let shuttingDown = false;
   const checks = { nats: () => natsReady(nc), s3: () => s3Ready(s3, config.s3Bucket) };
-  const subs: Subscription[] = [serveReadiness(nc, "files", checks, () => shuttingDown)];
-  const http = createHttpApp(log, metrics);
-  addOpsRoutes(http, "files", checks, metrics, () => shuttingDown);
+  const shell = createServiceShell({ service: "files", nc, log, metrics, checks });
+  const http = shell.http;
   return {
     http,
     async close() {
-      shuttingDown = true;
-      for (const s of subs) s.unsubscribe();
-      await http.close();
+      shell.beginShutdown();
+      await shell.close();
     },
   };
 }

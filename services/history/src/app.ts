@@ -1,17 +1,15 @@
 import type { FastifyInstance } from "fastify";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
 import { rpc } from "@palimpsest/contracts";
 import {
-  addOpsRoutes,
-  createHttpApp,
+  createServiceShell,
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
   natsReady,
   s3Ready,
   runProjection,
-  serveReadiness,
   serveRpc,
   type Logger,
   type Metrics,
@@ -47,8 +45,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   const js = jetstreamOf(nc);
   const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
   const queries = createHistoryQueries(db, nc, js, snapshots);
-  let shuttingDown = false;
-  const subs: Subscription[] = serveRpc(nc, "history", {
+  const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
       [rpc.history.version]: queries.version,
@@ -68,18 +65,17 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   });
   const projections = historyProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) }));
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), s3: () => s3Ready(s3, config.s3Bucket) };
-  subs.push(serveReadiness(nc, "history", checks, () => shuttingDown));
-  const http = createHttpApp(log, metrics);
-  addOpsRoutes(http, "history", checks, metrics, () => shuttingDown);
+  const shell = createServiceShell({ service: "history", nc, log, metrics, checks });
+  shell.track(...rpcSubs);
+  const http = shell.http;
   return {
     http,
     projections,
     async close() {
-      shuttingDown = true;
-      for (const s of subs) s.unsubscribe();
+      shell.beginShutdown();
       await snapshotter.stop();
       await Promise.all(projections.map((p) => p.stop()));
-      await http.close();
+      await shell.close();
     },
   };
 }

@@ -1,17 +1,15 @@
 import type { FastifyInstance } from "fastify";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { randomUUID } from "node:crypto";
 import { rpc, subjects, type SnapshotView } from "@palimpsest/contracts";
 import {
-  addOpsRoutes,
+  createServiceShell,
   callRpcOk,
-  createHttpApp,
   createTokenVerifier,
   jetstreamOf,
   jwksFetcher,
   natsReady,
-  serveReadiness,
   type Logger,
   type Metrics,
 } from "@palimpsest/platform";
@@ -50,9 +48,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
   const accessChanges = await followAccessChanges(js, rooms, log);
   const replicas = trackReplicas(nc, config.replicaId, rooms);
-  let shuttingDown = false;
 
-  const subs: Subscription[] = [
+  const controlSubs = [
     nc.subscribe(subjects.collabControl(), {
       callback: (_err, msg) => {
         try {
@@ -65,23 +62,22 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
     }),
   ];
   const checks = { nats: () => natsReady(nc) };
-  subs.push(serveReadiness(nc, "sync", checks, () => shuttingDown));
+  const shell = createServiceShell({ service: "sync", nc, log, metrics, checks });
+  shell.track(...controlSubs);
 
-  const http = createHttpApp(log, metrics);
-  addOpsRoutes(http, "sync", checks, metrics, () => shuttingDown);
+  const http = shell.http;
   http.server.on("upgrade", (req, socket, head) => collab.handleUpgrade(req, socket, head));
 
   return {
     http,
     rooms,
     async close() {
-      shuttingDown = true;
+      shell.beginShutdown();
       await collab.close();
       accessChanges.stop();
       replicas.stop();
-      for (const s of subs) s.unsubscribe();
       await rooms.closeAll();
-      await http.close();
+      await shell.close();
     },
   };
 }
