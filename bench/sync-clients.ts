@@ -28,6 +28,8 @@ export interface BenchClient {
 export interface ServedProcess {
   name: string;
   pid: number;
+  /** Count its child processes too (PostgreSQL: one backend process per connection). */
+  tree?: boolean;
 }
 
 export interface ServerUnderTest {
@@ -44,6 +46,8 @@ export interface ServerUnderTest {
   connections(): Promise<number>;
   /** Documents the server holds in memory. */
   openDocuments(): Promise<number>;
+  /** Starts a window on the server's own latency metrics, if it has any; the result describes the window. */
+  internals?(): Promise<() => Promise<string>>;
 }
 
 const WS = WebSocket as unknown as typeof globalThis.WebSocket;
@@ -119,7 +123,42 @@ export function palimpsestServer(opts: {
     cpuProcesses: opts.cpu,
     connections: async () => metricValue(opts.metricsUrls.sync, "sync_connections"),
     openDocuments: async () => metricValue(opts.metricsUrls.sync, "sync_open_documents"),
+    async internals() {
+      const names = ["sync_append_seconds", "sync_fanout_seconds"];
+      const before = await Promise.all(names.map((n) => histogram(opts.metricsUrls.sync, n)));
+      return async () => {
+        const after = await Promise.all(names.map((n) => histogram(opts.metricsUrls.sync, n)));
+        const q = (i: number, p: number) => quantileBound(before[i]!, after[i]!, p);
+        return (
+          `sync service's own histograms over the window: receive -> JetStream ack p50 ${q(0, 0.5)}, p99 ${q(0, 0.99)}; ` +
+          `stored (time header) -> sent to clients p50 ${q(1, 0.5)}, p99 ${q(1, 0.99)}`
+        );
+      };
+    },
   };
+}
+
+/** Cumulative bucket counts of a Prometheus histogram: [upper bound in seconds, count]. */
+async function histogram(url: string, name: string): Promise<[number, number][]> {
+  const text = await (await fetch(url)).text();
+  const out: [number, number][] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    out.push([le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), Number(line.slice(line.lastIndexOf(" ") + 1))]);
+  }
+  return out;
+}
+
+/** The bucket bound under which a share `p` of the window's observations fell, e.g. "<= 5 ms". */
+function quantileBound(before: [number, number][], after: [number, number][], p: number): string {
+  const counts = after.map(([le, c], i) => [le, c - (before[i]?.[1] ?? 0)] as const);
+  const total = counts[counts.length - 1]?.[1] ?? 0;
+  if (total === 0) return "n/a";
+  const hit = counts.find(([, c]) => c >= p * total);
+  if (!hit || !Number.isFinite(hit[0])) return `> ${(counts[counts.length - 2]?.[0] ?? 0) * 1000} ms`;
+  return `<= ${+(hit[0] * 1000).toFixed(1)} ms`;
 }
 
 let hocusDocs = 0;
@@ -198,6 +237,23 @@ export function machineCpuSeconds(): number {
   return (user + nice + system + irq + softirq) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds of a process and, with `tree`, of its children (one level, as PostgreSQL's backends are). */
+function servedCpuSeconds(p: ServedProcess): number {
+  let total = cpuSeconds(p.pid);
+  if (!p.tree) return total;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === p.pid) total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 /** CPU use of some processes, of this process and of the machine over a window, in cores. */
 export class CpuMeter {
   private readonly start: Map<string, number>;
@@ -206,18 +262,19 @@ export class CpuMeter {
   private readonly t0 = performance.now();
 
   constructor(private readonly procs: ServedProcess[]) {
-    this.start = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+    this.start = new Map(procs.map((p) => [p.name, servedCpuSeconds(p)]));
   }
 
-  /** "gateway 0.21 + sync 0.35 = 0.56 cores; load generator 0.60 cores; whole machine 1.20 of 2 cores busy" */
+  /** "server CPU gateway 0.21 + sync 0.35 = 0.56 cores; load generator 0.60; unattributed (...) 0.04; machine busy 1.20 of 2" */
   report(): string {
     const secs = (performance.now() - this.t0) / 1000;
-    const parts = this.procs.map((p) => ({ name: p.name, cores: (cpuSeconds(p.pid) - (this.start.get(p.name) ?? 0)) / secs }));
+    const parts = this.procs.map((p) => ({ name: p.name, cores: (servedCpuSeconds(p) - (this.start.get(p.name) ?? 0)) / secs }));
     const total = parts.reduce((a, p) => a + p.cores, 0);
     const client = process.cpuUsage(this.startClient);
     const clientCores = (client.user + client.system) / 1e6 / secs;
     const server = parts.length === 1 ? `${total.toFixed(2)}` : `${parts.map((p) => `${p.name} ${p.cores.toFixed(2)}`).join(" + ")} = ${total.toFixed(2)}`;
     const machineCores = (machineCpuSeconds() - this.startMachine) / secs;
-    return `server CPU ${server} cores; load generator ${clientCores.toFixed(2)} cores; whole machine ${machineCores.toFixed(2)} of ${os.cpus().length} cores busy`;
+    const rest = Math.max(0, machineCores - total - clientCores);
+    return `server CPU ${server} cores; load generator ${clientCores.toFixed(2)}; unattributed (kernel network work, other processes) ${rest.toFixed(2)}; machine busy ${machineCores.toFixed(2)} of ${os.cpus().length}`;
   }
 }

@@ -228,6 +228,7 @@ interface LatencyResult {
   lastReceiver: ReturnType<typeof summary>;
   undelivered: number;
   cpu: string;
+  inside: string | undefined;
 }
 
 async function latencyRun(server: ServerUnderTest, docCount: number, perDoc: number): Promise<LatencyResult> {
@@ -312,8 +313,10 @@ async function latencyRun(server: ServerUnderTest, docCount: number, perDoc: num
 
     await sleep(measureFrom - performance.now());
     const meter = new CpuMeter(server.cpuProcesses());
+    const internals = await server.internals?.();
     await sleep(end - performance.now());
     const cpu = meter.report();
+    const inside = await internals?.();
     for (const t of timers) clearInterval(t);
     const undelivered = () => allSenders.reduce((n, s) => n + s.remaining.filter((r, i) => r > 0 && s.measured[i]).length, 0);
     await waitFor(`${server.label}: last edits arriving`, () => undelivered() === 0, 15_000, 50).catch(() => undefined);
@@ -328,6 +331,7 @@ async function latencyRun(server: ServerUnderTest, docCount: number, perDoc: num
       lastReceiver: summary(perEdit),
       undelivered: undelivered(),
       cpu,
+      inside,
     };
   } finally {
     for (const t of timers) clearInterval(t);
@@ -601,9 +605,11 @@ try {
   };
   const natsProc = bench.stores.processes.find((p) => p.options.name.includes("nats"));
   const nats: ServedProcess[] = natsProc?.pid ? [{ name: "nats", pid: natsProc.pid }] : [];
+  const pgProc = bench.stores.processes.find((p) => p.options.name.includes("postgres"));
+  const postgres: ServedProcess[] = pgProc?.pid ? [{ name: "postgres", pid: pgProc.pid, tree: true }] : [];
   const syncPort = bench.system.byName("sync")[0]!.port;
   const syncMetrics = { sync: `http://127.0.0.1:${syncPort}/metrics` };
-  const history = () => (STOP_HISTORY ? [] : [proc("history")]);
+  const history = () => (STOP_HISTORY ? [] : [proc("history"), ...postgres]);
   const cpuOurs = () => [proc("gateway"), proc("sync"), ...nats, ...history()];
   const ours = palimpsestServer({
     label: "Palimpsest",
@@ -676,7 +682,7 @@ try {
       row("edits/s per client", (r) => r.ratePerClient, (v) => v.toFixed(2), false);
       row("measured edits not delivered", (r) => r.undelivered, int, false);
       console.log(table(rows));
-      for (const r of results) console.log(`  ${r.label}: ${r.cpu}`);
+      for (const r of results) console.log(`  ${r.label}: ${r.cpu}${r.inside ? `\n  ${r.label}: ${r.inside}` : ""}`);
     }
   }
 

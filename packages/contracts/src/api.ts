@@ -89,6 +89,7 @@ export interface NamedVersion {
   namedBy: string;
   namedAt: string;
 }
+export const LookupInput = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }) }, { additionalProperties: false });
 export const HeadInput = Type.Object({ docId: Id }, { additionalProperties: false });
 
 export const RestoreBody = Type.Object({ seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });

@@ -49,6 +49,7 @@ export {
   RestoreBody,
   NameVersionBody,
   HeadInput,
+  LookupInput,
   type NamedVersion,
   RestoreInput,
   type DiffSegment,

@@ -59,6 +59,8 @@ export const rpc = {
     logout: "rpc.auth.logout",
     me: "rpc.auth.me",
     jwks: "rpc.auth.jwks",
+    /** Internal: who has this email, if anyone (for sharing). */
+    lookup: "rpc.auth.lookup",
   },
   docs: {
     create: "rpc.docs.create",

@@ -55,11 +55,18 @@ export function runProjection<DB>(opts: {
   metrics: Metrics;
   batchSize?: number;
   retryMs?: number;
+  /**
+   * How long a partial batch may wait for more events. One transaction per event costs a busy
+   * small server more CPU than the service it projects; a few tens of milliseconds of lag cost
+   * nothing (commands apply their own events at once). @default 50
+   */
+  flushDelayMs?: number;
 }): ProjectionRunner {
   const { db, js, spec, metrics } = opts;
   const log = opts.log.child({ projection: spec.name });
   const batchSize = opts.batchSize ?? 500;
   const retryMs = opts.retryMs ?? 1_000;
+  const flushDelayMs = opts.flushDelayMs ?? 50;
   let stopped = false;
   let leader = false;
   let lockClient: pg.Client | undefined;
@@ -125,17 +132,38 @@ export function runProjection<DB>(opts: {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
-    messages = await consumer.consume({ max_messages: 1_000 });
+    const current = await consumer.consume({ max_messages: 1_000 });
+    messages = current;
     log.info({ from }, "projecting");
     let batch: JsMsg[] = [];
-    for await (const m of messages) {
+    let timer: NodeJS.Timeout | undefined;
+    let chain: Promise<void> = Promise.resolve();
+    let failed: unknown;
+    // Flushes run one after another, in order; messages keep arriving meanwhile.
+    const flushNow = (): Promise<void> => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const b = batch;
+      batch = [];
+      if (b.length > 0) chain = chain.then(() => flush(b));
+      return chain;
+    };
+    for await (const m of current) {
       batch.push(m);
-      if (m.info.pending === 0 || batch.length >= batchSize) {
-        await flush(batch);
-        batch = [];
+      if (batch.length >= batchSize) await flushNow();
+      else if (!timer) {
+        timer = setTimeout(() => {
+          flushNow().catch((err: unknown) => {
+            failed = err;
+            current.stop();
+          });
+        }, flushDelayMs);
       }
     }
-    await flush(batch);
+    await flushNow().catch((err: unknown) => {
+      failed ??= err;
+    });
+    if (failed) throw failed;
   }
 
   const loop = (async () => {

@@ -5,6 +5,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import {
   AppError,
   LoginBody,
+  LookupInput,
   LogoutBody,
   RefreshBody,
   RegisterBody,
@@ -157,6 +158,13 @@ export function createAccounts(deps: AccountsDeps) {
       const user = await db.selectFrom("users").select(["id", "email", "name"]).where("id", "=", caller.userId).executeTakeFirst();
       if (!user) throw new AppError("NOT_FOUND", "user not found");
       return { body: { user: view(user) } };
+    },
+
+    /** Internal: the account behind an email, so sharing finds people who registered a moment ago. */
+    async lookup(input: unknown): Promise<RpcResult> {
+      const { email } = parse(LookupInput, input, "lookup");
+      const user = await findUserByEmail(normaliseEmail(email));
+      return { body: user ? view(user) : null };
     },
 
     async jwks(): Promise<RpcResult> {

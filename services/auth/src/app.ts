@@ -67,6 +67,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
       [rpc.auth.logout]: accounts.logout,
       [rpc.auth.me]: accounts.me,
       [rpc.auth.jwks]: accounts.jwks,
+      [rpc.auth.lookup]: accounts.lookup,
     },
     log,
     metrics,

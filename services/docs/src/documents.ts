@@ -12,6 +12,7 @@ import {
   NameVersionBody,
   rpc,
   type NamedVersion,
+  type UserView,
   RenameDocBody,
   RoleBody,
   ShareBody,
@@ -113,6 +114,16 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     });
   }
 
+  /** The account behind an email: the local mirror first, then the auth service (the mirror may lag a registration). */
+  async function findUser(email: string, requestId: string): Promise<{ id: string } | undefined> {
+    const local = await db.selectFrom("doc_users").select("id").where("email", "=", email).executeTakeFirst();
+    if (local) return local;
+    const remote = await callRpcOk<UserView | null>(nc, rpc.auth.lookup, { requestId, input: { email } });
+    if (!remote) return undefined;
+    await db.insertInto("doc_users").values({ id: remote.id, email: remote.email, name: remote.name }).onConflict((oc) => oc.doNothing()).execute();
+    return { id: remote.id };
+  }
+
   async function members(docId: string): Promise<MembersView> {
     const rows = await db
       .selectFrom("document_members as m")
@@ -203,7 +214,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
         const body = parse(ShareBody, i.body, "body");
         const email = normaliseEmail(body.email);
         if (!EMAIL.test(email)) throw new AppError("VALIDATION_FAILED", "enter a valid email address");
-        const user = await db.selectFrom("doc_users").select("id").where("email", "=", email).executeTakeFirst();
+        const user = await findUser(email, ctx.requestId);
         // No account yet: a pending invitation that becomes membership when they register.
         return user ? { type: "share-with-user", userId: user.id, role: body.role, invitedEmail: email } : { type: "invite", email, role: body.role };
       });

@@ -41,15 +41,16 @@ export class UpdateBatcher {
   }
 
   private take(): Pending[] {
-    const batch: Pending[] = [];
+    // Count first, then one splice: shifting one by one is quadratic on a long queue.
+    let n = 0;
     let bytes = 0;
-    while (this.queue.length > 0 && batch.length < this.limits.maxUpdates) {
-      const next = this.queue[0]!;
-      if (batch.length > 0 && bytes + next.update.byteLength > this.limits.maxBytes) break;
-      batch.push(this.queue.shift()!);
-      bytes += next.update.byteLength;
+    while (n < this.queue.length && n < this.limits.maxUpdates) {
+      const size = this.queue[n]!.update.byteLength;
+      if (n > 0 && bytes + size > this.limits.maxBytes) break;
+      bytes += size;
+      n++;
     }
-    return batch;
+    return this.queue.splice(0, n);
   }
 
   private async run(): Promise<void> {
