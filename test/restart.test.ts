@@ -1,6 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
-import type { EditView, Page } from "@palimpsest/contracts";
+import { Streams, subjects, type EditView, type Page } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 
@@ -31,7 +33,12 @@ describe("restarting every service", () => {
     const check = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     clients.push(check);
     await vi.waitFor(() => expect(check.text()).toBe("every acknowledged edit is kept"));
-    const stored = (await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`)).body.items.length;
+    // The history projection catches up with everything the stream holds for the document.
+    const nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+    const info = await (await jetstreamManager(nc)).streams.info(Streams.edits, { subjects_filter: subjects.edits(doc.id) });
+    await nc.close();
+    const stored = info.state.subjects?.[subjects.edits(doc.id)] ?? 0;
+    await vi.waitFor(async () => expect((await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`)).body.items).toHaveLength(stored));
     const before = writer.text();
     for (const c of clients.splice(0)) c.destroy();
 

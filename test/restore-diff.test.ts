@@ -42,8 +42,11 @@ describe("restore", () => {
     o.doc.getText("t").insert(0, "Original text. ");
     await vi.waitFor(async () => expect(await head(api, doc.id)).toBeGreaterThan(0));
     const good = await head(api, doc.id);
-    o.doc.getText("t").delete(0, o.text().length);
-    o.doc.getText("t").insert(0, "Vandalised! ");
+    // One transaction, so one stored edit: the vandalised version is a single step.
+    o.doc.transact(() => {
+      o.doc.getText("t").delete(0, o.text().length);
+      o.doc.getText("t").insert(0, "Vandalised! ");
+    });
     await vi.waitFor(async () => expect(await head(api, doc.id)).toBeGreaterThan(good));
     const before = await head(api, doc.id);
 

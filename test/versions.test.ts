@@ -113,8 +113,11 @@ describe("versions", () => {
       await vi.waitFor(async () => expect((await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`)).body.items.at(-1)?.seq ?? 0).toBeGreaterThan(0));
       await new Promise((r) => setTimeout(r, 30));
     }
-    const h = (await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`)).body.items;
-    expect(h.length).toBeGreaterThanOrEqual(2);
+    const h = await vi.waitFor(async () => {
+      const items = (await api.get<Page<EditView>>(`/api/docs/${doc.id}/history`)).body.items;
+      expect(items.length).toBeGreaterThanOrEqual(2);
+      return items;
+    });
     const second = h[1]!;
     const justAfter = new Date(Date.parse(second.at) + 1).toISOString();
     const v = await api.get<VersionView>(`/api/docs/${doc.id}/versions/at?at=${encodeURIComponent(justAfter)}`);
