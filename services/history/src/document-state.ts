@@ -45,7 +45,7 @@ export interface VersionState {
 
 /** The document as it was right after edit `seq`: the nearest snapshot at or before it, plus the updates after it. */
 export async function documentAt(db: Kysely<HistoryDb>, js: JetStreamClient, snapshots: SnapshotStore, docId: string, seq: number): Promise<VersionState> {
-  const doc = new Y.Doc({ gc: false });
+  const doc = new Y.Doc();
   if (seq === 0) return { doc, seq: 0, streamSeq: 0, at: null, userId: null, replayed: 0 };
   const target = await db.selectFrom("edit_log").select(["stream_seq", "at", "user_id"]).where("doc_id", "=", docId).where("seq", "=", seq).executeTakeFirst();
   if (!target) throw new AppError("NOT_FOUND", `version ${seq} does not exist`);
