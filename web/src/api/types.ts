@@ -1,4 +1,4 @@
-// Shapes of the public REST contract (see /work/shared/DESIGN.md). Kept local to the
+// Shapes of the public REST contract (see DESIGN.md in the shared design notes). Kept local to the
 // web app so the browser bundle never pulls in server-side packages.
 
 export interface User {
