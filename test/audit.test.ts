@@ -6,10 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from
 import pg from "pg";
 import * as Y from "yjs";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { Streams, rpc, subjects, type AuditEditLine, type AuditEventLine, type AuditLine, type AuditPage, type EditView, type Page, type RpcReply } from "@palimpsest/contracts";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { rpc, type AuditEditLine, type AuditEventLine, type AuditLine, type AuditPage, type EditView, type Page, type RpcReply } from "@palimpsest/contracts";
 import { TestApi, repoRoot, type RunningSystem } from "@palimpsest/platform/testing";
 import { startTestSystem } from "./system.ts";
+import { storedEdits, storedUpdates } from "./stream-helpers.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 
 let system: RunningSystem;
@@ -47,36 +48,18 @@ function client(docId: string, token: string): CollabClient {
 
 const patience = { timeout: 15_000, interval: 100 };
 
-/** How many edits the stream holds for a document. */
-async function storedCount(docId: string): Promise<number> {
-  const subject = subjects.edits(docId);
-  const info = await jsm.streams.info(Streams.edits, { subjects_filter: subject });
-  return info.state.subjects?.[subject] ?? 0;
-}
 
 /** Waits until the history service has projected every stored edit of the document. */
 async function projected(api: TestApi, docId: string): Promise<number> {
   let n = 0;
   await vi.waitFor(async () => {
-    n = await storedCount(docId);
+    n = await storedEdits(jsm, docId);
     const h = await api.get<Page<EditView>>(`/api/docs/${docId}/history?limit=1000`);
     expect(h.body.items.length).toBe(n);
   }, patience);
   return n;
 }
 
-/** The document's updates as JetStream holds them, in order: what a local replay starts from. */
-async function storedUpdates(docId: string): Promise<Uint8Array[]> {
-  const consumer = await jetstream(nc).consumers.get(Streams.edits, { filter_subjects: subjects.edits(docId) });
-  const messages = await consumer.consume();
-  const out: Uint8Array[] = [];
-  for await (const m of messages) {
-    out.push(m.data);
-    if (m.info.pending === 0) break;
-  }
-  messages.stop();
-  return out;
-}
 
 async function exportTrail(token: string, docId: string): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`${system.gatewayUrl()}/api/docs/${docId}/audit`, { headers: { authorization: `Bearer ${token}` } });
@@ -159,7 +142,7 @@ describe("the audit trail", () => {
     expect(editLines.map((e) => e.seq)).toEqual(Array.from({ length: edits }, (_, i) => i + 1));
     expect(new Set(editLines.map((e) => e.author))).toEqual(new Set([alice.id, bob.id]));
     // The bytes are the stream's, and their replay is the document.
-    const stored = await storedUpdates(docId);
+    const stored = await storedUpdates(nc, jsm, docId);
     expect(editLines.map((e) => Buffer.from(e.update, "base64").toString("hex"))).toEqual(stored.map((u) => Buffer.from(u).toString("hex")));
     expect(replay(stored, stored.length).getText("t").toString()).toBe(text);
     // The chain is the one the history service stores.
@@ -235,7 +218,7 @@ describe("the audit trail", () => {
 
   it("prints the document at any sequence from the file alone, equal to a local replay", async () => {
     const file = writeTrail((await exportTrail(bob.token, docId)).text.split("\n").filter((l) => l !== ""));
-    const stored = await storedUpdates(docId);
+    const stored = await storedUpdates(nc, jsm, docId);
     const seqs = [0, 1, 2, 3, Math.ceil(edits / 2), edits - 1, edits];
     const printed = await Promise.all(seqs.map((n) => cli("print", file, "--at", String(n))));
     seqs.forEach((n, i) => {
@@ -284,7 +267,7 @@ describe("the audit trail", () => {
     await vi.waitFor(() => expect(c.provider.synced).toBe(true), patience);
     for (const ch of ["one ", "two ", "three "]) {
       c.doc.getText("t").insert(c.text().length, ch);
-      await vi.waitFor(async () => expect(await storedCount(doc.id)).toBeGreaterThanOrEqual(["one ", "two ", "three "].indexOf(ch) + 1), patience);
+      await vi.waitFor(async () => expect(await storedEdits(jsm, doc.id)).toBeGreaterThanOrEqual(["one ", "two ", "three "].indexOf(ch) + 1), patience);
     }
     const n = await projected(api, doc.id);
 
@@ -335,11 +318,11 @@ describe("the audit trail", () => {
     };
     const fragment = c.doc.getXmlFragment("default");
     fragment.insert(0, [paragraph("First paragraph")]);
-    await vi.waitFor(async () => expect(await storedCount(doc.id)).toBe(1), patience);
+    await vi.waitFor(async () => expect(await storedEdits(jsm, doc.id)).toBe(1), patience);
     fragment.insert(1, [paragraph("Second one")]);
-    await vi.waitFor(async () => expect(await storedCount(doc.id)).toBe(2), patience);
+    await vi.waitFor(async () => expect(await storedEdits(jsm, doc.id)).toBe(2), patience);
     cbd.doc.getMap("board").set("card-1", { kind: "note", text: "hello" });
-    await vi.waitFor(async () => expect(await storedCount(board.id)).toBe(1), patience);
+    await vi.waitFor(async () => expect(await storedEdits(jsm, board.id)).toBe(1), patience);
     await projected(api, doc.id);
     await projected(api, board.id);
 

@@ -4,6 +4,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { TestApi, type ApiResponse, type RunningSystem } from "@palimpsest/platform/testing";
 import { EditHeaders, Streams, subjects, type AuthResult, type DocView, type Role } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
+import { storedEdits } from "./stream-helpers.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
 
 type Who = Role | "stranger";
@@ -139,8 +140,6 @@ describe("authorization matrix on /collab", () => {
 });
 
 describe("role changes take effect on open connections", () => {
-  const storedEdits = async (docId: string) =>
-    (await jsm.streams.info(Streams.edits, { subjects_filter: subjects.edits(docId) })).state.subjects?.[subjects.edits(docId)] ?? 0;
 
   it("a demoted editor's socket stays open but its edits are no longer stored; a removed member's socket closes", async () => {
     const doc = await sharedDoc();
@@ -166,11 +165,11 @@ describe("role changes take effect on open connections", () => {
       editor.doc.getText("t").insert(editor.text().length, ".");
       expect(denied).toBeGreaterThan(0);
     });
-    const count = await storedEdits(doc.id);
+    const count = await storedEdits(jsm, doc.id);
     editor.doc.getText("t").insert(0, "refused ");
     watcher.doc.getText("t").insert(watcher.text().length, "|owner");
     await vi.waitFor(() => expect(editor.text()).toContain("|owner"));
-    expect(await storedEdits(doc.id)).toBe(count + 1);
+    expect(await storedEdits(jsm, doc.id)).toBe(count + 1);
     const fresh = connectClient(system.gatewayUrl(), doc.id, users.owner.auth.accessToken);
     clients.push(fresh);
     await vi.waitFor(() => expect(fresh.text()).toContain("|owner"));

@@ -2,8 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
-import { Streams, subjects, type ActivityItem, type DocView, type ErrorBody, type MembersView, type Page } from "@palimpsest/contracts";
+import { type ActivityItem, type DocView, type ErrorBody, type MembersView, type Page } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
+import { storedDocEvents } from "./stream-helpers.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 
 let system: RunningSystem;
@@ -26,10 +27,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-async function eventsOf(docId: string): Promise<number> {
-  const info = await jsm.streams.info(Streams.docs, { subjects_filter: subjects.docEvents(docId) });
-  return info.state.subjects?.[subjects.docEvents(docId)] ?? 0;
-}
 
 function live(docId: string, token: string): CollabClient {
   const c = connectClient(system.gatewayUrl(), docId, token);
@@ -58,7 +55,7 @@ describe("document commands", () => {
     const restored = await api.post<DocView>(`/api/docs/${doc.id}/untrash`);
     expect(restored.status).toBe(200);
     expect(restored.body.trashed).toBe(false);
-    expect(await eventsOf(doc.id)).toBe(4);
+    expect(await storedDocEvents(jsm, doc.id)).toBe(4);
   });
 
   it("shares by email, changes roles, removes, leaves and transfers ownership", async () => {
@@ -127,7 +124,7 @@ describe("concurrency and retries", () => {
     const losers = results.filter((r) => r.status !== 200);
     expect(losers).toHaveLength(4);
     for (const l of losers) expect((l.body as ErrorBody).error.code).toBe("CONFLICT");
-    expect(await eventsOf(doc.id)).toBe(2);
+    expect(await storedDocEvents(jsm, doc.id)).toBe(2);
   });
 
   it("without If-Match, racing commands never overwrite each other silently", async () => {
@@ -136,7 +133,7 @@ describe("concurrency and retries", () => {
     const results = await Promise.all(["A", "B", "C", "D"].map((t) => api.call("PATCH", `/api/docs/${doc.id}`, { title: t })));
     for (const r of results) expect([200, 409]).toContain(r.status);
     const wins = results.filter((r) => r.status === 200).length;
-    expect(await eventsOf(doc.id)).toBe(1 + wins);
+    expect(await storedDocEvents(jsm, doc.id)).toBe(1 + wins);
   });
 
   it("a retried command with the same Idempotency-Key is stored once", async () => {
@@ -158,7 +155,7 @@ describe("concurrency and retries", () => {
     const renameKey = { "idempotency-key": crypto.randomUUID() };
     await api.call("PATCH", `/api/docs/${first.body.id}`, { title: "Twice?" }, renameKey);
     await api.call("PATCH", `/api/docs/${first.body.id}`, { title: "Twice?" }, renameKey);
-    expect(await eventsOf(first.body.id)).toBe(3);
+    expect(await storedDocEvents(jsm, first.body.id)).toBe(3);
     expect(auth.user.id).toBeDefined();
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
-import * as encoding from "lib0/encoding";
 import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
 import { startTestSystem } from "./system.ts";
+import { syncUpdateMessage } from "./stream-helpers.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
 
 let system: RunningSystem;
@@ -30,13 +30,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-function updateMessage(update: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, 0);
-  encoding.writeVarUint(e, 2);
-  encoding.writeVarUint8Array(e, update);
-  return encoding.toUint8Array(e);
-}
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -59,7 +52,7 @@ describe("a client that sends too fast", () => {
     const N = 150;
     for (let i = 0; i < N; i++) local.getText("t").insert(i, String.fromCharCode(65 + (i % 26)));
     const started = Date.now();
-    for (const u of updates) flood.socket.send(updateMessage(u));
+    for (const u of updates) flood.socket.send(syncUpdateMessage(u));
     await vi.waitFor(() => expect(reader.text()).toBe(local.getText("t").toString()), { timeout: 20_000 });
     // 150 messages at 50/s with a burst of 10 cannot take much less than (150 - 10) / 50 s.
     expect(Date.now() - started).toBeGreaterThan(((N - 10) / RATE) * 1000 * 0.8);

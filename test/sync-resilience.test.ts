@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
 import * as Y from "yjs";
-import * as encoding from "lib0/encoding";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
-import { Streams, subjects, type AuthResult } from "@palimpsest/contracts";
+import type { AuthResult } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
+import { storedEdits, storedUpdates, syncUpdateMessage } from "./stream-helpers.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
 
 let system: RunningSystem;
@@ -41,34 +41,14 @@ function client(docId: string, token: string, gateway = 0): CollabClient {
   return c;
 }
 
-async function storedCount(docId: string): Promise<number> {
-  const info = await jsm.streams.info(Streams.edits, { subjects_filter: subjects.edits(docId) });
-  return info.state.subjects?.[subjects.edits(docId)] ?? 0;
-}
 
 /** The document as the stream alone says it is: every stored update replayed into a fresh doc. */
 async function replayStream(docId: string): Promise<Y.Doc> {
   const doc = new Y.Doc();
-  const count = await storedCount(docId);
-  if (count === 0) return doc;
-  const consumer = await jetstream(nc).consumers.get(Streams.edits, { filter_subjects: subjects.edits(docId), deliver_policy: DeliverPolicy.All });
-  const messages = await consumer.consume();
-  let n = 0;
-  for await (const m of messages) {
-    Y.applyUpdate(doc, m.data);
-    if (++n >= count) break;
-  }
-  messages.stop();
+  for (const u of await storedUpdates(nc, jsm, docId)) Y.applyUpdate(doc, u);
   return doc;
 }
 
-function syncUpdateMessage(update: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, 0);
-  encoding.writeVarUint(e, 2);
-  encoding.writeVarUint8Array(e, update);
-  return encoding.toUint8Array(e);
-}
 
 async function newDoc(): Promise<{ auth: AuthResult; docId: string }> {
   const { api, auth } = await anon.newUser();
@@ -91,7 +71,7 @@ describe("losing a sync replica", () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     });
-    await vi.waitFor(async () => expect(await storedCount(docId)).toBeGreaterThan(100));
+    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBeGreaterThan(100));
     const victim = system.byName("sync")[0]!;
     await victim.process.kill();
     await new Promise((r) => setTimeout(r, 300));
@@ -126,7 +106,7 @@ describe("protection", () => {
     const s = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
     await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
     s.socket.send(syncUpdateMessage(update));
-    await vi.waitFor(async () => expect(await storedCount(docId)).toBe(1));
+    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBe(1));
     // A second connection (a reconnect) sends the very same bytes.
     const again = rawConnect(`${system.gatewayUrl(1).replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
     await vi.waitFor(() => expect(again.messages.length).toBeGreaterThan(0));
@@ -135,7 +115,7 @@ describe("protection", () => {
     const other = new Y.Doc();
     other.getText("t").insert(0, "sentinel");
     again.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(other)));
-    await vi.waitFor(async () => expect(await storedCount(docId)).toBe(2));
+    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBe(2));
     s.socket.close();
     again.socket.close();
   });
@@ -153,10 +133,10 @@ describe("protection", () => {
     await vi.waitFor(() => expect(junk.messages.length).toBeGreaterThan(0));
     junk.socket.send(new Uint8Array([7, 7, 7]));
     expect((await junk.closed).code).toBe(4400);
-    expect(await storedCount(docId)).toBe(0);
+    expect(await storedEdits(jsm, docId)).toBe(0);
     // The well-behaved client is unaffected.
     good.doc.getText("t").insert(0, "still fine");
-    await vi.waitFor(async () => expect(await storedCount(docId)).toBe(1));
+    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBe(1));
     expect(good.provider.wsconnected).toBe(true);
   });
 
@@ -168,6 +148,6 @@ describe("protection", () => {
     big.getText("t").insert(0, "x".repeat(300 * 1024));
     s.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(big)));
     expect((await s.closed).code).toBe(1009);
-    expect(await storedCount(docId)).toBe(0);
+    expect(await storedEdits(jsm, docId)).toBe(0);
   });
 });

@@ -2,10 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from
 import * as Y from "yjs";
 import pg from "pg";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
-import { Streams, subjects, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
+import type { EditView, Page, VersionView } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
+import { storedUpdates } from "./stream-helpers.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 
 let system: RunningSystem;
@@ -32,20 +33,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-async function storedUpdates(docId: string): Promise<Uint8Array[]> {
-  const info = await jsm.streams.info(Streams.edits, { subjects_filter: subjects.edits(docId) });
-  const count = info.state.subjects?.[subjects.edits(docId)] ?? 0;
-  const out: Uint8Array[] = [];
-  if (count === 0) return out;
-  const consumer = await jetstream(nc).consumers.get(Streams.edits, { filter_subjects: subjects.edits(docId), deliver_policy: DeliverPolicy.All });
-  const messages = await consumer.consume();
-  for await (const m of messages) {
-    out.push(m.data);
-    if (out.length >= count) break;
-  }
-  messages.stop();
-  return out;
-}
 
 function replay(updates: Uint8Array[], n: number): string {
   const doc = new Y.Doc();
@@ -74,7 +61,7 @@ describe("versions", () => {
     const check = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     clients.push(check);
     await vi.waitFor(() => expect(check.text()).toBe(c.text()));
-    const updates = await storedUpdates(doc.id);
+    const updates = await storedUpdates(nc, jsm, doc.id);
     await vi.waitFor(async () => {
       const h = await api.get<Page<EditView>>(`/api/docs/${doc.id}/history?limit=1000`);
       expect(h.body.items).toHaveLength(updates.length);
