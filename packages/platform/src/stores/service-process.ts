@@ -27,10 +27,16 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     env: { ...process.env, ...opts.env, PORT: String(opts.port), REPLICA_ID: label },
     logFile: path.join(opts.logDir, `${label}.log`),
   });
-  await waitUntil(
-    label,
-    async () => (await fetch(`http://127.0.0.1:${opts.port}/readyz`)).status === 200,
-    { process: proc, timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 150 },
-  );
+  try {
+    await waitUntil(
+      label,
+      async () => (await fetch(`http://127.0.0.1:${opts.port}/readyz`)).status === 200,
+      { process: proc, timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 150 },
+    );
+  } catch (err) {
+    // A service that never became ready must not outlive the attempt.
+    await proc.stop(2_000);
+    throw err;
+  }
   return proc;
 }

@@ -60,11 +60,16 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const process = await startServiceProcess({ name: p.name, instance: p.instance, port: p.port, env: p.env, logDir });
       handles.set(key, { name: p.name, instance: p.instance, port: p.port, process });
     };
+    // Every launch settles before a failure is reported, so none is left running unregistered.
+    const all = async (items: typeof plan) => {
+      const results = await Promise.allSettled(items.map(launch));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+    };
     const [auth, ...rest] = plan;
-    if (auth) await launch(auth);
-    const gateways = rest.filter((p) => p.name === "gateway");
-    await Promise.all(rest.filter((p) => p.name !== "gateway").map(launch));
-    await Promise.all(gateways.map(launch));
+    if (auth) await all([auth]);
+    await all(rest.filter((p) => p.name !== "gateway"));
+    await all(rest.filter((p) => p.name === "gateway"));
   }
 
   const system: RunningSystem = {
