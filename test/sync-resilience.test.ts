@@ -21,6 +21,7 @@ beforeAll(async () => {
       // Writers type faster than this, so the gateway throttles them throughout (paused, never dropped).
       COLLAB_MESSAGES_PER_SECOND: "60",
       COLLAB_MESSAGE_BURST: "10",
+      SYNC_RESYNC_MS: "2000",
     },
   });
   anon = new TestApi(system.gatewayUrl());

@@ -48,6 +48,11 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
   const accessChanges = await followAccessChanges(js, rooms, log);
   const replicas = trackReplicas(nc, config.replicaId, rooms);
+  const resync =
+    config.resyncMs > 0
+      ? setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.resync())), config.resyncMs)
+      : undefined;
+  resync?.unref();
 
   const controlSubs = [
     nc.subscribe(subjects.collabControl(), {
@@ -76,6 +81,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       await collab.close();
       accessChanges.stop();
       replicas.stop();
+      if (resync) clearInterval(resync);
       await rooms.closeAll();
       await shell.close();
     },

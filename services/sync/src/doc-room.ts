@@ -136,6 +136,13 @@ export class DocRoom {
     return this.peers.size;
   }
 
+  /** Asks every connection for whatever the server does not have yet. */
+  resync(): void {
+    if (this.peers.size === 0) return;
+    const step1 = encodeSyncStep1(this.doc);
+    for (const peer of this.peers.values()) if (peer.canWrite) peer.send(step1);
+  }
+
   peersOf(userId: string): Peer[] {
     return [...this.peers.values()].filter((p) => p.userId === userId);
   }
