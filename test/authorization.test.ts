@@ -1,36 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { TestApi, type ApiResponse, type RunningSystem } from "@palimpsest/platform/testing";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { ApiResponse, TestApi } from "@palimpsest/platform/testing";
 import { EditHeaders, Streams, subjects, type AuthResult, type DocView, type Role } from "@palimpsest/contracts";
-import { startTestSystem } from "./system.ts";
+import { useSystem } from "./system.ts";
 import { storedEdits } from "./stream-helpers.ts";
-import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
+import { rawConnect, type CollabClient } from "./collab-client.ts";
 
 type Who = Role | "stranger";
 const WHO: Who[] = ["owner", "editor", "commenter", "viewer", "stranger"];
 
-let system: RunningSystem;
-let anon: TestApi;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
+const ctx = useSystem("authorization");
 const users = {} as Record<Who | "target", { api: TestApi; auth: AuthResult }>;
-const clients: CollabClient[] = [];
 
 beforeAll(async () => {
-  system = await startTestSystem("authorization");
-  anon = new TestApi(system.gatewayUrl());
-  for (const who of [...WHO, "target"] as const) users[who] = await anon.newUser(who);
-  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
-  jsm = await jetstreamManager(nc);
+  for (const who of [...WHO, "target"] as const) users[who] = await ctx.anon.newUser(who);
 });
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
-afterAll(async () => {
-  await nc?.close();
-  await system?.stop();
-});
+
 
 /** A fresh document with one member of each role, plus a viewer to act on. */
 async function sharedDoc(): Promise<DocView> {
@@ -107,8 +91,7 @@ describe("authorization matrix on /collab", () => {
     const doc = await sharedDoc();
     const sockets = Object.fromEntries(
       (["owner", "editor", "commenter", "viewer"] as const).map((who) => {
-        const c = connectClient(system.gatewayUrl(), doc.id, users[who].auth.accessToken);
-        clients.push(c);
+        const c = ctx.client(doc.id, users[who].auth.accessToken);
         return [who, c];
       }),
     ) as Record<Exclude<Who, "stranger">, CollabClient>;
@@ -124,16 +107,15 @@ describe("authorization matrix on /collab", () => {
         expect(text).not.toContain("[commenter]");
       }
     });
-    const stored = await jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(doc.id) });
-    const info = await jsm.streams.info(Streams.edits, { subjects_filter: subjects.edits(doc.id) });
+    const stored = await ctx.jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(doc.id) });
+    const info = await ctx.jsm.streams.info(Streams.edits, { subjects_filter: subjects.edits(doc.id) });
     expect(info.state.subjects?.[subjects.edits(doc.id)]).toBe(2);
     expect([users.owner.auth.user.id, users.editor.auth.user.id]).toContain(stored?.header.get(EditHeaders.author));
     // A new viewer connection sees only stored content.
-    const late = connectClient(system.gatewayUrl(), doc.id, users.viewer.auth.accessToken);
-    clients.push(late);
+    const late = ctx.client(doc.id, users.viewer.auth.accessToken);
     await vi.waitFor(() => expect(late.text()).toBe(sockets.owner.text()));
 
-    const s = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${users.stranger.auth.accessToken}`);
+    const s = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${users.stranger.auth.accessToken}`);
     expect((await s.closed).code).toBe(4403);
     expect(s.messages.every((m) => m[0] === 2)).toBe(true);
   });
@@ -145,9 +127,8 @@ describe("role changes take effect on open connections", () => {
     const doc = await sharedDoc();
     const owner = users.owner.api;
     const editorId = users.editor.auth.user.id;
-    const editor = connectClient(system.gatewayUrl(), doc.id, users.editor.auth.accessToken);
-    const watcher = connectClient(system.gatewayUrl(), doc.id, users.owner.auth.accessToken);
-    clients.push(editor, watcher);
+    const editor = ctx.client(doc.id, users.editor.auth.accessToken);
+    const watcher = ctx.client(doc.id, users.owner.auth.accessToken);
     const closes: number[] = [];
     editor.provider.on("connection-close", (e) => e && closes.push(e.code));
     await vi.waitFor(() => expect(editor.provider.synced && watcher.provider.synced).toBe(true));
@@ -165,13 +146,12 @@ describe("role changes take effect on open connections", () => {
       editor.doc.getText("t").insert(editor.text().length, ".");
       expect(denied).toBeGreaterThan(0);
     });
-    const count = await storedEdits(jsm, doc.id);
+    const count = await storedEdits(ctx.jsm, doc.id);
     editor.doc.getText("t").insert(0, "refused ");
     watcher.doc.getText("t").insert(watcher.text().length, "|owner");
     await vi.waitFor(() => expect(editor.text()).toContain("|owner"));
-    expect(await storedEdits(jsm, doc.id)).toBe(count + 1);
-    const fresh = connectClient(system.gatewayUrl(), doc.id, users.owner.auth.accessToken);
-    clients.push(fresh);
+    expect(await storedEdits(ctx.jsm, doc.id)).toBe(count + 1);
+    const fresh = ctx.client(doc.id, users.owner.auth.accessToken);
     await vi.waitFor(() => expect(fresh.text()).toContain("|owner"));
     expect(fresh.text()).not.toContain("refused");
     expect(closes).toEqual([]);

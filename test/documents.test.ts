@@ -1,42 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { describe, expect, it, vi } from "vitest";
 import { type ActivityItem, type DocView, type ErrorBody, type MembersView, type Page } from "@palimpsest/contracts";
-import { startTestSystem } from "./system.ts";
+import { useSystem } from "./system.ts";
 import { storedDocEvents } from "./stream-helpers.ts";
-import { connectClient, type CollabClient } from "./collab-client.ts";
 
-let system: RunningSystem;
-let anon: TestApi;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-const clients: CollabClient[] = [];
-
-beforeAll(async () => {
-  system = await startTestSystem("documents");
-  anon = new TestApi(system.gatewayUrl());
-  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
-  jsm = await jetstreamManager(nc);
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
-afterAll(async () => {
-  await nc?.close();
-  await system?.stop();
-});
+const ctx = useSystem("documents");
 
 
-function live(docId: string, token: string): CollabClient {
-  const c = connectClient(system.gatewayUrl(), docId, token);
-  clients.push(c);
-  return c;
-}
+
 
 describe("document commands", () => {
   it("rename, trash and restore, each an event; errors say why", async () => {
-    const { api } = await anon.newUser();
+    const { api } = await ctx.anon.newUser();
     const doc = await api.createDoc("Draft");
     const renamed = await api.call<DocView>("PATCH", `/api/docs/${doc.id}`, { title: "Final" });
     expect(renamed.status).toBe(200);
@@ -55,13 +29,13 @@ describe("document commands", () => {
     const restored = await api.post<DocView>(`/api/docs/${doc.id}/untrash`);
     expect(restored.status).toBe(200);
     expect(restored.body.trashed).toBe(false);
-    expect(await storedDocEvents(jsm, doc.id)).toBe(4);
+    expect(await storedDocEvents(ctx.jsm, doc.id)).toBe(4);
   });
 
   it("shares by email, changes roles, removes, leaves and transfers ownership", async () => {
-    const { api: owner, auth: ownerAuth } = await anon.newUser("Owner");
-    const { api: bob, auth: bobAuth } = await anon.newUser("Bob");
-    const { api: carol, auth: carolAuth } = await anon.newUser("Carol");
+    const { api: owner, auth: ownerAuth } = await ctx.anon.newUser("Owner");
+    const { api: bob, auth: bobAuth } = await ctx.anon.newUser("Bob");
+    const { api: carol, auth: carolAuth } = await ctx.anon.newUser("Carol");
     const doc = await owner.createDoc("Team plan");
 
     const shared = await owner.post<MembersView>(`/api/docs/${doc.id}/members`, { email: bobAuth.user.email.toUpperCase(), role: "editor" });
@@ -93,14 +67,14 @@ describe("document commands", () => {
   });
 
   it("an email without an account gets a pending invitation that becomes membership when it registers", async () => {
-    const { api: owner } = await anon.newUser();
+    const { api: owner } = await ctx.anon.newUser();
     const doc = await owner.createDoc("Invite");
     const email = `later-${crypto.randomUUID()}@example.test`;
     const res = await owner.post<MembersView>(`/api/docs/${doc.id}/members`, { email, role: "commenter" });
     expect(res.body.invitations).toEqual([{ email, role: "commenter" }]);
 
-    const reg = await anon.post<{ accessToken: string; user: { id: string } }>("/api/auth/register", { email, password: "correct horse battery staple", name: "Later" });
-    const newcomer = anon.withToken(reg.body.accessToken);
+    const reg = await ctx.anon.post<{ accessToken: string; user: { id: string } }>("/api/auth/register", { email, password: "correct horse battery staple", name: "Later" });
+    const newcomer = ctx.anon.withToken(reg.body.accessToken);
     await vi.waitFor(async () => expect((await newcomer.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("commenter"));
     const members = await owner.get<MembersView>(`/api/docs/${doc.id}/members`);
     expect(members.body.invitations).toEqual([]);
@@ -115,7 +89,7 @@ describe("document commands", () => {
 
 describe("concurrency and retries", () => {
   it("of concurrent commands on the same version exactly one wins; the rest get 409", async () => {
-    const { api } = await anon.newUser();
+    const { api } = await ctx.anon.newUser();
     const doc = await api.createDoc("Race");
     const results = await Promise.all(
       ["A", "B", "C", "D", "E"].map((t) => api.call<DocView | ErrorBody>("PATCH", `/api/docs/${doc.id}`, { title: t }, { "if-match": `"${doc.version}"` })),
@@ -124,20 +98,20 @@ describe("concurrency and retries", () => {
     const losers = results.filter((r) => r.status !== 200);
     expect(losers).toHaveLength(4);
     for (const l of losers) expect((l.body as ErrorBody).error.code).toBe("CONFLICT");
-    expect(await storedDocEvents(jsm, doc.id)).toBe(2);
+    expect(await storedDocEvents(ctx.jsm, doc.id)).toBe(2);
   });
 
   it("without If-Match, racing commands never overwrite each other silently", async () => {
-    const { api } = await anon.newUser();
+    const { api } = await ctx.anon.newUser();
     const doc = await api.createDoc("Race 2");
     const results = await Promise.all(["A", "B", "C", "D"].map((t) => api.call("PATCH", `/api/docs/${doc.id}`, { title: t })));
     for (const r of results) expect([200, 409]).toContain(r.status);
     const wins = results.filter((r) => r.status === 200).length;
-    expect(await storedDocEvents(jsm, doc.id)).toBe(1 + wins);
+    expect(await storedDocEvents(ctx.jsm, doc.id)).toBe(1 + wins);
   });
 
   it("a retried command with the same Idempotency-Key is stored once", async () => {
-    const { api, auth } = await anon.newUser();
+    const { api, auth } = await ctx.anon.newUser();
     const key = { "idempotency-key": crypto.randomUUID() };
     const first = await api.call<DocView>("POST", "/api/docs", { title: "Once" }, key);
     const again = await api.call<DocView>("POST", "/api/docs", { title: "Once" }, key);
@@ -146,7 +120,7 @@ describe("concurrency and retries", () => {
     expect(again.body.id).toBe(first.body.id);
     expect((await api.get<Page<DocView>>("/api/docs?q=Once")).body.items).toHaveLength(1);
 
-    const { auth: bob } = await anon.newUser();
+    const { auth: bob } = await ctx.anon.newUser();
     const shareKey = { "idempotency-key": crypto.randomUUID() };
     for (let i = 0; i < 3; i++) {
       const r = await api.call("POST", `/api/docs/${first.body.id}/members`, { email: bob.user.email, role: "viewer" }, shareKey);
@@ -155,18 +129,18 @@ describe("concurrency and retries", () => {
     const renameKey = { "idempotency-key": crypto.randomUUID() };
     await api.call("PATCH", `/api/docs/${first.body.id}`, { title: "Twice?" }, renameKey);
     await api.call("PATCH", `/api/docs/${first.body.id}`, { title: "Twice?" }, renameKey);
-    expect(await storedDocEvents(jsm, first.body.id)).toBe(3);
+    expect(await storedDocEvents(ctx.jsm, first.body.id)).toBe(3);
     expect(auth.user.id).toBeDefined();
   });
 });
 
 describe("lists", () => {
   it("sorts by last change, including edits, and searches titles", async () => {
-    const { api, auth } = await anon.newUser();
+    const { api, auth } = await ctx.anon.newUser();
     const older = await api.createDoc("Alpha notes");
     const newer = await api.createDoc("Beta notes");
     expect((await api.get<Page<DocView>>("/api/docs")).body.items.map((d) => d.id)).toEqual([newer.id, older.id]);
-    const c = live(older.id, auth.accessToken);
+    const c = ctx.client(older.id, auth.accessToken);
     await vi.waitFor(() => expect(c.provider.synced).toBe(true));
     c.doc.getText("t").insert(0, "an edit moves it up");
     await vi.waitFor(async () => expect((await api.get<Page<DocView>>("/api/docs")).body.items.map((d) => d.id)).toEqual([older.id, newer.id]));
@@ -177,13 +151,13 @@ describe("lists", () => {
 
 describe("activity feed", () => {
   it("says who created, renamed, shared and changed roles, and summarises editing sessions", async () => {
-    const { api, auth } = await anon.newUser("Owner");
-    const { auth: bob } = await anon.newUser("Bob");
+    const { api, auth } = await ctx.anon.newUser("Owner");
+    const { auth: bob } = await ctx.anon.newUser("Bob");
     const doc = await api.createDoc("Log");
     await api.call("PATCH", `/api/docs/${doc.id}`, { title: "Log 2" });
     await api.post(`/api/docs/${doc.id}/members`, { email: bob.user.email, role: "editor" });
     await api.call("PATCH", `/api/docs/${doc.id}/members/${bob.user.id}`, { role: "viewer" });
-    const c = live(doc.id, auth.accessToken);
+    const c = ctx.client(doc.id, auth.accessToken);
     await vi.waitFor(() => expect(c.provider.synced).toBe(true));
     for (const ch of "hello") c.doc.getText("t").insert(c.text().length, ch);
     await vi.waitFor(async () => {
@@ -198,7 +172,7 @@ describe("activity feed", () => {
       expect(session?.session?.edits).toBeLessThanOrEqual(5);
       expect(feed.body.items.find((i) => i.type === "role-changed")).toMatchObject({ userId: auth.user.id, data: { userId: bob.user.id, role: "viewer", previousRole: "editor" } });
     });
-    const { api: stranger } = await anon.newUser();
+    const { api: stranger } = await ctx.anon.newUser();
     expect((await stranger.get(`/api/docs/${doc.id}/activity`)).status).toBe(404);
   });
 });

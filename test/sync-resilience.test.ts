@@ -1,58 +1,33 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
 import type { AuthResult } from "@palimpsest/contracts";
-import { startTestSystem } from "./system.ts";
+import { useSystem } from "./system.ts";
 import { storedEdits, storedUpdates, syncUpdateMessage } from "./stream-helpers.ts";
-import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
+import { rawConnect } from "./collab-client.ts";
 
-let system: RunningSystem;
-let anon: TestApi;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-const clients: CollabClient[] = [];
-
-beforeAll(async () => {
-  system = await startTestSystem("sync-resilience", { syncReplicas: 2, gateways: 2, env: {
-      SYNC_MAX_MESSAGE_BYTES: String(256 * 1024),
-      COLLAB_MAX_MESSAGE_BYTES: String(256 * 1024),
-      // Writers type faster than this, so the gateway throttles them throughout (paused, never dropped).
-      COLLAB_MESSAGES_PER_SECOND: "60",
-      COLLAB_MESSAGE_BURST: "10",
-      SYNC_RESYNC_MS: "2000",
-    },
-  });
-  anon = new TestApi(system.gatewayUrl());
-  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
-  jsm = await jetstreamManager(nc);
+const ctx = useSystem("sync-resilience", {
+  syncReplicas: 2,
+  gateways: 2,
+  env: {
+    SYNC_MAX_MESSAGE_BYTES: String(256 * 1024),
+    COLLAB_MAX_MESSAGE_BYTES: String(256 * 1024),
+    // Writers type faster than this, so the gateway throttles them throughout (paused, never dropped).
+    COLLAB_MESSAGES_PER_SECOND: "60",
+    COLLAB_MESSAGE_BURST: "10",
+    SYNC_RESYNC_MS: "2000",
+  },
 });
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
-afterAll(async () => {
-  await nc?.close();
-  await system?.stop();
-});
-
-function client(docId: string, token: string, gateway = 0): CollabClient {
-  const c = connectClient(system.gatewayUrl(gateway), docId, token);
-  clients.push(c);
-  return c;
-}
-
 
 /** The document as the stream alone says it is: every stored update replayed into a fresh doc. */
 async function replayStream(docId: string): Promise<Y.Doc> {
   const doc = new Y.Doc();
-  for (const u of await storedUpdates(nc, jsm, docId)) Y.applyUpdate(doc, u);
+  for (const u of await storedUpdates(ctx.nc, ctx.jsm, docId)) Y.applyUpdate(doc, u);
   return doc;
 }
 
 
 async function newDoc(): Promise<{ auth: AuthResult; docId: string }> {
-  const { api, auth } = await anon.newUser();
+  const { api, auth } = await ctx.anon.newUser();
   const doc = await api.createDoc("Resilience");
   return { auth, docId: doc.id };
 }
@@ -60,7 +35,7 @@ async function newDoc(): Promise<{ auth: AuthResult; docId: string }> {
 describe("losing a sync replica", () => {
   it("SIGKILL of a sync process while clients type loses nothing: clients reconnect elsewhere and converge on what the stream holds", async () => {
     const { auth, docId } = await newDoc();
-    const writers = [client(docId, auth.accessToken, 0), client(docId, auth.accessToken, 1), client(docId, auth.accessToken, 0), client(docId, auth.accessToken, 1)];
+    const writers = [ctx.client(docId, auth.accessToken, 0), ctx.client(docId, auth.accessToken, 1), ctx.client(docId, auth.accessToken, 0), ctx.client(docId, auth.accessToken, 1)];
     await vi.waitFor(() => expect(writers.every((w) => w.provider.synced)).toBe(true));
 
     let typing = true;
@@ -72,8 +47,8 @@ describe("losing a sync replica", () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     });
-    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBeGreaterThan(100));
-    const victim = system.byName("sync")[0]!;
+    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBeGreaterThan(100));
+    const victim = ctx.system.byName("sync")[0]!;
     await victim.process.kill();
     await new Promise((r) => setTimeout(r, 300));
     typing = false;
@@ -94,7 +69,7 @@ describe("losing a sync replica", () => {
     for (let i = 0; i < writers.length; i++) {
       expect([...writers[0]!.text()].filter((ch) => ch === String.fromCharCode(97 + i))).toHaveLength(typed[i]!);
     }
-    await system.start();
+    await ctx.system.start();
   });
 });
 
@@ -104,51 +79,51 @@ describe("protection", () => {
     const local = new Y.Doc();
     local.getText("t").insert(0, "only once");
     const update = Y.encodeStateAsUpdate(local);
-    const s = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    const s = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
     await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
     s.socket.send(syncUpdateMessage(update));
-    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBe(1));
+    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBe(1));
     // A second connection (a reconnect) sends the very same bytes.
-    const again = rawConnect(`${system.gatewayUrl(1).replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    const again = rawConnect(`${ctx.system.gatewayUrl(1).replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
     await vi.waitFor(() => expect(again.messages.length).toBeGreaterThan(0));
     again.socket.send(syncUpdateMessage(update));
     s.socket.send(syncUpdateMessage(update));
     const other = new Y.Doc();
     other.getText("t").insert(0, "sentinel");
     again.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(other)));
-    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBe(2));
+    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBe(2));
     s.socket.close();
     again.socket.close();
   });
 
   it("refuses a malformed update with an error to that client only, and stores nothing", async () => {
     const { auth, docId } = await newDoc();
-    const good = client(docId, auth.accessToken);
+    const good = ctx.client(docId, auth.accessToken);
     await vi.waitFor(() => expect(good.provider.synced).toBe(true));
-    const bad = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    const bad = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
     await vi.waitFor(() => expect(bad.messages.length).toBeGreaterThan(0));
     bad.socket.send(syncUpdateMessage(new Uint8Array([255, 255, 255, 255, 15, 1, 2, 3])));
     const closed = await bad.closed;
     expect(closed.code).toBe(4400);
-    const junk = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    const junk = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
     await vi.waitFor(() => expect(junk.messages.length).toBeGreaterThan(0));
     junk.socket.send(new Uint8Array([7, 7, 7]));
     expect((await junk.closed).code).toBe(4400);
-    expect(await storedEdits(jsm, docId)).toBe(0);
+    expect(await storedEdits(ctx.jsm, docId)).toBe(0);
     // The well-behaved client is unaffected.
     good.doc.getText("t").insert(0, "still fine");
-    await vi.waitFor(async () => expect(await storedEdits(jsm, docId)).toBe(1));
+    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBe(1));
     expect(good.provider.wsconnected).toBe(true);
   });
 
   it("closes a connection that sends an oversized message (1009) and stores nothing", async () => {
     const { auth, docId } = await newDoc();
-    const s = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    const s = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
     await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
     const big = new Y.Doc();
     big.getText("t").insert(0, "x".repeat(300 * 1024));
     s.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(big)));
     expect((await s.closed).code).toBe(1009);
-    expect(await storedEdits(jsm, docId)).toBe(0);
+    expect(await storedEdits(ctx.jsm, docId)).toBe(0);
   });
 });
