@@ -17,7 +17,7 @@ let db: pg.Client;
 const clients: CollabClient[] = [];
 
 beforeAll(async () => {
-  system = await startTestSystem("versions", { env: { SNAPSHOT_EVERY_EDITS: "8", SNAPSHOT_SWEEP_MS: "200", SNAPSHOT_INLINE_MAX_BYTES: "2000" } });
+  system = await startTestSystem("versions", { env: { SNAPSHOT_EVERY_EDITS: "8", SNAPSHOT_CHUNK_EDITS: "3", SNAPSHOT_SWEEP_MS: "200", SNAPSHOT_INLINE_MAX_BYTES: "2000" } });
   anon = new TestApi(system.gatewayUrl());
   nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
   jsm = await jetstreamManager(nc);
@@ -73,7 +73,14 @@ describe("versions", () => {
       expect(snaps.rows.some((r: { in_s3: boolean }) => r.in_s3)).toBe(true);
     }, { timeout: 15_000, interval: 200 });
 
-    const picks = [1, updates.length, ...Array.from({ length: 12 }, () => 1 + Math.floor(Math.random() * updates.length))];
+    // Between snapshots, runs of updates are stored merged; a version uses the chain of them that
+    // leads on from its snapshot, and where a link is missing it reads the rest from the stream.
+    const chunks = await db.query<{ from_seq: string }>("select from_seq from edit_chunks where doc_id = $1 order by from_seq", [doc.id]);
+    expect(chunks.rowCount).toBeGreaterThan(10);
+    const dropped = chunks.rows.slice(4, 6).map((r) => Number(r.from_seq));
+    await db.query("delete from edit_chunks where doc_id = $1 and from_seq = any($2::bigint[])", [doc.id, dropped]);
+
+    const picks = [1, updates.length, ...dropped.flatMap((s) => [s + 1, s + 3]), ...Array.from({ length: 12 }, () => 1 + Math.floor(Math.random() * updates.length))];
     for (const n of picks) {
       const v = await api.get<VersionView>(`/api/docs/${doc.id}/versions/${n}`);
       expect(v.status).toBe(200);

@@ -44,7 +44,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   await ensureCheckpointTable(db);
   const js = jetstreamOf(nc);
   const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
-  const queries = createHistoryQueries(db, nc, js, snapshots);
+  const queries = createHistoryQueries(db, nc, js, snapshots, log);
   const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
@@ -61,7 +61,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     js,
     store: snapshots,
     log,
-    policy: { everyEdits: config.snapshotEveryEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
+    policy: { everyEdits: config.snapshotEveryEdits, chunkEdits: config.snapshotChunkEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
   });
   const projections = historyProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) }));
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), s3: () => s3Ready(s3, config.s3Bucket) };

@@ -34,10 +34,10 @@ import type { SnapshotStore } from "./snapshot-store.ts";
 
 /** Edits by one person with no pause longer than this form one editing session. */
 const SESSION_GAP = "5 minutes";
-import { callRpcOk, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { callRpcOk, requireCaller, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
-export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore) {
+export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger) {
   async function requireAccess(docId: string, userId: string, requestId: string): Promise<AccessResult["role"]> {
     const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: requestId || randomUUID(), input: { docId, userId } });
     if (!access.role) throw new AppError("NOT_FOUND", "document not found");
@@ -86,6 +86,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       if (seq === undefined) throw new AppError("VALIDATION_FAILED", "give a version number or a time");
       const v = await documentAt(db, js, snapshots, q.id, seq);
       try {
+        const started = performance.now();
         const rendered = renderDocument(v.doc);
         const view: VersionView = {
           seq: v.seq,
@@ -94,6 +95,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
           ...rendered,
           state: Buffer.from(Y.encodeStateAsUpdate(v.doc)).toString("base64"),
         };
+        log.debug({ docId: q.id, seq, replayed: v.replayed, chunks: v.chunks, ms: { ...v.timings, render: performance.now() - started } }, "version built");
         return { body: view };
       } finally {
         v.doc.destroy();

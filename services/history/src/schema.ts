@@ -45,7 +45,21 @@ export interface SnapshotsTable {
   s3_key: string | null;
 }
 
+/**
+ * The stored updates of a run of consecutive versions, (from_seq, to_seq], merged into one Yjs
+ * update: a version is its nearest snapshot plus a chain of these plus a short tail from the
+ * stream, instead of up to a whole snapshot interval of single reads. Derived like snapshots.
+ */
+export interface EditChunksTable {
+  doc_id: string;
+  from_seq: number;
+  to_seq: number;
+  to_stream_seq: number;
+  update: Uint8Array;
+}
+
 export interface HistoryDb {
+  edit_chunks: EditChunksTable;
   edit_log: EditLogTable;
   doc_activity: ActivityTable;
   doc_heads: DocHeadsTable;
@@ -101,6 +115,19 @@ export const historyMigrations: Record<string, Migration> = {
         .addColumn("state", "bytea")
         .addColumn("s3_key", "text")
         .addPrimaryKeyConstraint("snapshots_pk", ["doc_id", "seq"])
+        .execute();
+    },
+  },
+  "003_edit_chunks": {
+    async up(db) {
+      await db.schema
+        .createTable("edit_chunks")
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("from_seq", "bigint", (c) => c.notNull())
+        .addColumn("to_seq", "bigint", (c) => c.notNull())
+        .addColumn("to_stream_seq", "bigint", (c) => c.notNull())
+        .addColumn("update", "bytea", (c) => c.notNull())
+        .addPrimaryKeyConstraint("edit_chunks_pk", ["doc_id", "from_seq"])
         .execute();
     },
   },

@@ -8,6 +8,8 @@ import type { HistoryDb } from "./schema.ts";
 
 export interface SnapshotPolicy {
   everyEdits: number;
+  /** Consecutive updates merged into one stored chunk between snapshots. */
+  chunkEdits: number;
   everySeconds: number;
   sweepMs: number;
 }
@@ -42,19 +44,38 @@ export function runSnapshotter(deps: { db: Kysely<HistoryDb>; js: JetStreamClien
       let seq = prev?.seq ?? 0;
       let stored = 0;
       let lastSaved = seq;
+      // Chunks start at a snapshot and end at the next one or after `chunkEdits` updates, so a
+      // chain of them always leads on from the snapshot a version starts from.
+      let chunk: Uint8Array[] = [];
+      let chunkFrom = seq;
+      const chunks: { doc_id: string; from_seq: number; to_seq: number; to_stream_seq: number; update: Uint8Array }[] = [];
       for await (const e of readEdits(js, docId, (prev?.streamSeq ?? 0) + 1, headStreamSeq)) {
         Y.applyUpdate(doc, e.update);
         seq++;
-        if (seq % policy.everyEdits === 0 || (timeDue && seq === headSeq)) {
+        chunk.push(e.update);
+        const snapshotDue = seq % policy.everyEdits === 0 || (timeDue && seq === headSeq);
+        if (snapshotDue || chunk.length >= policy.chunkEdits) {
+          chunks.push({ doc_id: docId, from_seq: chunkFrom, to_seq: seq, to_stream_seq: e.streamSeq, update: Y.mergeUpdates(chunk) });
+          chunk = [];
+          chunkFrom = seq;
+        }
+        if (snapshotDue) {
+          await saveChunks(trx, chunks.splice(0));
           await store.save(docId, seq, e.streamSeq, Y.encodeStateAsUpdate(doc));
           lastSaved = seq;
           stored++;
         }
         if (stopped) break;
       }
+      await saveChunks(trx, chunks);
       log.debug({ docId, from: prev?.seq ?? 0, to: seq, stored, lastSaved, ms: Math.round(performance.now() - started) }, "snapshots stored");
       doc.destroy();
     });
+  }
+
+  async function saveChunks(trx: Kysely<HistoryDb>, rows: { doc_id: string; from_seq: number; to_seq: number; to_stream_seq: number; update: Uint8Array }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await trx.insertInto("edit_chunks").values(rows).onConflict((oc) => oc.columns(["doc_id", "from_seq"]).doNothing()).execute();
   }
 
   async function sweep(): Promise<number> {
