@@ -7,8 +7,9 @@ import pg from "pg";
 import * as Y from "yjs";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { rpc, type AuditEditLine, type AuditEventLine, type AuditLine, type AuditPage, type EditView, type Page, type RpcReply } from "@palimpsest/contracts";
+import { rpc, type AuditEditLine, type AuditEventLine, type AuditLine, type AuditPage, type EditView, type Page } from "@palimpsest/contracts";
 import { TestApi, repoRoot, type RunningSystem } from "@palimpsest/platform/testing";
+import { callRpcRaw } from "@palimpsest/platform";
 import { startTestSystem } from "./system.ts";
 import { storedEdits, storedUpdates } from "./stream-helpers.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
@@ -245,11 +246,10 @@ describe("the audit trail", () => {
     const chunks: string[] = [];
     let cursor: string | undefined;
     do {
-      const msg = await nc.request(rpc.history.audit, JSON.stringify({ requestId: "audit-pages", caller, input: { id: docId, pageBytes: 4096, ...(cursor ? { cursor } : {}) } }), { timeout: 10_000 });
-      const reply = msg.json<RpcReply>();
+      const reply = await callRpcRaw(nc, rpc.history.audit, { requestId: "audit-pages", caller, input: { id: docId, pageBytes: 4096, ...(cursor ? { cursor } : {}) } }, 10_000);
       if (!reply.ok) throw new Error(JSON.stringify(reply.error));
-      const page = reply.body as AuditPage;
-      expect(Buffer.byteLength(msg.data)).toBeLessThan(4096 + 1024);
+      const page = JSON.parse(Buffer.from(reply.json).toString("utf8")) as AuditPage;
+      expect(reply.json.byteLength).toBeLessThan(4096 + 1024);
       chunks.push(page.chunk);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);

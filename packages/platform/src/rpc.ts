@@ -1,4 +1,4 @@
-import { RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { RequestError, TimeoutError, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
   AppError,
   RpcRequestSchema,
@@ -81,7 +81,58 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, log: Logge
     { subject, outcome: reply.ok ? "ok" : reply.error.code },
     (performance.now() - started) / 1000,
   );
-  if (msg.reply) msg.respond(JSON.stringify(reply));
+  if (!msg.reply) return;
+  // The outcome travels in headers and the payload is the body alone, so the gateway can pass a
+  // large body (a version of a long document) to its client without parsing and re-encoding it.
+  const h = natsHeaders();
+  if (reply.ok) {
+    h.set(RpcHeaders.outcome, "ok");
+    h.set(RpcHeaders.status, String(reply.status));
+    msg.respond(reply.body === undefined ? "" : JSON.stringify(reply.body), { headers: h });
+  } else {
+    h.set(RpcHeaders.outcome, "error");
+    msg.respond(JSON.stringify({ error: reply.error }), { headers: h });
+  }
+}
+
+const RpcHeaders = { outcome: "Rpc-Outcome", status: "Rpc-Status" } as const;
+
+/** A successful reply whose body is still the JSON bytes the service sent. */
+export interface RawRpcReply {
+  ok: true;
+  status: number;
+  json: Uint8Array;
+}
+
+function decodeReply(msg: Msg, subject: string): RpcReply | RawRpcReply {
+  const outcome = msg.headers?.get(RpcHeaders.outcome);
+  if (outcome === "ok") {
+    const status = Number(msg.headers?.get(RpcHeaders.status));
+    if (!Number.isInteger(status)) throw new AppError("INTERNAL", `malformed reply from ${subject}`);
+    return { ok: true, status, json: msg.data };
+  }
+  let reply: unknown;
+  try {
+    reply = msg.json<unknown>();
+  } catch {
+    throw new AppError("INTERNAL", `malformed reply from ${subject}`);
+  }
+  if (outcome === "error") reply = { ok: false, ...(reply as object) };
+  if (typeof reply !== "object" || reply === null || typeof (reply as RpcReply).ok !== "boolean") {
+    throw new AppError("INTERNAL", `malformed reply from ${subject}`);
+  }
+  const r = reply as RpcReply;
+  if (!r.ok && !isErrorCode(r.error?.code)) throw new AppError("INTERNAL", `unknown error code from ${subject}`);
+  return r;
+}
+
+function parseBody(raw: RawRpcReply, subject: string): RpcReply {
+  if (raw.json.byteLength === 0) return { ok: true, status: raw.status, body: undefined };
+  try {
+    return { ok: true, status: raw.status, body: JSON.parse(new TextDecoder().decode(raw.json)) as unknown };
+  } catch {
+    throw new AppError("INTERNAL", `malformed reply from ${subject}`);
+  }
 }
 
 /** Calls a service; returns its reply or throws UNAVAILABLE / TIMEOUT when nobody answers in time. */
@@ -91,14 +142,22 @@ export async function callRpc(
   request: RpcRequest,
   timeoutMs = 5_000,
 ): Promise<RpcReply> {
+  const reply = await callRpcRaw(nc, subject, request, timeoutMs);
+  return "json" in reply ? parseBody(reply, subject) : reply;
+}
+
+/** Like callRpc, but a successful reply's body is left as the JSON bytes the service sent. */
+export async function callRpcRaw(
+  nc: NatsConnection,
+  subject: string,
+  request: RpcRequest,
+  timeoutMs = 5_000,
+): Promise<RawRpcReply | Extract<RpcReply, { ok: false }>> {
   try {
     const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs });
-    const reply = msg.json<RpcReply>();
-    if (typeof reply !== "object" || reply === null || typeof reply.ok !== "boolean") {
-      throw new AppError("INTERNAL", `malformed reply from ${subject}`);
-    }
-    if (!reply.ok && !isErrorCode(reply.error?.code)) {
-      throw new AppError("INTERNAL", `unknown error code from ${subject}`);
+    const reply = decodeReply(msg, subject);
+    if (reply.ok && !("json" in reply)) {
+      return { ok: true, status: reply.status, json: reply.body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(reply.body)) };
     }
     return reply;
   } catch (err) {

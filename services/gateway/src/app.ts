@@ -8,6 +8,7 @@ import {
   addOpsRoutes,
   backendServices,
   callRpc,
+  callRpcRaw,
   createHttpApp,
   createTokenVerifier,
   jwksFetcher,
@@ -148,24 +149,22 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
           body: req.body,
           headers: req.headers,
         });
-        const call = (cursor?: string) =>
-          callRpc(
-            nc,
-            route.subject,
-            {
-              requestId: req.id,
-              ...(req.caller ? { caller: req.caller } : {}),
-              input: cursor === undefined ? input : { ...(input as Record<string, unknown>), cursor },
-            },
-            config.rpcTimeoutMs,
-          );
-        const reply_ = await call();
-        if (!reply_.ok) return reply.status(httpStatusOf(reply_.error.code)).send({ error: reply_.error });
+        const request = (cursor?: string) => ({
+          requestId: req.id,
+          ...(req.caller ? { caller: req.caller } : {}),
+          input: cursor === undefined ? input : { ...(input as Record<string, unknown>), cursor },
+        });
         if (route.ndjsonPages) {
-          return reply.status(200).type(`${AUDIT_CONTENT_TYPE}; charset=utf-8`).header("cache-control", "no-store").send(ndjsonBody(reply_, call, log));
+          const call = (cursor?: string) => callRpc(nc, route.subject, request(cursor), config.rpcTimeoutMs);
+          const first = await call();
+          if (!first.ok) return reply.status(httpStatusOf(first.error.code)).send({ error: first.error });
+          return reply.status(200).type(`${AUDIT_CONTENT_TYPE}; charset=utf-8`).header("cache-control", "no-store").send(ndjsonBody(first, call, log));
         }
-        if (reply_.status === 204) return reply.status(204).send();
-        return reply.status(reply_.status).send(reply_.body);
+        // The service's JSON goes to the client as it came: a large body is not parsed and re-encoded here.
+        const reply_ = await callRpcRaw(nc, route.subject, request(), config.rpcTimeoutMs);
+        if (!reply_.ok) return reply.status(httpStatusOf(reply_.error.code)).send({ error: reply_.error });
+        if (reply_.status === 204 || reply_.json.byteLength === 0) return reply.status(reply_.status).send();
+        return reply.status(reply_.status).type("application/json; charset=utf-8").send(Buffer.from(reply_.json.buffer, reply_.json.byteOffset, reply_.json.byteLength));
       },
     });
   }
