@@ -31,7 +31,9 @@ try {
 
   const direct = async () => {
     const m = await nc.request(rpc.docs.get, JSON.stringify({ requestId: randomUUID(), caller, input: { id: doc.id } }), { timeout: 5_000 });
-    if (!m.json<{ ok: boolean }>().ok) throw new Error("direct call failed");
+    // Read the reply as the gateway does: the outcome in a header, the body as JSON.
+    if (m.headers?.get("Rpc-Outcome") !== "ok") throw new Error("direct call failed");
+    m.json<unknown>();
   };
   const viaGateway = async () => {
     const res = await fetch(`${base}/api/docs/${doc.id}`, { headers: { authorization: `Bearer ${auth.accessToken}` } });
