@@ -579,8 +579,8 @@ const bench = await startBenchSystem({
   env: {
     // The gateway pauses a /collab connection past 200 messages/s by default: a replayed trace
     // would be throttled to that. Lifted here so the pipeline itself is measured.
-    COLLAB_MESSAGES_PER_SECOND: "10000000",
-    COLLAB_MESSAGE_BURST: "10000000",
+    SYNC_MESSAGES_PER_SECOND: "10000000",
+    SYNC_MESSAGE_BURST: "10000000",
     // Unload documents soon after their last client leaves, so "open" measures a cold load.
     SYNC_IDLE_UNLOAD_MS: "500",
     ACCESS_TOKEN_TTL_SECONDS: "7200",

@@ -14,9 +14,8 @@ beforeAll(async () => {
   system = await startTestSystem("sync-protection", {
     env: {
       SYNC_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
-      COLLAB_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
-      COLLAB_MESSAGES_PER_SECOND: String(RATE),
-      COLLAB_MESSAGE_BURST: "10",
+      SYNC_MESSAGES_PER_SECOND: String(RATE),
+      SYNC_MESSAGE_BURST: "10",
       COLLAB_MAX_BUFFERED_BYTES: String(64 * 1024),
       SYNC_MAX_BUFFERED_BYTES: String(64 * 1024),
     },
@@ -56,7 +55,7 @@ describe("a client that sends too fast", () => {
     await vi.waitFor(() => expect(reader.text()).toBe(local.getText("t").toString()), { timeout: 20_000 });
     // 150 messages at 50/s with a burst of 10 cannot take much less than (150 - 10) / 50 s.
     expect(Date.now() - started).toBeGreaterThan(((N - 10) / RATE) * 1000 * 0.8);
-    expect(await metric(system.byName("gateway")[0]!.port, "gateway_collab_throttled_total")).toBeGreaterThan(0);
+    expect(await metric(system.byName("sync")[0]!.port, "sync_throttled_total")).toBeGreaterThan(0);
     flood.socket.close();
   });
 });

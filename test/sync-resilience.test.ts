@@ -10,10 +10,9 @@ const ctx = useSystem("sync-resilience", {
   gateways: 2,
   env: {
     SYNC_MAX_MESSAGE_BYTES: String(256 * 1024),
-    COLLAB_MAX_MESSAGE_BYTES: String(256 * 1024),
-    // Writers type faster than this, so the gateway throttles them throughout (paused, never dropped).
-    COLLAB_MESSAGES_PER_SECOND: "60",
-    COLLAB_MESSAGE_BURST: "10",
+    // Writers type faster than this, so the sync service throttles them throughout (paused, never dropped).
+    SYNC_MESSAGES_PER_SECOND: "60",
+    SYNC_MESSAGE_BURST: "10",
     SYNC_RESYNC_MS: "2000",
   },
 });

@@ -20,7 +20,8 @@ import {
   type ReadinessChecks,
   type TokenVerifier,
 } from "@palimpsest/platform";
-import { apiRoutes } from "./routes.ts";
+import { apiRoutes, proxiedRoutes } from "./routes.ts";
+import { registerFilesProxy } from "./files-proxy.ts";
 import { openApiDocument } from "./openapi.ts";
 import { CollabProxy } from "./collab-proxy.ts";
 import { ndjsonBody } from "./ndjson-pages.ts";
@@ -169,7 +170,17 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     });
   }
 
-  const openapi = openApiDocument(apiRoutes);
+  await registerFilesProxy(http, {
+    routes: proxiedRoutes,
+    urls: config.filesUrls,
+    timeoutMs: config.filesProxyTimeoutMs,
+    guard: async (req, reply) => {
+      req.caller = await authenticate(req);
+      enforce(reply, policies.user, await limit(policies.user, req.caller.userId, req.caller.sessionId));
+    },
+  });
+
+  const openapi = openApiDocument(apiRoutes, proxiedRoutes);
   http.get("/api/openapi.json", async () => openapi);
   http.get("/.well-known/jwks.json", async (_req, reply) => {
     const r = await callRpc(nc, rpc.auth.jwks, { requestId: _req.id, input: {} }, config.rpcTimeoutMs);
@@ -207,11 +218,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     nc,
     log,
     registry: metrics.registry,
-    pendingBytes: config.collabPendingBytes,
-    maxMessageBytes: config.collabMaxMessageBytes,
     maxBufferedBytes: config.collabMaxBufferedBytes,
-    messagesPerSecond: config.collabMessagesPerSecond,
-    messageBurst: config.collabMessageBurst,
     admit: async (grant) => {
       const decision = await limit(policies.collab, grant.userId, grant.sessionId);
       if (decision?.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");

@@ -1,15 +1,23 @@
 import type { IncomingMessage } from "node:http";
+import net from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { WebSocketServer } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { closeCodeOf, toAppError } from "@palimpsest/contracts";
+import { closeCodeOf, toAppError, type ErrorCode } from "@palimpsest/contracts";
 import { authorizeCollab, parseCollabUrl, type CollabGrant, type Logger, type TokenVerifier } from "@palimpsest/platform";
-import { TokenBucket } from "./rate-limiter.ts";
 import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
+import { FrameBoundaries, closeFrame } from "./ws-frames.ts";
 
 const SERVICE_RESTART = 1012;
 const TRY_AGAIN_LATER = 1013;
+/** How long a relay waits for the sync replica's own close before cutting a revoked session. */
+const REVOCATION_GRACE_MS = 1_000;
+/** How long a client may take to answer our close frame before its socket is dropped. */
+const CLOSE_GRACE_MS = 2_000;
+const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
 /** y-protocols auth message: [messageAuth=2][permissionDenied=0][reason]. Built by hand to keep Yjs out of the gateway. */
 function permissionDenied(reason: string): Buffer {
   const text = Buffer.from(reason, "utf8");
@@ -23,15 +31,10 @@ function permissionDenied(reason: string): Buffer {
   return Buffer.concat([Buffer.from([2, 0, ...len]), text]);
 }
 
-/** Close codes a peer may not send on the wire become "service restart", so clients reconnect. */
-function forwardableCode(code: number): number {
-  if (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) return code;
-  return SERVICE_RESTART;
-}
-
 interface Relay {
   sessionId: string;
-  client: WebSocket;
+  /** Ends the relay with a close frame of the gateway's own, sent between two of the server's frames. */
+  close(code: number, reason: string): void;
 }
 
 export interface CollabProxyOptions {
@@ -40,38 +43,37 @@ export interface CollabProxyOptions {
   nc: NatsConnection;
   log: Logger;
   registry: Registry;
-  pendingBytes: number;
-  maxMessageBytes: number;
+  /** A client that does not read is cut off once this much is queued for it here. */
   maxBufferedBytes: number;
-  messagesPerSecond: number;
-  messageBurst: number;
   /** Further checks before a connection is relayed (revocation, connection rate); throws an AppError to refuse. */
   admit?: (grant: CollabGrant) => Promise<void>;
 }
 
 /**
- * Terminates /collab WebSockets: checks the token and the caller's access before anything of
- * the document is sent, then relays frames both ways to a sync replica, spreading connections
- * over the replicas in turn and trying the next when one does not answer. Keeping the client
- * socket here (rather than passing the TCP stream through) lets the gateway close it when the
- * session is revoked.
+ * Terminates /collab on the public side: checks the token and the caller's access before
+ * anything of the document is sent, then joins the client's TCP stream to a sync replica's,
+ * spreading connections over the replicas in turn and trying the next when one does not answer.
+ *
+ * Once joined, the bytes pass through without being decoded: the sync replica speaks WebSocket
+ * to the client directly (its handshake answer included), and enforces message size, rate and
+ * access itself. The gateway only follows frame boundaries on the way down, so it can still end a
+ * connection with a proper close frame (revoked session, shutdown, a client that stopped reading).
  */
 export class CollabProxy {
-  private readonly wss: WebSocketServer;
+  private readonly refusals: WebSocketServer;
   private readonly relays = new Set<Relay>();
   private next = 0;
   private accepting = true;
   private readonly active: Gauge;
   private readonly refused: Counter<"code">;
-  private readonly throttled: Counter;
   private readonly slowDisconnects: Counter;
 
   constructor(private readonly opts: CollabProxyOptions) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
+    // Only to answer refused connections in the protocol: an auth message and a close code.
+    this.refusals = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
     this.active = new Gauge({ name: "gateway_collab_connections", help: "open /collab relays", registers: [opts.registry] });
     this.refused = new Counter({ name: "gateway_collab_refused_total", help: "refused /collab connections", labelNames: ["code"], registers: [opts.registry] });
     this.slowDisconnects = new Counter({ name: "gateway_collab_slow_disconnects_total", help: "/collab clients cut off for not reading", registers: [opts.registry] });
-    this.throttled = new Counter({ name: "gateway_collab_throttled_total", help: "times a /collab client was paused for sending too fast", registers: [opts.registry] });
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -80,156 +82,210 @@ export class CollabProxy {
       socket.end(`HTTP/1.1 ${this.accepting ? "404 Not Found" : "503 Service Unavailable"}\r\nConnection: close\r\n\r\n`);
       return;
     }
+    const key = req.headers["sec-websocket-key"];
+    if (req.method !== "GET" || req.headers.upgrade?.toLowerCase() !== "websocket" || typeof key !== "string" || !WEBSOCKET_KEY.test(key) || req.headers["sec-websocket-version"] !== "13") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      return;
+    }
     const requestId = typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"] : crypto.randomUUID();
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.onClient(ws, target.docId, target.token, requestId));
+    socket.on("error", (err) => this.opts.log.debug({ err }, "client socket error"));
+    void this.relay(req, socket as net.Socket, head, target.docId, target.token, requestId);
   }
 
+  /** Closes every relay of a revoked session. The sync replica closes them too; this is the backstop. */
   closeSession(sessionId: string): void {
     for (const r of this.relays) {
       if (r.sessionId !== sessionId) continue;
-      r.client.resume();
-      r.client.close(closeCodeOf("SESSION_REVOKED"), "session revoked");
+      setTimeout(() => r.close(closeCodeOf("SESSION_REVOKED"), "session revoked"), REVOCATION_GRACE_MS).unref();
     }
   }
 
-  private async onClient(client: WebSocket, docId: string, token: string | null, requestId: string): Promise<void> {
-    const log = this.opts.log.child({ docId, reqId: requestId });
-    const pending: RawData[] = [];
-    let pendingBytes = 0;
-    // Filled in once the sync replica accepts; until then client messages wait in `pending`.
-    const link: { upstream?: WebSocket } = {};
-    // Over its budget a client's messages wait in order and are passed on at the budgeted rate,
-    // and its socket is paused meanwhile so TCP pushes back: it is slowed down, nothing is lost.
-    const bucket = new TokenBucket(this.opts.messagesPerSecond, this.opts.messageBurst);
-    const backlog: { data: RawData; isBinary: boolean }[] = [];
-    let draining = false;
-    const forward = (data: RawData, isBinary: boolean) => {
-      if (link.upstream?.readyState === WebSocket.OPEN) {
-        link.upstream.send(data, { binary: isBinary });
+  private refuse(req: IncomingMessage, socket: Duplex, head: Buffer, code: ErrorCode | "TRY_AGAIN_LATER", message: string): void {
+    this.refused.inc({ code: code === "TRY_AGAIN_LATER" ? "UNAVAILABLE" : code });
+    if (socket.destroyed) return;
+    this.refusals.handleUpgrade(req, socket, head, (ws) => {
+      if (code === "TRY_AGAIN_LATER") {
+        ws.close(TRY_AGAIN_LATER, message);
         return;
       }
-      pendingBytes += byteLength(data);
-      if (pendingBytes > this.opts.pendingBytes) {
-        client.close(closeCodeOf("PAYLOAD_TOO_LARGE"), "too much data before the document opened");
-        return;
-      }
-      pending.push(data);
-    };
-    const drain = () => {
-      while (backlog.length > 0 && bucket.take()) {
-        const next = backlog.shift()!;
-        forward(next.data, next.isBinary);
-      }
-      if (backlog.length > 0 && client.readyState === WebSocket.OPEN) {
-        setTimeout(drain, Math.ceil(1000 / this.opts.messagesPerSecond)).unref();
-        return;
-      }
-      draining = false;
-      if (client.readyState !== WebSocket.CLOSED) client.resume();
-    };
-    client.on("message", (data, isBinary) => {
-      if (backlog.length === 0 && bucket.take()) {
-        forward(data, isBinary);
-        return;
-      }
-      backlog.push({ data, isBinary });
-      if (!draining) {
-        draining = true;
-        this.throttled.inc();
-        client.pause();
-        setTimeout(drain, Math.ceil(1000 / this.opts.messagesPerSecond)).unref();
-      }
+      ws.send(permissionDenied(message));
+      ws.close(closeCodeOf(code), code);
     });
-    client.on("error", (err) => log.debug({ err }, "client socket error"));
+  }
 
-    let grant;
+  private async relay(req: IncomingMessage, client: net.Socket, head: Buffer, docId: string, token: string | null, requestId: string): Promise<void> {
+    const log = this.opts.log.child({ docId, reqId: requestId });
     try {
-      grant = await authorizeCollab(this.opts.verifier, this.opts.nc, docId, token, requestId);
+      const grant = await authorizeCollab(this.opts.verifier, this.opts.nc, docId, token, requestId);
       await this.opts.admit?.(grant);
+      if (client.destroyed) return;
+      const upstream = await this.connectUpstream(req, docId, token ?? "", requestId, log);
+      if (!upstream) {
+        this.refuse(req, client, head, "TRY_AGAIN_LATER", "no sync service available");
+        return;
+      }
+      if (client.destroyed) {
+        upstream.socket.destroy();
+        return;
+      }
+      this.join(client, head, upstream.socket, upstream.handshake, grant.sessionId, log);
     } catch (err) {
       const appErr = toAppError(err);
       if (appErr.code === "INTERNAL") log.error({ err }, "collab authorization failed");
-      this.refused.inc({ code: appErr.code });
-      if (client.readyState === WebSocket.OPEN) {
-        client.send(permissionDenied(appErr.message));
-        client.close(closeCodeOf(appErr.code), appErr.code);
-      }
-      return;
+      this.refuse(req, client, head, appErr.code, appErr.message);
     }
-    if (client.readyState !== WebSocket.OPEN) return;
+  }
 
-    const upstream = await this.connectUpstream(docId, token ?? "", requestId, log);
-    if (!upstream) {
-      this.refused.inc({ code: "UNAVAILABLE" });
-      client.close(TRY_AGAIN_LATER, "no sync service available");
-      return;
-    }
-    if (client.readyState !== WebSocket.OPEN) {
-      upstream.close(1000);
-      return;
-    }
-    const relay: Relay = { sessionId: grant.sessionId, client };
-    this.relays.add(relay);
-    this.active.inc();
-    const up = upstream;
-    for (const data of pending.splice(0)) up.send(data, { binary: true });
-    link.upstream = up;
-    up.on("message", (data, isBinary) => {
-      if (client.readyState !== WebSocket.OPEN) return;
-      if (client.bufferedAmount > this.opts.maxBufferedBytes) {
-        log.warn({ buffered: client.bufferedAmount }, "client is not reading; disconnecting it");
-        this.slowDisconnects.inc();
-        client.terminate();
-        return;
-      }
-      client.send(data, { binary: isBinary });
-    });
-    up.on("close", (code, reason) => {
-      if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {
-        // A throttled (paused) client must still read the close handshake, or it hangs until the close timeout.
-        client.resume();
-        client.close(forwardableCode(code), reason);
-      }
-    });
-    up.on("error", (err) => log.warn({ err }, "sync relay error"));
-    client.on("close", () => {
+  /** Joins the two streams: the replica's handshake answer goes to the client, then bytes flow both ways. */
+  private join(client: net.Socket, head: Buffer, upstream: net.Socket, handshake: Buffer, sessionId: string, log: Logger): void {
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const frames = new FrameBoundaries();
+    let closing: { code: number; reason: string } | undefined;
+    let ended = false;
+
+    const finish = () => {
+      if (ended) return;
+      ended = true;
       this.relays.delete(relay);
       this.active.dec();
-      if (up.readyState === WebSocket.OPEN || up.readyState === WebSocket.CONNECTING) up.close(1000);
+      upstream.destroy();
+      // The client gets a moment to answer a close frame; then its socket goes either way.
+      client.end();
+      setTimeout(() => client.destroy(), CLOSE_GRACE_MS).unref();
+    };
+    const sendClose = () => {
+      if (!closing || ended) return;
+      client.write(closeFrame(closing.code, closing.reason));
+      finish();
+    };
+    const relay: Relay = {
+      sessionId,
+      close: (code, reason) => {
+        if (ended || closing) return;
+        closing = { code, reason };
+        if (frames.atBoundary) sendClose();
+        // Otherwise the frame in progress is completed first, as it arrives.
+      },
+    };
+    this.relays.add(relay);
+    this.active.inc();
+
+    const down = (chunk: Buffer) => {
+      if (ended) return;
+      if (closing) {
+        const upTo = frames.feed(chunk, true);
+        if (upTo > 0) client.write(chunk.subarray(0, upTo));
+        if (frames.atBoundary) sendClose();
+        return;
+      }
+      frames.feed(chunk);
+      client.write(chunk);
+      if (client.writableLength > this.opts.maxBufferedBytes) {
+        log.warn({ buffered: client.writableLength }, "client is not reading; disconnecting it");
+        this.slowDisconnects.inc();
+        ended = true;
+        this.relays.delete(relay);
+        this.active.dec();
+        upstream.destroy();
+        client.destroy();
+      }
+    };
+
+    client.write(handshake.subarray(0, handshake.indexOf("\r\n\r\n") + 4));
+    const early = handshake.subarray(handshake.indexOf("\r\n\r\n") + 4);
+    if (early.length > 0) down(early);
+    upstream.on("data", down);
+    upstream.resume();
+    if (head.length > 0) upstream.write(head);
+    // Up: the client's bytes to the replica, paused while the replica is not reading (it paces senders).
+    client.pipe(upstream, { end: false });
+    upstream.on("close", () => {
+      if (ended) return;
+      // The replica went away without a close frame (crashed): tell the client to reconnect.
+      if (!closing) closing = { code: SERVICE_RESTART, reason: "sync service went away" };
+      if (frames.atBoundary) sendClose();
+      else finish();
+    });
+    upstream.on("error", (err) => log.warn({ err }, "sync relay error"));
+    client.on("close", () => {
+      if (ended) return;
+      ended = true;
+      this.relays.delete(relay);
+      this.active.dec();
+      upstream.destroy();
     });
   }
 
-  private async connectUpstream(docId: string, token: string, requestId: string, log: Logger): Promise<WebSocket | undefined> {
+  /** Opens a connection to a sync replica with the client's own handshake key, so the replica's answer is valid for the client. */
+  private async connectUpstream(req: IncomingMessage, docId: string, token: string, requestId: string, log: Logger): Promise<{ socket: net.Socket; handshake: Buffer } | undefined> {
     const urls = this.opts.syncUrls;
     const start = this.next++ % urls.length;
     for (let i = 0; i < urls.length; i++) {
       const base = urls[(start + i) % urls.length];
       if (!base) continue;
-      const url = `${base.replace(/\/$/, "")}/collab/${encodeURIComponent(docId)}?token=${encodeURIComponent(token)}`;
-      const ws = new WebSocket(url, { headers: { "x-request-id": requestId }, maxPayload: this.opts.maxMessageBytes, perMessageDeflate: false, handshakeTimeout: 3_000 });
-      const opened = await new Promise<boolean>((resolve) => {
-        ws.once("open", () => resolve(true));
-        ws.once("error", () => resolve(false));
-        ws.once("unexpected-response", () => resolve(false));
-      });
-      if (opened) return ws;
+      const url = new URL(base);
+      const path = `${url.pathname.replace(/\/$/, "")}/collab/${encodeURIComponent(docId)}?token=${encodeURIComponent(token)}`;
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        `Host: ${url.host}`,
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        `Sec-WebSocket-Key: ${String(req.headers["sec-websocket-key"])}`,
+        `X-Request-Id: ${requestId}`,
+        ...(typeof req.headers["sec-websocket-protocol"] === "string" ? [`Sec-WebSocket-Protocol: ${req.headers["sec-websocket-protocol"]}`] : []),
+      ];
+      const opened = await openUpstream(url.hostname, Number(url.port || 80), `${lines.join("\r\n")}\r\n\r\n`);
+      if (opened) return opened;
       log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
-      ws.terminate();
     }
     return undefined;
   }
 
   async close(): Promise<void> {
     this.accepting = false;
-    for (const r of this.relays) {
-      r.client.resume();
-      r.client.close(SERVICE_RESTART, "server restarting");
-    }
-    this.wss.close();
+    for (const r of this.relays) r.close(SERVICE_RESTART, "server restarting");
+    this.refusals.close();
   }
 }
 
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.byteLength, 0);
-  return data.byteLength;
+/** Sends the handshake and waits for a 101 answer; anything else, an error or a silence of 3 s is a failure. */
+function openUpstream(host: string, port: number, request: string): Promise<{ socket: net.Socket; handshake: Buffer } | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let received = Buffer.alloc(0);
+    const fail = () => {
+      cleanup();
+      socket.destroy();
+      resolve(undefined);
+    };
+    const timer = setTimeout(fail, 3_000);
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf("\r\n\r\n");
+      if (end < 0) {
+        if (received.length > MAX_RESPONSE_HEAD_BYTES) fail();
+        return;
+      }
+      if (!/^HTTP\/1\.1 101 /.test(received.subarray(0, end).toString("latin1"))) {
+        fail();
+        return;
+      }
+      cleanup();
+      socket.pause();
+      resolve({ socket, handshake: received });
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("error", fail);
+      socket.off("close", fail);
+    };
+    socket.on("data", onData);
+    socket.once("error", fail);
+    socket.once("close", fail);
+    socket.once("connect", () => socket.write(request));
+  });
 }
+

@@ -1,8 +1,26 @@
-import type { ApiRoute } from "./routes.ts";
+import type { ApiRoute, ProxiedRoute } from "./routes.ts";
 
-/** The OpenAPI document is generated from the same route table the gateway serves, so it cannot drift. */
-export function openApiDocument(routes: readonly ApiRoute[]): Record<string, unknown> {
+/** The OpenAPI document is generated from the same route tables the gateway serves, so it cannot drift. */
+export function openApiDocument(routes: readonly ApiRoute[], proxied: readonly ProxiedRoute[] = []): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of proxied) {
+    const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}");
+    const parameters = [
+      ...Object.entries((r.schema.params as { properties?: Record<string, unknown> }).properties ?? {}).map(([name, s]) => ({ name, in: "path", required: true, schema: s })),
+      ...Object.entries((r.schema.querystring as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}).map(([name, s]) => ({ name, in: "query", required: false, schema: s })),
+    ];
+    paths[path] ??= {};
+    paths[path][r.method.toLowerCase()] = {
+      summary: r.summary,
+      security: [{ bearer: [] }],
+      parameters,
+      ...(r.bodies ? { requestBody: { required: true, content: Object.fromEntries(Object.entries(r.bodies).map(([type, schema]) => [type, { schema }])) } } : {}),
+      responses: {
+        default: { description: "an error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        "2XX": { description: "success", content: Object.fromEntries(r.answers.map((type) => [type, type === "application/json" ? {} : { schema: { type: "string", format: "binary" } }])) },
+      },
+    };
+  }
   for (const r of routes) {
     const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}");
     const parameters: unknown[] = [];

@@ -66,25 +66,3 @@ export function rateLimitHeaders(policy: LimitPolicy, d: LimitDecision): Record<
     ...(d.allowed ? {} : { "retry-after": String(d.resetSeconds) }),
   };
 }
-
-/** Per-connection message budget for /collab, in memory: a connection lives on one gateway. */
-export class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-  ) {
-    this.tokens = burst;
-  }
-
-  take(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}

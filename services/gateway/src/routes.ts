@@ -14,6 +14,10 @@ import {
   RoleBody,
   ShareBody,
   TransferBody,
+  TrashQuery,
+  FileDownloadQuery,
+  FileIdParams,
+  PresignUploadBody,
   DiffQuery,
   NameVersionBody,
   RestoreBody,
@@ -107,8 +111,10 @@ export const apiRoutes: ApiRoute[] = [
     schema: { params: DocIdParams, body: RenameDocBody }, input: (r) => commandInput(r),
   },
   {
-    method: "DELETE", url: "/api/docs/:id", subject: rpc.docs.trash, auth: true, summary: "move to the trash (owner); restorable",
-    schema: { params: DocIdParams }, input: (r) => commandInput({ ...r, body: undefined }),
+    method: "DELETE", url: "/api/docs/:id", subject: rpc.docs.trash, auth: true,
+    summary: "move to the trash (owner); restorable. `?purge=true` empties it from the trash for good and deletes its files",
+    schema: { params: DocIdParams, querystring: TrashQuery },
+    input: (r) => commandInput({ ...r, body: r.query["purge"] === true ? { purge: true } : undefined }),
   },
   {
     method: "POST", url: "/api/docs/:id/untrash", subject: rpc.docs.untrash, auth: true, summary: "restore from the trash (owner)",
@@ -185,5 +191,60 @@ export const apiRoutes: ApiRoute[] = [
     method: "GET", url: "/api/docs/:id/audit", subject: rpc.history.audit, auth: true,
     summary: "the whole hash-chained trail (edits and metadata events) as NDJSON, verifiable offline with `npm run audit -- verify`",
     schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }), ndjsonPages: true,
+  },
+  {
+    method: "GET", url: "/api/docs/:id/files", subject: rpc.files.list, auth: true, summary: "the document's attachments, newest first (any member)",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "POST", url: "/api/files/:id/complete", subject: rpc.files.complete, auth: true,
+    summary: "confirm a presigned upload once its PUT succeeded: its size and real type are checked and it is recorded, or deleted and refused",
+    schema: { params: FileIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "DELETE", url: "/api/files/:id", subject: rpc.files.remove, auth: true, summary: "delete an attachment (owner, editor)",
+    schema: { params: FileIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+];
+
+/**
+ * Routes whose bodies are bytes: the gateway authenticates and rate-limits them like the others,
+ * then streams the request and the answer between the client and a files replica over HTTP.
+ */
+export interface ProxiedRoute {
+  method: "GET" | "POST";
+  url: string;
+  summary: string;
+  schema: { params: TSchema; querystring?: TSchema; body?: TSchema };
+  /** Request bodies the route takes, by media type, for the OpenAPI document. */
+  bodies?: Record<string, TSchema | { type: "object"; properties: Record<string, unknown> }>;
+  /** What a success answers with, by media type. */
+  answers: string[];
+}
+
+export const proxiedRoutes: ProxiedRoute[] = [
+  {
+    method: "POST", url: "/api/docs/:id/files",
+    summary:
+      "attach a file (owner, editor): multipart/form-data with a `file` part (and optionally a `name` field) is streamed through the service; " +
+      "JSON {name, size, contentType} answers {fileId, uploadUrl, headers, expiresAt, completeUrl} for a presigned PUT, then POST completeUrl",
+    schema: { params: DocIdParams },
+    bodies: {
+      "multipart/form-data": { type: "object", properties: { file: { type: "string", format: "binary" }, name: { type: "string" } } },
+      "application/json": PresignUploadBody,
+    },
+    answers: ["application/json"],
+  },
+  {
+    method: "GET", url: "/api/files/:id",
+    summary: "the file's bytes (any member), streamed with its type, name and ETag; `?redirect=true` answers 302 to a short-lived presigned URL; `?download=true` to save it",
+    schema: { params: FileIdParams, querystring: FileDownloadQuery },
+    answers: ["application/octet-stream"],
+  },
+  {
+    method: "GET", url: "/api/files/:id/thumbnail",
+    summary: "an image's thumbnail (WebP, any member) once the file's `thumbnail` is `ready`; same options as the file",
+    schema: { params: FileIdParams, querystring: FileDownloadQuery },
+    answers: ["image/webp"],
   },
 ];

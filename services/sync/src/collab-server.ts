@@ -6,6 +6,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { closeCodeOf, toAppError } from "@palimpsest/contracts";
 import { authorizeCollab, canWrite, parseCollabUrl, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
+import { MessagePacer } from "./message-pacer.ts";
 import { CloseCodes, type Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
@@ -59,7 +60,14 @@ export class CollabServer {
     // Messages that arrive while we authenticate and load wait here, in order.
     const early: RawData[] = [];
     const route: { handler?: (data: RawData) => void } = {};
-    ws.on("message", (data) => (route.handler ? route.handler(data) : early.push(data)));
+    const pacer = new MessagePacer<RawData>(
+      config.messagesPerSecond,
+      config.messageBurst,
+      { pause: () => ws.pause(), resume: () => ws.resume(), get isOpen() { return ws.readyState === WebSocket.OPEN; } },
+      (data) => (route.handler ? route.handler(data) : early.push(data)),
+      () => metrics.throttled.inc(),
+    );
+    ws.on("message", (data) => pacer.push(data));
     ws.on("error", (err) => log.debug({ err }, "socket error"));
     const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
 

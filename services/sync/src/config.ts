@@ -7,6 +7,8 @@ export const syncConfigSpec = {
   maxMessageBytes: env.int("SYNC_MAX_MESSAGE_BYTES", 2 * 1024 * 1024, "largest WebSocket message accepted", { min: 1024 }),
   /** A client that does not read its socket is cut off past this, so it cannot hold memory for everyone. */
   maxBufferedBytes: env.int("SYNC_MAX_BUFFERED_BYTES", 8 * 1024 * 1024, "outgoing bytes a slow client may have queued", { min: 64 * 1024 }),
+  messagesPerSecond: env.int("SYNC_MESSAGES_PER_SECOND", 200, "messages per second one /collab connection may send; faster senders are paused", { min: 1 }),
+  messageBurst: env.int("SYNC_MESSAGE_BURST", 400, "burst of messages one /collab connection may send at once", { min: 1 }),
   maxConnectionsPerDoc: env.int("SYNC_MAX_CONNECTIONS_PER_DOC", 500, "open connections one document accepts", { min: 1 }),
   /** An idle document stays in memory this long after its last client left, so a reload is instant. */
   /**

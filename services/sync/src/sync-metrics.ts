@@ -7,6 +7,7 @@ export interface SyncMetrics {
   acceptedUpdates: Counter;
   appendedEvents: Counter;
   rejectedUpdates: Counter<"reason">;
+  throttled: Counter;
   appendSeconds: Histogram;
   fanoutSeconds: Histogram;
   docLoadSeconds: Histogram;
@@ -22,6 +23,7 @@ export function createSyncMetrics(base: Metrics): SyncMetrics {
     openDocuments: new Gauge({ name: "sync_open_documents", help: "documents held in memory", registers }),
     acceptedUpdates: new Counter({ name: "sync_updates_accepted_total", help: "client updates stored in JetStream", registers }),
     appendedEvents: new Counter({ name: "sync_events_appended_total", help: "events appended (one holds one or more merged client updates)", registers }),
+    throttled: new Counter({ name: "sync_throttled_total", help: "times a connection was paused for sending faster than its budget", registers }),
     rejectedUpdates: new Counter({ name: "sync_updates_rejected_total", help: "updates refused", labelNames: ["reason"], registers }),
     appendSeconds: new Histogram({ name: "sync_append_seconds", help: "time from receiving an update to JetStream's ack", buckets: LATENCY_BUCKETS, registers }),
     fanoutSeconds: new Histogram({ name: "sync_fanout_seconds", help: "time from storing an update to sending it to local clients", buckets: LATENCY_BUCKETS, registers }),

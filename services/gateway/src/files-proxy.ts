@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import replyFrom from "@fastify/reply-from";
+import { AppError } from "@palimpsest/contracts";
+import type { ProxiedRoute } from "./routes.ts";
+
+export interface FilesProxyOptions {
+  routes: readonly ProxiedRoute[];
+  /** Files replicas; requests are spread over them. */
+  urls: readonly string[];
+  timeoutMs: number;
+  /** Authenticates and rate-limits, as for every other API route; throws to refuse. */
+  guard(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+}
+
+/** Headers a client must not pass on to a service: hop-by-hop ones, and the gateway's own. */
+const DROPPED_REQUEST_HEADERS = ["cookie", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded"];
+
+/**
+ * Streams uploads and downloads between clients and the files service over HTTP (a file does not
+ * fit a NATS message). The body is never parsed here: whatever the client sends, after the guard
+ * has accepted the request, flows to a files replica, which checks the access token again, so a
+ * request that skipped the gateway gains nothing. Registered in a scope of its own, so the raw
+ * pass-through parser applies to these routes only.
+ */
+export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxyOptions): Promise<void> {
+  if (opts.urls.length === 0) throw new Error("FILES_URLS names no files replica");
+  const origins = opts.urls.map((u) => new URL(u).origin);
+  await http.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+    await scope.register(replyFrom, {
+      base: origins.length === 1 ? origins[0] : origins,
+      disableRequestLogging: true,
+      undici: { connections: 64, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs },
+    });
+    for (const route of opts.routes) {
+      scope.route({
+        method: route.method,
+        url: route.url,
+        // Only the path and query are checked here; the body is the files service's to read.
+        schema: { params: route.schema.params, ...(route.schema.querystring ? { querystring: route.schema.querystring } : {}) },
+        preHandler: opts.guard,
+        handler: (req, reply) =>
+          reply.from(req.url, {
+            timeout: opts.timeoutMs,
+            rewriteRequestHeaders: (r, headers) => {
+              const out: Record<string, string | string[] | undefined> = { ...headers, "x-request-id": r.id };
+              for (const h of DROPPED_REQUEST_HEADERS) delete out[h];
+              return out as typeof headers;
+            },
+            onError: (rep, { error }) => {
+              const status = (error as { statusCode?: number }).statusCode;
+              const err =
+                status === 504
+                  ? new AppError("TIMEOUT", "the files service did not answer in time")
+                  : new AppError("UNAVAILABLE", "the files service is not available; try again shortly");
+              req.log.warn({ err: error }, "files proxy failed");
+              void rep.status(err.status).send(err.toBody());
+            },
+          }),
+      });
+    }
+  });
+}
