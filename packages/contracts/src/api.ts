@@ -137,12 +137,19 @@ export interface SnapshotView {
   streamSeq: number;
   /** base64 Yjs state; null when no snapshot exists yet. */
   state: string | null;
+  /** base64 merged runs of the updates that follow the snapshot, in order. */
+  chunks: string[];
+  /** The stream position the state and the chunks reach: the stream's updates after it are the tail. */
+  tailAfterStreamSeq: number;
 }
 export type HistoryQuery = Static<typeof HistoryQuery>;
 
 export const DocIdParams = Type.Object({ id: Id }, { additionalProperties: false });
 export const MemberParams = Type.Object({ id: Id, userId: Id }, { additionalProperties: false });
 
+/** `DELETE /api/docs/:id?purge=true`: empty it from the trash for good (owner); its files are deleted from the store. */
+export const TrashQuery = Type.Object({ purge: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const TrashBody = Type.Object({ purge: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export const RenameDocBody = Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 export const ShareBody = Type.Object(
   { email: Type.String({ minLength: 3, maxLength: 320 }), role: Role },

@@ -3,7 +3,7 @@ import type { Transaction } from "kysely";
 import { decodeEvent } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
-/** DOCS events → each document's activity trail (created, renamed, shared, roles, trash ...). */
+/** DOCS events → each document's activity trail (created, renamed, shared, roles, trash ..., and `file.uploaded`, `file.deleted` ...). */
 export async function applyActivityBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[]): Promise<void> {
   const rows = msgs.flatMap((m) => {
     const event = decodeEvent(m);

@@ -35,7 +35,8 @@ import type { HistoryDb } from "./schema.ts";
  * The edit bytes live only in the EDITS stream: each page reads them with an ordered consumer from
  * where the previous page stopped, recomputes the hash chain and checks every edit against the
  * stored edit log (stream sequence, author, client, time, size, prev_hash, hash). The metadata
- * events come from the DOCS stream and get their own chain, computed here. Where the log and the
+ * events come from the DOCS stream (the document's own subject and its file events' subject, merged
+ * in stream order) and get their own chain, computed here. Where the log and the
  * stream disagree, the page ends with an error line and the export stops.
  *
  * The export covers what existed when it began: edits up to the edit log's head then (an edit the
@@ -59,7 +60,9 @@ interface Cursor {
   editBound: number;
   /** The last stored message on `edits.<doc>` when the export began (so a consumer opened from `next` has something to deliver). */
   editLast: number;
+  /** The last stored message on `docs.evt.<doc>` and on `docs.file.<doc>` when the export began. */
   eventBound: number;
+  fileBound: number;
   edit: ChainState;
   event: ChainState;
   /** Characters of the next line already sent (a line longer than a page spans pages). */
@@ -82,7 +85,7 @@ function decodeCursor(text: string, docId: string): Cursor {
   }
   const valid =
     typeof c === "object" && c !== null && c.v === 1 && typeof c.docId === "string" &&
-    [c.editCount, c.editBound, c.editLast, c.eventBound, c.skip].every(isCount) && isChain(c.edit) && isChain(c.event);
+    [c.editCount, c.editBound, c.editLast, c.eventBound, c.fileBound, c.skip].every(isCount) && isChain(c.edit) && isChain(c.event);
   if (!valid) throw new AppError("VALIDATION_FAILED", "cursor is not valid");
   const cursor = c as Cursor;
   if (cursor.docId !== docId) throw new AppError("VALIDATION_FAILED", "cursor belongs to another document");
@@ -127,6 +130,31 @@ async function* readSubject(js: JetStreamClient, stream: string, subject: string
   } finally {
     clearInterval(watchdog);
     messages.stop();
+  }
+}
+
+/** Two readers of one stream as one, in stream order: the document's events and its file events form one chain. */
+async function* mergeBySeq(a: AsyncGenerator<JsMsg> | undefined, b: AsyncGenerator<JsMsg> | undefined): AsyncGenerator<JsMsg> {
+  if (!a || !b) {
+    const only = a ?? b;
+    if (only) yield* only;
+    return;
+  }
+  try {
+    let x = await a.next();
+    let y = await b.next();
+    while (!x.done || !y.done) {
+      if (!x.done && (y.done || x.value.seq < y.value.seq)) {
+        yield x.value;
+        x = await a.next();
+      } else if (!y.done) {
+        yield y.value;
+        y = await b.next();
+      }
+    }
+  } finally {
+    await a.return(undefined);
+    await b.return(undefined);
   }
 }
 
@@ -179,10 +207,11 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
 
   async function begin(docId: string): Promise<{ cursor: Cursor; header: AuditHeader }> {
     // The events' bound first: an event stored after it is left out, never half-counted.
-    const [head, editLast, eventBound] = await Promise.all([
+    const [head, editLast, eventBound, fileBound] = await Promise.all([
       db.selectFrom("edit_log").select(["seq", "stream_seq"]).where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst(),
       lastOnSubject(Streams.edits, subjects.edits(docId)),
       lastOnSubject(Streams.docs, subjects.docEvents(docId)),
+      lastOnSubject(Streams.docs, subjects.fileEvents(docId)),
     ]);
     const cursor: Cursor = {
       v: 1,
@@ -191,6 +220,7 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       editBound: Number(head?.stream_seq ?? 0),
       editLast,
       eventBound,
+      fileBound,
       edit: { next: 1, seq: 0, hash: GENESIS_HASH },
       event: { next: 1, seq: 0, hash: GENESIS_HASH },
       skip: 0,
@@ -204,7 +234,7 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       chains: AUDIT_CHAIN_DESCRIPTION,
       source: {
         edits: { stream: Streams.edits, subject: subjects.edits(docId) },
-        events: { stream: Streams.docs, subject: subjects.docEvents(docId) },
+        events: { stream: Streams.docs, subject: subjects.docEvents(docId), fileSubject: subjects.fileEvents(docId) },
       },
     };
     return { cursor, header };
@@ -315,7 +345,12 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
     const edits = new Peekable(
       editsAhead ? readSubject(js, Streams.edits, subjects.edits(docId), c.edit.next, c.editBound, await prefetchFor(docId, c.edit.seq, budget)) : undefined,
     );
-    const events = new Peekable(c.event.next <= c.eventBound ? readSubject(js, Streams.docs, subjects.docEvents(docId), c.event.next, c.eventBound, 200) : undefined);
+    const events = new Peekable(
+      mergeBySeq(
+        c.event.next <= c.eventBound ? readSubject(js, Streams.docs, subjects.docEvents(docId), c.event.next, c.eventBound, 200) : undefined,
+        c.event.next <= c.fileBound ? readSubject(js, Streams.docs, subjects.fileEvents(docId), c.event.next, c.fileBound, 200) : undefined,
+      ),
+    );
     const logRow = logReader(docId, c.edit.seq);
     let nextCursor: string | null = null;
     try {

@@ -37,7 +37,7 @@ async function updatesBetween(js: JetStreamClient, docId: string, afterStreamSeq
  * The stored chunks that lead on without a gap from version `fromSeq` towards `toSeq`; the
  * updates after the last of them still come from the stream.
  */
-async function chunkChain(db: Kysely<HistoryDb>, docId: string, fromSeq: number, toSeq: number): Promise<{ to_stream_seq: number; update: Uint8Array }[]> {
+export async function chunkChain(db: Kysely<HistoryDb>, docId: string, fromSeq: number, toSeq: number): Promise<{ to_stream_seq: number; update: Uint8Array }[]> {
   if (toSeq <= fromSeq) return [];
   const rows = await db
     .selectFrom("edit_chunks")

@@ -25,7 +25,7 @@ import {
   type SnapshotView,
   type VersionView,
 } from "@palimpsest/contracts";
-import { documentAt, seqAt } from "./document-state.ts";
+import { chunkChain, documentAt, seqAt } from "./document-state.ts";
 import { renderDocument } from "./render-document.ts";
 import { restoreUpdate } from "./restore.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
@@ -172,9 +172,14 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async snapshot(input: unknown): Promise<RpcResult> {
       const { docId } = parse(SnapshotInput, input, "snapshot query");
       const snap = await snapshots.latest(docId);
-      const view: SnapshotView = snap
-        ? { seq: snap.seq, streamSeq: snap.streamSeq, state: Buffer.from(snap.state).toString("base64") }
-        : { seq: 0, streamSeq: 0, state: null };
+      const chunks = await chunkChain(db, docId, snap?.seq ?? 0, Number.MAX_SAFE_INTEGER);
+      const view: SnapshotView = {
+        seq: snap?.seq ?? 0,
+        streamSeq: snap?.streamSeq ?? 0,
+        state: snap ? Buffer.from(snap.state).toString("base64") : null,
+        chunks: chunks.map((c) => Buffer.from(c.update).toString("base64")),
+        tailAfterStreamSeq: chunks.at(-1)?.to_stream_seq ?? snap?.streamSeq ?? 0,
+      };
       return { body: view };
     },
 

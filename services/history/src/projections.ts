@@ -7,5 +7,6 @@ import { historyProjections, type HistoryDb } from "./schema.ts";
 /** The history service's read models: how each is built from its stream, and the tables it owns. */
 export const historyProjectionSpecs: { spec: ProjectionSpec<HistoryDb>; tables: readonly string[]; batchSize?: number }[] = [
   { spec: { name: "edit-log", stream: Streams.edits, filterSubject: subjects.allEdits(), apply: applyEditBatch }, tables: historyProjections["edit-log"], batchSize: 1_000 },
-  { spec: { name: "doc-activity", stream: Streams.docs, filterSubject: subjects.allDocEvents(), apply: applyActivityBatch }, tables: historyProjections["doc-activity"] },
+  // The whole DOCS stream: the document's own events and its file events (uploaded, thumbnail, deleted).
+  { spec: { name: "doc-activity", stream: Streams.docs, filterSubject: subjects.allDocsStream(), apply: applyActivityBatch }, tables: historyProjections["doc-activity"] },
 ];

@@ -41,7 +41,9 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const editLog = new EditLog(js, await jetstreamManager(nc), config.replicaId);
   const loadSnapshot = async (docId: string) => {
     const snap = await callRpcOk<SnapshotView>(nc, rpc.history.snapshot, { requestId: randomUUID(), input: { docId } }, 5_000);
-    return snap.state ? { streamSeq: snap.streamSeq, state: new Uint8Array(Buffer.from(snap.state, "base64")) } : null;
+    if (!snap.state && snap.chunks.length === 0) return null;
+    const updates = [...(snap.state ? [snap.state] : []), ...snap.chunks].map((b64) => new Uint8Array(Buffer.from(b64, "base64")));
+    return { streamSeq: snap.tailAfterStreamSeq, updates };
   };
   const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });

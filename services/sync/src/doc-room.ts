@@ -79,7 +79,7 @@ export class DocRoom {
 
   static async open(
     docId: string,
-    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; state: Uint8Array } | null> },
+    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null> },
   ): Promise<DocRoom> {
     const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics);
     const started = performance.now();
@@ -88,7 +88,9 @@ export class DocRoom {
     try {
       const snap = await deps.loadSnapshot?.(docId);
       if (snap) {
-        Y.applyUpdate(room.doc, snap.state, REMOTE);
+        Y.transact(room.doc, () => {
+          for (const u of snap.updates) Y.applyUpdate(room.doc, u, REMOTE);
+        }, REMOTE);
         after = snap.streamSeq;
         room.lastSeq = snap.streamSeq;
         room.metrics.snapshotLoads.inc();

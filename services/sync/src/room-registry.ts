@@ -25,7 +25,7 @@ export class RoomRegistry {
       log: Logger;
       metrics: SyncMetrics;
       idleUnloadMs: number;
-      loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; state: Uint8Array } | null>;
+      loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
     },
   ) {}
 
