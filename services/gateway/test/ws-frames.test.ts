@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as ws from "ws";
+import type { Writable } from "node:stream";
 import { FrameBoundaries, closeFrame } from "../src/ws-frames.ts";
 
 /** A server frame (unmasked) with a payload of `n` bytes, using each of the three length forms. */
@@ -44,7 +45,7 @@ describe("FrameBoundaries", () => {
 
   it("writes close frames a WebSocket client accepts", async () => {
     // ws's own frame parser, as its clients use it (exported, though not in its type definitions).
-    const { Receiver } = ws as unknown as { Receiver: new (o: { isServer: boolean }) => import("node:stream").Writable };
+    const { Receiver } = ws as unknown as { Receiver: new (o: { isServer: boolean }) => Writable };
     const receiver = new Receiver({ isServer: false });
     const closed = new Promise<[number, string]>((resolve) => receiver.on("conclude", (code: number, reason: Buffer) => resolve([code, reason.toString()])));
     receiver.write(closeFrame(4401, "session revoked"));
