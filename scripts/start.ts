@@ -92,7 +92,8 @@ try {
   ]);
   services.push(...rest);
   const syncUrls = syncPorts.map((p) => `ws://127.0.0.1:${p}`).join(",");
-  services.push(await startServiceProcess({ name: "gateway", port: cfg.gatewayPort, env: { ...base, SYNC_URLS: syncUrls }, logDir }));
+  const filesUrls = `http://127.0.0.1:${servicePorts.files}`;
+  services.push(await startServiceProcess({ name: "gateway", port: cfg.gatewayPort, env: { ...base, SYNC_URLS: syncUrls, FILES_URLS: filesUrls }, logDir }));
   console.log(`
   Palimpsest is running:  http://localhost:${cfg.gatewayPort}
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
 import { startTestSystem } from "./system.ts";
-import { apiRoutes } from "../services/gateway/src/routes.ts";
+import { apiRoutes, proxiedRoutes } from "../services/gateway/src/routes.ts";
 
 let system: RunningSystem;
 beforeAll(async () => {
@@ -71,10 +71,10 @@ describe("operations endpoints", () => {
     const doc = await api.get<{ openapi: string; paths: Record<string, Record<string, unknown>> }>("/api/openapi.json");
     expect(doc.body.openapi).toBe("3.1.0");
     const documented = Object.entries(doc.body.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    const served = apiRoutes.map((r) => `${r.method} ${r.url.replace(/:([A-Za-z]+)/g, "{$1}")}`).sort();
+    const served = [...apiRoutes, ...proxiedRoutes].map((r) => `${r.method} ${r.url.replace(/:([A-Za-z]+)/g, "{$1}")}`).sort();
     expect(documented).toEqual(served);
     // Every documented route answers (with an auth error at worst), none is a 404 of the router.
-    for (const r of apiRoutes) {
+    for (const r of [...apiRoutes, ...proxiedRoutes]) {
       const url = r.url.replace(/:([A-Za-z]+)/g, "abc");
       const res = await api.call<{ error?: { code: string } }>(r.method, url, r.method === "GET" || r.method === "DELETE" ? undefined : {});
       expect(res.body.error?.code, `${r.method} ${r.url}`).not.toBe("NOT_FOUND");

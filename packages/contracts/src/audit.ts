@@ -11,7 +11,8 @@ import { GENESIS_HASH } from "./edit-chain.ts";
  *
  * Two hash chains, both starting from GENESIS_HASH:
  * - edits: `chainHash` (edit-chain.ts), the same chain the history service stores per edit;
- * - events (the document's metadata events from the DOCS stream: created, renamed, shared ...):
+ * - events (the document's metadata events from the DOCS stream: created, renamed, shared ...,
+ *   and its file events: uploaded, thumbnail ready, deleted; one chain in stream order):
  *   `eventChainHash` below, over the canonical JSON of each stored event.
  * Lines are merged by `auditOrderKey` of their times, an event first on a tie; the verifier checks
  * that too, so every line's place in the file is determined by hashed content.
@@ -26,7 +27,7 @@ export const AUDIT_CHAIN_DESCRIPTION = {
   genesis: GENESIS_HASH,
   edit: 'hash_n = sha256(hash_{n-1} "\\n" docId "\\n" seq "\\n" author "\\n" client "\\n" time "\\n" update-bytes), hex; seq counts the document\'s edits from 1; update is the base64 of update-bytes',
   event:
-    'hash_n = sha256(hash_{n-1} "\\n" docId "\\n" seq "\\n" canonicalJson(event)), hex; seq counts the document\'s metadata events from 1; canonicalJson: no whitespace, object keys sorted by UTF-16 code units, strings and numbers as JSON.stringify writes them',
+    'hash_n = sha256(hash_{n-1} "\\n" docId "\\n" seq "\\n" canonicalJson(event)), hex; seq counts the document\'s metadata events (its own and its files\', in DOCS stream order) from 1; canonicalJson: no whitespace, object keys sorted by UTF-16 code units, strings and numbers as JSON.stringify writes them',
   order:
     "edits and events are merged by time (edit: Date.parse(time), event: Date.parse(event.at), unparsable = 0), an event before an edit of the same time; each chain keeps its own stream order",
 } as const;
@@ -38,7 +39,7 @@ export interface AuditHeader {
   docId: string;
   exportedAt: string;
   chains: typeof AUDIT_CHAIN_DESCRIPTION;
-  source: { edits: { stream: string; subject: string }; events: { stream: string; subject: string } };
+  source: { edits: { stream: string; subject: string }; events: { stream: string; subject: string; fileSubject: string } };
 }
 
 export interface AuditEditLine {

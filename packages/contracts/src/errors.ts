@@ -19,6 +19,8 @@ export const ErrorCodes = {
   CONFLICT: { status: 409, close: 4409 },
   EMAIL_TAKEN: { status: 409, close: 4409 },
   PAYLOAD_TOO_LARGE: { status: 413, close: 1009 },
+  /** The upload would take its uploader past their storage quota. */
+  QUOTA_EXCEEDED: { status: 413, close: 4413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, close: 4415 },
   WEAK_PASSWORD: { status: 422, close: 4422 },
   RATE_LIMITED: { status: 429, close: 4429 },

@@ -58,6 +58,36 @@ export const EventPayloads = {
   "doc.member-removed.v1": Type.Object({ docId: Id, userId: Id, reason: Type.Union([Type.Literal("removed"), Type.Literal("left")]) }),
   "doc.ownership-transferred.v1": Type.Object({ docId: Id, fromUserId: Id, toUserId: Id }),
   "doc.version-named.v1": Type.Object({ docId: Id, name: Type.String({ minLength: 1, maxLength: 100 }), seq: Type.Integer({ minimum: 0 }) }),
+  /** The owner emptied the document from the trash: it is gone for everyone and its files are deleted from the store. */
+  "doc.purged.v1": Type.Object({ docId: Id }),
+  /**
+   * A file attached to a document, stored at `key` in the object store. `contentType` is what its
+   * bytes are (sniffed), never what the client claimed. File events live on `docs.file.<docId>`.
+   */
+  "file.uploaded.v1": Type.Object({
+    docId: Id,
+    fileId: Id,
+    uploaderId: Id,
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    contentType: Type.String({ minLength: 3, maxLength: 127 }),
+    size: Type.Integer({ minimum: 1 }),
+    key: Type.String({ minLength: 1, maxLength: 1024 }),
+    via: Type.Union([Type.Literal("service"), Type.Literal("presigned")]),
+  }),
+  "file.thumbnail-ready.v1": Type.Object({
+    docId: Id,
+    fileId: Id,
+    key: Type.String({ minLength: 1, maxLength: 1024 }),
+    contentType: Type.String({ minLength: 3, maxLength: 127 }),
+    size: Type.Integer({ minimum: 1 }),
+    width: Type.Integer({ minimum: 1 }),
+    height: Type.Integer({ minimum: 1 }),
+  }),
+  "file.deleted.v1": Type.Object({
+    docId: Id,
+    fileId: Id,
+    reason: Type.Union([Type.Literal("deleted"), Type.Literal("purged")]),
+  }),
 } as const;
 
 export type EventType = keyof typeof EventPayloads;

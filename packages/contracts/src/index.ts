@@ -33,6 +33,8 @@ export {
   InvitationBody,
   MemberParams,
   RenameDocBody,
+  TrashBody,
+  TrashQuery,
   RoleBody,
   ShareBody,
   TransferBody,
@@ -99,3 +101,12 @@ export {
 } from "./audit.ts";
 export { revokedSessionKey } from "./revocation.ts";
 export { normaliseEmail } from "./email.ts";
+export {
+  FileDownloadQuery,
+  FileIdParams,
+  FileRefInput,
+  PresignUploadBody,
+  type FileView,
+  type PresignedUpload,
+  type ThumbnailState,
+} from "./files.ts";

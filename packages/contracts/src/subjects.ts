@@ -5,6 +5,7 @@
  * |--------|--------------------|------------------------------------------------------------|
  * | EDITS  | edits.<docId>      | one message per accepted Yjs update, raw bytes + headers   |
  * | DOCS   | docs.evt.<docId>   | document and board metadata events (JSON)                  |
+ * |        | docs.file.<docId>  | the document's file events (JSON): uploaded, thumbnail, deleted |
  * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
  *
  * The per-subject sequence check (`Nats-Expected-Last-Subject-Sequence`) compares against the
@@ -35,6 +36,15 @@ export const subjects = {
   allEdits: () => "edits.>",
   docEvents: (docId: string) => `docs.evt.${token(docId)}`,
   allDocEvents: () => "docs.evt.>",
+  /**
+   * File events sit beside the document's own events in the DOCS stream, on a subject of their own:
+   * the document aggregate's version (the expected-sequence check on `docs.evt.<docId>`) does not
+   * move when someone attaches a file, yet both are one stream order for the audit trail.
+   */
+  fileEvents: (docId: string) => `docs.file.${token(docId)}`,
+  allFileEvents: () => "docs.file.>",
+  /** Every subject of the DOCS stream (document and file events), for read models that want both. */
+  allDocsStream: () => "docs.>",
   /** Registration claims the email: the subject is keyed by the email's hash, so a second claim fails the expected-sequence check. */
   userByEmail: (emailHash: string) => `auth.evt.email.${token(emailHash)}`,
   user: (userId: string) => `auth.evt.user.${token(userId)}`,
@@ -92,6 +102,12 @@ export const rpc = {
     diff: "rpc.history.diff",
     /** Internal: the newest snapshot of a document, for sync replicas opening it. */
     snapshot: "rpc.history.snapshot",
+  },
+  files: {
+    list: "rpc.files.list",
+    /** Confirms a presigned upload: the object is checked (size, real type, quota) and recorded, or deleted. */
+    complete: "rpc.files.complete",
+    remove: "rpc.files.remove",
   },
   /** Each service answers `rpc.<service>.ready` with its readiness, so the gateway can report the whole system. */
   ready: (service: ServiceName) => `rpc.${service}.ready`,

@@ -47,7 +47,7 @@ export function streamConfigs(replicas: number): StreamConfig[] {
   };
   return [
     { ...common, name: Streams.edits, subjects: [subjects.allEdits()] },
-    { ...common, name: Streams.docs, subjects: [subjects.allDocEvents()] },
+    { ...common, name: Streams.docs, subjects: [subjects.allDocEvents(), subjects.allFileEvents()] },
     { ...common, name: Streams.auth, subjects: [subjects.allAuthEvents()] },
   ] as StreamConfig[];
 }

@@ -45,6 +45,13 @@ export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number)
     case "doc.untrashed.v1":
       await db.updateTable("documents").set({ trashed_at: null }).where("id", "=", docId).execute();
       return;
+    case "doc.purged.v1":
+      // Gone for everyone: no list, no trash, no members. The events stay in the stream.
+      await db.deleteFrom("document_members").where("doc_id", "=", docId).execute();
+      await db.deleteFrom("document_invitations").where("doc_id", "=", docId).execute();
+      await db.deleteFrom("named_versions").where("doc_id", "=", docId).execute();
+      await db.deleteFrom("documents").where("id", "=", docId).execute();
+      return;
     case "doc.shared.v1": {
       const d = event.data;
       await db

@@ -17,6 +17,7 @@ import {
   RoleBody,
   ShareBody,
   TransferBody,
+  TrashBody,
   normaliseEmail,
   parse,
   type AccessResult,
@@ -193,7 +194,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     },
 
     async trash(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      await run(input, ctx, () => ({ type: "trash" }));
+      await run(input, ctx, (i) => (parse(TrashBody, i.body ?? {}, "query").purge ? { type: "purge" } : { type: "trash" }));
       return { status: 204, body: null };
     },
 

@@ -1,5 +1,7 @@
-import { connectNats, createLogger, createMetrics, createS3, ensureBucket, runUntilSignalled } from "@palimpsest/platform";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, createDb, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
 import { loadFilesConfig } from "./config.ts";
+import { filesMigrations, type FilesDb } from "./schema.ts";
 import { buildFilesApp } from "./app.ts";
 
 const config = loadFilesConfig();
@@ -7,16 +9,22 @@ const log = createLogger("files", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config.natsUrl, `files:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const db = createDb<FilesDb>(config.databaseUrl);
+  await migrateToLatest(db, "files", filesMigrations);
   const s3 = createS3(config);
   await ensureBucket(s3, config.s3Bucket);
-  const app = await buildFilesApp({ config, nc, s3, log, metrics: createMetrics("files") });
+  const presignS3 = config.s3PublicEndpoint ? createS3({ ...config, s3Endpoint: config.s3PublicEndpoint }) : s3;
+  const app = await buildFilesApp({ config, nc, db, s3, presignS3, log, metrics: createMetrics("files") });
   await app.http.listen({ host: config.host, port: config.port });
   log.info({ port: config.port }, "files listening");
   return {
     async close() {
       await app.close();
       await nc.drain();
+      await db.destroy();
       s3.destroy();
+      if (presignS3 !== s3) presignS3.destroy();
     },
   };
 });

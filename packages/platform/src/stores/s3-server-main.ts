@@ -9,12 +9,28 @@ if (!portArg || !directory || !bucket) {
   console.error("usage: s3-server-main.ts <port> <directory> <bucket>");
   process.exit(2);
 }
+/**
+ * Browsers upload to and download from presigned URLs across origins (the web app is served by
+ * the gateway, the store listens elsewhere), which needs CORS on the bucket. Locally any origin
+ * may: the URLs themselves carry the permission. A production bucket lists the app's origin.
+ */
+const cors = `<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod>
+    <AllowedMethod>HEAD</AllowedMethod>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <MaxAgeSeconds>3000</MaxAgeSeconds>
+  </CORSRule>
+</CORSConfiguration>`;
 const server = new S3rver({
   address: "127.0.0.1",
   port: Number(portArg),
   directory,
   silent: true,
-  configureBuckets: [{ name: bucket }],
+  configureBuckets: [{ name: bucket, configs: [cors] }],
 });
 await server.run();
 process.stdout.write(`s3rver listening on 127.0.0.1:${portArg}\n`);

@@ -46,8 +46,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   for (const name of ["auth", "docs", "history", "files"] as const) plan.push({ name, instance: "1", port: await freePort(), env: base });
   syncPorts.forEach((port, i) => plan.push({ name: "sync", instance: String(i + 1), port, env: base }));
   const syncUrls = syncPorts.map((p) => `ws://127.0.0.1:${p}`).join(",");
+  const filesUrls = plan.filter((p) => p.name === "files").map((p) => `http://127.0.0.1:${p.port}`).join(",");
   for (let i = 0; i < (opts.gateways ?? 1); i++) {
-    plan.push({ name: "gateway", instance: String(i + 1), port: await freePort(), env: { ...base, SYNC_URLS: syncUrls } });
+    plan.push({ name: "gateway", instance: String(i + 1), port: await freePort(), env: { ...base, SYNC_URLS: syncUrls, FILES_URLS: filesUrls } });
   }
   const handles = new Map<string, ServiceHandle>();
 

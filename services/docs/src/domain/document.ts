@@ -12,6 +12,8 @@ export interface DocState {
   kind: DocKind;
   ownerId: string;
   trashed: boolean;
+  /** Emptied from the trash: gone for good, its id never reused. */
+  purged: boolean;
   members: ReadonlyMap<string, Role>;
   invitations: ReadonlyMap<string, Role>;
   /** Stream sequence of the last event: the version commands are checked against. */
@@ -25,6 +27,7 @@ export const emptyDoc = (docId: string): DocState => ({
   kind: "text",
   ownerId: "",
   trashed: false,
+  purged: false,
   members: new Map(),
   invitations: new Map(),
   version: 0,
@@ -35,6 +38,7 @@ export type DocCommand =
   | { type: "rename"; title: string }
   | { type: "trash" }
   | { type: "untrash" }
+  | { type: "purge" }
   | { type: "share-with-user"; userId: string; role: Role; invitedEmail?: string }
   | { type: "invite"; email: string; role: Role }
   | { type: "accept-invitation"; email: string; userId: string }
@@ -54,6 +58,7 @@ export type DocEventType =
   | "doc.renamed.v1"
   | "doc.trashed.v1"
   | "doc.untrashed.v1"
+  | "doc.purged.v1"
   | "doc.shared.v1"
   | "doc.invited.v1"
   | "doc.invitation-cancelled.v1"
@@ -99,7 +104,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
   const docId = state.docId;
   switch (command.type) {
     case "create":
-      if (state.exists) throw new AppError("CONFLICT", "document already exists");
+      if (state.exists || state.purged) throw new AppError("CONFLICT", "document already exists");
       return [{ type: "doc.created.v1", data: { docId, title: command.title, kind: command.kind, ownerId: actorId } }];
     case "rename":
       require(state, actorId, "rename");
@@ -111,6 +116,10 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
     case "untrash":
       require(state, actorId, "trash", { allowTrashed: true });
       return state.trashed ? [{ type: "doc.untrashed.v1", data: { docId } }] : [];
+    case "purge":
+      require(state, actorId, "trash", { allowTrashed: true });
+      // Purging skips nothing: a document still in use goes through the trash in the same command.
+      return [...(state.trashed ? [] : [{ type: "doc.trashed.v1" as const, data: { docId } }]), { type: "doc.purged.v1", data: { docId } }];
     case "share-with-user": {
       const actorRole = require(state, actorId, "share");
       if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of sharing as owner");
@@ -196,6 +205,8 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
       return next({ trashed: true });
     case "doc.untrashed.v1":
       return next({ trashed: false });
+    case "doc.purged.v1":
+      return next({ exists: false, purged: true, trashed: true, members: new Map(), invitations: new Map() });
     case "doc.shared.v1": {
       const d = event.data as EventPayload<"doc.shared.v1">;
       return next({

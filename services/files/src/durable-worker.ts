@@ -1,0 +1,104 @@
+import { nanos } from "@nats-io/transport-node";
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "@palimpsest/platform";
+
+export type Outcome = "done" | "give-up";
+
+export interface DurableWorkerSpec {
+  /** The durable consumer's name: every replica pulls from the same one, so each message goes to one of them. */
+  durable: string;
+  stream: string;
+  filterSubject: string;
+  /** How long a replica may hold a message before it is given to another (a crashed replica's work is retried). */
+  ackWaitMs: number;
+  /** Deliveries before a message that keeps failing is left alone. */
+  maxDeliver: number;
+  /** Messages one replica holds at once. */
+  inFlight: number;
+  /** "done" acks; "give-up" terminates (a message that can never succeed); a throw is retried later. */
+  handle(m: JsMsg): Promise<Outcome>;
+}
+
+export interface DurableWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Side effects of events (thumbnails, deleting objects) done at least once: a durable JetStream
+ * pull consumer shared by the replicas, explicit acks, a retry with back-off for failures, and a
+ * message redelivered to another replica when the one holding it dies. Handlers must be idempotent.
+ */
+export function runDurableWorker(opts: { js: JetStreamClient; jsm: JetStreamManager; spec: DurableWorkerSpec; log: Logger }): DurableWorker {
+  const { js, jsm, spec } = opts;
+  const log = opts.log.child({ worker: spec.durable });
+  let stopped = false;
+  let messages: ConsumerMessages | undefined;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  async function ensureConsumer(): Promise<void> {
+    const settings = { ack_wait: nanos(spec.ackWaitMs), max_deliver: spec.maxDeliver, max_ack_pending: 1_000 };
+    const existing = await jsm.consumers.info(spec.stream, spec.durable).catch(() => undefined);
+    if (existing) {
+      await jsm.consumers.update(spec.stream, spec.durable, settings);
+      return;
+    }
+    await jsm.consumers.add(spec.stream, {
+      ...settings,
+      durable_name: spec.durable,
+      ack_policy: AckPolicy.Explicit,
+      // From the start of the stream the first time: work stored before the consumer existed is not skipped.
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: spec.filterSubject,
+    });
+  }
+
+  async function process(m: JsMsg): Promise<void> {
+    try {
+      const outcome = await spec.handle(m);
+      if (outcome === "give-up") m.term();
+      else m.ack();
+    } catch (err) {
+      const attempt = m.info.deliveryCount;
+      if (attempt >= spec.maxDeliver) {
+        log.error({ err, seq: m.seq, attempt }, "giving up on an event after repeated failures");
+        m.term();
+      } else {
+        log.warn({ err, seq: m.seq, attempt }, "event handling failed; it will be retried");
+        m.nak(Math.min(30_000, 1_000 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await ensureConsumer();
+        const consumer = await js.consumers.get(spec.stream, spec.durable);
+        messages = await consumer.consume({ max_messages: spec.inFlight });
+        for await (const m of messages) await process(m);
+        if (!stopped) await sleep(1_000);
+      } catch (err) {
+        if (stopped) break;
+        log.error({ err }, "worker stopped pulling; starting again");
+        await sleep(1_000);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      messages?.stop();
+      wake?.();
+      await loop;
+    },
+  };
+}
