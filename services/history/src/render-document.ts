@@ -52,13 +52,16 @@ function renderBlocks(node: Y.XmlFragment | Y.XmlElement, mode: "text" | "md", d
     }
     const name = child.nodeName;
     if (name === "bulletList" || name === "orderedList" || name === "taskList") {
+      // One entry for the whole list, its items on consecutive lines: a tight list in Markdown.
+      const items: string[] = [];
       children(child).forEach((item, i) => {
         if (!(item instanceof Y.XmlElement)) return;
         const [first = "", ...rest] = renderBlocks(item, mode, depth + 1);
         const checked = item.getAttribute("checked") as unknown;
         const marker = mode === "text" ? "" : name === "orderedList" ? `${i + 1}. ` : name === "taskList" ? `- [${checked === true || checked === "true" ? "x" : " "}] ` : "- ";
-        lines.push(`${indent}${marker}${first.trimStart()}`, ...rest);
+        items.push(`${indent}${marker}${first.trimStart()}`, ...rest);
       });
+      lines.push(items.join("\n"));
     } else if (name === "heading") {
       const level = Number(child.getAttribute("level") ?? 1);
       lines.push(mode === "md" ? `${"#".repeat(Math.min(6, Math.max(1, level)))} ${blockText(child, mode)}` : blockText(child, mode));
@@ -67,6 +70,10 @@ function renderBlocks(node: Y.XmlFragment | Y.XmlElement, mode: "text" | "md", d
       lines.push(mode === "md" ? `\`\`\`${String(child.getAttribute("language") ?? "")}\n${code}\n\`\`\`` : code);
     } else if (name === "blockquote") {
       lines.push(...renderBlocks(child, mode, depth).map((l) => (mode === "md" ? `> ${l}` : l)));
+    } else if (name === "image") {
+      const src = String(child.getAttribute("src") ?? "");
+      const alt = String(child.getAttribute("alt") ?? "");
+      lines.push(mode === "md" ? `![${alt}](${src})` : alt);
     } else if (name === "horizontalRule") {
       lines.push(mode === "md" ? "---" : "");
     } else if (children(child).some((c) => c instanceof Y.XmlElement)) {

@@ -32,6 +32,29 @@ describe("rendering", () => {
     expect(r.markdown).toBe("## Plan\n\nShip it **now**\n\n- one");
   });
 
+  it("renders checklists and images in Markdown", () => {
+    const doc = new Y.Doc();
+    const tasks = new Y.XmlElement("taskList");
+    const done = new Y.XmlElement("taskItem");
+    done.setAttribute("checked", true as unknown as string);
+    const dp = new Y.XmlElement("paragraph");
+    dp.insert(0, [new Y.XmlText("write")]);
+    done.insert(0, [dp]);
+    const open = new Y.XmlElement("taskItem");
+    open.setAttribute("checked", false as unknown as string);
+    const op = new Y.XmlElement("paragraph");
+    op.insert(0, [new Y.XmlText("ship")]);
+    open.insert(0, [op]);
+    tasks.insert(0, [done, open]);
+    const image = new Y.XmlElement("image");
+    image.setAttribute("src", "/api/files/f1");
+    image.setAttribute("alt", "chart");
+    doc.getXmlFragment("default").insert(0, [tasks, image]);
+    const r = renderDocument(doc);
+    expect(r.markdown).toBe("- [x] write\n- [ ] ship\n\n![chart](/api/files/f1)");
+    expect(r.text).toBe("write\nship\nchart");
+  });
+
   it("renders a board as JSON", () => {
     const doc = new Y.Doc();
     doc.getMap("board").set("c1", { kind: "note", text: "hi" });
