@@ -41,7 +41,15 @@ export function ensureWebBuilt(): void {
   const reason = staleReason();
   if (reason === null) return;
   try {
-    execFileSync("npm", ["run", "build", "-w", "web"], { cwd: repoRoot, stdio: "pipe", encoding: "utf8", timeout: 170_000 });
+    // Always a production build: run from the test runner, NODE_ENV is "test", and Vite would
+    // bundle React's development build and leave out everything behind import.meta.env.PROD.
+    execFileSync("npm", ["run", "build", "-w", "web"], {
+      cwd: repoRoot,
+      stdio: "pipe",
+      encoding: "utf8",
+      timeout: 170_000,
+      env: { ...process.env, NODE_ENV: "production" },
+    });
   } catch (err) {
     const out = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`building the web app failed (${reason}): ${out.message}\n${out.stdout ?? ""}\n${out.stderr ?? ""}`);

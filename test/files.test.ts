@@ -341,6 +341,44 @@ describe("thumbnails", () => {
     expect((await download(viewer.api, `/api/files/${doc2.body.id}`)).res.headers.get("content-disposition")).toMatch(/^attachment; /);
     expect((await download(viewer.api, `/api/files/${doc2.body.id}/thumbnail`)).res.status).toBe(404);
   });
+
+  it("an image whose type passes but whose body cannot be decoded is marked failed, once, instead of pending forever", async () => {
+    const { editor, viewer, doc } = await team();
+    // A real PNG whose compressed pixels are overwritten: the signature and header still say PNG.
+    const corrupt = Buffer.from(await png(64, 48));
+    const idat = corrupt.indexOf("IDAT");
+    expect(idat).toBeGreaterThan(0);
+    randomBytes(corrupt.readUInt32BE(idat - 4)).copy(corrupt, idat + 4);
+    await expect(sharp(corrupt, { failOn: "error" }).toBuffer()).rejects.toThrow();
+    const bad = await upload(editor.api, doc.id, corrupt, "broken.png");
+    expect(bad.status).toBe(201);
+    expect(bad.body).toMatchObject({ contentType: "image/png", thumbnail: "pending" });
+    // A good image uploaded after it still gets its thumbnail: the broken one does not hold up the worker.
+    const good = await upload(editor.api, doc.id, await png(40, 30), "fine.png");
+
+    await vi.waitFor(async () => {
+      const items = (await viewer.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items;
+      expect(Object.fromEntries(items.map((f) => [f.id, [f.thumbnail, f.thumbnailUrl]]))).toEqual({
+        [bad.body.id]: ["failed", null],
+        [good.body.id]: ["ready", `/api/files/${good.body.id}/thumbnail`],
+      });
+    }, patience);
+    expect((await download(viewer.api, `/api/files/${bad.body.id}/thumbnail`)).res.status).toBe(404);
+    // The original is still there to download, as uploaded.
+    const original = await download(viewer.api, `/api/files/${bad.body.id}`);
+    expect(original.res.status).toBe(200);
+    expect(original.bytes.equals(corrupt)).toBe(true);
+    expect(await keysUnder(`files/${doc.id}/${bad.body.id}`)).toEqual([`files/${doc.id}/${bad.body.id}`]);
+
+    const events = await fileEvents(doc.id);
+    const failed = events.filter((e) => e.type === "file.thumbnail-failed.v1");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.data).toMatchObject({ docId: doc.id, fileId: bad.body.id });
+    expect((failed[0]?.data as { reason: string }).reason).not.toBe("");
+    expect(events.filter((e) => e.type === "file.thumbnail-ready.v1").map((e) => e.data.fileId)).toEqual([good.body.id]);
+    const rows = await db.query("select thumb_failed_at from files where file_id = $1", [bad.body.id]);
+    expect(rows.rows[0]?.thumb_failed_at).toBeInstanceOf(Date);
+  });
 });
 
 describe("documents in the trash and purged", () => {

@@ -83,6 +83,15 @@ export const EventPayloads = {
     width: Type.Integer({ minimum: 1 }),
     height: Type.Integer({ minimum: 1 }),
   }),
+  /**
+   * The thumbnail worker could not decode an image whose type passed the sniff (a valid signature
+   * over a corrupt or truncated body): it gets no thumbnail, and is never tried again.
+   */
+  "file.thumbnail-failed.v1": Type.Object({
+    docId: Id,
+    fileId: Id,
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+  }),
   "file.deleted.v1": Type.Object({
     docId: Id,
     fileId: Id,

@@ -34,7 +34,7 @@ export type FileDownloadQuery = Static<typeof FileDownloadQuery>;
 /** RPC input of list (a document id), complete and remove (a file id). */
 export const FileRefInput = Type.Object({ id: Id }, { additionalProperties: false });
 
-export type ThumbnailState = "ready" | "pending" | "none";
+export type ThumbnailState = "ready" | "pending" | "failed" | "none";
 
 export interface FileView {
   id: string;
@@ -46,7 +46,7 @@ export interface FileView {
   uploadedBy: string;
   uploadedAt: string;
   via: "service" | "presigned";
-  /** `pending` until the thumbnail worker has made it; `none` for files that get no thumbnail. */
+  /** `pending` until the thumbnail worker has made it; `failed` when the image could not be decoded; `none` for files that get no thumbnail. */
   thumbnail: ThumbnailState;
   /** Where to download it (permission-checked; add `?redirect=true` for a presigned URL). */
   url: string;

@@ -19,7 +19,7 @@ export function toFileView(r: FileRow): FileView {
     uploadedBy: r.uploaded_by,
     uploadedAt: r.uploaded_at.toISOString(),
     via: r.via,
-    thumbnail: r.thumb_key ? "ready" : hasThumbnail(r.content_type) ? "pending" : "none",
+    thumbnail: r.thumb_key ? "ready" : r.thumb_failed_at ? "failed" : hasThumbnail(r.content_type) ? "pending" : "none",
     url: `/api/files/${r.file_id}`,
     thumbnailUrl: r.thumb_key ? `/api/files/${r.file_id}/thumbnail` : null,
   };
@@ -119,6 +119,7 @@ function rowOf(event: DomainEvent<"file.uploaded.v1">): FileRow {
     thumb_size: null,
     thumb_width: null,
     thumb_height: null,
+    thumb_failed_at: null,
     deleted_at: null,
     deleted_reason: null,
   };

@@ -22,7 +22,7 @@ interface WorkerDeps {
  * Events this service stores on behalf of another event carry an id derived from it, so a
  * redelivered job (its replica died after storing, before acking) is stored once.
  */
-const derivedEvent = <T extends "file.thumbnail-ready.v1" | "file.deleted.v1">(id: string, type: T, data: EventPayload<T>, actorId?: string): DomainEvent<T> => ({
+const derivedEvent = <T extends "file.thumbnail-ready.v1" | "file.thumbnail-failed.v1" | "file.deleted.v1">(id: string, type: T, data: EventPayload<T>, actorId?: string): DomainEvent<T> => ({
   id,
   type,
   at: new Date().toISOString(),
@@ -33,7 +33,8 @@ const derivedEvent = <T extends "file.thumbnail-ready.v1" | "file.deleted.v1">(i
 /**
  * Image thumbnails, made from the file-uploaded event: scaled to fit `size` (never enlarged),
  * turned upright from EXIF, WebP, stored beside the original; then a thumbnail-ready event.
- * An image sharp cannot decode is given up on at once: retrying cannot help it.
+ * An image sharp cannot decode gets a thumbnail-failed event at once: the same bytes will not
+ * decode on a retry. Failing to read the original or to store the thumbnail is retried instead.
  */
 export function thumbnailWorker(deps: WorkerDeps & { size: number }): DurableWorkerSpec {
   const { records, store, metrics, size } = deps;
@@ -50,7 +51,7 @@ export function thumbnailWorker(deps: WorkerDeps & { size: number }): DurableWor
       const d = event.data;
       const log = deps.log.child({ fileId: d.fileId, docId: d.docId, seq: m.seq });
       const known = await records.live(d.fileId);
-      if (known?.thumb_key) return "done";
+      if (known?.thumb_key || known?.thumb_failed_at) return "done";
       const started = performance.now();
       const object = await store.get(d.key);
       // Deleted before its turn came: nothing to do.
@@ -64,9 +65,11 @@ export function thumbnailWorker(deps: WorkerDeps & { size: number }): DurableWor
           .webp({ quality: 80 })
           .toBuffer({ resolveWithObject: true });
       } catch (err) {
-        log.warn({ err }, "could not make a thumbnail of an image");
+        log.warn({ err }, "could not decode an image to make its thumbnail");
+        const reason = (err instanceof Error && err.message.trim() !== "" ? err.message.trim() : "the image could not be decoded").slice(0, 500);
+        await records.append(derivedEvent(`${d.fileId}.thumbnail-failed`, "file.thumbnail-failed.v1", { docId: d.docId, fileId: d.fileId, reason }));
         metrics.thumbnails.inc({ outcome: "undecodable" });
-        return "give-up";
+        return "done";
       }
       const key = thumbnailKey(d.key);
       await store.put(key, out.data, out.data.byteLength, "image/webp");

@@ -33,6 +33,7 @@ export async function applyFileEvent(db: Db, event: AnyDomainEvent): Promise<voi
           thumb_size: null,
           thumb_width: null,
           thumb_height: null,
+          thumb_failed_at: null,
           deleted_at: null,
           deleted_reason: null,
         })
@@ -46,6 +47,15 @@ export async function applyFileEvent(db: Db, event: AnyDomainEvent): Promise<voi
         .updateTable("files")
         .set({ thumb_key: d.key, thumb_type: d.contentType, thumb_size: d.size, thumb_width: d.width, thumb_height: d.height })
         .where("file_id", "=", d.fileId)
+        .execute();
+      return;
+    }
+    case "file.thumbnail-failed.v1": {
+      await db
+        .updateTable("files")
+        .set({ thumb_failed_at: new Date(event.at) })
+        .where("file_id", "=", event.data.fileId)
+        .where("thumb_key", "is", null)
         .execute();
       return;
     }

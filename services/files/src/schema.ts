@@ -17,6 +17,8 @@ export interface FilesTable {
   thumb_size: number | null;
   thumb_width: number | null;
   thumb_height: number | null;
+  /** When the thumbnail worker gave up on the image (it could not be decoded). */
+  thumb_failed_at: Date | null;
   deleted_at: Date | null;
   deleted_reason: string | null;
 }
@@ -79,6 +81,11 @@ export const filesMigrations: Record<string, Migration> = {
         .addColumn("expires_at", "timestamptz", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("pending_uploads_user_idx").on("pending_uploads").columns(["user_id", "expires_at"]).execute();
+    },
+  },
+  "002_thumbnail_failed": {
+    async up(db) {
+      await db.schema.alterTable("files").addColumn("thumb_failed_at", "timestamptz").execute();
     },
   },
 };
