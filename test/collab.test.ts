@@ -1,3 +1,5 @@
+import net from "node:net";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import * as decoding from "lib0/decoding";
 import { EditHeaders, Streams, subjects, type EditView, type Page } from "@palimpsest/contracts";
@@ -14,7 +16,58 @@ async function syncConnections(port: number): Promise<number> {
   return Number(line?.split(" ").pop() ?? NaN);
 }
 
+/** The opcodes of the server's frames in a raw byte stream (server frames are unmasked). */
+function serverOpcodes(bytes: Buffer): { opcodes: number[]; closeCodes: number[] } {
+  const opcodes: number[] = [];
+  const closeCodes: number[] = [];
+  let i = bytes.indexOf("\r\n\r\n") + 4;
+  while (i + 2 <= bytes.length) {
+    const len7 = bytes[i + 1]! & 0x7f;
+    const head = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0);
+    const len = len7 < 126 ? len7 : len7 === 126 ? bytes.readUInt16BE(i + 2) : Number(bytes.readBigUInt64BE(i + 2));
+    const opcode = bytes[i]! & 0x0f;
+    opcodes.push(opcode);
+    if (opcode === 0x8 && len >= 2) closeCodes.push(bytes.readUInt16BE(i + head));
+    i += head + len;
+  }
+  return { opcodes, closeCodes };
+}
+
 describe("live collaboration through the gateway", () => {
+  it("passes the replica's WebSocket through byte for byte: its handshake, its frames, and exactly one close frame", async () => {
+    const { api, auth } = await ctx.anon.newUser("Raw");
+    const doc = await api.createDoc("Raw bytes");
+    const url = new URL(ctx.system.gatewayUrl());
+    const socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    const received: Buffer[] = [];
+    socket.on("data", (d: Buffer) => received.push(d));
+    const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.write(
+      [
+        `GET /collab/${doc.id}?token=${auth.accessToken} HTTP/1.1`,
+        `Host: ${url.host}`,
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    // The server's opening messages (sync step 1 at least) arrive as binary frames.
+    await vi.waitFor(() => expect(serverOpcodes(Buffer.concat(received)).opcodes).toContain(0x2));
+    expect(Buffer.concat(received).toString("latin1")).toMatch(/^HTTP\/1\.1 101 /);
+    // The client closes (a masked close frame, code 1000); the replica answers, then the TCP stream ends.
+    const mask = randomBytes(4);
+    const payload = Buffer.from([0x03, 0xe8]).map((b, i) => b ^ mask[i % 4]!);
+    socket.write(Buffer.concat([Buffer.from([0x88, 0x80 | 2]), mask, payload]));
+    await ended;
+    const { opcodes, closeCodes } = serverOpcodes(Buffer.concat(received));
+    expect(opcodes.filter((o) => o === 0x8)).toHaveLength(1);
+    expect(closeCodes).toEqual([1000]);
+  });
+
+
   it("two y-websocket clients on different sync replicas converge, and every edit is stored with its author", async () => {
     const { api: alice, auth: aliceAuth } = await ctx.anon.newUser("Alice");
     const doc = await alice.createDoc("Shared");

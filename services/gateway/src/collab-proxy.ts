@@ -156,7 +156,8 @@ export class CollabProxy {
     };
     const sendClose = () => {
       if (!closing || ended) return;
-      client.write(closeFrame(closing.code, closing.reason));
+      // A close frame from the replica has already gone down: a second one is a protocol error.
+      if (!frames.closeSeen) client.write(closeFrame(closing.code, closing.reason));
       finish();
     };
     const relay: Relay = {

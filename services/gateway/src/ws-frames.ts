@@ -8,6 +8,8 @@ export class FrameBoundaries {
   private remaining = 0;
   /** Header bytes of the next frame seen so far, when a header is split across chunks. */
   private header: number[] = [];
+  /** Whether a close frame has begun: after it, nothing more may be sent, not even our own close. */
+  closeSeen = false;
 
   get atBoundary(): boolean {
     return this.remaining === 0 && this.header.length === 0;
@@ -31,6 +33,7 @@ export class FrameBoundaries {
       i++;
       const need = headerLength(this.header);
       if (need !== undefined && this.header.length === need) {
+        if ((this.header[0]! & 0x0f) === 0x8) this.closeSeen = true;
         this.remaining = payloadLength(this.header);
         this.header = [];
       }

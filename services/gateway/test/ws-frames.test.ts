@@ -31,6 +31,18 @@ describe("FrameBoundaries", () => {
     }
   });
 
+  it("notices the server's close frame", () => {
+    const fb = new FrameBoundaries();
+    fb.feed(Buffer.concat([frame(5), frame(3, 0x9)]));
+    expect(fb.closeSeen).toBe(false);
+    const close = closeFrame(1000, "bye");
+    fb.feed(close.subarray(0, 1));
+    expect(fb.closeSeen).toBe(false);
+    fb.feed(close.subarray(1));
+    expect(fb.closeSeen).toBe(true);
+    expect(fb.atBoundary).toBe(true);
+  });
+
   it("stops at the end of the frame in progress when asked", () => {
     const fb = new FrameBoundaries();
     const firstTwo = frames[0]!.length + frames[1]!.length;
