@@ -5,7 +5,20 @@
 import { endSession, freshAccessToken, refreshSession, SESSION_EXPIRED_MESSAGE } from "../auth/session";
 import { ApiError, sendJson } from "./http";
 import type { HttpRequest } from "./http";
-import type { AuthResponse, DocKind, DocSummary, HistoryEvent, Page, User } from "./types";
+import type {
+  AuthResponse,
+  DiffView,
+  DocKind,
+  DocRole,
+  DocSummary,
+  HistoryEvent,
+  Members,
+  NamedVersion,
+  Page,
+  RestoreResult,
+  User,
+  VersionView,
+} from "./types";
 
 type AuthorizedRequest = Omit<HttpRequest, "accessToken">;
 
@@ -47,12 +60,22 @@ export interface ListDocsParams {
   q?: string;
   limit?: number;
   cursor?: string | null;
+  /** List my documents in the trash instead. */
+  trashed?: boolean;
 }
 
 export interface HistoryParams {
   after?: number;
   limit?: number;
+  /** Only edits by this user. */
+  author?: string;
+  /** Only edits at or after `from` and before `to` (ISO times). */
+  from?: string;
+  to?: string;
 }
+
+/** Roles that can be given by sharing; ownership moves by a transfer instead. */
+export type ShareRole = Exclude<DocRole, "owner">;
 
 export const api = {
   auth: {
@@ -73,13 +96,59 @@ export const api = {
     create: (input: { title: string; kind?: DocKind }): Promise<DocSummary> =>
       authorized({ method: "POST", path: "/api/docs", body: input }),
 
-    list: (params: ListDocsParams = {}, signal?: AbortSignal): Promise<Page<DocSummary>> =>
-      authorized({ method: "GET", path: `/api/docs${query({ ...params })}`, signal }),
+    list: ({ trashed, ...params }: ListDocsParams = {}, signal?: AbortSignal): Promise<Page<DocSummary>> =>
+      authorized({ method: "GET", path: `/api/docs${query({ ...params, trashed: trashed ? "true" : undefined })}`, signal }),
 
     get: (id: string, signal?: AbortSignal): Promise<DocSummary> =>
       authorized({ method: "GET", path: docPath(id), signal }),
 
+    rename: (id: string, title: string): Promise<DocSummary> =>
+      authorized({ method: "PATCH", path: docPath(id), body: { title } }),
+
+    /** Moves the document to the owner's trash; restorable with `untrash`. */
+    trash: (id: string): Promise<void> => authorized({ method: "DELETE", path: docPath(id) }),
+
+    untrash: (id: string): Promise<DocSummary> => authorized({ method: "POST", path: `${docPath(id)}/untrash` }),
+
     history: (id: string, params: HistoryParams = {}, signal?: AbortSignal): Promise<Page<HistoryEvent>> =>
       authorized({ method: "GET", path: `${docPath(id)}/history${query({ ...params })}`, signal }),
+  },
+
+  members: {
+    list: (id: string, signal?: AbortSignal): Promise<Members> =>
+      authorized({ method: "GET", path: `${docPath(id)}/members`, signal }),
+
+    /** Shares with an account, or leaves a pending invitation for an email without one. */
+    invite: (id: string, input: { email: string; role: ShareRole }): Promise<Members> =>
+      authorized({ method: "POST", path: `${docPath(id)}/members`, body: input }),
+
+    changeRole: (id: string, userId: string, role: ShareRole): Promise<Members> =>
+      authorized({ method: "PATCH", path: `${docPath(id)}/members/${encodeURIComponent(userId)}`, body: { role } }),
+
+    /** Removes a member; removing myself leaves the document. */
+    remove: (id: string, userId: string): Promise<void> =>
+      authorized({ method: "DELETE", path: `${docPath(id)}/members/${encodeURIComponent(userId)}` }),
+
+    cancelInvitation: (id: string, email: string): Promise<void> =>
+      authorized({ method: "POST", path: `${docPath(id)}/invitations/cancel`, body: { email } }),
+  },
+
+  versions: {
+    /** The document as it was after edit `seq`. */
+    get: (id: string, seq: number, signal?: AbortSignal): Promise<VersionView> =>
+      authorized({ method: "GET", path: `${docPath(id)}/versions/${seq}`, signal }),
+
+    named: (id: string, signal?: AbortSignal): Promise<{ items: NamedVersion[] }> =>
+      authorized({ method: "GET", path: `${docPath(id)}/versions`, signal }),
+
+    /** Names version `seq`, or the current one when it is left out. */
+    name: (id: string, name: string, seq?: number): Promise<{ items: NamedVersion[] }> =>
+      authorized({ method: "POST", path: `${docPath(id)}/versions`, body: seq === undefined ? { name } : { name, seq } }),
+
+    diff: (id: string, from: number, to: number, signal?: AbortSignal): Promise<DiffView> =>
+      authorized({ method: "GET", path: `${docPath(id)}/diff${query({ from, to })}`, signal }),
+
+    restore: (id: string, seq: number): Promise<RestoreResult> =>
+      authorized({ method: "POST", path: `${docPath(id)}/restore`, body: { seq } }),
   },
 };

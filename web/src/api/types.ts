@@ -25,6 +25,8 @@ export interface DocSummary {
   ownerId: string;
   createdAt: string;
   updatedAt: string;
+  /** In its owner's trash (listed with `trashed=true`); absent in older answers. */
+  trashed?: boolean;
 }
 
 export interface Page<T> {
@@ -33,11 +35,69 @@ export interface Page<T> {
 }
 
 export interface HistoryEvent {
+  /** The document's version after this edit: 1 for its first edit. */
   seq: number;
   at: string;
   userId: string;
+  /** `restore:<id>` for the edit a restore made. */
   clientId: number | string;
   size: number;
+}
+
+export interface Member {
+  userId: string;
+  email: string;
+  name: string;
+  role: DocRole;
+}
+
+export interface Invitation {
+  email: string;
+  role: DocRole;
+}
+
+export interface Members {
+  members: Member[];
+  invitations: Invitation[];
+}
+
+/** The document as it was after edit `seq`. */
+export interface VersionView {
+  seq: number;
+  at: string | null;
+  userId: string | null;
+  text: string;
+  markdown: string;
+  /** The whole Yjs state at this version, base64. */
+  state: string;
+}
+
+export interface NamedVersion {
+  name: string;
+  seq: number;
+  namedBy: string;
+  namedAt: string;
+}
+
+/** A run of text between two versions: unchanged, or inserted / deleted by an author. */
+export interface DiffSegment {
+  kind: "same" | "insert" | "delete";
+  text: string;
+  userId?: string;
+}
+
+export interface DiffView {
+  from: number;
+  to: number;
+  segments: DiffSegment[];
+  authors: string[];
+}
+
+export interface RestoreResult {
+  restoredFrom: number;
+  streamSeq: number;
+  /** False when the document already equalled that version. */
+  changed: boolean;
 }
 
 /** Roles that may change a document's content; the server enforces this too. */

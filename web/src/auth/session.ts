@@ -13,6 +13,8 @@ export interface Session {
   refreshToken: string;
   /** Local clock time (ms) after which the access token should be treated as expired. */
   accessExpiresAt: number | null;
+  /** How long the access token lives (ms), from its claims; sets how early it is renewed. */
+  accessLifetimeMs?: number | null;
 }
 
 export interface SessionSnapshot {
@@ -25,8 +27,12 @@ export const SESSION_EXPIRED_MESSAGE = "Your session expired. Please sign in aga
 
 const STORAGE_KEY = "palimpsest.session";
 const REFRESH_LOCK = "palimpsest.refresh";
-// Refresh a little early so a request never leaves with a token that dies in flight.
+// Refresh a little early so a request never leaves with a token that dies in flight, and
+// renew in the background ahead of that so nobody ever waits for it; short-lived tokens get
+// proportionally shorter margins, or they would be "expiring" from the moment they arrive.
 const EXPIRY_MARGIN_MS = 30_000;
+const RENEW_AHEAD_MS = 60_000;
+const RENEW_RETRY_MS = 15_000;
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -62,6 +68,7 @@ function readStored(): Session | null {
         accessToken: parsed.accessToken,
         refreshToken: parsed.refreshToken,
         accessExpiresAt: typeof parsed.accessExpiresAt === "number" ? parsed.accessExpiresAt : null,
+        accessLifetimeMs: typeof parsed.accessLifetimeMs === "number" ? parsed.accessLifetimeMs : null,
       };
     }
   } catch {
@@ -80,22 +87,21 @@ function writeStored(session: Session | null): void {
 }
 
 function publish(next: SessionSnapshot): void {
+  const renew = next.session?.accessToken !== snapshot.session?.accessToken;
   snapshot = next;
+  if (renew) scheduleRenewal();
   for (const listener of listeners) listener();
 }
 
-/**
- * Anchors the token's lifetime (exp - iat) to the local clock at the moment we received it,
- * so a skewed client clock cannot make a fresh token look expired.
- */
-function localExpiry(accessToken: string): number | null {
+/** The token's lifetime (exp - iat) in ms, or null when it is not a JWT we can read. */
+function tokenLifetime(accessToken: string): number | null {
   const payload = accessToken.split(".")[1];
   if (!payload) return null;
   try {
     const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
     const claims: unknown = JSON.parse(json);
-    if (isRecord(claims) && typeof claims.exp === "number" && typeof claims.iat === "number") {
-      return Date.now() + (claims.exp - claims.iat) * 1000;
+    if (isRecord(claims) && typeof claims.exp === "number" && typeof claims.iat === "number" && claims.exp > claims.iat) {
+      return (claims.exp - claims.iat) * 1000;
     }
   } catch {
     // Not a JWT we can read; rely on 401 handling instead.
@@ -103,8 +109,41 @@ function localExpiry(accessToken: string): number | null {
   return null;
 }
 
+/** A margin before expiry: `preferred`, but never more than a fraction of the token's life. */
+function marginFor(session: Session, preferred: number, fraction: number): number {
+  const lifetime = session.accessLifetimeMs ?? null;
+  return lifetime === null ? preferred : Math.min(preferred, lifetime * fraction);
+}
+
 function isExpiring(session: Session): boolean {
-  return session.accessExpiresAt !== null && Date.now() > session.accessExpiresAt - EXPIRY_MARGIN_MS;
+  return session.accessExpiresAt !== null && Date.now() > session.accessExpiresAt - marginFor(session, EXPIRY_MARGIN_MS, 0.1);
+}
+
+let renewTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Renews the access token in the background before it expires, so neither a request nor a
+ * reconnecting document ever has to wait for it. Every tab schedules this; the refresh lock
+ * and the re-read of storage inside it make the first one do the work and the others adopt it.
+ */
+function scheduleRenewal(delayOverride?: number): void {
+  clearTimeout(renewTimer);
+  renewTimer = undefined;
+  const session = snapshot.session;
+  if (!session || session.accessExpiresAt === null || typeof window === "undefined") return;
+  // A little jitter so tabs opened together do not all wake at the same moment.
+  const jitter = Math.random() * 2_000;
+  const due = session.accessExpiresAt - marginFor(session, RENEW_AHEAD_MS, 0.25) - jitter;
+  const delay = delayOverride ?? Math.max(1_000, due - Date.now());
+  renewTimer = setTimeout(() => {
+    renewTimer = undefined;
+    const current = snapshot.session;
+    if (!current || current.accessToken !== session.accessToken) return;
+    refreshSession(current.accessToken).catch(() => {
+      // Offline or the server is down: try again a little later (requests still refresh on demand).
+      if (snapshot.session?.accessToken === current.accessToken) scheduleRenewal(RENEW_RETRY_MS);
+    });
+  }, delay);
 }
 
 function sameSession(a: Session | null, b: Session | null): boolean {
@@ -121,11 +160,15 @@ export function subscribeSession(listener: Listener): () => void {
 }
 
 export function startSession(auth: AuthResponse): Session {
+  // The lifetime is anchored to the local clock at the moment we received the token, so a
+  // skewed client clock cannot make a fresh token look expired.
+  const lifetime = tokenLifetime(auth.accessToken);
   const session: Session = {
     user: auth.user,
     accessToken: auth.accessToken,
     refreshToken: auth.refreshToken,
-    accessExpiresAt: localExpiry(auth.accessToken),
+    accessExpiresAt: lifetime === null ? null : Date.now() + lifetime,
+    accessLifetimeMs: lifetime,
   };
   writeStored(session);
   publish({ session, notice: null });
@@ -206,6 +249,7 @@ export async function freshAccessToken(): Promise<string | null> {
 }
 
 if (typeof window !== "undefined") {
+  scheduleRenewal();
   // Keep tabs in agreement: a sign-out or token rotation elsewhere applies here too.
   window.addEventListener("storage", (event) => {
     if (event.key !== STORAGE_KEY && event.key !== null) return;

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { freshAccessToken, getSessionSnapshot, refreshSession, subscribeSession } from "../auth/session";
 import { useSession } from "../auth/use-session";
 import { colorForUser } from "../lib/user-color";
+import { localDatabaseName, markUnsynced } from "../offline/local-copies";
 import { CollabConnection } from "./collab-provider";
 import type { CollabState, PresenceUser } from "./collab-provider";
 import type { Awareness } from "y-protocols/awareness";
@@ -18,7 +19,8 @@ export function useSelfPresence(): PresenceUser | null {
 /**
  * Opens a connection for `docId` while the component is mounted (null before the effect
  * runs). Created in an effect, not during render, so StrictMode's double mount cannot leak
- * a socket.
+ * a socket. The document is kept on this device in a database of the signed-in person's own,
+ * and the dashboard learns whether it holds edits the server has not acknowledged yet.
  */
 export function useCollabConnection(docId: string | null, user: PresenceUser | null): CollabConnection | null {
   const [connection, setConnection] = useState<CollabConnection | null>(null);
@@ -27,23 +29,36 @@ export function useCollabConnection(docId: string | null, user: PresenceUser | n
   const userColor = user?.color;
 
   useEffect(() => {
-    if (!docId) return;
+    if (!docId || !userId) return;
     const next = new CollabConnection(docId, {
       getAccessToken: freshAccessToken,
       refreshAccessToken: refreshSession,
+      localDatabase: localDatabaseName(userId, docId),
     });
     // Tokens rotated by REST calls or other tabs should be used on the next reconnect.
     const unsubscribe = subscribeSession(() => {
       const token = getSessionSnapshot().session?.accessToken;
       if (token) next.updateToken(token);
     });
+    // The dashboard's "not synced" mark: set by an edit here, cleared only once the server
+    // confirmed it has everything; in between (say, opened offline) the device's word stands.
+    let unsynced: boolean | null = null;
+    const unwatch = next.subscribe(() => {
+      const state = next.getState();
+      const known = state.unsavedEdits ? true : state.loaded && !state.pendingChanges ? false : null;
+      if (known !== null && known !== unsynced) {
+        unsynced = known;
+        markUnsynced(userId, docId, known);
+      }
+    });
     setConnection(next);
     return () => {
+      unwatch();
       unsubscribe();
       next.destroy();
       setConnection((current) => (current === next ? null : current));
     };
-  }, [docId]);
+  }, [docId, userId]);
 
   useEffect(() => {
     if (connection && userId && userName && userColor) {
@@ -54,7 +69,16 @@ export function useCollabConnection(docId: string | null, user: PresenceUser | n
   return connection;
 }
 
-const INITIAL_STATE: CollabState = { status: "connecting", problem: null, loaded: false, pendingChanges: false };
+const INITIAL_STATE: CollabState = {
+  status: "connecting",
+  problem: null,
+  loaded: false,
+  localLoaded: false,
+  pendingChanges: false,
+  unsavedEdits: false,
+  savedLocally: true,
+  writesRefused: false,
+};
 const noopSubscribe = (): (() => void) => () => {};
 const initialSnapshot = (): CollabState => INITIAL_STATE;
 

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { ReactNode } from "react";
 import { Link, useNavigate } from "react-router-dom";
-import { signOut, useSession } from "../auth/use-session";
+import { signOut, unsyncedDocumentTitles, useSession } from "../auth/use-session";
 import { colorForUser, initialsOf } from "../lib/user-color";
 
 export function BrandMark(): ReactNode {
@@ -23,6 +23,16 @@ export function AppHeader({ children }: { children?: ReactNode }): ReactNode {
   const [signingOut, setSigningOut] = useState(false);
 
   const handleSignOut = async (): Promise<void> => {
+    // Signing out removes this person's documents from this device, unsynced edits included.
+    const unsynced = unsyncedDocumentTitles();
+    if (
+      unsynced.length > 0 &&
+      !window.confirm(
+        `Some changes haven't reached the server yet (${unsynced.join(", ")}). Signing out removes them from this device. Sign out anyway?`,
+      )
+    ) {
+      return;
+    }
     setSigningOut(true);
     await signOut();
     navigate("/", { replace: true });

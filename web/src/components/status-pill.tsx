@@ -3,9 +3,10 @@ import type { CollabStatus } from "../collab/collab-provider";
 
 const DESCRIPTIONS: Record<CollabStatus, string> = {
   connecting: "Connecting to the server…",
-  online: "Connected; sending your latest changes",
-  saved: "All changes are saved on the server",
-  offline: "Not connected; changes will be sent when the connection returns",
+  syncing: "Sending your latest changes to the server…",
+  online: "Connected and up to date",
+  saved: "All your changes are saved on the server",
+  offline: "Not connected; your changes are kept on this device and sent when the connection returns",
 };
 
 /** The text is exactly the status word so it is easy to read and to assert on. */

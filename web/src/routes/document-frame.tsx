@@ -1,16 +1,17 @@
 // The chrome shared by every document screen: header with title, who is here and the
 // connection status, plus the full-page states for loading and failures.
 
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
 import type { DocSummary } from "../api/types";
 import { canEdit } from "../api/types";
-import { signOut } from "../auth/use-session";
+import { signInAgain, useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
 import { isChunkLoadError } from "../components/error-boundary";
 import { PresenceAvatars } from "../components/presence-avatars";
 import { StatusPill } from "../components/status-pill";
+import { ShareButton } from "../share/share-button";
 import type { CollabProblem, CollabStatus } from "../collab/collab-provider";
 import type { Peer } from "../collab/use-collab";
 
@@ -19,10 +20,16 @@ interface DocumentFrameProps {
   status: CollabStatus;
   peers: Peer[];
   problem: CollabProblem | null;
+  /** Buttons of this kind of document, shown before Share. */
+  actions?: ReactNode;
+  /** After the share dialog changed who has access (to tell the document's other windows). */
+  onAccessChanged?: () => void;
+  /** Every edit made here is in this device's copy (shown while offline). */
+  savedOnDevice?: boolean;
   children: ReactNode;
 }
 
-export function DocumentFrame({ doc, status, peers, problem, children }: DocumentFrameProps): ReactNode {
+export function DocumentFrame({ doc, status, peers, problem, actions, onAccessChanged, savedOnDevice = true, children }: DocumentFrameProps): ReactNode {
   const readOnly = !canEdit(doc.role);
   const title = doc.title || "Untitled";
   // Tell tabs apart: several documents open at once otherwise all read "Palimpsest".
@@ -45,7 +52,7 @@ export function DocumentFrame({ doc, status, peers, problem, children }: Documen
             {title}
           </h1>
           {readOnly && (
-            <span className="badge badge-readonly" title={`You are a ${doc.role}; you can read but not edit.`}>
+            <span className="badge badge-readonly" data-testid="readonly-badge" title={`You are a ${doc.role}; you can read but not edit.`}>
               View only
             </span>
           )}
@@ -53,6 +60,8 @@ export function DocumentFrame({ doc, status, peers, problem, children }: Documen
         <div className="doc-meta">
           <PresenceAvatars peers={peers} />
           <StatusPill status={status} />
+          {actions}
+          <ShareButton doc={doc} onAccessChanged={onAccessChanged} />
         </div>
       </AppHeader>
       <p className="banner banner-error" role="alert">
@@ -60,12 +69,19 @@ export function DocumentFrame({ doc, status, peers, problem, children }: Documen
         {problem?.kind === "expired" && (
           <>
             {" "}
-            <button type="button" className="link-button" onClick={() => void signOut()}>
+            <button type="button" className="link-button" onClick={signInAgain}>
               Sign in again
             </button>
           </>
         )}
       </p>
+      {status === "offline" && problem === null && (
+        <p className="banner banner-offline" role="status" data-testid="offline-banner" data-saved-on-device={savedOnDevice ? "true" : "false"}>
+          {savedOnDevice
+            ? "You're offline. Your changes are saved on this device and sync when the connection returns."
+            : "You're offline. Saving your changes on this device…"}
+        </p>
+      )}
       {children}
     </div>
   );
@@ -82,18 +98,56 @@ export function DocumentLoading(): ReactNode {
   );
 }
 
-export function DocumentUnavailable({ status, message }: { status: number; message: string }): ReactNode {
-  const heading =
-    status === 404 ? "Document not found" : status === 403 ? "No access" : status === 0 ? "Can't reach the server" : "Something went wrong";
+interface UnavailableProps {
+  status: number;
+  message: string;
+  /** Ask again; without it, Try again reloads the page. */
+  onRetry?: () => void;
+}
+
+export function DocumentUnavailable({ status, message, onRetry }: UnavailableProps): ReactNode {
+  const email = useSession().session?.user.email;
+  const [retrying, setRetrying] = useState(false);
+  const unreachable = status === 0 || status >= 500;
+  // The server answers strangers with 404 so they learn nothing; to the person asking, "not
+  // found" and "not shared with you" look the same, so say both.
+  const heading = status === 404 ? "Document not found" : status === 403 ? "No access" : unreachable ? "Can't reach the server" : "Something went wrong";
+  const retry = (): void => {
+    if (!onRetry) {
+      location.reload();
+      return;
+    }
+    setRetrying(true);
+    onRetry();
+    setTimeout(() => setRetrying(false), 1_500);
+  };
   return (
     <div className="page">
       <AppHeader />
-      <main className="centered-message">
+      <main className="centered-message" data-testid="document-unavailable" data-status={status}>
         <h1>{heading}</h1>
         <p role="alert">{message}</p>
-        <Link className="button" to="/">
-          Back to your documents
-        </Link>
+        {(status === 404 || status === 403) && (
+          <p className="muted">
+            It may have been deleted, or it isn't shared with {email ? <strong>{email}</strong> : "you"}. Ask its owner to share it
+            with this address, or sign in with another account.
+          </p>
+        )}
+        {unreachable && (
+          <p className="muted">
+            Documents you opened on this device before still open without the server. This one isn't among them yet.
+          </p>
+        )}
+        <div className="centered-actions">
+          {unreachable && (
+            <button type="button" className="button button-primary" onClick={retry} disabled={retrying}>
+              {retrying ? "Trying…" : "Try again"}
+            </button>
+          )}
+          <Link className="button" to="/">
+            Back to your documents
+          </Link>
+        </div>
       </main>
     </div>
   );

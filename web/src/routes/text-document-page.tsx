@@ -1,7 +1,8 @@
-import { useEffect } from "react";
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
 import { EditorContent, useEditor } from "@tiptap/react";
+import type { Extensions } from "@tiptap/react";
 import StarterKit from "@tiptap/starter-kit";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
@@ -10,21 +11,37 @@ import { canEdit } from "../api/types";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { EditorToolbar } from "../components/editor-toolbar";
+import { ErrorBoundary } from "../components/error-boundary";
+import { AttachmentsButton } from "../files/attachments-button";
+import { FileImage, ImageUpload } from "../files/image-extensions";
+import { HistoryButton, loadHistoryPanel } from "../history/history-button";
+import { exactTime } from "../lib/format";
 import { documentPath } from "../lib/paths";
+import { announceAccessChange, useLiveDocument } from "../share/use-live-document";
 import { DocumentFrame, DocumentLoading, DocumentUnavailable } from "./document-frame";
 import { useDocument } from "./use-document";
 
 /** The Yjs XmlFragment that holds rich text; every client of the platform agrees on it. */
 const TEXT_FIELD = "default";
 
+// Most visits never open the history: its code loads on first use.
+const HistoryPanel = lazy(loadHistoryPanel);
+/** Extensions that bind an editor to the live document; old versions are shown without them. */
+const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload"]);
+
 interface EditorProps {
   connection: CollabConnection;
   user: PresenceUser;
   editable: boolean;
   loaded: boolean;
+  /** The editor's extensions minus collaboration, so the history renders with the same schema. */
+  onExtensions: (extensions: Extensions) => void;
 }
 
-function CollaborativeEditor({ connection, user, editable, loaded }: EditorProps): ReactNode {
+function CollaborativeEditor({ connection, user, editable, loaded, onExtensions }: EditorProps): ReactNode {
+  // Read at each drop or paste: the role can change while the editor lives.
+  const uploadTo = useRef<string | null>(null);
+  uploadTo.current = editable ? connection.docId : null;
   const editor = useEditor(
     {
       extensions: [
@@ -32,6 +49,8 @@ function CollaborativeEditor({ connection, user, editable, loaded }: EditorProps
         StarterKit.configure({ undoRedo: false }),
         Collaboration.configure({ document: connection.doc, field: TEXT_FIELD }),
         CollaborationCaret.configure({ provider: connection.provider, user }),
+        FileImage,
+        ImageUpload.configure({ docId: () => uploadTo.current }),
       ],
       editable,
       editorProps: {
@@ -46,9 +65,13 @@ function CollaborativeEditor({ connection, user, editable, loaded }: EditorProps
     if (editor.isEditable !== editable) editor.setEditable(editable);
   }, [editor, editable]);
 
+  useEffect(() => {
+    onExtensions(editor.options.extensions.filter((extension) => !LIVE_ONLY_EXTENSIONS.has(extension.name)));
+  }, [editor, onExtensions]);
+
   return (
     <>
-      {editable && <EditorToolbar editor={editor} />}
+      <EditorToolbar editor={editor} disabled={!editable} />
       <main className="editor-scroll">
         <div
           className={`editor-surface${editable ? "" : " editor-readonly"}`}
@@ -62,19 +85,81 @@ function CollaborativeEditor({ connection, user, editable, loaded }: EditorProps
   );
 }
 
-function TextDocument({ doc }: { doc: DocSummary }): ReactNode {
+function TextDocument({ doc: opened }: { doc: DocSummary }): ReactNode {
   const user = useSelfPresence();
-  const connection = useCollabConnection(doc.id, user);
+  const connection = useCollabConnection(opened.id, user);
   const collab = useCollabState(connection);
   const peers = usePresence(connection);
+  // My role can change while the page is open (the share dialog, elsewhere): follow it live.
+  const live = useLiveDocument(opened, connection, collab);
+  const [historyOpen, setHistoryOpen] = useState(false);
+  const [extensions, setExtensions] = useState<Extensions | null>(null);
+  const [notice, setNotice] = useState("");
+  const closeHistory = useCallback(() => setHistoryOpen(false), []);
+  const onRestored = useCallback(({ at, changed }: { at: string | null; changed: boolean }) => {
+    setHistoryOpen(false);
+    const when = at ? ` from ${exactTime(at)}` : "";
+    setNotice(
+      changed
+        ? `Restored the version${when}. Everyone sees it now; the text before the restore is still in the history.`
+        : `The document already matched the version${when}; nothing changed.`,
+    );
+  }, []);
+
+  if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} />;
+  const doc = live.doc;
   const editable = canEdit(doc.role) && collab.problem === null;
 
   return (
-    <DocumentFrame doc={doc} status={collab.status} peers={peers} problem={collab.problem}>
-      {connection && user ? (
-        <CollaborativeEditor key={connection.docId} connection={connection} user={user} editable={editable} loaded={collab.loaded} />
-      ) : (
-        <main className="editor-scroll" aria-busy="true" />
+    <DocumentFrame
+      doc={doc}
+      status={collab.status}
+      peers={peers}
+      problem={collab.problem}
+      savedOnDevice={collab.savedLocally}
+      onAccessChanged={() => announceAccessChange(connection)}
+      actions={
+        <>
+          <AttachmentsButton doc={doc} />
+          <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />
+        </>
+      }
+    >
+      {notice !== "" && (
+        <p className="banner banner-info" role="status">
+          {notice}{" "}
+          <button type="button" className="link-button" onClick={() => setNotice("")}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      {/* Hidden, not unmounted, while the history is open: the live binding and carets carry on. */}
+      <div className="editor-pane" hidden={historyOpen}>
+        {connection && user ? (
+          <CollaborativeEditor
+            key={connection.docId}
+            connection={connection}
+            user={user}
+            editable={editable}
+            loaded={collab.loaded}
+            onExtensions={setExtensions}
+          />
+        ) : (
+          <main className="editor-scroll" aria-busy="true" />
+        )}
+      </div>
+      {historyOpen && connection && extensions && (
+        <ErrorBoundary
+          fallback={() => (
+            <p className="banner banner-error" role="alert">
+              The history could not be downloaded. Reload the page to try again.
+            </p>
+          )}
+        >
+          <Suspense fallback={<p className="centered-message muted">Loading the history…</p>}>
+            <HistoryPanel doc={doc} connection={connection} extensions={extensions} onClose={closeHistory} onRestored={onRestored} />
+          </Suspense>
+        </ErrorBoundary>
       )}
     </DocumentFrame>
   );

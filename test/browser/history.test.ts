@@ -1,0 +1,167 @@
+// The history panel in a real browser against the whole running system: two people write, one
+// names a version and rewrites everything; the timeslider and the named version show the earlier
+// text, playback runs to the present, the diff is coloured by author, and a restore brings the
+// earlier text back in both windows.
+
+import { describe, expect, it, vi } from "vitest";
+import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contracts";
+import type { Page } from "playwright-core";
+import { useSystem } from "../system.ts";
+import { WAIT, editorOf, screenshotPath, signInAt, textOf, useBrowser, visibleText, waitForSaved } from "./browser-helpers.ts";
+
+const browser = useBrowser();
+const ctx = useSystem("browser-history");
+
+const panel = (page: Page) => page.getByTestId("history-panel");
+const preview = (page: Page) => page.locator('[data-testid="history-preview"] .ProseMirror');
+const position = (page: Page) => page.getByTestId("history-position");
+
+describe("version history in the browser", () => {
+  it("the timeslider shows an earlier version, and restoring it brings it back for both people", { timeout: 240_000 }, async () => {
+    const { api: adaApi, auth: ada } = await ctx.anon.newUser("Ada Author");
+    const { auth: ben } = await ctx.anon.newUser("Ben Second");
+    const doc = await adaApi.createDoc("A story with a past");
+    expect((await adaApi.post(`/api/docs/${doc.id}/members`, { email: ben.user.email, role: "editor" })).status).toBe(201);
+    const docPath = `/d/${doc.id}`;
+
+    const A = await browser.openWindow("ada", ctx.system.gatewayUrl());
+    const B = await browser.openWindow("ben", ctx.system.gatewayUrl());
+    const a = A.page;
+    const b = B.page;
+    await signInAt(a, docPath, ada.user.email);
+    await signInAt(b, docPath, ben.user.email);
+
+    // ---- Two people write the first draft; each sees the other's caret.
+    await editorOf(a).click();
+    await a.keyboard.type("Once upon a time, Ada wrote.");
+    await vi.waitFor(async () => expect(await textOf(b)).toBe("Once upon a time, Ada wrote."), WAIT);
+    await editorOf(b).click();
+    await b.keyboard.press("End");
+    await b.keyboard.type(" Ben added more.");
+    const draft = "Once upon a time, Ada wrote. Ben added more.";
+    await vi.waitFor(async () => expect(await textOf(a)).toBe(draft), WAIT);
+    await a.locator(".collaboration-carets__caret").filter({ hasText: "Ben Second" }).waitFor();
+    await b.locator(".collaboration-carets__caret").filter({ hasText: "Ada Author" }).waitFor();
+    await waitForSaved(a);
+    await waitForSaved(b);
+    await a.screenshot({ path: screenshotPath("history-editor-two-carets.png") });
+
+    // ---- Ada opens the history: it shows the present, grouped by author; she names it.
+    await a.getByRole("button", { name: "History" }).click();
+    await panel(a).waitFor();
+    await vi.waitFor(async () => expect(await visibleText(preview(a))).toBe(draft), WAIT);
+    const sessions = a.getByTestId("history-sessions");
+    await sessions.getByText("Ada Author").first().waitFor();
+    await sessions.getByText("Ben Second").first().waitFor();
+    await a.getByRole("button", { name: "Name this version" }).click();
+    await a.getByLabel("Version name").fill("First draft");
+    await a.getByRole("button", { name: "Save name" }).click();
+    await a.getByTestId("named-versions").getByText("First draft").waitFor();
+    await a.getByRole("button", { name: "Close the history" }).click();
+    await panel(a).waitFor({ state: "detached" });
+
+    // ---- Ada rewrites everything.
+    await editorOf(a).click();
+    await a.keyboard.press("Control+A");
+    await a.keyboard.type("Rewritten entirely by Ada.");
+    const rewritten = "Rewritten entirely by Ada.";
+    await vi.waitFor(async () => expect(await textOf(b)).toBe(rewritten), WAIT);
+    await waitForSaved(a);
+
+    // ---- The timeslider: its first position is the first thing Ada typed, an earlier text.
+    await a.getByRole("button", { name: "History" }).click();
+    await vi.waitFor(async () => expect(await visibleText(preview(a))).toBe(rewritten), WAIT);
+    const slider = a.getByLabel("Timeslider");
+    const first = Number(await slider.getAttribute("min"));
+    const head = Number(await slider.getAttribute("max"));
+    expect(head).toBeGreaterThan(first);
+    await slider.focus();
+    await a.keyboard.press("Home");
+    await vi.waitFor(async () => expect(await a.getByTestId("history-preview").getAttribute("data-seq")).toBe(String(first)), WAIT);
+    const earliest = await visibleText(preview(a));
+    expect(earliest.length).toBeGreaterThan(0);
+    expect(draft.startsWith(earliest)).toBe(true);
+    // (More versions may still join the list: the log follows the edit stream.)
+    expect(await position(a).textContent()).toMatch(new RegExp(`^Version ${first} of \\d+$`));
+
+    // Playback runs through the versions up to the present.
+    await a.getByRole("button", { name: "Play the history" }).click();
+    await vi.waitFor(async () => expect(await position(a).textContent()).toMatch(/^Version (\d+) of \1$/), { ...WAIT, timeout: 90_000 });
+    await vi.waitFor(async () => expect(await visibleText(preview(a))).toBe(rewritten), WAIT);
+    await a.getByRole("button", { name: "Play the history" }).waitFor();
+
+    // The named version jumps back to the first draft.
+    await a.getByTestId("named-versions").getByRole("button", { name: /First draft/ }).click();
+    await vi.waitFor(async () => expect(await visibleText(preview(a))).toBe(draft), WAIT);
+    const namedSeq = Number(await a.getByTestId("history-preview").getAttribute("data-seq"));
+    const stored = await adaApi.get<VersionView>(`/api/docs/${doc.id}/versions/${namedSeq}`);
+    expect(stored.body.text).toBe(draft);
+    await a.screenshot({ path: screenshotPath("history-panel.png") });
+
+    // ---- The diff against the current version: Ada's rewrite, in her colour, with a legend.
+    await a.getByLabel("Show changes").check();
+    const diffText = a.getByTestId("diff-text");
+    await diffText.waitFor();
+    await vi.waitFor(async () => {
+      expect(await diffText.locator("ins").allTextContents()).not.toEqual([]);
+      expect((await diffText.locator("ins").allTextContents()).join("")).toContain("Rewritten entirely by Ada");
+      expect((await diffText.locator("del").allTextContents()).join("")).toContain("Ben added more");
+    }, WAIT);
+    expect(new Set(await diffText.locator("ins, del").evaluateAll((els) => els.map((el) => String(el.getAttribute("data-author")))))).toEqual(
+      new Set([ada.user.id]),
+    );
+    await a.getByTestId("diff-legend").getByText("Ada Author").waitFor();
+    // From the empty document to the first draft: both authors, each in their own colour.
+    await a.getByLabel("Compare with").selectOption("start");
+    await vi.waitFor(async () => {
+      const legend = a.getByTestId("diff-legend");
+      expect(await legend.getByText("Ada Author").count()).toBe(1);
+      expect(await legend.getByText("Ben Second").count()).toBe(1);
+    }, WAIT);
+    const insertedBy = await diffText.locator("ins").evaluateAll((els) => els.map((el) => [String(el.getAttribute("data-author")), String(el.textContent)]));
+    expect(insertedBy.map(([, text]) => text).join("")).toBe(draft);
+    expect(insertedBy.filter(([author]) => author === ben.user.id).map(([, text]) => text).join("")).toContain("Ben added more.");
+    await a.screenshot({ path: screenshotPath("history-diff.png") });
+    // Two chosen versions: keep the earliest as one side, then pick the named draft.
+    await slider.focus();
+    await a.keyboard.press("Home");
+    await a.getByRole("button", { name: "Compare with this version" }).click();
+    await a.getByTestId("named-versions").getByRole("button", { name: /First draft/ }).click();
+    await a.getByText(`What changed from version ${first} to version ${namedSeq}:`).waitFor();
+    await vi.waitFor(async () => {
+      expect((await diffText.locator("ins").allTextContents()).join("")).toBe(draft.slice(earliest.length));
+      expect(await diffText.locator("del").count()).toBe(0);
+    }, WAIT);
+    await a.getByLabel("Show changes").uncheck();
+    await vi.waitFor(async () => expect(await visibleText(preview(a))).toBe(draft), WAIT);
+
+    // ---- Restore the first draft (after confirming): both windows show it, live.
+    await a.getByRole("button", { name: "Restore this version" }).click();
+    await a.getByRole("group", { name: "Confirm restore" }).getByRole("button", { name: "Restore", exact: true }).click();
+    await panel(a).waitFor({ state: "detached" });
+    await a.getByRole("status").filter({ hasText: "Restored the version" }).waitFor();
+    await vi.waitFor(async () => {
+      expect(await textOf(a)).toBe(draft);
+      expect(await textOf(b)).toBe(draft);
+    }, WAIT);
+
+    // The restore is one more version; everything before it is still there.
+    await vi.waitFor(async () => {
+      const edits = (await adaApi.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items;
+      const last = edits.at(-1);
+      expect(last?.seq).toBeGreaterThan(head);
+      expect(String(last?.clientId)).toMatch(/^restore:/);
+    }, WAIT);
+
+    // Ben, still editing, keeps working on the restored text.
+    await editorOf(b).click();
+    await b.keyboard.press("End");
+    await b.keyboard.type(" The end.");
+    await vi.waitFor(async () => expect(await textOf(a)).toBe(`${draft} The end.`), WAIT);
+
+    for (const win of [A, B]) {
+      expect(win.pageErrors).toEqual([]);
+      expect(win.consoleErrors).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,26 @@
+// An old version shown as rich text by a read-only editor with the live editor's own schema,
+// so headings, lists and code look exactly as they did.
+
+import { useEffect } from "react";
+import type { ReactNode } from "react";
+import { EditorContent, useEditor } from "@tiptap/react";
+import type { Extensions, JSONContent } from "@tiptap/react";
+
+export function VersionPreview({ extensions, content }: { extensions: Extensions; content: JSONContent | null }): ReactNode {
+  const editor = useEditor(
+    {
+      extensions,
+      editable: false,
+      content: content ?? "",
+      editorProps: { attributes: { "aria-label": "The document at this version", "aria-readonly": "true" } },
+    },
+    [extensions],
+  );
+
+  useEffect(() => {
+    // Replaying a version is not an edit of anything: no update events, no history.
+    if (content) editor.commands.setContent(content, { emitUpdate: false });
+  }, [editor, content]);
+
+  return <EditorContent editor={editor} />;
+}

@@ -1,0 +1,394 @@
+// Who has access to a document, and (for those allowed) changing it: invite by email with a
+// role, change a member's role, remove a member, cancel a pending invitation, or leave.
+// The server decides every permission again; the dialog only offers what it would accept:
+// the owner manages members, editors may invite and cancel invitations, others only read.
+
+import { useEffect, useId, useRef, useState } from "react";
+import type { FormEvent, ReactNode } from "react";
+import { useNavigate } from "react-router-dom";
+import { api } from "../api/api-client";
+import type { ShareRole } from "../api/api-client";
+import { ApiError, isAbortError } from "../api/http";
+import type { DocRole, DocSummary, Invitation, Member, Members } from "../api/types";
+import { useSession } from "../auth/use-session";
+import { colorForUser, initialsOf } from "../lib/user-color";
+import { documentPath } from "../lib/paths";
+import "./share.css";
+
+const SHARE_ROLES: { role: ShareRole; label: string }[] = [
+  { role: "editor", label: "Editor" },
+  { role: "commenter", label: "Commenter" },
+  { role: "viewer", label: "Viewer" },
+];
+
+const ROLE_LABELS: Record<DocRole, string> = { owner: "Owner", editor: "Editor", commenter: "Commenter", viewer: "Viewer" };
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Server messages are written for logs ("enter a valid email address"); make them sentences. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === "") return trimmed;
+  const capital = trimmed[0]?.toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+function errorText(err: unknown, fallback: string): string {
+  if (err instanceof ApiError) {
+    if (err.status === 0) return err.message;
+    if (err.code === "FORBIDDEN" || err.status === 403) return sentence(err.message || "You are not allowed to do that");
+    return sentence(err.message);
+  }
+  return fallback;
+}
+
+interface ShareDialogProps {
+  doc: DocSummary;
+  onClose: () => void;
+  onAccessChanged?: () => void;
+}
+
+export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDialogProps): ReactNode {
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  const emailRef = useRef<HTMLInputElement>(null);
+  const selfId = useSession().session?.user.id ?? "";
+  const navigate = useNavigate();
+  const titleId = useId();
+  const emailId = useId();
+
+  const [members, setMembers] = useState<Members | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [email, setEmail] = useState("");
+  const [inviteRole, setInviteRole] = useState<ShareRole>("editor");
+  const [inviting, setInviting] = useState(false);
+  /** The row (user id or invitation email) with a request in flight. */
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState("");
+  const [notice, setNotice] = useState("");
+  const [confirmLeave, setConfirmLeave] = useState(false);
+
+  const isOwner = doc.role === "owner";
+  const canInvite = doc.role === "owner" || doc.role === "editor";
+
+  useEffect(() => {
+    const dialog = dialogRef.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    (canInvite ? emailRef.current : dialog)?.focus();
+  }, [canInvite]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api.members.list(doc.id, controller.signal).then(setMembers, (err: unknown) => {
+      if (!isAbortError(err)) setLoadError(errorText(err, "Could not load who has access."));
+    });
+    return () => controller.abort();
+  }, [doc.id]);
+
+  const changed = (next: Members | null, message: string): void => {
+    if (next) setMembers(next);
+    setError("");
+    setNotice(message);
+    onAccessChanged?.();
+  };
+
+  const reload = async (): Promise<void> => {
+    setMembers(await api.members.list(doc.id));
+  };
+
+  const nameOf = (m: Member): string => m.name || m.email || "Someone";
+
+  const invite = async (event: FormEvent): Promise<void> => {
+    event.preventDefault();
+    const address = email.trim().toLowerCase();
+    setNotice("");
+    if (!EMAIL.test(address)) {
+      setError("Enter a valid email address, like ada@example.com.");
+      emailRef.current?.focus();
+      return;
+    }
+    const existing = members?.members.find((m) => m.email.toLowerCase() === address);
+    if (existing?.role === inviteRole) {
+      setError(`${nameOf(existing)} is already ${inviteRole === "editor" ? "an" : "a"} ${inviteRole}.`);
+      return;
+    }
+    setInviting(true);
+    setError("");
+    try {
+      const next = await api.members.invite(doc.id, { email: address, role: inviteRole });
+      const member = next.members.find((m) => m.email.toLowerCase() === address);
+      changed(
+        next,
+        member
+          ? `${nameOf(member)} can now open this document as ${ROLE_LABELS[member.role].toLowerCase()}.`
+          : `Invited ${address} as ${inviteRole}. They get access as soon as they sign up with that email.`,
+      );
+      setEmail("");
+    } catch (err) {
+      setError(errorText(err, "Could not share the document."));
+    } finally {
+      setInviting(false);
+      emailRef.current?.focus();
+    }
+  };
+
+  const changeRole = async (member: Member, role: ShareRole): Promise<void> => {
+    setBusy(member.userId);
+    setNotice("");
+    try {
+      changed(await api.members.changeRole(doc.id, member.userId, role), `${nameOf(member)} is now ${role === "editor" ? "an" : "a"} ${role}.`);
+    } catch (err) {
+      setError(errorText(err, "Could not change the role."));
+      await reload().catch(() => undefined);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async (member: Member): Promise<void> => {
+    setBusy(member.userId);
+    setNotice("");
+    try {
+      await api.members.remove(doc.id, member.userId);
+      setMembers((current) => (current ? { ...current, members: current.members.filter((m) => m.userId !== member.userId) } : current));
+      changed(null, `${nameOf(member)} no longer has access.`);
+    } catch (err) {
+      setError(errorText(err, "Could not remove them."));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const cancelInvitation = async (invitation: Invitation): Promise<void> => {
+    setBusy(invitation.email);
+    setNotice("");
+    try {
+      await api.members.cancelInvitation(doc.id, invitation.email);
+      setMembers((current) => (current ? { ...current, invitations: current.invitations.filter((i) => i.email !== invitation.email) } : current));
+      changed(null, `The invitation for ${invitation.email} was cancelled.`);
+    } catch (err) {
+      setError(errorText(err, "Could not cancel the invitation."));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const leave = async (): Promise<void> => {
+    setBusy(selfId);
+    try {
+      await api.members.remove(doc.id, selfId);
+      onAccessChanged?.();
+      navigate("/", { replace: true });
+    } catch (err) {
+      setError(errorText(err, "Could not leave the document."));
+      setBusy(null);
+    }
+  };
+
+  const copyLink = async (): Promise<void> => {
+    const link = `${location.origin}${documentPath(doc)}`;
+    try {
+      await navigator.clipboard.writeText(link);
+      setNotice("Link copied. Only people with access can open it.");
+    } catch {
+      setNotice(`Copy this link: ${link}`);
+    }
+  };
+
+  const roleControl = (member: Member): ReactNode => {
+    const self = member.userId === selfId;
+    if (member.role === "owner") return <span className="share-role-text">Owner</span>;
+    if (self) {
+      return (
+        <span className="share-row-actions">
+          <span className="share-role-text">{ROLE_LABELS[member.role]}</span>
+          {confirmLeave ? (
+            <>
+              <button type="button" className="button button-danger button-compact" disabled={busy !== null} onClick={() => void leave()}>
+                Leave now
+              </button>
+              <button type="button" className="button button-quiet" onClick={() => setConfirmLeave(false)}>
+                Stay
+              </button>
+            </>
+          ) : (
+            <button type="button" className="button button-quiet" onClick={() => setConfirmLeave(true)}>
+              Leave
+            </button>
+          )}
+        </span>
+      );
+    }
+    if (!isOwner) return <span className="share-role-text">{ROLE_LABELS[member.role]}</span>;
+    const name = nameOf(member);
+    return (
+      <span className="share-row-actions">
+        <select
+          aria-label={`Role of ${name}`}
+          value={member.role}
+          disabled={busy !== null}
+          onChange={(event) => void changeRole(member, event.target.value as ShareRole)}
+        >
+          {SHARE_ROLES.map((r) => (
+            <option key={r.role} value={r.role}>
+              {r.label}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={`Remove ${name}`}
+          title={`Remove ${name}`}
+          disabled={busy !== null}
+          onClick={() => void remove(member)}
+        >
+          <svg viewBox="0 0 20 20" aria-hidden="true">
+            <path d="M5 5l10 10M15 5 5 15" />
+          </svg>
+        </button>
+      </span>
+    );
+  };
+
+  const people = members?.members ?? [];
+  const invitations = members?.invitations ?? [];
+
+  return (
+    <dialog
+      ref={dialogRef}
+      className="share-dialog"
+      aria-labelledby={titleId}
+      data-testid="share-dialog"
+      onClose={onClose}
+      // A click on the backdrop lands on the dialog element itself.
+      onClick={(event) => {
+        if (event.target === dialogRef.current) dialogRef.current.close();
+      }}
+    >
+      <div className="share-body">
+        <header className="share-header">
+          <h2 id={titleId}>
+            Share <span className="share-doc-title">“{doc.title || "Untitled"}”</span>
+          </h2>
+          <button type="button" className="icon-button" aria-label="Close" onClick={() => dialogRef.current?.close()}>
+            <svg viewBox="0 0 20 20" aria-hidden="true">
+              <path d="M5 5l10 10M15 5 5 15" />
+            </svg>
+          </button>
+        </header>
+
+        {canInvite ? (
+          <form className="share-invite" onSubmit={(event) => void invite(event)} noValidate>
+            <label htmlFor={emailId} className="visually-hidden">
+              Email address to share with
+            </label>
+            <input
+              ref={emailRef}
+              id={emailId}
+              type="email"
+              placeholder="Add people by email"
+              autoComplete="off"
+              value={email}
+              onChange={(event) => {
+                setEmail(event.target.value);
+                setError("");
+              }}
+              disabled={inviting}
+            />
+            <select aria-label="Role for the invitation" value={inviteRole} onChange={(event) => setInviteRole(event.target.value as ShareRole)} disabled={inviting}>
+              {SHARE_ROLES.map((r) => (
+                <option key={r.role} value={r.role}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+            <button type="submit" className="button button-primary" disabled={inviting || email.trim() === ""}>
+              {inviting ? "Inviting…" : "Invite"}
+            </button>
+          </form>
+        ) : null}
+        {canInvite ? (
+          <p className="share-note">Editors change the text and can share it; commenters and viewers can read it but not change it.</p>
+        ) : (
+          <p className="share-note">You are a {doc.role} of this document. Only its owner and editors can share it.</p>
+        )}
+
+        <p className="form-alert" role="alert">
+          {error || loadError || ""}
+        </p>
+        <p className="share-notice" role="status">
+          {notice}
+        </p>
+
+        <section aria-label="People with access">
+          <h3 className="share-section-title">People with access</h3>
+          {members === null && loadError === null ? (
+            <p className="muted share-loading">Loading…</p>
+          ) : (
+            <ul className="share-list" data-testid="share-members">
+              {people.map((member) => (
+                <li key={member.userId} className="share-row" data-user-email={member.email} aria-busy={busy === member.userId}>
+                  <span className="avatar" style={{ backgroundColor: colorForUser(member.userId) }} aria-hidden="true">
+                    {initialsOf(nameOf(member))}
+                  </span>
+                  <span className="share-person">
+                    <span className="share-name">
+                      {nameOf(member)}
+                      {member.userId === selfId && <span className="muted"> (you)</span>}
+                    </span>
+                    <span className="share-email">{member.email}</span>
+                  </span>
+                  {roleControl(member)}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+
+        {invitations.length > 0 && (
+          <section aria-label="Pending invitations">
+            <h3 className="share-section-title">Invited, not signed up yet</h3>
+            <ul className="share-list" data-testid="share-invitations">
+              {invitations.map((invitation) => (
+                <li key={invitation.email} className="share-row" data-invitation-email={invitation.email} aria-busy={busy === invitation.email}>
+                  <span className="avatar avatar-pending" aria-hidden="true">
+                    @
+                  </span>
+                  <span className="share-person">
+                    <span className="share-name">{invitation.email}</span>
+                    <span className="share-email">Pending invitation · {ROLE_LABELS[invitation.role].toLowerCase()}</span>
+                  </span>
+                  {canInvite && (
+                    <button
+                      type="button"
+                      className="button button-quiet"
+                      aria-label={`Cancel the invitation for ${invitation.email}`}
+                      disabled={busy !== null}
+                      onClick={() => void cancelInvitation(invitation)}
+                    >
+                      Cancel invitation
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+
+        {canInvite && !isOwner && <p className="share-note">Only the owner can change roles or remove people.</p>}
+
+        <footer className="share-footer">
+          <button type="button" className="button" onClick={() => void copyLink()}>
+            <svg className="button-icon" viewBox="0 0 20 20" aria-hidden="true">
+              <path d="M8.5 11.5a3.5 3.5 0 0 0 5 0l2.5-2.5a3.5 3.5 0 0 0-5-5l-1 1M11.5 8.5a3.5 3.5 0 0 0-5 0L4 11a3.5 3.5 0 0 0 5 5l1-1" />
+            </svg>
+            Copy link
+          </button>
+          <button type="button" className="button button-primary" onClick={() => dialogRef.current?.close()}>
+            Done
+          </button>
+        </footer>
+      </div>
+    </dialog>
+  );
+}
