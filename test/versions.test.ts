@@ -79,6 +79,9 @@ describe("versions", () => {
     expect(chunks.rowCount).toBeGreaterThan(10);
     const dropped = chunks.rows.slice(4, 6).map((r) => Number(r.from_seq));
     await db.query("delete from edit_chunks where doc_id = $1 and from_seq = any($2::bigint[])", [doc.id, dropped]);
+    // The edit log keeps a copy of each update's bytes for the short tail; where a copy is missing
+    // (rows projected before it had one), the tail comes from the stream.
+    await db.query("update edit_log set update = null where doc_id = $1 and seq between $2 and $3", [doc.id, dropped[0]! + 1, dropped[0]! + 4]);
 
     const picks = [1, updates.length, ...dropped.flatMap((s) => [s + 1, s + 3]), ...Array.from({ length: 12 }, () => 1 + Math.floor(Math.random() * updates.length))];
     for (const n of picks) {

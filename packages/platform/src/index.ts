@@ -26,6 +26,7 @@ export {
   type ProjectionSpec,
 } from "./projection.ts";
 export { jwksFetcher } from "./jwks-client.ts";
+export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outcome as DurableWorkerOutcome } from "./durable-worker.ts";
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, canWrite, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
 export { rebuildProjection } from "./rebuild.ts";

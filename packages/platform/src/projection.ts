@@ -2,6 +2,7 @@ import { DeliverPolicy, type JetStreamClient, type JsMsg, type ConsumerMessages 
 import { sql, type Kysely, type Transaction } from "kysely";
 import pg from "pg";
 import type { Logger } from "./logger.ts";
+import { wakeableSleep } from "./wakeable-sleep.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface ProjectionSpec<DB> {
@@ -71,16 +72,7 @@ export function runProjection<DB>(opts: {
   let leader = false;
   let lockClient: pg.Client | undefined;
   let messages: ConsumerMessages | undefined;
-  let wake: (() => void) | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
 
   async function acquire(): Promise<boolean> {
     const client = new pg.Client({ connectionString: opts.databaseUrl });
@@ -190,7 +182,7 @@ export function runProjection<DB>(opts: {
       stopped = true;
       leader = false;
       messages?.stop();
-      wake?.();
+      wake();
       await loop;
       await lockClient?.end().catch(() => undefined);
     },

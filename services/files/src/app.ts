@@ -18,6 +18,7 @@ import {
   type Logger,
   type Metrics,
   type ProjectionRunner,
+  runDurableWorker,
 } from "@palimpsest/platform";
 import type { FilesConfig } from "./config.ts";
 import type { FilesDb } from "./schema.ts";
@@ -29,7 +30,6 @@ import { createFilesRpc } from "./files-rpc.ts";
 import { registerFileRoutes } from "./http-routes.ts";
 import { filesProjectionSpecs } from "./projections.ts";
 import { createFilesMetrics } from "./files-metrics.ts";
-import { runDurableWorker } from "./durable-worker.ts";
 import { cleanupWorker, purgeWorker, thumbnailWorker } from "./file-workers.ts";
 import { runUploadSweeper } from "./upload-sweeper.ts";
 

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { subjects, type AnyDomainEvent, type DomainEvent, type FileView } from "@palimpsest/contracts";
 import { appendEvent } from "@palimpsest/platform";
-import { applyFileEvent } from "./files-projection.ts";
+import { applyFileEvent, uploadedRow } from "./files-projection.ts";
 import { hasThumbnail } from "./file-rules.ts";
 import type { FilesDb, FilesTable } from "./schema.ts";
 
@@ -97,32 +97,8 @@ export class FileRecords {
       if (!stored) throw err;
     }
     const row = await this.db.selectFrom("files").selectAll().where("file_id", "=", event.data.fileId).executeTakeFirst();
-    return row ?? rowOf(event);
+    return row ?? uploadedRow(event);
   }
-}
-
-/** The row an upload event makes, for answering before the projector has caught up. */
-function rowOf(event: DomainEvent<"file.uploaded.v1">): FileRow {
-  const d = event.data;
-  return {
-    file_id: d.fileId,
-    doc_id: d.docId,
-    name: d.name,
-    content_type: d.contentType,
-    size: d.size,
-    object_key: d.key,
-    uploaded_by: d.uploaderId,
-    uploaded_at: new Date(event.at),
-    via: d.via,
-    thumb_key: null,
-    thumb_type: null,
-    thumb_size: null,
-    thumb_width: null,
-    thumb_height: null,
-    thumb_failed_at: null,
-    deleted_at: null,
-    deleted_reason: null,
-  };
 }
 
 export const newFileId = () => randomUUID();

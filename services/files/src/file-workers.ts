@@ -2,12 +2,11 @@ import { buffer } from "node:stream/consumers";
 import sharp, { type OutputInfo } from "sharp";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Streams, subjects, type AnyDomainEvent, type DomainEvent, type EventPayload } from "@palimpsest/contracts";
-import { decodeEvent, type Logger } from "@palimpsest/platform";
+import { decodeEvent, type DurableWorkerSpec, type Logger } from "@palimpsest/platform";
 import { hasThumbnail, liveFiles, objectKey, thumbnailKey } from "./file-rules.ts";
 import type { FileRecords } from "./file-records.ts";
 import type { ObjectStore } from "./object-store.ts";
 import type { FilesMetrics } from "./files-metrics.ts";
-import type { DurableWorkerSpec } from "./durable-worker.ts";
 
 interface WorkerDeps {
   js: JetStreamClient;

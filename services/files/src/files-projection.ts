@@ -1,7 +1,8 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Kysely, Transaction } from "kysely";
-import type { AnyDomainEvent } from "@palimpsest/contracts";
+import type { AnyDomainEvent, DomainEvent } from "@palimpsest/contracts";
 import { decodeEvent } from "@palimpsest/platform";
+import type { FileRow } from "./file-records.ts";
 import type { FilesDb } from "./schema.ts";
 
 type Db = Kysely<FilesDb> | Transaction<FilesDb>;
@@ -15,28 +16,9 @@ type Db = Kysely<FilesDb> | Transaction<FilesDb>;
 export async function applyFileEvent(db: Db, event: AnyDomainEvent): Promise<void> {
   switch (event.type) {
     case "file.uploaded.v1": {
-      const d = event.data;
       await db
         .insertInto("files")
-        .values({
-          file_id: d.fileId,
-          doc_id: d.docId,
-          name: d.name,
-          content_type: d.contentType,
-          size: d.size,
-          object_key: d.key,
-          uploaded_by: d.uploaderId,
-          uploaded_at: new Date(event.at),
-          via: d.via,
-          thumb_key: null,
-          thumb_type: null,
-          thumb_size: null,
-          thumb_width: null,
-          thumb_height: null,
-          thumb_failed_at: null,
-          deleted_at: null,
-          deleted_reason: null,
-        })
+        .values(uploadedRow(event))
         .onConflict((oc) => oc.column("file_id").doNothing())
         .execute();
       return;
@@ -76,4 +58,28 @@ export async function applyFileEvent(db: Db, event: AnyDomainEvent): Promise<voi
 
 export async function applyFilesBatch(trx: Transaction<FilesDb>, msgs: JsMsg[]): Promise<void> {
   for (const m of msgs) await applyFileEvent(trx, decodeEvent(m));
+}
+
+/** The row an upload event makes: what the projector inserts, and what an upload answers with before the projector has caught up. */
+export function uploadedRow(event: DomainEvent<"file.uploaded.v1">): FileRow {
+  const d = event.data;
+  return {
+    file_id: d.fileId,
+    doc_id: d.docId,
+    name: d.name,
+    content_type: d.contentType,
+    size: d.size,
+    object_key: d.key,
+    uploaded_by: d.uploaderId,
+    uploaded_at: new Date(event.at),
+    via: d.via,
+    thumb_key: null,
+    thumb_type: null,
+    thumb_size: null,
+    thumb_width: null,
+    thumb_height: null,
+    thumb_failed_at: null,
+    deleted_at: null,
+    deleted_reason: null,
+  };
 }

@@ -17,27 +17,55 @@ interface Run {
 }
 const runs = new ByteCache<Run>(64 * 1024 * 1024);
 
-async function updatesBetween(js: JetStreamClient, docId: string, afterStreamSeq: number, toStreamSeq: number): Promise<Uint8Array[]> {
-  const key = `${docId}:${afterStreamSeq}`;
+/**
+ * The stored updates of versions (afterSeq, toSeq]: from the edit log's copy of their bytes when
+ * it has all of them (one query on its primary key), else from the stream.
+ */
+async function readRange(db: Kysely<HistoryDb>, js: JetStreamClient, docId: string, after: Position, to: Position): Promise<{ streamSeqs: number[]; updates: Uint8Array[] }> {
+  const rows = await db
+    .selectFrom("edit_log")
+    .select(["stream_seq", "update"])
+    .where("doc_id", "=", docId)
+    .where("seq", ">", after.seq)
+    .where("seq", "<=", to.seq)
+    .orderBy("seq")
+    .execute();
+  if (rows.length === to.seq - after.seq && rows.every((r) => r.update !== null)) {
+    return { streamSeqs: rows.map((r) => Number(r.stream_seq)), updates: rows.map((r) => r.update!) };
+  }
+  const streamSeqs: number[] = [];
+  const updates: Uint8Array[] = [];
+  for await (const e of readEdits(js, docId, after.streamSeq + 1, to.streamSeq)) {
+    streamSeqs.push(e.streamSeq);
+    updates.push(e.update);
+  }
+  return { streamSeqs, updates };
+}
+
+/** A version and where its update sits in the stream. */
+interface Position {
+  seq: number;
+  streamSeq: number;
+}
+
+async function updatesBetween(db: Kysely<HistoryDb>, js: JetStreamClient, docId: string, after: Position, to: Position): Promise<Uint8Array[]> {
+  const key = `${docId}:${after.seq}`;
   const run = runs.get(key) ?? { streamSeqs: [], updates: [] };
-  const covered = run.streamSeqs.at(-1) ?? afterStreamSeq;
-  if (covered < toStreamSeq) {
-    for await (const e of readEdits(js, docId, covered + 1, toStreamSeq)) {
-      run.streamSeqs.push(e.streamSeq);
-      run.updates.push(e.update);
-    }
+  if (run.updates.length < to.seq - after.seq) {
+    const covered = { seq: after.seq + run.updates.length, streamSeq: run.streamSeqs.at(-1) ?? after.streamSeq };
+    const more = await readRange(db, js, docId, covered, to);
+    run.streamSeqs.push(...more.streamSeqs);
+    run.updates.push(...more.updates);
     runs.set(key, run, run.updates.reduce((a, u) => a + u.byteLength + 72, 0));
   }
-  let end = run.streamSeqs.length;
-  while (end > 0 && run.streamSeqs[end - 1]! > toStreamSeq) end--;
-  return run.updates.slice(0, end);
+  return run.updates.slice(0, to.seq - after.seq);
 }
 
 /**
  * The stored chunks that lead on without a gap from version `fromSeq` towards `toSeq`; the
  * updates after the last of them still come from the stream.
  */
-export async function chunkChain(db: Kysely<HistoryDb>, docId: string, fromSeq: number, toSeq: number): Promise<{ to_stream_seq: number; update: Uint8Array }[]> {
+export async function chunkChain(db: Kysely<HistoryDb>, docId: string, fromSeq: number, toSeq: number): Promise<{ to_seq: number; to_stream_seq: number; update: Uint8Array }[]> {
   if (toSeq <= fromSeq) return [];
   const rows = await db
     .selectFrom("edit_chunks")
@@ -47,11 +75,11 @@ export async function chunkChain(db: Kysely<HistoryDb>, docId: string, fromSeq: 
     .where("to_seq", "<=", toSeq)
     .orderBy("from_seq")
     .execute();
-  const chain: { to_stream_seq: number; update: Uint8Array }[] = [];
+  const chain: { to_seq: number; to_stream_seq: number; update: Uint8Array }[] = [];
   let at = fromSeq;
   for (const r of rows) {
     if (Number(r.from_seq) !== at) break;
-    chain.push({ to_stream_seq: Number(r.to_stream_seq), update: r.update });
+    chain.push({ to_seq: Number(r.to_seq), to_stream_seq: Number(r.to_stream_seq), update: r.update });
     at = Number(r.to_seq);
   }
   return chain;
@@ -90,9 +118,10 @@ export async function documentAt(db: Kysely<HistoryDb>, js: JetStreamClient, sna
   if (!target) throw new AppError("NOT_FOUND", `version ${seq} does not exist`);
   const chunks = await chunkChain(db, docId, snap?.seq ?? 0, seq);
   timings.snapshot = lap();
-  const fromStreamSeq = chunks.at(-1)?.to_stream_seq ?? snap?.streamSeq ?? 0;
+  const last = chunks.at(-1);
+  const from: Position = last ? { seq: last.to_seq, streamSeq: last.to_stream_seq } : { seq: snap?.seq ?? 0, streamSeq: snap?.streamSeq ?? 0 };
   let updates: Uint8Array[] = [];
-  if (fromStreamSeq < target.stream_seq) updates = await updatesBetween(js, docId, fromStreamSeq, target.stream_seq);
+  if (from.seq < seq) updates = await updatesBetween(db, js, docId, from, { seq, streamSeq: Number(target.stream_seq) });
   timings.read = lap();
   doc.transact(() => {
     if (snap) Y.applyUpdate(doc, snap.state);

@@ -36,6 +36,7 @@ export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[])
       size: m.data.byteLength,
       prev_hash: head.hash,
       hash,
+      update: m.data,
     });
     heads.set(docId, { seq, hash });
   }

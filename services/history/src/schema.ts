@@ -12,6 +12,11 @@ export interface EditLogTable {
   size: number;
   prev_hash: string;
   hash: string;
+  /**
+   * The update's bytes, copied from the stream, so a version reads the few updates after its
+   * nearest chunk in one query. Null in rows projected before the column existed.
+   */
+  update: Uint8Array | null;
 }
 
 export interface ActivityTable {
@@ -129,6 +134,11 @@ export const historyMigrations: Record<string, Migration> = {
         .addColumn("update", "bytea", (c) => c.notNull())
         .addPrimaryKeyConstraint("edit_chunks_pk", ["doc_id", "from_seq"])
         .execute();
+    },
+  },
+  "004_edit_log_update": {
+    async up(db) {
+      await db.schema.alterTable("edit_log").addColumn("update", "bytea").execute();
     },
   },
 };

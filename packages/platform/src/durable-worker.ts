@@ -1,6 +1,7 @@
 import { nanos } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "@palimpsest/platform";
+import type { Logger } from "./logger.ts";
+import { wakeableSleep } from "./wakeable-sleep.ts";
 
 export type Outcome = "done" | "give-up";
 
@@ -33,15 +34,7 @@ export function runDurableWorker(opts: { js: JetStreamClient; jsm: JetStreamMana
   const log = opts.log.child({ worker: spec.durable });
   let stopped = false;
   let messages: ConsumerMessages | undefined;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
 
   async function ensureConsumer(): Promise<void> {
     const settings = { ack_wait: nanos(spec.ackWaitMs), max_deliver: spec.maxDeliver, max_ack_pending: 1_000 };
@@ -97,7 +90,7 @@ export function runDurableWorker(opts: { js: JetStreamClient; jsm: JetStreamMana
     async stop() {
       stopped = true;
       messages?.stop();
-      wake?.();
+      wake();
       await loop;
     },
   };
