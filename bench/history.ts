@@ -81,6 +81,14 @@ try {
   console.log(`\nstorage: raw log in JetStream ${(stream.state.bytes / 1e6).toFixed(1)} MB (${(rawPayload / 1e6).toFixed(1)} MB of update bytes)`);
   console.log(`         ${s.n} snapshots, ${(Number(s.total) / 1e6).toFixed(1)} MB in all (${s.inline} inline in Postgres, the rest in S3); newest ${(Number(s.newest) / 1e3).toFixed(0)} kB`);
   console.log(`         newest snapshot / raw log: ${((Number(s.newest) / stream.state.bytes) * 100).toFixed(2)} %`);
+  const extra = await db.query<{ chunks: string; chunk_bytes: string; copied: string }>(
+    `select (select count(*) from edit_chunks where doc_id = $1)::text as chunks,
+            (select coalesce(sum(octet_length(update)), 0) from edit_chunks where doc_id = $1)::text as chunk_bytes,
+            (select coalesce(sum(octet_length(update)), 0) from edit_log where doc_id = $1)::text as copied`,
+    [doc.id],
+  );
+  const e = extra.rows[0]!;
+  console.log(`         ${e.chunks} chunks of merged updates, ${(Number(e.chunk_bytes) / 1e6).toFixed(1)} MB; update bytes copied into the edit log ${(Number(e.copied) / 1e6).toFixed(1)} MB`);
 
   // 4. Any version, at random sequences.
   const seqs = Array.from({ length: VERSION_REQUESTS }, () => 1 + Math.floor(Math.random() * n));

@@ -4,18 +4,7 @@ import type { Kysely } from "kysely";
 import { AppError } from "@palimpsest/contracts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
-import { ByteCache } from "./byte-cache.ts";
 import type { HistoryDb } from "./schema.ts";
-
-/**
- * The stored updates after each snapshot, by document and snapshot position, extended as later
- * versions are asked for: scrubbing through versions reads each update from the stream once.
- */
-interface Run {
-  streamSeqs: number[];
-  updates: Uint8Array[];
-}
-const runs = new ByteCache<Run>(64 * 1024 * 1024);
 
 /**
  * The stored updates of versions (afterSeq, toSeq]: from the edit log's copy of their bytes when
@@ -48,22 +37,9 @@ interface Position {
   streamSeq: number;
 }
 
-async function updatesBetween(db: Kysely<HistoryDb>, js: JetStreamClient, docId: string, after: Position, to: Position): Promise<Uint8Array[]> {
-  const key = `${docId}:${after.seq}`;
-  const run = runs.get(key) ?? { streamSeqs: [], updates: [] };
-  if (run.updates.length < to.seq - after.seq) {
-    const covered = { seq: after.seq + run.updates.length, streamSeq: run.streamSeqs.at(-1) ?? after.streamSeq };
-    const more = await readRange(db, js, docId, covered, to);
-    run.streamSeqs.push(...more.streamSeqs);
-    run.updates.push(...more.updates);
-    runs.set(key, run, run.updates.reduce((a, u) => a + u.byteLength + 72, 0));
-  }
-  return run.updates.slice(0, to.seq - after.seq);
-}
-
 /**
  * The stored chunks that lead on without a gap from version `fromSeq` towards `toSeq`; the
- * updates after the last of them still come from the stream.
+ * updates after the last of them are read one by one.
  */
 export async function chunkChain(db: Kysely<HistoryDb>, docId: string, fromSeq: number, toSeq: number): Promise<{ to_seq: number; to_stream_seq: number; update: Uint8Array }[]> {
   if (toSeq <= fromSeq) return [];
@@ -75,15 +51,23 @@ export async function chunkChain(db: Kysely<HistoryDb>, docId: string, fromSeq: 
     .where("to_seq", "<=", toSeq)
     .orderBy("from_seq")
     .execute();
+  return chainFrom(rows, fromSeq);
+}
+
+type ChunkRow = { from_seq: number; to_seq: number; to_stream_seq: number; update: Uint8Array };
+
+/** The chunks, in order, that lead on without a gap from version `fromSeq`. */
+function chainFrom(rows: readonly ChunkRow[], fromSeq: number): { to_seq: number; to_stream_seq: number; update: Uint8Array }[] {
+  const byStart = new Map(rows.map((r) => [Number(r.from_seq), r]));
   const chain: { to_seq: number; to_stream_seq: number; update: Uint8Array }[] = [];
-  let at = fromSeq;
-  for (const r of rows) {
-    if (Number(r.from_seq) !== at) break;
+  for (let r = byStart.get(fromSeq); r; r = byStart.get(Number(r.to_seq))) {
     chain.push({ to_seq: Number(r.to_seq), to_stream_seq: Number(r.to_stream_seq), update: r.update });
-    at = Number(r.to_seq);
   }
   return chain;
 }
+
+/** How far back the first round of queries looks, in chunks and in versions; beyond, a second round reads the rest. */
+const NEAR = { chunks: 64, tail: 256 } as const;
 
 export interface VersionState {
   doc: Y.Doc;
@@ -111,17 +95,40 @@ export async function documentAt(db: Kysely<HistoryDb>, js: JetStreamClient, sna
     t = now;
     return spent;
   };
-  const [target, snap] = await Promise.all([
-    db.selectFrom("edit_log").select(["stream_seq", "at", "user_id"]).where("doc_id", "=", docId).where("seq", "=", seq).executeTakeFirst(),
+  // One round of queries in parallel: the snapshot, the chunks just before the version, and the
+  // version's own row with the few rows before it (the tail after the last chunk is among them).
+  const [near, snap, recentChunks] = await Promise.all([
+    db
+      .selectFrom("edit_log")
+      .select(["seq", "stream_seq", "at", "user_id", "update"])
+      .where("doc_id", "=", docId)
+      .where("seq", ">", seq - NEAR.tail)
+      .where("seq", "<=", seq)
+      .orderBy("seq")
+      .execute(),
     snapshots.latest(docId, seq),
+    db
+      .selectFrom("edit_chunks")
+      .select(["from_seq", "to_seq", "to_stream_seq", "update"])
+      .where("doc_id", "=", docId)
+      .where("to_seq", "<=", seq)
+      .orderBy("to_seq", "desc")
+      .limit(NEAR.chunks)
+      .execute(),
   ]);
-  if (!target) throw new AppError("NOT_FOUND", `version ${seq} does not exist`);
-  const chunks = await chunkChain(db, docId, snap?.seq ?? 0, seq);
+  const target = near.at(-1);
+  if (!target || Number(target.seq) !== seq) throw new AppError("NOT_FOUND", `version ${seq} does not exist`);
+  const snapSeq = snap?.seq ?? 0;
+  let chunks = chainFrom(recentChunks, snapSeq);
+  // The window may have cut the chain short (snapshots far apart): then ask for all of it.
+  if (recentChunks.length === NEAR.chunks && chunks.length === 0 && seq > snapSeq) chunks = await chunkChain(db, docId, snapSeq, seq);
   timings.snapshot = lap();
   const last = chunks.at(-1);
-  const from: Position = last ? { seq: last.to_seq, streamSeq: last.to_stream_seq } : { seq: snap?.seq ?? 0, streamSeq: snap?.streamSeq ?? 0 };
-  let updates: Uint8Array[] = [];
-  if (from.seq < seq) updates = await updatesBetween(db, js, docId, from, { seq, streamSeq: Number(target.stream_seq) });
+  const from: Position = last ? { seq: last.to_seq, streamSeq: last.to_stream_seq } : { seq: snapSeq, streamSeq: snap?.streamSeq ?? 0 };
+  const tail = near.filter((r) => Number(r.seq) > from.seq);
+  let updates: Uint8Array[];
+  if (tail.length === seq - from.seq && tail.every((r) => r.update !== null)) updates = tail.map((r) => r.update!);
+  else updates = from.seq < seq ? (await readRange(db, js, docId, from, { seq, streamSeq: Number(target.stream_seq) })).updates : [];
   timings.read = lap();
   doc.transact(() => {
     if (snap) Y.applyUpdate(doc, snap.state);
@@ -129,7 +136,7 @@ export async function documentAt(db: Kysely<HistoryDb>, js: JetStreamClient, sna
     for (const u of updates) Y.applyUpdate(doc, u);
   });
   timings.apply = lap();
-  return { doc, seq, streamSeq: target.stream_seq, at: target.at, userId: target.user_id, replayed: updates.length, chunks: chunks.length, timings };
+  return { doc, seq, streamSeq: Number(target.stream_seq), at: target.at, userId: target.user_id, replayed: updates.length, chunks: chunks.length, timings };
 }
 
 /** The newest version at or before a time; 0 (the empty document) if none. */
