@@ -57,7 +57,7 @@ export default defineConfig({
   // @tiptap/core and @tiptap/pm at the repository root). Two copies of the editor core, or of
   // yjs, break the editor at runtime, so always take the ones this package depends on.
   resolve: {
-    dedupe: ["react", "react-dom", "@tiptap/core", "@tiptap/pm", "yjs", "y-protocols", "lib0"],
+    dedupe: ["react", "react-dom", "@tiptap/core", "@tiptap/pm", "@tiptap/extension-list", "yjs", "y-protocols", "lib0"],
   },
   server: { proxy },
   preview: { proxy },

@@ -3,13 +3,11 @@
 // viewer can look but not change; and cards written by another Yjs client in the simplest
 // shape ({ kind, text }) show up and become movable.
 
-import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { Locator, Page } from "playwright-core";
 import * as Y from "yjs";
 import { connectClient } from "../collab-client.ts";
-import { artifacts, share, signIn, unexpectedErrors, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
-import type { DocView } from "@palimpsest/contracts";
+import { artifact, openBoard, share, signIn, unexpectedErrors, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-board");
 
@@ -37,13 +35,6 @@ async function drag(page: Page, handle: Locator, dx: number, dy: number, opts: {
   await page.mouse.down();
   await page.mouse.move(x + dx, y + dy, { steps: 12 });
   if (opts.release ?? true) await page.mouse.up();
-}
-
-async function openBoard(page: Page, doc: DocView): Promise<void> {
-  await page.goto(`/b/${doc.id}`);
-  await page.getByTestId("doc-title").filter({ hasText: doc.title }).waitFor();
-  await page.locator('[data-testid="board"][data-loaded="true"]').waitFor();
-  await waitForStatus(page, ["online", "saved"]);
 }
 
 describe("boards in a real browser", () => {
@@ -167,7 +158,7 @@ describe("boards in a real browser", () => {
     await drag(a, a.locator("[data-kind='link']").getByTestId("card-grip"), -360, -120);
     await b.mouse.move(boardB.x + 520, boardB.y + 380, { steps: 4 });
     await waitForStatus(a, ["saved"]);
-    await a.screenshot({ path: path.join(artifacts, "board.png") });
+    await a.screenshot({ path: artifact("board.png") });
     const C = await env.open("C");
     await signIn(C.page, bob);
     await openBoard(C.page, doc);

@@ -1,21 +1,27 @@
-// What the browser tests of boards, offline work, the dashboard and sessions share: the whole
-// system plus Debian's Chromium for one test file, people with accounts, and windows (each its
-// own browser context, so its own storage and session) signed in as them.
+// What every browser test shares: the whole system plus Debian's Chromium for one test file,
+// people with accounts, windows (each its own browser context, so its own storage and session)
+// signed in as them, and ways to read the page the way a person sees it.
 
 import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, vi } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { TestApi, type RunningSystem, type SystemOptions } from "@palimpsest/platform/testing";
 import type { AuthResult, DocView } from "@palimpsest/contracts";
 import { startTestSystem } from "../system.ts";
 import { launchChromium } from "./chromium.ts";
 import { ensureWebBuilt, repoRoot } from "../../scripts/web-build.ts";
 
-export const artifacts = path.join(repoRoot, "test-artifacts");
-export const WAIT = { timeout: 20_000, interval: 100 };
+const artifacts = path.join(repoRoot, "test-artifacts");
+/** The machine is shared by several workers: give the browser room. */
+export const WAIT = { timeout: 30_000, interval: 100 };
 export const PASSWORD = "a long enough passphrase";
+
+/** Where a test keeps a screenshot (test-artifacts/ at the repository root). */
+export function artifact(name: string): string {
+  return path.join(artifacts, name);
+}
 
 export interface Person {
   name: string;
@@ -24,18 +30,28 @@ export interface Person {
   api: TestApi;
 }
 
+/** A /collab WebSocket a page opened, and what went over it. */
+export interface CollabSocket {
+  url: string;
+  closed: boolean;
+  /** Frames the page sent, of any kind. */
+  sent: number;
+  /** Document updates the page sent (y-websocket: sync message, update step). */
+  updatesSent: number;
+  /** Presence messages the page received (y-websocket: awareness). */
+  awarenessReceived: number;
+}
+
 export interface UserWindow {
   context: BrowserContext;
   page: Page;
-  /** Uncaught errors and console errors of the page. */
+  /** Uncaught errors ("[label] page error: …") and console errors ("[label] console: …") of the page. */
   errors: string[];
-  /** The /collab WebSockets the page opened. */
-  sockets: { url: string; closed: boolean; sent: number }[];
+  sockets: CollabSocket[];
 }
 
 export interface BrowserSystem {
   readonly system: RunningSystem;
-  readonly anon: TestApi;
   /** A new account, made through the API (the sign-up form has its own test). */
   person(name: string): Promise<Person>;
   /**
@@ -44,6 +60,11 @@ export interface BrowserSystem {
    */
   open(label: string, opts?: { blockServiceWorker?: boolean }): Promise<UserWindow>;
 }
+
+// y-websocket's first byte: 0 sync (then 0 step 1, 1 step 2, 2 update), 1 awareness.
+const MESSAGE_SYNC = 0;
+const SYNC_UPDATE = 2;
+const MESSAGE_AWARENESS = 1;
 
 /** Starts the system and Chromium once for a test file; closes every window after it. */
 export function useBrowserSystem(name: string, opts: Omit<SystemOptions, "storeEnv" | "logDir"> = {}): BrowserSystem {
@@ -82,9 +103,6 @@ export function useBrowserSystem(name: string, opts: Omit<SystemOptions, "storeE
     get system() {
       return need();
     },
-    get anon() {
-      return new TestApi(need().gatewayUrl());
-    },
     async person(personName) {
       const email = `${personName.toLowerCase().replace(/\W+/g, "-")}-${randomUUID()}@example.test`;
       const anon = new TestApi(need().gatewayUrl());
@@ -110,13 +128,17 @@ export function useBrowserSystem(name: string, opts: Omit<SystemOptions, "storeE
       });
       page.on("websocket", (ws) => {
         if (!new URL(ws.url()).pathname.startsWith("/collab/")) return;
-        const socket = { url: ws.url(), closed: false, sent: 0 };
+        const socket: CollabSocket = { url: ws.url(), closed: false, sent: 0, updatesSent: 0, awarenessReceived: 0 };
         win.sockets.push(socket);
         ws.on("close", () => {
           socket.closed = true;
         });
-        ws.on("framesent", () => {
+        ws.on("framesent", ({ payload }) => {
           socket.sent++;
+          if (typeof payload !== "string" && payload[0] === MESSAGE_SYNC && payload[1] === SYNC_UPDATE) socket.updatesSent++;
+        });
+        ws.on("framereceived", ({ payload }) => {
+          if (typeof payload !== "string" && payload[0] === MESSAGE_AWARENESS) socket.awarenessReceived++;
         });
       });
       return win;
@@ -124,12 +146,26 @@ export function useBrowserSystem(name: string, opts: Omit<SystemOptions, "storeE
   };
 }
 
-export async function signIn(page: Page, person: Person): Promise<void> {
+/** Signs in on the start page and waits for the dashboard. */
+export async function signIn(page: Page, person: Pick<Person, "email">): Promise<void> {
   await page.goto("/");
-  await page.getByLabel("Email").fill(person.email);
+  await fillSignIn(page, person.email);
+  await page.getByRole("heading", { name: "Documents" }).waitFor();
+}
+
+/** Opens a text document's link, signs in on the sign-in screen it shows, and waits for the editor. */
+export async function signInAt(page: Page, docPath: string, person: Pick<Person, "email">): Promise<void> {
+  await page.goto(docPath);
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await fillSignIn(page, person.email);
+  await page.waitForURL((url) => url.pathname === docPath);
+  await editorOf(page).waitFor();
+}
+
+async function fillSignIn(page: Page, email: string): Promise<void> {
+  await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("heading", { name: "Documents" }).waitFor();
 }
 
 /** Shares `doc` (owned by `owner`) with `person`. */
@@ -138,29 +174,55 @@ export async function share(owner: Person, doc: DocView, person: Person, role: "
   if (res.status !== 201) throw new Error(`share failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
+/** Opens a text document (signed in already) and waits until it is loaded and connected. */
+export async function openText(page: Page, doc: DocView): Promise<void> {
+  await page.goto(`/d/${doc.id}`);
+  await page.getByTestId("doc-title").filter({ hasText: doc.title }).waitFor();
+  await page.locator('[data-testid="editor"][data-loaded="true"]').waitFor();
+  await waitForStatus(page, ["online", "saved"]);
+}
+
+/** Opens a board (signed in already) and waits until it is loaded and connected. */
+export async function openBoard(page: Page, doc: DocView): Promise<void> {
+  await page.goto(`/b/${doc.id}`);
+  await page.getByTestId("doc-title").filter({ hasText: doc.title }).waitFor();
+  await page.locator('[data-testid="board"][data-loaded="true"]').waitFor();
+  await waitForStatus(page, ["online", "saved"]);
+}
+
 export const statusOf = (page: Page): Promise<string | null> => page.getByTestId("status").textContent();
 
+/**
+ * Waits for one of `statuses`: ["saved"] once every edit made here is acknowledged by the
+ * server; ["online", "saved"] for connected and up to date (a reader, with nothing to save, is "online").
+ */
 export async function waitForStatus(page: Page, statuses: string[]): Promise<void> {
   await vi.waitFor(async () => expect(statuses).toContain(await statusOf(page)), WAIT);
 }
 
-export const editorOf = (page: Page) => page.locator('[data-testid="editor"] .ProseMirror');
+export const editorOf = (page: Page): Locator => page.locator('[data-testid="editor"] .ProseMirror');
 
-/** The text document as the reader sees it, without other people's caret labels. */
-export function textOf(page: Page): Promise<string> {
+/**
+ * Text of a ProseMirror view as the reader sees it: without other people's caret labels, and
+ * without the checkboxes' labels that only screen readers hear.
+ */
+export function visibleText(root: Locator): Promise<string> {
   // Runs in the page; this project's type check has no DOM library, so the element is untyped.
-  return editorOf(page).evaluate((root) => {
-    const copy = root.cloneNode(true);
-    for (const caret of copy.querySelectorAll(".collaboration-carets__caret")) caret.remove();
+  return root.evaluate((element) => {
+    const copy = element.cloneNode(true);
+    for (const hidden of copy.querySelectorAll('.collaboration-carets__caret, ul[data-type="taskList"] > li > label')) hidden.remove();
     return String(copy.textContent ?? "");
   });
 }
+
+export const textOf = (page: Page): Promise<string> => visibleText(editorOf(page));
 
 // Page-side globals, typed here: this project's type check has no DOM library.
 interface PageGlobals {
   localStorage: { getItem(key: string): string | null };
   indexedDB: { databases(): Promise<{ name?: string }[]> };
   navigator: { serviceWorker: { ready: Promise<{ active: { state: string } | null }> } };
+  palimpsestTestMark?: boolean;
 }
 
 /** The names of this page's IndexedDB databases. */
@@ -190,12 +252,24 @@ export async function storedSession(page: Page): Promise<{ accessToken: string; 
 }
 
 /**
+ * Marks the page so a test can tell it was never reloaded: a reload or navigation that
+ * reloads the document clears the mark.
+ */
+export async function markPage(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (globalThis as unknown as PageGlobals).palimpsestTestMark = true;
+  });
+}
+
+export async function stillMarked(page: Page): Promise<boolean> {
+  return page.evaluate(() => (globalThis as unknown as PageGlobals).palimpsestTestMark === true);
+}
+
+/**
  * A window's errors minus what the browser itself logs for failures the app handles: HTTP
- * errors it shows as screens ("Failed to load resource"), requests and sockets refused while
- * offline, and Chromium's note on a WebSocket close handshake crossing the server's.
+ * errors it shows as screens ("Failed to load resource"), and requests and sockets refused
+ * while offline.
  */
 export function unexpectedErrors(win: UserWindow): string[] {
-  return win.errors.filter(
-    (error) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|Close received after close|WebSocket connection to .* failed/.test(error),
-  );
+  return win.errors.filter((error) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(error));
 }

@@ -1,105 +1,38 @@
 // A newcomer in a real browser: signs up, creates a text document from the dashboard, opens
 // the same /d/:id link in a second browser context signed in as the same person, and both
-// windows co-edit live with carets and presence, against the whole running system.
+// windows co-edit live with carets and presence, against the whole running system. Then two
+// people write with the editor's structure (Markdown shortcuts, a checklist ticked by mouse, a
+// link set and edited in the link box) and each sees the other's.
 
-import fs from "node:fs";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { RunningSystem } from "@palimpsest/platform/testing";
-import { startTestSystem } from "../system.ts";
-import { launchChromium } from "./chromium.ts";
-import { ensureWebBuilt, repoRoot } from "../../scripts/web-build.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { Page } from "playwright-core";
+import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contracts";
+import {
+  artifact,
+  editorOf,
+  openText,
+  PASSWORD,
+  share,
+  signIn,
+  signInAt,
+  statusOf,
+  textOf,
+  useBrowserSystem,
+  visibleText,
+  waitForStatus,
+  WAIT,
+} from "./browser-harness.ts";
 
-const artifacts = path.join(repoRoot, "test-artifacts");
-const WAIT = { timeout: 20_000, interval: 100 };
+const env = useBrowserSystem("browser-co-edit");
 
-let system: RunningSystem | undefined;
-let browser: Browser | undefined;
-/** Why Chromium did not start (say, it is not installed): every test fails with it, none is skipped. */
-let browserProblem: unknown;
-let launching: Promise<unknown> | undefined;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  // The gateway serves web/dist and decides at start whether it exists: build first.
-  ensureWebBuilt();
-  fs.mkdirSync(artifacts, { recursive: true });
-  launching = launchChromium().then(
-    (launched) => (browser = launched),
-    (err: unknown) => (browserProblem = err),
-  );
-  system = await startTestSystem("browser-co-edit");
-  await launching;
-});
-
-afterAll(async () => {
-  await launching;
-  for (const context of contexts.splice(0)) await context.close().catch(() => {});
-  await browser?.close();
-  await system?.stop();
-});
-
-interface UserWindow {
-  page: Page;
-  /** Uncaught errors and console errors of the page. */
-  errors: string[];
-  /** The /collab WebSockets the page opened. */
-  sockets: { url: string; closed: boolean; awarenessReceived: number }[];
-}
-
-/** A new browser context (its own storage, so its own session) with one page. */
-async function openWindow(label: string): Promise<UserWindow> {
-  if (browserProblem !== undefined) throw browserProblem;
-  if (!browser || !system) throw new Error("the system or the browser did not start");
-  const context = await browser.newContext({ baseURL: system.gatewayUrl(), viewport: { width: 1200, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT.timeout);
-  const win: UserWindow = { page, errors: [], sockets: [] };
-  page.on("pageerror", (err) => win.errors.push(`[${label}] page error: ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") win.errors.push(`[${label}] console: ${msg.text()}`);
-  });
-  page.on("websocket", (ws) => {
-    if (!new URL(ws.url()).pathname.startsWith("/collab/")) return;
-    const socket = { url: ws.url(), closed: false, awarenessReceived: 0 };
-    win.sockets.push(socket);
-    ws.on("close", () => {
-      socket.closed = true;
-    });
-    // y-websocket message type 1 is awareness (presence).
-    ws.on("framereceived", ({ payload }) => {
-      if (typeof payload !== "string" && payload[0] === 1) socket.awarenessReceived++;
-    });
-  });
-  return win;
-}
-
-const statusOf = (page: Page): Promise<string | null> => page.getByTestId("status").textContent();
-const editorOf = (page: Page) => page.locator('[data-testid="editor"] .ProseMirror');
-
-/** The document's text as the reader sees it, without the other people's caret labels. */
-function textOf(page: Page): Promise<string> {
-  // Runs in the page; this project's type check has no DOM library, so the element is untyped.
-  return editorOf(page).evaluate((root) => {
-    const copy = root.cloneNode(true);
-    for (const caret of copy.querySelectorAll(".collaboration-carets__caret")) caret.remove();
-    return String(copy.textContent ?? "");
-  });
-}
-
-async function waitForLiveStatus(page: Page): Promise<void> {
-  await vi.waitFor(async () => expect(["saved", "online"]).toContain(await statusOf(page)), WAIT);
-}
-
-async function signUp(page: Page, name: string, email: string, password: string): Promise<void> {
+/** Signs up through the form (with the harness's password, so signInAt works for the account). */
+async function signUp(page: Page, name: string, email: string): Promise<void> {
   await page.goto("/");
   await page.getByRole("button", { name: "Create an account" }).click();
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("heading", { name: "Documents" }).waitFor();
 }
@@ -115,38 +48,31 @@ async function createTextDocument(page: Page, title: string): Promise<string> {
 describe("a newcomer co-edits in a real browser", () => {
   it("signs up, creates a document, and two windows edit it live with carets", async () => {
     const email = `newcomer-${randomUUID()}@example.test`;
-    const password = "a long enough passphrase";
     const name = "Ada Newcomer";
     const title = "Our first notes";
 
     // ---- Window A: sign up through the form, create a text document from the dashboard.
-    const A = await openWindow("A");
+    const A = await env.open("A");
     const a = A.page;
-    await signUp(a, name, email, password);
+    await signUp(a, name, email);
     await a.getByText("No documents yet.").waitFor();
-    await a.screenshot({ path: path.join(artifacts, "co-edit-dashboard.png") });
+    await a.screenshot({ path: artifact("co-edit-dashboard.png") });
 
     const docPath = await createTextDocument(a, title);
     await a.getByTestId("doc-title").filter({ hasText: title }).waitFor();
     await editorOf(a).waitFor();
-    await waitForLiveStatus(a);
+    await waitForStatus(a, ["online", "saved"]);
     expect(await a.title()).toBe(`${title} · Palimpsest`);
     // Alone in the document, A still hears its own presence back: y-websocket drops a
     // connection that received nothing for 30 s, so without it a lone editor reconnects.
     await vi.waitFor(() => expect(A.sockets[0]?.awarenessReceived).toBeGreaterThan(0), WAIT);
 
     // ---- Window B: a fresh context follows the shared link, signs in, and lands on the document.
-    const B = await openWindow("B");
+    const B = await env.open("B");
     const b = B.page;
-    await b.goto(docPath);
-    await b.getByRole("heading", { name: "Sign in" }).waitFor();
-    await b.getByLabel("Email").fill(email);
-    await b.getByLabel("Password").fill(password);
-    await b.getByRole("button", { name: "Sign in", exact: true }).click();
-    await b.waitForURL((url) => url.pathname === docPath);
+    await signInAt(b, docPath, { email });
     await b.getByTestId("doc-title").filter({ hasText: title }).waitFor();
-    await editorOf(b).waitFor();
-    await waitForLiveStatus(b);
+    await waitForStatus(b, ["online", "saved"]);
 
     // ---- A types, B sees it.
     await editorOf(a).click();
@@ -180,8 +106,8 @@ describe("a newcomer co-edits in a real browser", () => {
       expect(await statusOf(a)).toBe("saved");
       expect(await statusOf(b)).toBe("saved");
     }, WAIT);
-    await b.screenshot({ path: path.join(artifacts, "co-edit-editor-b.png") });
-    await a.screenshot({ path: path.join(artifacts, "co-edit-editor-a.png") });
+    await b.screenshot({ path: artifact("co-edit-editor-b.png") });
+    await a.screenshot({ path: artifact("co-edit-editor-a.png") });
 
     // One connection each, never dropped, and nothing went wrong in either page.
     for (const win of [A, B]) {
@@ -191,9 +117,9 @@ describe("a newcomer co-edits in a real browser", () => {
   });
 
   it("a document screen that cannot be downloaded offers a reload instead of a blank page", async () => {
-    const W = await openWindow("W");
+    const W = await env.open("W");
     const page = W.page;
-    await signUp(page, "Grace Updated", `reload-${randomUUID()}@example.test`, "another long passphrase");
+    await signUp(page, "Grace Updated", `reload-${randomUUID()}@example.test`);
     // As after a deploy: the old tab asks for an editor file that is gone, and the gateway
     // answers with the app's index page.
     const chunk = /\/assets\/text-document-page-[^/]*\.js$/;
@@ -205,6 +131,116 @@ describe("a newcomer co-edits in a real browser", () => {
     await page.getByRole("button", { name: "Reload" }).click();
     await editorOf(page).waitFor();
     expect(new URL(page.url()).pathname).toBe(docPath);
-    await waitForLiveStatus(page);
+    await waitForStatus(page, ["online", "saved"]);
+  });
+
+  it("headings, checklists, quotes, code and links from Markdown shortcuts and the toolbar reach the other person", async () => {
+    const ada = await env.person("Ada Lists");
+    const bob = await env.person("Bob Shopper");
+    const doc = await ada.api.createDoc("Shopping");
+    await share(ada, doc, bob, "editor");
+    const A = await env.open("A");
+    const B = await env.open("B");
+    const [a, b] = [A.page, B.page];
+    await signIn(a, ada);
+    await signIn(b, bob);
+    await openText(a, doc);
+    await openText(b, doc);
+    const editorA = editorOf(a);
+    const editorB = editorOf(b);
+    // A key pressed right after another that moved the caret can still meet the old selection (the
+    // editor learns of the move a moment later), as no person types: wait until B sees A's selection.
+    const selectionOfA = editorB.locator(".ProseMirror-yjs-selection");
+    const toLineEnd = async (): Promise<void> => {
+      await selectionOfA.first().waitFor();
+      await a.keyboard.press("End");
+      await selectionOfA.first().waitFor({ state: "detached" });
+    };
+
+    // ---- Markdown as it is typed: a heading, then "- [ ] " makes a task, not a bullet.
+    await editorA.click();
+    await a.keyboard.type("## Groceries");
+    await a.keyboard.press("Enter");
+    await a.keyboard.type("- [ ] buy milk");
+    await a.keyboard.press("Enter");
+    await a.keyboard.type("bake bread");
+    await a.keyboard.press("Enter");
+    await a.keyboard.press("Enter");
+    const tasksB = editorB.locator('ul[data-type="taskList"] > li');
+    await vi.waitFor(async () => expect(await tasksB.locator(":scope > div").allTextContents()).toEqual(["buy milk", "bake bread"]), WAIT);
+    await editorB.locator("h2").filter({ hasText: "Groceries" }).waitFor();
+    expect(await editorA.locator("ul:not([data-type])").count()).toBe(0);
+
+    // ---- A link on selected words from the link box: a script address is refused, a bare one is made https.
+    await a.keyboard.type("See the shop");
+    for (let i = 0; i < "the shop".length; i++) await a.keyboard.press("Shift+ArrowLeft");
+    await selectionOfA.filter({ hasText: "the shop" }).waitFor();
+    await a.getByRole("button", { name: "Link", exact: true }).click();
+    const linkBox = a.getByRole("dialog", { name: "Add link" });
+    await linkBox.getByLabel("Link address").fill("javascript:alert(1)");
+    await linkBox.getByRole("button", { name: "Add link" }).click();
+    await linkBox.getByRole("alert").filter({ hasText: "Enter a web address" }).waitFor();
+    await linkBox.getByLabel("Link address").fill("shop.example.com/milk");
+    await linkBox.getByRole("button", { name: "Add link" }).click();
+    await linkBox.waitFor({ state: "detached" });
+    await editorB.locator('a[href="https://shop.example.com/milk"]').filter({ hasText: "the shop" }).waitFor();
+
+    // ---- Mod-K on the link edits it in place, for both.
+    await toLineEnd();
+    await a.keyboard.press("Control+k");
+    const editBox = a.getByRole("dialog", { name: "Edit link" });
+    expect(await editBox.getByLabel("Link address").inputValue()).toBe("https://shop.example.com/milk");
+    await editBox.getByLabel("Link address").fill("https://shop.example.com/oat-milk");
+    await a.keyboard.press("Enter");
+    await editBox.waitFor({ state: "detached" });
+    await editorB.locator('a[href="https://shop.example.com/oat-milk"]').filter({ hasText: "the shop" }).waitFor();
+
+    // ---- A quote and a code block, from their Markdown shortcuts (the edited link is still selected).
+    await toLineEnd();
+    await a.keyboard.press("Enter");
+    await a.keyboard.type("> Fresh is best");
+    await a.keyboard.press("Enter");
+    await a.keyboard.press("Enter");
+    await a.keyboard.type("```");
+    await a.keyboard.press("Enter");
+    await a.keyboard.type("milk = 2");
+    await editorB.locator("blockquote").filter({ hasText: "Fresh is best" }).waitFor();
+    await editorB.locator("pre code").filter({ hasText: "milk = 2" }).waitFor();
+
+    // ---- Tasks are ticked with the mouse: A's tick shows for B; B ticks and unticks the other, A follows.
+    await a.getByRole("checkbox", { name: "To do: buy milk" }).click();
+    const milkB = b.getByRole("checkbox", { name: "Done: buy milk" });
+    await vi.waitFor(async () => expect(await milkB.isChecked()).toBe(true), WAIT);
+    expect(await tasksB.first().getAttribute("data-checked")).toBe("true");
+    await b.getByRole("checkbox", { name: "To do: bake bread" }).click();
+    await vi.waitFor(async () => expect(await a.getByRole("checkbox", { name: "Done: bake bread" }).isChecked()).toBe(true), WAIT);
+    await b.getByRole("checkbox", { name: "Done: bake bread" }).click();
+    await vi.waitFor(async () => expect(await a.getByRole("checkbox", { name: "To do: bake bread" }).isChecked()).toBe(false), WAIT);
+
+    const text = await textOf(b);
+    expect(text).toBe("Groceriesbuy milkbake breadSee the shopFresh is bestmilk = 2");
+    await waitForStatus(a, ["saved"]);
+    await waitForStatus(b, ["saved"]);
+    await a.screenshot({ path: artifact("co-edit-structure.png") });
+
+    // ---- The server keeps the structure: the stored version reads as this Markdown.
+    const markdown = ["## Groceries", "- [x] buy milk\n- [ ] bake bread", "See [the shop](https://shop.example.com/oat-milk)", "> Fresh is best", "```\nmilk = 2\n```"].join("\n\n");
+    await vi.waitFor(async () => {
+      const last = (await ada.api.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items.at(-1);
+      const version = await ada.api.get<VersionView>(`/api/docs/${doc.id}/versions/${last?.seq ?? 0}`);
+      expect(version.body.markdown.trim()).toBe(markdown);
+    }, WAIT);
+
+    // ---- The history shows the same version with ticks and links, and its checkboxes cannot be changed.
+    await a.getByRole("button", { name: "History" }).click();
+    const preview = a.locator('[data-testid="history-preview"] .ProseMirror');
+    await vi.waitFor(async () => expect(await visibleText(preview)).toBe(text), WAIT);
+    const previewMilk = preview.getByRole("checkbox", { name: "Done: buy milk" });
+    expect(await previewMilk.isChecked()).toBe(true);
+    await previewMilk.click();
+    expect(await previewMilk.isChecked()).toBe(true);
+    expect(await preview.locator('a[href="https://shop.example.com/oat-milk"]').textContent()).toBe("the shop");
+
+    for (const win of [A, B]) expect(win.errors).toEqual([]);
   });
 });

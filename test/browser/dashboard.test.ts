@@ -5,10 +5,9 @@
 // screen with an explanation and back to their page after; no access and an unreachable
 // server get screens of their own.
 
-import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { Page } from "playwright-core";
-import { artifacts, PASSWORD, share, signIn, storedSession, unexpectedErrors, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
+import { artifact, PASSWORD, share, signIn, storedSession, unexpectedErrors, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-dashboard", { env: { ACCESS_TOKEN_TTL_SECONDS: "12" } });
 
@@ -90,7 +89,7 @@ describe("the dashboard in a real browser", () => {
     await a.getByPlaceholder("Search by title").fill("");
     await vi.waitFor(async () => expect((await titles(a)).length).toBe(4), WAIT);
 
-    await a.screenshot({ path: path.join(artifacts, "dashboard.png") });
+    await a.screenshot({ path: artifact("dashboard.png") });
     expect(unexpectedErrors(A)).toEqual([]);
   });
 

@@ -4,13 +4,12 @@
 // lists it; a viewer's drop uploads nothing. On a board, a dropped image (large enough to go to the
 // store by presigned URL) becomes an image card at the drop point for everyone.
 
-import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import sharp from "sharp";
 import type { Locator, Page } from "playwright-core";
 import type { FileView } from "@palimpsest/contracts";
 import { connectClient } from "../collab-client.ts";
-import { artifacts, share, signIn, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
+import { artifact, editorOf, openBoard, openText, share, signIn, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
 
 // Small enough that the board's larger image is refused by the streamed route and goes by presigned
 // PUT from the browser straight to the store; the text document's small one goes through the service.
@@ -93,14 +92,6 @@ function decoded(img: Locator): Promise<{ width: number; height: number; src: st
   });
 }
 
-const editorOf = (page: Page): Locator => page.locator('[data-testid="editor"] .ProseMirror');
-
-async function openText(page: Page, docId: string): Promise<void> {
-  await page.goto(`/d/${docId}`);
-  await page.locator('[data-testid="editor"][data-loaded="true"]').waitFor();
-  await waitForStatus(page, ["online", "saved"]);
-}
-
 /** POSTs to a document's file list this page made (uploads of either kind start there). */
 function countUploads(page: Page, docId: string): { count: number } {
   const seen = { count: 0 };
@@ -127,9 +118,9 @@ describe("images in the browser", () => {
     await signIn(a, owner);
     await signIn(b, editor);
     await signIn(c, viewer);
-    await openText(a, doc.id);
-    await openText(b, doc.id);
-    await openText(c, doc.id);
+    await openText(a, doc);
+    await openText(b, doc);
+    await openText(c, doc);
 
     await editorOf(a).click();
     await a.keyboard.type("Before the picture.");
@@ -192,7 +183,7 @@ describe("images in the browser", () => {
     const rowC = c.getByTestId("attachments-panel").locator(`[data-testid="attachment"][data-file-id="${fileId}"]`);
     await rowC.getByText("chart.png").waitFor();
     expect(await rowC.getByRole("button", { name: "Delete chart.png" }).count()).toBe(0);
-    await b.screenshot({ path: path.join(artifacts, "files-image-drop.png") });
+    await b.screenshot({ path: artifact("files-image-drop.png") });
 
     for (const win of [A, B, C]) expect(win.errors).toEqual([]);
   });
@@ -210,9 +201,7 @@ describe("images in the browser", () => {
     const [a, b] = [A.page, B.page];
     for (const [page, person] of [[a, owner], [b, editor]] as const) {
       await signIn(page, person);
-      await page.goto(`/b/${doc.id}`);
-      await page.locator('[data-testid="board"][data-loaded="true"]').waitFor();
-      await waitForStatus(page, ["online", "saved"]);
+      await openBoard(page, doc);
     }
 
     const board = await a.getByTestId("board").boundingBox();
@@ -232,7 +221,7 @@ describe("images in the browser", () => {
     expect((await at("data-x")) + (await at("data-w")) / 2).toBe(400);
     expect(await at("data-y")).toBe(300 - 16);
     await waitForStatus(a, ["saved"]);
-    await a.screenshot({ path: path.join(artifacts, "files-board-drop.png") });
+    await a.screenshot({ path: artifact("files-board-drop.png") });
 
     // The browser logs the one refused request: the try through the service, before the presigned upload.
     expect(A.errors).toEqual(["[owner] console: Failed to load resource: the server responded with a status of 413 (Payload Too Large)"]);

@@ -6,11 +6,9 @@
 import { describe, expect, it, vi } from "vitest";
 import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contracts";
 import type { Page } from "playwright-core";
-import { useSystem } from "../system.ts";
-import { WAIT, editorOf, screenshotPath, signInAt, textOf, useBrowser, visibleText, waitForSaved } from "./browser-helpers.ts";
+import { artifact, editorOf, share, signInAt, textOf, useBrowserSystem, visibleText, waitForStatus, WAIT } from "./browser-harness.ts";
 
-const browser = useBrowser();
-const ctx = useSystem("browser-history");
+const env = useBrowserSystem("browser-history");
 
 const panel = (page: Page) => page.getByTestId("history-panel");
 const preview = (page: Page) => page.locator('[data-testid="history-preview"] .ProseMirror');
@@ -18,18 +16,18 @@ const position = (page: Page) => page.getByTestId("history-position");
 
 describe("version history in the browser", () => {
   it("the timeslider shows an earlier version, and restoring it brings it back for both people", { timeout: 240_000 }, async () => {
-    const { api: adaApi, auth: ada } = await ctx.anon.newUser("Ada Author");
-    const { auth: ben } = await ctx.anon.newUser("Ben Second");
-    const doc = await adaApi.createDoc("A story with a past");
-    expect((await adaApi.post(`/api/docs/${doc.id}/members`, { email: ben.user.email, role: "editor" })).status).toBe(201);
+    const ada = await env.person("Ada Author");
+    const ben = await env.person("Ben Second");
+    const doc = await ada.api.createDoc("A story with a past");
+    await share(ada, doc, ben, "editor");
     const docPath = `/d/${doc.id}`;
 
-    const A = await browser.openWindow("ada", ctx.system.gatewayUrl());
-    const B = await browser.openWindow("ben", ctx.system.gatewayUrl());
+    const A = await env.open("ada");
+    const B = await env.open("ben");
     const a = A.page;
     const b = B.page;
-    await signInAt(a, docPath, ada.user.email);
-    await signInAt(b, docPath, ben.user.email);
+    await signInAt(a, docPath, ada);
+    await signInAt(b, docPath, ben);
 
     // ---- Two people write the first draft; each sees the other's caret.
     await editorOf(a).click();
@@ -42,9 +40,9 @@ describe("version history in the browser", () => {
     await vi.waitFor(async () => expect(await textOf(a)).toBe(draft), WAIT);
     await a.locator(".collaboration-carets__caret").filter({ hasText: "Ben Second" }).waitFor();
     await b.locator(".collaboration-carets__caret").filter({ hasText: "Ada Author" }).waitFor();
-    await waitForSaved(a);
-    await waitForSaved(b);
-    await a.screenshot({ path: screenshotPath("history-editor-two-carets.png") });
+    await waitForStatus(a, ["saved"]);
+    await waitForStatus(b, ["saved"]);
+    await a.screenshot({ path: artifact("history-editor-two-carets.png") });
 
     // ---- Ada opens the history: it shows the present, grouped by author; she names it.
     await a.getByRole("button", { name: "History" }).click();
@@ -66,7 +64,7 @@ describe("version history in the browser", () => {
     await a.keyboard.type("Rewritten entirely by Ada.");
     const rewritten = "Rewritten entirely by Ada.";
     await vi.waitFor(async () => expect(await textOf(b)).toBe(rewritten), WAIT);
-    await waitForSaved(a);
+    await waitForStatus(a, ["saved"]);
 
     // ---- The timeslider: its first position is the first thing Ada typed, an earlier text.
     await a.getByRole("button", { name: "History" }).click();
@@ -94,9 +92,9 @@ describe("version history in the browser", () => {
     await a.getByTestId("named-versions").getByRole("button", { name: /First draft/ }).click();
     await vi.waitFor(async () => expect(await visibleText(preview(a))).toBe(draft), WAIT);
     const namedSeq = Number(await a.getByTestId("history-preview").getAttribute("data-seq"));
-    const stored = await adaApi.get<VersionView>(`/api/docs/${doc.id}/versions/${namedSeq}`);
+    const stored = await ada.api.get<VersionView>(`/api/docs/${doc.id}/versions/${namedSeq}`);
     expect(stored.body.text).toBe(draft);
-    await a.screenshot({ path: screenshotPath("history-panel.png") });
+    await a.screenshot({ path: artifact("history-panel.png") });
 
     // ---- The diff against the current version: Ada's rewrite, in her colour, with a legend.
     await a.getByLabel("Show changes").check();
@@ -108,7 +106,7 @@ describe("version history in the browser", () => {
       expect((await diffText.locator("del").allTextContents()).join("")).toContain("Ben added more");
     }, WAIT);
     expect(new Set(await diffText.locator("ins, del").evaluateAll((els) => els.map((el) => String(el.getAttribute("data-author")))))).toEqual(
-      new Set([ada.user.id]),
+      new Set([ada.auth.user.id]),
     );
     await a.getByTestId("diff-legend").getByText("Ada Author").waitFor();
     // From the empty document to the first draft: both authors, each in their own colour.
@@ -120,8 +118,8 @@ describe("version history in the browser", () => {
     }, WAIT);
     const insertedBy = await diffText.locator("ins").evaluateAll((els) => els.map((el) => [String(el.getAttribute("data-author")), String(el.textContent)]));
     expect(insertedBy.map(([, text]) => text).join("")).toBe(draft);
-    expect(insertedBy.filter(([author]) => author === ben.user.id).map(([, text]) => text).join("")).toContain("Ben added more.");
-    await a.screenshot({ path: screenshotPath("history-diff.png") });
+    expect(insertedBy.filter(([author]) => author === ben.auth.user.id).map(([, text]) => text).join("")).toContain("Ben added more.");
+    await a.screenshot({ path: artifact("history-diff.png") });
     // Two chosen versions: keep the earliest as one side, then pick the named draft.
     await slider.focus();
     await a.keyboard.press("Home");
@@ -147,7 +145,7 @@ describe("version history in the browser", () => {
 
     // The restore is one more version; everything before it is still there.
     await vi.waitFor(async () => {
-      const edits = (await adaApi.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items;
+      const edits = (await ada.api.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items;
       const last = edits.at(-1);
       expect(last?.seq).toBeGreaterThan(head);
       expect(String(last?.clientId)).toMatch(/^restore:/);
@@ -159,9 +157,6 @@ describe("version history in the browser", () => {
     await b.keyboard.type(" The end.");
     await vi.waitFor(async () => expect(await textOf(a)).toBe(`${draft} The end.`), WAIT);
 
-    for (const win of [A, B]) {
-      expect(win.pageErrors).toEqual([]);
-      expect(win.consoleErrors).toEqual([]);
-    }
+    for (const win of [A, B]) expect(win.errors).toEqual([]);
   });
 });

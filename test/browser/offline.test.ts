@@ -5,12 +5,12 @@
 // measures the time to a first editable document.
 
 import { describe, expect, it, vi } from "vitest";
-import type { Page } from "playwright-core";
 import * as Y from "yjs";
 import { connectClient } from "../collab-client.ts";
 import {
   databasesOf,
   editorOf,
+  openText,
   share,
   signIn,
   statusOf,
@@ -24,13 +24,6 @@ import {
 import type { DocView } from "@palimpsest/contracts";
 
 const env = useBrowserSystem("browser-offline");
-
-async function openText(page: Page, doc: DocView): Promise<void> {
-  await page.goto(`/d/${doc.id}`);
-  await page.getByTestId("doc-title").filter({ hasText: doc.title }).waitFor();
-  await page.locator('[data-testid="editor"][data-loaded="true"]').waitFor();
-  await waitForStatus(page, ["online", "saved"]);
-}
 
 /** What the server has stored, read by a separate, unmodified Yjs client. */
 async function storedText(doc: DocView, token: string): Promise<string> {

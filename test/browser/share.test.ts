@@ -6,11 +6,9 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contracts";
 import type { Page } from "playwright-core";
-import { useSystem } from "../system.ts";
-import { WAIT, editorOf, markPage, screenshotPath, signInAt, stillMarked, textOf, useBrowser, waitForSaved, waitForUpToDate } from "./browser-helpers.ts";
+import { artifact, editorOf, markPage, signInAt, stillMarked, textOf, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
 
-const browser = useBrowser();
-const ctx = useSystem("browser-share");
+const env = useBrowserSystem("browser-share");
 
 const shareDialog = (page: Page) => page.getByTestId("share-dialog");
 const memberRow = (page: Page, email: string) => shareDialog(page).locator(`[data-user-email="${email}"]`);
@@ -21,26 +19,26 @@ async function isEditable(page: Page): Promise<boolean> {
 
 describe("sharing in the browser", () => {
   it("a viewer cannot change the document, and the share dialog grants and revokes access live", { timeout: 240_000 }, async () => {
-    const { api: ownerApi, auth: owner } = await ctx.anon.newUser("Olivia Owner");
-    const { auth: guest } = await ctx.anon.newUser("Victor Guest");
-    const doc = await ownerApi.createDoc("Shared plans");
+    const owner = await env.person("Olivia Owner");
+    const guest = await env.person("Victor Guest");
+    const doc = await owner.api.createDoc("Shared plans");
     const docPath = `/d/${doc.id}`;
-    const storedEdits = async () => (await ownerApi.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items;
+    const storedEdits = async () => (await owner.api.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items;
 
     // ---- The owner opens the document and writes.
-    const O = await browser.openWindow("owner", ctx.system.gatewayUrl());
+    const O = await env.open("owner");
     const o = O.page;
-    await signInAt(o, docPath, owner.user.email);
+    await signInAt(o, docPath, owner);
     await editorOf(o).click();
     await o.keyboard.type("Plans written by the owner.");
-    await waitForSaved(o);
+    await waitForStatus(o, ["saved"]);
 
     // ---- Share dialog: a bad address is explained, an invitation without an account is pending
     // and can be cancelled, and the guest is added as a viewer.
     await o.getByRole("button", { name: "Share" }).click();
     const dialog = shareDialog(o);
     await dialog.waitFor();
-    await memberRow(o, owner.user.email).getByText("Owner", { exact: true }).waitFor();
+    await memberRow(o, owner.email).getByText("Owner", { exact: true }).waitFor();
     const email = dialog.getByLabel("Email address to share with");
     const role = dialog.getByLabel("Role for the invitation");
 
@@ -57,26 +55,26 @@ describe("sharing in the browser", () => {
     await pending.getByRole("button", { name: `Cancel the invitation for ${stranger}` }).click();
     await pending.waitFor({ state: "detached" });
 
-    await email.fill(guest.user.email);
+    await email.fill(guest.email);
     await role.selectOption("viewer");
     await dialog.getByRole("button", { name: "Invite" }).click();
-    const guestRow = memberRow(o, guest.user.email);
+    const guestRow = memberRow(o, guest.email);
     await guestRow.getByText("Victor Guest").waitFor();
     expect(await guestRow.getByLabel("Role of Victor Guest").inputValue()).toBe("viewer");
     await dialog.getByRole("status").filter({ hasText: "Victor Guest can now open this document as viewer" }).waitFor();
-    await o.screenshot({ path: screenshotPath("share-dialog.png") });
+    await o.screenshot({ path: artifact("share-dialog.png") });
     await dialog.getByRole("button", { name: "Done" }).click();
     await dialog.waitFor({ state: "detached" });
 
     // ---- The guest opens it as a viewer: read-only, badge shown, tools disabled.
-    const G = await browser.openWindow("guest", ctx.system.gatewayUrl());
+    const G = await env.open("guest");
     const g = G.page;
-    await signInAt(g, docPath, guest.user.email);
+    await signInAt(g, docPath, guest);
     await vi.waitFor(async () => expect(await textOf(g)).toBe("Plans written by the owner."), WAIT);
     await g.getByTestId("readonly-badge").waitFor();
     expect(await isEditable(g)).toBe(false);
     expect(await g.getByRole("button", { name: "Bold" }).isDisabled()).toBe(true);
-    await waitForUpToDate(g);
+    await waitForStatus(g, ["online", "saved"]);
 
     // Typing does nothing, and nothing is sent or stored.
     const editsBefore = (await storedEdits()).length;
@@ -90,13 +88,13 @@ describe("sharing in the browser", () => {
     await o.keyboard.type(" More.");
     await vi.waitFor(async () => expect(await textOf(g)).toBe("Plans written by the owner. More."), WAIT);
     await vi.waitFor(async () => expect((await storedEdits()).length).toBeGreaterThan(editsBefore), WAIT);
-    expect((await storedEdits()).every((e) => e.userId === owner.user.id)).toBe(true);
+    expect((await storedEdits()).every((e) => e.userId === owner.auth.user.id)).toBe(true);
     expect(G.sockets.reduce((n, s) => n + s.updatesSent, 0)).toBe(0);
-    await g.screenshot({ path: screenshotPath("share-viewer-read-only.png") });
+    await g.screenshot({ path: artifact("share-viewer-read-only.png") });
 
     // A viewer sees who has access, without any way to change it.
     await g.getByRole("button", { name: "Share" }).click();
-    await memberRow(g, owner.user.email).waitFor();
+    await memberRow(g, owner.email).waitFor();
     expect(await shareDialog(g).getByLabel("Email address to share with").count()).toBe(0);
     expect(await shareDialog(g).locator("select").count()).toBe(0);
     expect(await shareDialog(g).getByRole("button", { name: /^Remove/ }).count()).toBe(0);
@@ -106,7 +104,7 @@ describe("sharing in the browser", () => {
     // ---- Granted edit rights live: the guest's open page unlocks, without a reload.
     await markPage(g);
     await o.getByRole("button", { name: "Share" }).click();
-    await memberRow(o, guest.user.email).getByLabel("Role of Victor Guest").selectOption("editor");
+    await memberRow(o, guest.email).getByLabel("Role of Victor Guest").selectOption("editor");
     await shareDialog(o).getByRole("status").filter({ hasText: "Victor Guest is now an editor" }).waitFor();
     await vi.waitFor(async () => expect(await isEditable(g)).toBe(true), WAIT);
     await g.getByTestId("readonly-badge").waitFor({ state: "detached" });
@@ -116,34 +114,31 @@ describe("sharing in the browser", () => {
     await g.keyboard.type(" Guest agrees.");
     const agreed = "Plans written by the owner. More. Guest agrees.";
     await vi.waitFor(async () => expect(await textOf(o)).toBe(agreed), WAIT);
-    await waitForSaved(g);
-    await vi.waitFor(async () => expect((await storedEdits()).some((e) => e.userId === guest.user.id)).toBe(true), WAIT);
+    await waitForStatus(g, ["saved"]);
+    await vi.waitFor(async () => expect((await storedEdits()).some((e) => e.userId === guest.auth.user.id)).toBe(true), WAIT);
 
     // ---- Back to viewer, live.
-    await memberRow(o, guest.user.email).getByLabel("Role of Victor Guest").selectOption("viewer");
+    await memberRow(o, guest.email).getByLabel("Role of Victor Guest").selectOption("viewer");
     await g.getByTestId("readonly-badge").waitFor();
     await vi.waitFor(async () => expect(await isEditable(g)).toBe(false), WAIT);
 
     // ---- Removed: the guest's page says so at once, still without a reload.
-    await memberRow(o, guest.user.email).getByRole("button", { name: "Remove Victor Guest" }).click();
-    await memberRow(o, guest.user.email).waitFor({ state: "detached" });
+    await memberRow(o, guest.email).getByRole("button", { name: "Remove Victor Guest" }).click();
+    await memberRow(o, guest.email).waitFor({ state: "detached" });
     await g.getByRole("heading", { name: "No access" }).waitFor();
     await g.getByText("You no longer have access to this document").waitFor();
     expect(await stillMarked(g)).toBe(true);
     expect(new URL(g.url()).pathname).toBe(docPath);
     await vi.waitFor(() => expect(G.sockets.every((s) => s.closed)).toBe(true), WAIT);
-    await g.screenshot({ path: screenshotPath("share-access-removed.png") });
+    await g.screenshot({ path: artifact("share-access-removed.png") });
 
     // What the guest wrote while an editor is kept; nothing else of theirs was stored.
     const last = (await storedEdits()).at(-1);
-    const current = await ownerApi.get<VersionView>(`/api/docs/${doc.id}/versions/${last?.seq ?? 0}`);
+    const current = await owner.api.get<VersionView>(`/api/docs/${doc.id}/versions/${last?.seq ?? 0}`);
     expect(current.body.text).toBe(agreed);
 
-    expect(O.pageErrors).toEqual([]);
-    expect(G.pageErrors).toEqual([]);
-    expect(O.consoleErrors).toEqual([]);
-    // The browser logs the refused request for the document (404), and, when the page closes its
-    // socket just as the server closes it for the removal, that the two closes crossed.
-    expect(G.consoleErrors.filter((e) => !/status of 40[34]|Close received after close/.test(e))).toEqual([]);
+    expect(O.errors).toEqual([]);
+    // The browser logs the refused request for the document (404) after the removal.
+    expect(G.errors.filter((e) => !/console: Failed to load resource: the server responded with a status of 40[34]/.test(e))).toEqual([]);
   });
 });

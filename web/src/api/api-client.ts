@@ -22,11 +22,16 @@ import type {
 
 type AuthorizedRequest = Omit<HttpRequest, "accessToken">;
 
-async function authorized<T>(request: AuthorizedRequest): Promise<T> {
+/**
+ * Runs `request` with a fresh access token; on a 401 rotates the tokens once and runs it again.
+ * For calls that cannot go through sendJson (uploads with progress, downloads of bytes) too, so
+ * every request renews the session the same way.
+ */
+export async function withAccessToken<T>(request: (token: string) => Promise<T>): Promise<T> {
   const token = await freshAccessToken();
   if (!token) throw new ApiError(401, "UNAUTHENTICATED", "Please sign in.");
   try {
-    return await sendJson<T>({ ...request, accessToken: token });
+    return await request(token);
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
   }
@@ -34,7 +39,7 @@ async function authorized<T>(request: AuthorizedRequest): Promise<T> {
   const rotated = await refreshSession(token);
   if (!rotated) throw new ApiError(401, "SESSION_EXPIRED", SESSION_EXPIRED_MESSAGE);
   try {
-    return await sendJson<T>({ ...request, accessToken: rotated });
+    return await request(rotated);
   } catch (err) {
     // A brand-new token was refused too: the session is unusable, so start over cleanly.
     if (err instanceof ApiError && err.status === 401) {
@@ -43,6 +48,10 @@ async function authorized<T>(request: AuthorizedRequest): Promise<T> {
     }
     throw err;
   }
+}
+
+function authorized<T>(request: AuthorizedRequest): Promise<T> {
+  return withAccessToken((accessToken) => sendJson<T>({ ...request, accessToken }));
 }
 
 function query(params: Record<string, string | number | undefined | null>): string {

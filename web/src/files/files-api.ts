@@ -5,7 +5,7 @@
 // object store on a presigned URL and confirmed afterwards, so big bytes never pass the gateway.
 // Uploads use XMLHttpRequest because fetch() still reports no upload progress.
 
-import { endSession, freshAccessToken, refreshSession, SESSION_EXPIRED_MESSAGE } from "../auth/session";
+import { withAccessToken } from "../api/api-client";
 import { ApiError, sendJson } from "../api/http";
 
 export type ThumbnailState = "ready" | "pending" | "failed" | "none";
@@ -69,28 +69,6 @@ export function fileIdFromSrc(src: string | null | undefined): string | null {
 
 const docFilesPath = (docId: string): string => `/api/docs/${encodeURIComponent(docId)}/files`;
 
-/** Runs `request` with an access token; on a 401 rotates the tokens once and runs it again. */
-async function withToken<T>(request: (token: string) => Promise<T>): Promise<T> {
-  const token = await freshAccessToken();
-  if (!token) throw new ApiError(401, "UNAUTHENTICATED", "Please sign in.");
-  try {
-    return await request(token);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 401) throw err;
-  }
-  const rotated = await refreshSession(token);
-  if (!rotated) throw new ApiError(401, "SESSION_EXPIRED", SESSION_EXPIRED_MESSAGE);
-  try {
-    return await request(rotated);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
-      endSession(SESSION_EXPIRED_MESSAGE);
-      throw new ApiError(401, "SESSION_EXPIRED", SESSION_EXPIRED_MESSAGE);
-    }
-    throw err;
-  }
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
@@ -147,7 +125,7 @@ function parseJson<T>(status: number, body: string, what: string): T {
 }
 
 async function uploadThroughService(docId: string, file: File, onProgress?: (p: UploadProgress) => void, signal?: AbortSignal): Promise<FileView> {
-  return withToken(async (token) => {
+  return withAccessToken(async (token) => {
     const form = new FormData();
     form.append("name", file.name);
     form.append("file", file, file.name);
@@ -158,7 +136,7 @@ async function uploadThroughService(docId: string, file: File, onProgress?: (p: 
 
 async function uploadPresigned(docId: string, file: File, onProgress?: (p: UploadProgress) => void, signal?: AbortSignal): Promise<FileView> {
   const contentType = file.type || "application/octet-stream";
-  const grant = await withToken((token) =>
+  const grant = await withAccessToken((token) =>
     sendJson<PresignedUpload>({ method: "POST", path: docFilesPath(docId), body: { name: file.name, size: file.size, contentType }, accessToken: token, signal }),
   );
   // The store's URL is signed for exactly these headers; no token goes to the store.
@@ -166,7 +144,7 @@ async function uploadPresigned(docId: string, file: File, onProgress?: (p: Uploa
   if (put.status < 200 || put.status >= 300) {
     throw new ApiError(put.status, "UPLOAD_FAILED", put.status === 403 ? "The upload link expired before the file arrived. Try again." : `The file store refused the upload (${put.status}).`);
   }
-  return withToken((token) => sendJson<FileView>({ method: "POST", path: grant.completeUrl, accessToken: token, signal }));
+  return withAccessToken((token) => sendJson<FileView>({ method: "POST", path: grant.completeUrl, accessToken: token, signal }));
 }
 
 /** Tells this window's attachment lists that a document's files changed. */
@@ -201,17 +179,17 @@ export async function uploadFile(docId: string, file: File, opts: { onProgress?:
 }
 
 export function listFiles(docId: string, signal?: AbortSignal): Promise<{ items: FileView[] }> {
-  return withToken((token) => sendJson({ method: "GET", path: docFilesPath(docId), accessToken: token, signal }));
+  return withAccessToken((token) => sendJson({ method: "GET", path: docFilesPath(docId), accessToken: token, signal }));
 }
 
 export async function deleteFile(file: FileView): Promise<void> {
-  await withToken((token) => sendJson<void>({ method: "DELETE", path: filePath(file.id), accessToken: token }));
+  await withAccessToken((token) => sendJson<void>({ method: "DELETE", path: filePath(file.id), accessToken: token }));
   announceFilesChanged(file.docId);
 }
 
 /** The bytes at an API path (a file or its thumbnail), fetched with the access token. */
 export function fetchFileBlob(path: string, signal?: AbortSignal): Promise<Blob> {
-  return withToken(async (token) => {
+  return withAccessToken(async (token) => {
     let res: Response;
     try {
       res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, signal });

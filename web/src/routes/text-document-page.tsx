@@ -3,7 +3,6 @@ import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
 import { EditorContent, useEditor } from "@tiptap/react";
 import type { Extensions } from "@tiptap/react";
-import StarterKit from "@tiptap/starter-kit";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import type { DocSummary } from "../api/types";
@@ -12,6 +11,7 @@ import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { EditorToolbar } from "../components/editor-toolbar";
 import { ErrorBoundary } from "../components/error-boundary";
+import { LinkShortcut, textExtensions } from "../editor/text-extensions";
 import { AttachmentsButton } from "../files/attachments-button";
 import { FileImage, ImageUpload } from "../files/image-extensions";
 import { HistoryButton, loadHistoryPanel } from "../history/history-button";
@@ -20,6 +20,7 @@ import { documentPath } from "../lib/paths";
 import { announceAccessChange, useLiveDocument } from "../share/use-live-document";
 import { DocumentFrame, DocumentLoading, DocumentUnavailable } from "./document-frame";
 import { useDocument } from "./use-document";
+import "../editor/rich-text.css";
 
 /** The Yjs XmlFragment that holds rich text; every client of the platform agrees on it. */
 const TEXT_FIELD = "default";
@@ -27,7 +28,7 @@ const TEXT_FIELD = "default";
 // Most visits never open the history: its code loads on first use.
 const HistoryPanel = lazy(loadHistoryPanel);
 /** Extensions that bind an editor to the live document; old versions are shown without them. */
-const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload"]);
+const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut"]);
 
 interface EditorProps {
   connection: CollabConnection;
@@ -42,11 +43,12 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
   // Read at each drop or paste: the role can change while the editor lives.
   const uploadTo = useRef<string | null>(null);
   uploadTo.current = editable ? connection.docId : null;
+  const [linkOpen, setLinkOpen] = useState(false);
   const editor = useEditor(
     {
       extensions: [
-        // Yjs keeps the undo history (per user, shared-document aware), so ProseMirror's must be off.
-        StarterKit.configure({ undoRedo: false }),
+        ...textExtensions(),
+        LinkShortcut.configure({ onRequest: () => setLinkOpen(true) }),
         Collaboration.configure({ document: connection.doc, field: TEXT_FIELD }),
         CollaborationCaret.configure({ provider: connection.provider, user }),
         FileImage,
@@ -71,7 +73,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
 
   return (
     <>
-      <EditorToolbar editor={editor} disabled={!editable} />
+      <EditorToolbar editor={editor} disabled={!editable} linkOpen={linkOpen} onLinkOpenChange={setLinkOpen} />
       <main className="editor-scroll">
         <div
           className={`editor-surface${editable ? "" : " editor-readonly"}`}
