@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceName } from "@palimpsest/contracts";
@@ -16,6 +17,12 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * Services whose work is throughput, not latency (projections, snapshots, thumbnails): on a
+ * machine that runs the whole system, they yield the CPU to the path a keystroke takes.
+ */
+const BACKGROUND: Partial<Record<ServiceName, number>> = { history: 10, files: 10 };
+
 /** Starts one service as its own process from its TypeScript sources and waits until its /readyz answers 200. */
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ManagedProcess> {
   const label = opts.instance ? `${opts.name}-${opts.instance}` : opts.name;
@@ -27,6 +34,14 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     env: { ...process.env, ...opts.env, PORT: String(opts.port), REPLICA_ID: label },
     logFile: path.join(opts.logDir, `${label}.log`),
   });
+  const nice = BACKGROUND[opts.name];
+  if (nice !== undefined && proc.pid !== undefined) {
+    try {
+      os.setPriority(proc.pid, nice);
+    } catch {
+      // Not allowed here (a container without the capability): it then runs at normal priority.
+    }
+  }
   try {
     await waitUntil(
       label,
