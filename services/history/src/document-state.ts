@@ -2,40 +2,9 @@ import * as Y from "yjs";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Kysely } from "kysely";
 import { AppError } from "@palimpsest/contracts";
-import { readEdits } from "./edit-reader.ts";
+import { readStoredUpdates, type Position } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import type { HistoryDb } from "./schema.ts";
-
-/**
- * The stored updates of versions (afterSeq, toSeq]: from the edit log's copy of their bytes when
- * it has all of them (one query on its primary key), else from the stream.
- */
-async function readRange(db: Kysely<HistoryDb>, js: JetStreamClient, docId: string, after: Position, to: Position): Promise<{ streamSeqs: number[]; updates: Uint8Array[] }> {
-  const rows = await db
-    .selectFrom("edit_log")
-    .select(["stream_seq", "update"])
-    .where("doc_id", "=", docId)
-    .where("seq", ">", after.seq)
-    .where("seq", "<=", to.seq)
-    .orderBy("seq")
-    .execute();
-  if (rows.length === to.seq - after.seq && rows.every((r) => r.update !== null)) {
-    return { streamSeqs: rows.map((r) => Number(r.stream_seq)), updates: rows.map((r) => r.update!) };
-  }
-  const streamSeqs: number[] = [];
-  const updates: Uint8Array[] = [];
-  for await (const e of readEdits(js, docId, after.streamSeq + 1, to.streamSeq)) {
-    streamSeqs.push(e.streamSeq);
-    updates.push(e.update);
-  }
-  return { streamSeqs, updates };
-}
-
-/** A version and where its update sits in the stream. */
-interface Position {
-  seq: number;
-  streamSeq: number;
-}
 
 /**
  * The stored chunks that lead on without a gap from version `fromSeq` towards `toSeq`; the
@@ -128,7 +97,10 @@ export async function documentAt(db: Kysely<HistoryDb>, js: JetStreamClient, sna
   const tail = near.filter((r) => Number(r.seq) > from.seq);
   let updates: Uint8Array[];
   if (tail.length === seq - from.seq && tail.every((r) => r.update !== null)) updates = tail.map((r) => r.update!);
-  else updates = from.seq < seq ? (await readRange(db, js, docId, from, { seq, streamSeq: Number(target.stream_seq) })).updates : [];
+  else {
+    updates = [];
+    for await (const u of readStoredUpdates(db, js, docId, from, { seq, streamSeq: Number(target.stream_seq) })) updates.push(u.update);
+  }
   timings.read = lap();
   doc.transact(() => {
     if (snap) Y.applyUpdate(doc, snap.state);

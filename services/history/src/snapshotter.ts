@@ -2,7 +2,7 @@ import * as Y from "yjs";
 import { sql, type Kysely } from "kysely";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Logger } from "@palimpsest/platform";
-import { readEdits } from "./edit-reader.ts";
+import { readStoredUpdates } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import type { HistoryDb } from "./schema.ts";
 
@@ -49,9 +49,10 @@ export function runSnapshotter(deps: { db: Kysely<HistoryDb>; js: JetStreamClien
       let chunk: Uint8Array[] = [];
       let chunkFrom = seq;
       const chunks: { doc_id: string; from_seq: number; to_seq: number; to_stream_seq: number; update: Uint8Array }[] = [];
-      for await (const e of readEdits(js, docId, (prev?.streamSeq ?? 0) + 1, headStreamSeq)) {
+      const from = { seq: prev?.seq ?? 0, streamSeq: prev?.streamSeq ?? 0 };
+      for await (const e of readStoredUpdates(db, js, docId, from, { seq: headSeq, streamSeq: headStreamSeq })) {
         Y.applyUpdate(doc, e.update);
-        seq++;
+        seq = e.seq;
         chunk.push(e.update);
         const snapshotDue = seq % policy.everyEdits === 0 || (timeDue && seq === headSeq);
         if (snapshotDue || chunk.length >= policy.chunkEdits) {
