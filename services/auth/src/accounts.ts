@@ -49,7 +49,8 @@ export function createAccounts(deps: AccountsDeps) {
       ...(expectedSeq === undefined ? {} : { expectedSeq }),
       ...(conflict ? { conflict } : {}),
     });
-    await applyAuthEvent(db, event, seq);
+    // One transaction, so a reader never sees half an event (a session's new version beside its old token).
+    await db.transaction().execute((trx) => applyAuthEvent(trx, event, seq));
   }
 
   async function accessToken(user: UserView, sessionId: string): Promise<string> {
@@ -118,11 +119,20 @@ export function createAccounts(deps: AccountsDeps) {
     async refresh(input: unknown): Promise<RpcResult> {
       const body = parse(RefreshBody, input, "body");
       const presented = sha256Hex(body.refreshToken);
-      const token = await db.selectFrom("refresh_tokens").selectAll().where("hash", "=", presented).executeTakeFirst();
+      // The token's status and the session's version in one statement, so they come from the same
+      // moment: read apart, a concurrent rotation could land between them, and the stale token would
+      // pass with the new version as its expected sequence.
+      const row = await db
+        .selectFrom("refresh_tokens as t")
+        .innerJoin("sessions as s", "s.id", "t.session_id")
+        .select(["t.status", "s.id", "s.user_id", "s.revoked_at", "s.expires_at", "s.version"])
+        .where("t.hash", "=", presented)
+        .executeTakeFirst();
       const invalid = () => new AppError("REFRESH_TOKEN_INVALID", "sign in again");
-      if (!token) throw invalid();
-      const session = await db.selectFrom("sessions").selectAll().where("id", "=", token.session_id).executeTakeFirst();
-      if (!session || session.revoked_at || session.expires_at.getTime() < Date.now()) throw invalid();
+      if (!row) throw invalid();
+      const token = { status: row.status };
+      const session = { id: row.id, user_id: row.user_id, revoked_at: row.revoked_at, expires_at: row.expires_at, version: row.version };
+      if (session.revoked_at || session.expires_at.getTime() < Date.now()) throw invalid();
       if (token.status === "rotated") {
         // A rotated token presented again means it was copied: end the whole session family.
         await append(subjects.session(session.id), newEvent("session.revoked.v1", { sessionId: session.id, reason: "reuse-detected" }), undefined);
