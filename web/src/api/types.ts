@@ -61,44 +61,8 @@ export interface Members {
   invitations: Invitation[];
 }
 
-/** The document as it was after edit `seq`. */
-export interface VersionView {
-  seq: number;
-  at: string | null;
-  userId: string | null;
-  text: string;
-  markdown: string;
-  /** The whole Yjs state at this version, base64. */
-  state: string;
-}
-
-export interface NamedVersion {
-  name: string;
-  seq: number;
-  namedBy: string;
-  namedAt: string;
-}
-
-/** A run of text between two versions: unchanged, or inserted / deleted by an author. */
-export interface DiffSegment {
-  kind: "same" | "insert" | "delete";
-  text: string;
-  userId?: string;
-}
-
-export interface DiffView {
-  from: number;
-  to: number;
-  segments: DiffSegment[];
-  authors: string[];
-}
-
-export interface RestoreResult {
-  restoredFrom: number;
-  streamSeq: number;
-  /** False when the document already equalled that version. */
-  changed: boolean;
-}
+// The shapes the history and files services answer with, defined once in the contracts package.
+export type { DiffSegment, DiffView, FileView, NamedVersion, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts";
 
 /** Roles that may change a document's content; the server enforces this too. */
 export function canEdit(role: DocRole): boolean {

@@ -52,6 +52,18 @@ export interface CollabState {
   writesRefused: boolean;
 }
 
+/** A connection's state before anything has happened: connecting, nothing loaded, nothing unsaved. */
+export const INITIAL_COLLAB_STATE: CollabState = {
+  status: "connecting",
+  problem: null,
+  loaded: false,
+  localLoaded: false,
+  pendingChanges: false,
+  unsavedEdits: false,
+  savedLocally: true,
+  writesRefused: false,
+};
+
 export interface CollabOptions {
   /** A valid access token, or null when signed out. */
   getAccessToken: () => Promise<string | null>;
@@ -142,16 +154,7 @@ export class CollabConnection {
   private readonly listeners = new Set<Listener>();
   private readonly server = new ServerKnowledge();
   private readonly persistence: IndexeddbPersistence | null;
-  private state: CollabState = {
-    status: "connecting",
-    problem: null,
-    loaded: false,
-    localLoaded: false,
-    pendingChanges: false,
-    unsavedEdits: false,
-    savedLocally: true,
-    writesRefused: false,
-  };
+  private state: CollabState = INITIAL_COLLAB_STATE;
   private problem: CollabProblem | null = null;
   /** Edits here that may not be on the server yet (confirmed by checks, see checkSaved). */
   private pending = false;

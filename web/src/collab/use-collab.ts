@@ -6,7 +6,7 @@ import { freshAccessToken, getSessionSnapshot, refreshSession, subscribeSession 
 import { useSession } from "../auth/use-session";
 import { colorForUser } from "../lib/user-color";
 import { localDatabaseName, markUnsynced } from "../offline/local-copies";
-import { CollabConnection } from "./collab-provider";
+import { CollabConnection, INITIAL_COLLAB_STATE } from "./collab-provider";
 import type { CollabState, PresenceUser } from "./collab-provider";
 import type { Awareness } from "y-protocols/awareness";
 
@@ -69,18 +69,8 @@ export function useCollabConnection(docId: string | null, user: PresenceUser | n
   return connection;
 }
 
-const INITIAL_STATE: CollabState = {
-  status: "connecting",
-  problem: null,
-  loaded: false,
-  localLoaded: false,
-  pendingChanges: false,
-  unsavedEdits: false,
-  savedLocally: true,
-  writesRefused: false,
-};
 const noopSubscribe = (): (() => void) => () => {};
-const initialSnapshot = (): CollabState => INITIAL_STATE;
+const initialSnapshot = (): CollabState => INITIAL_COLLAB_STATE;
 
 export function useCollabState(connection: CollabConnection | null): CollabState {
   return useSyncExternalStore(connection?.subscribe ?? noopSubscribe, connection?.getState ?? initialSnapshot);

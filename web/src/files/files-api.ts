@@ -7,25 +7,9 @@
 
 import { withAccessToken } from "../api/api-client";
 import { ApiError, sendJson } from "../api/http";
+import type { FileView } from "../api/types";
 
-export type ThumbnailState = "ready" | "pending" | "failed" | "none";
-
-/** A file attached to a document, as the API describes it. */
-export interface FileView {
-  id: string;
-  docId: string;
-  name: string;
-  /** What the bytes are, as the server sniffed them. */
-  contentType: string;
-  size: number;
-  uploadedBy: string;
-  uploadedAt: string;
-  via: "service" | "presigned";
-  thumbnail: ThumbnailState;
-  /** API path of the bytes (needs the Authorization header). */
-  url: string;
-  thumbnailUrl: string | null;
-}
+export type { FileView, ThumbnailState } from "../api/types";
 
 interface PresignedUpload {
   fileId: string;
