@@ -41,7 +41,9 @@ export async function startBenchSystem(opts: Omit<SystemOptions, "storeEnv" | "l
     async stop() {
       await system.stop();
       await stores.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      // BENCH_KEEP_LOGS=1 (diagnosis) keeps the services' logs of the run.
+      if (process.env["BENCH_KEEP_LOGS"] === "1") console.log(`logs kept in ${path.join(dataDir, "logs")}`);
+      else fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

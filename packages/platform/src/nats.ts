@@ -16,8 +16,11 @@ export async function connectNats(servers: string, name: string, log: Logger): P
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
-    // Yjs updates of a large paste can exceed the default 1 MiB; the server's max_payload bounds it.
     pingInterval: 10_000,
+    // By default every request (so every JetStream publish) builds two Error objects up front to
+    // keep the caller's stack; on the edit path that cost more CPU than the rest of the publish.
+    // Failures are logged with their context where they are handled.
+    noAsyncTraces: true,
   });
   void (async () => {
     for await (const s of nc.status()) {

@@ -125,11 +125,16 @@ export async function applyLastEditBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]
     const prev = latest.get(docId);
     if (!prev || at > prev) latest.set(docId, at);
   }
-  for (const [docId, at] of latest) {
-    await trx
-      .insertInto("document_last_edit")
-      .values({ doc_id: docId, last_edit_at: at })
-      .onConflict((oc) => oc.column("doc_id").doUpdateSet({ last_edit_at: at }).where("document_last_edit.last_edit_at", "<", at))
-      .execute();
-  }
+  if (latest.size === 0) return;
+  // One statement for the whole batch: a busy server projects many documents' edits at once.
+  await trx
+    .insertInto("document_last_edit")
+    .values([...latest].map(([docId, at]) => ({ doc_id: docId, last_edit_at: at })))
+    .onConflict((oc) =>
+      oc
+        .column("doc_id")
+        .doUpdateSet({ last_edit_at: (eb) => eb.ref("excluded.last_edit_at") })
+        .whereRef("document_last_edit.last_edit_at", "<", "excluded.last_edit_at"),
+    )
+    .execute();
 }

@@ -29,7 +29,13 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
   const proc = new ManagedProcess({
     name: label,
     command: process.execPath,
-    args: ["--import", tsxLoader, path.join(repoRoot, "services", opts.name, "src", "main.ts")],
+    // SERVICE_NODE_ARGS (diagnosis): extra Node flags for every service, such as --cpu-prof or --trace-gc.
+    args: [
+      ...(process.env["SERVICE_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== ""),
+      "--import",
+      tsxLoader,
+      path.join(repoRoot, "services", opts.name, "src", "main.ts"),
+    ],
     cwd: repoRoot,
     env: { ...process.env, ...opts.env, PORT: String(opts.port), REPLICA_ID: label },
     logFile: path.join(opts.logDir, `${label}.log`),
