@@ -7,6 +7,7 @@ import { closeCodeOf, toAppError } from "@palimpsest/contracts";
 import { authorizeCollab, canWrite, parseCollabUrl, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
+import { writeCoalescer } from "./write-coalescer.ts";
 import { CloseCodes, type Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
@@ -44,7 +45,7 @@ export class CollabServer {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.onConnection(ws, target.docId, target.token, req.headers["x-request-id"]);
+      void this.onConnection(ws, socket, target.docId, target.token, req.headers["x-request-id"]);
     });
   }
 
@@ -53,7 +54,7 @@ export class CollabServer {
     for (const c of this.connections) if (c.sessionId === sessionId) c.ws.close(closeCodeOf("SESSION_REVOKED"), reason);
   }
 
-  private async onConnection(ws: WebSocket, docId: string, token: string | null, requestIdHeader: string | string[] | undefined): Promise<void> {
+  private async onConnection(ws: WebSocket, socket: Duplex, docId: string, token: string | null, requestIdHeader: string | string[] | undefined): Promise<void> {
     const { config, rooms, metrics } = this.deps;
     const connId = randomUUID();
     const log = this.deps.log.child({ docId, connId, reqId: typeof requestIdHeader === "string" ? requestIdHeader : undefined });
@@ -103,6 +104,7 @@ export class CollabServer {
       return;
     }
 
+    const holdWrites = writeCoalescer(socket);
     const peer: Peer = {
       id: connId,
       userId: grant.userId,
@@ -115,6 +117,7 @@ export class CollabServer {
           ws.terminate();
           return;
         }
+        holdWrites();
         ws.send(message);
       },
       close: (code, reason) => ws.close(code, reason),
