@@ -196,7 +196,7 @@ export class DocRoom {
   private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {
     let empty: boolean;
     try {
-      const inspected = inspectUpdate(update, Y.decodeStateVector(Y.encodeStateVector(this.doc)));
+      const inspected = inspectUpdate(update, (client) => Y.getState(this.doc.store, client));
       empty = inspected.empty || inspected.nothingNew;
     } catch {
       this.metrics.rejectedUpdates.inc({ reason: "malformed" });
