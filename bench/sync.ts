@@ -524,6 +524,71 @@ class Stream {
     return info.state.subjects?.[subject] ?? 0;
   }
 
+  /**
+   * The floor under our path: JetStream alone, publish -> delivery through an ordered consumer per
+   * subject, with the sync service's headers and message ids, timed like the latency run's typists
+   * (one subject per document, each publisher 10 times a second from its own phase), in this
+   * process with nothing else typing. A separate, file-backed stream, deleted afterwards.
+   */
+  async floor(docs: number, perDoc: number): Promise<{ publishToAck: ReturnType<typeof summary>; publishToDelivery: ReturnType<typeof summary> }> {
+    const js = jetstream(this.nc);
+    const name = `BENCH_FLOOR_${Date.now()}`;
+    await this.jsm.streams.add({ name, subjects: [`${name}.>`], duplicate_window: 120_000_000_000 });
+    const sentAt = new Map<string, number>();
+    const acks: number[] = [];
+    const deliveries: number[] = [];
+    const feeds: { stop(): void }[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      for (let d = 0; d < docs; d++) {
+        const consumer = await js.consumers.get(name, { filter_subjects: `${name}.d${d}` });
+        const messages = await consumer.consume({ max_messages: 1_000 });
+        feeds.push(messages);
+        void (async () => {
+          for await (const m of messages) {
+            const t0 = sentAt.get(m.headers?.get("Nats-Msg-Id") ?? "");
+            if (t0 !== undefined) deliveries.push(performance.now() - t0);
+          }
+        })();
+      }
+      const start = performance.now() + 100;
+      const measureFrom = start + WARMUP_SECONDS * 1000;
+      const end = measureFrom + LATENCY_SECONDS * 1000;
+      let n = 0;
+      for (let c = 0; c < docs * perDoc; c++) {
+        const subject = `${name}.d${c % docs}`;
+        const tick = () => {
+          if (performance.now() >= end) return;
+          const update = new Uint8Array(16).fill(n % 251);
+          const msgID = createHash("sha256").update(subject).update(":").update(String(++n)).digest("base64url");
+          const h = natsHeaders();
+          h.set(EditHeaders.author, "bench");
+          h.set(EditHeaders.client, `client-${c}`);
+          h.set(EditHeaders.time, new Date().toISOString());
+          h.set(EditHeaders.replica, "bench");
+          const t0 = performance.now();
+          const measured = t0 >= measureFrom;
+          if (measured) sentAt.set(msgID, t0);
+          void js.publish(subject, update, { msgID, headers: h }).then(() => {
+            if (measured) acks.push(performance.now() - t0);
+          });
+        };
+        timers.push(setTimeout(() => {
+          tick();
+          timers.push(setInterval(tick, 1000 / EDITS_PER_SECOND));
+        }, start - performance.now() + Math.random() * (1000 / EDITS_PER_SECOND)));
+      }
+      await sleep(end - performance.now());
+      for (const t of timers) clearInterval(t);
+      await waitFor("floor: last deliveries", () => deliveries.length >= sentAt.size, 10_000, 20).catch(() => undefined);
+      return { publishToAck: summary(acks), publishToDelivery: summary(deliveries) };
+    } finally {
+      for (const t of timers) clearInterval(t);
+      for (const f of feeds) f.stop();
+      await this.jsm.streams.delete(name).catch(() => undefined);
+    }
+  }
+
   /** Appends the updates as the sync service does (one event each, same headers and message id), pipelined. */
   async append(docId: string, author: string, updates: Uint8Array[]): Promise<void> {
     const js = jetstream(this.nc);
@@ -683,6 +748,13 @@ try {
       row("measured edits not delivered", (r) => r.undelivered, int, false);
       console.log(table(rows));
       for (const r of results) console.log(`  ${r.label}: ${r.cpu}${r.inside ? `\n  ${r.label}: ${r.inside}` : ""}`);
+      await quiet();
+      const floor = await stream.floor(docs, perDoc);
+      console.log(
+        `  JetStream alone at the same rate (${docs} subject(s), ${docs * perDoc} publishers at ${EDITS_PER_SECOND}/s, an ordered consumer per subject, nothing else typing): ` +
+          `publish -> delivery p50 ${ms(floor.publishToDelivery.p50)}, p99 ${ms(floor.publishToDelivery.p99)}; publish -> ack p50 ${ms(floor.publishToAck.p50)}, p99 ${ms(floor.publishToAck.p99)}` +
+          ` (${int(floor.publishToDelivery.n)} measured)`,
+      );
     }
   }
 
