@@ -1,70 +1,25 @@
-// Shapes of the public REST contract (see DESIGN.md in the shared design notes). Kept local to the
-// web app so the browser bundle never pulls in server-side packages.
+// Shapes of the public REST contract, defined once in the contracts package. Type-only exports:
+// the browser bundle never pulls in server-side code.
+import type { DocView, MembersView, Role } from "@palimpsest/contracts";
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-}
-
-export interface AuthResponse {
-  user: User;
-  accessToken: string;
-  refreshToken: string;
-}
-
-export type DocKind = "text" | "board";
-
-export type DocRole = "owner" | "editor" | "commenter" | "viewer";
-
-export interface DocSummary {
-  id: string;
-  title: string;
-  kind: DocKind;
-  role: DocRole;
-  ownerId: string;
-  createdAt: string;
-  updatedAt: string;
-  /** In its owner's trash (listed with `trashed=true`); absent in older answers. */
-  trashed?: boolean;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface HistoryEvent {
-  /** The document's version after this edit: 1 for its first edit. */
-  seq: number;
-  at: string;
-  userId: string;
-  /** `restore:<id>` for the edit a restore made. */
-  clientId: number | string;
-  size: number;
-}
-
-export interface Member {
-  userId: string;
-  email: string;
-  name: string;
-  role: DocRole;
-}
-
-export interface Invitation {
-  email: string;
-  role: DocRole;
-}
-
-export interface Members {
-  members: Member[];
-  invitations: Invitation[];
-}
+export type { DocKind, Page } from "@palimpsest/contracts";
+export type {
+  AuthResult as AuthResponse,
+  DocView as DocSummary,
+  EditView as HistoryEvent,
+  MemberView as Member,
+  MembersView as Members,
+  Role as DocRole,
+  UserView as User,
+} from "@palimpsest/contracts";
+export type Invitation = MembersView["invitations"][number];
+/** What a document screen needs of a document, and what a device remembers to open it offline. */
+export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId" | "createdAt" | "updatedAt">;
 
 // The shapes the history and files services answer with, defined once in the contracts package.
 export type { DiffSegment, DiffView, FileView, NamedVersion, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts";
 
 /** Roles that may change a document's content; the server enforces this too. */
-export function canEdit(role: DocRole): boolean {
+export function canEdit(role: Role): boolean {
   return role === "owner" || role === "editor";
 }

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { ApiError, isAbortError } from "../api/http";
-import type { DocSummary } from "../api/types";
+import type { DocMeta } from "../api/types";
 import { canEdit } from "../api/types";
 import { exactTime, timeAgo } from "../lib/format";
 import { deleteFile, downloadFile, listFiles, onFilesChanged } from "./files-api";
@@ -99,7 +99,7 @@ function AttachmentRow({ file, canDelete, onDeleted }: { file: FileView; canDele
   );
 }
 
-function AttachmentsPanel({ doc, onClose }: { doc: DocSummary; onClose: () => void }): ReactNode {
+function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void }): ReactNode {
   const [files, setFiles] = useState<FileView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const panel = useRef<HTMLDivElement>(null);
@@ -175,7 +175,7 @@ function AttachmentsPanel({ doc, onClose }: { doc: DocSummary; onClose: () => vo
   );
 }
 
-export function AttachmentsButton({ doc }: { doc: DocSummary }): ReactNode {
+export function AttachmentsButton({ doc }: { doc: DocMeta }): ReactNode {
   const [open, setOpen] = useState(false);
   const close = useCallback(() => setOpen(false), []);
   return (

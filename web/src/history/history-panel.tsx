@@ -5,7 +5,7 @@
 import { useEffect, useId, useMemo, useRef, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
 import type { Extensions } from "@tiptap/react";
-import type { DocSummary, HistoryEvent, NamedVersion } from "../api/types";
+import type { DocMeta, HistoryEvent, NamedVersion } from "../api/types";
 import { canEdit } from "../api/types";
 import { ApiError } from "../api/http";
 import { api } from "../api/api-client";
@@ -26,7 +26,7 @@ type Selection = number | "head";
 type Compare = "current" | "previous" | "start" | `seq:${number}`;
 
 export interface HistoryPanelProps {
-  doc: DocSummary;
+  doc: DocMeta;
   connection: CollabConnection;
   /** The live editor's extensions (without collaboration), so old versions render with its schema. */
   extensions: Extensions;

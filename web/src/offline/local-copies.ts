@@ -5,10 +5,10 @@
 //
 // Deliberately free of Yjs: the dashboard and sign-out use it, and they are in the initial bundle.
 
-import type { DocKind, DocRole, DocSummary } from "../api/types";
+import type { DocKind, DocRole, DocMeta } from "../api/types";
 
 export interface LocalCopy {
-  doc: DocSummary;
+  doc: DocMeta;
   /** When this device last opened the document (ISO time). */
   openedAt: string;
   /** Edits on this device that the server has not acknowledged yet. */
@@ -33,7 +33,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function readSummary(value: unknown): DocSummary | null {
+function readSummary(value: unknown): DocMeta | null {
   if (!isRecord(value)) return null;
   const { id, title, kind, role, ownerId, createdAt, updatedAt } = value;
   if (
@@ -97,7 +97,7 @@ export function subscribeLocalCopies(listener: Listener): () => void {
 }
 
 /** Remembers a document's metadata as the server last described it. */
-export function rememberDocument(userId: string, doc: DocSummary): void {
+export function rememberDocument(userId: string, doc: DocMeta): void {
   const copies = readIndex(userId);
   const previous = copies.get(doc.id);
   const { id, title, kind, role, ownerId, createdAt, updatedAt } = doc;

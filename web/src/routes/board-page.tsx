@@ -3,7 +3,7 @@
 
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
-import type { DocSummary } from "../api/types";
+import type { DocMeta } from "../api/types";
 import { canEdit } from "../api/types";
 import { BoardEditor } from "../board/board-editor";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
@@ -14,7 +14,7 @@ import { DocumentFrame, DocumentLoading, DocumentUnavailable } from "./document-
 import { useDocument } from "./use-document";
 import "../board/board.css";
 
-function Board({ doc: opened }: { doc: DocSummary }): ReactNode {
+function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   const user = useSelfPresence();
   const connection = useCollabConnection(opened.id, user);
   const collab = useCollabState(connection);

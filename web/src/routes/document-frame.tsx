@@ -4,7 +4,7 @@
 import { useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
-import type { DocSummary } from "../api/types";
+import type { DocMeta } from "../api/types";
 import { canEdit } from "../api/types";
 import { signInAgain, useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
@@ -16,7 +16,7 @@ import type { CollabProblem, CollabStatus } from "../collab/collab-provider";
 import type { Peer } from "../collab/use-collab";
 
 interface DocumentFrameProps {
-  doc: DocSummary;
+  doc: DocMeta;
   status: CollabStatus;
   peers: Peer[];
   problem: CollabProblem | null;

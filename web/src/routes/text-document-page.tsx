@@ -5,7 +5,7 @@ import { EditorContent, useEditor } from "@tiptap/react";
 import type { Extensions } from "@tiptap/react";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
-import type { DocSummary } from "../api/types";
+import type { DocMeta } from "../api/types";
 import { canEdit } from "../api/types";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
@@ -87,7 +87,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
   );
 }
 
-function TextDocument({ doc: opened }: { doc: DocSummary }): ReactNode {
+function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
   const user = useSelfPresence();
   const connection = useCollabConnection(opened.id, user);
   const collab = useCollabState(connection);

@@ -5,14 +5,14 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/api-client";
 import { ApiError, isAbortError } from "../api/http";
-import type { DocSummary } from "../api/types";
+import type { DocMeta } from "../api/types";
 import { useSession } from "../auth/use-session";
 import { forgetDocument, localCopy, rememberDocument } from "../offline/local-copies";
 
 export type DocumentLoad =
   | { state: "loading" }
   /** `fromDevice`: the server could not be asked; this is what it said last time. */
-  | { state: "ready"; doc: DocSummary; fromDevice?: boolean }
+  | { state: "ready"; doc: DocMeta; fromDevice?: boolean }
   | { state: "error"; status: number; message: string; retry?: () => void };
 
 /** While showing a copy from this device, ask the server again this often. */

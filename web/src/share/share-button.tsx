@@ -2,14 +2,14 @@
 
 import { lazy, Suspense, useState } from "react";
 import type { ReactNode } from "react";
-import type { DocSummary } from "../api/types";
+import type { DocMeta } from "../api/types";
 import { ErrorBoundary } from "../components/error-boundary";
 
 const loadDialog = () => import("./share-dialog");
 const ShareDialog = lazy(loadDialog);
 
 interface ShareButtonProps {
-  doc: DocSummary;
+  doc: DocMeta;
   /** Called after this window changed who has access (to tell the other windows). */
   onAccessChanged?: () => void;
 }

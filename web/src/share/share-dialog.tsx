@@ -9,7 +9,7 @@ import { useNavigate } from "react-router-dom";
 import { api } from "../api/api-client";
 import type { ShareRole } from "../api/api-client";
 import { ApiError, isAbortError } from "../api/http";
-import type { DocRole, DocSummary, Invitation, Member, Members } from "../api/types";
+import type { DocRole, DocMeta, Invitation, Member, Members } from "../api/types";
 import { useSession } from "../auth/use-session";
 import { colorForUser, initialsOf } from "../lib/user-color";
 import { documentPath } from "../lib/paths";
@@ -43,7 +43,7 @@ function errorText(err: unknown, fallback: string): string {
 }
 
 interface ShareDialogProps {
-  doc: DocSummary;
+  doc: DocMeta;
   onClose: () => void;
   onAccessChanged?: () => void;
 }

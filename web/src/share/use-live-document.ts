@@ -16,7 +16,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/api-client";
 import { ApiError } from "../api/http";
-import type { DocSummary } from "../api/types";
+import type { DocMeta } from "../api/types";
 import type { CollabConnection, CollabState } from "../collab/collab-provider";
 
 /** The awareness field a window sets after it changed who has access. */
@@ -24,7 +24,7 @@ const ACCESS_FIELD = "accessChangedAt";
 const POLL_MS = 30_000;
 
 export type LiveDocument =
-  | { state: "ready"; doc: DocSummary }
+  | { state: "ready"; doc: DocMeta }
   /** Access was withdrawn, or the document went to the trash, while it was open. */
   | { state: "lost"; status: number; message: string };
 
@@ -37,11 +37,11 @@ function accessStamp(state: unknown): unknown {
   return typeof state === "object" && state !== null ? (state as Record<string, unknown>)[ACCESS_FIELD] : undefined;
 }
 
-function sameDoc(a: DocSummary, b: DocSummary): boolean {
+function sameDoc(a: DocMeta, b: DocMeta): boolean {
   return a.role === b.role && a.title === b.title && a.ownerId === b.ownerId && a.kind === b.kind;
 }
 
-export function useLiveDocument(initial: DocSummary, connection: CollabConnection | null, collab: CollabState): LiveDocument {
+export function useLiveDocument(initial: DocMeta, connection: CollabConnection | null, collab: CollabState): LiveDocument {
   const [live, setLive] = useState<LiveDocument>({ state: "ready", doc: initial });
   const latestRequest = useRef(0);
   const docId = initial.id;
