@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Locator, Page } from "playwright-core";
 import * as Y from "yjs";
 import { connectClient } from "../collab-client.ts";
-import { artifact, openBoard, share, signIn, unexpectedErrors, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
+import { artifact, openBoard, share, signIn, twoEditors, unexpectedErrors, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-board");
 
@@ -39,19 +39,9 @@ async function drag(page: Page, handle: Locator, dx: number, dy: number, opts: {
 
 describe("boards in a real browser", () => {
   it("two people add, move, resize, tick and delete cards, and see each other's pointers, live", async () => {
-    const ada = await env.person("Ada Lovelace");
-    const bob = await env.person("Bob Babbage");
-    const doc = await ada.api.createDoc("Launch plan", "board");
-    await share(ada, doc, bob, "editor");
-
-    const A = await env.open("A");
-    const B = await env.open("B");
+    const { editor: bob, doc, A, B } = await twoEditors(env, ["Ada Lovelace", "Bob Babbage"], "Launch plan", "board");
     const a = A.page;
     const b = B.page;
-    await signIn(a, ada);
-    await signIn(b, bob);
-    await openBoard(a, doc);
-    await openBoard(b, doc);
     await a.getByText("This board is empty.", { exact: false }).waitFor();
 
     // ---- A adds a note and writes in it; B sees the card and the words.

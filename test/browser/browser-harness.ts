@@ -174,6 +174,30 @@ export async function share(owner: Person, doc: DocView, person: Person, role: "
   if (res.status !== 201) throw new Error(`share failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
+/**
+ * Two people in two windows on one document: the first owns it and shares it with the second as
+ * an editor; both are signed in with the document open and connected.
+ */
+export async function twoEditors(
+  env: BrowserSystem,
+  names: [owner: string, editor: string],
+  title: string,
+  kind: "text" | "board" = "text",
+): Promise<{ owner: Person; editor: Person; doc: DocView; A: UserWindow; B: UserWindow }> {
+  const owner = await env.person(names[0]);
+  const editor = await env.person(names[1]);
+  const doc = await owner.api.createDoc(title, kind);
+  await share(owner, doc, editor, "editor");
+  const A = await env.open("A");
+  const B = await env.open("B");
+  await signIn(A.page, owner);
+  await signIn(B.page, editor);
+  const open = kind === "board" ? openBoard : openText;
+  await open(A.page, doc);
+  await open(B.page, doc);
+  return { owner, editor, doc, A, B };
+}
+
 /** Opens a text document (signed in already) and waits until it is loaded and connected. */
 export async function openText(page: Page, doc: DocView): Promise<void> {
   await page.goto(`/d/${doc.id}`);

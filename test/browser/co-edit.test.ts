@@ -11,10 +11,7 @@ import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contrac
 import {
   artifact,
   editorOf,
-  openText,
   PASSWORD,
-  share,
-  signIn,
   signInAt,
   statusOf,
   textOf,
@@ -22,6 +19,7 @@ import {
   visibleText,
   waitForStatus,
   WAIT,
+  twoEditors,
 } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-co-edit");
@@ -135,17 +133,8 @@ describe("a newcomer co-edits in a real browser", () => {
   });
 
   it("headings, checklists, quotes, code and links from Markdown shortcuts and the toolbar reach the other person", async () => {
-    const ada = await env.person("Ada Lists");
-    const bob = await env.person("Bob Shopper");
-    const doc = await ada.api.createDoc("Shopping");
-    await share(ada, doc, bob, "editor");
-    const A = await env.open("A");
-    const B = await env.open("B");
+    const { owner: ada, doc, A, B } = await twoEditors(env, ["Ada Lists", "Bob Shopper"], "Shopping");
     const [a, b] = [A.page, B.page];
-    await signIn(a, ada);
-    await signIn(b, bob);
-    await openText(a, doc);
-    await openText(b, doc);
     const editorA = editorOf(a);
     const editorB = editorOf(b);
     // A key pressed right after another that moved the caret can still meet the old selection (the

@@ -11,7 +11,6 @@ import {
   databasesOf,
   editorOf,
   openText,
-  share,
   signIn,
   statusOf,
   textOf,
@@ -20,6 +19,7 @@ import {
   waitForOfflineApp,
   waitForStatus,
   WAIT,
+  twoEditors,
 } from "./browser-harness.ts";
 import type { DocView } from "@palimpsest/contracts";
 
@@ -42,19 +42,9 @@ async function storedText(doc: DocView, token: string): Promise<string> {
 
 describe("offline work in a real browser", () => {
   it("a window goes offline, both people write, and after it reconnects both show the merged text", async () => {
-    const ada = await env.person("Ada Offline");
-    const bob = await env.person("Bob Online");
-    const doc = await ada.api.createDoc("Field notes");
-    await share(ada, doc, bob, "editor");
-
-    const A = await env.open("A");
-    const B = await env.open("B");
+    const { owner: ada, doc, A, B } = await twoEditors(env, ["Ada Offline", "Bob Online"], "Field notes");
     const a = A.page;
     const b = B.page;
-    await signIn(a, ada);
-    await signIn(b, bob);
-    await openText(a, doc);
-    await openText(b, doc);
 
     await editorOf(a).click();
     await a.keyboard.type("Shared start.");

@@ -17,7 +17,7 @@ export type Invitation = MembersView["invitations"][number];
 export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId" | "createdAt" | "updatedAt">;
 
 // The shapes the history and files services answer with, defined once in the contracts package.
-export type { DiffSegment, DiffView, FileView, NamedVersion, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts";
+export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts";
 
 /** Roles that may change a document's content; the server enforces this too. */
 export function canEdit(role: Role): boolean {

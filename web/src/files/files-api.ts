@@ -7,18 +7,9 @@
 
 import { withAccessToken } from "../api/api-client";
 import { ApiError, sendJson } from "../api/http";
-import type { FileView } from "../api/types";
+import type { FileView, PresignedUpload } from "../api/types";
 
 export type { FileView, ThumbnailState } from "../api/types";
-
-interface PresignedUpload {
-  fileId: string;
-  uploadUrl: string;
-  method: "PUT";
-  headers: Record<string, string>;
-  expiresAt: string;
-  completeUrl: string;
-}
 
 export interface UploadProgress {
   loaded: number;

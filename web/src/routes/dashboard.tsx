@@ -236,7 +236,7 @@ function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, o
         ) : (
           <>
             {canEdit(doc.role) && (
-              <button type="button" className="row-action" aria-label={`Rename ${title}`} title="Rename" disabled={busy || renaming} onClick={() => setRenaming(true)}>
+              <button type="button" className="icon-button row-action" aria-label={`Rename ${title}`} title="Rename" disabled={busy || renaming} onClick={() => setRenaming(true)}>
                 <svg viewBox="0 0 20 20" aria-hidden="true">
                   <path d="M4 16h3l8.5-8.5-3-3L4 13z" />
                   <path d="m11 6 3 3" />
@@ -246,7 +246,7 @@ function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, o
             {owner && (
               <button
                 type="button"
-                className="row-action row-action-danger"
+                className="icon-button row-action row-action-danger"
                 aria-label={`Move ${title} to the trash`}
                 title="Move to the trash"
                 disabled={busy}
