@@ -57,15 +57,22 @@ export function streamConfigs(replicas: number): StreamConfig[] {
 
 const STREAM_NAME_IN_USE = 10058;
 
-/** Creates the streams, or brings an existing one's config up to date. Safe to run from every replica at once. */
-export async function ensureStreams(jsm: JetStreamManager, replicas: number): Promise<void> {
-  for (const cfg of streamConfigs(replicas)) {
+/**
+ * Creates the streams, or brings an existing one's config up to date. Safe to run from every
+ * replica at once, and from replicas of different releases during a rolling deploy: a stream's
+ * subjects only ever grow, so an older replica starting up cannot take away a subject that a newer
+ * one added (its events would then have nowhere to go).
+ */
+export async function ensureStreams(jsm: JetStreamManager, replicas: number, configs: StreamConfig[] = streamConfigs(replicas)): Promise<void> {
+  for (const cfg of configs) {
     try {
       await jsm.streams.add(cfg);
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) {
         const { name, ...rest } = cfg;
-        await jsm.streams.update(name, rest);
+        const current = await jsm.streams.info(name);
+        const subjects = [...new Set([...(current.config.subjects ?? []), ...(cfg.subjects ?? [])])];
+        await jsm.streams.update(name, { ...rest, subjects });
         continue;
       }
       throw err;
