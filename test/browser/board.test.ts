@@ -188,6 +188,61 @@ describe("boards in a real browser", () => {
     expect(unexpectedErrors(V)).toEqual([]);
   });
 
+  it("a card someone else dropped is drawn where the document has it, whichever arrives first: the drop or the end of their drag", async () => {
+    const ada = await env.person("Ada Watching");
+    const doc = await ada.api.createDoc("Settling board", "board");
+    // Another person's client, scripted: its presence says what it drags, its edits say where it
+    // dropped. A second client watches what the server has sent out, to order the two.
+    const other = connectClient(env.system.gatewayUrl(), doc.id, ada.auth.accessToken);
+    const watcher = connectClient(env.system.gatewayUrl(), doc.id, ada.auth.accessToken);
+    try {
+      await vi.waitFor(() => expect(other.provider.synced && watcher.provider.synced).toBe(true), WAIT);
+      const board = other.doc.getMap("board");
+      board.set("card-1", { kind: "note", text: "first" });
+      board.set("card-2", { kind: "note", text: "second" });
+      other.provider.awareness.setLocalStateField("user", { name: "Scripted Sam", color: "#2f6f4f" });
+
+      const A = await env.open("A");
+      await signIn(A.page, ada);
+      await openBoard(A.page, doc);
+      const dragOf = (): unknown => {
+        const state = watcher.provider.awareness.getStates().get(other.doc.clientID) as { board?: { drag?: unknown } } | undefined;
+        return state?.board?.drag ?? null;
+      };
+      for (const [id, order] of [["card-1", "drop first"], ["card-2", "drag end first"]] as const) {
+        const card = A.page.locator(`[data-card-id='${id}']`);
+        await card.waitFor();
+        const start = await boxOf(card);
+        // The last step of the drag others saw (presence is throttled), and where it really ended.
+        const seen = { ...start, x: start.x + 40, y: start.y + 40 };
+        const final = { ...start, x: start.x + 60, y: start.y + 70 };
+        other.provider.awareness.setLocalStateField("board", { pointer: null, drag: { id, ...seen }, selected: null });
+        await vi.waitFor(async () => expect(await boxOf(card)).toEqual(seen), WAIT);
+        const drop = async (): Promise<void> => {
+          board.set(id, { kind: "note", text: id === "card-1" ? "first" : "second", ...final });
+          await vi.waitFor(() => expect((watcher.doc.getMap("board").get(id) as { x?: number } | undefined)?.x).toBe(final.x), WAIT);
+        };
+        const endDrag = async (): Promise<void> => {
+          other.provider.awareness.setLocalStateField("board", { pointer: null, drag: null, selected: null });
+          await vi.waitFor(() => expect(dragOf()).toBeNull(), WAIT);
+        };
+        if (order === "drop first") {
+          await drop();
+          await endDrag();
+        } else {
+          await endDrag();
+          await drop();
+        }
+        // Well inside the 2 s a dropped card may wait for its document: it must not wait once it is there.
+        await vi.waitFor(async () => expect(await boxOf(card), order).toEqual(final), { timeout: 1_200, interval: 50 });
+      }
+      expect(unexpectedErrors(A)).toEqual([]);
+    } finally {
+      other.destroy();
+      watcher.destroy();
+    }
+  });
+
   it("shows cards another client wrote as plain objects, and turns them into live cards when moved", async () => {
     const ada = await env.person("Ada Scripted");
     const doc = await ada.api.createDoc("Scripted board", "board");

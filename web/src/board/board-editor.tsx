@@ -46,6 +46,8 @@ interface Pan {
 /** Where a card dropped by someone else stays drawn until its new place arrives in the document. */
 interface Settling {
   rect: Rect;
+  /** The card as stored when the drop was seen: any change to it means the drop has arrived. */
+  stored: Rect;
   until: number;
 }
 
@@ -169,16 +171,37 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
     publisher.current?.select(selected);
   }, [selected, connection]);
 
-  // A card someone else just dropped: keep it where they let go until the document says so.
+  // A card someone else just dropped: keep it where they let go until the document says so. The
+  // drop (an edit, stored first) and the end of the drag (presence, sent at once) come by different
+  // paths and in either order, so the card as stored when their drag began tells which came first.
   const previousPeers = useRef<BoardPeer[]>([]);
+  const dragStarts = useRef(new Map<string, Rect>());
+  const cardsNow = useRef(cards);
+  cardsNow.current = cards;
   useEffect(() => {
     const now = Date.now();
+    const stored = new Map(cardsNow.current.map((card) => [card.id, card]));
     const dropped = new Map<string, Settling>();
+    const seen = new Set<string>();
+    for (const peer of peers) {
+      if (!peer.drag) continue;
+      const key = `${peer.clientId}:${peer.drag.id}`;
+      seen.add(key);
+      const card = stored.get(peer.drag.id);
+      if (card && !dragStarts.current.has(key)) dragStarts.current.set(key, card);
+    }
     for (const before of previousPeers.current) {
       if (!before.drag) continue;
-      const after = peers.find((peer) => peer.clientId === before.clientId);
-      if (!after || after.drag?.id !== before.drag.id) dropped.set(before.drag.id, { rect: before.drag, until: now + SETTLE_MS });
+      const key = `${before.clientId}:${before.drag.id}`;
+      if (seen.has(key)) continue;
+      const start = dragStarts.current.get(key);
+      dragStarts.current.delete(key);
+      const card = stored.get(before.drag.id);
+      // Already stored: the document has the drop, which is exactly where they let go.
+      if (!card || (start && !sameRect(card, start))) continue;
+      dropped.set(before.drag.id, { rect: before.drag, stored: card, until: now + SETTLE_MS });
     }
+    for (const key of dragStarts.current.keys()) if (!seen.has(key)) dragStarts.current.delete(key);
     previousPeers.current = peers;
     if (dropped.size > 0) setSettling((current) => new Map([...current, ...dropped]));
   }, [peers]);
@@ -189,7 +212,7 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
     const now = Date.now();
     const keep = new Map([...settling].filter(([id, entry]) => {
       const card = byId.get(id);
-      return card !== undefined && entry.until > now && !sameRect(card, entry.rect);
+      return card !== undefined && entry.until > now && sameRect(card, entry.stored) && !sameRect(card, entry.rect);
     }));
     if (keep.size !== settling.size) {
       setSettling(keep);
@@ -241,9 +264,11 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
       window.removeEventListener("pointermove", onWindowPointerMove);
       window.removeEventListener("pointerup", endGesture);
       window.removeEventListener("pointercancel", endGesture);
-      if (active.moved && event.type === "pointerup") placeCard(board, active.id, active.rect, origin);
+      const dropped = active.moved && event.type === "pointerup";
+      if (dropped) placeCard(board, active.id, active.rect, origin);
       setMotion(null);
-      publisher.current?.drag(null);
+      // Others last saw a throttled step of the drag: show them where it really ended.
+      publisher.current?.release(dropped ? { id: active.id, ...active.rect } : null);
     },
     [board, origin, onWindowPointerMove],
   );

@@ -99,6 +99,15 @@ export class PresencePublisher {
     else this.schedule();
   }
 
+  /** Ends a drag at once; with `final`, the place where it ended goes out first. */
+  release(final: CardMotion | null): void {
+    if (final) {
+      this.state = { ...this.state, drag: final };
+      this.flush();
+    }
+    this.drag(null);
+  }
+
   select(id: string | null): void {
     if (this.state.selected === id) return;
     this.state = { ...this.state, selected: id };
