@@ -504,6 +504,16 @@ async function waitUnloaded(server: ServerUnderTest): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Our system's extras: the EDITS stream and the history projection
 
+/** The headers the sync service puts on each stored edit. */
+function editHeaders(author: string, client: string): ReturnType<typeof natsHeaders> {
+  const h = natsHeaders();
+  h.set(EditHeaders.author, author);
+  h.set(EditHeaders.client, client);
+  h.set(EditHeaders.time, new Date().toISOString());
+  h.set(EditHeaders.replica, "bench");
+  return h;
+}
+
 class Stream {
   private constructor(
     private readonly nc: NatsConnection,
@@ -561,11 +571,7 @@ class Stream {
           if (performance.now() >= end) return;
           const update = new Uint8Array(16).fill(n % 251);
           const msgID = createHash("sha256").update(subject).update(":").update(String(++n)).digest("base64url");
-          const h = natsHeaders();
-          h.set(EditHeaders.author, "bench");
-          h.set(EditHeaders.client, `client-${c}`);
-          h.set(EditHeaders.time, new Date().toISOString());
-          h.set(EditHeaders.replica, "bench");
+          const h = editHeaders("bench", `client-${c}`);
           const t0 = performance.now();
           const measured = t0 >= measureFrom;
           if (measured) sentAt.set(msgID, t0);
@@ -596,11 +602,7 @@ class Stream {
     const deadline = performance.now() + 300_000;
     for (const u of updates) {
       if (performance.now() > deadline) throw new Error("appending the trace to JetStream took too long");
-      const h = natsHeaders();
-      h.set(EditHeaders.author, author);
-      h.set(EditHeaders.client, "bench-import");
-      h.set(EditHeaders.time, new Date().toISOString());
-      h.set(EditHeaders.replica, "bench");
+      const h = editHeaders(author, "bench-import");
       const msgID = createHash("sha256").update(docId).update(":").update(u).digest("base64url");
       const p = js.publish(subjects.edits(docId), u, { msgID, headers: h, timeout: 30_000 });
       inFlight.add(p);

@@ -10,11 +10,11 @@ const EDIT_SUBJECT = /^edits\.([A-Za-z0-9_-]{1,64})$/;
  * at a time, in stream order, so each document's version is the count of its edits so far.
  */
 export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[]): Promise<void> {
-  const docIds = new Set<string>();
-  for (const m of msgs) {
+  const edits = msgs.flatMap((m) => {
     const docId = EDIT_SUBJECT.exec(m.subject)?.[1];
-    if (docId) docIds.add(docId);
-  }
+    return docId ? [{ m, docId }] : [];
+  });
+  const docIds = new Set(edits.map((e) => e.docId));
   if (docIds.size === 0) return;
   // Every document's head in one statement (a batch holds many documents' edits on a busy server);
   // the lateral join reads one index entry per document, however long its log.
@@ -26,9 +26,7 @@ export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[])
     ) e`.execute(trx);
   const heads = new Map<string, { seq: number; hash: string }>(found.rows.map((r) => [r.doc_id, { seq: Number(r.seq), hash: r.hash }]));
   const rows: HistoryDb["edit_log"][] = [];
-  for (const m of msgs) {
-    const docId = EDIT_SUBJECT.exec(m.subject)?.[1];
-    if (!docId) continue;
+  for (const { m, docId } of edits) {
     const head = heads.get(docId) ?? { seq: 0, hash: GENESIS_HASH };
     const author = m.headers?.get(EditHeaders.author) ?? "";
     const client = m.headers?.get(EditHeaders.client) ?? "";

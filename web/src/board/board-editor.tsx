@@ -176,11 +176,11 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
   // paths and in either order, so the card as stored when their drag began tells which came first.
   const previousPeers = useRef<BoardPeer[]>([]);
   const dragStarts = useRef(new Map<string, Rect>());
-  const cardsNow = useRef(cards);
-  cardsNow.current = cards;
+  const cardsRef = useRef(cards);
+  cardsRef.current = cards;
   useEffect(() => {
     const now = Date.now();
-    const stored = new Map(cardsNow.current.map((card) => [card.id, card]));
+    const stored = new Map(cardsRef.current.map((card) => [card.id, card]));
     const dropped = new Map<string, Settling>();
     const seen = new Set<string>();
     for (const peer of peers) {
@@ -195,12 +195,12 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
       const key = `${before.clientId}:${before.drag.id}`;
       if (seen.has(key)) continue;
       const start = dragStarts.current.get(key);
-      dragStarts.current.delete(key);
       const card = stored.get(before.drag.id);
       // Already stored: the document has the drop, which is exactly where they let go.
       if (!card || (start && !sameRect(card, start))) continue;
       dropped.set(before.drag.id, { rect: before.drag, stored: card, until: now + SETTLE_MS });
     }
+    // Drags that ended (handled above) or whose peer left.
     for (const key of dragStarts.current.keys()) if (!seen.has(key)) dragStarts.current.delete(key);
     previousPeers.current = peers;
     if (dropped.size > 0) setSettling((current) => new Map([...current, ...dropped]));
@@ -281,9 +281,6 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
     },
     [onWindowPointerMove, endGesture],
   );
-
-  const cardsRef = useRef(cards);
-  cardsRef.current = cards;
 
   const actions = useMemo<CardActions>(
     () => ({
