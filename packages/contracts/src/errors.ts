@@ -31,6 +31,13 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
+/**
+ * WebSocket close "Service Restart" (RFC 6455 registry): not an error of the client's, but "this
+ * server is going away; connect again". y-websocket and the web app reconnect at once, and the
+ * gateway then sends them to another replica.
+ */
+export const SERVICE_RESTART_CLOSE = 1012;
+
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && Object.hasOwn(ErrorCodes, value);
 }

@@ -1,6 +1,7 @@
 export {
   AppError,
   ErrorCodes,
+  SERVICE_RESTART_CLOSE,
   closeCodeOf,
   httpStatusOf,
   isErrorCode,
@@ -8,7 +9,18 @@ export {
   type ErrorBody,
   type ErrorCode,
 } from "./errors.ts";
-export { Streams, isSubjectSafeId, rpc, subjects, ServiceNames, type ServiceName, type StreamName } from "./subjects.ts";
+export {
+  DiscoverableServices,
+  Streams,
+  isSubjectSafeId,
+  rpc,
+  subjects,
+  ServiceNames,
+  type DiscoverableService,
+  type ServiceName,
+  type StreamName,
+} from "./subjects.ts";
+export { ReplicaAnnouncement } from "./replicas.ts";
 export {
   DocKind,
   EventEnvelope,
@@ -25,7 +37,6 @@ export { EditHeaders, EventHeaders } from "./edits.ts";
 export { isValid, parse, parseJson } from "./schema.ts";
 export {
   AccessInput,
-  CallerSchema,
   CreateDocBody,
   CreateDocInput,
   DocCommandInput,

@@ -58,6 +58,15 @@ export const subjects = {
   replicaHeartbeat: () => "presence-heartbeat",
   /** Live notices from services to the sync replicas (revocations, role changes). */
   collabControl: () => "collab.control",
+  /**
+   * Replicas the gateway connects to directly (sync, files) say here where they can be reached:
+   * on start, every few seconds, when asked, and once more when they begin shutting down.
+   * One subject per service, so a service's NATS permissions can name exactly its own.
+   */
+  replicaAnnounce: (service: DiscoverableService) => `replicas.announce.${service}`,
+  allReplicaAnnouncements: () => "replicas.announce.>",
+  /** A gateway that starts asks here; every live replica of the service announces itself at once. */
+  replicaQuery: (service: DiscoverableService) => `replicas.query.${service}`,
 } as const;
 
 /** Request/reply subjects; each service subscribes with a queue group named after itself. */
@@ -115,3 +124,6 @@ export const rpc = {
 
 export const ServiceNames = ["gateway", "auth", "docs", "sync", "files", "history"] as const;
 export type ServiceName = (typeof ServiceNames)[number];
+/** Services the gateway reaches over TCP/HTTP rather than NATS, so it must know their addresses. */
+export const DiscoverableServices = ["sync", "files"] as const satisfies readonly ServiceName[];
+export type DiscoverableService = (typeof DiscoverableServices)[number];
