@@ -91,9 +91,8 @@ try {
     ...syncPorts.map((port, i) => startServiceProcess({ name: "sync", instance: String(i + 1), port, env: base, logDir })),
   ]);
   services.push(...rest);
-  const syncUrls = syncPorts.map((p) => `ws://127.0.0.1:${p}`).join(",");
-  const filesUrls = `http://127.0.0.1:${servicePorts.files}`;
-  services.push(await startServiceProcess({ name: "gateway", port: cfg.gatewayPort, env: { ...base, SYNC_URLS: syncUrls, FILES_URLS: filesUrls }, logDir }));
+  // The gateway finds the sync and files replicas as they announce themselves over NATS.
+  services.push(await startServiceProcess({ name: "gateway", port: cfg.gatewayPort, env: base, logDir }));
   console.log(`
   Palimpsest is running:  http://localhost:${cfg.gatewayPort}
 

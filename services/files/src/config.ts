@@ -5,6 +5,11 @@ const MiB = 1024 * 1024;
 export const filesConfigSpec = {
   ...commonConfig,
   port: env.int("PORT", 8084, "files service HTTP port (health, metrics)", { min: 0, max: 65535 }),
+  /**
+   * Gateways find replicas by what they announce, so there is no list to keep up to date; set it
+   * when the gateways must use another address than the one the replica listens on (a proxy, DNS).
+   */
+  advertiseUrl: env.optionalString("ADVERTISE_URL", "URL the gateways reach this replica at, announced over NATS (default ws://HOST:PORT for sync, http://HOST:PORT for files; HOST=0.0.0.0 announces this machine's address)"),
   /** The largest file either way. Presigned uploads are checked against it when asked for and again when confirmed. */
   maxBytes: env.int("FILES_MAX_BYTES", 100 * MiB, "largest file accepted (bytes)", { min: 1 }),
   /**

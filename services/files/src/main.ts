@@ -1,5 +1,6 @@
+import type { AddressInfo } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createDb, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createDb, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
 import { loadFilesConfig } from "./config.ts";
 import { filesMigrations, type FilesDb } from "./schema.ts";
 import { buildFilesApp } from "./app.ts";
@@ -17,9 +18,18 @@ await runUntilSignalled(log, async () => {
   const presignS3 = config.s3PublicEndpoint ? createS3({ ...config, s3Endpoint: config.s3PublicEndpoint }) : s3;
   const app = await buildFilesApp({ config, nc, db, s3, presignS3, log, metrics: createMetrics("files") });
   await app.http.listen({ host: config.host, port: config.port });
-  log.info({ port: config.port }, "files listening");
+  const port = (app.http.server.address() as AddressInfo).port;
+  log.info({ port }, "files listening");
+  const announcer = announceReplica(nc, {
+    service: "files",
+    replicaId: config.replicaId,
+    url: advertisedUrl({ explicit: config.advertiseUrl, scheme: "http", host: config.host, port }),
+    log,
+  });
   return {
     async close() {
+      // Gateways stop sending transfers here first; the ones under way finish in app.close().
+      await announcer.leave();
       await app.close();
       await nc.drain();
       await db.destroy();

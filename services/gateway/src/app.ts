@@ -24,9 +24,10 @@ import { apiRoutes, proxiedRoutes } from "./routes.ts";
 import { registerFilesProxy } from "./files-proxy.ts";
 import { openApiDocument } from "./openapi.ts";
 import { CollabProxy } from "./collab-proxy.ts";
+import { discoveredUpstreams, staticUpstreams, type Upstreams } from "./upstreams.ts";
 import { ndjsonBody } from "./ndjson-pages.ts";
 import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
-import type { GatewayConfig } from "./config.ts";
+import { DISCOVER, type GatewayConfig } from "./config.ts";
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -170,9 +171,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     });
   }
 
+  // Sync and files replicas: a fixed list when configured (a Kubernetes Service), else those announcing themselves.
+  const upstreamsOf = async (service: "sync" | "files", urls: readonly string[] | typeof DISCOVER): Promise<Upstreams> =>
+    urls === DISCOVER ? discoveredUpstreams(nc, service, log, metrics.registry) : staticUpstreams(urls);
+  const syncUpstreams = await upstreamsOf("sync", config.syncUrls);
+  const filesUpstreams = await upstreamsOf("files", config.filesUrls);
   await registerFilesProxy(http, {
     routes: proxiedRoutes,
-    urls: config.filesUrls,
+    upstreams: filesUpstreams,
     timeoutMs: config.filesProxyTimeoutMs,
     guard: async (req, reply) => {
       req.caller = await authenticate(req);
@@ -195,6 +201,10 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
       return msg.json<ReadyResult>().ready === true;
     };
   }
+  // A gateway that has heard from no replica cannot serve /collab or files yet (it asked at start; answers take milliseconds).
+  for (const [name, upstreams] of [["syncReplicas", syncUpstreams], ["filesReplicas", filesUpstreams]] as const) {
+    if (upstreams.mode === "discovered") checks[name] = async () => upstreams.count() > 0;
+  }
   addOpsRoutes(http, "gateway", checks, metrics, () => shuttingDown);
 
   if (hasWeb) {
@@ -213,7 +223,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   }
 
   const collab = new CollabProxy({
-    syncUrls: config.syncUrls,
+    sync: syncUpstreams,
     verifier,
     nc,
     log,
@@ -247,6 +257,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
       for (const s of subs) s.unsubscribe();
       await collab.close();
       await http.close();
+      syncUpstreams.stop();
+      filesUpstreams.stop();
     },
   };
 }

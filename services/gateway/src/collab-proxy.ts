@@ -3,14 +3,16 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { closeCodeOf, toAppError, type ErrorCode } from "@palimpsest/contracts";
+import { SERVICE_RESTART_CLOSE, closeCodeOf, toAppError, type ErrorCode } from "@palimpsest/contracts";
 import { authorizeCollab, parseCollabUrl, type CollabGrant, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
 import { FrameBoundaries, closeFrame } from "./ws-frames.ts";
+import type { Upstreams } from "./upstreams.ts";
 
-const SERVICE_RESTART = 1012;
 const TRY_AGAIN_LATER = 1013;
+/** With no sync replica known (this gateway just started, or every replica is restarting), how long a connection waits for one. */
+const NO_REPLICA_WAIT_MS = 3_000;
 /** How long a relay waits for the sync replica's own close before cutting a revoked session. */
 const REVOCATION_GRACE_MS = 1_000;
 /** How long a client may take to answer our close frame before its socket is dropped. */
@@ -38,7 +40,8 @@ interface Relay {
 }
 
 export interface CollabProxyOptions {
-  syncUrls: readonly string[];
+  /** The sync replicas, fixed or discovered; tried in the order given for each connection. */
+  sync: Upstreams;
   verifier: TokenVerifier;
   nc: NatsConnection;
   log: Logger;
@@ -52,7 +55,8 @@ export interface CollabProxyOptions {
 /**
  * Terminates /collab on the public side: checks the token and the caller's access before
  * anything of the document is sent, then joins the client's TCP stream to a sync replica's,
- * spreading connections over the replicas in turn and trying the next when one does not answer.
+ * spreading connections over the replicas in turn and trying the next when one does not answer
+ * (or answers that it is shutting down: a draining replica refuses new connections with 503).
  *
  * Once joined, the bytes pass through without being decoded: the sync replica speaks WebSocket
  * to the client directly (its handshake answer included), and enforces message size, rate and
@@ -62,7 +66,6 @@ export interface CollabProxyOptions {
 export class CollabProxy {
   private readonly refusals: WebSocketServer;
   private readonly relays = new Set<Relay>();
-  private next = 0;
   private accepting = true;
   private readonly active: Gauge;
   private readonly refused: Counter<"code">;
@@ -204,7 +207,7 @@ export class CollabProxy {
     upstream.on("close", () => {
       if (ended) return;
       // The replica went away without a close frame (crashed): tell the client to reconnect.
-      if (!closing) closing = { code: SERVICE_RESTART, reason: "sync service went away" };
+      if (!closing) closing = { code: SERVICE_RESTART_CLOSE, reason: "sync service went away" };
       if (frames.atBoundary) sendClose();
       else finish();
     });
@@ -220,11 +223,12 @@ export class CollabProxy {
 
   /** Opens a connection to a sync replica with the client's own handshake key, so the replica's answer is valid for the client. */
   private async connectUpstream(req: IncomingMessage, docId: string, token: string, requestId: string, log: Logger): Promise<{ socket: net.Socket; handshake: Buffer } | undefined> {
-    const urls = this.opts.syncUrls;
-    const start = this.next++ % urls.length;
-    for (let i = 0; i < urls.length; i++) {
-      const base = urls[(start + i) % urls.length];
-      if (!base) continue;
+    let urls = this.opts.sync.pick();
+    if (urls.length === 0) {
+      await this.opts.sync.waitForAny(NO_REPLICA_WAIT_MS);
+      urls = this.opts.sync.pick();
+    }
+    for (const base of urls) {
       const url = new URL(base);
       const path = `${url.pathname.replace(/\/$/, "")}/collab/${encodeURIComponent(docId)}?token=${encodeURIComponent(token)}`;
       const lines = [
@@ -246,7 +250,7 @@ export class CollabProxy {
 
   async close(): Promise<void> {
     this.accepting = false;
-    for (const r of this.relays) r.close(SERVICE_RESTART, "server restarting");
+    for (const r of this.relays) r.close(SERVICE_RESTART_CLOSE, "server restarting");
     this.refusals.close();
   }
 }

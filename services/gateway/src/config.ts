@@ -1,10 +1,41 @@
-import { commonConfig, env, loadConfig, type ConfigOf } from "@palimpsest/platform";
+import { commonConfig, env, loadConfig, type ConfigOf, type Field } from "@palimpsest/platform";
+
+/** The keyword (and the default) for "the replicas that announce themselves over NATS". */
+export const DISCOVER = "discover";
+
+/**
+ * SYNC_URLS / FILES_URLS: unset or `discover`, the gateway uses the replicas that announce
+ * themselves over NATS (local runs, any deployment without a load-balancing Service); a
+ * comma-separated list of URLs is used as it is (a Kubernetes Service, a load balancer).
+ */
+function upstreamList(name: string, protocols: readonly string[], doc: string): Field<readonly string[] | typeof DISCOVER> {
+  return {
+    env: name,
+    doc,
+    defaultText: DISCOVER,
+    parse(raw) {
+      const value = raw?.trim() ?? "";
+      if (value === "" || value === DISCOVER) return DISCOVER;
+      const urls = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+      for (const u of urls) {
+        let protocol: string;
+        try {
+          protocol = new URL(u).protocol;
+        } catch {
+          throw new Error(`${name} is not a list of URLs: ${u}`);
+        }
+        if (!protocols.includes(protocol)) throw new Error(`${name}: ${u} must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+      }
+      return urls;
+    },
+  };
+}
 
 export const gatewayConfigSpec = {
   ...commonConfig,
   port: env.int("PORT", 8080, "public port: web app, /api, /collab", { min: 0, max: 65535 }),
-  syncUrls: env.list("SYNC_URLS", ["ws://127.0.0.1:8083"], "sync replicas the gateway relays /collab to (comma-separated)"),
-  filesUrls: env.list("FILES_URLS", ["http://127.0.0.1:8084"], "files replicas the gateway streams uploads and downloads to (comma-separated)"),
+  syncUrls: upstreamList("SYNC_URLS", ["ws:"], "sync replicas the gateway relays /collab to: `discover` (those announcing themselves over NATS) or a comma-separated list (a Kubernetes Service)"),
+  filesUrls: upstreamList("FILES_URLS", ["http:", "https:"], "files replicas the gateway streams uploads and downloads to: `discover` or a comma-separated list, as for SYNC_URLS"),
   /** A whole upload or download passes through one proxied request, so this bounds the slowest transfer allowed. */
   filesProxyTimeoutMs: env.int("FILES_PROXY_TIMEOUT_MS", 300_000, "how long a file upload or download through the gateway may take", { min: 1_000 }),
   webDist: env.string("WEB_DIST", "web/dist", "folder of the built web app served at /"),

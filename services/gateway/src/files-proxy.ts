@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import replyFrom from "@fastify/reply-from";
 import { AppError } from "@palimpsest/contracts";
 import type { ProxiedRoute } from "./routes.ts";
+import type { Upstreams } from "./upstreams.ts";
 
 export interface FilesProxyOptions {
   routes: readonly ProxiedRoute[];
-  /** Files replicas; requests are spread over them. */
-  urls: readonly string[];
+  /** Files replicas, fixed or discovered; requests are spread over them. */
+  upstreams: Upstreams;
   timeoutMs: number;
   /** Authenticates and rate-limits, as for every other API route; throws to refuse. */
   guard(req: FastifyRequest, reply: FastifyReply): Promise<void>;
@@ -23,13 +24,11 @@ const DROPPED_REQUEST_HEADERS = ["cookie", "x-forwarded-for", "x-forwarded-host"
  * pass-through parser applies to these routes only.
  */
 export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxyOptions): Promise<void> {
-  if (opts.urls.length === 0) throw new Error("FILES_URLS names no files replica");
-  const origins = opts.urls.map((u) => new URL(u).origin);
   await http.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+    // No fixed base: each request names its replica (getUpstream below), and undici keeps a pool per origin.
     await scope.register(replyFrom, {
-      base: origins.length === 1 ? origins[0] : origins,
       disableRequestLogging: true,
       undici: { connections: 64, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs },
     });
@@ -40,8 +39,15 @@ export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxy
         // Only the path and query are checked here; the body is the files service's to read.
         schema: { params: route.schema.params, ...(route.schema.querystring ? { querystring: route.schema.querystring } : {}) },
         preHandler: opts.guard,
-        handler: (req, reply) =>
-          reply.from(req.url, {
+        handler: (req, reply) => {
+          // A body is streamed once, so a request goes to one replica and is not retried elsewhere.
+          const upstream = opts.upstreams.pick()[0];
+          if (!upstream) {
+            const err = new AppError("UNAVAILABLE", "the files service is not available; try again shortly");
+            return reply.status(err.status).send(err.toBody());
+          }
+          return reply.from(req.url, {
+            getUpstream: () => new URL(upstream).origin,
             timeout: opts.timeoutMs,
             rewriteRequestHeaders: (r, headers) => {
               const out: Record<string, string | string[] | undefined> = { ...headers, "x-request-id": r.id };
@@ -57,7 +63,8 @@ export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxy
               req.log.warn({ err: error }, "files proxy failed");
               void rep.status(err.status).send(err.toBody());
             },
-          }),
+          });
+        },
       });
     }
   });

@@ -3,6 +3,11 @@ import { commonConfig, env, loadConfig, type ConfigOf } from "@palimpsest/platfo
 export const syncConfigSpec = {
   ...commonConfig,
   port: env.int("PORT", 8083, "sync service port: /collab WebSockets, health, metrics", { min: 0, max: 65535 }),
+  /**
+   * Gateways find replicas by what they announce, so there is no list to keep up to date; set it
+   * when the gateways must use another address than the one the replica listens on (a proxy, DNS).
+   */
+  advertiseUrl: env.optionalString("ADVERTISE_URL", "URL the gateways reach this replica at, announced over NATS (default ws://HOST:PORT for sync, http://HOST:PORT for files; HOST=0.0.0.0 announces this machine's address)"),
   /** A single WebSocket message above this closes the connection (1009); a large paste is far below it. */
   maxMessageBytes: env.int("SYNC_MAX_MESSAGE_BYTES", 2 * 1024 * 1024, "largest WebSocket message accepted", { min: 1024 }),
   /** A client that does not read its socket is cut off past this, so it cannot hold memory for everyone. */

@@ -1,5 +1,6 @@
+import type { AddressInfo } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createLogger, createMetrics, ensureStreams, runUntilSignalled } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createLogger, createMetrics, ensureStreams, runUntilSignalled } from "@palimpsest/platform";
 import { loadSyncConfig } from "./config.ts";
 import { buildSyncApp } from "./app.ts";
 
@@ -11,9 +12,19 @@ await runUntilSignalled(log, async () => {
   await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
   const app = await buildSyncApp({ config, nc, log, metrics: createMetrics("sync") });
   await app.http.listen({ host: config.host, port: config.port });
-  log.info({ port: config.port }, "sync listening");
+  const port = (app.http.server.address() as AddressInfo).port;
+  log.info({ port }, "sync listening");
+  // Announced only once it listens: a gateway may connect the moment it hears of us.
+  const announcer = announceReplica(nc, {
+    service: "sync",
+    replicaId: config.replicaId,
+    url: advertisedUrl({ explicit: config.advertiseUrl, scheme: "ws", host: config.host, port }),
+    log,
+  });
   return {
     async close() {
+      // Gateways stop sending new clients here before the clients we have are told to move.
+      await announcer.leave();
       await app.close();
       await nc.drain();
     },

@@ -36,7 +36,7 @@ export interface RunningSystem {
 
 /**
  * Starts every service as its own process against the given stores, each on a free port,
- * several sync replicas and gateways when asked; the gateways relay /collab to all sync replicas.
+ * several sync replicas and gateways when asked; the gateways find the sync replicas over NATS.
  */
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const logDir = opts.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "palimpsest-logs-"));
@@ -45,11 +45,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const plan: { name: ServiceName; instance: string; port: number; env: Record<string, string> }[] = [];
   for (const name of ["auth", "docs", "history", "files"] as const) plan.push({ name, instance: "1", port: await freePort(), env: base });
   syncPorts.forEach((port, i) => plan.push({ name: "sync", instance: String(i + 1), port, env: base }));
-  const syncUrls = syncPorts.map((p) => `ws://127.0.0.1:${p}`).join(",");
-  const filesUrls = plan.filter((p) => p.name === "files").map((p) => `http://127.0.0.1:${p.port}`).join(",");
-  for (let i = 0; i < (opts.gateways ?? 1); i++) {
-    plan.push({ name: "gateway", instance: String(i + 1), port: await freePort(), env: { ...base, SYNC_URLS: syncUrls, FILES_URLS: filesUrls } });
-  }
+  // No SYNC_URLS / FILES_URLS: the gateways find the sync and files replicas as they announce themselves.
+  for (let i = 0; i < (opts.gateways ?? 1); i++) plan.push({ name: "gateway", instance: String(i + 1), port: await freePort(), env: base });
   const handles = new Map<string, ServiceHandle>();
 
   async function startMissing(): Promise<void> {
