@@ -25,7 +25,7 @@ import pg from "pg";
 import { connect as natsConnect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { EditHeaders, subjects } from "@palimpsest/contracts";
-import { TestApi, repoRoot } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/platform/testing";
 import { machine, startBenchSystem } from "./bench-system.ts";
 import { fileLines, verifyTrail } from "../scripts/audit-trail.ts";
 
@@ -74,7 +74,7 @@ const trace = loadTrace();
 console.log(`trace: ${int(trace.updates.length)} updates (the structure, then one per edit), ${int(trace.expected.length)} characters at the end`);
 
 const bench = await startBenchSystem();
-const nc = await natsConnect({ servers: bench.stores.natsUrl });
+const nc = await natsConnect(natsOptionsFromEnv(bench.stores.env));
 const db = new pg.Client({ connectionString: bench.stores.databaseUrl });
 await db.connect();
 try {

@@ -12,7 +12,7 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { rpc } from "@palimpsest/contracts";
-import { TestApi } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv } from "@palimpsest/platform/testing";
 import { randomUUID } from "node:crypto";
 import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
 
@@ -26,7 +26,7 @@ try {
   const anon = new TestApi(base);
   const { api, auth } = await anon.newUser("Bench");
   const doc = await api.createDoc("bench");
-  const nc = await connect({ servers: bench.stores.natsUrl });
+  const nc = await connect(natsOptionsFromEnv(bench.stores.env));
   const caller = { userId: auth.user.id, sessionId: "bench" };
 
   const direct = async () => {

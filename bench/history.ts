@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
 import type * as Y from "yjs";
 import { EditHeaders, Streams, subjects, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
-import { TestApi, waitUntil } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv, waitUntil } from "@palimpsest/platform/testing";
 import { connectClient } from "../test/collab-client.ts";
 import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
 import { loadRichTrace } from "./trace-data.ts";
@@ -26,7 +26,7 @@ console.log(`trace: ${trace.updates.length} updates, ${trace.endContent.length} 
 const bench = await startBenchSystem({ env: { SNAPSHOT_SWEEP_MS: "250", SNAPSHOT_INLINE_MAX_BYTES: String(256 * 1024) } });
 const db = new pg.Client({ connectionString: bench.stores.databaseUrl });
 await db.connect();
-const nc = await connect({ servers: bench.stores.natsUrl });
+const nc = await connect(natsOptionsFromEnv(bench.stores.env));
 try {
   const anon = new TestApi(bench.system.gatewayUrl());
   const { api, auth } = await anon.newUser("Author");

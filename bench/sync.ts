@@ -30,7 +30,7 @@ import pg from "pg";
 import { connect as natsConnect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
-import { TestApi, repoRoot } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/platform/testing";
 import { machine, startBenchSystem, summary, type BenchSystem } from "./bench-system.ts";
 import {
   CpuMeter,
@@ -522,7 +522,7 @@ class Stream {
   ) {}
 
   static async open(bench: BenchSystem): Promise<Stream> {
-    const nc = await natsConnect({ servers: bench.stores.natsUrl });
+    const nc = await natsConnect(natsOptionsFromEnv(bench.stores.env));
     const db = new pg.Client({ connectionString: bench.stores.databaseUrl });
     await db.connect();
     return new Stream(nc, await jetstreamManager(nc), db);

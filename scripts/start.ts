@@ -16,6 +16,8 @@ const cfg = loadConfig({
   syncReplicas: env.int("SYNC_REPLICAS", 1, "sync processes to run", { min: 1, max: 8 }),
   natsPort: env.int("NATS_PORT", 4222, "port of the local NATS server"),
   natsMonitorPort: env.int("NATS_MONITOR_PORT", 8222, "monitoring port of the local NATS server"),
+  natsClusterPort: env.int("NATS_CLUSTER_PORT", 6222, "route port of the first local NATS node (a cluster)"),
+  natsClusterSize: env.int("NATS_CLUSTER_SIZE", 1, "JetStream nodes to run: 1, or 3 for a cluster with 3-replica streams", { min: 1, max: 5 }),
   postgresPort: env.int("POSTGRES_PORT", 54320, "port of the local PostgreSQL"),
   redisPort: env.int("REDIS_PORT", 6380, "port of the local Redis"),
   s3Port: env.int("S3_PORT", 9000, "port of the local S3-compatible store"),
@@ -32,6 +34,12 @@ fs.mkdirSync(logDir, { recursive: true });
 
 const servicePorts: Record<Exclude<ServiceName, "sync" | "gateway">, number> = { auth: 8081, docs: 8082, files: 8084, history: 8085 };
 const syncPorts = Array.from({ length: cfg.syncReplicas }, (_, i) => 8083 + 100 * i);
+
+/** A cluster's node i listens on each base port + i. */
+function nodePorts(size: number): number[] {
+  const bases = size > 1 ? [cfg.natsPort, cfg.natsMonitorPort, cfg.natsClusterPort] : [cfg.natsPort, cfg.natsMonitorPort];
+  return bases.flatMap((b) => Array.from({ length: size }, (_, i) => b + i));
+}
 
 async function checkFree(ports: number[]): Promise<void> {
   const busy = [];
@@ -61,7 +69,7 @@ process.on("SIGTERM", () => void shutdown(0));
 
 try {
   const storePorts = [
-    ...(cfg.natsUrl ? [] : [cfg.natsPort, cfg.natsMonitorPort]),
+    ...(cfg.natsUrl ? [] : nodePorts(cfg.natsClusterSize)),
     ...(cfg.databaseUrl ? [] : [cfg.postgresPort]),
     ...(cfg.redisUrl ? [] : [cfg.redisPort]),
     ...(cfg.s3Endpoint ? [] : [cfg.s3Port]),
@@ -73,7 +81,8 @@ try {
   stores = await startStores({
     dataDir,
     durable: true,
-    ports: { nats: cfg.natsPort, natsMonitor: cfg.natsMonitorPort, postgres: cfg.postgresPort, redis: cfg.redisPort, s3: cfg.s3Port },
+    natsClusterSize: cfg.natsClusterSize,
+    ports: { nats: cfg.natsPort, natsMonitor: cfg.natsMonitorPort, natsCluster: cfg.natsClusterPort, postgres: cfg.postgresPort, redis: cfg.redisPort, s3: cfg.s3Port },
     external: {
       ...(cfg.natsUrl ? { natsUrl: cfg.natsUrl } : {}),
       ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}),
@@ -96,6 +105,7 @@ try {
   console.log(`
   Palimpsest is running:  http://localhost:${cfg.gatewayPort}
 
+  NATS:  ${stores.natsUrl}${stores.nats ? ` (${stores.nats.nodes.length} node${stores.nats.nodes.length > 1 ? "s" : ""}; credentials in ${stores.nats.credentialsFile})` : ""}
   data:  ${dataDir}
   logs:  ${logDir}
   Ctrl-C stops everything; running again keeps your data.

@@ -8,7 +8,7 @@ import * as Y from "yjs";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { rpc, type AuditEditLine, type AuditEventLine, type AuditLine, type AuditPage, type EditView, type Page } from "@palimpsest/contracts";
-import { TestApi, repoRoot, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/platform/testing";
 import { callRpcRaw } from "@palimpsest/platform";
 import { startTestSystem } from "./system.ts";
 import { storedEdits, storedUpdates } from "./stream-helpers.ts";
@@ -25,7 +25,7 @@ const clients: CollabClient[] = [];
 beforeAll(async () => {
   system = await startTestSystem("audit");
   anon = new TestApi(system.gatewayUrl());
-  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+  nc = await connect(natsOptionsFromEnv(inject("storeEnv")));
   jsm = await jetstreamManager(nc);
   db = new pg.Client({ connectionString: inject("storeEnv")["DATABASE_URL"] });
   await db.connect();
@@ -242,11 +242,10 @@ describe("the audit trail", () => {
   });
 
   it("pages concatenate to the same trail, a long line spanning pages", async () => {
-    const caller = { userId: alice.id, sessionId: "audit-test" };
     const chunks: string[] = [];
     let cursor: string | undefined;
     do {
-      const reply = await callRpcRaw(nc, rpc.history.audit, { requestId: "audit-pages", caller, input: { id: docId, pageBytes: 4096, ...(cursor ? { cursor } : {}) } }, 10_000);
+      const reply = await callRpcRaw(nc, rpc.history.audit, { requestId: "audit-pages", token: alice.token, input: { id: docId, pageBytes: 4096, ...(cursor ? { cursor } : {}) } }, 10_000);
       if (!reply.ok) throw new Error(JSON.stringify(reply.error));
       const page = JSON.parse(Buffer.from(reply.json).toString("utf8")) as AuditPage;
       expect(reply.json.byteLength).toBeLessThan(4096 + 1024);

@@ -5,7 +5,7 @@ import pg from "pg";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Streams } from "@palimpsest/contracts";
-import { TestApi, repoRoot, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv } from "@palimpsest/platform/testing";
 import { startTestSystem } from "./system.ts";
 import { connectClient } from "./collab-client.ts";
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   system = await startTestSystem("rebuild");
   db = new pg.Client({ connectionString: inject("storeEnv")["DATABASE_URL"] });
   await db.connect();
-  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+  nc = await connect(natsOptionsFromEnv(inject("storeEnv")));
   jsm = await jetstreamManager(nc);
 });
 afterAll(async () => {
@@ -90,7 +90,7 @@ describe("projections are rebuilt from the streams", () => {
 
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/rebuild-projections.ts"], {
       cwd: repoRoot,
-      env: { ...process.env, ...inject("storeEnv") },
+      env: { ...process.env, ...inject("storeEnv"), ...natsUserEnv(inject("storeEnv")) },
     });
     for (const name of Object.keys(PROJECTIONS)) expect(stdout).toContain(`${name}: `);
 

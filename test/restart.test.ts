@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/platform/testing";
 import { Streams, subjects, type EditView, type Page } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
@@ -34,7 +34,7 @@ describe("restarting every service", () => {
     clients.push(check);
     await vi.waitFor(() => expect(check.text()).toBe("every acknowledged edit is kept"));
     // The history projection catches up with everything the stream holds for the document.
-    const nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+    const nc = await connect(natsOptionsFromEnv(inject("storeEnv")));
     const info = await (await jetstreamManager(nc)).streams.info(Streams.edits, { subjects_filter: subjects.edits(doc.id) });
     await nc.close();
     const stored = info.state.subjects?.[subjects.edits(doc.id)] ?? 0;

@@ -4,6 +4,7 @@
 
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { natsOptionsFromEnv } from "@palimpsest/platform/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { ensureStreams, streamConfigs } from "@palimpsest/platform";
@@ -13,7 +14,7 @@ let jsm: JetStreamManager;
 const created: string[] = [];
 
 beforeAll(async () => {
-  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+  nc = await connect(natsOptionsFromEnv(inject("storeEnv")));
   jsm = await jetstreamManager(nc);
 });
 
@@ -40,9 +41,9 @@ function releases(): { name: string; older: StreamConfig[]; newer: StreamConfig[
 describe("stream set-up", () => {
   it("an older release starting after a newer one keeps the subject the newer one added", async () => {
     const r = releases();
-    await ensureStreams(jsm, 1, r.older);
-    await ensureStreams(jsm, 1, r.newer);
-    await ensureStreams(jsm, 1, r.older);
+    await ensureStreams(jsm, 1, { update: true, configs: r.older });
+    await ensureStreams(jsm, 1, { update: true, configs: r.newer });
+    await ensureStreams(jsm, 1, { update: true, configs: r.older });
 
     const info = await jsm.streams.info(r.name);
     expect([...info.config.subjects].sort()).toEqual([r.subject("docs.>"), r.subject("files.>")]);
@@ -55,7 +56,7 @@ describe("stream set-up", () => {
 
   it("is safe to run from many replicas at once", async () => {
     const r = releases();
-    await Promise.all(Array.from({ length: 4 }, () => ensureStreams(jsm, 1, r.newer)));
+    await Promise.all(Array.from({ length: 4 }, () => ensureStreams(jsm, 1, { update: true, configs: r.newer })));
     const info = await jsm.streams.info(r.name);
     expect([...info.config.subjects].sort()).toEqual([r.subject("docs.>"), r.subject("files.>")]);
   });

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { TestApi, startSystem, type RunningSystem, type SystemOptions } from "@palimpsest/platform/testing";
+import { TestApi, startSystem, type RunningSystem, type SystemOptions, natsOptionsFromEnv } from "@palimpsest/platform/testing";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 
 /**
@@ -50,7 +50,7 @@ export function useSystem(name: string, opts: Omit<SystemOptions, "storeEnv" | "
   beforeAll(async () => {
     system = await startTestSystem(name, opts);
     anon = new TestApi(system.gatewayUrl());
-    nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+    nc = await connect(natsOptionsFromEnv(inject("storeEnv")));
     jsm = await jetstreamManager(nc);
   });
   afterEach(() => {

@@ -3,7 +3,7 @@ import * as Y from "yjs";
 import pg from "pg";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/platform/testing";
 import type { EditView, Page, VersionView } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { storedUpdates } from "./stream-helpers.ts";
@@ -19,7 +19,7 @@ const clients: CollabClient[] = [];
 beforeAll(async () => {
   system = await startTestSystem("versions", { env: { SNAPSHOT_EVERY_EDITS: "8", SNAPSHOT_CHUNK_EDITS: "3", SNAPSHOT_SWEEP_MS: "200", SNAPSHOT_INLINE_MAX_BYTES: "2000" } });
   anon = new TestApi(system.gatewayUrl());
-  nc = await connect({ servers: inject("storeEnv")["NATS_URL"] });
+  nc = await connect(natsOptionsFromEnv(inject("storeEnv")));
   jsm = await jetstreamManager(nc);
   db = new pg.Client({ connectionString: inject("storeEnv")["DATABASE_URL"] });
   await db.connect();

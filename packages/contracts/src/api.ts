@@ -246,16 +246,21 @@ export interface EditView {
 
 /* ---- NATS request/reply envelope ---- */
 
-/** Who is calling, as established by the gateway from a verified access token. */
-export const CallerSchema = Type.Object({
-  userId: Id,
-  sessionId: Id,
-});
-export type Caller = Static<typeof CallerSchema>;
+/** Who is calling: the user and session of an access token the receiving service verified itself. */
+export interface Caller {
+  userId: string;
+  sessionId: string;
+}
 
+/**
+ * A request over NATS. The caller's identity travels as their access token, which the receiving
+ * service verifies against the auth service's keys: nothing on the bus can claim to be someone by
+ * naming them. Calls without a token are the internal ones, allowed only to the services whose NATS
+ * permissions let them publish to that subject.
+ */
 export const RpcRequestSchema = Type.Object({
   requestId: Type.String({ minLength: 1, maxLength: 128 }),
-  caller: Type.Optional(CallerSchema),
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
   input: Type.Unknown(),
 });
 export type RpcRequest = Static<typeof RpcRequestSchema>;

@@ -102,6 +102,8 @@ export function deepFreeze<T>(value: T): T {
 /** Settings every service shares: where the stores are and how to log. */
 export const commonConfig = {
   natsUrl: env.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated"),
+  natsUser: env.optionalString("NATS_USER", "this service's NATS user (its name: gateway, auth, docs, sync, files, history)"),
+  natsPassword: env.optionalString("NATS_PASSWORD", "this service's NATS password"),
   databaseUrl: env.url("DATABASE_URL", "postgres://palimpsest:palimpsest@127.0.0.1:54320/palimpsest", "PostgreSQL connection string"),
   redisUrl: env.url("REDIS_URL", "redis://127.0.0.1:6380", "Redis connection string"),
   s3Endpoint: env.url("S3_ENDPOINT", "http://127.0.0.1:9000", "S3-compatible endpoint (AWS S3, MinIO, Ceph, R2 ...)"),

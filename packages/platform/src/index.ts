@@ -1,8 +1,9 @@
 export { ConfigError, commonConfig, deepFreeze, env, loadConfig, type CommonConfig, type ConfigOf, type ConfigSpec, type Field } from "./config.ts";
 export { createLogger, type Logger } from "./logger.ts";
-export { connectNats, ensureStreams, natsReady, streamConfigs } from "./nats.ts";
+export { connectNats, ensureStreams, natsReady, streamConfigs, type EnsureStreamsOptions, type NatsSettings } from "./nats.ts";
+export { BusUsers, busPermissions, inboxPrefixOf, natsPasswordEnv, renderNatsAuthorization, type BusPermission, type BusUser } from "./bus-permissions.ts";
 export { appendEvent, decodeEvent, jetstreamOf, newEvent, type Appended } from "./event-store.ts";
-export { callRpc, callRpcOk, callRpcRaw, requireCaller, serveRpc, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult } from "./rpc.ts";
+export { callRpc, callRpcOk, callRpcRaw, requireCaller, serveRpc, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult, type ServeRpcOptions } from "./rpc.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
 export { createDb, dbReady, migrateToLatest, type Migration } from "./db.ts";
 export {

@@ -9,11 +9,27 @@ import {
 } from "@nats-io/jetstream";
 import { Streams, subjects } from "@palimpsest/contracts";
 import type { Logger } from "./logger.ts";
+import { inboxPrefixOf, type BusUser } from "./bus-permissions.ts";
 
-export async function connectNats(servers: string, name: string, log: Logger): Promise<NatsConnection> {
+export interface NatsSettings {
+  natsUrl: string;
+  natsUser?: string | undefined;
+  natsPassword?: string | undefined;
+}
+
+/**
+ * Connects as the given NATS user. Replies come to inboxes under the user's own prefix, which is
+ * all of `_INBOX…` its permissions let it subscribe to (see bus-permissions.ts).
+ */
+export async function connectNats(settings: NatsSettings, name: string, log: Logger): Promise<NatsConnection> {
+  const auth =
+    settings.natsUser === undefined
+      ? {}
+      : { user: settings.natsUser, pass: settings.natsPassword ?? "", inboxPrefix: inboxPrefixOf(settings.natsUser as BusUser) };
   const nc = await connect({
-    servers: servers.split(",").map((s) => s.trim()),
+    servers: settings.natsUrl.split(",").map((s) => s.trim()),
     name,
+    ...auth,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     pingInterval: 10_000,
@@ -57,22 +73,39 @@ export function streamConfigs(replicas: number): StreamConfig[] {
 
 const STREAM_NAME_IN_USE = 10058;
 
+export interface EnsureStreamsOptions {
+  /**
+   * Bring an existing stream's config up to date (the admin's stream set-up). Without it a stream
+   * is only created when missing: services may not change a stream, so one that lacks a subject
+   * they need is an error that says to run the set-up.
+   */
+  update: boolean;
+  configs?: StreamConfig[];
+}
+
 /**
  * Creates the streams, or brings an existing one's config up to date. Safe to run from every
  * replica at once, and from replicas of different releases during a rolling deploy: a stream's
- * subjects only ever grow, so an older replica starting up cannot take away a subject that a newer
+ * subjects only ever grow, so an older release's set-up cannot take away a subject that a newer
  * one added (its events would then have nowhere to go).
  */
-export async function ensureStreams(jsm: JetStreamManager, replicas: number, configs: StreamConfig[] = streamConfigs(replicas)): Promise<void> {
-  for (const cfg of configs) {
+export async function ensureStreams(jsm: JetStreamManager, replicas: number, opts: EnsureStreamsOptions): Promise<void> {
+  for (const cfg of opts.configs ?? streamConfigs(replicas)) {
     try {
       await jsm.streams.add(cfg);
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) {
         const { name, ...rest } = cfg;
         const current = await jsm.streams.info(name);
-        const subjects = [...new Set([...(current.config.subjects ?? []), ...(cfg.subjects ?? [])])];
-        await jsm.streams.update(name, { ...rest, subjects });
+        const have = current.config.subjects ?? [];
+        const missing = (cfg.subjects ?? []).filter((s) => !have.includes(s));
+        if (!opts.update) {
+          if (missing.length > 0) {
+            throw new Error(`stream ${name} lacks subjects ${missing.join(", ")}: run the stream set-up (npm run setup-streams) with the admin NATS user`);
+          }
+          continue;
+        }
+        await jsm.streams.update(name, { ...rest, subjects: [...new Set([...have, ...(cfg.subjects ?? [])])] });
         continue;
       }
       throw err;

@@ -11,6 +11,7 @@ import {
 } from "@palimpsest/contracts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
+import type { TokenVerifier } from "./tokens.ts";
 
 export interface RpcContext {
   requestId: string;
@@ -35,13 +36,15 @@ export function requireCaller(ctx: RpcContext): Caller {
  * shares the load. Each message is handled on its own so a slow call does not hold up the rest.
  * Errors become `{ok:false, error}` replies; unexpected ones are logged here, once.
  */
-export function serveRpc(
-  nc: NatsConnection,
-  queue: string,
-  handlers: Record<string, RpcHandler>,
-  log: Logger,
-  metrics?: Metrics,
-): Subscription[] {
+export interface ServeRpcOptions {
+  log: Logger;
+  metrics?: Metrics;
+  /** Verifies the access token a request carries; its user and session become `ctx.caller`. */
+  verifier: Pick<TokenVerifier, "verify">;
+}
+
+export function serveRpc(nc: NatsConnection, queue: string, handlers: Record<string, RpcHandler>, opts: ServeRpcOptions): Subscription[] {
+  const { log } = opts;
   return Object.entries(handlers).map(([subject, handler]) =>
     nc.subscribe(subject, {
       queue,
@@ -50,13 +53,13 @@ export function serveRpc(
           log.error({ err, subject }, "rpc subscription failed");
           return;
         }
-        void handle(subject, handler, msg, log, metrics);
+        void handle(subject, handler, msg, opts);
       },
     }),
   );
 }
 
-async function handle(subject: string, handler: RpcHandler, msg: Msg, log: Logger, metrics?: Metrics): Promise<void> {
+async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, metrics, verifier }: ServeRpcOptions): Promise<void> {
   const started = performance.now();
   let reply: RpcReply;
   let requestId = "unknown";
@@ -69,7 +72,12 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, log: Logge
     }
     const req: RpcRequest = parse(RpcRequestSchema, raw, "request");
     requestId = req.requestId;
-    const ctx: RpcContext = { requestId, caller: req.caller, log: log.child({ reqId: requestId, rpc: subject }) };
+    let caller: Caller | undefined;
+    if (req.token !== undefined) {
+      const claims = await verifier.verify(req.token);
+      caller = { userId: claims.userId, sessionId: claims.sessionId };
+    }
+    const ctx: RpcContext = { requestId, caller, log: log.child({ reqId: requestId, rpc: subject }) };
     const result = await handler(req.input, ctx);
     reply = { ok: true, status: result.status ?? 200, body: result.body };
   } catch (err) {

@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import { revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
 import {
   createServiceShell,
+  createTokenVerifier,
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
@@ -69,8 +70,8 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
       [rpc.auth.jwks]: accounts.jwks,
       [rpc.auth.lookup]: accounts.lookup,
     },
-    log,
-    metrics,
+    // Auth checks tokens against its own keys, not its own answer on the bus.
+    { log, metrics, verifier: createTokenVerifier({ fetchJwks: () => keys.jwks(), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
   const projections = authProjectionSpecs.map(({ spec, batchSize }) =>
     runProjection({ db, databaseUrl: config.databaseUrl, js, log, metrics, spec, ...(batchSize ? { batchSize } : {}) }),

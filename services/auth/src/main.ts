@@ -8,8 +8,8 @@ const config = loadAuthConfig();
 const log = createLogger("auth", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
-  const nc = await connectNats(config.natsUrl, `auth:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const nc = await connectNats(config, `auth:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
   const db = createDb<AuthDb>(config.databaseUrl);
   await migrateToLatest(db, "auth", authMigrations);
   const redis = createRedis(config.redisUrl);

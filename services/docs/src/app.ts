@@ -5,9 +5,11 @@ import type { Kysely } from "kysely";
 import { Streams, rpc, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
 import {
   createServiceShell,
+  createTokenVerifier,
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
+  jwksFetcher,
   natsReady,
   runProjection,
   serveRpc,
@@ -67,8 +69,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.nameVersion]: docs.nameVersion,
       [rpc.docs.versions]: docs.versions,
     },
-    log,
-    metrics,
+    { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   const applyAndObserve = async (docId: string, event: AnyDomainEvent, seq: number) => {

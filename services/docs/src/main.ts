@@ -8,8 +8,8 @@ const config = loadDocsConfig();
 const log = createLogger("docs", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
-  const nc = await connectNats(config.natsUrl, `docs:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const nc = await connectNats(config, `docs:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
   const db = createDb<DocsDb>(config.databaseUrl);
   await migrateToLatest(db, "docs", docsMigrations);
   const app = await buildDocsApp({ config, nc, db, log, metrics: createMetrics("docs") });

@@ -68,7 +68,7 @@ export async function buildFilesApp(deps: FilesDeps): Promise<FilesApp> {
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
 
   const filesRpc = createFilesRpc({ records, access, store, uploads, metrics: fileMetrics, log });
-  const rpcSubs = serveRpc(nc, "files", { [rpc.files.list]: filesRpc.list, [rpc.files.complete]: filesRpc.complete, [rpc.files.remove]: filesRpc.remove }, log, metrics);
+  const rpcSubs = serveRpc(nc, "files", { [rpc.files.list]: filesRpc.list, [rpc.files.complete]: filesRpc.complete, [rpc.files.remove]: filesRpc.remove }, { log, metrics, verifier });
 
   const projections = filesProjectionSpecs.map(({ spec }) => runProjection({ db, databaseUrl: config.databaseUrl, js, spec, log, metrics }));
   const workerDeps = { js, jsm, records, store, metrics: fileMetrics, log };

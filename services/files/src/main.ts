@@ -9,8 +9,8 @@ const config = loadFilesConfig();
 const log = createLogger("files", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
-  const nc = await connectNats(config.natsUrl, `files:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const nc = await connectNats(config, `files:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
   const db = createDb<FilesDb>(config.databaseUrl);
   await migrateToLatest(db, "files", filesMigrations);
   const s3 = createS3(config);

@@ -46,6 +46,7 @@ export interface GatewayApp {
 declare module "fastify" {
   interface FastifyRequest {
     caller?: Caller;
+    accessToken?: string;
   }
 }
 
@@ -128,6 +129,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1]) throw new AppError("UNAUTHENTICATED", "send an access token as 'Authorization: Bearer <token>'");
     const claims = await verifier.verify(match[1]);
+    req.accessToken = match[1];
     return { userId: claims.userId, sessionId: claims.sessionId };
   }
 
@@ -153,7 +155,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
         });
         const request = (cursor?: string) => ({
           requestId: req.id,
-          ...(req.caller ? { caller: req.caller } : {}),
+          // The service verifies the token itself: the bus carries proof of who is calling, not a claim.
+          ...(req.accessToken ? { token: req.accessToken } : {}),
           input: cursor === undefined ? input : { ...(input as Record<string, unknown>), cursor },
         });
         if (route.ndjsonPages) {

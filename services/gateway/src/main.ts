@@ -6,7 +6,7 @@ const config = loadGatewayConfig();
 const log = createLogger("gateway", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
-  const nc = await connectNats(config.natsUrl, `gateway:${config.replicaId}`, log);
+  const nc = await connectNats(config, `gateway:${config.replicaId}`, log);
   const redis = createRedis(config.redisUrl);
   const app = await buildGatewayApp({ config, nc, redis, log, metrics: createMetrics("gateway") });
   await app.http.listen({ host: config.host, port: config.port });

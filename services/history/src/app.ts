@@ -4,9 +4,11 @@ import type { Kysely } from "kysely";
 import { rpc } from "@palimpsest/contracts";
 import {
   createServiceShell,
+  createTokenVerifier,
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
+  jwksFetcher,
   natsReady,
   s3Ready,
   runProjection,
@@ -54,7 +56,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
       [rpc.history.audit]: createAuditExport(db, nc, js).page,
-    }, log, metrics);
+    }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   const snapshotter = runSnapshotter({
     db,

@@ -8,8 +8,8 @@ const config = loadHistoryConfig();
 const log = createLogger("history", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
-  const nc = await connectNats(config.natsUrl, `history:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const nc = await connectNats(config, `history:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
   const db = createDb<HistoryDb>(config.databaseUrl);
   await migrateToLatest(db, "history", historyMigrations);
   const s3 = createS3(config);

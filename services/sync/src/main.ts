@@ -8,8 +8,8 @@ const config = loadSyncConfig();
 const log = createLogger("sync", config.logLevel, config.replicaId);
 
 await runUntilSignalled(log, async () => {
-  const nc = await connectNats(config.natsUrl, `sync:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas);
+  const nc = await connectNats(config, `sync:${config.replicaId}`, log);
+  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
   const app = await buildSyncApp({ config, nc, log, metrics: createMetrics("sync") });
   await app.http.listen({ host: config.host, port: config.port });
   const port = (app.http.server.address() as AddressInfo).port;

@@ -1,6 +1,6 @@
 export { ManagedProcess, freePort, portAnswers, waitUntil, type ProcessOptions } from "./managed-process.ts";
 export { postgresBinDir, postgresUser, which } from "./binaries.ts";
-export { startNatsServer, type NatsServerOptions } from "./nats-server.ts";
+export { natsOptionsFromEnv, natsUserEnv, readCredentials, startNatsServer, type NatsCluster, type NatsCredentials, type NatsNode, type NatsServerOptions } from "./nats-server.ts";
 export { startPostgresServer, type PostgresServerOptions } from "./postgres-server.ts";
 export { startRedisServer, type RedisServerOptions } from "./redis-server.ts";
 export { startS3Server, tsxLoader, type S3ServerOptions } from "./s3-server.ts";

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { ServiceName } from "@palimpsest/contracts";
 import { ManagedProcess, waitUntil } from "./managed-process.ts";
 import { tsxLoader } from "./s3-server.ts";
+import { readCredentials } from "./nats-server.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -23,6 +24,16 @@ export interface ServiceProcessOptions {
  */
 const BACKGROUND: Partial<Record<ServiceName, number>> = { history: 10, files: 10 };
 
+/**
+ * A service is given its own NATS user and password from the run's credentials file, and never
+ * the file itself: it must not be able to connect as anyone else.
+ */
+function serviceEnv(name: ServiceName, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NATS_CREDENTIALS_FILE: file, ...rest } = env;
+  if (!file) return rest;
+  return { ...rest, NATS_USER: name, NATS_PASSWORD: readCredentials(file)[name] };
+}
+
 /** Starts one service as its own process from its TypeScript sources and waits until its /readyz answers 200. */
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ManagedProcess> {
   const label = opts.instance ? `${opts.name}-${opts.instance}` : opts.name;
@@ -37,7 +48,7 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
       path.join(repoRoot, "services", opts.name, "src", "main.ts"),
     ],
     cwd: repoRoot,
-    env: { ...process.env, ...opts.env, PORT: String(opts.port), REPLICA_ID: label },
+    env: serviceEnv(opts.name, { ...process.env, ...opts.env, PORT: String(opts.port), REPLICA_ID: label }),
     logFile: path.join(opts.logDir, `${label}.log`),
   });
   const nice = BACKGROUND[opts.name];

@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { freePort, type ManagedProcess } from "./managed-process.ts";
-import { startNatsServer } from "./nats-server.ts";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { ensureStreams } from "../nats.ts";
+import { startNatsServer, type NatsCluster } from "./nats-server.ts";
 import { startPostgresServer } from "./postgres-server.ts";
 import { startRedisServer } from "./redis-server.ts";
 import { startS3Server } from "./s3-server.ts";
@@ -9,7 +12,11 @@ import { startS3Server } from "./s3-server.ts";
 export interface StoreOptions {
   dataDir: string;
   /** Fixed ports for a local run; free ones are picked for any left out. */
-  ports?: Partial<Record<"nats" | "natsMonitor" | "postgres" | "redis" | "s3", number>>;
+  ports?: Partial<Record<"nats" | "natsMonitor" | "natsCluster" | "postgres" | "redis" | "s3", number>>;
+  /** JetStream nodes: 1 is a single server, 3 a cluster whose streams have 3 replicas. */
+  natsClusterSize?: number;
+  /** The nats-server binary (default: the one on PATH). */
+  natsServerBinary?: string;
   /** A local run keeps its data safe on disk; a test run trades that for speed. */
   durable: boolean;
   bucket?: string;
@@ -24,7 +31,12 @@ export interface StoreSet {
   redisUrl: string;
   s3Endpoint: string;
   bucket: string;
-  /** The environment a service needs to reach these stores. */
+  /** The NATS server or cluster started here (undefined when an external one is used). */
+  nats: NatsCluster | undefined;
+  /**
+   * The environment a service needs to reach these stores. It names the NATS credentials file;
+   * startServiceProcess hands each service only its own user and password from it.
+   */
   env: Record<string, string>;
   processes: ManagedProcess[];
   stop(): Promise<void>;
@@ -42,13 +54,18 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
   const started = await Promise.allSettled([
     ext.natsUrl
       ? Promise.resolve({ url: ext.natsUrl, process: undefined })
-      : (async () =>
-          startNatsServer({
+      : (async () => {
+          const nats = await startNatsServer({
             dataDir: path.join(opts.dataDir, "nats"),
-            port: await port("nats"),
-            monitorPort: await port("natsMonitor"),
-            logFile: path.join(logs, "nats-server.log"),
-          }))(),
+            size: opts.natsClusterSize ?? 1,
+            ...(opts.ports?.nats === undefined ? {} : { port: opts.ports.nats }),
+            ...(opts.ports?.natsMonitor === undefined ? {} : { monitorPort: opts.ports.natsMonitor }),
+            ...(opts.ports?.natsCluster === undefined ? {} : { clusterPort: opts.ports.natsCluster }),
+            ...(opts.natsServerBinary === undefined ? {} : { binary: opts.natsServerBinary }),
+            logDir: logs,
+          });
+          return { url: nats.url, nats, processes: nats.nodes.map((n) => n.process) };
+        })(),
     ext.databaseUrl
       ? Promise.resolve({ url: ext.databaseUrl, process: undefined })
       : (async () =>
@@ -78,26 +95,48 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
             logFile: path.join(logs, "s3.log"),
           }))(),
   ]);
-  const processes = started.flatMap((r) => (r.status === "fulfilled" && r.value.process ? [r.value.process] : []));
+  const processes = started.flatMap((r) => {
+    if (r.status !== "fulfilled") return [];
+    const v = r.value as { process?: ManagedProcess; processes?: ManagedProcess[] };
+    return v.processes ?? (v.process ? [v.process] : []);
+  });
   const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
     // Leave nothing running behind a failed start.
     await Promise.all(processes.map((p) => p.stop()));
     throw failed.reason;
   }
-  const [nats, postgres, redis, s3] = started.map((r) => (r as PromiseFulfilledResult<{ url?: string; endpoint?: string }>).value);
-  const natsUrl = nats?.url ?? "";
+  const [natsResult, postgres, redis, s3] = started.map((r) => (r as PromiseFulfilledResult<{ url?: string; endpoint?: string; nats?: NatsCluster }>).value);
+  const nats = natsResult?.nats;
+  const natsUrl = natsResult?.url ?? "";
   const databaseUrl = postgres?.url ?? "";
   const redisUrl = redis?.url ?? "";
   const s3Endpoint = s3?.endpoint ?? "";
+  const streamReplicas = Math.min(opts.natsClusterSize ?? 1, 3);
+  if (nats) {
+    // Creating and updating streams is the admin's job; services may only create a missing one.
+    try {
+      const nc = await connect({ ...nats.connectOptions("admin"), name: "stream-setup" });
+      try {
+        await ensureStreams(await jetstreamManager(nc), streamReplicas, { update: true });
+      } finally {
+        await nc.close();
+      }
+    } catch (err) {
+      await Promise.all(processes.map((p) => p.stop()));
+      throw err;
+    }
+  }
   return {
     natsUrl,
     databaseUrl,
     redisUrl,
     s3Endpoint,
     bucket,
+    nats,
     env: {
       NATS_URL: natsUrl,
+      ...(nats ? { NATS_CREDENTIALS_FILE: nats.credentialsFile, STREAM_REPLICAS: String(streamReplicas) } : {}),
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
       S3_ENDPOINT: s3Endpoint,

@@ -1,0 +1,177 @@
+import { Streams, rpc, subjects, type ServiceName, type StreamName } from "@palimpsest/contracts";
+
+/**
+ * Who may say what on NATS. The bus is not trusted: every service connects with its own user, and
+ * the server lets it publish and subscribe only the subjects below. This is the one definition;
+ * the local server's config, the test harness's and the Kubernetes `auth.conf` are rendered from it.
+ *
+ * The rules that matter most:
+ * - only sync (typing) and history (restore) may append edits;
+ * - only a service subscribes to its own `rpc.<service>.>`, so nobody else can answer for it
+ *   (above all, nobody else can answer `rpc.auth.jwks` with keys of their own);
+ * - internal queries (who has this email, a document's snapshot or head) are callable only by the
+ *   services that need them, never by the gateway on a client's behalf;
+ * - services may create a missing stream but never change or delete one: stream updates are the
+ *   `admin` user's (`npm run setup-streams`), so a compromised service cannot shorten history.
+ */
+export type BusUser = ServiceName | "admin";
+export const BusUsers = ["gateway", "auth", "docs", "sync", "files", "history", "admin"] as const satisfies readonly BusUser[];
+
+export interface BusPermission {
+  publish: string[];
+  subscribe: string[];
+  /** May answer requests it received (the reply subject), and nothing else in the inboxes. */
+  allowResponses: boolean;
+}
+
+/** Each connection uses inboxes under its own prefix, so a service can subscribe to its replies and no one else's. */
+export function inboxPrefixOf(user: BusUser): string {
+  return `_INBOX_${user}`;
+}
+
+/** Calls only services and tools may make; the gateway never forwards a client to these. */
+const internalRpc: readonly string[] = [rpc.auth.lookup, rpc.history.head, rpc.history.snapshot];
+
+function allRpcSubjects(): string[] {
+  const out: string[] = [];
+  for (const group of [rpc.auth, rpc.docs, rpc.history, rpc.files]) out.push(...Object.values(group));
+  return out;
+}
+
+/** Creating a stream if it is missing and reading its state; never updating, purging or deleting it. */
+function streamSetup(): string[] {
+  return ["$JS.API.INFO", ...Object.values(Streams).flatMap((s) => [`$JS.API.STREAM.INFO.${s}`, `$JS.API.STREAM.CREATE.${s}`])];
+}
+
+/** Reading a stream: ordered and durable consumers, direct and API gets of single messages, acks. */
+function streamReader(stream: StreamName): string[] {
+  return [
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.ACK.${stream}.>`,
+  ];
+}
+
+function user(publish: string[], subscribe: string[], allowResponses: boolean, self: BusUser): BusPermission {
+  return {
+    publish: [...new Set(publish)],
+    subscribe: [...new Set([...subscribe, `${inboxPrefixOf(self)}.>`])],
+    allowResponses,
+  };
+}
+
+export function busPermissions(): Record<BusUser, BusPermission> {
+  const ready = (s: ServiceName) => rpc.ready(s);
+  const backend = (["auth", "docs", "sync", "files", "history"] as const).map(ready);
+  return {
+    gateway: user(
+      [
+        ...allRpcSubjects().filter((s) => !internalRpc.includes(s)),
+        ...backend,
+        "$JS.API.INFO",
+        subjects.replicaQuery("sync"),
+        subjects.replicaQuery("files"),
+      ],
+      [subjects.collabControl(), subjects.allReplicaAnnouncements()],
+      false,
+      "gateway",
+    ),
+    auth: user(
+      [subjects.allAuthEvents(), subjects.collabControl(), ...streamSetup(), ...streamReader(Streams.auth)],
+      ["rpc.auth.>"],
+      true,
+      "auth",
+    ),
+    docs: user(
+      [
+        subjects.allDocEvents(),
+        rpc.auth.lookup,
+        rpc.auth.jwks,
+        rpc.history.head,
+        ...streamSetup(),
+        ...streamReader(Streams.docs),
+        ...streamReader(Streams.auth),
+        ...streamReader(Streams.edits),
+      ],
+      ["rpc.docs.>"],
+      true,
+      "docs",
+    ),
+    sync: user(
+      [
+        subjects.allEdits(),
+        "presence.>",
+        "presence-query.>",
+        subjects.replicaHeartbeat(),
+        subjects.replicaAnnounce("sync"),
+        rpc.history.snapshot,
+        rpc.docs.access,
+        rpc.auth.jwks,
+        ...streamSetup(),
+        ...streamReader(Streams.edits),
+        ...streamReader(Streams.docs),
+      ],
+      ["presence.>", "presence-query.>", subjects.replicaHeartbeat(), subjects.collabControl(), subjects.replicaQuery("sync"), "rpc.sync.>"],
+      true,
+      "sync",
+    ),
+    files: user(
+      [
+        subjects.allFileEvents(),
+        subjects.replicaAnnounce("files"),
+        rpc.docs.access,
+        rpc.auth.jwks,
+        ...streamSetup(),
+        ...streamReader(Streams.docs),
+      ],
+      [subjects.replicaQuery("files"), "rpc.files.>"],
+      true,
+      "files",
+    ),
+    history: user(
+      [subjects.allEdits(), rpc.docs.access, rpc.auth.jwks, ...streamSetup(), ...streamReader(Streams.edits), ...streamReader(Streams.docs)],
+      ["rpc.history.>"],
+      true,
+      "history",
+    ),
+    // Stream set-up, projection rebuilds, key rotation and operators' tools.
+    admin: user([">"], [">"], true, "admin"),
+  };
+}
+
+/**
+ * The `authorization` block of a nats.conf. `password` gives each user's password as it is to
+ * appear in the file: a quoted literal for a local run, or `$NATS_PASSWORD_SYNC` to take it from
+ * the server's environment (Kubernetes).
+ */
+export function renderNatsAuthorization(password: (user: BusUser) => string): string {
+  const perms = busPermissions();
+  const list = (items: string[]) => `[${items.map((s) => JSON.stringify(s)).join(", ")}]`;
+  const users = BusUsers.map((u) => {
+    const p = perms[u];
+    return [
+      "    {",
+      `      user: ${JSON.stringify(u)}`,
+      `      password: ${password(u)}`,
+      "      permissions: {",
+      `        publish: { allow: ${list(p.publish)} }`,
+      `        subscribe: { allow: ${list(p.subscribe)} }`,
+      ...(p.allowResponses ? ["        allow_responses: true"] : []),
+      "      }",
+      "    }",
+    ].join("\n");
+  });
+  return ["authorization {", "  users: [", users.join("\n"), "  ]", "}", ""].join("\n");
+}
+
+/** The environment variable a NATS server reads a user's password from, in `auth.conf` for Kubernetes. */
+export function natsPasswordEnv(user: BusUser): string {
+  return `NATS_PASSWORD_${user.toUpperCase()}`;
+}
