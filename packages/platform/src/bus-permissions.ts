@@ -175,3 +175,14 @@ export function renderNatsAuthorization(password: (user: BusUser) => string): st
 export function natsPasswordEnv(user: BusUser): string {
   return `NATS_PASSWORD_${user.toUpperCase()}`;
 }
+
+export const k8sAuthConfPath = "deploy/k8s/base/nats/auth.conf";
+
+/** The Kubernetes `auth.conf`: every user's password from the server's environment. */
+export function k8sAuthConf(): string {
+  return [
+    "# Generated from packages/platform/src/bus-permissions.ts by `npm run deploy:nats-auth`; do not edit.",
+    "# Each password comes from the NATS pod's environment (Secret palimpsest-nats-credentials).",
+    renderNatsAuthorization((u) => `$${natsPasswordEnv(u)}`),
+  ].join("\n");
+}
