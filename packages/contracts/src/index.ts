@@ -14,6 +14,7 @@ export {
   Streams,
   isSubjectSafeId,
   rpc,
+  streamOfSubject,
   subjects,
   ServiceNames,
   type DiscoverableService,

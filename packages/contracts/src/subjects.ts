@@ -69,6 +69,14 @@ export const subjects = {
   replicaQuery: (service: DiscoverableService) => `replicas.query.${service}`,
 } as const;
 
+/** The stream that stores a subject's messages, from the prefixes in the table above. */
+export function streamOfSubject(subject: string): StreamName {
+  if (subject.startsWith("edits.")) return Streams.edits;
+  if (subject.startsWith("docs.evt.") || subject.startsWith("docs.file.")) return Streams.docs;
+  if (subject.startsWith("auth.evt.")) return Streams.auth;
+  throw new Error(`no stream stores ${subject}`);
+}
+
 /** Request/reply subjects; each service subscribes with a queue group named after itself. */
 export const rpc = {
   auth: {

@@ -1,10 +1,12 @@
-import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import { RequestError, TimeoutError, headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import {
   JetStreamApiCodes,
   JetStreamApiError,
   jetstream,
   type JetStreamClient,
   type JsMsg,
+  type MsgRequest,
+  type PubAck,
 } from "@nats-io/jetstream";
 import {
   AppError,
@@ -13,6 +15,7 @@ import {
   isEventType,
   parse,
   payloadSchemaOf,
+  streamOfSubject,
   type AnyDomainEvent,
   type DomainEvent,
   type EventPayload,
@@ -37,11 +40,88 @@ export interface Appended {
   duplicate: boolean;
 }
 
+/** How long an append keeps trying while the stream cannot answer: longer than a leader election (4.5-6.4 s measured). */
+const APPEND_DEADLINE_MS = 15_000;
+const ATTEMPT_TIMEOUT_MS = 5_000;
+
+export interface DurablePublishOptions {
+  /** The `Nats-Msg-Id`: a retry with the same id is stored once. */
+  msgID: string;
+  headers?: MsgHdrs;
+  /** Stream sequence of the subject's last message, 0 for none: another writer in between fails the append. */
+  expectedLastSubjectSeq?: number;
+  /** @default 15000 */
+  deadlineMs?: number;
+}
+
+/** Failures after which the message may or may not have been stored, and trying again is safe. */
+function outcomeUnknown(err: unknown): boolean {
+  if (err instanceof TimeoutError) return true;
+  if (err instanceof RequestError) return err.isNoResponders() || err.cause instanceof TimeoutError;
+  // nats.js reports "no responders" on a publish as JetStream not being enabled, with the cause kept.
+  if (err instanceof Error && err.cause instanceof RequestError) return err.cause.isNoResponders();
+  if (err instanceof JetStreamApiError) return err.status === 503;
+  return err instanceof Error && /timeout|disconnect/i.test(err.message);
+}
+
+function wrongLastSequence(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+/**
+ * The message the subject got right after `expectedSeq`, if it carries `msgID`: then an append
+ * refused for a wrong last sequence was in fact already stored, by an earlier try whose ack was
+ * lost. A replicated stream on nats-server 2.10 answers such a retry "wrong last sequence"
+ * (2.9, and a single server, answer "duplicate"), so without this a retried command would come
+ * back as a false conflict. Read through the stream leader, not a direct get a follower may answer.
+ */
+async function storedEarlier(js: JetStreamClient, subject: string, expectedSeq: number, msgID: string): Promise<number | undefined> {
+  const jsm = await js.jetstreamManager(false);
+  // The server takes `next_by_subj` in a message get; nats.js's type only lists seq and last_by_subj.
+  const query = { seq: expectedSeq + 1, next_by_subj: subject } as unknown as MsgRequest;
+  const next = await jsm.streams.getMessage(streamOfSubject(subject), query);
+  return next && next.header.get(MsgIdHeader) === msgID ? next.seq : undefined;
+}
+
+const MsgIdHeader = "Nats-Msg-Id";
+
+/**
+ * Publishes to a stream and resolves once it is stored. While the stream cannot answer (a leader
+ * election, a reconnect to another node) it tries again with the same message id for up to
+ * `deadlineMs`, so an acknowledged write is never reported as failed just because its ack was
+ * lost, and never stored twice. A refused expected sequence is checked against what the subject
+ * holds (see storedEarlier).
+ */
+export async function publishDurably(js: JetStreamClient, subject: string, data: Uint8Array | string, opts: DurablePublishOptions): Promise<PubAck> {
+  const deadline = Date.now() + (opts.deadlineMs ?? APPEND_DEADLINE_MS);
+  const publishOpts = {
+    msgID: opts.msgID,
+    ...(opts.headers ? { headers: opts.headers } : {}),
+    ...(opts.expectedLastSubjectSeq === undefined ? {} : { expect: { lastSubjectSequence: opts.expectedLastSubjectSeq } }),
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await js.publish(subject, data, { ...publishOpts, timeout: Math.max(500, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())) });
+    } catch (err) {
+      if (wrongLastSequence(err) && opts.expectedLastSubjectSeq !== undefined) {
+        const seq = await storedEarlier(js, subject, opts.expectedLastSubjectSeq, opts.msgID);
+        if (seq !== undefined) return { stream: streamOfSubject(subject), seq, duplicate: true, domain: "" } as PubAck;
+        throw err;
+      }
+      if (!outcomeUnknown(err) || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** Math.min(attempt, 3), 2_000)));
+    }
+  }
+}
+
 /**
  * Appends one event to its aggregate's subject.
  * `expectedSeq` is the stream sequence of the aggregate's last event, 0 for "must not exist yet";
  * a mismatch means someone else wrote first and becomes CONFLICT. The event id is the
- * `Nats-Msg-Id`, so a retried append inside the duplicate window is stored once.
+ * `Nats-Msg-Id`, so a retried append (here, or a client's retried command) is stored once.
  */
 export async function appendEvent(
   js: JetStreamClient,
@@ -52,18 +132,14 @@ export async function appendEvent(
   const h = natsHeaders();
   h.set(EventHeaders.type, event.type);
   try {
-    const ack = await js.publish(subject, JSON.stringify(event), {
+    const ack = await publishDurably(js, subject, JSON.stringify(event), {
       msgID: event.id,
       headers: h,
-      ...(opts.expectedSeq === undefined ? {} : { expect: { lastSubjectSequence: opts.expectedSeq } }),
+      ...(opts.expectedSeq === undefined ? {} : { expectedLastSubjectSeq: opts.expectedSeq }),
     });
     return { seq: ack.seq, duplicate: ack.duplicate };
   } catch (err) {
-    if (
-      err instanceof JetStreamApiError &&
-      (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-        err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-    ) {
+    if (wrongLastSequence(err)) {
       throw opts.conflict?.() ?? new AppError("CONFLICT", "the resource was changed by someone else; reload and retry", { cause: err });
     }
     throw err;

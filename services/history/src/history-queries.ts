@@ -34,7 +34,7 @@ import type { SnapshotStore } from "./snapshot-store.ts";
 
 /** Edits by one person with no pause longer than this form one editing session. */
 const SESSION_GAP = "5 minutes";
-import { callRpcOk, requireCaller, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { callRpcOk, publishDurably, requireCaller, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
 export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger) {
@@ -124,7 +124,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         h.set(EditHeaders.time, new Date().toISOString());
         h.set(EditHeaders.replica, "history");
         const msgID = createHash("sha256").update(q.id).update(":").update(update).digest("base64url");
-        const ack = await js.publish(subjects.edits(q.id), update, { msgID, headers: h });
+        const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID, headers: h });
         return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
       } finally {
         current.doc.destroy();

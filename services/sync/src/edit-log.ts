@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
+import { publishDurably } from "@palimpsest/platform";
 
 export interface EditMeta {
   /** Stream sequence: the global order of stored edits. */
@@ -39,7 +40,9 @@ export class EditLog {
     h.set(EditHeaders.client, client);
     h.set(EditHeaders.time, new Date().toISOString());
     h.set(EditHeaders.replica, this.replicaId);
-    const ack = await this.js.publish(subjects.edits(docId), update, { msgID: editMessageId(docId, update), headers: h });
+    // Through a leader election or a reconnect the append is tried again with the same id: the
+    // client's edit is acknowledged late, not refused, and stored once.
+    const ack = await publishDurably(this.js, subjects.edits(docId), update, { msgID: editMessageId(docId, update), headers: h });
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 

@@ -38,3 +38,25 @@ export function postgresUser(): { uid: number; gid: number } | undefined {
   const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
   return { uid, gid };
 }
+
+/**
+ * The nats-server versions the project tests against: Debian 12's from PATH, and Debian 13's 2.10
+ * that scripts/fetch-nats-server.sh unpacks under .tools/ (named even when missing, so a test
+ * on it fails saying how to get it instead of being skipped).
+ */
+export function natsServerBinaries(root: string): { version: string; path: string }[] {
+  const out: { version: string; path: string }[] = [];
+  const system = which("nats-server");
+  if (system) out.push({ version: versionOf(system), path: system });
+  const tools = path.join(root, ".tools");
+  const unpacked = fs.existsSync(tools)
+    ? fs.readdirSync(tools).filter((d) => /^nats-server-2\.10\.\d+$/.test(d)).sort().map((d) => path.join(tools, d, "usr", "sbin", "nats-server"))
+    : [];
+  const latest = unpacked.filter((p) => fs.existsSync(p)).at(-1);
+  out.push(latest ? { version: versionOf(latest), path: latest } : { version: "2.10 (missing: run scripts/fetch-nats-server.sh)", path: path.join(tools, "nats-server-2.10") });
+  return out;
+}
+
+function versionOf(binary: string): string {
+  return /v(\d+\.\d+\.\d+)/.exec(execFileSync(binary, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown";
+}

@@ -1,5 +1,5 @@
 export { ManagedProcess, freePort, portAnswers, waitUntil, type ProcessOptions } from "./managed-process.ts";
-export { postgresBinDir, postgresUser, which } from "./binaries.ts";
+export { natsServerBinaries, postgresBinDir, postgresUser, which } from "./binaries.ts";
 export { natsOptionsFromEnv, natsUserEnv, readCredentials, startNatsServer, type NatsCluster, type NatsCredentials, type NatsNode, type NatsServerOptions } from "./nats-server.ts";
 export { startPostgresServer, type PostgresServerOptions } from "./postgres-server.ts";
 export { startRedisServer, type RedisServerOptions } from "./redis-server.ts";

@@ -1,5 +1,9 @@
 export { startSystem, type RunningSystem, type ServiceHandle, type SystemOptions } from "./system.ts";
 export { TestApi, type ApiResponse } from "./api-client.ts";
+import { natsServerBinaries as binariesUnder, repoRoot as root } from "../stores/index.ts";
+
+/** The nats-server binaries to test on (see stores/binaries.ts). */
+export const natsServerBinaries = () => binariesUnder(root);
 export {
   ManagedProcess,
   freePort,
@@ -8,6 +12,7 @@ export {
   portAnswers,
   repoRoot,
   startServiceProcess,
+  startNatsServer,
   startStores,
   waitUntil,
   type NatsCluster,
