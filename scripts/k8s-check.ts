@@ -18,6 +18,7 @@ import { Registry, collectDefaultMetrics } from "prom-client";
 import ts from "typescript";
 import YAML from "yaml";
 import { commonConfig, loadConfig, type ConfigSpec } from "@palimpsest/platform";
+import { natsServerBinaries as platformNatsBinaries } from "@palimpsest/platform/testing";
 import { configSpecs } from "../test/config-specs.ts";
 import { IMAGE_COMMANDS, SERVICES } from "./build-image-tree.ts";
 
@@ -847,37 +848,50 @@ export const natsCheck: Check = {
   },
 };
 
-export function natsServerBinary(): string {
+/** The nats-server binaries on this machine (Debian 12's, and Debian 13's 2.10 that setup.sh unpacks), with their versions. */
+export function natsServerBinaries(): { version: string; path: string }[] {
   const fromEnv = process.env["NATS_SERVER_BIN"];
-  if (fromEnv) return fromEnv;
-  try {
-    return execFileSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error("nats-server not found: run `npm run setup`");
-  }
+  const found = fromEnv ? [{ version: versionOf(fromEnv), path: fromEnv }] : platformNatsBinaries().filter((b) => fs.existsSync(b.path));
+  if (found.length === 0) throw new Error("nats-server not found: run `npm run setup`");
+  return found;
 }
 
-/** The rendered nats.conf (with auth.conf beside it) is accepted by `nats-server -t`, with the pod's variables. */
+function versionOf(binary: string): string {
+  return /v(\d+\.\d+\.\d+)/.exec(execFileSync(binary, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown";
+}
+
+/**
+ * The rendered nats.conf (with auth.conf beside it) is accepted by `nats-server -t`, with the pod's
+ * variables, by every nats-server here, one of them the minor version the StatefulSet pins.
+ */
 export const natsConfigCheck: Check = {
-  name: "nats: the rendered nats.conf passes nats-server -t",
+  name: "nats: the rendered nats.conf passes nats-server -t (the pinned minor version among them)",
   applies: onOverlays,
   run({ objects }) {
     const cm = byKind(objects, "ConfigMap").find((x) => x.data?.["nats.conf"]);
     const sts = find(objects, "StatefulSet", "nats");
     if (!cm || !sts) return [{ message: "no NATS ConfigMap or StatefulSet" }];
+    const c = (podSpec(sts).containers ?? []).find((x: any) => x.name === "nats");
+    const pinned = /:(\d+\.\d+)\.\d+/.exec(String(c?.image ?? ""))?.[1];
+    const binaries = natsServerBinaries();
+    const problems: Problem[] = [];
+    if (!binaries.some((b) => b.version.startsWith(`${pinned}.`))) {
+      problems.push({ object: id(sts), message: `no nats-server ${pinned}.x here to check the configuration with (have ${binaries.map((b) => b.version).join(", ")}; run \`npm run setup\`)` });
+    }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "palimpsest-nats-conf-"));
     try {
       for (const [file, text] of Object.entries(cm.data as Record<string, string>)) fs.writeFileSync(path.join(dir, file), text);
       const env: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin" };
-      const c = (podSpec(sts).containers ?? []).find((x: any) => x.name === "nats");
-      for (const e of c?.env ?? []) env[e.name] = e.value ?? (e.name === "SERVER_NAME" ? `${sts.metadata.name}-0` : `dummy-${e.name.toLowerCase()}`);
-      try {
-        execFileSync(natsServerBinary(), ["-t", "-c", path.join(dir, "nats.conf")], { env, encoding: "utf8", stdio: "pipe", timeout: 20_000 });
-      } catch (err) {
-        const e = err as { stderr?: string; stdout?: string; message: string };
-        return [{ object: id(cm), message: `nats-server -t: ${(e.stderr || e.stdout || e.message).trim()}` }];
+      for (const e of c?.env ?? []) env[e.name] = e.value ?? (e.name === "SERVER_NAME" ? `${sts.metadata.name}-0` : `dummy-${String(e.name).toLowerCase()}`);
+      for (const b of binaries) {
+        try {
+          execFileSync(b.path, ["-t", "-c", path.join(dir, "nats.conf")], { env, encoding: "utf8", stdio: "pipe", timeout: 20_000 });
+        } catch (err) {
+          const e = err as { stderr?: string; stdout?: string; message: string };
+          problems.push({ object: id(cm), message: `nats-server ${b.version} -t: ${(e.stderr || e.stdout || e.message).trim()}` });
+        }
       }
-      return [];
+      return problems;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -1104,6 +1118,7 @@ export function formatProblem(p: Problem): string {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   console.log(`kustomize: ${kustomizeVersion()}`);
+  console.log(`nats-server: ${natsServerBinaries().map((b) => `${b.version} (${path.relative(repoRoot, b.path) || b.path})`).join(", ")}`);
   const { rendered, results } = await checkAll();
   for (const r of rendered) console.log(`render ${r.target}: ${r.objects.length} objects in ${Math.round(r.ms)} ms`);
   let failed = 0;
