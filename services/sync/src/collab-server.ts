@@ -3,7 +3,7 @@ import type { IncomingMessage as HttpRequest } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { closeCodeOf, toAppError } from "@palimpsest/contracts";
+import { SERVICE_RESTART_CLOSE, closeCodeOf, toAppError } from "@palimpsest/contracts";
 import { authorizeCollab, canWrite, parseCollabUrl, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
@@ -14,12 +14,19 @@ import type { SyncMetrics } from "./sync-metrics.ts";
 import type { SyncConfig } from "./config.ts";
 
 const TRY_AGAIN_LATER = 1013;
-const SERVICE_RESTART = 1012;
+/**
+ * A draining replica waits this long for its clients to answer the close frame (normally one
+ * round trip); a client that has not answered by then is cut off. Well inside the 15 s that a
+ * service has to stop, and the 30 s Kubernetes gives it by default.
+ */
+const DRAIN_TIMEOUT_MS = 5_000;
 
 interface Connection {
   peer: Peer;
   sessionId: string;
   ws: WebSocket;
+  /** Tells the client to reconnect elsewhere (1012), taking in what it still sends until it answers. */
+  drain(): void;
 }
 
 /**
@@ -29,7 +36,8 @@ interface Connection {
 export class CollabServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Every connection being handled, from the upgrade until its last update is stored. */
+  private readonly runs = new Set<Promise<void>>();
   private accepting = true;
 
   constructor(
@@ -45,7 +53,9 @@ export class CollabServer {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.onConnection(ws, socket, target.docId, target.token, req.headers["x-request-id"]);
+      const run = this.onConnection(ws, socket, target.docId, target.token, req.headers["x-request-id"]);
+      this.runs.add(run);
+      void run.finally(() => this.runs.delete(run));
     });
   }
 
@@ -105,6 +115,8 @@ export class CollabServer {
     }
 
     const holdWrites = writeCoalescer(socket);
+    /** This connection's updates not yet stored. */
+    const appends = new Set<Promise<void>>();
     const peer: Peer = {
       id: connId,
       userId: grant.userId,
@@ -122,7 +134,17 @@ export class CollabServer {
       },
       close: (code, reason) => ws.close(code, reason),
     };
-    const connection: Connection = { peer, sessionId: grant.sessionId, ws };
+    const connection: Connection = {
+      peer,
+      sessionId: grant.sessionId,
+      ws,
+      drain: () => {
+        // Messages the pacer holds back were received from the client: they go to the room now,
+        // and so does whatever arrives before the client's own close frame.
+        pacer.unlimit();
+        ws.close(SERVICE_RESTART_CLOSE, "server restarting");
+      },
+    };
     this.connections.add(connection);
     metrics.connections.inc();
     room.join(peer);
@@ -140,8 +162,8 @@ export class CollabServer {
       try {
         const pending = room.handle(peer, message);
         if (pending) {
-          this.inFlight.add(pending);
-          void pending.finally(() => this.inFlight.delete(pending));
+          appends.add(pending);
+          void pending.finally(() => appends.delete(pending));
         }
       } catch (err) {
         log.warn({ err }, "refusing message");
@@ -150,19 +172,33 @@ export class CollabServer {
     };
     for (const data of early.splice(0)) handler(data);
     route.handler = handler;
+    // Set up while the replica began draining: handled like the others, after what it sent so far.
+    if (!this.accepting) connection.drain();
 
     await closed;
+    // Whatever the client sent before its close frame has reached the room; the connection is
+    // over only when all of it is stored (or has failed, which the client hears as 1011).
+    while (appends.size > 0) await Promise.allSettled([...appends]);
     this.connections.delete(connection);
     metrics.connections.dec();
     room.leave(peer);
     rooms.release(docId);
   }
 
-  /** Stops accepting, waits for stored-but-unacknowledged updates, and asks clients to reconnect elsewhere. */
+  /**
+   * Drains the replica: refuses new connections (503, so a gateway tries another replica), tells
+   * every client to reconnect (1012), keeps taking in what each sends until it answers the close
+   * (what was on the wire is not lost), and returns once every update received is stored.
+   * The gateways have already been told that this replica is leaving (see main.ts).
+   */
   async close(): Promise<void> {
     this.accepting = false;
-    await Promise.allSettled([...this.inFlight]);
-    for (const c of this.connections) c.ws.close(SERVICE_RESTART, "server restarting");
+    for (const c of this.connections) c.drain();
+    const cutOff = setTimeout(() => {
+      for (const c of this.connections) c.ws.terminate();
+    }, DRAIN_TIMEOUT_MS);
+    while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
+    clearTimeout(cutOff);
     this.wss.close();
   }
 }

@@ -1,7 +1,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { EditHeaders, subjects } from "@palimpsest/contracts";
+import { EditHeaders, SERVICE_RESTART_CLOSE, subjects } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
 import type { EditFeed, EditLog, EditMeta } from "./edit-log.ts";
 import {
@@ -124,7 +124,7 @@ export class DocRoom {
       (update, meta) => room.onStored(update, meta),
       (err) => {
         room.log.error({ err }, "edit feed failed; closing the document's connections so clients resync elsewhere");
-        for (const peer of room.peers.values()) peer.close(1012, "document reloading");
+        for (const peer of room.peers.values()) peer.close(SERVICE_RESTART_CLOSE, "document reloading");
       },
       after,
     );

@@ -36,6 +36,7 @@ export class MessagePacer<T> {
   private readonly bucket: TokenBucket;
   private readonly backlog: T[] = [];
   private draining = false;
+  private unlimited = false;
   private readonly tickMs: number;
 
   constructor(
@@ -50,7 +51,7 @@ export class MessagePacer<T> {
   }
 
   push(message: T): void {
-    if (this.backlog.length === 0 && this.bucket.take()) {
+    if (this.unlimited || (this.backlog.length === 0 && this.bucket.take())) {
       this.deliver(message);
       return;
     }
@@ -62,7 +63,23 @@ export class MessagePacer<T> {
     setTimeout(() => this.drain(), this.tickMs).unref();
   }
 
+  /**
+   * Passes on everything waiting and everything that follows at once, and reads the socket again:
+   * for a connection being closed on purpose (the replica is shutting down), whose every message
+   * must reach the room before the socket closes, and whose budget no longer protects anyone.
+   */
+  unlimit(): void {
+    if (this.unlimited) return;
+    this.unlimited = true;
+    for (const m of this.backlog.splice(0)) this.deliver(m);
+    if (this.draining) {
+      this.draining = false;
+      this.source.resume();
+    }
+  }
+
   private drain(): void {
+    if (this.unlimited) return;
     while (this.backlog.length > 0 && this.bucket.take()) this.deliver(this.backlog.shift()!);
     if (this.backlog.length > 0 && this.source.isOpen) {
       setTimeout(() => this.drain(), this.tickMs).unref();
