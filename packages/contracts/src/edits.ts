@@ -14,3 +14,13 @@ export const EditHeaders = {
 export const EventHeaders = {
   type: "Event-Type",
 } as const;
+
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/), carried in NATS headers between
+ * processes (RPC requests, stored events and edits) and in the HTTP upgrade the gateway relays to
+ * a sync replica. Stored messages carry them only while tracing is on.
+ */
+export const TraceHeaders = {
+  parent: "traceparent",
+  state: "tracestate",
+} as const;

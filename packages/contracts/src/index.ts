@@ -34,7 +34,7 @@ export {
   type EventPayload,
   type EventType,
 } from "./events.ts";
-export { EditHeaders, EventHeaders } from "./edits.ts";
+export { EditHeaders, EventHeaders, TraceHeaders } from "./edits.ts";
 export { isValid, parse, parseJson } from "./schema.ts";
 export {
   AccessInput,

@@ -40,6 +40,28 @@ export const env = {
       return value;
     });
   },
+  optionalUrl(name: string, doc: string): Field<string | undefined> {
+    return field(name, doc, "(unset)", (raw) => {
+      if (raw === undefined || raw === "") return undefined;
+      try {
+        new URL(raw);
+      } catch {
+        throw new Error(`${name} is not a URL: ${raw}`);
+      }
+      return raw;
+    });
+  },
+  /** A decimal number (a ratio, a fraction); `int` refuses these. */
+  number(name: string, fallback: number, doc: string, bounds: { min?: number; max?: number } = {}): Field<number> {
+    return field(name, doc, String(fallback), (raw) => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      const value = Number(raw);
+      if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got ${JSON.stringify(raw)}`);
+      if (bounds.min !== undefined && value < bounds.min) throw new Error(`${name} must be >= ${bounds.min}`);
+      if (bounds.max !== undefined && value > bounds.max) throw new Error(`${name} must be <= ${bounds.max}`);
+      return value;
+    });
+  },
   int(name: string, fallback: number, doc: string, bounds: { min?: number; max?: number } = {}): Field<number> {
     return field(name, doc, String(fallback), (raw) => {
       if (raw === undefined || raw === "") return fallback;
@@ -117,5 +139,10 @@ export const commonConfig = {
   replicaId: env.string("REPLICA_ID", `${os.hostname()}-${process.pid}`, "name of this replica in logs and headers"),
   jwtIssuer: env.string("JWT_ISSUER", "palimpsest", "issuer of access tokens"),
   jwtAudience: env.string("JWT_AUDIENCE", "palimpsest", "audience of access tokens"),
+  // Tracing (see tracing.ts) is off unless an OTLP endpoint is named; the names are OpenTelemetry's own.
+  otlpEndpoint: env.optionalUrl("OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP collector base URL; traces go to <url>/v1/traces. Unset (and no traces endpoint): tracing is off"),
+  otlpTracesEndpoint: env.optionalUrl("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "full OTLP/HTTP URL for traces, used as is (wins over OTEL_EXPORTER_OTLP_ENDPOINT)"),
+  otelServiceName: env.optionalString("OTEL_SERVICE_NAME", "service.name of this process's spans (default the service's own name: gateway, auth ...)"),
+  traceSampleRatio: env.number("OTEL_TRACES_SAMPLER_ARG", 1, "fraction of new traces recorded when tracing is on (0-1); a trace begun upstream keeps its caller's decision", { min: 0, max: 1 }),
 } as const;
 export type CommonConfig = ConfigOf<typeof commonConfig>;

@@ -32,3 +32,28 @@ export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, canWrite, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
 export { rebuildProjection } from "./rebuild.ts";
 export { advertisedUrl, announceReplica, type AnnounceOptions, type ReplicaAnnouncer } from "./replica-announcer.ts";
+export {
+  SpanAttributes,
+  SpanKind,
+  httpTraceContextOf,
+  injectTraceHeaders,
+  otlpTracesUrl,
+  recordErrorCode,
+  recordFailure,
+  runInTraceContext,
+  shutdownTracing,
+  spanContextOf,
+  startTracing,
+  traceContextOf,
+  traceHeaders,
+  traceHttpHeaders,
+  traceHttpServer,
+  tracingEnabled,
+  withConsumerSpan,
+  withSpan,
+  type Span,
+  type SpanContext,
+  type SpanStart,
+  type TraceContext,
+  type TracingSettings,
+} from "./tracing.ts";

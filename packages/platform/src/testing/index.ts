@@ -1,5 +1,6 @@
 export { startSystem, type RunningSystem, type ServiceHandle, type SystemOptions } from "./system.ts";
 export { TestApi, type ApiResponse } from "./api-client.ts";
+export { OtlpSpanKind, spansOfExport, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.ts";
 import { natsServerBinaries as binariesUnder, repoRoot as root } from "../stores/index.ts";
 
 /** The nats-server binaries to test on (see stores/binaries.ts). */
