@@ -72,6 +72,12 @@ export interface CodeFacts {
   specs: Record<string, ConfigSpec>;
   /** Which stores each service connects to (its main.ts creates the client). */
   stores: Record<Service, { postgres: boolean; redis: boolean; s3: boolean }>;
+  /**
+   * The address settings each image command connects with: NATS_URL where its code connects to
+   * NATS, DATABASE_URL where it creates a database pool, REDIS_URL, S3_ENDPOINT, and the URL
+   * settings its code reads (the gateway's SYNC_URLS and FILES_URLS).
+   */
+  dials: Record<string, Set<string>>;
   /** How long each service's graceful shutdown may take (runUntilSignalled). */
   graceMs: Record<Service, number>;
   /** GET routes every service serves for operations (/healthz, /readyz, /metrics). */
@@ -129,10 +135,22 @@ export async function codeFacts(): Promise<CodeFacts> {
     const own = /\}\s*,\s*([\d_]+)\s*\)\s*;?\s*$/m.exec(main.slice(main.indexOf("runUntilSignalled(")));
     graceMs[s] = own ? Number((own[1] as string).replace(/_/g, "")) : defaultGrace;
   }
+  const dials: Record<string, Set<string>> = {};
+  for (const [cmd, source] of Object.entries(IMAGE_COMMANDS)) {
+    const files = (SERVICES as readonly string[]).includes(cmd) ? sourceFiles(`services/${cmd}/src`) : [source];
+    const text = files.map(readSource).join("\n");
+    const d = new Set<string>();
+    if (/\bconnectNats\s*\(/.test(text)) d.add("NATS_URL");
+    if (/\bcreateDb\s*[<(]/.test(text)) d.add("DATABASE_URL");
+    if (/\bcreateRedis\s*\(/.test(text)) d.add("REDIS_URL");
+    if (/\bcreateS3\s*\(/.test(text)) d.add("S3_ENDPOINT");
+    for (const [key, f] of Object.entries(specs[cmd] ?? {})) if (/_URLS$/.test(f.env) && new RegExp(`\\bconfig\\.${key}\\b`).test(text)) d.add(f.env);
+    dials[cmd] = d;
+  }
   const http = readSource("packages/platform/src/http-server.ts");
   const opsRoutes = new Set([...http.matchAll(/app\.get\(\s*"([^"]+)"/g)].map((m) => m[1] as string));
   const metrics = new Map([...(await defaultMetrics()), ...registeredMetrics()]);
-  return { reads, specs, stores, graceMs, opsRoutes, metrics };
+  return { reads, specs, stores, dials, graceMs, opsRoutes, metrics };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,15 +162,20 @@ export interface Problem {
 }
 
 const id = (o: K8sObject) => `${o.kind}/${o.metadata?.name}`;
-const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job"]);
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
 const isWorkload = (o: K8sObject) => WORKLOADS.has(o.kind);
+const isLongRunning = (o: K8sObject) => ["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind);
+
+function podTemplate(o: K8sObject): any {
+  return (o.kind === "CronJob" ? o.spec?.jobTemplate?.spec?.template : o.spec?.template) ?? {};
+}
 
 function podSpec(o: K8sObject): any {
-  return o.spec?.template?.spec ?? {};
+  return podTemplate(o).spec ?? {};
 }
 
 function podLabels(o: K8sObject): Record<string, string> {
-  return o.spec?.template?.metadata?.labels ?? {};
+  return podTemplate(o).metadata?.labels ?? {};
 }
 
 function containers(o: K8sObject): any[] {
@@ -411,7 +434,7 @@ export const podPolicyCheck: Check = {
     const problems: Problem[] = [];
     for (const o of objects.filter(isWorkload)) {
       const spec = podSpec(o);
-      const longRunning = o.kind !== "Job";
+      const longRunning = isLongRunning(o);
       for (const c of containers(o)) {
         const where = `${id(o)} container ${c.name}`;
         for (const kind of ["requests", "limits"]) {
@@ -597,10 +620,12 @@ export function allowed(policies: K8sObject[], from: Peer, to: Peer, port: numbe
 }
 
 /**
- * The connections the system needs, from the code: every client to NATS, NATS nodes to each other,
- * the gateway to sync and files, each service to the stores its main.ts connects to (in-cluster
- * stores by pod, managed ones by address), and from outside only to the gateway (and the object
- * store, which presigned URLs name). Everything else must be refused.
+ * The connections the system needs, from the code and the configuration: each workload to the
+ * address of every store or service its code connects to (connectNats, createDb, createRedis,
+ * createS3, the gateway's SYNC_URLS and FILES_URLS), resolved through the rendered Services to pods
+ * and container ports (or, for a store outside the cluster, to its address); the NATS nodes to each
+ * other; from outside only to the gateway (and to an in-cluster object store, which presigned URLs
+ * name). The rendered NetworkPolicies must allow exactly these.
  */
 export const networkPolicyCheck: Check = {
   name: "network: default deny, and exactly the connections the code needs are allowed",
@@ -613,28 +638,55 @@ export const networkPolicyCheck: Check = {
     );
     if (!denyAll) problems.push({ message: "no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)" });
     const pods = podsOf(objects);
-    const pod = (name: string) => pods.find((p) => p.name === name);
-    const inCluster = { postgres: pod("postgres"), redis: pod("redis"), s3: pod("s3") };
-    const storePorts = { postgres: 5432, redis: 6379, s3: 9000 } as const;
-    const managedPorts = { postgres: 5432, redis: 6379, s3: 443 } as const;
-    const clients = [...SERVICES, "setup-streams"];
-    const want = new Set<string>();
     const key = (a: string, b: string, port: number) => `${a} -> ${b}:${port}`;
-    for (const c of clients) want.add(key(c, "nats", 4222));
+    const want = new Set<string>();
+    // The routes between NATS nodes, and the public entry.
     want.add(key("nats", "nats", 6222));
-    want.add(key("gateway", "sync", 8083));
-    want.add(key("gateway", "files", 8084));
     want.add(key("outside", "gateway", 8080));
-    if (inCluster.s3) want.add(key("outside", "s3", 9000));
-    for (const s of SERVICES) {
-      for (const store of ["postgres", "redis", "s3"] as const) {
-        if (!facts.stores[s][store]) continue;
-        want.add(inCluster[store] ? key(s, store, storePorts[store]) : key(s, "outside", managedPorts[store]));
+    // An in-cluster object store is public too: browsers use presigned URLs on it.
+    if (pods.some((p) => p.name === "s3")) want.add(key("outside", "s3", 9000));
+    // Each workload to what its code connects to, at the address its configuration names.
+    const managedPort: Record<string, number> = { DATABASE_URL: 5432, REDIS_URL: 6379, S3_ENDPOINT: 443 };
+    for (const { workload, container, command } of appContainers(objects)) {
+      const from = podLabels(workload)["app.kubernetes.io/name"] ?? workload.metadata.name;
+      const env = new Map(containerEnv(objects, container).map((e) => [e.name, e]));
+      for (const name of facts.dials[command] ?? []) {
+        const e = env.get(name);
+        if (!e) continue; // the config check reports it
+        if (e.value === undefined) {
+          // An operator's Secret: a managed store outside the cluster, on its usual port.
+          want.add(key(from, "outside", managedPort[name] ?? 443));
+          continue;
+        }
+        for (const raw of e.value.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+          let url: URL;
+          try {
+            url = new URL(raw);
+          } catch {
+            continue;
+          }
+          const defaults: Record<string, number> = { "http:": 80, "https:": 443, "ws:": 80, "wss:": 443, "nats:": 4222, "postgres:": 5432, "postgresql:": 5432, "redis:": 6379, "rediss:": 6379 };
+          const port = Number(url.port || defaults[url.protocol]);
+          const internal = !url.hostname.includes(".") || /\.svc(\.cluster\.local)?$/.test(url.hostname);
+          if (!internal) {
+            want.add(key(from, "outside", port));
+            continue;
+          }
+          const svc = find(objects, "Service", url.hostname.split(".")[0] as string);
+          const sp = (svc?.spec?.ports ?? []).find((p: any) => Number(p.port) === port);
+          if (!svc || !sp) continue; // the URL check reports it
+          for (const w of objects.filter(isWorkload).filter((x) => matchesMap(podLabels(x), svc.spec?.selector))) {
+            const target = sp.targetPort ?? sp.port;
+            const cp = containers(w).flatMap((c) => c.ports ?? []).find((p: any) => (typeof target === "number" ? p.containerPort === target : p.name === target));
+            if (cp) want.add(key(from, podLabels(w)["app.kubernetes.io/name"] ?? w.metadata.name, Number(cp.containerPort)));
+          }
+        }
       }
     }
     const have = new Set<string>();
     const portsToTry = (dst: Pod | undefined) => (dst ? dst.ports.map((p) => p.port) : [5432, 6379, 443, 9000, 4222, 8080]);
-    const peers: { name: string; peer: Peer; pod?: Pod }[] = [...pods.map((p) => ({ name: p.name, peer: { pod: p } as Peer, pod: p })), { name: "outside", peer: { external: true } }];
+    const unique = [...new Map(pods.map((p) => [p.name, p])).values()];
+    const peers: { name: string; peer: Peer; pod?: Pod }[] = [...unique.map((p) => ({ name: p.name, peer: { pod: p } as Peer, pod: p })), { name: "outside", peer: { external: true } }];
     for (const a of peers) {
       for (const b of peers) {
         if (a.name === "outside" && b.name === "outside") continue;
@@ -694,8 +746,9 @@ export const configCheck: Check = {
       const env = containerEnv(objects, container);
       for (const e of env) if (!reads.has(e.name)) problems.push({ object: where, message: `sets ${e.name} (${e.from}), which ${command} does not read` });
       const set = new Map(env.map((e) => [e.name, e]));
-      // The set-up command connects only to NATS; the services to everything they read.
-      const dialed = command === "setup-streams" ? ["NATS_URL"] : [...reads.keys()];
+      const isService = (SERVICES as readonly string[]).includes(command);
+      // A service's every loopback default must go (HOST too); an operator command's, where it connects.
+      const dialed = isService ? [...reads.keys()] : [...(facts.dials[command] ?? [])];
       for (const name of dialed) {
         const def = reads.get(name) ?? "";
         if (LOOPBACK.test(def) && !set.has(name)) problems.push({ object: where, message: `${name} is not set, and its default ${def} points at this pod itself` });
@@ -711,7 +764,7 @@ export const configCheck: Check = {
       } catch (err) {
         problems.push({ object: where, message: (err as Error).message });
       }
-      if (command !== "setup-streams") {
+      if (isService) {
         const port = set.get("PORT")?.value;
         const http = (container.ports ?? []).find((p: any) => p.name === "http");
         if (!http) problems.push({ object: where, message: "no container port named http" });
@@ -726,14 +779,15 @@ export const configCheck: Check = {
         if (container.readinessProbe?.httpGet?.path !== "/readyz") problems.push({ object: where, message: "readinessProbe is not /readyz (its stores answering)" });
         if (container.livenessProbe?.httpGet?.path !== "/healthz") problems.push({ object: where, message: "livenessProbe is not /healthz (a store outage must not restart it)" });
       }
-      if (command !== "setup-streams" && (SERVICES as readonly string[]).includes(command)) {
-        const user = set.get("NATS_USER");
-        if (user?.value !== command) problems.push({ object: where, message: `NATS_USER is ${user?.value ?? "unset"}, not its own user ${command}` });
-      }
-      if (command === "setup-streams" && set.get("NATS_USER")?.value !== "admin") problems.push({ object: where, message: "the stream set-up runs as a user other than admin" });
+      // Each service is its own NATS user; operator commands that use NATS are the admin; the others get no NATS password.
+      const natsUser = isService ? command : "admin";
       const pw = container.env?.find((e: any) => e.name === "NATS_PASSWORD")?.valueFrom?.secretKeyRef;
-      const expectedKey = command === "setup-streams" ? "admin" : command;
-      if (pw?.key !== expectedKey || !String(pw?.name ?? "").startsWith("palimpsest-nats-credentials")) problems.push({ object: where, message: `NATS_PASSWORD is not key ${expectedKey} of Secret palimpsest-nats-credentials` });
+      if (facts.dials[command]?.has("NATS_URL")) {
+        if (set.get("NATS_USER")?.value !== natsUser) problems.push({ object: where, message: `NATS_USER is ${set.get("NATS_USER")?.value ?? "unset"}, not ${natsUser}` });
+        if (pw?.key !== natsUser || !String(pw?.name ?? "").startsWith("palimpsest-nats-credentials")) problems.push({ object: where, message: `NATS_PASSWORD is not key ${natsUser} of Secret palimpsest-nats-credentials` });
+      } else if (set.has("NATS_PASSWORD")) {
+        problems.push({ object: where, message: `${command} never connects to NATS but gets a NATS password` });
+      }
       const replicas = Number(set.get("STREAM_REPLICAS")?.value ?? 1);
       const nats = find(objects, "StatefulSet", "nats");
       const nodes = Number(nats?.spec?.replicas ?? 0);
@@ -742,6 +796,7 @@ export const configCheck: Check = {
     }
     for (const s of SERVICES) if (!apps.some((a) => a.command === s && a.workload.kind === "Deployment")) problems.push({ message: `no Deployment runs ${s}` });
     if (!apps.some((a) => a.command === "setup-streams" && a.workload.kind === "Job")) problems.push({ message: "no Job runs setup-streams" });
+    for (const c of Object.keys(IMAGE_COMMANDS)) if (!apps.some((a) => a.command === c)) problems.push({ message: `nothing runs the image's ${c} command` });
     return problems;
   },
 };
@@ -1118,7 +1173,7 @@ export function formatProblem(p: Problem): string {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   console.log(`kustomize: ${kustomizeVersion()}`);
-  console.log(`nats-server: ${natsServerBinaries().map((b) => `${b.version} (${path.relative(repoRoot, b.path) || b.path})`).join(", ")}`);
+  console.log(`nats-server: ${natsServerBinaries().map((b) => `${b.version} (${b.path.startsWith(repoRoot) ? path.relative(repoRoot, b.path) : b.path})`).join(", ")}`);
   const { rendered, results } = await checkAll();
   for (const r of rendered) console.log(`render ${r.target}: ${r.objects.length} objects in ${Math.round(r.ms)} ms`);
   let failed = 0;

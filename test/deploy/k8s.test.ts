@@ -180,14 +180,39 @@ describe("each check reports a broken copy", () => {
     get(objects2, "NetworkPolicy", "gateway-upstreams").spec.egress.splice(0, 1);
     get(objects2, "NetworkPolicy", "postgres").spec.ingress[0].from[0].podSelector.matchExpressions[0].values.push("sync");
     get(objects2, "NetworkPolicy", "postgres-clients").spec.podSelector.matchExpressions[0].values.push("sync");
+    const pgClients = get(objects2, "NetworkPolicy", "postgres-clients").spec.podSelector.matchExpressions[0];
+    pgClients.values = pgClients.values.filter((v: string) => v !== "rebuild-projections");
     const problems2 = await run(networkPolicyCheck, "overlays/dev", objects2);
     expect(problems2).toEqual(
       expect.arrayContaining([
         "allowed but not needed: outside -> history:8085",
         "needed but refused: gateway -> sync:8083",
         "allowed but not needed: sync -> postgres:5432",
+        "needed but refused: rebuild-projections -> postgres:5432",
       ]),
     );
+  });
+
+  it("network: managed stores are reached by address, only by the services that use them", async () => {
+    const objects = copy("overlays/prod").filter((o) => !(o.kind === "NetworkPolicy" && o.metadata.name === "managed-postgres-clients"));
+    get(objects, "NetworkPolicy", "managed-s3-clients").spec.podSelector.matchExpressions[0].values.push("gateway");
+    const problems = await run(networkPolicyCheck, "overlays/prod", objects);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "needed but refused: docs -> outside:5432",
+        "needed but refused: rebuild-projections -> outside:5432",
+        "allowed but not needed: gateway -> outside:443",
+      ]),
+    );
+  });
+
+  it("the connections each command needs are read from its code", () => {
+    const sorted = (cmd: string) => [...(facts.dials[cmd] ?? [])].sort();
+    expect(sorted("gateway")).toEqual(["FILES_URLS", "NATS_URL", "REDIS_URL", "SYNC_URLS"]);
+    expect(sorted("sync")).toEqual(["NATS_URL"]);
+    expect(sorted("files")).toEqual(["DATABASE_URL", "NATS_URL", "S3_ENDPOINT"]);
+    expect(sorted("rebuild-projections")).toEqual(["DATABASE_URL", "NATS_URL"]);
+    expect(sorted("rotate-signing-key")).toEqual(["DATABASE_URL"]);
   });
 
   it("code: a grace period shorter than the service's shutdown", async () => {
@@ -216,16 +241,21 @@ describe("each check reports a broken copy", () => {
     expect(problems).toContain("Deployment/sync (sync): SYNC_IDLE_UNLOAD_MS=http://127.0.0.1:1 points at the pod itself");
   });
 
-  it("code: more stream replicas than NATS nodes, a service on another service's NATS user, a command the image lacks", async () => {
+  it("code: more stream replicas than NATS nodes, a service on another service's NATS user, a command the image lacks, a NATS password where none is used", async () => {
     const objects = copy("overlays/prod");
+    get(objects, "CronJob", "rotate-signing-key").spec.jobTemplate.spec.template.spec.containers[0].env.push({
+      name: "NATS_PASSWORD",
+      valueFrom: { secretKeyRef: { name: "palimpsest-nats-credentials", key: "admin" } },
+    });
     get(objects, "ConfigMap", "palimpsest-config").data.STREAM_REPLICAS = "5";
     container(objects, "Deployment", "docs").env.find((e: { name: string }) => e.name === "NATS_USER").value = "admin";
     container(objects, "Deployment", "history").args = ["histroy"];
     const problems = (await run(configCheck, "overlays/prod", objects)).join("\n");
     expect(problems).toContain("Deployment/gateway (gateway): STREAM_REPLICAS=5 but NATS has 3 nodes");
-    expect(problems).toContain("Deployment/docs (docs): NATS_USER is admin, not its own user docs");
+    expect(problems).toContain("Deployment/docs (docs): NATS_USER is admin, not docs");
     expect(problems).toContain('Deployment/history (histroy): runs "histroy", which is not a command of the image');
     expect(problems).toContain("no Deployment runs history");
+    expect(problems).toContain("CronJob/rotate-signing-key (rotate-signing-key): rotate-signing-key never connects to NATS but gets a NATS password");
   });
 
   it("code: URLs naming a Service that is not rendered, or a port it does not have; NATS routes off the StatefulSet", async () => {
