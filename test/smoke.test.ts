@@ -12,10 +12,10 @@ afterAll(async () => {
 });
 
 describe("operations endpoints", () => {
-  it("the gateway is ready once every service is ready", async () => {
+  it("the gateway is ready once every service is ready and it knows a sync and a files replica", async () => {
     const res = await new TestApi(system.gatewayUrl()).get<{ ready: boolean; checks: Record<string, boolean> }>("/readyz");
     expect(res.status).toBe(200);
-    expect(res.body.checks).toEqual({ nats: true, redis: true, auth: true, docs: true, sync: true, files: true, history: true });
+    expect(res.body.checks).toEqual({ nats: true, redis: true, auth: true, docs: true, sync: true, files: true, history: true, syncReplicas: true, filesReplicas: true });
   });
 
   it("every service answers /healthz, /readyz and Prometheus /metrics", async () => {
