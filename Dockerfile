@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # One image for every service and operator command of Palimpsest.
 #
 #   docker build -t palimpsest:0.1.0 .
