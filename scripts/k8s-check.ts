@@ -357,6 +357,17 @@ export const schemaCheck: Check = {
   },
 };
 
+const TS_OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  noEmit: true,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: ts.ScriptTarget.ES2022,
+  skipLibCheck: true,
+  types: [],
+};
+let lastProgram: ts.Program | undefined;
+
 /**
  * Unknown fields (a typo such as `envv` is silently dropped by a lenient apply): every object is
  * written out as a typed TypeScript literal of its kubernetes-models interface and type-checked, so
@@ -398,15 +409,9 @@ export const unknownFieldsCheck: Check = {
     }
     fs.writeFileSync(file, [...lines, ...body].join("\n"));
     try {
-      const program = ts.createProgram([file], {
-        strict: true,
-        noEmit: true,
-        module: ts.ModuleKind.NodeNext,
-        moduleResolution: ts.ModuleResolutionKind.NodeNext,
-        target: ts.ScriptTarget.ES2022,
-        skipLibCheck: true,
-        types: [],
-      });
+      // The previous program's parsed declaration files (kubernetes-models, lib) are reused.
+      const program = ts.createProgram([file], TS_OPTIONS, undefined, lastProgram);
+      lastProgram = program;
       for (const d of ts.getPreEmitDiagnostics(program)) {
         if (!d.file || d.start === undefined) {
           problems.push({ message: ts.flattenDiagnosticMessageText(d.messageText, " ") });
