@@ -134,15 +134,22 @@ export class CollabServer {
       },
       close: (code, reason) => ws.close(code, reason),
     };
+    let draining = false;
     const connection: Connection = {
       peer,
       sessionId: grant.sessionId,
       ws,
       drain: () => {
+        if (draining) return;
+        draining = true;
         // Messages the pacer holds back were received from the client: they go to the room now,
         // and so does whatever arrives before the client's own close frame.
         pacer.unlimit();
         ws.close(SERVICE_RESTART_CLOSE, "server restarting");
+        // A client that never answers the close is cut off; what it sent until then is kept.
+        const cutOff = setTimeout(() => ws.terminate(), DRAIN_TIMEOUT_MS);
+        cutOff.unref();
+        ws.once("close", () => clearTimeout(cutOff));
       },
     };
     this.connections.add(connection);
@@ -194,11 +201,7 @@ export class CollabServer {
   async close(): Promise<void> {
     this.accepting = false;
     for (const c of this.connections) c.drain();
-    const cutOff = setTimeout(() => {
-      for (const c of this.connections) c.ws.terminate();
-    }, DRAIN_TIMEOUT_MS);
     while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
-    clearTimeout(cutOff);
     this.wss.close();
   }
 }
