@@ -140,7 +140,7 @@ export const commonConfig = {
   jwtIssuer: env.string("JWT_ISSUER", "palimpsest", "issuer of access tokens"),
   jwtAudience: env.string("JWT_AUDIENCE", "palimpsest", "audience of access tokens"),
   // Tracing (see tracing.ts) is off unless an OTLP endpoint is named; the names are OpenTelemetry's own.
-  otlpEndpoint: env.optionalUrl("OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP collector base URL; traces go to <url>/v1/traces. Unset (and no traces endpoint): tracing is off"),
+  otlpEndpoint: env.optionalUrl("OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP collector base URL (traces are posted to its /v1/traces); unset, with no traces endpoint either, tracing is off"),
   otlpTracesEndpoint: env.optionalUrl("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "full OTLP/HTTP URL for traces, used as is (wins over OTEL_EXPORTER_OTLP_ENDPOINT)"),
   otelServiceName: env.optionalString("OTEL_SERVICE_NAME", "service.name of this process's spans (default the service's own name: gateway, auth ...)"),
   traceSampleRatio: env.number("OTEL_TRACES_SAMPLER_ARG", 1, "fraction of new traces recorded when tracing is on (0-1); a trace begun upstream keeps its caller's decision", { min: 0, max: 1 }),

@@ -22,6 +22,7 @@ import {
   type EventType,
 } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
+import { SpanAttributes, SpanKind, injectTraceHeaders, tracingEnabled, withSpan, type Span, type SpanContext } from "./tracing.ts";
 
 export function newEvent<T extends EventType>(type: T, data: EventPayload<T>, actorId?: string): DomainEvent<T> {
   return {
@@ -52,6 +53,12 @@ export interface DurablePublishOptions {
   expectedLastSubjectSeq?: number;
   /** @default 15000 */
   deadlineMs?: number;
+  /**
+   * How the append's producer span joins a trace when tracing is on: by default it is a child of
+   * the active span (the command that appends); `newTrace` starts a trace of its own (an edit),
+   * linked to `links` (the connection it came from).
+   */
+  trace?: { newTrace?: boolean; links?: readonly SpanContext[] };
 }
 
 /** Failures after which the message may or may not have been stored, and trying again is safe. */
@@ -96,6 +103,33 @@ const MsgIdHeader = "Nats-Msg-Id";
  * holds (see storedEarlier).
  */
 export async function publishDurably(js: JetStreamClient, subject: string, data: Uint8Array | string, opts: DurablePublishOptions): Promise<PubAck> {
+  if (!tracingEnabled()) return publishWithRetries(js, subject, data, opts);
+  return withSpan(
+    `send ${streamOfSubject(subject)}`,
+    {
+      kind: SpanKind.PRODUCER,
+      ...(opts.trace?.newTrace ? { parent: null } : {}),
+      ...(opts.trace?.links?.length ? { links: opts.trace.links.map((context) => ({ context })) } : {}),
+      attributes: {
+        [SpanAttributes.messagingSystem]: "nats",
+        [SpanAttributes.operationType]: "send",
+        [SpanAttributes.destination]: subject,
+        [SpanAttributes.messageId]: opts.msgID,
+      },
+    },
+    async (span: Span | undefined) => {
+      // Only here, with tracing on, does a stored message carry a trace context: consumers of the
+      // stream continue the trace from it. Off, the stored message is exactly what it always was.
+      const headers = opts.headers ?? natsHeaders();
+      injectTraceHeaders(headers);
+      const ack = await publishWithRetries(js, subject, data, { ...opts, headers });
+      span?.setAttributes({ [SpanAttributes.streamSeq]: ack.seq, [SpanAttributes.duplicate]: ack.duplicate });
+      return ack;
+    },
+  );
+}
+
+async function publishWithRetries(js: JetStreamClient, subject: string, data: Uint8Array | string, opts: DurablePublishOptions): Promise<PubAck> {
   const deadline = Date.now() + (opts.deadlineMs ?? APPEND_DEADLINE_MS);
   const publishOpts = {
     msgID: opts.msgID,

@@ -1,4 +1,5 @@
 import type { Logger } from "./logger.ts";
+import { shutdownTracing } from "./tracing.ts";
 
 export interface Running {
   /** Stops taking new work, finishes what is in flight, closes connections. */
@@ -32,6 +33,8 @@ export async function runUntilSignalled(log: Logger, start: () => Promise<Runnin
     timer.unref();
     running
       .close()
+      // Spans of the last requests are still queued for export: send them before exiting.
+      .then(() => shutdownTracing().catch((err: unknown) => log.warn({ err }, "could not flush traces")))
       .then(() => {
         log.info("stopped");
         process.exit(0);

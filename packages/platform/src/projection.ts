@@ -4,6 +4,7 @@ import pg from "pg";
 import type { Logger } from "./logger.ts";
 import { wakeableSleep } from "./wakeable-sleep.ts";
 import type { Metrics } from "./metrics.ts";
+import { SpanAttributes, tracingEnabled, withConsumerSpan } from "./tracing.ts";
 
 export interface ProjectionSpec<DB> {
   /** Names the checkpoint and the leader lock. */
@@ -108,7 +109,12 @@ export function runProjection<DB>(opts: {
       const current = locked.rows[0]?.stream_seq ?? 0;
       const fresh = batch.filter((m) => m.seq > current);
       if (fresh.length === 0) return;
-      await spec.apply(trx, fresh);
+      if (tracingEnabled()) {
+        // In the trace of the append that stored the event (a batch links to each of its events' traces).
+        await withConsumerSpan(`process ${spec.stream}`, fresh, { [SpanAttributes.messagingSystem]: "nats", [SpanAttributes.operationType]: "process", [SpanAttributes.destination]: spec.filterSubject, [SpanAttributes.projection]: spec.name, [SpanAttributes.consumerGroup]: spec.name }, () => spec.apply(trx, fresh));
+      } else {
+        await spec.apply(trx, fresh);
+      }
       await sql`insert into projection_checkpoints (name, stream_seq, updated_at) values (${spec.name}, ${last.seq}, now())
         on conflict (name) do update set stream_seq = excluded.stream_seq, updated_at = now()
         where projection_checkpoints.stream_seq < excluded.stream_seq`.execute(trx);

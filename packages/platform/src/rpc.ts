@@ -12,6 +12,7 @@ import {
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { TokenVerifier } from "./tokens.ts";
+import { SpanAttributes, SpanKind, recordErrorCode, traceContextOf, traceHeaders, tracingEnabled, withSpan, type Span } from "./tracing.ts";
 
 export interface RpcContext {
   requestId: string;
@@ -53,13 +54,33 @@ export function serveRpc(nc: NatsConnection, queue: string, handlers: Record<str
           log.error({ err, subject }, "rpc subscription failed");
           return;
         }
-        void handle(subject, handler, msg, opts);
+        if (!tracingEnabled()) {
+          void handle(subject, handler, msg, opts, undefined);
+          return;
+        }
+        // The caller's trace continues here when the request carries one; the handler runs in this span.
+        void withSpan(
+          subject,
+          { kind: SpanKind.SERVER, parent: traceContextOf(msg.headers) ?? null, attributes: rpcAttributes(subject) },
+          (span) => handle(subject, handler, msg, opts, span),
+        );
       },
     }),
   );
 }
 
-async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, metrics, verifier }: ServeRpcOptions): Promise<void> {
+/** OpenTelemetry's rpc attributes: `rpc.docs.create` is service `docs`, method `create`. */
+function rpcAttributes(subject: string): Record<string, string> {
+  const [, service = "", ...method] = subject.split(".");
+  return {
+    [SpanAttributes.rpcSystem]: "nats",
+    [SpanAttributes.rpcService]: service,
+    [SpanAttributes.rpcMethod]: method.join("."),
+    [SpanAttributes.destination]: subject,
+  };
+}
+
+async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, metrics, verifier }: ServeRpcOptions, span: Span | undefined): Promise<void> {
   const started = performance.now();
   let reply: RpcReply;
   let requestId = "unknown";
@@ -84,6 +105,10 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
     const appErr = toAppError(err);
     if (appErr.code === "INTERNAL") log.error({ err, reqId: requestId, rpc: subject }, "rpc handler failed");
     reply = { ok: false, ...appErr.toBody() };
+  }
+  if (span) {
+    span.setAttributes({ [SpanAttributes.rpcOutcome]: reply.ok ? "ok" : "error", [SpanAttributes.requestId]: requestId });
+    if (!reply.ok) recordErrorCode(span, reply.error.code, reply.error.message);
   }
   metrics?.rpcDuration.observe(
     { subject, outcome: reply.ok ? "ok" : reply.error.code },
@@ -161,9 +186,26 @@ export async function callRpcRaw(
   request: RpcRequest,
   timeoutMs = 5_000,
 ): Promise<RawRpcReply | Extract<RpcReply, { ok: false }>> {
+  if (!tracingEnabled()) return requestRpc(nc, subject, request, timeoutMs, undefined);
+  // A client span whose context goes with the request, so the service's span is its child.
+  return withSpan(subject, { kind: SpanKind.CLIENT, attributes: rpcAttributes(subject) }, (span) => requestRpc(nc, subject, request, timeoutMs, span));
+}
+
+async function requestRpc(
+  nc: NatsConnection,
+  subject: string,
+  request: RpcRequest,
+  timeoutMs: number,
+  span: Span | undefined,
+): Promise<RawRpcReply | Extract<RpcReply, { ok: false }>> {
   try {
-    const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs });
+    const headers = span ? traceHeaders() : undefined;
+    const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs, ...(headers ? { headers } : {}) });
     const reply = decodeReply(msg, subject);
+    if (span) {
+      span.setAttributes({ [SpanAttributes.rpcOutcome]: reply.ok ? "ok" : "error", [SpanAttributes.requestId]: request.requestId });
+      if (!reply.ok) recordErrorCode(span, reply.error.code, reply.error.message);
+    }
     if (reply.ok && !("json" in reply)) {
       return { ok: true, status: reply.status, json: reply.body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(reply.body)) };
     }

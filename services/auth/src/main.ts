@@ -1,4 +1,4 @@
-import { connectNats, createDb, createRedis, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { connectNats, createDb, createRedis, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing } from "@palimpsest/platform";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { loadAuthConfig } from "./config.ts";
 import { authMigrations, type AuthDb } from "./schema.ts";
@@ -6,6 +6,8 @@ import { buildAuthApp } from "./app.ts";
 
 const config = loadAuthConfig();
 const log = createLogger("auth", config.logLevel, config.replicaId);
+// Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
+startTracing(config, "auth", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `auth:${config.replicaId}`, log);

@@ -14,6 +14,8 @@ import {
   jwksFetcher,
   natsReady,
   redisReady,
+  traceHttpServer,
+  tracingEnabled,
   type Logger,
   type Redis,
   type Metrics,
@@ -102,6 +104,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
       return reply.status(404).send(new AppError("NOT_FOUND", `no route ${req.method} ${url}`).toBody());
     },
   });
+  // A server span per request (continuing a caller's traceparent) when tracing is on; before any route.
+  if (tracingEnabled()) traceHttpServer(http);
   let shuttingDown = false;
 
   http.addHook("onSend", async (req, reply) => {

@@ -4,7 +4,21 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { SERVICE_RESTART_CLOSE, closeCodeOf, toAppError, type ErrorCode } from "@palimpsest/contracts";
-import { authorizeCollab, parseCollabUrl, type CollabGrant, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import {
+  SpanAttributes,
+  SpanKind,
+  authorizeCollab,
+  httpTraceContextOf,
+  parseCollabUrl,
+  recordFailure,
+  traceHttpHeaders,
+  tracingEnabled,
+  withSpan,
+  type CollabGrant,
+  type Logger,
+  type Span,
+  type TokenVerifier,
+} from "@palimpsest/platform";
 import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
 import { FrameBoundaries, closeFrame } from "./ws-frames.ts";
@@ -92,7 +106,21 @@ export class CollabProxy {
     }
     const requestId = typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"] : crypto.randomUUID();
     socket.on("error", (err) => this.opts.log.debug({ err }, "client socket error"));
-    void this.relay(req, socket as net.Socket, head, target.docId, target.token, requestId);
+    if (!tracingEnabled()) {
+      void this.relay(req, socket as net.Socket, head, target.docId, target.token, requestId, undefined);
+      return;
+    }
+    // The span covers opening the connection (authorization, admission, reaching a replica), not
+    // its life: the edits made over it are traces of their own, linked to this one.
+    void withSpan(
+      "GET /collab/:docId",
+      {
+        kind: SpanKind.SERVER,
+        parent: httpTraceContextOf(req.headers) ?? null,
+        attributes: { [SpanAttributes.httpMethod]: "GET", [SpanAttributes.httpRoute]: "/collab/:docId", [SpanAttributes.docId]: target.docId, [SpanAttributes.requestId]: requestId },
+      },
+      (span) => this.relay(req, socket as net.Socket, head, target.docId, target.token, requestId, span),
+    );
   }
 
   /** Closes every relay of a revoked session. The sync replica closes them too; this is the backstop. */
@@ -116,7 +144,7 @@ export class CollabProxy {
     });
   }
 
-  private async relay(req: IncomingMessage, client: net.Socket, head: Buffer, docId: string, token: string | null, requestId: string): Promise<void> {
+  private async relay(req: IncomingMessage, client: net.Socket, head: Buffer, docId: string, token: string | null, requestId: string, span: Span | undefined): Promise<void> {
     const log = this.opts.log.child({ docId, reqId: requestId });
     try {
       const grant = await authorizeCollab(this.opts.verifier, this.opts.nc, docId, token, requestId);
@@ -124,6 +152,7 @@ export class CollabProxy {
       if (client.destroyed) return;
       const upstream = await this.connectUpstream(req, docId, token ?? "", requestId, log);
       if (!upstream) {
+        span?.setAttribute(SpanAttributes.errorType, "UNAVAILABLE");
         this.refuse(req, client, head, "TRY_AGAIN_LATER", "no sync service available");
         return;
       }
@@ -135,6 +164,7 @@ export class CollabProxy {
     } catch (err) {
       const appErr = toAppError(err);
       if (appErr.code === "INTERNAL") log.error({ err }, "collab authorization failed");
+      if (span) recordFailure(span, appErr);
       this.refuse(req, client, head, appErr.code, appErr.message);
     }
   }
@@ -239,6 +269,8 @@ export class CollabProxy {
         "Sec-WebSocket-Version: 13",
         `Sec-WebSocket-Key: ${String(req.headers["sec-websocket-key"])}`,
         `X-Request-Id: ${requestId}`,
+        // The replica continues this connection's trace (empty when tracing is off).
+        ...Object.entries(traceHttpHeaders()).map(([name, value]) => `${name}: ${value}`),
         ...(typeof req.headers["sec-websocket-protocol"] === "string" ? [`Sec-WebSocket-Protocol: ${req.headers["sec-websocket-protocol"]}`] : []),
       ];
       const opened = await openUpstream(url.hostname, Number(url.port || 80), `${lines.join("\r\n")}\r\n\r\n`);

@@ -1,9 +1,11 @@
-import { connectNats, createLogger, createMetrics, createRedis, runUntilSignalled } from "@palimpsest/platform";
+import { connectNats, createLogger, createMetrics, createRedis, runUntilSignalled, startTracing } from "@palimpsest/platform";
 import { loadGatewayConfig } from "./config.ts";
 import { buildGatewayApp } from "./app.ts";
 
 const config = loadGatewayConfig();
 const log = createLogger("gateway", config.logLevel, config.replicaId);
+// Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
+startTracing(config, "gateway", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `gateway:${config.replicaId}`, log);

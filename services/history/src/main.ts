@@ -1,11 +1,13 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createS3, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled } from "@palimpsest/platform";
+import { connectNats, createS3, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing } from "@palimpsest/platform";
 import { loadHistoryConfig } from "./config.ts";
 import { historyMigrations, type HistoryDb } from "./schema.ts";
 import { buildHistoryApp } from "./app.ts";
 
 const config = loadHistoryConfig();
 const log = createLogger("history", config.logLevel, config.replicaId);
+// Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
+startTracing(config, "history", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `history:${config.replicaId}`, log);

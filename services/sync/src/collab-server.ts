@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { SERVICE_RESTART_CLOSE, closeCodeOf, toAppError } from "@palimpsest/contracts";
-import { authorizeCollab, canWrite, parseCollabUrl, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { authorizeCollab, canWrite, httpTraceContextOf, parseCollabUrl, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
 import { writeCoalescer } from "./write-coalescer.ts";
@@ -53,7 +53,8 @@ export class CollabServer {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const run = this.onConnection(ws, socket, target.docId, target.token, req.headers["x-request-id"]);
+      // With tracing on, authorizing and loading continue the trace of the gateway's connection span.
+      const run = runInTraceContext(httpTraceContextOf(req.headers), () => this.onConnection(ws, socket, target.docId, target.token, req.headers["x-request-id"]));
       this.runs.add(run);
       void run.finally(() => this.runs.delete(run));
     });
@@ -117,10 +118,12 @@ export class CollabServer {
     const holdWrites = writeCoalescer(socket);
     /** This connection's updates not yet stored. */
     const appends = new Set<Promise<void>>();
+    const connectionTrace = spanContextOf();
     const peer: Peer = {
       id: connId,
       userId: grant.userId,
       canWrite: canWrite(grant.role),
+      ...(connectionTrace ? { trace: connectionTrace } : {}),
       send: (message) => {
         if (ws.readyState !== WebSocket.OPEN) return;
         if (ws.bufferedAmount > config.maxBufferedBytes) {

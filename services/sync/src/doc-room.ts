@@ -2,7 +2,7 @@ import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { EditHeaders, SERVICE_RESTART_CLOSE, subjects } from "@palimpsest/contracts";
-import type { Logger } from "@palimpsest/platform";
+import type { Logger, SpanContext } from "@palimpsest/platform";
 import type { EditFeed, EditLog, EditMeta } from "./edit-log.ts";
 import {
   encodeAwareness,
@@ -22,6 +22,8 @@ export interface Peer {
   readonly userId: string;
   /** Changes live when the user's role changes. */
   canWrite: boolean;
+  /** The trace the connection was opened in (tracing on): each edit's own trace links to it. */
+  readonly trace?: SpanContext;
   send(message: Uint8Array): void;
   close(code: number, reason: string): void;
 }
@@ -217,7 +219,7 @@ export class DocRoom {
     if (!writer) {
       writer = new UpdateBatcher(async (merged, updates) => {
         const started = performance.now();
-        await this.editLog.append(this.docId, merged, peer.userId, peer.id);
+        await this.editLog.append(this.docId, merged, peer.userId, peer.id, peer.trace);
         this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
         this.metrics.appendedEvents.inc();
         this.metrics.acceptedUpdates.inc(updates);

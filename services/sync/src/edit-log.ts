@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
-import { publishDurably } from "@palimpsest/platform";
+import { SpanAttributes, publishDurably, tracingEnabled, withConsumerSpan, type SpanContext } from "@palimpsest/platform";
 
 export interface EditMeta {
   /** Stream sequence: the global order of stored edits. */
@@ -34,7 +34,8 @@ export class EditLog {
     private readonly replicaId: string,
   ) {}
 
-  async append(docId: string, update: Uint8Array, author: string, client: string): Promise<{ seq: number; duplicate: boolean }> {
+  /** `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on). */
+  async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ seq: number; duplicate: boolean }> {
     const h = natsHeaders();
     h.set(EditHeaders.author, author);
     h.set(EditHeaders.client, client);
@@ -42,7 +43,12 @@ export class EditLog {
     h.set(EditHeaders.replica, this.replicaId);
     // Through a leader election or a reconnect the append is tried again with the same id: the
     // client's edit is acknowledged late, not refused, and stored once.
-    const ack = await publishDurably(this.js, subjects.edits(docId), update, { msgID: editMessageId(docId, update), headers: h });
+    // Each edit is a trace of its own (a connection lives for hours), linked to the connection's.
+    const ack = await publishDurably(this.js, subjects.edits(docId), update, {
+      msgID: editMessageId(docId, update),
+      headers: h,
+      trace: { newTrace: true, ...(connection ? { links: [connection] } : {}) },
+    });
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 
@@ -76,12 +82,20 @@ export class EditLog {
     void (async () => {
       try {
         for await (const m of messages) {
-          onEdit(m.data, {
-            seq: m.seq,
-            author: m.headers?.get(EditHeaders.author) ?? "",
-            client: m.headers?.get(EditHeaders.client) ?? "",
-            time: m.headers?.get(EditHeaders.time) ?? "",
-          });
+          const deliver = () =>
+            onEdit(m.data, {
+              seq: m.seq,
+              author: m.headers?.get(EditHeaders.author) ?? "",
+              client: m.headers?.get(EditHeaders.client) ?? "",
+              time: m.headers?.get(EditHeaders.time) ?? "",
+            });
+          // The live fan-out to this replica's clients, in the trace of the append that stored it
+          // (not the replay of a document's past edits when it opens).
+          if (tracingEnabled() && m.seq > target) {
+            withConsumerSpan("process EDITS", [m], { [SpanAttributes.messagingSystem]: "nats", [SpanAttributes.operationType]: "process", [SpanAttributes.destination]: m.subject, [SpanAttributes.streamSeq]: m.seq, [SpanAttributes.consumerGroup]: `sync:${this.replicaId}` }, deliver);
+          } else {
+            deliver();
+          }
           if (m.seq >= target) markCaughtUp();
         }
       } catch (err) {

@@ -1,11 +1,13 @@
 import type { AddressInfo } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { advertisedUrl, announceReplica, connectNats, createLogger, createMetrics, ensureStreams, runUntilSignalled } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createLogger, createMetrics, ensureStreams, runUntilSignalled, startTracing } from "@palimpsest/platform";
 import { loadSyncConfig } from "./config.ts";
 import { buildSyncApp } from "./app.ts";
 
 const config = loadSyncConfig();
 const log = createLogger("sync", config.logLevel, config.replicaId);
+// Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
+startTracing(config, "sync", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `sync:${config.replicaId}`, log);
