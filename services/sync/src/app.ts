@@ -38,7 +38,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const { config, nc, log, metrics } = deps;
   const syncMetrics = createSyncMetrics(metrics);
   const js = jetstreamOf(nc);
-  const editLog = new EditLog(js, await jetstreamManager(nc), config.replicaId);
+  const editLog = new EditLog(js, await jetstreamManager(nc), config.replicaId, log);
   const loadSnapshot = async (docId: string) => {
     const snap = await callRpcOk<SnapshotView>(nc, rpc.history.snapshot, { requestId: randomUUID(), input: { docId } }, 5_000);
     if (!snap.state && snap.chunks.length === 0) return null;
@@ -85,6 +85,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       replicas.stop();
       if (resync) clearInterval(resync);
       await rooms.closeAll();
+      editLog.close();
       await shell.close();
     },
   };

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
-import { SpanAttributes, publishDurably, tracingEnabled, withConsumerSpan, type SpanContext } from "@palimpsest/platform";
+import { SpanAttributes, publishDurably, tracingEnabled, withConsumerSpan, type Logger, type SpanContext } from "@palimpsest/platform";
 
 export interface EditMeta {
   /** Stream sequence: the global order of stored edits. */
@@ -18,6 +18,18 @@ export interface EditFeed {
   stop(): void;
 }
 
+/** When a feed is taken as stalled: behind what the stream is known to hold, with no delivery for this long. */
+const STALL_MS = 2_000;
+/** A feed that delivered nothing for this long asks the stream for its last sequence, at most this often. */
+const POLL_MS = 10_000;
+
+interface LiveFeed {
+  docId: string;
+  /** This replica stored `seq` on the document's subject: the feed must deliver it. */
+  stored(seq: number): void;
+  check(now: number): Promise<void>;
+}
+
 /** The id JetStream deduplicates on: the same bytes for the same document are the same Yjs content. */
 export function editMessageId(docId: string, update: Uint8Array): string {
   return createHash("sha256").update(docId).update(":").update(update).digest("base64url");
@@ -28,11 +40,25 @@ export function editMessageId(docId: string, update: Uint8Array): string {
  * stored it), and follow a document's stored updates in stream order from the start, live.
  */
 export class EditLog {
+  private readonly feeds = new Map<string, Set<LiveFeed>>();
+  private readonly watchdog: NodeJS.Timeout;
+
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly replicaId: string,
-  ) {}
+    private readonly log?: Logger,
+  ) {
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const set of this.feeds.values()) for (const f of set) void f.check(now);
+    }, STALL_MS / 2);
+    this.watchdog.unref();
+  }
+
+  close(): void {
+    clearInterval(this.watchdog);
+  }
 
   /** `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on). */
   async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ seq: number; duplicate: boolean }> {
@@ -49,6 +75,7 @@ export class EditLog {
       headers: h,
       trace: { newTrace: true, ...(connection ? { links: [connection] } : {}) },
     });
+    for (const f of this.feeds.get(docId) ?? []) f.stored(ack.seq);
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 
@@ -61,6 +88,13 @@ export class EditLog {
    * Delivers every stored update of a document after `afterStreamSeq` (a snapshot's position;
    * 0 for all), oldest first, then new ones as they are stored.
    * Only stored messages reach the feed, which is what makes "durable before visible" hold.
+   *
+   * The feed heals itself. Its ordered consumer lives on one JetStream node; when that node dies
+   * nats.js notices only after missed heartbeats, and was measured here to stay silent for 20-45 s
+   * while appends went on through the new leader. So the feed compares what it delivered with
+   * what the stream is known to hold (this replica's own acks, and the subject's last sequence
+   * when it has been quiet), and when it is behind with no progress it opens a new consumer right
+   * after the last edit it delivered.
    */
   async follow(
     docId: string,
@@ -69,19 +103,26 @@ export class EditLog {
     afterStreamSeq = 0,
   ): Promise<EditFeed> {
     const target = await this.lastSeq(docId);
-    const consumer = await this.js.consumers.get(Streams.edits, {
-      filter_subjects: subjects.edits(docId),
-      ...(afterStreamSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterStreamSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
-    });
-    const messages: ConsumerMessages = await consumer.consume({ max_messages: 1_000 });
+    let delivered = afterStreamSeq;
+    let known = target;
+    let progressAt = Date.now();
+    let polledAt = Date.now();
+    let stopped = false;
+    let restarting = false;
+    let messages: ConsumerMessages | undefined;
     let markCaughtUp: () => void = () => undefined;
     const caughtUp = new Promise<void>((resolve) => {
       markCaughtUp = resolve;
     });
     if (target <= afterStreamSeq) markCaughtUp();
-    void (async () => {
+
+    const pump = async (current: ConsumerMessages) => {
       try {
-        for await (const m of messages) {
+        for await (const m of current) {
+          // A consumer opened again after a stall starts right after `delivered`; anything older is a repeat.
+          if (m.seq <= delivered) continue;
+          delivered = m.seq;
+          progressAt = Date.now();
           const deliver = () =>
             onEdit(m.data, {
               seq: m.seq,
@@ -99,9 +140,59 @@ export class EditLog {
           if (m.seq >= target) markCaughtUp();
         }
       } catch (err) {
-        onError(err);
+        // A consumer replaced after a stall may end with an error of its own; only the live one counts.
+        if (current === messages && !stopped) onError(err);
       }
-    })();
-    return { caughtUp, stop: () => messages.stop() };
+    };
+    const open = async () => {
+      const consumer = await this.js.consumers.get(Streams.edits, {
+        filter_subjects: subjects.edits(docId),
+        ...(delivered > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: delivered + 1 } : { deliver_policy: DeliverPolicy.All }),
+      });
+      const next = await consumer.consume({ max_messages: 1_000 });
+      messages = next;
+      void pump(next);
+    };
+    await open();
+
+    const live: LiveFeed = {
+      docId,
+      stored(seq) {
+        known = Math.max(known, seq);
+      },
+      check: async (now) => {
+        if (stopped || restarting) return;
+        if (known <= delivered && now - progressAt >= POLL_MS && now - polledAt >= POLL_MS) {
+          polledAt = now;
+          known = Math.max(known, await this.lastSeq(docId).catch(() => 0));
+        }
+        if (known <= delivered || now - progressAt < STALL_MS) return;
+        restarting = true;
+        this.log?.warn({ docId, delivered, known }, "edit feed stalled behind the stream; opening a new consumer");
+        const stale = messages;
+        try {
+          await open();
+          stale?.stop();
+          progressAt = Date.now();
+        } catch (err) {
+          // The stream cannot answer yet (an election): the next check tries again.
+          this.log?.debug({ err, docId }, "could not reopen the edit feed yet");
+        } finally {
+          restarting = false;
+        }
+      },
+    };
+    const set = this.feeds.get(docId) ?? new Set<LiveFeed>();
+    set.add(live);
+    this.feeds.set(docId, set);
+    return {
+      caughtUp,
+      stop: () => {
+        stopped = true;
+        messages?.stop();
+        set.delete(live);
+        if (set.size === 0 && this.feeds.get(docId) === set) this.feeds.delete(docId);
+      },
+    };
   }
 }
