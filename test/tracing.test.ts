@@ -60,6 +60,19 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(stored?.header.get(TraceHeaders.parent)).toBe(`00-${traceId}-${docsAppend.spanId}-01`);
   });
 
+  it("continues a file download's trace in the files replica the gateway relays it to", async () => {
+    const { api } = await ctx.anon.newUser("Downloader");
+    const traceId = hex(16);
+    const res = await api.call("GET", `/api/files/${"f".repeat(16)}`, undefined, { traceparent: `00-${traceId}-${hex(8)}-01` });
+    expect(res.status).toBe(404);
+    const inTrace = (service: string) => find((s) => s.traceId === traceId && s.service === service && s.name === "GET /api/files/:id" && s.kind === OtlpSpanKind.server);
+    await vi.waitFor(() => {
+      expect(inTrace("gateway")).toBeDefined();
+      expect(inTrace("files")).toBeDefined();
+    }, { timeout: 10_000 });
+    expect(inTrace("files")).toMatchObject({ parentSpanId: inTrace("gateway")!.spanId, attributes: expect.objectContaining({ "http.response.status_code": 404 }) });
+  });
+
   it("records a refused call with its error code, not as a fault", async () => {
     const { api } = await ctx.anon.newUser("Refused");
     const traceId = hex(16);

@@ -98,12 +98,13 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
       const claims = await verifier.verify(req.token);
       caller = { userId: claims.userId, sessionId: claims.sessionId };
     }
-    const ctx: RpcContext = { requestId, caller, log: log.child({ reqId: requestId, rpc: subject }) };
+    // With tracing on, the handler's log lines name the trace, so a log line leads to its trace.
+    const ctx: RpcContext = { requestId, caller, log: log.child({ reqId: requestId, rpc: subject, ...(span ? { traceId: span.spanContext().traceId } : {}) }) };
     const result = await handler(req.input, ctx);
     reply = { ok: true, status: result.status ?? 200, body: result.body };
   } catch (err) {
     const appErr = toAppError(err);
-    if (appErr.code === "INTERNAL") log.error({ err, reqId: requestId, rpc: subject }, "rpc handler failed");
+    if (appErr.code === "INTERNAL") log.error({ err, reqId: requestId, rpc: subject, ...(span ? { traceId: span.spanContext().traceId } : {}) }, "rpc handler failed");
     reply = { ok: false, ...appErr.toBody() };
   }
   if (span) {

@@ -4,6 +4,7 @@ import type { ServiceName } from "@palimpsest/contracts";
 import { addOpsRoutes, createHttpApp, serveReadiness, type ReadinessChecks } from "./http-server.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
+import { traceHttpServer, tracingEnabled } from "./tracing.ts";
 
 export interface ServiceShell {
   /** The service's HTTP app, with /healthz, /readyz and /metrics already routed. */
@@ -34,6 +35,8 @@ export function createServiceShell(opts: {
   const isShuttingDown = () => shuttingDown;
   subs.push(serveReadiness(opts.nc, opts.service, opts.checks, isShuttingDown));
   const http = createHttpApp(opts.log, opts.metrics, opts.http);
+  // Requests a service takes over HTTP (files' uploads and downloads, relayed by the gateway) continue the gateway's trace.
+  if (tracingEnabled()) traceHttpServer(http);
   addOpsRoutes(http, opts.service, opts.checks, opts.metrics, isShuttingDown);
   return {
     http,

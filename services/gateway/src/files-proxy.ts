@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import replyFrom from "@fastify/reply-from";
 import { AppError } from "@palimpsest/contracts";
+import { traceHttpHeaders } from "@palimpsest/platform";
 import type { ProxiedRoute } from "./routes.ts";
 import type { Upstreams } from "./upstreams.ts";
 
@@ -50,7 +51,8 @@ export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxy
             getUpstream: () => new URL(upstream).origin,
             timeout: opts.timeoutMs,
             rewriteRequestHeaders: (r, headers) => {
-              const out: Record<string, string | string[] | undefined> = { ...headers, "x-request-id": r.id };
+              // The files replica continues this request's trace (with tracing off, nothing is added).
+              const out: Record<string, string | string[] | undefined> = { ...headers, "x-request-id": r.id, ...traceHttpHeaders(r.traceSpan?.ctx) };
               for (const h of DROPPED_REQUEST_HEADERS) delete out[h];
               return out as typeof headers;
             },
