@@ -19,6 +19,7 @@ import { isBuiltin } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import semver from "semver";
 import { ensureWebBuilt } from "./web-build.ts";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
@@ -51,7 +52,7 @@ export interface ImageTreeReport {
   commands: string[];
   /** npm packages the bundles import directly. */
   imported: string[];
-  /** Lock paths of every package copied into node_modules. */
+  /** Where every package was copied to, under <out> (node_modules/...). */
   packages: string[];
   bytes: { dist: number; nodeModules: number; web: number };
   ms: { web: number; bundle: number; nodeModules: number; total: number };
@@ -82,6 +83,13 @@ function workspaceOf(lock: Record<string, LockEntry>, file: string): string {
     if ((file.startsWith(`${key}/`) || file === key) && key.length > best.length) best = key;
   }
   return best;
+}
+
+/** The version range a workspace's package.json asks for. */
+function declaredRange(workspace: string, name: string): string | undefined {
+  if (workspace === "") return undefined;
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, workspace, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+  return manifest.dependencies?.[name];
 }
 
 /**
@@ -160,6 +168,13 @@ export async function buildImageTree(out: string, only: readonly string[] = Obje
   const lock = (JSON.parse(fs.readFileSync(path.join(repoRoot, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> }).packages;
   const imported = new Set<string>();
   const closure = new Set<string>();
+  /** Who needs each package, and which versions they accept. */
+  const wantedBy = new Map<string, { by: string; range: string }[]>();
+  const need = (at: string, by: string, range: string | undefined) => {
+    const list = wantedBy.get(at) ?? [];
+    list.push({ by, range: range ?? "*" });
+    wantedBy.set(at, list);
+  };
   const queue: string[] = [];
   const problems: string[] = [];
   for (const [file, input] of Object.entries(result.metafile.inputs)) {
@@ -171,6 +186,7 @@ export async function buildImageTree(out: string, only: readonly string[] = Obje
       const ws = workspaceOf(lock, file);
       if (!productionDependencies(ws).has(name)) problems.push(`${file} imports ${name}, which ${ws || "no service or package"} does not list in "dependencies"`);
       const at = resolveInLock(lock, ws, name);
+      if (at) need(at, ws || "(root)", declaredRange(ws, name));
       if (!at) problems.push(`${file} imports ${name}, which package-lock.json does not have`);
       else if (!closure.has(at)) {
         closure.add(at);
@@ -185,13 +201,14 @@ export async function buildImageTree(out: string, only: readonly string[] = Obje
       problems.push(`${at} is a workspace link; workspace packages are bundled, not installed`);
       continue;
     }
-    const wanted: [string, boolean][] = [
-      ...Object.keys(entry.dependencies ?? {}).map((n): [string, boolean] => [n, false]),
-      ...Object.keys(entry.optionalDependencies ?? {}).map((n): [string, boolean] => [n, true]),
-      ...Object.keys(entry.peerDependencies ?? {}).map((n): [string, boolean] => [n, entry.peerDependenciesMeta?.[n]?.optional === true]),
+    const wanted: [string, boolean, string][] = [
+      ...Object.entries(entry.dependencies ?? {}).map(([n, r]): [string, boolean, string] => [n, false, r]),
+      ...Object.entries(entry.optionalDependencies ?? {}).map(([n, r]): [string, boolean, string] => [n, true, r]),
+      ...Object.entries(entry.peerDependencies ?? {}).map(([n, r]): [string, boolean, string] => [n, entry.peerDependenciesMeta?.[n]?.optional === true, r]),
     ];
-    for (const [name, optional] of wanted) {
+    for (const [name, optional, range] of wanted) {
       const dep = resolveInLock(lock, at, name);
+      if (dep) need(dep, at, range);
       if (!dep) {
         if (!optional) problems.push(`${at} needs ${name}, which package-lock.json does not have`);
         continue;
@@ -207,11 +224,31 @@ export async function buildImageTree(out: string, only: readonly string[] = Obje
       }
     }
   }
+  // The bundles mix every workspace's code and resolve packages from <out>/node_modules alone, so a
+  // package npm installed under a workspace (packages/platform/node_modules/x, beside another
+  // version at the root) moves up to node_modules/x: fine as long as no other version is needed.
+  // When two versions meet there, the one every dependent of either accepts is kept.
+  const byTarget = new Map<string, string[]>();
+  for (const at of closure) {
+    const to = at.startsWith("node_modules/") ? at : at.slice(at.indexOf("node_modules/"));
+    byTarget.set(to, [...(byTarget.get(to) ?? []), at]);
+  }
+  const placed = new Map<string, string>();
+  for (const [to, candidates] of byTarget) {
+    const dependents = candidates.flatMap((c) => wantedBy.get(c) ?? []);
+    const fits = candidates.filter((c) => dependents.every((d) => semver.satisfies(lock[c]?.version ?? "0.0.0", d.range, { includePrerelease: true })));
+    if (fits[0] === undefined) {
+      problems.push(`${candidates.map((c) => `${c} (${lock[c]?.version})`).join(" and ")} would all be ${to}, and none satisfies ${dependents.map((d) => `${d.by} (${d.range})`).join(", ")}: align the versions in the workspaces' package.json`);
+      continue;
+    }
+    placed.set(to, fits[0]);
+  }
   if (problems.length > 0) throw new Error(`the image's node_modules cannot be assembled:\n  ${problems.join("\n  ")}`);
-  const packages = [...closure].sort();
-  for (const at of packages) {
+  const packages = [...placed.keys()].sort();
+  for (const to of packages) {
+    const at = placed.get(to) as string;
     const from = path.join(repoRoot, at);
-    fs.cpSync(from, path.join(out, at), {
+    fs.cpSync(from, path.join(out, to), {
       recursive: true,
       verbatimSymlinks: true,
       // Nested node_modules are copied as packages of their own, only when they are in the closure.
