@@ -145,6 +145,8 @@ export async function codeFacts(): Promise<CodeFacts> {
     if (/\bcreateRedis\s*\(/.test(text)) d.add("REDIS_URL");
     if (/\bcreateS3\s*\(/.test(text)) d.add("S3_ENDPOINT");
     for (const [key, f] of Object.entries(specs[cmd] ?? {})) if (/_URLS$/.test(f.env) && new RegExp(`\\bconfig\\.${key}\\b`).test(text)) d.add(f.env);
+    // Trace export, where the command's config has it: the platform connects when it is set.
+    for (const f of Object.values(specs[cmd] ?? {})) if (/^OTEL_EXPORTER_OTLP_(TRACES_)?ENDPOINT$/.test(f.env)) d.add(f.env);
     dials[cmd] = d;
   }
   const http = readSource("packages/platform/src/http-server.ts");

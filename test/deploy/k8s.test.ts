@@ -206,13 +206,22 @@ describe("each check reports a broken copy", () => {
     );
   });
 
+  it("network: trace export turned on without a way out to the collector", async () => {
+    const objects = copy("overlays/prod");
+    get(objects, "ConfigMap", "palimpsest-config").data.OTEL_EXPORTER_OTLP_ENDPOINT = "http://otel-collector.monitoring:4318";
+    const problems = await run(networkPolicyCheck, "overlays/prod", objects);
+    for (const s of ["gateway", "auth", "docs", "sync", "files", "history"]) expect(problems).toContain(`needed but refused: ${s} -> outside:4318`);
+  });
+
   it("the connections each command needs are read from its code", () => {
     const sorted = (cmd: string) => [...(facts.dials[cmd] ?? [])].sort();
-    expect(sorted("gateway")).toEqual(["FILES_URLS", "NATS_URL", "REDIS_URL", "SYNC_URLS"]);
-    expect(sorted("sync")).toEqual(["NATS_URL"]);
-    expect(sorted("files")).toEqual(["DATABASE_URL", "NATS_URL", "S3_ENDPOINT"]);
-    expect(sorted("rebuild-projections")).toEqual(["DATABASE_URL", "NATS_URL"]);
-    expect(sorted("rotate-signing-key")).toEqual(["DATABASE_URL"]);
+    const otel = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"];
+    const stores = (cmd: string) => sorted(cmd).filter((v) => !otel.includes(v));
+    expect(stores("gateway")).toEqual(["FILES_URLS", "NATS_URL", "REDIS_URL", "SYNC_URLS"]);
+    expect(stores("sync")).toEqual(["NATS_URL"]);
+    expect(stores("files")).toEqual(["DATABASE_URL", "NATS_URL", "S3_ENDPOINT"]);
+    expect(stores("rebuild-projections")).toEqual(["DATABASE_URL", "NATS_URL"]);
+    expect(stores("rotate-signing-key")).toEqual(["DATABASE_URL"]);
   });
 
   it("code: a grace period shorter than the service's shutdown", async () => {
