@@ -84,6 +84,8 @@ export interface CodeFacts {
   opsRoutes: Set<string>;
   /** Metric names the services register, with their type, plus prom-client's default metrics. */
   metrics: Map<string, string>;
+  /** The label names each of those metrics has (prom-client's labelNames; the default metrics' own). */
+  metricLabels: Map<string, Set<string>>;
 }
 
 function readSource(rel: string): string {
@@ -99,22 +101,38 @@ function sourceFiles(dir: string): string[] {
     .map((e) => path.relative(repoRoot, path.join(e.parentPath, e.name)));
 }
 
-/** Metric names registered with prom-client in the services' and platform's sources. */
-export function registeredMetrics(): Map<string, string> {
-  const found = new Map<string, string>();
+interface MetricInfo {
+  type: string;
+  labels: Set<string>;
+}
+
+/** Metrics registered with prom-client in the services' and platform's sources: name, type, label names. */
+export function registeredMetrics(): Map<string, MetricInfo> {
+  const found = new Map<string, MetricInfo>();
   const files = [...sourceFiles("packages/platform/src"), ...SERVICES.flatMap((s) => sourceFiles(`services/${s}/src`))].filter((f) => !f.includes("/testing/") && !f.includes("/stores/"));
-  const re = /new\s+(Counter|Gauge|Histogram|Summary)\s*(?:<[^>]*>)?\s*\(\s*\{[^}]*?\bname:\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"/g;
+  const re = /new\s+(Counter|Gauge|Histogram|Summary)\s*(?:<[^>]*>)?\s*\(\s*\{([^}]*?)\}\s*\)/g;
   for (const f of files) {
-    for (const m of readSource(f).matchAll(re)) found.set(m[2] as string, (m[1] as string).toLowerCase());
+    for (const m of readSource(f).matchAll(re)) {
+      const body = m[2] as string;
+      const name = /\bname:\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"/.exec(body)?.[1];
+      if (!name) continue;
+      const labels = [.../\blabelNames:\s*\[([^\]]*)\]/.exec(body)?.[1]?.matchAll(/"([^"]+)"/g) ?? []].map((l) => l[1] as string);
+      found.set(name, { type: (m[1] as string).toLowerCase(), labels: new Set(labels) });
+    }
   }
   return found;
 }
 
-async function defaultMetrics(): Promise<Map<string, string>> {
+async function defaultMetrics(): Promise<Map<string, MetricInfo>> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const out = new Map<string, string>();
-  for (const m of await registry.getMetricsAsJSON()) out.set(m.name, String(m.type));
+  const out = new Map<string, MetricInfo>();
+  for (const m of await registry.getMetricsAsJSON()) {
+    // Declared label names (a metric with no values yet shows none), and those set on its values.
+    const declared = (registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] } | undefined)?.labelNames ?? [];
+    const labels = new Set([...declared, ...(m.values ?? []).flatMap((v) => Object.keys(v.labels ?? {}))]);
+    out.set(m.name, { type: String(m.type), labels });
+  }
   registry.clear();
   return out;
 }
@@ -151,8 +169,10 @@ export async function codeFacts(): Promise<CodeFacts> {
   }
   const http = readSource("packages/platform/src/http-server.ts");
   const opsRoutes = new Set([...http.matchAll(/app\.get\(\s*"([^"]+)"/g)].map((m) => m[1] as string));
-  const metrics = new Map([...(await defaultMetrics()), ...registeredMetrics()]);
-  return { reads, specs, stores, dials, graceMs, opsRoutes, metrics };
+  const all = new Map([...(await defaultMetrics()), ...registeredMetrics()]);
+  const metrics = new Map([...all].map(([n, i]) => [n, i.type]));
+  const metricLabels = new Map([...all].map(([n, i]) => [n, i.labels]));
+  return { reads, specs, stores, dials, graceMs, opsRoutes, metrics, metricLabels };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -993,13 +1013,36 @@ export const EXPORTER_METRICS: Record<string, readonly string[]> = {
   "-varz": ["gnatsd_varz_connections", "gnatsd_varz_slow_consumers", "gnatsd_varz_mem", "gnatsd_varz_cpu", "gnatsd_varz_in_msgs", "gnatsd_varz_out_msgs"],
 };
 
-/** The metrics Prometheus will find: the services', and the exporter's if an overlay ships it with the right flags. */
-export function exportedMetrics(facts: CodeFacts, all: Rendered[]): Map<string, string> {
-  const out = new Map<string, string>();
+/** The exporter's labels (collector/jsz.go, healthz.go; varz metrics carry server_id). */
+const EXPORTER_SERVER_LABELS = ["server_id", "server_name", "cluster", "domain", "meta_leader", "is_meta_leader"];
+const EXPORTER_STREAM_LABELS = [...EXPORTER_SERVER_LABELS, "account", "account_name", "account_id", "stream_name", "stream_leader", "is_stream_leader", "stream_raft_group"];
+function exporterLabels(metric: string): string[] {
+  if (metric.startsWith("jetstream_consumer_")) return [...EXPORTER_STREAM_LABELS, "consumer_name", "consumer_leader", "is_consumer_leader", "consumer_desc"];
+  if (metric.startsWith("jetstream_stream_")) return EXPORTER_STREAM_LABELS;
+  if (metric.startsWith("jetstream_")) return EXPORTER_SERVER_LABELS;
+  if (metric === "gnatsd_healthz_status_value") return ["server_id", "value"];
+  return ["server_id"];
+}
+
+/** Labels Prometheus adds to every scraped series (the scrape job's relabelling in deploy/k8s/README.md). */
+export const TARGET_LABELS = ["job", "instance", "pod", "namespace"];
+
+/**
+ * The metrics Prometheus will find, with their label names: the services' (plus the `service`
+ * label every service's registry sets), and the exporter's if every overlay ships it with the flag
+ * that turns them on.
+ */
+export function exportedMetrics(facts: CodeFacts, all: Rendered[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
   for (const [name, type] of facts.metrics) {
-    if (type === "histogram") for (const s of ["_bucket", "_sum", "_count"]) out.set(name + s, type);
-    else if (type === "summary") for (const s of ["", "_sum", "_count"]) out.set(name + s, type);
-    else out.set(name, type);
+    const labels = new Set([...(facts.metricLabels.get(name) ?? []), "service", ...TARGET_LABELS]);
+    if (type === "histogram") {
+      out.set(`${name}_bucket`, new Set([...labels, "le"]));
+      for (const s of ["_sum", "_count"]) out.set(name + s, labels);
+    } else if (type === "summary") {
+      out.set(name, new Set([...labels, "quantile"]));
+      for (const s of ["_sum", "_count"]) out.set(name + s, labels);
+    } else out.set(name, labels);
   }
   const overlays = all.filter((r) => onOverlays(r.target));
   for (const [flag, names] of Object.entries(EXPORTER_METRICS)) {
@@ -1010,13 +1053,17 @@ export function exportedMetrics(facts: CodeFacts, all: Rendered[]): Map<string, 
         const exporter = (podSpec(sts ?? ({} as K8sObject)).containers ?? []).find((c: any) => /prometheus-nats-exporter:/.test(String(c.image)));
         return exporter !== undefined && (exporter.args ?? []).some((a: string) => a === flag || a.startsWith(`${flag}=`));
       });
-    if (shipped) for (const n of names) out.set(n, "gauge");
+    if (shipped) for (const n of names) out.set(n, new Set([...exporterLabels(n), ...TARGET_LABELS]));
   }
   return out;
 }
 
 export interface PromqlFacts {
   metrics: string[];
+  /** Each selector's metric and the label names its matchers use. */
+  selectors: { metric: string; labels: string[] }[];
+  /** Label names in by/without and on/ignoring clauses. */
+  grouping: string[];
   errors: string[];
 }
 
@@ -1026,15 +1073,28 @@ export function analysePromql(expr: string): PromqlFacts {
   const text = expr.replace(/\$__(rate_interval|interval|range)/g, "5m");
   const tree = promqlParser.parse(text);
   const metrics: string[] = [];
+  const selectors: PromqlFacts["selectors"] = [];
+  const grouping: string[] = [];
   const errors: string[] = [];
+  const unquote = (from: number, to: number) => text.slice(from, to).replace(/^"|"$/g, "");
   tree.iterate({
     enter(n) {
       if (n.type.isError) errors.push(`syntax error at ${n.from}: ${JSON.stringify(text.slice(Math.max(0, n.from - 20), n.to + 20))}`);
-      if (n.name === "Identifier" && n.node.parent?.name === "VectorSelector") metrics.push(text.slice(n.from, n.to));
-      if (n.name === "QuotedLabelName" || (n.name === "StringLiteral" && n.node.parent?.name === "VectorSelector")) {
-        // {"metric_name"} form: the name is a string.
-        metrics.push(text.slice(n.from + 1, n.to - 1));
+      if (n.name === "VectorSelector") {
+        const sel = { metric: "", labels: [] as string[] };
+        const c = n.node.cursor();
+        // Walk this selector's subtree: its name (an identifier, or {"name"}) and its matchers' label names.
+        const end = n.to;
+        while (c.next() && c.from < end) {
+          if (c.name === "Identifier" && c.node.parent?.name === "VectorSelector") sel.metric = text.slice(c.from, c.to);
+          else if (c.name === "QuotedLabelName" && c.node.parent?.name === "LabelMatchers") sel.metric = unquote(c.from, c.to);
+          else if (c.name === "LabelName" && c.node.parent?.name === "UnquotedLabelMatcher") sel.labels.push(text.slice(c.from, c.to));
+          else if (c.name === "QuotedLabelName" && c.node.parent?.name === "QuotedLabelMatcher") sel.labels.push(unquote(c.from, c.to));
+        }
+        if (sel.metric) metrics.push(sel.metric);
+        selectors.push(sel);
       }
+      if (n.name === "LabelName" && n.node.parent?.name === "GroupingLabels") grouping.push(text.slice(n.from, n.to));
     },
   });
   let depth = 0;
@@ -1044,7 +1104,22 @@ export function analysePromql(expr: string): PromqlFacts {
     if (depth < 0) break;
   }
   if (depth !== 0) errors.push("unbalanced parentheses");
-  return { metrics, errors };
+  return { metrics, selectors, grouping, errors };
+}
+
+/** Metric names nothing exports, matcher labels a metric lacks, grouping labels none of the expression's metrics has. */
+function metricProblems(expr: string, exported: Map<string, Set<string>>): string[] {
+  const { metrics, selectors, grouping, errors } = analysePromql(expr);
+  const out = errors.map((e) => `PromQL: ${e}`);
+  for (const m of metrics) if (!exported.has(m)) out.push(`metric ${m} is exported by nothing that is deployed`);
+  for (const s of selectors) {
+    const labels = exported.get(s.metric);
+    if (!labels) continue;
+    for (const l of s.labels) if (l !== "__name__" && !labels.has(l)) out.push(`metric ${s.metric} has no label ${l}`);
+  }
+  const any = new Set(metrics.flatMap((m) => [...(exported.get(m) ?? [])]));
+  for (const g of grouping) if (!any.has(g)) out.push(`grouping label ${g} is on none of the metrics selected`);
+  return out;
 }
 
 function monitoringFile(objects: K8sObject[], key: string): string | undefined {
@@ -1055,7 +1130,7 @@ const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
 
 /** The alert rules parse and name only metrics something exports. */
 export const alertRulesCheck: Check = {
-  name: "monitoring: alert rules parse (YAML, PromQL) and name only exported metrics",
+  name: "monitoring: alert rules parse (YAML, PromQL) and name only exported metrics and their labels",
   applies: (t) => t === "monitoring",
   run({ objects, facts, all }) {
     const problems: Problem[] = [];
@@ -1088,10 +1163,15 @@ export const alertRulesCheck: Check = {
           if (!(r["annotations"] as Record<string, string> | undefined)?.["summary"]) problems.push({ object: label, message: "no summary annotation" });
         }
         if (r["for"] !== undefined && !DURATION.test(String(r["for"]))) problems.push({ object: label, message: `for: ${String(r["for"])} is not a duration` });
-        const { metrics, errors } = analysePromql(r["expr"]);
-        for (const e of errors) problems.push({ object: label, message: `PromQL: ${e}` });
-        if (metrics.length === 0) problems.push({ object: label, message: "selects no metric" });
-        for (const m of metrics) if (!exported.has(m)) problems.push({ object: label, message: `metric ${m} is exported by nothing that is deployed` });
+        if (analysePromql(r["expr"]).metrics.length === 0) problems.push({ object: label, message: "selects no metric" });
+        for (const m of metricProblems(r["expr"], exported)) problems.push({ object: label, message: m });
+        // Labels the annotations name must survive the expression's aggregation.
+        const grouped = analysePromql(r["expr"]).grouping;
+        for (const a of Object.values((r["annotations"] ?? {}) as Record<string, string>)) {
+          for (const m of String(a).matchAll(/\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)/g)) {
+            if (grouped.length > 0 && !grouped.includes(m[1] as string)) problems.push({ object: label, message: `annotation names $labels.${m[1]}, which the expression aggregates away` });
+          }
+        }
       }
     }
     return problems;
@@ -1100,7 +1180,7 @@ export const alertRulesCheck: Check = {
 
 /** The Grafana dashboard is JSON whose every query parses and names exported metrics. */
 export const dashboardCheck: Check = {
-  name: "monitoring: the Grafana dashboard's queries parse and name only exported metrics",
+  name: "monitoring: the Grafana dashboard's queries parse and name only exported metrics and their labels",
   applies: (t) => t === "monitoring",
   run({ objects, facts, all }) {
     const problems: Problem[] = [];
@@ -1123,9 +1203,7 @@ export const dashboardCheck: Check = {
       for (const p of panels) {
         if (!p.targets?.length) problems.push({ object: `${file} "${p.title}"`, message: "a panel without queries" });
         for (const t of p.targets ?? []) {
-          const { metrics, errors } = analysePromql(String(t.expr ?? ""));
-          for (const e of errors) problems.push({ object: `${file} "${p.title}"`, message: `PromQL: ${e}` });
-          for (const m of metrics) if (!exported.has(m)) problems.push({ object: `${file} "${p.title}"`, message: `metric ${m} is exported by nothing that is deployed` });
+          for (const m of metricProblems(String(t.expr ?? ""), exported)) problems.push({ object: `${file} "${p.title}"`, message: m });
         }
       }
     }

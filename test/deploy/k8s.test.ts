@@ -348,6 +348,27 @@ describe("each check reports a broken copy", () => {
     expect(withoutExporter).toContain("palimpsest-projections/ConsumerBacklog: metric jetstream_consumer_num_pending is exported by nothing that is deployed");
   });
 
+  it("monitoring: a label a metric does not have, a grouping label no metric has, an annotation naming a label aggregated away", async () => {
+    const objects = copy("monitoring");
+    const cm = get(objects, "ConfigMap", "palimpsest-prometheus-rules");
+    const doc = YAML.parse(cm.data["palimpsest.rules.yaml"]) as { groups: { name: string; rules: Record<string, unknown>[] }[] };
+    const byName = (alert: string) => doc.groups.flatMap((g) => g.rules).find((r) => r["alert"] === alert)!;
+    byName("HttpServerErrors")["expr"] = String(byName("HttpServerErrors")["expr"]).replace("status=~", "code=~");
+    byName("ProjectionBehind")["expr"] = "max by (projecton) (projection_lag_seconds) > 30";
+    byName("ConsumerBacklog")["expr"] = "max by (stream_name) (jetstream_consumer_num_pending) > 10000";
+    cm.data["palimpsest.rules.yaml"] = YAML.stringify(doc);
+    const problems = (await run(alertRulesCheck, "monitoring", objects)).join("\n");
+    expect(problems).toContain("palimpsest-errors/HttpServerErrors: metric http_request_duration_seconds_count has no label code");
+    expect(problems).toContain("palimpsest-projections/ProjectionBehind: grouping label projecton is on none of the metrics selected");
+    expect(problems).toContain("palimpsest-projections/ConsumerBacklog: annotation names $labels.consumer_name, which the expression aggregates away");
+  });
+
+  it("the label names come from the code's registrations and prom-client's default metrics", () => {
+    expect([...(facts.metricLabels.get("rpc_handler_duration_seconds") ?? [])].sort()).toEqual(["outcome", "subject"]);
+    expect([...(facts.metricLabels.get("sync_updates_rejected_total") ?? [])]).toEqual(["reason"]);
+    expect(facts.metricLabels.get("nodejs_gc_duration_seconds")?.has("kind")).toBe(true);
+  });
+
   it("monitoring: a dashboard query on a metric nobody exports, and one that does not parse", async () => {
     const objects = copy("monitoring");
     const cm = get(objects, "ConfigMap", "palimpsest-grafana-dashboard");
