@@ -229,12 +229,16 @@ export async function buildImageTree(out: string, only: readonly string[] = Obje
   // version at the root) moves up to node_modules/x: fine as long as no other version is needed.
   // When two versions meet there, the one every dependent of either accepts is kept.
   const byTarget = new Map<string, string[]>();
-  for (const at of closure) {
+  const discarded: string[] = [];
+  // Shallow paths first, so a version left out takes the packages nested inside it along.
+  for (const at of [...closure].sort((a, b) => a.split("/node_modules/").length - b.split("/node_modules/").length)) {
     const to = at.startsWith("node_modules/") ? at : at.slice(at.indexOf("node_modules/"));
     byTarget.set(to, [...(byTarget.get(to) ?? []), at]);
   }
   const placed = new Map<string, string>();
-  for (const [to, candidates] of byTarget) {
+  for (const [to, all] of byTarget) {
+    const candidates = all.filter((c) => !discarded.some((d) => c.startsWith(`${d}/`)));
+    if (candidates.length === 0) continue;
     const dependents = candidates.flatMap((c) => wantedBy.get(c) ?? []);
     const fits = candidates.filter((c) => dependents.every((d) => semver.satisfies(lock[c]?.version ?? "0.0.0", d.range, { includePrerelease: true })));
     if (fits[0] === undefined) {
@@ -242,6 +246,7 @@ export async function buildImageTree(out: string, only: readonly string[] = Obje
       continue;
     }
     placed.set(to, fits[0]);
+    discarded.push(...candidates.filter((c) => c !== fits[0]));
   }
   if (problems.length > 0) throw new Error(`the image's node_modules cannot be assembled:\n  ${problems.join("\n  ")}`);
   const packages = [...placed.keys()].sort();
