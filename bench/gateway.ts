@@ -9,16 +9,30 @@
  * Every loop is bounded by count and by time.
  *
  * Run: npm run bench:gateway
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set (the services inherit it) the same figures are measured
+ * with tracing on, every request sampled: the cost of tracing is the difference.
  */
 import { connect } from "@nats-io/transport-node";
 import { rpc } from "@palimpsest/contracts";
 import { TestApi, natsOptionsFromEnv } from "@palimpsest/platform/testing";
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
 
 const N = Number(process.env["BENCH_REQUESTS"] ?? 3000);
 const LOGIN_SECONDS = Number(process.env["BENCH_LOGIN_SECONDS"] ?? 10);
 const WARMUP = 300;
+
+/**
+ * CPU time a process has used (user + system), from /proc: unlike latency, it does not move with
+ * whatever else the machine is running, so it shows a per-request cost on a busy machine too.
+ */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ", in clock ticks (100 a second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 const bench = await startBenchSystem();
 try {
@@ -27,10 +41,9 @@ try {
   const { api, auth } = await anon.newUser("Bench");
   const doc = await api.createDoc("bench");
   const nc = await connect(natsOptionsFromEnv(bench.stores.env));
-  const caller = { userId: auth.user.id, sessionId: "bench" };
 
   const direct = async () => {
-    const m = await nc.request(rpc.docs.get, JSON.stringify({ requestId: randomUUID(), caller, input: { id: doc.id } }), { timeout: 5_000 });
+    const m = await nc.request(rpc.docs.get, JSON.stringify({ requestId: randomUUID(), token: auth.accessToken, input: { id: doc.id } }), { timeout: 5_000 });
     // Read the reply as the gateway does: the outcome in a header, the body as JSON.
     if (m.headers?.get("Rpc-Outcome") !== "ok") throw new Error("direct call failed");
     m.json<unknown>();
@@ -76,7 +89,13 @@ try {
   const g2 = await sequential(viaGateway);
   const d = summary([...d1, ...d2]);
   const g = summary([...g1, ...g2]);
+  const pids = { gateway: bench.system.byName("gateway")[0]?.process.pid, docs: bench.system.byName("docs")[0]?.process.pid };
+  const cpuBefore = { gateway: cpuMs(pids.gateway), docs: cpuMs(pids.docs) };
   const c = await concurrent(viaGateway, 16, 10);
+  const cpuPerRequest = {
+    gateway: (cpuMs(pids.gateway) - cpuBefore.gateway) / c.lat.length,
+    docs: (cpuMs(pids.docs) - cpuBefore.docs) / c.lat.length,
+  };
   const cs = summary(c.lat);
 
   const email = auth.user.email;
@@ -113,11 +132,13 @@ try {
   await nc.close();
 
   console.log(`machine: ${machine()}`);
+  console.log(`tracing: ${process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] ? `on, spans exported to ${process.env["OTEL_EXPORTER_OTLP_ENDPOINT"]}` : "off"}`);
   console.log(`\nGET /api/docs/:id, one at a time (${d.n} requests each)`);
   console.log(`  docs service direct (NATS request): p50 ${fmt(d.p50)}  p90 ${fmt(d.p90)}  p99 ${fmt(d.p99)}`);
   console.log(`  through the gateway (HTTP):         p50 ${fmt(g.p50)}  p90 ${fmt(g.p90)}  p99 ${fmt(g.p99)}`);
   console.log(`  added by the gateway:               p50 ${fmt(g.p50 - d.p50)}  p99 ${fmt(g.p99 - d.p99)}`);
   console.log(`\nGET /api/docs/:id through the gateway, 16 in flight, 10 s: ${c.rate.toFixed(0)} req/s, p50 ${fmt(cs.p50)} p99 ${fmt(cs.p99)}`);
+  console.log(`  CPU per request (${c.lat.length} requests): gateway ${fmt(cpuPerRequest.gateway)}, docs service ${fmt(cpuPerRequest.docs)}`);
   console.log(`\nPOST /api/auth/login, 8 in flight, ${LOGIN_SECONDS} s: ${l.rate.toFixed(1)} logins/s, p50 ${fmt(ls.p50)} p99 ${fmt(ls.p99)}`);
   const k = summary(knownSeq);
   const u = summary(unknownSeq);
