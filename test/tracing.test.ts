@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import sharp from "sharp";
 import { EditHeaders, Streams, TraceHeaders, subjects } from "@palimpsest/contracts";
 import { OtlpSpanKind, startOtlpReceiver, type ReceivedSpan } from "@palimpsest/platform/testing";
 import { useSystem, type SystemContext } from "./system.ts";
@@ -60,17 +61,35 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(stored?.header.get(TraceHeaders.parent)).toBe(`00-${traceId}-${docsAppend.spanId}-01`);
   });
 
-  it("continues a file download's trace in the files replica the gateway relays it to", async () => {
-    const { api } = await ctx.anon.newUser("Downloader");
+  it("follows an upload the gateway relays to a files replica, on to the event it stores and the thumbnail made from it", async () => {
+    const { api } = await ctx.anon.newUser("Uploader");
+    const doc = await api.createDoc("With a picture");
     const traceId = hex(16);
-    const res = await api.call("GET", `/api/files/${"f".repeat(16)}`, undefined, { traceparent: `00-${traceId}-${hex(8)}-01` });
-    expect(res.status).toBe(404);
-    const inTrace = (service: string) => find((s) => s.traceId === traceId && s.service === service && s.name === "GET /api/files/:id" && s.kind === OtlpSpanKind.server);
+    const image = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 10, b: 10 } } }).png().toBuffer();
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(image)], { type: "image/png" }), "red.png");
+    const res = await fetch(`${api.baseUrl}/api/docs/${doc.id}/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${api.token}`, traceparent: `00-${traceId}-${hex(8)}-01` },
+      body: form,
+    });
+    expect(res.status).toBe(201);
+    const inTrace = (service: string, name: string, kind: number) => find((s) => s.traceId === traceId && s.service === service && s.name === name && s.kind === kind);
     await vi.waitFor(() => {
-      expect(inTrace("gateway")).toBeDefined();
-      expect(inTrace("files")).toBeDefined();
-    }, { timeout: 10_000 });
-    expect(inTrace("files")).toMatchObject({ parentSpanId: inTrace("gateway")!.spanId, attributes: expect.objectContaining({ "http.response.status_code": 404 }) });
+      expect(inTrace("gateway", "POST /api/docs/:id/files", OtlpSpanKind.server)).toBeDefined();
+      expect(inTrace("files", "POST /api/docs/:id/files", OtlpSpanKind.server)).toBeDefined();
+      expect(inTrace("files", "send DOCS", OtlpSpanKind.producer)).toBeDefined();
+      expect(find((s) => s.traceId === traceId && s.attributes["messaging.consumer.group.name"] === "files-thumbnails")).toBeDefined();
+    }, { timeout: 15_000 });
+    const gateway = inTrace("gateway", "POST /api/docs/:id/files", OtlpSpanKind.server)!;
+    const files = inTrace("files", "POST /api/docs/:id/files", OtlpSpanKind.server)!;
+    expect(files).toMatchObject({ parentSpanId: gateway.spanId, attributes: expect.objectContaining({ "http.response.status_code": 201 }) });
+    // The file.uploaded event's append, and the thumbnail worker that consumed it (the durable consumer).
+    const append = receiver.spans.filter((s) => s.traceId === traceId && s.service === "files" && s.name === "send DOCS");
+    const worker = receiver.spans.filter((s) => s.traceId === traceId && s.service === "files" && s.kind === OtlpSpanKind.consumer && s.attributes["messaging.consumer.group.name"] === "files-thumbnails");
+    expect(append.some((a) => a.parentSpanId === files.spanId)).toBe(true);
+    expect(worker.length).toBeGreaterThan(0);
+    expect(append.map((a) => a.spanId)).toContain(worker[0]!.parentSpanId);
   });
 
   it("records a refused call with its error code, not as a fault", async () => {

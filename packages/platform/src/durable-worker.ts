@@ -2,6 +2,7 @@ import { nanos } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "./logger.ts";
 import { wakeableSleep } from "./wakeable-sleep.ts";
+import { SpanAttributes, tracingEnabled, withConsumerSpan } from "./tracing.ts";
 
 export type Outcome = "done" | "give-up";
 
@@ -55,7 +56,15 @@ export function runDurableWorker(opts: { js: JetStreamClient; jsm: JetStreamMana
 
   async function process(m: JsMsg): Promise<void> {
     try {
-      const outcome = await spec.handle(m);
+      // With tracing on, the work (a thumbnail, a deletion) joins the trace of the request that stored the event.
+      const outcome = tracingEnabled()
+        ? await withConsumerSpan(
+            `process ${spec.stream}`,
+            [m],
+            { [SpanAttributes.messagingSystem]: "nats", [SpanAttributes.operationType]: "process", [SpanAttributes.destination]: m.subject, [SpanAttributes.consumerGroup]: spec.durable, [SpanAttributes.streamSeq]: m.seq },
+            () => spec.handle(m),
+          )
+        : await spec.handle(m);
       if (outcome === "give-up") m.term();
       else m.ack();
     } catch (err) {
