@@ -46,7 +46,7 @@ describe("losing a sync replica", () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     });
-    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBeGreaterThan(100));
+    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBeGreaterThan(100), { timeout: 15_000, interval: 100 });
     const victim = ctx.system.byName("sync")[0]!;
     await victim.process.kill();
     await new Promise((r) => setTimeout(r, 300));
