@@ -101,12 +101,12 @@ async function streamText(docId: string): Promise<string> {
 const count = (text: string, letter: string) => [...text].filter((c) => c === letter).length;
 
 /** Every client holds the stream's text, and the stream holds every letter each client typed. */
-async function expectConverged(docId: string, typists: Typist[], extra: { letter: string; sent: number }[] = []): Promise<string> {
+async function expectConverged(docId: string, typists: Typist[], extra: { letter: string; sent: number }[] = [], after = ""): Promise<string> {
   let stream = "";
   await vi.waitFor(
     async () => {
       stream = await streamText(docId);
-      const state = typists.map((t) => `${t.letter}: typed ${t.typed}, has ${t.client.text().length}, ${t.client.provider.wsconnected ? "up" : "down"}`);
+      const state = [after && `after ${after}`, ...typists.map((t) => `${t.letter}: typed ${t.typed}, has ${t.client.text().length}, ${t.client.provider.wsconnected ? "up" : "down"}`)].filter(Boolean);
       for (const t of typists) expect(count(stream, t.letter), `stream lacks ${t.letter}; ${state.join("; ")}`).toBe(t.typed);
       for (const e of extra) expect(count(stream, e.letter), `stream lacks what ${e.letter} sent`).toBe(e.sent);
       for (const t of typists) expect(t.client.text(), state.join("; ")).toBe(stream);
@@ -229,22 +229,30 @@ describe("rolling restart", () => {
     // Clients reach the gateways as they would in production: through one address that balances.
     const balancer = await startTcpBalancer(() => ctx.system.byName("gateway").map((g) => g.port));
     const typists = ["k", "l", "m", "n"].map((letter) => typist(connectClient(balancer.url, docId, auth.accessToken), letter));
-    const stop = { now: false };
+    let stop = { now: false };
     let typing: Promise<void[]> | undefined;
     const restarts: { service: string; seconds: number }[] = [];
     try {
       await vi.waitFor(() => expect(typists.every((t) => t.client.provider.synced)).toBe(true));
-      typing = typeUntil(typists, stop, 20);
       for (const name of ["auth", "docs", "history", "files", "sync", "gateway"] as const) {
         for (const handle of ctx.system.byName(name)) {
+          const service = `${name}-${handle.instance}`;
+          // Everyone types while the service stops and starts again.
+          stop = { now: false };
+          typing = typeUntil(typists, stop, 20);
           await vi.waitFor(() => expect(typists.every((t) => t.typed > 0)).toBe(true));
           const started = performance.now();
           await handle.process.stop(15_000);
-          expect(await handle.process.exited, `${name}-${handle.instance} exit code`).toBe(0);
+          expect(await handle.process.exited, `${service} exit code`).toBe(0);
           await ctx.system.start();
-          restarts.push({ service: `${name}-${handle.instance}`, seconds: (performance.now() - started) / 1000 });
-          // Before the next one goes, every client is connected and synced again (there is always one of each).
-          await vi.waitFor(() => expect(typists.every((t) => t.client.provider.synced)).toBe(true), { timeout: 30_000 });
+          restarts.push({ service, seconds: (performance.now() - started) / 1000 });
+          // Every client is connected and synced again, and types on a little (there is always one of each).
+          const typedAfter = typists.map((t) => t.typed);
+          await vi.waitFor(() => expect(typists.every((t, i) => t.client.provider.synced && t.typed >= typedAfter[i]! + 5)).toBe(true), { timeout: 30_000 });
+          stop.now = true;
+          await typing;
+          // Nothing typed so far is missing, after this restart as after every other.
+          await expectConverged(docId, typists, [], service);
         }
         if (name === "files") {
           // The restarted files replica was forgotten when it left and found again when it announced itself.
@@ -255,11 +263,7 @@ describe("rolling restart", () => {
           }
         }
       }
-      const typedBeforeEnd = typists.map((t) => t.typed);
-      await vi.waitFor(() => expect(typists.every((t, i) => t.typed >= typedBeforeEnd[i]! + 10)).toBe(true), { timeout: 20_000 });
-      stop.now = true;
-      await typing;
-      const stream = await expectConverged(docId, typists);
+      const stream = await streamText(docId);
       const outages = typists.flatMap((t) => t.outages);
       process.stdout.write(
         `rolling restart: ${restarts.map((r) => `${r.service} ${r.seconds.toFixed(1)} s`).join(", ")}; ` +
