@@ -63,12 +63,15 @@ export function runProjection<DB>(opts: {
    * nothing (commands apply their own events at once). @default 50
    */
   flushDelayMs?: number;
+  /** A consumer silent this long is asked whether events are pending (see project). @default 5000 */
+  stallMs?: number;
 }): ProjectionRunner {
   const { db, js, spec, metrics } = opts;
   const log = opts.log.child({ projection: spec.name });
   const batchSize = opts.batchSize ?? 500;
   const retryMs = opts.retryMs ?? 1_000;
   const flushDelayMs = opts.flushDelayMs ?? 50;
+  const stallMs = opts.stallMs ?? 5_000;
   let stopped = false;
   let leader = false;
   let lockClient: pg.Client | undefined;
@@ -133,6 +136,39 @@ export function runProjection<DB>(opts: {
     const current = await consumer.consume({ max_messages: 1_000 });
     messages = current;
     log.info({ from }, "projecting");
+    // The ordered consumer lives on one JetStream node; when that node dies nats.js notices only
+    // after missed heartbeats (20-45 s measured on a cluster), and the read model falls behind
+    // meanwhile. So a projection that has received nothing for a while asks its consumer how much
+    // is pending; an answer of "some" or no answer at all ends this consumer, and the loop starts a
+    // new one from the checkpoint.
+    let progressAt = Date.now();
+    let checking = false;
+    let flushing = 0;
+    const watchdog = setInterval(() => {
+      // A long flush holds the loop up without the consumer being at fault.
+      if (checking || flushing > 0 || Date.now() - progressAt < stallMs) return;
+      checking = true;
+      consumer
+        .info()
+        .then(
+          (info) => {
+            if (info.num_pending > 0 && Date.now() - progressAt >= stallMs) {
+              log.warn({ pending: info.num_pending }, "projection consumer stalled with events pending; opening a new one");
+              current.stop();
+            } else {
+              progressAt = Date.now();
+            }
+          },
+          (err: unknown) => {
+            log.warn({ err }, "projection consumer did not answer; opening a new one");
+            current.stop();
+          },
+        )
+        .finally(() => {
+          checking = false;
+        });
+    }, stallMs / 2);
+    watchdog.unref();
     let batch: JsMsg[] = [];
     let timer: NodeJS.Timeout | undefined;
     let chain: Promise<void> = Promise.resolve();
@@ -143,20 +179,33 @@ export function runProjection<DB>(opts: {
       timer = undefined;
       const b = batch;
       batch = [];
-      if (b.length > 0) chain = chain.then(() => flush(b));
+      if (b.length > 0) {
+        flushing++;
+        chain = chain
+          .then(() => flush(b))
+          .finally(() => {
+            flushing--;
+            progressAt = Date.now();
+          });
+      }
       return chain;
     };
-    for await (const m of current) {
-      batch.push(m);
-      if (batch.length >= batchSize) await flushNow();
-      else if (!timer) {
-        timer = setTimeout(() => {
-          flushNow().catch((err: unknown) => {
-            failed = err;
-            current.stop();
-          });
-        }, flushDelayMs);
+    try {
+      for await (const m of current) {
+        progressAt = Date.now();
+        batch.push(m);
+        if (batch.length >= batchSize) await flushNow();
+        else if (!timer) {
+          timer = setTimeout(() => {
+            flushNow().catch((err: unknown) => {
+              failed = err;
+              current.stop();
+            });
+          }, flushDelayMs);
+        }
       }
+    } finally {
+      clearInterval(watchdog);
     }
     await flushNow().catch((err: unknown) => {
       failed ??= err;
