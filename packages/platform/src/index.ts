@@ -31,6 +31,7 @@ export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outc
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, canWrite, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
 export { rebuildProjection } from "./rebuild.ts";
+export { followLive, type LiveFollower } from "./live-follower.ts";
 export { advertisedUrl, announceReplica, type AnnounceOptions, type ReplicaAnnouncer } from "./replica-announcer.ts";
 export {
   SpanAttributes,

@@ -1,6 +1,6 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { Streams, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
-import { decodeEvent, type Logger } from "@palimpsest/platform";
+import { decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
 import { evolve, type DocState } from "./domain/document.ts";
 import type { DocumentStore } from "./document-store.ts";
 
@@ -20,7 +20,7 @@ interface Entry {
  */
 export class AccessCache {
   private readonly entries = new Map<string, Entry>();
-  private messages: ConsumerMessages | undefined;
+  private follower: LiveFollower | undefined;
 
   constructor(
     private readonly store: DocumentStore,
@@ -29,27 +29,28 @@ export class AccessCache {
   ) {}
 
   /** Follows new DOCS events from now on. Call before answering queries. */
-  async start(js: JetStreamClient): Promise<void> {
-    const consumer = await js.consumers.get(Streams.docs, { filter_subjects: subjects.allDocEvents(), deliver_policy: DeliverPolicy.New });
-    this.messages = await consumer.consume({ max_messages: 1_000 });
-    const messages = this.messages;
-    void (async () => {
-      try {
-        for await (const m of messages) {
-          const docId = DOC_SUBJECT.exec(m.subject)?.[1];
-          if (!docId) continue;
-          try {
-            this.observe(docId, decodeEvent(m), m.seq);
-          } catch (err) {
-            this.log.error({ err, seq: m.seq }, "access cache could not apply an event; forgetting the document");
-            this.entries.delete(docId);
-          }
+  async start(js: JetStreamClient, jsm: JetStreamManager): Promise<void> {
+    this.follower = await followLive({
+      js,
+      jsm,
+      stream: Streams.docs,
+      filterSubject: subjects.allDocEvents(),
+      log: this.log,
+      onMessage: (m) => {
+        const docId = DOC_SUBJECT.exec(m.subject)?.[1];
+        if (!docId) return;
+        try {
+          this.observe(docId, decodeEvent(m), m.seq);
+        } catch (err) {
+          this.log.error({ err, seq: m.seq }, "access cache could not apply an event; forgetting the document");
+          this.entries.delete(docId);
         }
-      } catch (err) {
+      },
+      onError: (err) => {
         this.log.error({ err }, "access cache stopped following events; clearing it");
         this.entries.clear();
-      }
-    })();
+      },
+    });
   }
 
   /** Applies an event this replica just stored, or one that arrived from the stream. */
@@ -102,6 +103,6 @@ export class AccessCache {
   }
 
   stop(): void {
-    this.messages?.stop();
+    this.follower?.stop();
   }
 }

@@ -46,7 +46,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   await ensureCheckpointTable(db);
   const store = new DocumentStore(js, await jetstreamManager(nc));
   const cache = new AccessCache(store, log);
-  await cache.start(js);
+  await cache.start(js, await jetstreamManager(nc));
   const docs = createDocuments(db, store, cache, nc);
   const rpcSubs = serveRpc(
     nc,

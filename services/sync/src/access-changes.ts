@@ -1,6 +1,6 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { Streams, closeCodeOf, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
-import { canWrite, decodeEvent, type Logger } from "@palimpsest/platform";
+import { canWrite, decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
 import type { RoomRegistry } from "./room-registry.ts";
 
 /**
@@ -8,15 +8,19 @@ import type { RoomRegistry } from "./room-registry.ts";
  * editor's socket stops being able to write, a removed member's socket closes, and so do all
  * sockets of a document moved to the trash.
  */
-export async function followAccessChanges(js: JetStreamClient, rooms: RoomRegistry, log: Logger): Promise<ConsumerMessages> {
-  const consumer = await js.consumers.get(Streams.docs, { filter_subjects: subjects.allDocEvents(), deliver_policy: DeliverPolicy.New });
-  const messages = await consumer.consume({ max_messages: 1_000 });
+export async function followAccessChanges(js: JetStreamClient, jsm: JetStreamManager, rooms: RoomRegistry, log: Logger): Promise<LiveFollower> {
   const setRole = async (docId: string, userId: string, role: Role) => {
     const room = await rooms.peek(docId);
     for (const peer of room?.peersOf(userId) ?? []) peer.canWrite = canWrite(role);
   };
-  void (async () => {
-    for await (const m of messages) {
+  return followLive({
+    js,
+    jsm,
+    stream: Streams.docs,
+    filterSubject: subjects.allDocEvents(),
+    log,
+    onError: (err) => log.error({ err }, "stopped following access changes"),
+    onMessage: async (m) => {
       try {
         const event = decodeEvent(m);
         switch (event.type) {
@@ -49,7 +53,6 @@ export async function followAccessChanges(js: JetStreamClient, rooms: RoomRegist
       } catch (err) {
         log.error({ err, seq: m.seq }, "could not apply an access change");
       }
-    }
-  })();
-  return messages;
+    },
+  });
 }

@@ -48,7 +48,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
-  const accessChanges = await followAccessChanges(js, rooms, log);
+  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log);
   const replicas = trackReplicas(nc, config.replicaId, rooms);
   const resync =
     config.resyncMs > 0
