@@ -120,7 +120,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsClus
       { mode: 0o600 },
     );
     const spawnNode = () =>
-      new ManagedProcess({ name: p.name, command: binary, args: ["-c", conf], logFile: path.join(opts.logDir, `nats-${p.name}.log`) });
+      new ManagedProcess({ name: `nats-server ${p.name}`, command: binary, args: ["-c", conf], logFile: path.join(opts.logDir, `nats-${p.name}.log`) });
     const node: { -readonly [K in keyof NatsNode]: NatsNode[K] } = {
       ...p,
       process: spawnNode(),
