@@ -61,6 +61,11 @@ export function readCredentials(file: string): NatsCredentials {
   return JSON.parse(fs.readFileSync(file, "utf8")) as NatsCredentials;
 }
 
+/** The part of a node's /jsz answer that says who leads the meta group and who follows it. */
+interface JszMeta {
+  meta_cluster?: { leader?: string; replicas?: { name: string; current: boolean; offline?: boolean }[] };
+}
+
 /**
  * Starts nats-server with JetStream, alone or as a cluster of `size` nodes on loopback ports, with
  * authentication and per-service permissions (bus-permissions.ts) on every node. A cluster is
@@ -111,7 +116,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsClus
               "  name: palimpsest",
               `  listen: "127.0.0.1:${p.clusterPort}"`,
               `  authorization { user: route, password: ${JSON.stringify(routePassword)} }`,
-              `  routes: [${plan.map((q) => JSON.stringify(`nats-route://route:${routePassword}@127.0.0.1:${q.clusterPort}`)).join(", ")}]`,
+              // Every other node: a node listed as its own route only adds duplicate connections to prune.
+              `  routes: [${plan.filter((q) => q !== p).map((q) => JSON.stringify(`nats-route://route:${routePassword}@127.0.0.1:${q.clusterPort}`)).join(", ")}]`,
               "}",
             ]
           : []),
@@ -128,6 +134,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsClus
         if (node.process.running) return;
         node.process = spawnNode();
         await waitHealthy([node]);
+        await waitMetaComplete();
       },
     };
     return node;
@@ -145,8 +152,34 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsClus
     );
   }
 
+  // Healthy nodes can still be a meta group that has not heard from every peer, and a 3-replica
+  // stream created then fails with "no suitable peers for placement".
+  async function waitMetaComplete(): Promise<void> {
+    if (size === 1) return;
+    const metaOf = async (n: NatsNode) =>
+      ((await fetch(`http://127.0.0.1:${n.monitorPort}/jsz`).then((r) => r.json()).catch(() => ({}))) as JszMeta).meta_cluster;
+    try {
+      await waitUntil(
+        "the JetStream meta group",
+        async () => {
+          for (const n of nodes) {
+            const meta = await metaOf(n);
+            if (meta?.leader !== n.name) continue;
+            return (meta.replicas ?? []).filter((r) => r.current && !r.offline).length === size - 1;
+          }
+          return false;
+        },
+        { timeoutMs: 60_000 },
+      );
+    } catch (err) {
+      const seen = await Promise.all(nodes.map(async (n) => `${n.name}: ${JSON.stringify(await metaOf(n))}`));
+      throw new Error(`${(err as Error).message}\n${seen.join("\n")}`);
+    }
+  }
+
   try {
     await waitHealthy(nodes);
+    await waitMetaComplete();
   } catch (err) {
     await Promise.all(nodes.map((n) => n.process.stop()));
     throw err;
