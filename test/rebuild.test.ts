@@ -5,7 +5,7 @@ import pg from "pg";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Streams } from "@palimpsest/contracts";
-import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv } from "@palimpsest/platform/testing";
+import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv } from "@palimpsest/devkit";
 import { startTestSystem } from "./system.ts";
 import { connectClient } from "./collab-client.ts";
 
