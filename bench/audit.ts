@@ -25,7 +25,7 @@ import pg from "pg";
 import { connect as natsConnect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { EditHeaders, subjects } from "@palimpsest/contracts";
-import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/devkit";
 import { machine, startBenchSystem } from "./bench-system.ts";
 import { fileLines, verifyTrail } from "../scripts/audit-trail.ts";
 

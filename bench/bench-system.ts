@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startStores, startSystem, type RunningSystem, type StoreSet, type SystemOptions } from "@palimpsest/platform/testing";
+import { startStores, startSystem, type RunningSystem, type StoreSet, type SystemOptions } from "@palimpsest/devkit";
 
 export interface BenchSystem {
   stores: StoreSet;

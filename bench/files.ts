@@ -19,7 +19,7 @@ import sharp from "sharp";
 import { PutObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createS3 } from "@palimpsest/platform";
-import { TestApi } from "@palimpsest/platform/testing";
+import { TestApi } from "@palimpsest/devkit";
 import type { FileView, PresignedUpload } from "@palimpsest/contracts";
 import { machine, startBenchSystem, summary } from "./bench-system.ts";
 

@@ -14,7 +14,7 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { rpc } from "@palimpsest/contracts";
-import { TestApi, natsOptionsFromEnv } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv } from "@palimpsest/devkit";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";

@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
 import type * as Y from "yjs";
 import { EditHeaders, Streams, subjects, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
-import { TestApi, natsOptionsFromEnv, waitUntil } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv, waitUntil } from "@palimpsest/devkit";
 import { connectClient } from "../test/collab-client.ts";
 import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
 import { loadRichTrace } from "./trace-data.ts";

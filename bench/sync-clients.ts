@@ -13,7 +13,7 @@ import * as Y from "yjs";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/provider";
-import { ManagedProcess, freePort, waitUntil, type TestApi } from "@palimpsest/platform/testing";
+import { ManagedProcess, freePort, waitUntil, type TestApi } from "@palimpsest/devkit";
 
 /** One connected client as the workload sees it: a Y.Doc kept in sync by some provider. */
 export interface BenchClient {

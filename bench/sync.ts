@@ -30,7 +30,7 @@ import pg from "pg";
 import { connect as natsConnect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
-import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/devkit";
 import { machine, startBenchSystem, summary, type BenchSystem } from "./bench-system.ts";
 import {
   CpuMeter,

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import * as Y from "yjs";
-import { repoRoot } from "@palimpsest/platform/testing";
+import { repoRoot } from "@palimpsest/devkit";
 
 export const TRACE_FILE = path.join(repoRoot, "..", "shared", "data", "traces", "automerge-paper.json.gz");
 

@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import * as Y from "yjs";
 import { describeFailure, fileLines, verifyTrail } from "./audit-trail.ts";
-import { renderDocument } from "../services/history/src/render-document.ts";
+import { renderDocument } from "@palimpsest/history/operations";
 
 const USAGE = "usage: npm run audit -- verify <file>\n       npm run audit -- print <file> [--at <seq>]";
 

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { ConfigSpec } from "@palimpsest/platform";
-import { repoRoot } from "@palimpsest/platform/testing";
+import { repoRoot } from "@palimpsest/devkit";
 import { configSpecs } from "../test/config-specs.ts";
 
 const rows = new Map<string, { defaultText: string; doc: string; services: string[] }>();

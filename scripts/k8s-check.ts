@@ -18,7 +18,7 @@ import { Registry, collectDefaultMetrics } from "prom-client";
 import ts from "typescript";
 import YAML from "yaml";
 import { commonConfig, loadConfig, type ConfigSpec } from "@palimpsest/platform";
-import { natsServerBinaries as platformNatsBinaries } from "@palimpsest/platform/testing";
+import { natsServerBinaries as platformNatsBinaries } from "@palimpsest/devkit";
 import { configSpecs } from "../test/config-specs.ts";
 import { IMAGE_COMMANDS, SERVICES } from "./build-image-tree.ts";
 
@@ -109,7 +109,7 @@ interface MetricInfo {
 /** Metrics registered with prom-client in the services' and platform's sources: name, type, label names. */
 export function registeredMetrics(): Map<string, MetricInfo> {
   const found = new Map<string, MetricInfo>();
-  const files = [...sourceFiles("packages/platform/src"), ...SERVICES.flatMap((s) => sourceFiles(`services/${s}/src`))].filter((f) => !f.includes("/testing/") && !f.includes("/stores/"));
+  const files = [...sourceFiles("packages/platform/src"), ...SERVICES.flatMap((s) => sourceFiles(`services/${s}/src`))];
   const re = /new\s+(Counter|Gauge|Histogram|Summary)\s*(?:<[^>]*>)?\s*\(\s*\{([^}]*?)\}\s*\)/g;
   for (const f of files) {
     for (const m of readSource(f).matchAll(re)) {

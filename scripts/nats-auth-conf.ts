@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { k8sAuthConf, k8sAuthConfPath } from "../packages/platform/src/bus-permissions.ts";
-import { repoRoot } from "@palimpsest/platform/testing";
+import { repoRoot } from "@palimpsest/devkit";
 
 const file = path.join(repoRoot, k8sAuthConfPath);
 const want = k8sAuthConf();

@@ -4,14 +4,12 @@
  * SIGNING_KEY_CACHE_MS; gateways fetch it when they first see its `kid`.
  */
 import { createDb } from "@palimpsest/platform";
-import { loadAuthConfig } from "../services/auth/src/config.ts";
-import { SigningKeys } from "../services/auth/src/signing-keys.ts";
-import type { AuthDb } from "../services/auth/src/schema.ts";
+import { loadConfig, rotateSigningKey, type Db } from "@palimpsest/auth/operations";
 
-const config = loadAuthConfig();
-const db = createDb<AuthDb>(config.databaseUrl, { max: 1 });
+const config = loadConfig();
+const db = createDb<Db>(config.databaseUrl, { max: 1 });
 try {
-  const kid = await new SigningKeys(db, config.keyRotationDays * 86_400_000).rotate();
+  const kid = await rotateSigningKey(db, config);
   console.log(`new signing key ${kid}`);
 } finally {
   await db.destroy();

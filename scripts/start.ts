@@ -8,7 +8,7 @@ import path from "node:path";
 import type { ServiceName } from "@palimpsest/contracts";
 import { env, loadConfig } from "@palimpsest/platform";
 import { ensureWebBuilt, staleReason } from "./web-build.ts";
-import { portAnswers, repoRoot, startServiceProcess, startStores, type ManagedProcess, type StoreSet } from "@palimpsest/platform/testing";
+import { portAnswers, repoRoot, startServiceProcess, startStores, type ManagedProcess, type StoreSet } from "@palimpsest/devkit";
 
 const cfg = loadConfig({
   dataDir: env.string("DATA_DIR", ".data", "folder for all local data and logs"),

@@ -8,7 +8,7 @@ import * as Y from "yjs";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { rpc, type AuditEditLine, type AuditEventLine, type AuditLine, type AuditPage, type EditView, type Page } from "@palimpsest/contracts";
-import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/platform/testing";
+import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/devkit";
 import { callRpcRaw } from "@palimpsest/platform";
 import { startTestSystem } from "./system.ts";
 import { storedEdits, storedUpdates } from "./stream-helpers.ts";

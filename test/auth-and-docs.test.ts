@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import type { AuthResult, DocView, ErrorBody, Page } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { randomUUID } from "node:crypto";

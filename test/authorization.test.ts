@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { ApiResponse, TestApi } from "@palimpsest/platform/testing";
+import type { ApiResponse, TestApi } from "@palimpsest/devkit";
 import { EditHeaders, Streams, subjects, type AuthResult, type DocView, type Role } from "@palimpsest/contracts";
 import { useSystem } from "./system.ts";
 import { storedEdits } from "./stream-helpers.ts";

@@ -8,7 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { randomUUID } from "node:crypto";
 import { rpc, subjects, type AuthResult, type DocView } from "@palimpsest/contracts";
 import { callRpc } from "@palimpsest/platform";
-import { natsOptionsFromEnv, type TestApi } from "@palimpsest/platform/testing";
+import { natsOptionsFromEnv, type TestApi } from "@palimpsest/devkit";
 import type { BusUser } from "@palimpsest/platform";
 import { useSystem } from "./system.ts";
 import { foreignSigner, mint } from "./token-helpers.ts";

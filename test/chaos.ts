@@ -16,7 +16,7 @@ import * as Y from "yjs";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Streams, type EditView, type Page } from "@palimpsest/contracts";
-import { TestApi, natsOptionsFromEnv, startStores, startSystem, waitUntil, type RunningSystem, type StoreSet } from "@palimpsest/platform/testing";
+import { TestApi, natsOptionsFromEnv, startStores, startSystem, waitUntil, type RunningSystem, type StoreSet } from "@palimpsest/devkit";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 import { storedEdits, storedUpdates } from "./stream-helpers.ts";
 import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.ts";

@@ -13,7 +13,7 @@ import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/t
 import { JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Streams, subjects } from "@palimpsest/contracts";
 import { appendEvent, createLogger, ensureStreams, followLive, newEvent, publishDurably } from "@palimpsest/platform";
-import { natsServerBinaries, startNatsServer, type NatsCluster } from "@palimpsest/platform/testing";
+import { natsServerBinaries, startNatsServer, type NatsCluster } from "@palimpsest/devkit";
 
 const started: NatsCluster[] = [];
 const opened: NatsConnection[] = [];

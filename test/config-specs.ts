@@ -1,15 +1,8 @@
-import { authConfigSpec } from "../services/auth/src/config.ts";
-import { docsConfigSpec } from "../services/docs/src/config.ts";
-import { filesConfigSpec } from "../services/files/src/config.ts";
-import { gatewayConfigSpec } from "../services/gateway/src/config.ts";
-import { historyConfigSpec } from "../services/history/src/config.ts";
-import { syncConfigSpec } from "../services/sync/src/config.ts";
+import { configSpec as auth } from "@palimpsest/auth/operations";
+import { configSpec as docs } from "@palimpsest/docs/operations";
+import { configSpec as files } from "@palimpsest/files/operations";
+import { configSpec as gateway } from "@palimpsest/gateway/operations";
+import { configSpec as history } from "@palimpsest/history/operations";
+import { configSpec as sync } from "@palimpsest/sync/operations";
 
-export const configSpecs = {
-  gateway: gatewayConfigSpec,
-  auth: authConfigSpec,
-  docs: docsConfigSpec,
-  sync: syncConfigSpec,
-  files: filesConfigSpec,
-  history: historyConfigSpec,
-} as const;
+export const configSpecs = { gateway, auth, docs, sync, files, history } as const;

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
 import WebSocket from "ws";
 import type { AuthResult, FileView } from "@palimpsest/contracts";
-import type { ServiceHandle } from "@palimpsest/platform/testing";
+import type { ServiceHandle } from "@palimpsest/devkit";
 import { useSystem } from "./system.ts";
 import { storedUpdates, syncUpdateMessage } from "./stream-helpers.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";

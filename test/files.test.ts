@@ -18,7 +18,7 @@ import {
   type PresignedUpload,
 } from "@palimpsest/contracts";
 import { createS3 } from "@palimpsest/platform";
-import type { TestApi } from "@palimpsest/platform/testing";
+import type { TestApi } from "@palimpsest/devkit";
 import { useSystem } from "./system.ts";
 import { storedOnSubject } from "./stream-helpers.ts";
 import { verifyTrail } from "../scripts/audit-trail.ts";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { startStores, type StoreSet } from "@palimpsest/platform/testing";
+import { startStores, type StoreSet } from "@palimpsest/devkit";
 import { ensureWebBuilt } from "../scripts/web-build.ts";
 
 declare module "vitest" {

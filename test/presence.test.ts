@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as encoding from "lib0/encoding";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import { startTestSystem } from "./system.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
 

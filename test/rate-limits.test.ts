@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi, inject } from "vitest";
 import { Redis } from "ioredis";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import type { ErrorBody } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { rawConnect } from "./collab-client.ts";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "@palimpsest/platform/testing";
+import { repoRoot } from "@palimpsest/devkit";
 import { configSpecs } from "./config-specs.ts";
 
 describe("README", () => {

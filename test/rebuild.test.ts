@@ -4,18 +4,20 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { Streams } from "@palimpsest/contracts";
-import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv } from "@palimpsest/platform/testing";
+import sharp from "sharp";
+import { Streams, subjects, type FileView } from "@palimpsest/contracts";
+import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv } from "@palimpsest/devkit";
 import { startTestSystem } from "./system.ts";
 import { connectClient } from "./collab-client.ts";
 
-const PROJECTIONS: Record<string, { stream: string; tables: string[] }> = {
-  auth: { stream: Streams.auth, tables: ["users", "sessions", "refresh_tokens"] },
-  docs: { stream: Streams.docs, tables: ["documents", "document_members", "document_invitations", "named_versions"] },
-  "docs-users": { stream: Streams.auth, tables: ["doc_users"] },
-  "docs-last-edit": { stream: Streams.edits, tables: ["document_last_edit"] },
-  "edit-log": { stream: Streams.edits, tables: ["edit_log", "doc_heads"] },
-  "doc-activity": { stream: Streams.docs, tables: ["doc_activity"] },
+const PROJECTIONS: Record<string, { stream: string; filter: string; tables: string[] }> = {
+  auth: { stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens"] },
+  docs: { stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "document_members", "document_invitations", "named_versions"] },
+  "docs-users": { stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
+  "docs-last-edit": { stream: Streams.edits, filter: subjects.allEdits(), tables: ["document_last_edit"] },
+  "edit-log": { stream: Streams.edits, filter: subjects.allEdits(), tables: ["edit_log", "doc_heads"] },
+  "doc-activity": { stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["doc_activity"] },
+  files: { stream: Streams.docs, filter: subjects.allFileEvents(), tables: ["files"] },
 };
 
 let system: RunningSystem;
@@ -39,8 +41,8 @@ afterAll(async () => {
 async function caughtUp(): Promise<void> {
   await vi.waitFor(
     async () => {
-      for (const [name, { stream }] of Object.entries(PROJECTIONS)) {
-        const last = (await jsm.streams.info(stream)).state.last_seq;
+      for (const [name, { stream, filter }] of Object.entries(PROJECTIONS)) {
+        const last = (await jsm.streams.getMessage(stream, { last_by_subj: filter }))?.seq ?? 0;
         const cp = await db.query<{ stream_seq: number }>("select stream_seq::int as stream_seq from projection_checkpoints where name = $1", [name]);
         expect(cp.rows[0]?.stream_seq ?? 0, name).toBe(last);
       }
@@ -74,6 +76,13 @@ describe("projections are rebuilt from the streams", () => {
     const trashed = await api.createDoc("Trash me");
     await api.call("DELETE", `/api/docs/${trashed.id}`);
     await anon.post("/api/auth/refresh", { refreshToken: auth.refreshToken });
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#336699" } }).png().toBuffer();
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(png)], { type: "image/png" }), "swatch.png");
+    const upload = await fetch(`${api.baseUrl}/api/docs/${doc.id}/files`, { method: "POST", headers: { authorization: `Bearer ${api.token}` }, body: form });
+    expect(upload.status).toBe(201);
+    // The thumbnail is the last change to the file's row: the tables are compared once it is made.
+    await vi.waitFor(async () => expect((await api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items[0]?.thumbnail).toBe("ready"), { timeout: 30_000 });
     const c = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     await vi.waitFor(() => expect(c.provider.synced).toBe(true));
     for (const ch of "content") c.doc.getText("t").insert(c.text().length, ch);
@@ -87,6 +96,7 @@ describe("projections are rebuilt from the streams", () => {
     expect(before["documents"]!.length).toBeGreaterThan(0);
     expect(before["edit_log"]!.length).toBeGreaterThan(0);
     expect(before["document_invitations"]!.length).toBeGreaterThan(0);
+    expect(before["files"]!.length).toBe(1);
 
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/rebuild-projections.ts"], {
       cwd: repoRoot,

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { TestApi, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/devkit";
 import { Streams, subjects, type EditView, type Page } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";

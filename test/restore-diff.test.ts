@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import type { AuthResult, DiffView, EditView, Page, RestoreResult, VersionView } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";

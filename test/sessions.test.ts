@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { decodeProtectedHeader } from "jose";
-import { TestApi, repoRoot, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, repoRoot, type RunningSystem } from "@palimpsest/devkit";
 import type { AuthResult, ErrorBody } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";

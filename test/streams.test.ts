@@ -4,7 +4,7 @@
 
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { natsOptionsFromEnv } from "@palimpsest/platform/testing";
+import { natsOptionsFromEnv } from "@palimpsest/devkit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { ensureStreams, streamConfigs } from "@palimpsest/platform";

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import { startTestSystem } from "./system.ts";
 import { syncUpdateMessage } from "./stream-helpers.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";

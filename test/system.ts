@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { TestApi, startSystem, type RunningSystem, type SystemOptions, natsOptionsFromEnv } from "@palimpsest/platform/testing";
+import { TestApi, startSystem, type RunningSystem, type SystemOptions, natsOptionsFromEnv } from "@palimpsest/devkit";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { createHmac } from "node:crypto";
-import { TestApi, type RunningSystem } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import type { AuthResult, DocView, ErrorBody } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { rawConnect } from "./collab-client.ts";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import sharp from "sharp";
 import { EditHeaders, Streams, TraceHeaders, subjects } from "@palimpsest/contracts";
-import { OtlpSpanKind, startOtlpReceiver, type ReceivedSpan } from "@palimpsest/platform/testing";
+import { OtlpSpanKind, startOtlpReceiver, type ReceivedSpan } from "@palimpsest/devkit";
 import { useSystem, type SystemContext } from "./system.ts";
 import { storedEdits } from "./stream-helpers.ts";
 

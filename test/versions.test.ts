@@ -3,7 +3,7 @@ import * as Y from "yjs";
 import pg from "pg";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { TestApi, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem, natsOptionsFromEnv } from "@palimpsest/devkit";
 import type { EditView, Page, VersionView } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { storedUpdates } from "./stream-helpers.ts";

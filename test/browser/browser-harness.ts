@@ -7,7 +7,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, vi } from "vitest";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { TestApi, type RunningSystem, type SystemOptions } from "@palimpsest/platform/testing";
+import { TestApi, type RunningSystem, type SystemOptions } from "@palimpsest/devkit";
 import type { AuthResult, DocView } from "@palimpsest/contracts";
 import { startTestSystem } from "../system.ts";
 import { launchChromium } from "./chromium.ts";

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "@palimpsest/platform/testing";
+import { repoRoot } from "@palimpsest/devkit";
 import { NODE_FLAGS } from "../../scripts/build-image-tree.ts";
 import { OVERLAYS, render, type K8sObject } from "../../scripts/k8s-check.ts";
 

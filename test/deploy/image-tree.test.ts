@@ -12,7 +12,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { FileView } from "@palimpsest/contracts";
-import { ManagedProcess, TestApi, freePort, natsUserEnv, repoRoot, waitUntil } from "@palimpsest/platform/testing";
+import { ManagedProcess, TestApi, freePort, natsUserEnv, repoRoot, waitUntil } from "@palimpsest/devkit";
 import { IMAGE_COMMANDS, NODE_FLAGS, SERVICES } from "../../scripts/build-image-tree.ts";
 import { connectClient, type CollabClient } from "../collab-client.ts";
 

@@ -1,6 +1,17 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { sql, type Kysely } from "kysely";
+import type { Migration } from "kysely";
 import type { ProjectionSpec } from "./projection.ts";
+
+/**
+ * What a service owns in the database, as operator tools need it: its migrations, and each of
+ * its projections with the tables that projection alone writes (a rebuild truncates them).
+ */
+export interface ReadModels<DB> {
+  service: string;
+  migrations: Record<string, Migration>;
+  projections: readonly { spec: ProjectionSpec<DB>; tables: readonly string[]; batchSize?: number }[];
+}
 
 /**
  * Drops a projection's rows and rebuilds them from its stream, in one transaction, while the

@@ -3,7 +3,7 @@ import path from "node:path";
 import { freePort, type ManagedProcess } from "./managed-process.ts";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ensureStreams } from "../nats.ts";
+import { ensureStreams } from "@palimpsest/platform";
 import { startNatsServer, type NatsCluster } from "./nats-server.ts";
 import { startPostgresServer } from "./postgres-server.ts";
 import { startRedisServer } from "./redis-server.ts";

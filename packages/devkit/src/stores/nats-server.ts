@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { BusUsers, inboxPrefixOf, renderNatsAuthorization, type BusUser } from "../bus-permissions.ts";
+import { BusUsers, inboxPrefixOf, renderNatsAuthorization, type BusUser } from "@palimpsest/platform";
 import { ManagedProcess, freePort, waitUntil } from "./managed-process.ts";
 import { requireBinary } from "./binaries.ts";
 
