@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
+import { Streams, editMessageId, readEditHeaders, subjects, writeEditHeaders } from "@palimpsest/contracts";
 import { SpanAttributes, publishDurably, tracingEnabled, withConsumerSpan, type Logger, type SpanContext } from "@palimpsest/platform";
 
 export interface EditMeta {
@@ -28,11 +27,6 @@ interface LiveFeed {
   /** This replica stored `seq` on the document's subject: the feed must deliver it. */
   stored(seq: number): void;
   check(now: number): Promise<void>;
-}
-
-/** The id JetStream deduplicates on: the same bytes for the same document are the same Yjs content. */
-export function editMessageId(docId: string, update: Uint8Array): string {
-  return createHash("sha256").update(docId).update(":").update(update).digest("base64url");
 }
 
 /**
@@ -63,10 +57,7 @@ export class EditLog {
   /** `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on). */
   async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ seq: number; duplicate: boolean }> {
     const h = natsHeaders();
-    h.set(EditHeaders.author, author);
-    h.set(EditHeaders.client, client);
-    h.set(EditHeaders.time, new Date().toISOString());
-    h.set(EditHeaders.replica, this.replicaId);
+    writeEditHeaders(h, { author, client, replica: this.replicaId });
     // Through a leader election or a reconnect the append is tried again with the same id: the
     // client's edit is acknowledged late, not refused, and stored once.
     // Each edit is a trace of its own (a connection lives for hours), linked to the connection's.
@@ -123,13 +114,10 @@ export class EditLog {
           if (m.seq <= delivered) continue;
           delivered = m.seq;
           progressAt = Date.now();
-          const deliver = () =>
-            onEdit(m.data, {
-              seq: m.seq,
-              author: m.headers?.get(EditHeaders.author) ?? "",
-              client: m.headers?.get(EditHeaders.client) ?? "",
-              time: m.headers?.get(EditHeaders.time) ?? "",
-            });
+          const deliver = () => {
+            const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
+            onEdit(m.data, { seq: m.seq, author, client, time });
+          };
           // The live fan-out to this replica's clients, in the trace of the append that stored it
           // (not the replay of a document's past edits when it opens).
           if (tracingEnabled() && m.seq > target) {
