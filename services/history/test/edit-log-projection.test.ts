@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from "kysely";
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { EditHeaders } from "@palimpsest/contracts";
-import { applyEditBatch } from "../src/edit-log-projection.ts";
+import { EditHeaders, GENESIS_HASH, chainHash } from "@palimpsest/contracts";
+import { applyEditBatch, chainEdits, editsOfBatch, newestRows, type EditHead } from "../src/edit-log-projection.ts";
 import type { HistoryDb } from "../src/schema.ts";
 
 /**
@@ -145,5 +145,70 @@ describe("the edit-log projection's batch", () => {
         },
       ]
     `);
+  });
+});
+
+const TIME = "2025-01-02T03:04:05.678Z";
+const NANOS = 1_735_787_045_700_000_000;
+const stamped = (author: string) => ({ [EditHeaders.author]: author, [EditHeaders.client]: `${author}-conn`, [EditHeaders.time]: TIME, [EditHeaders.replica]: "r1" });
+
+describe("chaining a batch of edits", () => {
+  it("skips messages that are not on a document's edit subject", () => {
+    // Given a batch with edits and stray subjects
+    const msgs = [editMsg("edits.d1", 1, [1], undefined, NANOS), editMsg("edits.d1.x", 2, [1], undefined, NANOS), editMsg("docs.evt.d1", 3, [1], undefined, NANOS)];
+    // When its edits are picked out
+    // Then only the document edit is kept, with its document id
+    expect(editsOfBatch(msgs).map((e) => [e.docId, e.m.seq])).toEqual([["d1", 1]]);
+  });
+
+  it("starts a document without a head at version 1, chained on genesis", () => {
+    // Given an edit of a document with no log yet
+    const edits = editsOfBatch([editMsg("edits.new", 9, [7, 7], stamped("u1"), NANOS)]);
+    // When it is chained
+    const [row] = chainEdits(edits, new Map());
+    // Then it is version 1, its previous hash is genesis and its hash covers the header values
+    expect(row).toMatchObject({ doc_id: "new", seq: 1, stream_seq: 9, prev_hash: GENESIS_HASH, user_id: "u1", client_id: "u1-conn", at_text: TIME, size: 2 });
+    expect(row!.hash).toBe(chainHash(GENESIS_HASH, { docId: "new", seq: 1, author: "u1", client: "u1-conn", time: TIME, update: new Uint8Array([7, 7]) }));
+    expect(row!.at).toEqual(new Date(TIME));
+  });
+
+  it("continues each document from its own head, in stream order, however the batch interleaves them", () => {
+    // Given two documents' heads and a batch that interleaves their edits
+    const heads = new Map<string, EditHead>([["a", { seq: 10, hash: "aa".repeat(32) }], ["b", { seq: 3, hash: "bb".repeat(32) }]]);
+    const edits = editsOfBatch([
+      editMsg("edits.a", 50, [1], stamped("u1"), NANOS),
+      editMsg("edits.b", 51, [2], stamped("u2"), NANOS),
+      editMsg("edits.a", 52, [3], stamped("u1"), NANOS),
+    ]);
+    // When the batch is chained
+    const rows = chainEdits(edits, heads);
+    // Then each document's versions follow on from its head and each row links to the one before
+    expect(rows.map((r) => [r.doc_id, r.seq, r.stream_seq])).toEqual([["a", 11, 50], ["b", 4, 51], ["a", 12, 52]]);
+    expect(rows[0]!.prev_hash).toBe("aa".repeat(32));
+    expect(rows[1]!.prev_hash).toBe("bb".repeat(32));
+    expect(rows[2]!.prev_hash).toBe(rows[0]!.hash);
+    // And the heads passed in are left as they were
+    expect(heads.get("a")).toEqual({ seq: 10, hash: "aa".repeat(32) });
+  });
+
+  it("reads an edit without a time at the stream's timestamp, so the hash does not depend on who reads it", () => {
+    // Given an edit stored without headers
+    const edits = editsOfBatch([editMsg("edits.d", 5, [1], undefined, 1_700_000_000_123_456_768)]);
+    // When it is chained
+    const [row] = chainEdits(edits, new Map());
+    // Then it is anonymous, at the stored time to the millisecond
+    expect(row).toMatchObject({ user_id: "", client_id: "", at_text: "2023-11-14T22:13:20.123Z" });
+  });
+
+  it("gives the last row of each document as its new head", () => {
+    const rows = chainEdits(editsOfBatch([editMsg("edits.a", 1, [1], stamped("u"), NANOS), editMsg("edits.b", 2, [1], stamped("u"), NANOS), editMsg("edits.a", 3, [1], stamped("u"), NANOS)]), new Map());
+    expect(newestRows(rows).map((r) => [r.doc_id, r.seq, r.stream_seq])).toEqual([["a", 2, 3], ["b", 1, 2]]);
+    expect(newestRows([])).toEqual([]);
+  });
+
+  it("stores nothing for a batch without document edits", async () => {
+    const { db, statements } = recordingDb([]);
+    await db.transaction().execute((trx) => applyEditBatch(trx, [editMsg("edits.a.b", 1, [1], undefined, NANOS)]));
+    expect(statements).toEqual([]);
   });
 });
