@@ -4,8 +4,8 @@ import { Streams, editMessageId, readEditHeaders, subjects, writeEditHeaders } f
 import { SpanAttributes, publishDurably, tracingEnabled, withConsumerSpan, type Logger, type SpanContext } from "@palimpsest/platform";
 
 export interface EditMeta {
-  /** Stream sequence: the global order of stored edits. */
-  seq: number;
+  /** The global order of stored edits. */
+  streamSeq: number;
   author: string;
   client: string;
   time: string;
@@ -24,8 +24,8 @@ const POLL_MS = 10_000;
 
 interface LiveFeed {
   docId: string;
-  /** This replica stored `seq` on the document's subject: the feed must deliver it. */
-  stored(seq: number): void;
+  /** This replica stored `streamSeq` on the document's subject: the feed must deliver it. */
+  stored(streamSeq: number): void;
   check(now: number): Promise<void>;
 }
 
@@ -55,7 +55,7 @@ export class EditLog {
   }
 
   /** `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on). */
-  async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ seq: number; duplicate: boolean }> {
+  async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ streamSeq: number; duplicate: boolean }> {
     const h = natsHeaders();
     writeEditHeaders(h, { author, client, replica: this.replicaId });
     // Through a leader election or a reconnect the append is tried again with the same id: the
@@ -67,10 +67,10 @@ export class EditLog {
       trace: { newTrace: true, ...(connection ? { links: [connection] } : {}) },
     });
     for (const f of this.feeds.get(docId) ?? []) f.stored(ack.seq);
-    return { seq: ack.seq, duplicate: ack.duplicate };
+    return { streamSeq: ack.seq, duplicate: ack.duplicate };
   }
 
-  async lastSeq(docId: string): Promise<number> {
+  async lastStreamSeq(docId: string): Promise<number> {
     const last = await this.jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(docId) });
     return last?.seq ?? 0;
   }
@@ -93,7 +93,7 @@ export class EditLog {
     onError: (err: unknown) => void,
     afterStreamSeq = 0,
   ): Promise<EditFeed> {
-    const target = await this.lastSeq(docId);
+    const target = await this.lastStreamSeq(docId);
     let delivered = afterStreamSeq;
     let known = target;
     let progressAt = Date.now();
@@ -116,7 +116,7 @@ export class EditLog {
           progressAt = Date.now();
           const deliver = () => {
             const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
-            onEdit(m.data, { seq: m.seq, author, client, time });
+            onEdit(m.data, { streamSeq: m.seq, author, client, time });
           };
           // The live fan-out to this replica's clients, in the trace of the append that stored it
           // (not the replay of a document's past edits when it opens).
@@ -145,14 +145,14 @@ export class EditLog {
 
     const live: LiveFeed = {
       docId,
-      stored(seq) {
-        known = Math.max(known, seq);
+      stored(streamSeq) {
+        known = Math.max(known, streamSeq);
       },
       check: async (now) => {
         if (stopped || restarting) return;
         if (known <= delivered && now - progressAt >= POLL_MS && now - polledAt >= POLL_MS) {
           polledAt = now;
-          known = Math.max(known, await this.lastSeq(docId).catch(() => 0));
+          known = Math.max(known, await this.lastStreamSeq(docId).catch(() => 0));
         }
         if (known <= delivered || now - progressAt < STALL_MS) return;
         restarting = true;
