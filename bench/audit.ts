@@ -19,12 +19,11 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as Y from "yjs";
 import pg from "pg";
 import { connect as natsConnect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { EditHeaders, subjects } from "@palimpsest/contracts";
+import { editMessageId, subjects, writeEditHeaders } from "@palimpsest/contracts";
 import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/devkit";
 import { machine, startBenchSystem } from "./bench-system.ts";
 import { fileLines, verifyTrail } from "../scripts/audit-trail.ts";
@@ -87,12 +86,8 @@ try {
   const inFlight = new Set<Promise<unknown>>();
   for (const u of trace.updates) {
     const h = natsHeaders();
-    h.set(EditHeaders.author, auth.user.id);
-    h.set(EditHeaders.client, "bench-import");
-    h.set(EditHeaders.time, new Date().toISOString());
-    h.set(EditHeaders.replica, "bench");
-    const msgID = createHash("sha256").update(doc.id).update(":").update(u).digest("base64url");
-    const p = js.publish(subjects.edits(doc.id), u, { msgID, headers: h, timeout: 30_000 });
+    writeEditHeaders(h, { author: auth.user.id, client: "bench-import", replica: "bench" });
+    const p = js.publish(subjects.edits(doc.id), u, { msgID: editMessageId(doc.id, u), headers: h, timeout: 30_000 });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p)).catch(() => undefined);
     if (inFlight.size >= 512) await Promise.race(inFlight);

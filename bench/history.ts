@@ -10,7 +10,7 @@ import { headers as natsHeaders, connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
 import type * as Y from "yjs";
-import { EditHeaders, Streams, subjects, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
+import { Streams, subjects, writeEditHeaders, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
 import { TestApi, natsOptionsFromEnv, waitUntil } from "@palimpsest/devkit";
 import { connectClient } from "../test/collab-client.ts";
 import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
@@ -38,9 +38,7 @@ try {
   const inFlight = new Set<Promise<unknown>>();
   for (const update of trace.updates) {
     const h = natsHeaders();
-    h.set(EditHeaders.author, auth.user.id);
-    h.set(EditHeaders.client, "bench-trace");
-    h.set(EditHeaders.time, new Date().toISOString());
+    writeEditHeaders(h, { author: auth.user.id, client: "bench-trace", replica: "bench" });
     const p = js.publish(subjects.edits(doc.id), update, { headers: h });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));

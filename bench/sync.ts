@@ -29,7 +29,7 @@ import * as Y from "yjs";
 import pg from "pg";
 import { connect as natsConnect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
+import { Streams, editMessageId, subjects, writeEditHeaders } from "@palimpsest/contracts";
 import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/devkit";
 import { machine, startBenchSystem, summary, type BenchSystem } from "./bench-system.ts";
 import {
@@ -507,10 +507,7 @@ async function waitUnloaded(server: ServerUnderTest): Promise<void> {
 /** The headers the sync service puts on each stored edit. */
 function editHeaders(author: string, client: string): ReturnType<typeof natsHeaders> {
   const h = natsHeaders();
-  h.set(EditHeaders.author, author);
-  h.set(EditHeaders.client, client);
-  h.set(EditHeaders.time, new Date().toISOString());
-  h.set(EditHeaders.replica, "bench");
+  writeEditHeaders(h, { author, client, replica: "bench" });
   return h;
 }
 
@@ -603,8 +600,7 @@ class Stream {
     for (const u of updates) {
       if (performance.now() > deadline) throw new Error("appending the trace to JetStream took too long");
       const h = editHeaders(author, "bench-import");
-      const msgID = createHash("sha256").update(docId).update(":").update(u).digest("base64url");
-      const p = js.publish(subjects.edits(docId), u, { msgID, headers: h, timeout: 30_000 });
+      const p = js.publish(subjects.edits(docId), u, { msgID: editMessageId(docId, u), headers: h, timeout: 30_000 });
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p)).catch(() => undefined);
       if (inFlight.size >= 512) await Promise.race(inFlight);

@@ -72,13 +72,13 @@ describe.each(binaries)("a 3-node JetStream cluster, nats-server $version", ({ v
 
     // The event store recognises it on either version.
     const retried = await appendEvent(js, subject, event, { expectedSeq: 0 });
-    expect(retried).toEqual({ seq: first.seq, duplicate: true });
+    expect(retried).toEqual({ streamSeq: first.streamSeq, duplicate: true });
 
     // A different event with the same stale expectation is a real conflict (control).
     const other = newEvent("doc.renamed.v1", { docId, title: "Second" }, "user-2");
     await expect(appendEvent(js, subject, other, { expectedSeq: 0 })).rejects.toMatchObject({ code: "CONFLICT" });
     const stored = await (await jetstreamManager(await as(c, "admin"))).streams.getMessage(Streams.docs, { last_by_subj: subject });
-    expect(stored?.seq).toBe(first.seq);
+    expect(stored?.seq).toBe(first.streamSeq);
   });
 
   it("writers keep appending through a SIGKILL of the stream leader, losing and duplicating nothing", { timeout: 120_000 }, async () => {
@@ -157,7 +157,7 @@ describe.each(binaries)("a 3-node JetStream cluster, nats-server $version", ({ v
       const writer = jetstream(await as(c, "docs"));
       const docId = `follow-${randomUUID()}`;
       const acked: number[] = [];
-      const append = async (i: number) => acked.push((await appendEvent(writer, subjects.docEvents(docId), newEvent("doc.renamed.v1", { docId, title: `t${i}` }, "u"))).seq);
+      const append = async (i: number) => acked.push((await appendEvent(writer, subjects.docEvents(docId), newEvent("doc.renamed.v1", { docId, title: `t${i}` }, "u"))).streamSeq);
       for (let i = 0; i < 3; i++) await append(i);
       await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(3);
       victim!.process.child.kill("SIGKILL");

@@ -1,13 +1,14 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { DocKind, Role } from "./events.ts";
 import type { ErrorBody } from "./errors.ts";
+import { SAFE_ID_PATTERN } from "./subjects.ts";
 
 /**
  * Request and response shapes of the public REST API (see DESIGN.md) and of the NATS
  * request/reply calls behind it. The gateway validates REST bodies with these schemas;
  * each service validates the RPC input again at its own edge.
  */
-const Id = Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" });
+const Id = Type.String({ pattern: SAFE_ID_PATTERN });
 
 export const RegisterBody = Type.Object(
   {
@@ -66,7 +67,7 @@ export const HistoryQuery = Type.Object(
     after: Type.Optional(Type.Integer({ minimum: 0 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     /** Only edits by this user. */
-    author: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" })),
+    author: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
     /** Only edits at or after / before this time. */
     from: Type.Optional(Type.String({ format: "date-time" })),
     to: Type.Optional(Type.String({ format: "date-time" })),
@@ -282,7 +283,7 @@ export const HistoryListInput = Type.Object(
     id: Id,
     after: Type.Optional(Type.Integer({ minimum: 0 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    author: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" })),
+    author: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
     from: Type.Optional(Type.String({ format: "date-time" })),
     to: Type.Optional(Type.String({ format: "date-time" })),
   },

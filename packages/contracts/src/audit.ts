@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import { GENESIS_HASH } from "./edit-chain.ts";
+import { SAFE_ID_PATTERN } from "./subjects.ts";
 
 /**
  * The audit trail of one document (`GET /api/docs/:id/audit`): NDJSON, one object per line.
@@ -125,7 +126,7 @@ export function auditOrderKey(time: unknown): number {
 /** `rpc.history.audit`: one page of the NDJSON export. Without a cursor, the first page (with the header). */
 export const AuditPageInput = Type.Object(
   {
-    id: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }),
+    id: Type.String({ pattern: SAFE_ID_PATTERN }),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     /** Largest page, in bytes of the reply; the default fits the NATS max payload. */
     pageBytes: Type.Optional(Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 })),

@@ -1,11 +1,12 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { SAFE_ID_PATTERN } from "./subjects.ts";
 
 /**
  * Every metadata event is defined once here: its versioned type name, its payload schema
  * and the TypeScript type derived from it. Stored events are the envelope below, as JSON.
  * A change to a payload's shape is a new version (`.v2`), never an edit of an old one.
  */
-const Id = Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" });
+const Id = Type.String({ pattern: SAFE_ID_PATTERN });
 const IsoTime = Type.String({ format: "date-time", minLength: 20, maxLength: 40 });
 export const Role = Type.Union([
   Type.Literal("owner"),

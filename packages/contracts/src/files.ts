@@ -1,11 +1,12 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { SAFE_ID_PATTERN } from "./subjects.ts";
 
 /**
  * REST and RPC shapes of file attachments (`POST /api/docs/:id/files`, `GET /api/files/:id` ...).
  * Uploads and downloads carry bytes, so the gateway streams them to the files service over HTTP;
  * the JSON-only calls (list, complete, delete) go over NATS request/reply like every other route.
  */
-const Id = Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" });
+const Id = Type.String({ pattern: SAFE_ID_PATTERN });
 
 export const FileIdParams = Type.Object({ id: Id }, { additionalProperties: false });
 

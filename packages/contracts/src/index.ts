@@ -12,9 +12,11 @@ export {
 export {
   DiscoverableServices,
   Streams,
+  SAFE_ID_PATTERN,
   isSubjectSafeId,
   rpc,
   streamOfSubject,
+  subjectDocId,
   subjects,
   ServiceNames,
   type DiscoverableService,
@@ -35,6 +37,7 @@ export {
   type EventType,
 } from "./events.ts";
 export { EditHeaders, EventHeaders, TraceHeaders } from "./edits.ts";
+export { editMessageId, readEditHeaders, writeEditHeaders, type EditOrigin, type EditStamp, type HeaderSink, type HeaderSource } from "./edit-codec.ts";
 export { isValid, parse, parseJson } from "./schema.ts";
 export {
   AccessInput,

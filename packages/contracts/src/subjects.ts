@@ -19,12 +19,21 @@ export const Streams = {
 } as const;
 export type StreamName = (typeof Streams)[keyof typeof Streams];
 
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * Every id in the system (users, documents, files, sessions) matches this: ids become subject
+ * tokens, so they must not contain `.`, `*`, `>` or whitespace. A regular expression's source, so
+ * JSON schemas (`pattern`) and code test the same rule.
+ */
+export const SAFE_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
+const ID_PATTERN = new RegExp(SAFE_ID_PATTERN);
 
-/** Ids become subject tokens, so they must not contain `.`, `*`, `>` or whitespace. */
 export function isSubjectSafeId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
+
+const EDITS = "edits.";
+const DOC_EVENTS = "docs.evt.";
+const FILE_EVENTS = "docs.file.";
 
 function token(id: string): string {
   if (!isSubjectSafeId(id)) throw new Error(`id is not subject-safe: ${JSON.stringify(id)}`);
@@ -32,16 +41,16 @@ function token(id: string): string {
 }
 
 export const subjects = {
-  edits: (docId: string) => `edits.${token(docId)}`,
+  edits: (docId: string) => `${EDITS}${token(docId)}`,
   allEdits: () => "edits.>",
-  docEvents: (docId: string) => `docs.evt.${token(docId)}`,
+  docEvents: (docId: string) => `${DOC_EVENTS}${token(docId)}`,
   allDocEvents: () => "docs.evt.>",
   /**
    * File events sit beside the document's own events in the DOCS stream, on a subject of their own:
    * the document aggregate's version (the expected-sequence check on `docs.evt.<docId>`) does not
    * move when someone attaches a file, yet both are one stream order for the audit trail.
    */
-  fileEvents: (docId: string) => `docs.file.${token(docId)}`,
+  fileEvents: (docId: string) => `${FILE_EVENTS}${token(docId)}`,
   allFileEvents: () => "docs.file.>",
   /** Every subject of the DOCS stream (document and file events), for read models that want both. */
   allDocsStream: () => "docs.>",
@@ -69,10 +78,26 @@ export const subjects = {
   replicaQuery: (service: DiscoverableService) => `replicas.query.${service}`,
 } as const;
 
+function idAfter(prefix: string, subject: string): string | undefined {
+  if (!subject.startsWith(prefix)) return undefined;
+  const id = subject.slice(prefix.length);
+  return isSubjectSafeId(id) ? id : undefined;
+}
+
+/**
+ * The document id in a subject built by `subjects.edits`, `docEvents` or `fileEvents`; undefined
+ * for any other subject, so a consumer of a wider filter skips what is not its own.
+ */
+export const subjectDocId = {
+  edits: (subject: string) => idAfter(EDITS, subject),
+  docEvents: (subject: string) => idAfter(DOC_EVENTS, subject),
+  fileEvents: (subject: string) => idAfter(FILE_EVENTS, subject),
+} as const;
+
 /** The stream that stores a subject's messages, from the prefixes in the table above. */
 export function streamOfSubject(subject: string): StreamName {
-  if (subject.startsWith("edits.")) return Streams.edits;
-  if (subject.startsWith("docs.evt.") || subject.startsWith("docs.file.")) return Streams.docs;
+  if (subject.startsWith(EDITS)) return Streams.edits;
+  if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS)) return Streams.docs;
   if (subject.startsWith("auth.evt.")) return Streams.auth;
   throw new Error(`no stream stores ${subject}`);
 }

@@ -35,8 +35,8 @@ export function newEvent<T extends EventType>(type: T, data: EventPayload<T>, ac
 }
 
 export interface Appended {
-  /** Stream sequence of the stored event: the aggregate's new version. */
-  seq: number;
+  /** The stored event's place in the stream: the aggregate's new version. */
+  streamSeq: number;
   /** True when the event id was seen within the duplicate window and nothing new was stored. */
   duplicate: boolean;
 }
@@ -171,7 +171,7 @@ export async function appendEvent(
       headers: h,
       ...(opts.expectedSeq === undefined ? {} : { expectedLastSubjectSeq: opts.expectedSeq }),
     });
-    return { seq: ack.seq, duplicate: ack.duplicate };
+    return { streamSeq: ack.seq, duplicate: ack.duplicate };
   } catch (err) {
     if (wrongLastSequence(err)) {
       throw opts.conflict?.() ?? new AppError("CONFLICT", "the resource was changed by someone else; reload and retry", { cause: err });

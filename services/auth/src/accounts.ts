@@ -45,12 +45,12 @@ export function createAccounts(deps: AccountsDeps) {
   const { db, js, keys, config } = deps;
 
   async function append(subject: string, event: AnyDomainEvent, expectedSeq: number | undefined, conflict?: () => AppError): Promise<void> {
-    const { seq } = await appendEvent(js, subject, event, {
+    const { streamSeq } = await appendEvent(js, subject, event, {
       ...(expectedSeq === undefined ? {} : { expectedSeq }),
       ...(conflict ? { conflict } : {}),
     });
     // One transaction, so a reader never sees half an event (a session's new version beside its old token).
-    await db.transaction().execute((trx) => applyAuthEvent(trx, event, seq));
+    await db.transaction().execute((trx) => applyAuthEvent(trx, event, streamSeq));
   }
 
   async function accessToken(user: UserView, sessionId: string): Promise<string> {

@@ -1,10 +1,8 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { Streams, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
+import { Streams, subjectDocId, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
 import { decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
 import { evolve, type DocState } from "./domain/document.ts";
 import type { DocumentStore } from "./document-store.ts";
-
-const DOC_SUBJECT = /^docs\.evt\.([A-Za-z0-9_-]{1,64})$/;
 
 interface Entry {
   state?: DocState;
@@ -37,7 +35,7 @@ export class AccessCache {
       filterSubject: subjects.allDocEvents(),
       log: this.log,
       onMessage: (m) => {
-        const docId = DOC_SUBJECT.exec(m.subject)?.[1];
+        const docId = subjectDocId.docEvents(m.subject);
         if (!docId) return;
         try {
           this.observe(docId, decodeEvent(m), m.seq);

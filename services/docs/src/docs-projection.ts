@@ -1,6 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Kysely, Transaction } from "kysely";
-import { EditHeaders, type AnyDomainEvent } from "@palimpsest/contracts";
+import { readEditHeaders, subjectDocId, type AnyDomainEvent } from "@palimpsest/contracts";
 import { decodeEvent } from "@palimpsest/platform";
 import type { DocsDb } from "./schema.ts";
 
@@ -113,15 +113,13 @@ export async function applyUsersBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): 
   }
 }
 
-const EDIT_SUBJECT = /^edits\.([A-Za-z0-9_-]{1,64})$/;
-
 /** EDITS → the time of each document's last edit, one row write per document per batch. */
 export async function applyLastEditBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): Promise<void> {
   const latest = new Map<string, Date>();
   for (const m of msgs) {
-    const docId = EDIT_SUBJECT.exec(m.subject)?.[1];
+    const docId = subjectDocId.edits(m.subject);
     if (!docId) continue;
-    const at = new Date(m.headers?.get(EditHeaders.time) || m.info.timestampNanos / 1e6);
+    const at = new Date(readEditHeaders(m.headers, m.info.timestampNanos).time);
     const prev = latest.get(docId);
     if (!prev || at > prev) latest.set(docId, at);
   }

@@ -66,13 +66,13 @@ export class DocumentStore {
     const stored: Executed["events"] = [];
     for (const [i, d] of decided.entries()) {
       const event = { id: eventId && i === 0 ? eventId : randomUUID(), type: d.type, at: new Date().toISOString(), actorId, data: d.data } as AnyDomainEvent;
-      const { seq } = await appendEvent(this.js, subjects.docEvents(docId), event, {
+      const { streamSeq } = await appendEvent(this.js, subjects.docEvents(docId), event, {
         expectedSeq: next.version,
         conflict: () => conflict(next.version),
       });
-      await opts.apply(event, seq);
-      next = evolve(next, event, seq);
-      stored.push({ event, seq });
+      await opts.apply(event, streamSeq);
+      next = evolve(next, event, streamSeq);
+      stored.push({ event, seq: streamSeq });
     }
     return { state: next, events: stored };
   }

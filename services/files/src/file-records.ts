@@ -72,9 +72,9 @@ export class FileRecords {
   }
 
   async append(event: AnyDomainEvent & { data: { docId: string } }, db: Kysely<FilesDb> | Transaction<FilesDb> = this.db): Promise<number> {
-    const { seq } = await appendEvent(this.js, subjects.fileEvents(event.data.docId), event);
+    const { streamSeq } = await appendEvent(this.js, subjects.fileEvents(event.data.docId), event);
     await applyFileEvent(db, event);
-    return seq;
+    return streamSeq;
   }
 
   /**

@@ -8,13 +8,13 @@ import {
   AUDIT_VERSION,
   AppError,
   AuditPageInput,
-  EditHeaders,
   GENESIS_HASH,
   Streams,
   auditOrderKey,
   chainHash,
   eventChainHash,
   parse,
+  readEditHeaders,
   rpc,
   subjects,
   type AccessResult,
@@ -279,10 +279,8 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
 
   function editLine(docId: string, c: Cursor, m: JsMsg, row: LogRow | undefined): AuditEditLine {
     const seq = c.edit.seq + 1;
-    const author = m.headers?.get(EditHeaders.author) ?? "";
-    const client = m.headers?.get(EditHeaders.client) ?? "";
-    // As the edit-log projection reads it: the header, or the stream's own timestamp.
-    const time = editTime(m);
+    // Read as the edit-log projection read it when it hashed the edit.
+    const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
     const hash = chainHash(c.edit.hash, { docId, seq, author, client, time, update: m.data });
     const fail = (message: string): never => {
       throw new MismatchError({ type: "error", code: "CHAIN_MISMATCH", chain: "edit", seq, streamSeq: m.seq, message });
@@ -444,7 +442,7 @@ function orderKey(m: JsMsg, time: (m: JsMsg) => unknown): number {
 }
 
 function editTime(m: JsMsg): string {
-  return m.headers?.get(EditHeaders.time) || new Date(m.info.timestampNanos / 1e6).toISOString();
+  return readEditHeaders(m.headers, m.info.timestampNanos).time;
 }
 
 function eventTime(m: JsMsg): unknown {

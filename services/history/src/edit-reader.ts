@@ -1,6 +1,6 @@
 import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import type { Kysely } from "kysely";
-import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
+import { Streams, readEditHeaders, subjects } from "@palimpsest/contracts";
 import type { HistoryDb } from "./schema.ts";
 
 export interface StoredEdit {
@@ -26,13 +26,8 @@ export async function* readEdits(js: JetStreamClient, docId: string, fromStreamS
   try {
     for await (const m of messages) {
       if (m.seq > toStreamSeq) break;
-      yield {
-        streamSeq: m.seq,
-        update: m.data,
-        author: m.headers?.get(EditHeaders.author) ?? "",
-        client: m.headers?.get(EditHeaders.client) ?? "",
-        time: m.headers?.get(EditHeaders.time) ?? "",
-      };
+      const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
+      yield { streamSeq: m.seq, update: m.data, author, client, time };
       if (m.seq >= toStreamSeq || m.info.pending === 0) break;
     }
   } finally {

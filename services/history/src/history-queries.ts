@@ -2,15 +2,16 @@ import { sql, type Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Y from "yjs";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import {
   AppError,
   DiffInput,
   HeadInput,
-  EditHeaders,
   RestoreInput,
+  editMessageId,
   subjects,
+  writeEditHeaders,
   type DiffView,
   type RestoreResult,
   HistoryListInput,
@@ -119,12 +120,8 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         const update = restoreUpdate(current.doc, target.doc);
         if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
         const h = natsHeaders();
-        h.set(EditHeaders.author, caller.userId);
-        h.set(EditHeaders.client, `restore:${randomUUID()}`);
-        h.set(EditHeaders.time, new Date().toISOString());
-        h.set(EditHeaders.replica, "history");
-        const msgID = createHash("sha256").update(q.id).update(":").update(update).digest("base64url");
-        const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID, headers: h });
+        writeEditHeaders(h, { author: caller.userId, client: `restore:${randomUUID()}`, replica: "history" });
+        const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID: editMessageId(q.id, update), headers: h });
         return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
       } finally {
         current.doc.destroy();

@@ -63,7 +63,7 @@ export class DocRoom {
   private querySub: Subscription | undefined;
   /** Which replica each remote awareness client came through, to drop them if it dies. */
   private readonly remoteClients = new Map<number, string>();
-  lastSeq = 0;
+  lastStreamSeq = 0;
 
   private constructor(
     readonly docId: string,
@@ -94,7 +94,7 @@ export class DocRoom {
           for (const u of snap.updates) Y.applyUpdate(room.doc, u, REMOTE);
         }, REMOTE);
         after = snap.streamSeq;
-        room.lastSeq = snap.streamSeq;
+        room.lastStreamSeq = snap.streamSeq;
         room.metrics.snapshotLoads.inc();
       }
     } catch (err) {
@@ -132,7 +132,7 @@ export class DocRoom {
     );
     await room.feed.caughtUp;
     room.metrics.docLoadSeconds.observe((performance.now() - started) / 1000);
-    room.log.debug({ seq: room.lastSeq, fromSnapshot: after, ms: Math.round(performance.now() - started) }, "document loaded");
+    room.log.debug({ seq: room.lastStreamSeq, fromSnapshot: after, ms: Math.round(performance.now() - started) }, "document loaded");
     return room;
   }
 
@@ -240,12 +240,12 @@ export class DocRoom {
   }
 
   private onStored(update: Uint8Array, meta: EditMeta): void {
-    this.lastSeq = meta.seq;
+    this.lastStreamSeq = meta.streamSeq;
     try {
       Y.applyUpdate(this.doc, update, REMOTE);
     } catch (err) {
       // Validated before storing; a stored update that fails to apply is logged, never fatal.
-      this.log.error({ err, seq: meta.seq }, "stored update failed to apply");
+      this.log.error({ err, seq: meta.streamSeq }, "stored update failed to apply");
       return;
     }
     if (this.peers.size === 0) return;

@@ -1,12 +1,11 @@
-import { createHash } from "node:crypto";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { EditHeaders, Streams, subjects } from "@palimpsest/contracts";
+import { Streams, editMessageId, readEditHeaders, subjects, writeEditHeaders } from "@palimpsest/contracts";
 import { SpanAttributes, publishDurably, tracingEnabled, withConsumerSpan, type Logger, type SpanContext } from "@palimpsest/platform";
 
 export interface EditMeta {
-  /** Stream sequence: the global order of stored edits. */
-  seq: number;
+  /** The global order of stored edits. */
+  streamSeq: number;
   author: string;
   client: string;
   time: string;
@@ -25,14 +24,9 @@ const POLL_MS = 10_000;
 
 interface LiveFeed {
   docId: string;
-  /** This replica stored `seq` on the document's subject: the feed must deliver it. */
-  stored(seq: number): void;
+  /** This replica stored `streamSeq` on the document's subject: the feed must deliver it. */
+  stored(streamSeq: number): void;
   check(now: number): Promise<void>;
-}
-
-/** The id JetStream deduplicates on: the same bytes for the same document are the same Yjs content. */
-export function editMessageId(docId: string, update: Uint8Array): string {
-  return createHash("sha256").update(docId).update(":").update(update).digest("base64url");
 }
 
 /**
@@ -61,12 +55,9 @@ export class EditLog {
   }
 
   /** `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on). */
-  async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ seq: number; duplicate: boolean }> {
+  async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ streamSeq: number; duplicate: boolean }> {
     const h = natsHeaders();
-    h.set(EditHeaders.author, author);
-    h.set(EditHeaders.client, client);
-    h.set(EditHeaders.time, new Date().toISOString());
-    h.set(EditHeaders.replica, this.replicaId);
+    writeEditHeaders(h, { author, client, replica: this.replicaId });
     // Through a leader election or a reconnect the append is tried again with the same id: the
     // client's edit is acknowledged late, not refused, and stored once.
     // Each edit is a trace of its own (a connection lives for hours), linked to the connection's.
@@ -76,10 +67,10 @@ export class EditLog {
       trace: { newTrace: true, ...(connection ? { links: [connection] } : {}) },
     });
     for (const f of this.feeds.get(docId) ?? []) f.stored(ack.seq);
-    return { seq: ack.seq, duplicate: ack.duplicate };
+    return { streamSeq: ack.seq, duplicate: ack.duplicate };
   }
 
-  async lastSeq(docId: string): Promise<number> {
+  async lastStreamSeq(docId: string): Promise<number> {
     const last = await this.jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(docId) });
     return last?.seq ?? 0;
   }
@@ -102,7 +93,7 @@ export class EditLog {
     onError: (err: unknown) => void,
     afterStreamSeq = 0,
   ): Promise<EditFeed> {
-    const target = await this.lastSeq(docId);
+    const target = await this.lastStreamSeq(docId);
     let delivered = afterStreamSeq;
     let known = target;
     let progressAt = Date.now();
@@ -123,13 +114,10 @@ export class EditLog {
           if (m.seq <= delivered) continue;
           delivered = m.seq;
           progressAt = Date.now();
-          const deliver = () =>
-            onEdit(m.data, {
-              seq: m.seq,
-              author: m.headers?.get(EditHeaders.author) ?? "",
-              client: m.headers?.get(EditHeaders.client) ?? "",
-              time: m.headers?.get(EditHeaders.time) ?? "",
-            });
+          const deliver = () => {
+            const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
+            onEdit(m.data, { streamSeq: m.seq, author, client, time });
+          };
           // The live fan-out to this replica's clients, in the trace of the append that stored it
           // (not the replay of a document's past edits when it opens).
           if (tracingEnabled() && m.seq > target) {
@@ -157,14 +145,14 @@ export class EditLog {
 
     const live: LiveFeed = {
       docId,
-      stored(seq) {
-        known = Math.max(known, seq);
+      stored(streamSeq) {
+        known = Math.max(known, streamSeq);
       },
       check: async (now) => {
         if (stopped || restarting) return;
         if (known <= delivered && now - progressAt >= POLL_MS && now - polledAt >= POLL_MS) {
           polledAt = now;
-          known = Math.max(known, await this.lastSeq(docId).catch(() => 0));
+          known = Math.max(known, await this.lastStreamSeq(docId).catch(() => 0));
         }
         if (known <= delivered || now - progressAt < STALL_MS) return;
         restarting = true;

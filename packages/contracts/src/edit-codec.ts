@@ -1,0 +1,72 @@
+import { EditHeaders } from "./edits.ts";
+import { base64url, sha256 } from "./sha256.ts";
+
+/**
+ * How an edit's headers are written, read and deduplicated: the one place for it, because the
+ * history service hashes what is read here into the audit chain, and every writer must produce
+ * what every reader expects. Browser-safe: no Node modules, no NATS types (nats.js's `MsgHdrs`
+ * fits the interfaces below).
+ */
+
+export interface HeaderSink {
+  set(name: string, value: string): void;
+}
+
+export interface HeaderSource {
+  get(name: string): string | null | undefined;
+}
+
+/** Who made an edit and through which connection and replica. */
+export interface EditOrigin {
+  author: string;
+  /** The connection it came from (`restore:<uuid>` for a restore). */
+  client: string;
+  /** The process that stored it: a sync replica's id, or `history` for a restore. */
+  replica: string;
+}
+
+/** An edit's origin as read back, and the time it was stored. */
+export interface EditStamp extends EditOrigin {
+  /** The text of the `Collab-Time` header, or the stream's own timestamp when it has none. */
+  time: string;
+}
+
+/**
+ * Writes the headers of a new edit. Their order is part of the stored format (headers are stored
+ * as written), so it stays author, client, time, replica.
+ */
+export function writeEditHeaders(headers: HeaderSink, origin: EditOrigin, at: Date = new Date()): void {
+  headers.set(EditHeaders.author, origin.author);
+  headers.set(EditHeaders.client, origin.client);
+  headers.set(EditHeaders.time, at.toISOString());
+  headers.set(EditHeaders.replica, origin.replica);
+}
+
+/**
+ * Reads an edit's headers. A missing header reads as "", except the time: an edit stored without
+ * one (written by hand, or by a writer before the header existed) takes the stream's timestamp,
+ * to the millisecond, so its chain hash is the same whoever reads it.
+ * `storedAtNanos` is the message's stream timestamp (nats.js: `info.timestampNanos`).
+ */
+export function readEditHeaders(headers: HeaderSource | undefined, storedAtNanos: number): EditStamp {
+  return {
+    author: headers?.get(EditHeaders.author) || "",
+    client: headers?.get(EditHeaders.client) || "",
+    replica: headers?.get(EditHeaders.replica) || "",
+    time: headers?.get(EditHeaders.time) || new Date(storedAtNanos / 1e6).toISOString(),
+  };
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The `Nats-Msg-Id` JetStream deduplicates an edit on: base64url(sha256(docId ":" update)). The
+ * same bytes for the same document are the same Yjs content, so a retried append is stored once.
+ */
+export function editMessageId(docId: string, update: Uint8Array): string {
+  const prefix = utf8.encode(`${docId}:`);
+  const input = new Uint8Array(prefix.length + update.length);
+  input.set(prefix);
+  input.set(update, prefix.length);
+  return base64url(sha256(input));
+}
