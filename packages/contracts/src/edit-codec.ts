@@ -1,11 +1,12 @@
+import { createHash } from "node:crypto";
 import { EditHeaders } from "./edits.ts";
-import { base64url, sha256 } from "./sha256.ts";
 
 /**
  * How an edit's headers are written, read and deduplicated: the one place for it, because the
  * history service hashes what is read here into the audit chain, and every writer must produce
- * what every reader expects. Browser-safe: no Node modules, no NATS types (nats.js's `MsgHdrs`
- * fits the interfaces below).
+ * what every reader expects. No NATS types (nats.js's `MsgHdrs` fits the interfaces below). The
+ * message id hashes with node:crypto, on the edit path of every append: the browser never writes
+ * edits to the stream, so this module is not part of the browser entry.
  */
 
 export interface HeaderSink {
@@ -57,16 +58,10 @@ export function readEditHeaders(headers: HeaderSource | undefined, storedAtNanos
   };
 }
 
-const utf8 = new TextEncoder();
-
 /**
  * The `Nats-Msg-Id` JetStream deduplicates an edit on: base64url(sha256(docId ":" update)). The
  * same bytes for the same document are the same Yjs content, so a retried append is stored once.
  */
 export function editMessageId(docId: string, update: Uint8Array): string {
-  const prefix = utf8.encode(`${docId}:`);
-  const input = new Uint8Array(prefix.length + update.length);
-  input.set(prefix);
-  input.set(update, prefix.length);
-  return base64url(sha256(input));
+  return createHash("sha256").update(`${docId}:`).update(update).digest("base64url");
 }

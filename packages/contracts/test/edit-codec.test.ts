@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { EditHeaders, editMessageId, readEditHeaders, writeEditHeaders } from "../src/index.ts";
-import { base64url, sha256 } from "../src/sha256.ts";
 
 /** Headers as NATS keeps them for this purpose: names in the order they were set. */
 class Headers {
@@ -85,8 +84,8 @@ describe("edit codec", () => {
       expect(editMessageId("doc_A-1", new Uint8Array())).toBe(createHash("sha256").update("doc_A-1:").digest("base64url"));
     });
 
-    it("is base64url(sha256(docId ':' update)) for updates of every length around the block edges", () => {
-      for (const n of [0, 1, 2, 3, 54, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 70_000]) {
+    it("is base64url(sha256(docId ':' update)) for updates of any length", () => {
+      for (const n of [0, 1, 64, 1000, 70_000]) {
         const update = new Uint8Array(randomBytes(n));
         const expected = createHash("sha256").update("doc-x").update(":").update(update).digest("base64url");
         expect(editMessageId("doc-x", update), `${n} bytes`).toBe(expected);
@@ -96,17 +95,6 @@ describe("edit codec", () => {
     it("differs between documents for the same bytes", () => {
       const update = new Uint8Array([9, 9, 9]);
       expect(editMessageId("doc-a", update)).not.toBe(editMessageId("doc-b", update));
-    });
-  });
-
-  describe("the hash beneath it", () => {
-    it("matches node:crypto's SHA-256 and base64url", () => {
-      for (const n of [0, 1, 55, 56, 64, 100, 4096, 1_000_003]) {
-        const data = new Uint8Array(randomBytes(n));
-        expect(Buffer.from(sha256(data)).toString("hex"), `${n} bytes`).toBe(createHash("sha256").update(data).digest("hex"));
-        const slice = data.subarray(0, n % 7);
-        expect(base64url(slice)).toBe(Buffer.from(slice).toString("base64url"));
-      }
     });
   });
 });
