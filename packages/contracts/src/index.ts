@@ -122,3 +122,5 @@ export {
   type PresignedUpload,
   type ThumbnailState,
 } from "./files.ts";
+// Everything the browser may import as well; the lists above name what predates that entry.
+export * from "./shared.ts";
