@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Roles } from "./permissions.ts";
 
 /**
  * Every metadata event is defined once here: its versioned type name, its payload schema
@@ -7,12 +8,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
  */
 const Id = Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" });
 const IsoTime = Type.String({ format: "date-time", minLength: 20, maxLength: 40 });
-export const Role = Type.Union([
-  Type.Literal("owner"),
-  Type.Literal("editor"),
-  Type.Literal("commenter"),
-  Type.Literal("viewer"),
-]);
+export const Role = Type.Union(Roles.map((role) => Type.Literal(role)));
 export type Role = Static<typeof Role>;
 export const DocKind = Type.Union([Type.Literal("text"), Type.Literal("board")]);
 export type DocKind = Static<typeof DocKind>;

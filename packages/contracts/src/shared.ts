@@ -11,3 +11,4 @@ export * from "./schema.ts";
 export * from "./api.ts";
 export * from "./files.ts";
 export * from "./email.ts";
+export * from "./permissions.ts";

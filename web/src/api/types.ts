@@ -1,5 +1,5 @@
 // Shapes of the public REST contract, defined once in the contracts package.
-import type { DocView, MembersView, Role } from "@palimpsest/contracts/shared";
+import type { DocView, MembersView } from "@palimpsest/contracts/shared";
 
 export type { DocKind, Page } from "@palimpsest/contracts/shared";
 export type {
@@ -17,8 +17,3 @@ export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId"
 
 // The shapes the history and files services answer with, defined once in the contracts package.
 export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts/shared";
-
-/** Roles that may change a document's content; the server enforces this too. */
-export function canEdit(role: Role): boolean {
-  return role === "owner" || role === "editor";
-}

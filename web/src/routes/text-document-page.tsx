@@ -6,7 +6,7 @@ import type { Extensions } from "@tiptap/react";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import type { DocMeta } from "../api/types";
-import { canEdit } from "../api/types";
+import { canWrite } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { EditorToolbar } from "../components/editor-toolbar";
@@ -110,7 +110,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
 
   if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} />;
   const doc = live.doc;
-  const editable = canEdit(doc.role) && collab.problem === null;
+  const editable = canWrite(doc.role) && collab.problem === null;
 
   return (
     <DocumentFrame
