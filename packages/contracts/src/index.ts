@@ -1,7 +1,6 @@
 export {
   AppError,
   ErrorCodes,
-  SERVICE_RESTART_CLOSE,
   closeCodeOf,
   httpStatusOf,
   isErrorCode,

@@ -12,3 +12,5 @@ export * from "./api.ts";
 export * from "./files.ts";
 export * from "./email.ts";
 export * from "./permissions.ts";
+export * from "./collab.ts";
+export * from "./collab-control.ts";
