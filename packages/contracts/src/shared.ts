@@ -14,3 +14,4 @@ export * from "./email.ts";
 export * from "./permissions.ts";
 export * from "./collab.ts";
 export * from "./collab-control.ts";
+export * from "./doc-content.ts";

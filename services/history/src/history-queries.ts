@@ -18,6 +18,8 @@ import {
   VersionInput,
   parse,
   canWrite,
+  restoreClientId,
+  EDIT_SESSION_GAP_MS,
   type ActivityItem,
   type EditView,
   type Page,
@@ -30,8 +32,6 @@ import { restoreUpdate } from "./restore.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
-/** Edits by one person with no pause longer than this form one editing session. */
-const SESSION_GAP = "5 minutes";
 import { publishDurably, requireCaller, requireDocRole, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
@@ -114,7 +114,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
         const h = natsHeaders();
         h.set(EditHeaders.author, caller.userId);
-        h.set(EditHeaders.client, `restore:${randomUUID()}`);
+        h.set(EditHeaders.client, restoreClientId(randomUUID()));
         h.set(EditHeaders.time, new Date().toISOString());
         h.set(EditHeaders.replica, "history");
         const msgID = createHash("sha256").update(q.id).update(":").update(update).digest("base64url");
@@ -193,7 +193,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const sessions = await sql<{ user_id: string; started: Date; ended: Date; edits: number }>`
         with marked as (
           select user_id, at, seq,
-            case when at - lag(at) over (partition by user_id order by seq) <= interval '${sql.raw(SESSION_GAP)}' then 0 else 1 end as starts
+            case when at - lag(at) over (partition by user_id order by seq) <= interval '${sql.raw(String(EDIT_SESSION_GAP_MS))} milliseconds' then 0 else 1 end as starts
           from edit_log where doc_id = ${q.id}
         ), numbered as (
           select user_id, at, sum(starts) over (partition by user_id order by seq rows unbounded preceding) as session from marked
