@@ -17,4 +17,11 @@ export default tseslint.config(
     files: ["scripts/**", "bench/**", "web/**"],
     rules: { "no-console": "off" },
   },
+  {
+    // The full entry of the contracts package pulls node:crypto; the browser has its own.
+    files: ["web/**"],
+    rules: {
+      "no-restricted-imports": ["error", { paths: [{ name: "@palimpsest/contracts", message: "The web app imports @palimpsest/contracts/shared." }] }],
+    },
+  },
 );

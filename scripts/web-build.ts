@@ -10,8 +10,12 @@ export const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const webDir = path.join(repoRoot, "web");
 const builtIndex = path.join(webDir, "dist", "index.html");
 
-/** Everything the web build reads from this package: its sources and its configuration. */
-const INPUTS = ["src", "public", "index.html", "vite.config.ts", "package.json", "tsconfig.json"];
+/** Everything the web build reads: its sources and configuration, and the contracts it imports. */
+const INPUTS = [
+  ...["src", "public", "index.html", "vite.config.ts", "package.json", "tsconfig.json"].map((input) => path.join(webDir, input)),
+  path.join(repoRoot, "packages", "contracts", "src"),
+  path.join(repoRoot, "packages", "contracts", "package.json"),
+];
 
 function newestMtime(file: string): number {
   let stat: fs.Stats;
@@ -31,7 +35,7 @@ export function staleReason(): string | null {
   if (!fs.existsSync(builtIndex)) return "web/dist/index.html is missing";
   const built = fs.statSync(builtIndex).mtimeMs;
   for (const input of INPUTS) {
-    if (newestMtime(path.join(webDir, input)) > built) return `web/${input} changed after the last build`;
+    if (newestMtime(input) > built) return `${path.relative(repoRoot, input)} changed after the last build`;
   }
   return null;
 }

@@ -1,42 +1,70 @@
 /**
+ * Every code a /collab WebSocket can be closed with, by the sync service or the gateway, and
+ * what the web client decides its reconnects by. Standard codes (RFC 6455 registry) where one
+ * fits; otherwise 4000 + the HTTP status of the same failure, the Hocuspocus convention, so a
+ * close reads like the REST answer to the same request.
+ */
+export const CloseCodes = {
+  /** A message above the server's size limit (ws sends it itself, from maxPayload). */
+  messageTooBig: 1009,
+  /** The server failed, for example storing an update; the client reconnects and sends it again. */
+  internalError: 1011,
+  /** "Service Restart": not the client's fault; connect again and the gateway picks a live replica. */
+  serviceRestart: 1012,
+  /** "Try Again Later": the document or the service is busy or unavailable for now. */
+  tryAgainLater: 1013,
+  badRequest: 4400,
+  unauthenticated: 4401,
+  forbidden: 4403,
+  notFound: 4404,
+  conflict: 4409,
+  quotaExceeded: 4413,
+  unsupportedMediaType: 4415,
+  unprocessable: 4422,
+  rateLimited: 4429,
+} as const;
+
+export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
+
+/**
+ * A refusal of the client's own (the close mirrors an HTTP 4xx): connecting again as it is gets
+ * the same answer, unlike the 1xxx codes, which ask for a reconnect.
+ */
+export function isRefusalClose(code: number): boolean {
+  return code >= 4400 && code < 4500;
+}
+
+/**
  * Every error that crosses a service boundary carries one of these stable codes.
  * The HTTP status and the WebSocket close code are decided here and nowhere else,
  * so the gateway, the services and the clients agree on what a failure means.
- * WebSocket codes mirror HTTP statuses in the 4xxx range (the Hocuspocus convention).
  */
 export const ErrorCodes = {
-  VALIDATION_FAILED: { status: 400, close: 4400 },
-  MALFORMED_JSON: { status: 400, close: 4400 },
-  MALFORMED_UPDATE: { status: 400, close: 4400 },
-  UNAUTHENTICATED: { status: 401, close: 4401 },
-  INVALID_CREDENTIALS: { status: 401, close: 4401 },
-  TOKEN_INVALID: { status: 401, close: 4401 },
-  TOKEN_EXPIRED: { status: 401, close: 4401 },
-  REFRESH_TOKEN_INVALID: { status: 401, close: 4401 },
-  SESSION_REVOKED: { status: 401, close: 4401 },
-  FORBIDDEN: { status: 403, close: 4403 },
-  NOT_FOUND: { status: 404, close: 4404 },
-  CONFLICT: { status: 409, close: 4409 },
-  EMAIL_TAKEN: { status: 409, close: 4409 },
-  PAYLOAD_TOO_LARGE: { status: 413, close: 1009 },
+  VALIDATION_FAILED: { status: 400, close: CloseCodes.badRequest },
+  MALFORMED_JSON: { status: 400, close: CloseCodes.badRequest },
+  MALFORMED_UPDATE: { status: 400, close: CloseCodes.badRequest },
+  UNAUTHENTICATED: { status: 401, close: CloseCodes.unauthenticated },
+  INVALID_CREDENTIALS: { status: 401, close: CloseCodes.unauthenticated },
+  TOKEN_INVALID: { status: 401, close: CloseCodes.unauthenticated },
+  TOKEN_EXPIRED: { status: 401, close: CloseCodes.unauthenticated },
+  REFRESH_TOKEN_INVALID: { status: 401, close: CloseCodes.unauthenticated },
+  SESSION_REVOKED: { status: 401, close: CloseCodes.unauthenticated },
+  FORBIDDEN: { status: 403, close: CloseCodes.forbidden },
+  NOT_FOUND: { status: 404, close: CloseCodes.notFound },
+  CONFLICT: { status: 409, close: CloseCodes.conflict },
+  EMAIL_TAKEN: { status: 409, close: CloseCodes.conflict },
+  PAYLOAD_TOO_LARGE: { status: 413, close: CloseCodes.messageTooBig },
   /** The upload would take its uploader past their storage quota. */
-  QUOTA_EXCEEDED: { status: 413, close: 4413 },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, close: 4415 },
-  WEAK_PASSWORD: { status: 422, close: 4422 },
-  RATE_LIMITED: { status: 429, close: 4429 },
-  INTERNAL: { status: 500, close: 1011 },
-  UNAVAILABLE: { status: 503, close: 1013 },
-  TIMEOUT: { status: 504, close: 1013 },
-} as const;
+  QUOTA_EXCEEDED: { status: 413, close: CloseCodes.quotaExceeded },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, close: CloseCodes.unsupportedMediaType },
+  WEAK_PASSWORD: { status: 422, close: CloseCodes.unprocessable },
+  RATE_LIMITED: { status: 429, close: CloseCodes.rateLimited },
+  INTERNAL: { status: 500, close: CloseCodes.internalError },
+  UNAVAILABLE: { status: 503, close: CloseCodes.tryAgainLater },
+  TIMEOUT: { status: 504, close: CloseCodes.tryAgainLater },
+} as const satisfies Record<string, { status: number; close: CloseCode }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
-
-/**
- * WebSocket close "Service Restart" (RFC 6455 registry): not an error of the client's, but "this
- * server is going away; connect again". y-websocket and the web app reconnect at once, and the
- * gateway then sends them to another replica.
- */
-export const SERVICE_RESTART_CLOSE = 1012;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && Object.hasOwn(ErrorCodes, value);
@@ -46,7 +74,7 @@ export function httpStatusOf(code: ErrorCode): number {
   return ErrorCodes[code].status;
 }
 
-export function closeCodeOf(code: ErrorCode): number {
+export function closeCodeOf(code: ErrorCode): CloseCode {
   return ErrorCodes[code].close;
 }
 

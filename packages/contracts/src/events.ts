@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Roles } from "./permissions.ts";
 import { SAFE_ID_PATTERN } from "./subjects.ts";
 
 /**
@@ -8,12 +9,7 @@ import { SAFE_ID_PATTERN } from "./subjects.ts";
  */
 const Id = Type.String({ pattern: SAFE_ID_PATTERN });
 const IsoTime = Type.String({ format: "date-time", minLength: 20, maxLength: 40 });
-export const Role = Type.Union([
-  Type.Literal("owner"),
-  Type.Literal("editor"),
-  Type.Literal("commenter"),
-  Type.Literal("viewer"),
-]);
+export const Role = Type.Union(Roles.map((role) => Type.Literal(role)));
 export type Role = Static<typeof Role>;
 export const DocKind = Type.Union([Type.Literal("text"), Type.Literal("board")]);
 export type DocKind = Static<typeof DocKind>;

@@ -1,7 +1,6 @@
 export {
   AppError,
   ErrorCodes,
-  SERVICE_RESTART_CLOSE,
   closeCodeOf,
   httpStatusOf,
   isErrorCode,
@@ -125,3 +124,5 @@ export {
   type PresignedUpload,
   type ThumbnailState,
 } from "./files.ts";
+// Everything the browser may import as well; the lists above name what predates that entry.
+export * from "./shared.ts";

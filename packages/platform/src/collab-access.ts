@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, isSubjectSafeId, rpc, type AccessResult, type Role } from "@palimpsest/contracts";
+import { AppError, isSubjectSafeId, type Role } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
-import { callRpcOk } from "./rpc.ts";
+import { lookupDocAccess } from "./doc-access.ts";
 import type { TokenVerifier } from "./tokens.ts";
 
 export interface CollabGrant {
@@ -10,11 +10,6 @@ export interface CollabGrant {
   name: string;
   role: Role;
   tokenExpiresAt: number;
-}
-
-/** Roles whose updates are stored; viewers and commenters receive everything but write nothing. */
-export function canWrite(role: Role): boolean {
-  return role === "owner" || role === "editor";
 }
 
 /** Parses `/collab/<docId>?token=...` (the y-websocket provider appends the room name to its URL). */
@@ -41,7 +36,7 @@ export async function authorizeCollab(
 ): Promise<CollabGrant> {
   if (!token) throw new AppError("UNAUTHENTICATED", "an access token is required");
   const claims = await verifier.verify(token);
-  const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId, input: { docId, userId: claims.userId } }, 3_000);
+  const access = await lookupDocAccess(nc, { docId, userId: claims.userId, requestId, timeoutMs: 3_000 });
   if (!access.role) throw new AppError("FORBIDDEN", "you do not have access to this document");
   return { userId: claims.userId, sessionId: claims.sessionId, name: claims.name, role: access.role, tokenExpiresAt: claims.expiresAt };
 }

@@ -29,7 +29,8 @@ export {
 export { jwksFetcher } from "./jwks-client.ts";
 export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outcome as DurableWorkerOutcome } from "./durable-worker.ts";
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";
-export { authorizeCollab, canWrite, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
+export { authorizeCollab, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
+export { lookupDocAccess, requireDocRole, type DocAccessQuery } from "./doc-access.ts";
 export { rebuildProjection, type ReadModels } from "./rebuild.ts";
 export { followLive, type LiveFollower } from "./live-follower.ts";
 export { advertisedUrl, announceReplica, type AnnounceOptions, type ReplicaAnnouncer } from "./replica-announcer.ts";

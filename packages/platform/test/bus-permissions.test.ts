@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { rpc, subjects } from "@palimpsest/contracts";
 import { BusUsers, busPermissions, k8sAuthConf, k8sAuthConfPath, type BusUser } from "../src/bus-permissions.ts";
-import { repoRoot } from "../src/testing/index.ts";
+import { repoRoot } from "@palimpsest/devkit";
 
 /** NATS subject matching: `*` is one token, `>` one or more at the end. */
 function matches(pattern: string, subject: string): boolean {

@@ -18,7 +18,7 @@ import {
   withSpan,
   type TracingSettings,
 } from "../src/tracing.ts";
-import { OtlpSpanKind, startOtlpReceiver, type OtlpReceiver } from "../src/testing/otlp-receiver.ts";
+import { OtlpSpanKind, startOtlpReceiver, type OtlpReceiver } from "@palimpsest/devkit";
 
 const log = pino({ level: "silent" });
 const settings = (over: Partial<TracingSettings> = {}): TracingSettings => ({

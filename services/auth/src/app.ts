@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
-import { revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
+import { encodeCollabControl, revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
 import {
   createServiceShell,
   createTokenVerifier,
@@ -55,7 +55,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     onSessionRevoked: async (sessionId) => {
       // Gateways refuse the session's still-valid access tokens from now on, and live sockets close.
       await redis.set(revokedSessionKey(sessionId), "1", "PX", (config.accessTokenTtlSeconds + 60) * 1000);
-      nc.publish(subjects.collabControl(), JSON.stringify({ type: "session.revoked", sessionId }));
+      nc.publish(subjects.collabControl(), encodeCollabControl({ type: "session.revoked", sessionId }));
     },
   });
   const rpcSubs = serveRpc(

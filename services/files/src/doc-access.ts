@@ -1,6 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, rpc, type AccessResult, type Role } from "@palimpsest/contracts";
-import { callRpcOk, canWrite } from "@palimpsest/platform";
+import { AppError, canWrite, type AccessResult, type Role } from "@palimpsest/contracts";
+import { lookupDocAccess, requireDocRole } from "@palimpsest/platform";
+
+const ACCESS_TIMEOUT_MS = 3_000;
 
 /**
  * The caller's role on a document, asked of the docs service (which answers from memory).
@@ -11,13 +13,11 @@ export class DocAccess {
   constructor(private readonly nc: NatsConnection) {}
 
   lookup(docId: string, userId: string, requestId: string): Promise<AccessResult> {
-    return callRpcOk<AccessResult>(this.nc, rpc.docs.access, { requestId, input: { docId, userId } }, 3_000);
+    return lookupDocAccess(this.nc, { docId, userId, requestId, timeoutMs: ACCESS_TIMEOUT_MS });
   }
 
-  async reader(docId: string, userId: string, requestId: string): Promise<Role> {
-    const { role } = await this.lookup(docId, userId, requestId);
-    if (!role) throw new AppError("NOT_FOUND", "document not found");
-    return role;
+  reader(docId: string, userId: string, requestId: string): Promise<Role> {
+    return requireDocRole(this.nc, { docId, userId, requestId, timeoutMs: ACCESS_TIMEOUT_MS });
   }
 
   /** Owners and editors attach and delete files; viewers and commenters only see them. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyStatic from "@fastify/static";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { AUDIT_CONTENT_TYPE, AppError, httpStatusOf, revokedSessionKey, rpc, subjects, type Caller, type ReadyResult } from "@palimpsest/contracts";
+import { AUDIT_CONTENT_TYPE, AppError, decodeCollabControl, httpStatusOf, revokedSessionKey, rpc, subjects, type Caller, type ReadyResult } from "@palimpsest/contracts";
 import {
   addOpsRoutes,
   backendServices,
@@ -247,8 +247,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     nc.subscribe(subjects.collabControl(), {
       callback: (_err, msg) => {
         try {
-          const notice = msg.json<{ type?: string; sessionId?: string }>();
-          if (notice.type === "session.revoked" && typeof notice.sessionId === "string") collab.closeSession(notice.sessionId);
+          const notice = decodeCollabControl(msg.string());
+          if (notice?.type === "session.revoked") collab.closeSession(notice.sessionId);
         } catch {
           log.warn("ignoring malformed control message");
         }

@@ -3,7 +3,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { SERVICE_RESTART_CLOSE, closeCodeOf, toAppError, type ErrorCode } from "@palimpsest/contracts";
+import { CloseCodes, closeCodeOf, toAppError, type ErrorCode } from "@palimpsest/contracts";
 import {
   SpanAttributes,
   SpanKind,
@@ -24,7 +24,6 @@ import type { Registry } from "prom-client";
 import { FrameBoundaries, closeFrame } from "./ws-frames.ts";
 import type { Upstreams } from "./upstreams.ts";
 
-const TRY_AGAIN_LATER = 1013;
 /** With no sync replica known (this gateway just started, or every replica is restarting), how long a connection waits for one. */
 const NO_REPLICA_WAIT_MS = 3_000;
 /** How long a relay waits for the sync replica's own close before cutting a revoked session. */
@@ -136,7 +135,7 @@ export class CollabProxy {
     if (socket.destroyed) return;
     this.refusals.handleUpgrade(req, socket, head, (ws) => {
       if (code === "TRY_AGAIN_LATER") {
-        ws.close(TRY_AGAIN_LATER, message);
+        ws.close(CloseCodes.tryAgainLater, message);
         return;
       }
       ws.send(permissionDenied(message));
@@ -237,7 +236,7 @@ export class CollabProxy {
     upstream.on("close", () => {
       if (ended) return;
       // The replica went away without a close frame (crashed): tell the client to reconnect.
-      if (!closing) closing = { code: SERVICE_RESTART_CLOSE, reason: "sync service went away" };
+      if (!closing) closing = { code: CloseCodes.serviceRestart, reason: "sync service went away" };
       if (frames.atBoundary) sendClose();
       else finish();
     });
@@ -282,7 +281,7 @@ export class CollabProxy {
 
   async close(): Promise<void> {
     this.accepting = false;
-    for (const r of this.relays) r.close(SERVICE_RESTART_CLOSE, "server restarting");
+    for (const r of this.relays) r.close(CloseCodes.serviceRestart, "server restarting");
     this.refusals.close();
   }
 }

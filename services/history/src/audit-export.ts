@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
@@ -15,9 +14,7 @@ import {
   eventChainHash,
   parse,
   readEditHeaders,
-  rpc,
   subjects,
-  type AccessResult,
   type AuditEditLine,
   type AuditEndLine,
   type AuditErrorLine,
@@ -25,7 +22,7 @@ import {
   type AuditHeader,
   type AuditPage,
 } from "@palimpsest/contracts";
-import { callRpcOk, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { requireCaller, requireDocRole, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
 /**
@@ -196,8 +193,7 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
   const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
 
   async function requireAccess(docId: string, userId: string, requestId: string): Promise<void> {
-    const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: requestId || randomUUID(), input: { docId, userId } });
-    if (!access.role) throw new AppError("NOT_FOUND", "document not found");
+    await requireDocRole(nc, { docId, userId, requestId });
   }
 
   async function lastOnSubject(stream: string, subject: string): Promise<number> {

@@ -18,8 +18,9 @@ import {
   SnapshotInput,
   VersionInput,
   parse,
-  rpc,
-  type AccessResult,
+  canWrite,
+  restoreClientId,
+  EDIT_SESSION_GAP_MS,
   type ActivityItem,
   type EditView,
   type Page,
@@ -32,18 +33,11 @@ import { restoreUpdate } from "./restore.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
-
-/** Edits by one person with no pause longer than this form one editing session. */
-const SESSION_GAP = "5 minutes";
-import { callRpcOk, publishDurably, requireCaller, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { publishDurably, requireCaller, requireDocRole, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
 export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger) {
-  async function requireAccess(docId: string, userId: string, requestId: string): Promise<AccessResult["role"]> {
-    const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: requestId || randomUUID(), input: { docId, userId } });
-    if (!access.role) throw new AppError("NOT_FOUND", "document not found");
-    return access.role;
-  }
+  const requireAccess = (docId: string, userId: string, requestId: string) => requireDocRole(nc, { docId, userId, requestId });
 
   async function headSeq(docId: string): Promise<number> {
     const row = await db.selectFrom("edit_log").select("seq").where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst();
@@ -112,7 +106,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const caller = requireCaller(ctx);
       const q = parse(RestoreInput, input, "request");
       const role = await requireAccess(q.id, caller.userId, ctx.requestId);
-      if (role !== "owner" && role !== "editor") throw new AppError("FORBIDDEN", `a ${role} cannot restore versions`);
+      if (!canWrite(role)) throw new AppError("FORBIDDEN", `a ${role} cannot restore versions`);
       const head = await headSeq(q.id);
       if (q.seq > head) throw new AppError("NOT_FOUND", `version ${q.seq} does not exist`);
       const [current, target] = await Promise.all([documentAt(db, js, snapshots, q.id, head), documentAt(db, js, snapshots, q.id, q.seq)]);
@@ -120,7 +114,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         const update = restoreUpdate(current.doc, target.doc);
         if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
         const h = natsHeaders();
-        writeEditHeaders(h, { author: caller.userId, client: `restore:${randomUUID()}`, replica: "history" });
+        writeEditHeaders(h, { author: caller.userId, client: restoreClientId(randomUUID()), replica: "history" });
         const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID: editMessageId(q.id, update), headers: h });
         return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
       } finally {
@@ -196,7 +190,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const sessions = await sql<{ user_id: string; started: Date; ended: Date; edits: number }>`
         with marked as (
           select user_id, at, seq,
-            case when at - lag(at) over (partition by user_id order by seq) <= interval '${sql.raw(SESSION_GAP)}' then 0 else 1 end as starts
+            case when at - lag(at) over (partition by user_id order by seq) <= interval '${sql.raw(String(EDIT_SESSION_GAP_MS))} milliseconds' then 0 else 1 end as starts
           from edit_log where doc_id = ${q.id}
         ), numbered as (
           select user_id, at, sum(starts) over (partition by user_id order by seq rows unbounded preceding) as session from marked

@@ -1,4 +1,5 @@
 import * as Y from "yjs";
+import { DocFields } from "@palimpsest/contracts";
 
 export interface Rendered {
   /** Plain text: one line per paragraph, heading or list item. */
@@ -91,14 +92,14 @@ function renderBlocks(node: Y.XmlFragment | Y.XmlElement, mode: "text" | "md", d
  */
 export function renderDocument(doc: Y.Doc): Rendered {
   const parts: Rendered = { text: "", markdown: "" };
-  if (doc.share.has("default")) {
-    const fragment = doc.getXmlFragment("default");
+  if (doc.share.has(DocFields.richText)) {
+    const fragment = doc.getXmlFragment(DocFields.richText);
     parts.text = renderBlocks(fragment, "text").join("\n");
     parts.markdown = renderBlocks(fragment, "md").join("\n\n");
-  } else if (doc.share.has("t")) {
-    parts.text = doc.getText("t").toString();
+  } else if (doc.share.has(DocFields.plainText)) {
+    parts.text = doc.getText(DocFields.plainText).toString();
     parts.markdown = parts.text;
   }
-  if (doc.share.has("board")) parts.board = doc.getMap("board").toJSON();
+  if (doc.share.has(DocFields.board)) parts.board = doc.getMap(DocFields.board).toJSON();
   return parts;
 }

@@ -1,4 +1,7 @@
 import * as Y from "yjs";
+import { DocFields } from "@palimpsest/contracts";
+
+const { richText, plainText, board } = DocFields;
 
 /**
  * One Yjs update that turns `current` into a copy of `target`'s content: rich text (XmlFragment
@@ -8,9 +11,9 @@ import * as Y from "yjs";
  */
 function content(doc: Y.Doc): string {
   return JSON.stringify([
-    doc.share.has("default") ? doc.getXmlFragment("default").toString() : "",
-    doc.share.has("t") ? doc.getText("t").toDelta() : [],
-    doc.share.has("board") ? doc.getMap("board").toJSON() : {},
+    doc.share.has(richText) ? doc.getXmlFragment(richText).toString() : "",
+    doc.share.has(plainText) ? doc.getText(plainText).toDelta() : [],
+    doc.share.has(board) ? doc.getMap(board).toJSON() : {},
   ]);
 }
 
@@ -18,9 +21,9 @@ export function restoreUpdate(current: Y.Doc, target: Y.Doc): Uint8Array | null 
   if (content(current) === content(target)) return null;
   const before = Y.encodeStateVector(current);
   current.transact(() => {
-    if (target.share.has("default") || current.share.has("default")) {
-      const to = current.getXmlFragment("default");
-      const from = target.share.has("default") ? target.getXmlFragment("default") : null;
+    if (target.share.has(richText) || current.share.has(richText)) {
+      const to = current.getXmlFragment(richText);
+      const from = target.share.has(richText) ? target.getXmlFragment(richText) : null;
       if (to.length > 0) to.delete(0, to.length);
       if (from && from.length > 0) {
         to.insert(
@@ -29,14 +32,14 @@ export function restoreUpdate(current: Y.Doc, target: Y.Doc): Uint8Array | null 
         );
       }
     }
-    if (target.share.has("t") || current.share.has("t")) {
-      const to = current.getText("t");
+    if (target.share.has(plainText) || current.share.has(plainText)) {
+      const to = current.getText(plainText);
       if (to.length > 0) to.delete(0, to.length);
-      if (target.share.has("t")) to.applyDelta(target.getText("t").toDelta());
+      if (target.share.has(plainText)) to.applyDelta(target.getText(plainText).toDelta());
     }
-    if (target.share.has("board") || current.share.has("board")) {
-      const to = current.getMap("board");
-      const from = target.share.has("board") ? target.getMap("board") : null;
+    if (target.share.has(board) || current.share.has(board)) {
+      const to = current.getMap(board);
+      const from = target.share.has(board) ? target.getMap(board) : null;
       for (const key of [...to.keys()]) if (!from?.has(key)) to.delete(key);
       from?.forEach((value, key) => {
         to.set(key, value instanceof Y.AbstractType ? (value as Y.AbstractType<unknown> & { clone(): Y.AbstractType<unknown> }).clone() : value);

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { Streams, closeCodeOf, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
-import { canWrite, decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
+import { Streams, canWrite, closeCodeOf, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
+import { decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
 import type { RoomRegistry } from "./room-registry.ts";
 
 /**

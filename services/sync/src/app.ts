@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { randomUUID } from "node:crypto";
-import { rpc, subjects, type SnapshotView } from "@palimpsest/contracts";
+import { decodeCollabControl, rpc, subjects, type SnapshotView } from "@palimpsest/contracts";
 import {
   createServiceShell,
   callRpcOk,
@@ -60,8 +60,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
     nc.subscribe(subjects.collabControl(), {
       callback: (_err, msg) => {
         try {
-          const notice = msg.json<{ type?: string; sessionId?: string }>();
-          if (notice.type === "session.revoked" && typeof notice.sessionId === "string") collab.closeSession(notice.sessionId, "session revoked");
+          const notice = decodeCollabControl(msg.string());
+          if (notice?.type === "session.revoked") collab.closeSession(notice.sessionId, "session revoked");
         } catch {
           log.warn("ignoring malformed control message");
         }

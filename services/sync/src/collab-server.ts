@@ -3,17 +3,16 @@ import type { IncomingMessage as HttpRequest } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { SERVICE_RESTART_CLOSE, closeCodeOf, toAppError } from "@palimpsest/contracts";
-import { authorizeCollab, canWrite, httpTraceContextOf, parseCollabUrl, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { CloseCodes, canWrite, closeCodeOf, toAppError } from "@palimpsest/contracts";
+import { authorizeCollab, httpTraceContextOf, parseCollabUrl, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
 import { writeCoalescer } from "./write-coalescer.ts";
-import { CloseCodes, type Peer } from "./doc-room.ts";
+import type { Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 import type { SyncConfig } from "./config.ts";
 
-const TRY_AGAIN_LATER = 1013;
 /**
  * A draining replica waits this long for its clients to answer the close frame (normally one
  * round trip); a client that has not answered by then is cut off. Well inside the 15 s that a
@@ -102,12 +101,12 @@ export class CollabServer {
       room = await rooms.acquire(docId);
     } catch (err) {
       log.error({ err }, "could not load document");
-      ws.close(TRY_AGAIN_LATER, "document unavailable");
+      ws.close(CloseCodes.tryAgainLater, "document unavailable");
       return;
     }
     if (room.size >= config.maxConnectionsPerDoc) {
       rooms.release(docId);
-      ws.close(TRY_AGAIN_LATER, "too many connections to this document");
+      ws.close(CloseCodes.tryAgainLater, "too many connections to this document");
       return;
     }
     if (ws.readyState !== WebSocket.OPEN) {
@@ -148,7 +147,7 @@ export class CollabServer {
         // Messages the pacer holds back were received from the client: they go to the room now,
         // and so does whatever arrives before the client's own close frame.
         pacer.unlimit();
-        ws.close(SERVICE_RESTART_CLOSE, "server restarting");
+        ws.close(CloseCodes.serviceRestart, "server restarting");
         // A client that never answers the close is cut off; what it sent until then is kept.
         const cutOff = setTimeout(() => ws.terminate(), DRAIN_TIMEOUT_MS);
         cutOff.unref();
@@ -166,7 +165,7 @@ export class CollabServer {
         message = decodeMessage(bytes);
       } catch {
         metrics.rejectedUpdates.inc({ reason: "malformed" });
-        ws.close(CloseCodes.malformed, "malformed message");
+        ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
         return;
       }
       try {
@@ -177,7 +176,7 @@ export class CollabServer {
         }
       } catch (err) {
         log.warn({ err }, "refusing message");
-        ws.close(CloseCodes.malformed, "malformed message");
+        ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
       }
     };
     for (const data of early.splice(0)) handler(data);

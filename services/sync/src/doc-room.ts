@@ -1,7 +1,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import { headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { EditHeaders, SERVICE_RESTART_CLOSE, subjects } from "@palimpsest/contracts";
+import { CloseCodes, EditHeaders, READ_ONLY_REFUSAL, closeCodeOf, subjects } from "@palimpsest/contracts";
 import type { Logger, SpanContext } from "@palimpsest/platform";
 import type { EditFeed, EditLog, EditMeta } from "./edit-log.ts";
 import {
@@ -27,11 +27,6 @@ export interface Peer {
   send(message: Uint8Array): void;
   close(code: number, reason: string): void;
 }
-
-export const CloseCodes = {
-  malformed: 4400,
-  storeFailed: 1011,
-} as const;
 
 const REMOTE = Symbol("remote");
 
@@ -126,7 +121,7 @@ export class DocRoom {
       (update, meta) => room.onStored(update, meta),
       (err) => {
         room.log.error({ err }, "edit feed failed; closing the document's connections so clients resync elsewhere");
-        for (const peer of room.peers.values()) peer.close(SERVICE_RESTART_CLOSE, "document reloading");
+        for (const peer of room.peers.values()) peer.close(CloseCodes.serviceRestart, "document reloading");
       },
       after,
     );
@@ -202,7 +197,7 @@ export class DocRoom {
       empty = inspected.empty || inspected.nothingNew;
     } catch {
       this.metrics.rejectedUpdates.inc({ reason: "malformed" });
-      peer.close(CloseCodes.malformed, "malformed update");
+      peer.close(closeCodeOf("MALFORMED_UPDATE"), "malformed update");
       return undefined;
     }
     if (empty) return undefined;
@@ -211,7 +206,7 @@ export class DocRoom {
       // The client keeps its change locally; tell it once that it is not saved.
       if (!this.readOnlyWarned.has(peer.id)) {
         this.readOnlyWarned.add(peer.id);
-        peer.send(encodePermissionDenied("read-only: your changes are not saved"));
+        peer.send(encodePermissionDenied(READ_ONLY_REFUSAL));
       }
       return undefined;
     }
@@ -234,7 +229,7 @@ export class DocRoom {
           this.failedPeers.add(peer.id);
           this.log.error({ err, connId: peer.id }, "could not store update");
         }
-        peer.close(CloseCodes.storeFailed, "could not store update; reconnecting");
+        peer.close(CloseCodes.internalError, "could not store update; reconnecting");
       },
     );
   }

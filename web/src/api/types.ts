@@ -1,8 +1,7 @@
-// Shapes of the public REST contract, defined once in the contracts package. Type-only exports:
-// the browser bundle never pulls in server-side code.
-import type { DocView, MembersView, Role } from "@palimpsest/contracts";
+// Shapes of the public REST contract, defined once in the contracts package.
+import type { DocView, MembersView } from "@palimpsest/contracts/shared";
 
-export type { DocKind, Page } from "@palimpsest/contracts";
+export type { DocKind, Page } from "@palimpsest/contracts/shared";
 export type {
   AuthResult as AuthResponse,
   DocView as DocSummary,
@@ -11,15 +10,10 @@ export type {
   MembersView as Members,
   Role as DocRole,
   UserView as User,
-} from "@palimpsest/contracts";
+} from "@palimpsest/contracts/shared";
 export type Invitation = MembersView["invitations"][number];
 /** What a document screen needs of a document, and what a device remembers to open it offline. */
 export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId" | "createdAt" | "updatedAt">;
 
 // The shapes the history and files services answer with, defined once in the contracts package.
-export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts";
-
-/** Roles that may change a document's content; the server enforces this too. */
-export function canEdit(role: Role): boolean {
-  return role === "owner" || role === "editor";
-}
+export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts/shared";

@@ -8,8 +8,9 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { KeyboardEvent, PointerEvent as ReactPointerEvent, ReactNode } from "react";
 import * as Y from "yjs";
+import { DocFields } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
-import { BOARD_FIELD, DEFAULT_SIZE, MIN_SIZE, createCard, deleteCard, editText, placeCard, readCards, setColor, setDone, setUrl } from "./board-model";
+import { DEFAULT_SIZE, MIN_SIZE, createCard, deleteCard, editText, placeCard, readCards, setColor, setDone, setUrl } from "./board-model";
 import type { CardView, Rect } from "./board-model";
 import { BoardCard } from "./board-card";
 import type { CardActions, CardGesture, PeerMark } from "./board-card";
@@ -112,7 +113,7 @@ function PeerPointer({ peer, zoom }: { peer: BoardPeer; zoom: number }): ReactNo
 }
 
 export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }: BoardEditorProps): ReactNode {
-  const board = useMemo(() => connection.doc.getMap<unknown>(BOARD_FIELD), [connection]);
+  const board = useMemo(() => connection.doc.getMap<unknown>(DocFields.board), [connection]);
   const cards = useBoardCards(board);
   const peers = useBoardPeers(connection.awareness);
   // Tags this person's writes: what undo tracks, and how the sync layer knows they are ours.

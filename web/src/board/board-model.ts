@@ -1,6 +1,6 @@
 // The shape of a board in Yjs, and every change the board UI makes to it.
 //
-// A board is the Y.Map named `board` (see DESIGN.md): card id → one Y.Map per card, so people
+// A board is the Y.Map named `board` (DocFields.board in contracts): card id → one Y.Map per card, so people
 // changing different things about one card (one moves it, another ticks it, a third types in
 // it) all keep their change. Texts are Y.Text, so two people typing in one note merge by
 // character. Fields:
@@ -20,8 +20,6 @@
 // changes them.
 
 import * as Y from "yjs";
-
-export const BOARD_FIELD = "board";
 
 export type CardKind = "note" | "task" | "image" | "link";
 export const CARD_KINDS: readonly CardKind[] = ["note", "task", "image", "link"];

@@ -13,6 +13,7 @@ import { IndexeddbPersistence } from "y-indexeddb";
 import { WebsocketProvider, messageAuth, messageSync } from "y-websocket";
 import { readAuthMessage } from "y-protocols/auth";
 import type { Awareness } from "y-protocols/awareness";
+import { CloseCodes, isReadOnlyRefusal, isRefusalClose } from "@palimpsest/contracts/shared";
 import { ServerKnowledge } from "./server-knowledge";
 
 /**
@@ -78,12 +79,6 @@ export interface PresenceUser {
   name: string;
   color: string;
 }
-
-// Close codes the server uses, mirroring HTTP statuses (see packages/contracts errors.ts).
-const CLOSE_UNAUTHENTICATED = 4401;
-const CLOSE_FORBIDDEN = 4403;
-const CLOSE_NOT_FOUND = 4404;
-const CLOSE_RATE_LIMITED = 4429;
 
 const RATE_LIMIT_RETRY_MS = 5_000;
 const OFFLINE_REFRESH_RETRY_MS = 3_000;
@@ -202,7 +197,7 @@ export class CollabConnection {
       readAuthMessage(decoder, this.doc, (_ydoc, reason) => {
         this.deniedReason = reason;
         // Said on an open connection, it means our edits are refused, not the connection.
-        if (this.provider.wsconnected && /read-only/i.test(reason)) {
+        if (this.provider.wsconnected && isReadOnlyRefusal(reason)) {
           this.writesRefused = true;
           this.update();
         }
@@ -358,10 +353,10 @@ export class CollabConnection {
   private onConnectionClose = (event: CloseEvent | null): void => {
     // A server that denied us but closed with a generic code would otherwise be retried
     // forever; treat it like an explicit "no access".
-    const terminal = event !== null && event.code >= 4400 && event.code < 4500;
+    const terminal = event !== null && isRefusalClose(event.code);
     // A 4401 is answered with one token refresh (see onClosed); say "connecting" meanwhile
     // rather than flashing "offline".
-    if (event?.code === CLOSE_UNAUTHENTICATED && !this.refreshedSinceSync) this.authRetryInProgress = true;
+    if (event?.code === CloseCodes.unauthenticated && !this.refreshedSinceSync) this.authRetryInProgress = true;
     if (event !== null && !terminal && this.deniedReason !== null && !this.writesRefused) {
       this.provider.shouldConnect = false;
       this.problem = { kind: "no-access", message: `You don't have access to this document. (${this.deniedReason})` };
@@ -373,16 +368,16 @@ export class CollabConnection {
 
   private onClosed = ({ code, reason }: { code: number; reason: string }): void => {
     switch (code) {
-      case CLOSE_UNAUTHENTICATED:
+      case CloseCodes.unauthenticated:
         void this.retryWithFreshToken();
         break;
-      case CLOSE_FORBIDDEN:
+      case CloseCodes.forbidden:
         this.fail("no-access", "You don't have access to this document any more.");
         break;
-      case CLOSE_NOT_FOUND:
+      case CloseCodes.notFound:
         this.fail("not-found", "This document doesn't exist or has been deleted.");
         break;
-      case CLOSE_RATE_LIMITED:
+      case CloseCodes.rateLimited:
         this.reconnectLater(RATE_LIMIT_RETRY_MS);
         break;
       default:

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { ApiError, isAbortError } from "../api/http";
 import type { DocMeta } from "../api/types";
-import { canEdit } from "../api/types";
+import { canWrite } from "@palimpsest/contracts/shared";
 import { exactTime, timeAgo } from "../lib/format";
 import { deleteFile, downloadFile, listFiles, onFilesChanged } from "./files-api";
 import type { FileView } from "./files-api";
@@ -104,7 +104,7 @@ function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void 
   const [error, setError] = useState<string | null>(null);
   const panel = useRef<HTMLDivElement>(null);
   const titleId = useId();
-  const editable = canEdit(doc.role);
+  const editable = canWrite(doc.role);
 
   const load = useCallback(
     (signal?: AbortSignal): void => {

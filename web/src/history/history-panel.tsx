@@ -6,7 +6,7 @@ import { useEffect, useId, useMemo, useRef, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
 import type { Extensions } from "@tiptap/react";
 import type { DocMeta, HistoryEvent, NamedVersion } from "../api/types";
-import { canEdit } from "../api/types";
+import { canWrite } from "@palimpsest/contracts/shared";
 import { ApiError } from "../api/http";
 import { api } from "../api/api-client";
 import type { CollabConnection } from "../collab/collab-provider";
@@ -124,7 +124,7 @@ export default function HistoryPanel({ doc, connection, extensions, onClose, onR
   const history = useEditHistory(doc.id, connection);
   const named = useNamedVersions(doc.id);
   const people = usePeople(doc.id);
-  const mayEdit = canEdit(doc.role);
+  const mayEdit = canWrite(doc.role);
   const sliderId = useId();
   const ticksId = useId();
   const nameInputRef = useRef<HTMLInputElement>(null);

@@ -1,10 +1,8 @@
 // Groups a document's edit events into what people remember: editing sessions (bursts of work
 // separated by a pause) and, inside each, the runs of consecutive edits by one person.
 
+import { EDIT_SESSION_GAP_MS, isRestoreClient } from "@palimpsest/contracts/shared";
 import type { HistoryEvent } from "../api/types";
-
-/** A pause longer than this starts a new session; the server's activity feed uses the same gap. */
-export const SESSION_GAP_MS = 5 * 60 * 1000;
 
 /** Consecutive edits by one person inside a session. */
 export interface AuthorRun {
@@ -30,10 +28,10 @@ export interface EditSession {
   restored: boolean;
 }
 
-const isRestore = (edit: HistoryEvent): boolean => String(edit.clientId).startsWith("restore:");
+const isRestore = (edit: HistoryEvent): boolean => isRestoreClient(edit.clientId);
 
 /** Sessions oldest first; `edits` must be in version order. */
-export function groupSessions(edits: readonly HistoryEvent[], gapMs: number = SESSION_GAP_MS): EditSession[] {
+export function groupSessions(edits: readonly HistoryEvent[], gapMs: number = EDIT_SESSION_GAP_MS): EditSession[] {
   const sessions: EditSession[] = [];
   let current: EditSession | undefined;
   let counts = new Map<string, number>();

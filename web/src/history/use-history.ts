@@ -11,9 +11,9 @@ import type { DiffView, HistoryEvent, NamedVersion } from "../api/types";
 import { useSession } from "../auth/use-session";
 import type { CollabConnection } from "../collab/collab-provider";
 import { colorForUser } from "../lib/user-color";
+import { DocFields } from "@palimpsest/contracts/shared";
 
 /** The Yjs XmlFragment that holds rich text (the editor's too). */
-const TEXT_FIELD = "default";
 const PAGE_SIZE = 1000;
 /** Enough for any document a person scrolls through; beyond it the list says it is partial. */
 const MAX_PAGES = 50;
@@ -206,7 +206,7 @@ function contentOf(state: string): JSONContent {
   const doc = new Y.Doc();
   try {
     Y.applyUpdate(doc, decodeBase64(state));
-    return yXmlFragmentToProsemirrorJSON(doc.getXmlFragment(TEXT_FIELD)) as JSONContent;
+    return yXmlFragmentToProsemirrorJSON(doc.getXmlFragment(DocFields.richText)) as JSONContent;
   } finally {
     doc.destroy();
   }

@@ -5,7 +5,8 @@
 //
 // Deliberately free of Yjs: the dashboard and sign-out use it, and they are in the initial bundle.
 
-import type { DocKind, DocRole, DocMeta } from "../api/types";
+import { isRole } from "@palimpsest/contracts/shared";
+import type { DocKind, DocMeta } from "../api/types";
 
 export interface LocalCopy {
   doc: DocMeta;
@@ -19,7 +20,6 @@ const INDEX_PREFIX = "palimpsest.local-copies.";
 /** Copies kept per person; beyond that the least recently opened go (never one with unsynced edits). */
 const MAX_COPIES = 60;
 const DB_PREFIX = "palimpsest";
-const ROLES: readonly DocRole[] = ["owner", "editor", "commenter", "viewer"];
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -40,15 +40,14 @@ function readSummary(value: unknown): DocMeta | null {
     typeof id !== "string" ||
     typeof title !== "string" ||
     (kind !== "text" && kind !== "board") ||
-    typeof role !== "string" ||
-    !ROLES.includes(role as DocRole) ||
+    !isRole(role) ||
     typeof ownerId !== "string" ||
     typeof createdAt !== "string" ||
     typeof updatedAt !== "string"
   ) {
     return null;
   }
-  return { id, title, kind: kind as DocKind, role: role as DocRole, ownerId, createdAt, updatedAt };
+  return { id, title, kind: kind as DocKind, role, ownerId, createdAt, updatedAt };
 }
 
 function readIndex(userId: string): Map<string, LocalCopy> {

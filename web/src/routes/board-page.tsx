@@ -4,7 +4,7 @@
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
 import type { DocMeta } from "../api/types";
-import { canEdit } from "../api/types";
+import { canWrite } from "@palimpsest/contracts/shared";
 import { BoardEditor } from "../board/board-editor";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { AttachmentsButton } from "../files/attachments-button";
@@ -25,7 +25,7 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} />;
   const doc = live.doc;
   // Viewers and commenters look, point and follow along; the server refuses their edits anyway.
-  const readOnly = !canEdit(doc.role) || collab.problem !== null;
+  const readOnly = !canWrite(doc.role) || collab.problem !== null;
 
   return (
     <DocumentFrame

@@ -4,7 +4,7 @@ import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/api-client";
 import { ApiError, isAbortError } from "../api/http";
 import type { DocKind, DocSummary } from "../api/types";
-import { canEdit } from "../api/types";
+import { can } from "@palimpsest/contracts/shared";
 import { useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
 import { RoleBadge } from "../components/role-badge";
@@ -190,7 +190,7 @@ function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, o
   const [renaming, setRenaming] = useState(false);
   const [busy, setBusy] = useState(false);
   const title = doc.title || "Untitled";
-  const owner = doc.role === "owner";
+  const mayTrash = can(doc.role, "trash");
   const run = async (action: () => Promise<void>): Promise<void> => {
     setBusy(true);
     try {
@@ -235,7 +235,7 @@ function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, o
           </button>
         ) : (
           <>
-            {canEdit(doc.role) && (
+            {can(doc.role, "rename") && (
               <button type="button" className="icon-button row-action" aria-label={`Rename ${title}`} title="Rename" disabled={busy || renaming} onClick={() => setRenaming(true)}>
                 <svg viewBox="0 0 20 20" aria-hidden="true">
                   <path d="M4 16h3l8.5-8.5-3-3L4 13z" />
@@ -243,7 +243,7 @@ function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, o
                 </svg>
               </button>
             )}
-            {owner && (
+            {mayTrash && (
               <button
                 type="button"
                 className="icon-button row-action row-action-danger"

@@ -5,7 +5,7 @@ import { useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
 import type { DocMeta } from "../api/types";
-import { canEdit } from "../api/types";
+import { canWrite } from "@palimpsest/contracts/shared";
 import { signInAgain, useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
 import { isChunkLoadError } from "../components/error-boundary";
@@ -30,7 +30,7 @@ interface DocumentFrameProps {
 }
 
 export function DocumentFrame({ doc, status, peers, problem, actions, onAccessChanged, savedOnDevice = true, children }: DocumentFrameProps): ReactNode {
-  const readOnly = !canEdit(doc.role);
+  const readOnly = !canWrite(doc.role);
   const title = doc.title || "Untitled";
   // Tell tabs apart: several documents open at once otherwise all read "Palimpsest".
   useEffect(() => {

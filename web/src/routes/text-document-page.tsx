@@ -6,7 +6,7 @@ import type { Extensions } from "@tiptap/react";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import type { DocMeta } from "../api/types";
-import { canEdit } from "../api/types";
+import { DocFields, canWrite } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { EditorToolbar } from "../components/editor-toolbar";
@@ -23,7 +23,6 @@ import { useDocument } from "./use-document";
 import "../editor/rich-text.css";
 
 /** The Yjs XmlFragment that holds rich text; every client of the platform agrees on it. */
-const TEXT_FIELD = "default";
 
 // Most visits never open the history: its code loads on first use.
 const HistoryPanel = lazy(loadHistoryPanel);
@@ -49,7 +48,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
       extensions: [
         ...textExtensions(),
         LinkShortcut.configure({ onRequest: () => setLinkOpen(true) }),
-        Collaboration.configure({ document: connection.doc, field: TEXT_FIELD }),
+        Collaboration.configure({ document: connection.doc, field: DocFields.richText }),
         CollaborationCaret.configure({ provider: connection.provider, user }),
         FileImage,
         ImageUpload.configure({ docId: () => uploadTo.current }),
@@ -110,7 +109,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
 
   if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} />;
   const doc = live.doc;
-  const editable = canEdit(doc.role) && collab.problem === null;
+  const editable = canWrite(doc.role) && collab.problem === null;
 
   return (
     <DocumentFrame

@@ -13,6 +13,7 @@ import type { DocRole, DocMeta, Invitation, Member, Members } from "../api/types
 import { useSession } from "../auth/use-session";
 import { colorForUser, initialsOf } from "../lib/user-color";
 import { documentPath } from "../lib/paths";
+import { canManageMembers, canShare } from "@palimpsest/contracts/shared";
 import "./share.css";
 
 const SHARE_ROLES: { role: ShareRole; label: string }[] = [
@@ -67,8 +68,8 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
   const [notice, setNotice] = useState("");
   const [confirmLeave, setConfirmLeave] = useState(false);
 
-  const isOwner = doc.role === "owner";
-  const canInvite = doc.role === "owner" || doc.role === "editor";
+  const managesMembers = canManageMembers(doc.role);
+  const canInvite = canShare(doc.role);
 
   useEffect(() => {
     const dialog = dialogRef.current;
@@ -218,7 +219,7 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
         </span>
       );
     }
-    if (!isOwner) return <span className="share-role-text">{ROLE_LABELS[member.role]}</span>;
+    if (!managesMembers) return <span className="share-role-text">{ROLE_LABELS[member.role]}</span>;
     const name = nameOf(member);
     return (
       <span className="share-row-actions">
@@ -375,7 +376,7 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
           </section>
         )}
 
-        {canInvite && !isOwner && <p className="share-note">Only the owner can change roles or remove people.</p>}
+        {canInvite && !managesMembers && <p className="share-note">Only the owner can change roles or remove people.</p>}
 
         <footer className="share-footer">
           <button type="button" className="button" onClick={() => void copyLink()}>

@@ -1,4 +1,4 @@
-import { AppError, type DocKind, type DomainEvent, type EventPayload, type Role } from "@palimpsest/contracts";
+import { AppError, can, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role } from "@palimpsest/contracts";
 
 /**
  * The document aggregate: title, kind, trash state, members and pending invitations.
@@ -66,22 +66,6 @@ export type DocEventType =
   | "doc.member-removed.v1"
   | "doc.ownership-transferred.v1"
   | "doc.version-named.v1";
-
-/** What each role may do. Owners do everything; editors change content, rename and share below owner. */
-export const Permissions = {
-  read: ["owner", "editor", "commenter", "viewer"],
-  write: ["owner", "editor"],
-  rename: ["owner", "editor"],
-  share: ["owner", "editor"],
-  manageMembers: ["owner"],
-  trash: ["owner"],
-  transfer: ["owner"],
-} as const satisfies Record<string, readonly Role[]>;
-export type Permission = keyof typeof Permissions;
-
-export function can(role: Role | undefined, permission: Permission): boolean {
-  return role !== undefined && (Permissions[permission] as readonly Role[]).includes(role);
-}
 
 function notFound(): AppError {
   return new AppError("NOT_FOUND", "document not found");

@@ -1,0 +1,28 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { AppError, rpc, type AccessResult, type Role } from "@palimpsest/contracts";
+import { randomUUID } from "node:crypto";
+import { callRpcOk } from "./rpc.ts";
+
+export interface DocAccessQuery {
+  docId: string;
+  userId: string;
+  /** Carried into the docs service's logs; a fresh id when the caller has none. */
+  requestId?: string;
+  timeoutMs?: number;
+}
+
+/** The user's role on a document (null for strangers and while it is in the trash), as the docs service answers it from memory. */
+export function lookupDocAccess(nc: NatsConnection, q: DocAccessQuery): Promise<AccessResult> {
+  return callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: q.requestId || randomUUID(), input: { docId: q.docId, userId: q.userId } }, q.timeoutMs);
+}
+
+/**
+ * The user's role on a document, or NOT_FOUND for a stranger, as from the docs routes: they
+ * learn nothing, not even that the document exists. What the role may do is for the caller to
+ * ask of the permissions in contracts.
+ */
+export async function requireDocRole(nc: NatsConnection, q: DocAccessQuery): Promise<Role> {
+  const { role } = await lookupDocAccess(nc, q);
+  if (!role) throw new AppError("NOT_FOUND", "document not found");
+  return role;
+}
