@@ -20,6 +20,7 @@ import {
 import { historyProjectionSpecs } from "./projections.ts";
 import { createHistoryQueries } from "./history-queries.ts";
 import { createAuditExport } from "./audit-export.ts";
+import { createRestoreCommand } from "./restore-command.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SnapshotStore } from "./snapshot-store.ts";
@@ -51,7 +52,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
       [rpc.history.version]: queries.version,
-      [rpc.history.restore]: queries.restore,
+      [rpc.history.restore]: createRestoreCommand(db, nc, js, snapshots).restore,
       [rpc.history.head]: queries.head,
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,

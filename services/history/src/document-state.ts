@@ -116,3 +116,9 @@ export async function seqAt(db: Kysely<HistoryDb>, docId: string, at: Date): Pro
   const row = await db.selectFrom("edit_log").select("seq").where("doc_id", "=", docId).where("at", "<=", at).orderBy("seq", "desc").limit(1).executeTakeFirst();
   return row?.seq ?? 0;
 }
+
+/** The newest version of a document; 0 (the empty document) if it has none. */
+export async function headSeq(db: Kysely<HistoryDb>, docId: string): Promise<number> {
+  const row = await db.selectFrom("edit_log").select("seq").where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst();
+  return row?.seq ?? 0;
+}

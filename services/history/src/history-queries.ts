@@ -2,24 +2,15 @@ import { sql, type Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Y from "yjs";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { randomUUID } from "node:crypto";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import {
   AppError,
   DiffInput,
   HeadInput,
-  RestoreInput,
-  editMessageId,
-  subjects,
-  writeEditHeaders,
   type DiffView,
-  type RestoreResult,
   HistoryListInput,
   SnapshotInput,
   VersionInput,
   parse,
-  canWrite,
-  restoreClientId,
   EDIT_SESSION_GAP_MS,
   type ActivityItem,
   type EditView,
@@ -27,22 +18,16 @@ import {
   type SnapshotView,
   type VersionView,
 } from "@palimpsest/contracts";
-import { chunkChain, documentAt, seqAt } from "./document-state.ts";
+import { chunkChain, documentAt, headSeq, seqAt } from "./document-state.ts";
 import { renderDocument } from "./render-document.ts";
-import { restoreUpdate } from "./restore.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
-import { publishDurably, requireCaller, requireDocRole, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { requireCaller, requireDocRole, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
 export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger) {
   const requireAccess = (docId: string, userId: string, requestId: string) => requireDocRole(nc, { docId, userId, requestId });
-
-  async function headSeq(docId: string): Promise<number> {
-    const row = await db.selectFrom("edit_log").select("seq").where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst();
-    return row?.seq ?? 0;
-  }
 
   return {
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {
@@ -97,32 +82,6 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       }
     },
 
-    /**
-     * Makes the document equal version `seq` again by appending one edit, attributed to the
-     * restoring user, through the edit stream every replica follows: collaborators see it live,
-     * and every earlier version stays in the history.
-     */
-    async restore(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const caller = requireCaller(ctx);
-      const q = parse(RestoreInput, input, "request");
-      const role = await requireAccess(q.id, caller.userId, ctx.requestId);
-      if (!canWrite(role)) throw new AppError("FORBIDDEN", `a ${role} cannot restore versions`);
-      const head = await headSeq(q.id);
-      if (q.seq > head) throw new AppError("NOT_FOUND", `version ${q.seq} does not exist`);
-      const [current, target] = await Promise.all([documentAt(db, js, snapshots, q.id, head), documentAt(db, js, snapshots, q.id, q.seq)]);
-      try {
-        const update = restoreUpdate(current.doc, target.doc);
-        if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
-        const h = natsHeaders();
-        writeEditHeaders(h, { author: caller.userId, client: restoreClientId(randomUUID()), replica: "history" });
-        const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID: editMessageId(q.id, update), headers: h });
-        return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
-      } finally {
-        current.doc.destroy();
-        target.doc.destroy();
-      }
-    },
-
     /** What changed between two versions, each inserted or deleted run with its author. */
     async diff(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
@@ -156,7 +115,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     /** Internal: the newest version number of a document. */
     async head(input: unknown): Promise<RpcResult> {
       const { docId } = parse(HeadInput, input, "head query");
-      return { body: { seq: await headSeq(docId) } };
+      return { body: { seq: await headSeq(db, docId) } };
     },
 
     /** Internal, for sync replicas: the newest snapshot, so a document opens without replaying everything. */

@@ -1,7 +1,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
-import { headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { CloseCodes, EditHeaders, READ_ONLY_REFUSAL, closeCodeOf, subjects } from "@palimpsest/contracts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { CloseCodes, READ_ONLY_REFUSAL, closeCodeOf } from "@palimpsest/contracts";
 import type { Logger, SpanContext } from "@palimpsest/platform";
 import type { EditFeed, EditLog, EditMeta } from "./edit-log.ts";
 import {
@@ -13,8 +13,9 @@ import {
   inspectUpdate,
   type IncomingMessage,
 } from "./protocol.ts";
+import { PresenceRelay } from "./presence-relay.ts";
+import { RoomWriter } from "./room-writer.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
-import { UpdateBatcher } from "./update-batcher.ts";
 
 /** One client connection as the room sees it; the WebSocket stays in the adapter. */
 export interface Peer {
@@ -28,15 +29,8 @@ export interface Peer {
   close(code: number, reason: string): void;
 }
 
+/** Origin of updates that came from the stream or a snapshot, never from a client. */
 const REMOTE = Symbol("remote");
-
-/** Origin of presence that came from another replica, so it is not published back. */
-interface RemoteOrigin {
-  replica: string;
-}
-function isRemote(origin: unknown): origin is RemoteOrigin | typeof REMOTE {
-  return origin === REMOTE || (typeof origin === "object" && origin !== null && "replica" in origin);
-}
 
 /**
  * A document open on this replica: its Y.Doc as stored in JetStream, its awareness, and its
@@ -51,24 +45,22 @@ export class DocRoom {
   /** Awareness client ids each peer announced, so they are removed when it leaves. */
   private readonly peerClients = new Map<string, Set<number>>();
   private readonly readOnlyWarned = new Set<string>();
-  private readonly writers = new Map<string, UpdateBatcher>();
-  private readonly failedPeers = new Set<string>();
+  private readonly writer: RoomWriter;
+  private readonly relay: PresenceRelay;
   private feed: EditFeed | undefined;
-  private presenceSub: Subscription | undefined;
-  private querySub: Subscription | undefined;
-  /** Which replica each remote awareness client came through, to drop them if it dies. */
-  private readonly remoteClients = new Map<number, string>();
   lastStreamSeq = 0;
 
   private constructor(
     readonly docId: string,
-    private readonly editLog: EditLog,
-    private readonly nc: NatsConnection,
-    private readonly replicaId: string,
+    editLog: EditLog,
+    nc: NatsConnection,
+    replicaId: string,
     private readonly log: Logger,
     private readonly metrics: SyncMetrics,
   ) {
     this.awareness = new awarenessProtocol.Awareness(this.doc);
+    this.writer = new RoomWriter(docId, editLog, log, metrics);
+    this.relay = new PresenceRelay(docId, this.awareness, nc, replicaId, log);
     // The server is not a participant.
     this.awareness.setLocalState(null);
     this.awareness.on("update", this.onAwarenessUpdate);
@@ -95,27 +87,7 @@ export class DocRoom {
     } catch (err) {
       room.log.warn({ err }, "no snapshot available; replaying the whole edit log");
     }
-    room.presenceSub = deps.nc.subscribe(subjects.awareness(docId), {
-      callback: (_err, msg) => {
-        const replica = msg.headers?.get(EditHeaders.replica) ?? "";
-        if (replica === deps.replicaId) return;
-        try {
-          awarenessProtocol.applyAwarenessUpdate(room.awareness, msg.data, { replica } satisfies RemoteOrigin);
-        } catch (err) {
-          room.log.warn({ err }, "ignoring malformed presence message");
-        }
-      },
-    });
-    // Another replica just opened this document: tell it who is here.
-    room.querySub = deps.nc.subscribe(subjects.awarenessQuery(docId), {
-      callback: (_err, msg) => {
-        if (msg.headers?.get(EditHeaders.replica) === deps.replicaId) return;
-        room.publishLocalPresence();
-      },
-    });
-    const q = natsHeaders();
-    q.set(EditHeaders.replica, deps.replicaId);
-    deps.nc.publish(subjects.awarenessQuery(docId), new Uint8Array(), { headers: q });
+    room.relay.start();
     room.feed = await deps.editLog.follow(
       docId,
       (update, meta) => room.onStored(update, meta),
@@ -163,9 +135,7 @@ export class DocRoom {
     const clients = this.peerClients.get(peer.id);
     this.peerClients.delete(peer.id);
     this.readOnlyWarned.delete(peer.id);
-    // Appends already queued still complete: what the client sent before leaving is kept.
-    this.writers.delete(peer.id);
-    this.failedPeers.delete(peer.id);
+    this.writer.forget(peer.id);
     if (clients && clients.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...clients], peer);
   }
 
@@ -210,28 +180,7 @@ export class DocRoom {
       }
       return undefined;
     }
-    let writer = this.writers.get(peer.id);
-    if (!writer) {
-      writer = new UpdateBatcher(async (merged, updates) => {
-        const started = performance.now();
-        await this.editLog.append(this.docId, merged, peer.userId, peer.id, peer.trace);
-        this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
-        this.metrics.appendedEvents.inc();
-        this.metrics.acceptedUpdates.inc(updates);
-      });
-      this.writers.set(peer.id, writer);
-    }
-    return writer.push(update).then(
-      () => undefined,
-      (err: unknown) => {
-        // Not stored means not acknowledged: the client keeps the change and resends it when it resyncs.
-        if (!this.failedPeers.has(peer.id)) {
-          this.failedPeers.add(peer.id);
-          this.log.error({ err, connId: peer.id }, "could not store update");
-        }
-        peer.close(CloseCodes.internalError, "could not store update; reconnecting");
-      },
-    );
+    return this.writer.write(peer, update);
   }
 
   private onStored(update: Uint8Array, meta: EditMeta): void {
@@ -254,20 +203,12 @@ export class DocRoom {
 
   /** Presence of the clients connected here, published for the other replicas. */
   publishLocalPresence(): void {
-    const local = [...this.awareness.getStates().keys()].filter((c) => !this.remoteClients.has(c));
-    if (local.length > 0) this.publishPresence(awarenessProtocol.encodeAwarenessUpdate(this.awareness, local));
+    this.relay.publishLocal();
   }
 
   /** Drops the presence of every client that came through a replica that stopped answering. */
   dropReplica(replica: string): void {
-    const gone = [...this.remoteClients].filter(([, r]) => r === replica).map(([c]) => c);
-    if (gone.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, gone, REMOTE);
-  }
-
-  private publishPresence(update: Uint8Array): void {
-    const h = natsHeaders();
-    h.set(EditHeaders.replica, this.replicaId);
-    this.nc.publish(subjects.awareness(this.docId), update, { headers: h });
+    this.relay.dropReplica(replica);
   }
 
   private onAwarenessUpdate = (
@@ -276,10 +217,7 @@ export class DocRoom {
   ): void => {
     const changed = [...added, ...updated, ...removed];
     if (changed.length === 0) return;
-    for (const c of removed) this.remoteClients.delete(c);
-    if (typeof origin === "object" && origin !== null && "replica" in origin) {
-      for (const c of [...added, ...updated]) this.remoteClients.set(c, (origin as RemoteOrigin).replica);
-    }
+    this.relay.noteOrigin(added, updated, removed, origin);
     if (origin && typeof origin === "object" && "id" in origin) {
       const clients = this.peerClients.get((origin as Peer).id);
       if (clients) {
@@ -293,13 +231,12 @@ export class DocRoom {
     // alone in a document hears nothing else, and y-websocket drops a connection that received
     // nothing for 30 s (its own awareness renewal every 15 s is what keeps it open).
     for (const peer of this.peers.values()) peer.send(message);
-    if (!isRemote(origin)) this.publishPresence(update);
+    this.relay.forward(update, origin);
   };
 
   close(): void {
     this.feed?.stop();
-    this.presenceSub?.unsubscribe();
-    this.querySub?.unsubscribe();
+    this.relay.stop();
     this.awareness.off("update", this.onAwarenessUpdate);
     this.awareness.destroy();
     this.doc.destroy();

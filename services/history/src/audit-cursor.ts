@@ -1,0 +1,54 @@
+import { AppError } from "@palimpsest/contracts";
+
+/**
+ * The audit export's cursor: the bounds fixed when the export began and both chains' state, so
+ * each page carries on where the last stopped without the server keeping anything between calls.
+ */
+
+export interface ChainState {
+  /** The stream sequence to read from next. */
+  next: number;
+  /** The chain's last seq and hash. */
+  seq: number;
+  hash: string;
+}
+
+export interface Cursor {
+  v: 1;
+  docId: string;
+  /** Edits: the log's head when the export began, and the stream position of its last edit. */
+  editCount: number;
+  editBound: number;
+  /** The last stored message on `edits.<doc>` when the export began (so a consumer opened from `next` has something to deliver). */
+  editLast: number;
+  /** The last stored message on `docs.evt.<doc>` and on `docs.file.<doc>` when the export began. */
+  eventBound: number;
+  fileBound: number;
+  edit: ChainState;
+  event: ChainState;
+  /** Characters of the next line already sent (a line longer than a page spans pages). */
+  skip: number;
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isChain = (v: unknown): v is ChainState => {
+  const c = v as Partial<ChainState> | null;
+  return typeof c === "object" && c !== null && isCount(c.next) && isCount(c.seq) && typeof c.hash === "string" && /^[0-9a-f]{64}$/.test(c.hash);
+};
+
+export const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString("base64url");
+export function decodeCursor(text: string, docId: string): Cursor {
+  let c: Partial<Cursor> | null = null;
+  try {
+    c = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Partial<Cursor> | null;
+  } catch {
+    // reported below
+  }
+  const valid =
+    typeof c === "object" && c !== null && c.v === 1 && typeof c.docId === "string" &&
+    [c.editCount, c.editBound, c.editLast, c.eventBound, c.fileBound, c.skip].every(isCount) && isChain(c.edit) && isChain(c.event);
+  if (!valid) throw new AppError("VALIDATION_FAILED", "cursor is not valid");
+  const cursor = c as Cursor;
+  if (cursor.docId !== docId) throw new AppError("VALIDATION_FAILED", "cursor belongs to another document");
+  return cursor;
+}

@@ -1,0 +1,53 @@
+import type { Kysely } from "kysely";
+import { randomUUID } from "node:crypto";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import {
+  AppError,
+  RestoreInput,
+  canWrite,
+  editMessageId,
+  parse,
+  restoreClientId,
+  subjects,
+  writeEditHeaders,
+  type RestoreResult,
+} from "@palimpsest/contracts";
+import { publishDurably, requireCaller, requireDocRole, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { documentAt, headSeq } from "./document-state.ts";
+import { restoreUpdate } from "./restore.ts";
+import type { HistoryDb } from "./schema.ts";
+import type { SnapshotStore } from "./snapshot-store.ts";
+
+/** `rpc.history.restore`: history's one command; every other history RPC only reads. */
+export function createRestoreCommand(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore) {
+  const requireAccess = (docId: string, userId: string, requestId: string) => requireDocRole(nc, { docId, userId, requestId });
+
+  return {
+    /**
+     * Makes the document equal version `seq` again by appending one edit, attributed to the
+     * restoring user, through the edit stream every replica follows: collaborators see it live,
+     * and every earlier version stays in the history.
+     */
+    async restore(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const q = parse(RestoreInput, input, "request");
+      const role = await requireAccess(q.id, caller.userId, ctx.requestId);
+      if (!canWrite(role)) throw new AppError("FORBIDDEN", `a ${role} cannot restore versions`);
+      const head = await headSeq(db, q.id);
+      if (q.seq > head) throw new AppError("NOT_FOUND", `version ${q.seq} does not exist`);
+      const [current, target] = await Promise.all([documentAt(db, js, snapshots, q.id, head), documentAt(db, js, snapshots, q.id, q.seq)]);
+      try {
+        const update = restoreUpdate(current.doc, target.doc);
+        if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
+        const h = natsHeaders();
+        writeEditHeaders(h, { author: caller.userId, client: restoreClientId(randomUUID()), replica: "history" });
+        const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID: editMessageId(q.id, update), headers: h });
+        return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
+      } finally {
+        current.doc.destroy();
+        target.doc.destroy();
+      }
+    },
+  };
+}

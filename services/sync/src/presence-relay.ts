@@ -1,0 +1,96 @@
+import * as awarenessProtocol from "y-protocols/awareness";
+import { headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { EditHeaders, subjects } from "@palimpsest/contracts";
+import type { Logger } from "@palimpsest/platform";
+
+/** Origin of presence removed here on a dead replica's behalf, so the removal is not published back. */
+const REMOTE = Symbol("remote");
+
+/** Origin of presence that came from another replica, so it is not published back. */
+interface RemoteOrigin {
+  replica: string;
+}
+function isRemote(origin: unknown): origin is RemoteOrigin | typeof REMOTE {
+  return origin === REMOTE || (typeof origin === "object" && origin !== null && "replica" in origin);
+}
+
+/**
+ * One document's presence shared with the other sync replicas over core NATS (never stored):
+ * what local clients announce is published, what other replicas publish is applied to the
+ * room's awareness, and a replica that opens the document asks the others who is already there.
+ */
+export class PresenceRelay {
+  private presenceSub: Subscription | undefined;
+  private querySub: Subscription | undefined;
+  /** Which replica each remote awareness client came through, to drop them if it dies. */
+  private readonly remoteClients = new Map<number, string>();
+
+  constructor(
+    private readonly docId: string,
+    private readonly awareness: awarenessProtocol.Awareness,
+    private readonly nc: NatsConnection,
+    private readonly replicaId: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Listens to the other replicas and asks them who is here. */
+  start(): void {
+    this.presenceSub = this.nc.subscribe(subjects.awareness(this.docId), {
+      callback: (_err, msg) => {
+        const replica = msg.headers?.get(EditHeaders.replica) ?? "";
+        if (replica === this.replicaId) return;
+        try {
+          awarenessProtocol.applyAwarenessUpdate(this.awareness, msg.data, { replica } satisfies RemoteOrigin);
+        } catch (err) {
+          this.log.warn({ err }, "ignoring malformed presence message");
+        }
+      },
+    });
+    // Another replica just opened this document: tell it who is here.
+    this.querySub = this.nc.subscribe(subjects.awarenessQuery(this.docId), {
+      callback: (_err, msg) => {
+        if (msg.headers?.get(EditHeaders.replica) === this.replicaId) return;
+        this.publishLocal();
+      },
+    });
+    const q = natsHeaders();
+    q.set(EditHeaders.replica, this.replicaId);
+    this.nc.publish(subjects.awarenessQuery(this.docId), new Uint8Array(), { headers: q });
+  }
+
+  /** Presence of the clients connected here, published for the other replicas. */
+  publishLocal(): void {
+    const local = [...this.awareness.getStates().keys()].filter((c) => !this.remoteClients.has(c));
+    if (local.length > 0) this.publish(awarenessProtocol.encodeAwarenessUpdate(this.awareness, local));
+  }
+
+  /** Drops the presence of every client that came through a replica that stopped answering. */
+  dropReplica(replica: string): void {
+    const gone = [...this.remoteClients].filter(([, r]) => r === replica).map(([c]) => c);
+    if (gone.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, gone, REMOTE);
+  }
+
+  /** Remembers which replica the changed clients came through (before the change is fanned out). */
+  noteOrigin(added: number[], updated: number[], removed: number[], origin: unknown): void {
+    for (const c of removed) this.remoteClients.delete(c);
+    if (typeof origin === "object" && origin !== null && "replica" in origin) {
+      for (const c of [...added, ...updated]) this.remoteClients.set(c, (origin as RemoteOrigin).replica);
+    }
+  }
+
+  /** Publishes a change for the other replicas unless it came from one of them. */
+  forward(update: Uint8Array, origin: unknown): void {
+    if (!isRemote(origin)) this.publish(update);
+  }
+
+  stop(): void {
+    this.presenceSub?.unsubscribe();
+    this.querySub?.unsubscribe();
+  }
+
+  private publish(update: Uint8Array): void {
+    const h = natsHeaders();
+    h.set(EditHeaders.replica, this.replicaId);
+    this.nc.publish(subjects.awareness(this.docId), update, { headers: h });
+  }
+}

@@ -1,0 +1,55 @@
+import { CloseCodes } from "@palimpsest/contracts";
+import type { Logger } from "@palimpsest/platform";
+import type { Peer } from "./doc-room.ts";
+import type { EditLog } from "./edit-log.ts";
+import type { SyncMetrics } from "./sync-metrics.ts";
+import { UpdateBatcher } from "./update-batcher.ts";
+
+/**
+ * A document's write queue: each connection's accepted updates go to the edit log through its
+ * own batcher, so one connection's edits are stored in the order it sent them while another's
+ * slow append does not hold them up.
+ */
+export class RoomWriter {
+  private readonly writers = new Map<string, UpdateBatcher>();
+  private readonly failedPeers = new Set<string>();
+
+  constructor(
+    private readonly docId: string,
+    private readonly editLog: EditLog,
+    private readonly log: Logger,
+    private readonly metrics: SyncMetrics,
+  ) {}
+
+  /** Queues an update for storing; settles once it is stored, or after the connection was closed because it could not be. */
+  write(peer: Peer, update: Uint8Array): Promise<void> {
+    let writer = this.writers.get(peer.id);
+    if (!writer) {
+      writer = new UpdateBatcher(async (merged, updates) => {
+        const started = performance.now();
+        await this.editLog.append(this.docId, merged, peer.userId, peer.id, peer.trace);
+        this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
+        this.metrics.appendedEvents.inc();
+        this.metrics.acceptedUpdates.inc(updates);
+      });
+      this.writers.set(peer.id, writer);
+    }
+    return writer.push(update).then(
+      () => undefined,
+      (err: unknown) => {
+        // Not stored means not acknowledged: the client keeps the change and resends it when it resyncs.
+        if (!this.failedPeers.has(peer.id)) {
+          this.failedPeers.add(peer.id);
+          this.log.error({ err, connId: peer.id }, "could not store update");
+        }
+        peer.close(CloseCodes.internalError, "could not store update; reconnecting");
+      },
+    );
+  }
+
+  /** Forgets a connection that left; appends already queued still complete, so what it sent before leaving is kept. */
+  forget(peerId: string): void {
+    this.writers.delete(peerId);
+    this.failedPeers.delete(peerId);
+  }
+}
