@@ -9,61 +9,18 @@
 // edit (see server-knowledge.ts), not when bytes left the socket.
 
 import * as Y from "yjs";
-import { IndexeddbPersistence } from "y-indexeddb";
 import { WebsocketProvider, messageAuth, messageSync } from "y-websocket";
 import { readAuthMessage } from "y-protocols/auth";
 import type { Awareness } from "y-protocols/awareness";
-import { CloseCodes, isReadOnlyRefusal, isRefusalClose } from "@palimpsest/contracts/shared";
+import { CloseCodes, isReadOnlyRefusal } from "@palimpsest/contracts/shared";
 import { ServerKnowledge } from "./server-knowledge";
+import { INITIAL_COLLAB_STATE, sameCollabState, statusOf, type CollabProblem, type CollabProblemKind, type CollabState, type CollabStatus } from "./collab-state.ts";
+import { DeviceCopy } from "./device-copy.ts";
+import { decideAfterClose, silentDenial } from "./reconnect.ts";
+import { TokenRenewal } from "./token-renewal.ts";
+import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, peekSyncMessage, syncStep1Message } from "./y-websocket-wire.ts";
 
-/**
- * - connecting: before the first connection (or while a refused token is being renewed);
- * - syncing: connected, exchanging changes: the handshake, or edits the server has not acknowledged;
- * - online: connected and up to date, with no edit of ours waiting (or we may not edit);
- * - saved: connected, and the server has acknowledged every edit made here;
- * - offline: no connection; edits are kept on this device and sent when it returns.
- */
-export type CollabStatus = "connecting" | "syncing" | "online" | "saved" | "offline";
-
-export type CollabProblemKind = "no-access" | "expired" | "not-found" | "rejected";
-
-export interface CollabProblem {
-  kind: CollabProblemKind;
-  message: string;
-}
-
-export interface CollabState {
-  status: CollabStatus;
-  /** Set when the server refused the connection for good; no automatic reconnects follow. */
-  problem: CollabProblem | null;
-  /** The initial exchange with the server completed at least once. */
-  loaded: boolean;
-  /** The copy kept on this device has been read into the document (or there is none). */
-  localLoaded: boolean;
-  /**
-   * The document may hold something the server has not acknowledged yet (true from any local
-   * change, including reading the device copy, until the server confirms it has it all).
-   */
-  pendingChanges: boolean;
-  /** Edits made in this window (or found missing on the server) that it has not acknowledged yet. */
-  unsavedEdits: boolean;
-  /** Every edit made here is written to this device's copy (false while a write is in flight). */
-  savedLocally: boolean;
-  /** The server keeps refusing our edits (we may only read); they stay on this device. */
-  writesRefused: boolean;
-}
-
-/** A connection's state before anything has happened: connecting, nothing loaded, nothing unsaved. */
-export const INITIAL_COLLAB_STATE: CollabState = {
-  status: "connecting",
-  problem: null,
-  loaded: false,
-  localLoaded: false,
-  pendingChanges: false,
-  unsavedEdits: false,
-  savedLocally: true,
-  writesRefused: false,
-};
+export { INITIAL_COLLAB_STATE, type CollabProblem, type CollabProblemKind, type CollabState, type CollabStatus };
 
 export interface CollabOptions {
   /** A valid access token, or null when signed out. */
@@ -80,61 +37,16 @@ export interface PresenceUser {
   color: string;
 }
 
-const RATE_LIMIT_RETRY_MS = 5_000;
 const OFFLINE_REFRESH_RETRY_MS = 3_000;
-/** A device copy that takes longer than this to read must not hold up the connection. */
-const LOCAL_LOAD_TIMEOUT_MS = 3_000;
 // While edits are unconfirmed we ask the server at most this often: each answer carries its
 // whole delete set, so asking on every keystroke would cost more than it tells.
 const PROBE_FIRST_MS = 350;
 const PROBE_MAX_MS = 4_000;
 const CHECK_DELAY_MS = 60;
-const LOCAL_CHECK_DELAY_MS = 30;
-
-const SYNC_STEP1 = 0;
-const SYNC_STEP2 = 1;
-const SYNC_UPDATE = 2;
 
 export function collabServerUrl(): string {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   return `${scheme}://${location.host}/collab`;
-}
-
-function readVarUint(bytes: Uint8Array, start: number): [number, number] {
-  let value = 0;
-  let factor = 1;
-  for (let pos = start; pos < bytes.length; pos++) {
-    const byte = bytes[pos] ?? 0;
-    value += (byte & 0x7f) * factor;
-    if (byte < 0x80) return [value, pos + 1];
-    factor *= 128;
-    if (factor > Number.MAX_SAFE_INTEGER) break;
-  }
-  throw new RangeError("truncated message");
-}
-
-/** The sync message type and payload at `pos`, without consuming them. */
-function peekSyncMessage(bytes: Uint8Array, pos: number): { type: number; payload: Uint8Array } {
-  const [type, afterType] = readVarUint(bytes, pos);
-  const [length, start] = readVarUint(bytes, afterType);
-  if (start + length > bytes.length) throw new RangeError("truncated message");
-  return { type, payload: bytes.subarray(start, start + length) };
-}
-
-function syncStep1Message(stateVector: Uint8Array): Uint8Array {
-  const length: number[] = [];
-  let rest = stateVector.length;
-  while (rest > 0x7f) {
-    length.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  length.push(rest);
-  const message = new Uint8Array(2 + length.length + stateVector.length);
-  message[0] = messageSync;
-  message[1] = SYNC_STEP1;
-  message.set(length, 2);
-  message.set(stateVector, 2 + length.length);
-  return message;
 }
 
 type Listener = () => void;
@@ -148,7 +60,8 @@ export class CollabConnection {
   private readonly options: CollabOptions;
   private readonly listeners = new Set<Listener>();
   private readonly server = new ServerKnowledge();
-  private readonly persistence: IndexeddbPersistence | null;
+  private readonly device: DeviceCopy;
+  private readonly tokens: TokenRenewal;
   private state: CollabState = INITIAL_COLLAB_STATE;
   private problem: CollabProblem | null = null;
   /** Edits here that may not be on the server yet (confirmed by checks, see checkSaved). */
@@ -166,17 +79,10 @@ export class CollabConnection {
   private writesRefused = false;
   /** True while the provider applies a message from the server: those updates are known there. */
   private applyingServerMessage = false;
-  // One token refresh per successful sync, so a server that keeps refusing fresh tokens
-  // cannot trap us in a refresh/reconnect loop.
-  private refreshedSinceSync = false;
   private deniedReason: string | null = null;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private probeDelay = PROBE_FIRST_MS;
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Updates since the device copy was last known to hold everything; see checkSavedLocally. */
-  private localWrites = 0;
-  private localCheckTimer: ReturnType<typeof setTimeout> | undefined;
-  private localConfirmed = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private destroyed = false;
 
@@ -189,7 +95,8 @@ export class CollabConnection {
       connect: false,
       params: {},
     });
-    this.persistence = options.localDatabase ? new IndexeddbPersistence(options.localDatabase, this.doc) : null;
+    this.device = new DeviceCopy(options.localDatabase, this.doc, () => this.update());
+    this.tokens = new TokenRenewal(options.refreshAccessToken);
 
     // y-websocket only logs a permission-denied auth message; keep its reason so the close
     // that follows can be explained to the user.
@@ -261,7 +168,7 @@ export class CollabConnection {
     this.destroyed = true;
     clearTimeout(this.probeTimer);
     clearTimeout(this.checkTimer);
-    clearTimeout(this.localCheckTimer);
+    this.device.destroy();
     clearTimeout(this.retryTimer);
     window.removeEventListener("online", this.onOnline);
     window.removeEventListener("offline", this.onOffline);
@@ -291,15 +198,9 @@ export class CollabConnection {
     this.update();
   }
 
-  /**
-   * Reads this device's copy before connecting, so the first sync message only asks for what
-   * is new; the document is usable meanwhile, since editing never waits for the network.
-   */
+  /** The device copy is read before connecting (or given up on, if it takes too long). */
   private async loadLocalCopy(): Promise<void> {
-    if (this.persistence) {
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, LOCAL_LOAD_TIMEOUT_MS));
-      await Promise.race([this.persistence.whenSynced.then(() => undefined), timeout]);
-    }
+    await this.device.load();
     if (this.destroyed) return;
     this.localLoaded = true;
     this.update();
@@ -341,7 +242,7 @@ export class CollabConnection {
   private onSync = (synced: boolean): void => {
     if (synced) {
       this.loaded = true;
-      this.refreshedSinceSync = false;
+      this.tokens.synced();
       // The handshake told us the server's state; our reply to its step 1 carried any
       // edits made while offline. See whether anything is still missing there.
       this.probeDelay = PROBE_FIRST_MS;
@@ -351,15 +252,13 @@ export class CollabConnection {
   };
 
   private onConnectionClose = (event: CloseEvent | null): void => {
-    // A server that denied us but closed with a generic code would otherwise be retried
-    // forever; treat it like an explicit "no access".
-    const terminal = event !== null && isRefusalClose(event.code);
     // A 4401 is answered with one token refresh (see onClosed); say "connecting" meanwhile
     // rather than flashing "offline".
-    if (event?.code === CloseCodes.unauthenticated && !this.refreshedSinceSync) this.authRetryInProgress = true;
-    if (event !== null && !terminal && this.deniedReason !== null && !this.writesRefused) {
+    if (event?.code === CloseCodes.unauthenticated && this.tokens.available) this.authRetryInProgress = true;
+    const denial = event === null ? null : silentDenial(event.code, this.deniedReason, this.writesRefused);
+    if (denial !== null) {
       this.provider.shouldConnect = false;
-      this.problem = { kind: "no-access", message: `You don't have access to this document. (${this.deniedReason})` };
+      this.problem = denial;
     }
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
@@ -367,77 +266,50 @@ export class CollabConnection {
   };
 
   private onClosed = ({ code, reason }: { code: number; reason: string }): void => {
-    switch (code) {
-      case CloseCodes.unauthenticated:
-        void this.retryWithFreshToken();
-        break;
-      case CloseCodes.forbidden:
-        this.fail("no-access", "You don't have access to this document any more.");
-        break;
-      case CloseCodes.notFound:
-        this.fail("not-found", "This document doesn't exist or has been deleted.");
-        break;
-      case CloseCodes.rateLimited:
-        this.reconnectLater(RATE_LIMIT_RETRY_MS);
-        break;
-      default:
-        this.fail("rejected", this.refusalMessage(code, reason));
-    }
+    const decision = decideAfterClose(code, reason, this.deniedReason);
+    if (decision.action === "refresh-token") void this.retryWithFreshToken();
+    else if (decision.action === "retry") this.reconnectLater(decision.delayMs);
+    else this.fail(decision.problem.kind, decision.problem.message);
   };
 
-  /**
-   * The server explains a refusal in the auth message it sends before closing; the close
-   * reason itself is only the error code (say "VALIDATION_FAILED"), not for people.
-   */
-  private refusalMessage(code: number, reason: string): string {
-    const detail = this.deniedReason ?? (reason !== "" && !/^[A-Z][A-Z0-9_]*$/.test(reason) ? reason : null);
-    return detail
-      ? `The server refused to open this document: ${detail}`
-      : `The server closed the connection (code ${code}). Reload the page to try again.`;
-  }
-
   private async retryWithFreshToken(): Promise<void> {
-    if (this.refreshedSinceSync) {
+    if (!this.tokens.available) {
       this.fail("expired", "Your session expired. Sign in again to keep editing.");
       return;
     }
-    this.refreshedSinceSync = true;
+    const outcome = this.tokens.renew(this.provider.params.token ?? "");
     this.authRetryInProgress = true;
     this.update();
-    const stale = this.provider.params.token ?? "";
-    let next: string | null;
-    try {
-      next = await this.options.refreshAccessToken(stale);
-    } catch {
-      // Could not reach the auth service; try the whole thing again shortly.
-      if (this.destroyed) return;
-      this.refreshedSinceSync = false;
-      this.authRetryInProgress = false;
-      this.reconnectLater(OFFLINE_REFRESH_RETRY_MS);
-      this.update();
-      return;
-    }
+    const result = await outcome;
     if (this.destroyed) return;
-    if (!next) {
-      this.authRetryInProgress = false;
-      this.fail("expired", "Your session expired. Sign in again to keep editing.");
-      return;
+    switch (result.kind) {
+      case "unreachable":
+        // Could not reach the auth service; try the whole thing again shortly.
+        this.authRetryInProgress = false;
+        this.reconnectLater(OFFLINE_REFRESH_RETRY_MS);
+        this.update();
+        return;
+      case "spent":
+      case "ended":
+        this.authRetryInProgress = false;
+        this.fail("expired", "Your session expired. Sign in again to keep editing.");
+        return;
+      case "renewed":
+        this.updateToken(result.token);
+        this.provider.connect();
     }
-    this.updateToken(next);
-    this.provider.connect();
   }
 
   private onDocUpdate = (_update: Uint8Array, origin: unknown): void => {
-    if (this.persistence && origin !== this.persistence) {
-      this.localWrites++;
-      this.scheduleLocalCheck();
+    if (this.device.persistence && origin !== this.device.persistence) {
+      this.device.noteWrite();
       this.update();
     }
     // What the server sent is on the server. Everything else (typing here, the device copy,
     // another tab) may not be, until the server says so.
     if (this.applyingServerMessage) return;
     // The device copy usually holds only what the server has; checkSaved tells if not.
-    if (origin !== this.persistence && !this.unsaved) {
+    if (origin !== this.device.persistence && !this.unsaved) {
       this.hadUnsaved = true;
       this.unsaved = true;
       this.update();
@@ -468,41 +340,6 @@ export class CollabConnection {
     // If the answer does not settle it (stored a moment later), ask again, less often.
     this.probeDelay = Math.min(this.probeDelay * 2, PROBE_MAX_MS);
     this.scheduleProbe();
-  }
-
-  private scheduleLocalCheck(): void {
-    if (this.localCheckTimer !== undefined || this.destroyed) return;
-    this.localCheckTimer = setTimeout(() => {
-      this.localCheckTimer = undefined;
-      this.checkSavedLocally();
-    }, LOCAL_CHECK_DELAY_MS);
-  }
-
-  /**
-   * y-indexeddb writes each update in its own transaction without telling when it is done.
-   * A transaction on the same store started afterwards completes only after those earlier
-   * writes did, so its completion says the device copy holds everything written so far.
-   */
-  private checkSavedLocally(): void {
-    const db = this.persistence?.db;
-    if (!db || this.destroyed) {
-      // Not open yet: its first load writes the whole document anyway; look again shortly.
-      if (!this.destroyed) this.scheduleLocalCheck();
-      return;
-    }
-    const writes = this.localWrites;
-    let transaction: IDBTransaction;
-    try {
-      transaction = db.transaction(["updates"], "readonly");
-    } catch {
-      return;
-    }
-    transaction.oncomplete = () => {
-      if (this.destroyed) return;
-      this.localConfirmed = Math.max(this.localConfirmed, writes);
-      if (this.localWrites !== writes) this.scheduleLocalCheck();
-      this.update();
-    };
   }
 
   private scheduleCheck(): void {
@@ -555,17 +392,18 @@ export class CollabConnection {
   };
 
   private computeStatus(): CollabStatus {
-    if (this.problem !== null || !navigator.onLine) return "offline";
-    if (this.provider.wsconnected) {
-      // Until the handshake completes the server may still refuse us or hold edits we lack.
-      if (!this.provider.synced) return "syncing";
-      if (this.writesRefused) return "online";
-      if (this.pending) return "syncing";
-      return this.everSaved ? "saved" : "online";
-    }
-    if (this.authRetryInProgress) return "connecting";
-    if (!this.everConnected && this.provider.wsUnsuccessfulReconnects === 0) return "connecting";
-    return "offline";
+    return statusOf({
+      problem: this.problem,
+      online: navigator.onLine,
+      connected: this.provider.wsconnected,
+      synced: this.provider.synced,
+      writesRefused: this.writesRefused,
+      pending: this.pending,
+      everSaved: this.everSaved,
+      authRetryInProgress: this.authRetryInProgress,
+      everConnected: this.everConnected,
+      unsuccessfulReconnects: this.provider.wsUnsuccessfulReconnects,
+    });
   }
 
   private update(): void {
@@ -577,22 +415,10 @@ export class CollabConnection {
       localLoaded: this.localLoaded,
       pendingChanges: this.pending,
       unsavedEdits: this.unsaved,
-      savedLocally: this.localConfirmed >= this.localWrites,
+      savedLocally: this.device.savedLocally,
       writesRefused: this.writesRefused,
     };
-    const prev = this.state;
-    if (
-      prev.status === next.status &&
-      prev.problem === next.problem &&
-      prev.loaded === next.loaded &&
-      prev.localLoaded === next.localLoaded &&
-      prev.pendingChanges === next.pendingChanges &&
-      prev.unsavedEdits === next.unsavedEdits &&
-      prev.savedLocally === next.savedLocally &&
-      prev.writesRefused === next.writesRefused
-    ) {
-      return;
-    }
+    if (sameCollabState(this.state, next)) return;
     this.state = next;
     for (const listener of this.listeners) listener();
   }

@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AppError, revokedSessionKey, type Caller } from "@palimpsest/contracts";
+import type { CollabGrant, Logger, Redis, TokenVerifier } from "@palimpsest/platform";
+import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
+
+import type { GatewayConfig } from "./config.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller?: Caller;
+    accessToken?: string;
+  }
+}
+
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "strict-origin-when-cross-origin",
+  "cross-origin-opener-policy": "same-origin",
+} as const;
+
+/** Security headers on every response; CORS only for the configured origins, so other sites cannot read the API. */
+export function addCorsAndSecurityHeaders(http: FastifyInstance, corsOrigins: readonly string[]): void {
+  http.addHook("onSend", async (req, reply) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    const origin = req.headers.origin;
+    if (origin && corsOrigins.includes(origin)) {
+      reply.header("access-control-allow-origin", origin);
+      reply.header("vary", "Origin");
+      reply.header("access-control-expose-headers", "x-request-id");
+    }
+  });
+  http.options("/api/*", async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin || !corsOrigins.includes(origin)) return reply.status(204).send();
+    return reply
+      .header("access-control-allow-methods", "GET,POST,PATCH,DELETE")
+      .header("access-control-allow-headers", "authorization,content-type,x-request-id")
+      .header("access-control-max-age", "600")
+      .status(204)
+      .send();
+  });
+}
+
+/** Who may come in and how often: the checks routes and the /collab upgrade run before any work. */
+export interface RequestGuards {
+  /** For signed-in routes: a valid bearer token (kept on the request for the service) and the per-user limit. */
+  signedIn(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** For routes without a token (sign-in, register): a per-address limit against guessing. */
+  anonymous(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** For a /collab connection already authorized: revocation and the connection rate. */
+  admitCollab(grant: CollabGrant): Promise<void>;
+}
+
+export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verifier: TokenVerifier; log: Logger }): RequestGuards {
+  const { config, redis, verifier, log } = deps;
+  const limiter = new RateLimiter(redis);
+  const policies = {
+    auth: { name: "auth", limit: config.rateLimitAuthPerWindow, windowSeconds: config.rateLimitWindowSeconds },
+    user: { name: "user", limit: config.rateLimitUserPerWindow, windowSeconds: config.rateLimitWindowSeconds },
+    collab: { name: "collab-connect", limit: config.rateLimitCollabConnectsPerWindow, windowSeconds: config.rateLimitWindowSeconds },
+  } as const satisfies Record<string, LimitPolicy>;
+
+  /** Counts a request; Redis being down must not take the API down, so the limiter then lets it through. */
+  async function limit(policy: LimitPolicy, subject: string, sessionId?: string): Promise<LimitDecision | undefined> {
+    try {
+      return await limiter.check(policy, subject, sessionId ? revokedSessionKey(sessionId) : undefined);
+    } catch (err) {
+      log.warn({ err, policy: policy.name }, "rate limiter unavailable; letting the request through");
+      return undefined;
+    }
+  }
+
+  function enforce(reply: FastifyReply, policy: LimitPolicy, decision: LimitDecision | undefined): void {
+    if (!decision) return;
+    reply.headers(rateLimitHeaders(policy, decision));
+    if (decision.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");
+    if (!decision.allowed) throw new AppError("RATE_LIMITED", `too many requests; try again in ${decision.resetSeconds} s`);
+  }
+
+  async function authenticate(req: FastifyRequest): Promise<Caller> {
+    const header = req.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match?.[1]) throw new AppError("UNAUTHENTICATED", "send an access token as 'Authorization: Bearer <token>'");
+    const claims = await verifier.verify(match[1]);
+    req.accessToken = match[1];
+    return { userId: claims.userId, sessionId: claims.sessionId };
+  }
+
+  return {
+    async signedIn(req, reply) {
+      req.caller = await authenticate(req);
+      enforce(reply, policies.user, await limit(policies.user, req.caller.userId, req.caller.sessionId));
+    },
+    async anonymous(req, reply) {
+      enforce(reply, policies.auth, await limit(policies.auth, req.ip));
+    },
+    async admitCollab(grant) {
+      const decision = await limit(policies.collab, grant.userId, grant.sessionId);
+      if (decision?.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");
+      if (decision && !decision.allowed) throw new AppError("RATE_LIMITED", `too many connections; try again in ${decision.resetSeconds} s`);
+    },
+  };
+}
