@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { DocKind, Role } from "./events.ts";
 import type { ErrorBody } from "./errors.ts";
-import { SAFE_ID_PATTERN } from "./subjects.ts";
+import { SAFE_ID_PATTERN } from "./ids.ts";
 
 /**
  * Request and response shapes of the public REST API (see DESIGN.md) and of the NATS

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import { GENESIS_HASH } from "./edit-chain.ts";
-import { SAFE_ID_PATTERN } from "./subjects.ts";
+import { SAFE_ID_PATTERN } from "./ids.ts";
 
 /**
  * The audit trail of one document (`GET /api/docs/:id/audit`): NDJSON, one object per line.

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Roles } from "./permissions.ts";
-import { SAFE_ID_PATTERN } from "./subjects.ts";
+import { SAFE_ID_PATTERN } from "./ids.ts";
 
 /**
  * Every metadata event is defined once here: its versioned type name, its payload schema

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { SAFE_ID_PATTERN } from "./subjects.ts";
+import { SAFE_ID_PATTERN } from "./ids.ts";
 
 /**
  * REST and RPC shapes of file attachments (`POST /api/docs/:id/files`, `GET /api/files/:id` ...).

@@ -5,6 +5,7 @@
  * on the server: the edit-chain and audit hashes (node:crypto), edit headers and NATS subjects.
  * test/browser-entry.test.ts bundles this file for the browser and fails on any Node-only import.
  */
+export * from "./ids.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./schema.ts";

@@ -1,3 +1,5 @@
+import { isSubjectSafeId } from "./ids.ts";
+
 /**
  * Stream names and subject builders. Call sites never concatenate subjects.
  *
@@ -18,18 +20,6 @@ export const Streams = {
   auth: "AUTH",
 } as const;
 export type StreamName = (typeof Streams)[keyof typeof Streams];
-
-/**
- * Every id in the system (users, documents, files, sessions) matches this: ids become subject
- * tokens, so they must not contain `.`, `*`, `>` or whitespace. A regular expression's source, so
- * JSON schemas (`pattern`) and code test the same rule.
- */
-export const SAFE_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
-const ID_PATTERN = new RegExp(SAFE_ID_PATTERN);
-
-export function isSubjectSafeId(id: string): boolean {
-  return ID_PATTERN.test(id);
-}
 
 const EDITS = "edits.";
 const DOC_EVENTS = "docs.evt.";

@@ -20,6 +20,7 @@
 // changes them.
 
 import * as Y from "yjs";
+import { isSubjectSafeId } from "@palimpsest/contracts/shared";
 
 export type CardKind = "note" | "task" | "image" | "link";
 export const CARD_KINDS: readonly CardKind[] = ["note", "task", "image", "link"];
@@ -98,9 +99,6 @@ function colorOf(card: unknown): NoteColor {
 
 const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
 
-/** The ids the files API gives out; anything else in a card's `fileId` is ignored. */
-const FILE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 /** Only web addresses: a board is shared, and a `javascript:` link would run in a reader's tab. */
 export function safeUrl(text: string): string | null {
   try {
@@ -140,7 +138,8 @@ export function readCard(id: string, value: unknown, index: number): CardView {
     text,
     done: fieldOf(value, "done") === true,
     url: safeUrl(url) ?? "",
-    fileId: FILE_ID.test(stringOf(value, "fileId")) ? stringOf(value, "fileId") : "",
+    // The ids the files API gives out; anything else in a card's `fileId` is ignored.
+    fileId: isSubjectSafeId(stringOf(value, "fileId")) ? stringOf(value, "fileId") : "",
     color: colorOf(value),
   };
 }

@@ -5,6 +5,7 @@
 // object store on a presigned URL and confirmed afterwards, so big bytes never pass the gateway.
 // Uploads use XMLHttpRequest because fetch() still reports no upload progress.
 
+import { isSubjectSafeId } from "@palimpsest/contracts/shared";
 import { withAccessToken } from "../api/api-client";
 import { ApiError, sendJson } from "../api/http";
 import type { FileView, PresignedUpload } from "../api/types";
@@ -25,10 +26,8 @@ export const STREAMED_UPLOAD_MAX = 8 * 1024 * 1024;
 /** What the image drop and paste handlers accept; the server checks the bytes again. */
 export const IMAGE_TYPES: readonly string[] = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"];
 
-const FILE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 export function isFileId(value: unknown): value is string {
-  return typeof value === "string" && FILE_ID.test(value);
+  return typeof value === "string" && isSubjectSafeId(value);
 }
 
 /** The API path of a file's bytes: what a text document's image stores as its `src`. */
@@ -38,8 +37,8 @@ export function filePath(fileId: string): string {
 
 /** The file id in an image `src` written by this app (`/api/files/<id>`), or null. */
 export function fileIdFromSrc(src: string | null | undefined): string | null {
-  const match = /^\/api\/files\/([A-Za-z0-9_-]{1,64})$/.exec(src ?? "");
-  return match?.[1] ?? null;
+  const id = /^\/api\/files\/([^/]*)$/.exec(src ?? "")?.[1];
+  return id !== undefined && isFileId(id) ? id : null;
 }
 
 const docFilesPath = (docId: string): string => `/api/docs/${encodeURIComponent(docId)}/files`;

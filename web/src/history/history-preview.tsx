@@ -1,0 +1,71 @@
+// The version on screen: rendered with the editor's schema, or, with "Show changes", what changed
+// between it and the version it is compared with, coloured by author (with a legend).
+
+import type { ReactNode } from "react";
+import type { Extensions } from "@tiptap/react";
+import { DiffLegend, DiffText } from "./diff-view";
+import type { DiffLoad, People, VersionLoad } from "./use-history";
+import { VersionPreview } from "./version-preview";
+
+interface HistoryPreviewProps {
+  /** Why the history could not be loaded, if it could not. */
+  historyError: string | null;
+  /** Nothing written yet. */
+  empty: boolean;
+  showChanges: boolean;
+  /** The versions compared; null when the shown version is the one compared with. */
+  diffRange: { from: number; to: number } | null;
+  diff: DiffLoad;
+  version: VersionLoad;
+  head: number;
+  people: People;
+  extensions: Extensions;
+}
+
+export function HistoryPreview({ historyError, empty, showChanges, diffRange, diff, version, head, people, extensions }: HistoryPreviewProps): ReactNode {
+  return (
+    <div className="editor-scroll history-scroll">
+      {showChanges && diff.diff && diffRange && (
+        <div className="history-diff-head">
+          <p className="muted">
+            What changed from version {diffRange.from} to version {diffRange.to}
+            {diffRange.to === head ? " (current)" : ""}: added text is underlined, deleted text struck through, in each author’s colour.
+          </p>
+          <DiffLegend diff={diff.diff} people={people} />
+        </div>
+      )}
+      <div
+        className={`editor-surface editor-readonly history-surface${version.loading || diff.loading ? " history-surface-loading" : ""}`}
+        data-testid="history-preview"
+        data-seq={showChanges ? undefined : version.version?.seq}
+        aria-busy={version.loading || diff.loading}
+      >
+        {historyError ? (
+          <p className="form-alert" role="alert">
+            {historyError}
+          </p>
+        ) : empty ? (
+          <p className="muted">Nothing has been written in this document yet, so it has no history.</p>
+        ) : showChanges ? (
+          diffRange === null ? (
+            <p className="muted">
+              This is the version you compare with. Pick another version on the timeslider or in the list, or compare with something else.
+            </p>
+          ) : diff.error ? (
+            <p className="form-alert" role="alert">
+              {diff.error}
+            </p>
+          ) : diff.diff ? (
+            <DiffText diff={diff.diff} people={people} />
+          ) : null
+        ) : version.error ? (
+          <p className="form-alert" role="alert">
+            {version.error}
+          </p>
+        ) : (
+          <VersionPreview extensions={extensions} content={version.version?.content ?? null} />
+        )}
+      </div>
+    </div>
+  );
+}
