@@ -293,6 +293,7 @@ const CLIENT_FACING = new Set(["S3_PUBLIC_ENDPOINT"]);
 function placeholderFor(name: string): string {
   if (name === "DATABASE_URL") return "postgres://user:secret@db.example.com:5432/palimpsest";
   if (name === "REDIS_URL") return "redis://:secret@cache.example.com:6379";
+  if (name === "SIGNING_KEY_ENCRYPTION_KEY") return Buffer.alloc(32, 1).toString("base64");
   return "secret";
 }
 
@@ -775,7 +776,8 @@ export const configCheck: Check = {
       const set = new Map(env.map((e) => [e.name, e]));
       const isService = (SERVICES as readonly string[]).includes(command);
       // A service's every loopback default must go (HOST too); an operator command's, where it connects.
-      const dialed = isService ? [...reads.keys()] : [...(facts.dials[command] ?? [])];
+      // A service that keeps no tables gets no database URL at all (no role of its own exists).
+      const dialed = isService ? [...reads.keys()].filter((n) => n !== "DATABASE_URL" || facts.stores[command as Service].postgres) : [...(facts.dials[command] ?? [])];
       for (const name of dialed) {
         const def = reads.get(name) ?? "";
         if (LOOPBACK.test(def) && !set.has(name)) problems.push({ object: where, message: `${name} is not set, and its default ${def} points at this pod itself` });

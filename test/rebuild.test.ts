@@ -10,14 +10,15 @@ import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv 
 import { startTestSystem } from "./system.ts";
 import { connectClient } from "./collab-client.ts";
 
-const PROJECTIONS: Record<string, { stream: string; filter: string; tables: string[] }> = {
-  auth: { stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens"] },
-  docs: { stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "document_members", "document_invitations", "named_versions"] },
-  "docs-users": { stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
-  "docs-last-edit": { stream: Streams.edits, filter: subjects.allEdits(), tables: ["document_last_edit"] },
-  "edit-log": { stream: Streams.edits, filter: subjects.allEdits(), tables: ["edit_log", "doc_heads"] },
-  "doc-activity": { stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["doc_activity"] },
-  files: { stream: Streams.docs, filter: subjects.allFileEvents(), tables: ["files"] },
+/** `schema` is the owning service's (each keeps its own checkpoints). */
+const PROJECTIONS: Record<string, { schema: string; stream: string; filter: string; tables: string[] }> = {
+  auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens"] },
+  docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "document_members", "document_invitations", "named_versions"] },
+  "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
+  "docs-last-edit": { schema: "docs", stream: Streams.edits, filter: subjects.allEdits(), tables: ["document_last_edit"] },
+  "edit-log": { schema: "history", stream: Streams.edits, filter: subjects.allEdits(), tables: ["edit_log", "doc_heads"] },
+  "doc-activity": { schema: "history", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["doc_activity"] },
+  files: { schema: "files", stream: Streams.docs, filter: subjects.allFileEvents(), tables: ["files"] },
 };
 
 let system: RunningSystem;
@@ -41,9 +42,9 @@ afterAll(async () => {
 async function caughtUp(): Promise<void> {
   await vi.waitFor(
     async () => {
-      for (const [name, { stream, filter }] of Object.entries(PROJECTIONS)) {
+      for (const [name, { schema, stream, filter }] of Object.entries(PROJECTIONS)) {
         const last = (await jsm.streams.getMessage(stream, { last_by_subj: filter }))?.seq ?? 0;
-        const cp = await db.query<{ stream_seq: number }>("select stream_seq::int as stream_seq from projection_checkpoints where name = $1", [name]);
+        const cp = await db.query<{ stream_seq: number }>(`select stream_seq::int as stream_seq from "${schema}".projection_checkpoints where name = $1`, [name]);
         expect(cp.rows[0]?.stream_seq ?? 0, name).toBe(last);
       }
     },

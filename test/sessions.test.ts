@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi, inject } from
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { decodeProtectedHeader } from "jose";
-import { TestApi, repoRoot, type RunningSystem } from "@palimpsest/devkit";
+import { TestApi, repoRoot, serviceDatabaseEnv, type RunningSystem } from "@palimpsest/devkit";
 import type { AuthResult, ErrorBody } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
@@ -87,7 +87,8 @@ describe("signing keys", () => {
 
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/rotate-signing-key.ts"], {
       cwd: repoRoot,
-      env: { ...process.env, DATABASE_URL: inject("storeEnv")["DATABASE_URL"] },
+      // As the auth service runs: its own database role and the key sealing signing keys.
+      env: { ...process.env, ...serviceDatabaseEnv(inject("storeEnv"), "auth"), SIGNING_KEY_ENCRYPTION_KEY: inject("storeEnv")["SIGNING_KEY_ENCRYPTION_KEY"] },
     });
     const newKid = /new signing key (\S+)/.exec(stdout)?.[1];
     expect(newKid).toBeDefined();

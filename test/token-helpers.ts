@@ -1,15 +1,19 @@
 import { SignJWT, generateKeyPair, importJWK, type JWK, type CryptoKey } from "jose";
 import pg from "pg";
+import { KeyRing } from "../services/auth/src/key-encryption.ts";
 
-/** The auth service's newest signing key, read from its table: lets tests mint tokens the real key signs. */
-export async function currentSigningKey(databaseUrl: string): Promise<{ kid: string; key: CryptoKey }> {
+/**
+ * The auth service's newest signing key, read from its table and opened with the run's encryption
+ * key: lets tests mint tokens the real key signs.
+ */
+export async function currentSigningKey(databaseUrl: string, encryptionKey: string): Promise<{ kid: string; key: CryptoKey }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const res = await client.query<{ kid: string; private_jwk: string }>("select kid, private_jwk from signing_keys order by created_at desc limit 1");
     const row = res.rows[0];
     if (!row) throw new Error("no signing key");
-    return { kid: row.kid, key: (await importJWK(JSON.parse(row.private_jwk) as JWK, "EdDSA")) as CryptoKey };
+    return { kid: row.kid, key: (await importJWK(JSON.parse(KeyRing.parse([encryptionKey]).open(row.private_jwk, row.kid)) as JWK, "EdDSA")) as CryptoKey };
   } finally {
     await client.end();
   }

@@ -40,7 +40,7 @@ describe("access tokens the gateway refuses, on REST and on /collab", () => {
   const claims = () => ({ sub: owner.user.id, sid: "s-" + crypto.randomUUID() });
 
   it("a valid token is accepted (control)", async () => {
-    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!);
+    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!, inject("storeEnv")["SIGNING_KEY_ENCRYPTION_KEY"]!);
     const token = await mint(signer, { sub: owner.user.id, sid: crypto.randomUUID() });
     expect((await anon.withToken(token).get(`/api/docs/${doc.id}`)).status).toBe(200);
   });
@@ -65,17 +65,17 @@ describe("access tokens the gateway refuses, on REST and on /collab", () => {
   });
 
   it("expired", async () => {
-    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!);
+    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!, inject("storeEnv")["SIGNING_KEY_ENCRYPTION_KEY"]!);
     await refusedEverywhere(await mint(signer, { ...claims(), iat: -1200, nbf: -1200, exp: -600 }), "TOKEN_EXPIRED");
   });
 
   it("not yet valid", async () => {
-    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!);
+    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!, inject("storeEnv")["SIGNING_KEY_ENCRYPTION_KEY"]!);
     await refusedEverywhere(await mint(signer, { ...claims(), nbf: 600, exp: 1200 }), "TOKEN_INVALID");
   });
 
   it("wrong issuer and wrong audience", async () => {
-    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!);
+    const signer = await currentSigningKey(inject("storeEnv")["DATABASE_URL"]!, inject("storeEnv")["SIGNING_KEY_ENCRYPTION_KEY"]!);
     await refusedEverywhere(await mint(signer, { ...claims(), iss: "someone-else" }), "TOKEN_INVALID");
     await refusedEverywhere(await mint(signer, { ...claims(), aud: "another-app" }), "TOKEN_INVALID");
   });

@@ -121,18 +121,23 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The credentials a local run's stores use (devkit), built in as defaults so a local run needs no settings. */
+const LOCAL_DATABASE_URL = "postgres://palimpsest:palimpsest@127.0.0.1:54320/palimpsest";
+const LOCAL_S3_KEY = "S3RVER";
+
 /** Settings every service shares: where the stores are and how to log. */
 export const commonConfig = {
+  nodeEnv: env.string("NODE_ENV", "development", "`production` (the image sets it) refuses to start on the built-in database and S3 credentials; anything else is a local run"),
   natsUrl: env.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated"),
   natsUser: env.optionalString("NATS_USER", "this service's NATS user (its name: gateway, auth, docs, sync, files, history)"),
   natsPassword: env.optionalString("NATS_PASSWORD", "this service's NATS password"),
-  databaseUrl: env.url("DATABASE_URL", "postgres://palimpsest:palimpsest@127.0.0.1:54320/palimpsest", "PostgreSQL connection string"),
+  databaseUrl: env.url("DATABASE_URL", LOCAL_DATABASE_URL, "PostgreSQL connection string, as this service's own role (built-in default: local runs only)"),
   redisUrl: env.url("REDIS_URL", "redis://127.0.0.1:6380", "Redis connection string"),
   s3Endpoint: env.url("S3_ENDPOINT", "http://127.0.0.1:9000", "S3-compatible endpoint (AWS S3, MinIO, Ceph, R2 ...)"),
   s3Region: env.string("S3_REGION", "us-east-1", "S3 region"),
   s3Bucket: env.string("S3_BUCKET", "palimpsest", "bucket for files and large snapshots"),
-  s3AccessKeyId: env.string("S3_ACCESS_KEY_ID", "S3RVER", "S3 access key id"),
-  s3SecretAccessKey: env.string("S3_SECRET_ACCESS_KEY", "S3RVER", "S3 secret access key"),
+  s3AccessKeyId: env.string("S3_ACCESS_KEY_ID", LOCAL_S3_KEY, "S3 access key id (built-in default: local runs only)"),
+  s3SecretAccessKey: env.string("S3_SECRET_ACCESS_KEY", LOCAL_S3_KEY, "S3 secret access key (built-in default: local runs only)"),
   streamReplicas: env.int("STREAM_REPLICAS", 1, "JetStream replicas per stream (3 on a cluster)", { min: 1, max: 5 }),
   logLevel: env.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const, "info", "pino log level"),
   host: env.string("HOST", "127.0.0.1", "interface the service listens on"),
@@ -146,3 +151,20 @@ export const commonConfig = {
   traceSampleRatio: env.number("OTEL_TRACES_SAMPLER_ARG", 1, "fraction of new traces recorded when tracing is on (0-1); a trace begun upstream keeps its caller's decision", { min: 0, max: 1 }),
 } as const;
 export type CommonConfig = ConfigOf<typeof commonConfig>;
+
+/**
+ * Outside a local run (NODE_ENV=production) a service must be given its stores' credentials: the
+ * built-in ones are public, so running on them silently would leave the data open. Each service
+ * names the stores it uses; an unset setting and one set to the built-in value are refused alike.
+ */
+export function refuseBuiltInCredentials(config: Pick<CommonConfig, "nodeEnv" | "databaseUrl" | "s3AccessKeyId" | "s3SecretAccessKey">, uses: { postgres?: boolean; s3?: boolean }): void {
+  if (config.nodeEnv !== "production") return;
+  const problems: string[] = [];
+  if (uses.postgres && new URL(config.databaseUrl).password === new URL(LOCAL_DATABASE_URL).password) {
+    problems.push("DATABASE_URL is unset or has the built-in local password: set this service's own database URL (NODE_ENV=production)");
+  }
+  if (uses.s3 && (config.s3AccessKeyId === LOCAL_S3_KEY || config.s3SecretAccessKey === LOCAL_S3_KEY)) {
+    problems.push("S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY are unset or the built-in local ones: set real S3 credentials (NODE_ENV=production)");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}

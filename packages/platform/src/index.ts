@@ -1,4 +1,4 @@
-export { ConfigError, commonConfig, deepFreeze, env, loadConfig, type CommonConfig, type ConfigOf, type ConfigSpec, type Field } from "./config.ts";
+export { ConfigError, commonConfig, deepFreeze, env, loadConfig, refuseBuiltInCredentials, type CommonConfig, type ConfigOf, type ConfigSpec, type Field } from "./config.ts";
 export { createLogger, type Logger } from "./logger.ts";
 export { connectNats, ensureStreams, natsReady, streamConfigs, type EnsureStreamsOptions, type NatsSettings } from "./nats.ts";
 export { BusUsers, busPermissions, inboxPrefixOf, natsPasswordEnv, renderNatsAuthorization, type BusPermission, type BusUser } from "./bus-permissions.ts";
@@ -6,6 +6,7 @@ export { appendEvent, decodeEvent, jetstreamOf, newEvent, publishDurably, type A
 export { callRpc, callRpcOk, callRpcRaw, requireCaller, serveRpc, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult, type ServeRpcOptions } from "./rpc.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
 export { createDb, dbReady, migrateToLatest, type Migration } from "./db.ts";
+export { DatabaseServices, actingAsUrl, provisionDatabaseRoles, serviceDatabaseUrl, type DatabasePasswords, type DatabaseService } from "./db-roles.ts";
 export {
   addOpsRoutes,
   backendServices,

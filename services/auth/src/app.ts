@@ -20,6 +20,7 @@ import {
 import { createAccounts } from "./accounts.ts";
 import { authProjectionSpecs } from "./projections.ts";
 import { SigningKeys } from "./signing-keys.ts";
+import { KeyRing } from "./key-encryption.ts";
 import type { AuthConfig } from "./config.ts";
 import type { AuthDb } from "./schema.ts";
 
@@ -43,7 +44,9 @@ export interface AuthApp {
 export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
   const { config, nc, db, redis, log, metrics } = deps;
   const js = jetstreamOf(nc);
-  const keys = new SigningKeys(db, config.keyRotationDays * 86_400_000, config.signingKeyCacheMs);
+  const keys = new SigningKeys(db, KeyRing.parse(config.signingKeyEncryptionKeys), config.keyRotationDays * 86_400_000, config.signingKeyCacheMs);
+  const resealed = await keys.sealStoredKeys();
+  if (resealed > 0) log.info({ keys: resealed }, "sealed stored signing keys with the current encryption key");
   await keys.active();
   await ensureCheckpointTable(db);
 

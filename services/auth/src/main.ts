@@ -1,10 +1,11 @@
-import { connectNats, createDb, createRedis, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing } from "@palimpsest/platform";
+import { connectNats, createDb, createRedis, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { loadAuthConfig } from "./config.ts";
 import { authMigrations, type AuthDb } from "./schema.ts";
 import { buildAuthApp } from "./app.ts";
 
 const config = loadAuthConfig();
+refuseBuiltInCredentials(config, { postgres: true });
 const log = createLogger("auth", config.logLevel, config.replicaId);
 // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
 startTracing(config, "auth", log);

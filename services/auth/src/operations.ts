@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import { authConfigSpec, loadAuthConfig, type AuthConfig } from "./config.ts";
 import { authProjectionSpecs } from "./projections.ts";
 import { authMigrations, type AuthDb } from "./schema.ts";
+import { KeyRing } from "./key-encryption.ts";
 import { SigningKeys } from "./signing-keys.ts";
 
 export { authConfigSpec as configSpec, loadAuthConfig as loadConfig, type AuthConfig as Config, type AuthDb as Db };
@@ -15,5 +16,5 @@ export const readModels: ReadModels<AuthDb> = { service: "auth", migrations: aut
 
 /** Makes a new access-token signing key now and returns its `kid`. */
 export function rotateSigningKey(db: Kysely<AuthDb>, config: AuthConfig): Promise<string> {
-  return new SigningKeys(db, config.keyRotationDays * 86_400_000).rotate();
+  return new SigningKeys(db, KeyRing.parse(config.signingKeyEncryptionKeys), config.keyRotationDays * 86_400_000).rotate();
 }

@@ -1,10 +1,11 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing } from "@palimpsest/platform";
+import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadDocsConfig } from "./config.ts";
 import { docsMigrations, type DocsDb } from "./schema.ts";
 import { buildDocsApp } from "./app.ts";
 
 const config = loadDocsConfig();
+refuseBuiltInCredentials(config, { postgres: true });
 const log = createLogger("docs", config.logLevel, config.replicaId);
 // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
 startTracing(config, "docs", log);

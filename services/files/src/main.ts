@@ -1,11 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { advertisedUrl, announceReplica, connectNats, createDb, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled, startTracing } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createDb, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadFilesConfig } from "./config.ts";
 import { filesMigrations, type FilesDb } from "./schema.ts";
 import { buildFilesApp } from "./app.ts";
 
 const config = loadFilesConfig();
+refuseBuiltInCredentials(config, { postgres: true, s3: true });
 const log = createLogger("files", config.logLevel, config.replicaId);
 // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
 startTracing(config, "files", log);

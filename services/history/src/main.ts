@@ -1,10 +1,11 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createS3, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing } from "@palimpsest/platform";
+import { connectNats, createS3, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadHistoryConfig } from "./config.ts";
 import { historyMigrations, type HistoryDb } from "./schema.ts";
 import { buildHistoryApp } from "./app.ts";
 
 const config = loadHistoryConfig();
+refuseBuiltInCredentials(config, { postgres: true, s3: true });
 const log = createLogger("history", config.logLevel, config.replicaId);
 // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
 startTracing(config, "history", log);

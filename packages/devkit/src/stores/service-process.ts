@@ -5,6 +5,7 @@ import type { ServiceName } from "@palimpsest/contracts";
 import { ManagedProcess, waitUntil } from "./managed-process.ts";
 import { tsxLoader } from "./s3-server.ts";
 import { readCredentials } from "./nats-server.ts";
+import { serviceDatabaseEnv } from "./local-secrets.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -25,13 +26,19 @@ export interface ServiceProcessOptions {
 const BACKGROUND: Partial<Record<ServiceName, number>> = { history: 10, files: 10 };
 
 /**
- * A service is given its own NATS user and password from the run's credentials file, and never
- * the file itself: it must not be able to connect as anyone else.
+ * A service is given its own NATS user and password from the run's credentials file, its own
+ * database role (none if it keeps no tables), and auth alone the key sealing signing keys; never
+ * the files themselves: it must not be able to connect as anyone else.
  */
 function serviceEnv(name: ServiceName, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { NATS_CREDENTIALS_FILE: file, ...rest } = env;
-  if (!file) return rest;
-  return { ...rest, NATS_USER: name, NATS_PASSWORD: readCredentials(file)[name] };
+  const { NATS_CREDENTIALS_FILE: file, LOCAL_SECRETS_FILE: _secrets, DATABASE_URL: _db, SIGNING_KEY_ENCRYPTION_KEY: sealKey, ...rest } = env;
+  const own = {
+    ...rest,
+    ...serviceDatabaseEnv(env, name),
+    ...(name === "auth" && sealKey !== undefined ? { SIGNING_KEY_ENCRYPTION_KEY: sealKey } : {}),
+  };
+  if (!file) return own;
+  return { ...own, NATS_USER: name, NATS_PASSWORD: readCredentials(file)[name] };
 }
 
 /** Starts one service as its own process from its TypeScript sources and waits until its /readyz answers 200. */
@@ -63,7 +70,8 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     await waitUntil(
       label,
       async () => (await fetch(`http://127.0.0.1:${opts.port}/readyz`)).status === 200,
-      { process: proc, timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 150 },
+      // SERVICE_READY_TIMEOUT_MS (a crowded machine): how long a start may take before it counts as failed.
+      { process: proc, timeoutMs: opts.readyTimeoutMs ?? Number(process.env["SERVICE_READY_TIMEOUT_MS"] ?? 60_000), intervalMs: 150 },
     );
   } catch (err) {
     // A service that never became ready must not outlive the attempt.

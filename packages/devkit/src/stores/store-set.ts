@@ -3,7 +3,9 @@ import path from "node:path";
 import { freePort, type ManagedProcess } from "./managed-process.ts";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ensureStreams } from "@palimpsest/platform";
+import pg from "pg";
+import { DatabaseServices, ensureStreams, provisionDatabaseRoles } from "@palimpsest/platform";
+import { loadOrCreateLocalSecrets } from "./local-secrets.ts";
 import { startNatsServer, type NatsCluster } from "./nats-server.ts";
 import { startPostgresServer } from "./postgres-server.ts";
 import { startRedisServer } from "./redis-server.ts";
@@ -40,6 +42,21 @@ export interface StoreSet {
   env: Record<string, string>;
   processes: ManagedProcess[];
   stop(): Promise<void>;
+}
+
+/**
+ * Tests and local inspection query tables by their bare names as the admin: its search path
+ * takes in every service's schema (a checkpoint table, in each of them, needs its schema named).
+ */
+async function adminSeesEverySchema(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const path = ["$user", "public", ...DatabaseServices].map((s) => `"${s}"`).join(", ");
+    await client.query(`alter role current_user in database ${(await client.query<{ db: string }>("select quote_ident(current_database()) as db")).rows[0]?.db ?? ""} set search_path = ${path}`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Starts NATS with JetStream, PostgreSQL, Redis and the S3-compatible store under one data folder. */
@@ -114,6 +131,16 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
   const redisUrl = redis?.url ?? "";
   const s3Endpoint = s3?.endpoint ?? "";
   const streamReplicas = Math.min(opts.natsClusterSize ?? 1, 3);
+  const secretsFile = path.join(opts.dataDir, "local-secrets.json");
+  const secrets = loadOrCreateLocalSecrets(secretsFile);
+  try {
+    // Each service's role and schema: created here as the admin, as the set-up job does on Kubernetes.
+    await provisionDatabaseRoles(databaseUrl, secrets.database);
+    await adminSeesEverySchema(databaseUrl);
+  } catch (err) {
+    await Promise.all(processes.map((p) => p.stop()));
+    throw new Error(`cannot create the services' database roles as ${new URL(databaseUrl).username}`, { cause: err });
+  }
   if (nats) {
     // Creating and updating streams is the admin's job; services may only create a missing one.
     try {
@@ -138,7 +165,10 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
     env: {
       NATS_URL: natsUrl,
       ...(nats ? { NATS_CREDENTIALS_FILE: nats.credentialsFile, STREAM_REPLICAS: String(streamReplicas) } : {}),
+      // The admin's: startServiceProcess gives each service its own role from LOCAL_SECRETS_FILE.
       DATABASE_URL: databaseUrl,
+      LOCAL_SECRETS_FILE: secretsFile,
+      SIGNING_KEY_ENCRYPTION_KEY: secrets.signingKeyEncryptionKey,
       REDIS_URL: redisUrl,
       S3_ENDPOINT: s3Endpoint,
       S3_BUCKET: bucket,

@@ -10,6 +10,7 @@ export {
   freePort,
   natsOptionsFromEnv,
   natsUserEnv,
+  serviceDatabaseEnv,
   portAnswers,
   repoRoot,
   startServiceProcess,
