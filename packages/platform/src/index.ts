@@ -8,6 +8,7 @@ export { createMetrics, type Metrics } from "./metrics.ts";
 export { createDb, dbReady, migrateToLatest, type Migration } from "./db.ts";
 export {
   addOpsRoutes,
+  addMetricsRoute,
   backendServices,
   createHttpApp,
   readiness,
