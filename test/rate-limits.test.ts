@@ -130,6 +130,19 @@ describe("rate limits shared by every gateway replica", () => {
     await vi.waitFor(async () => expect((await attempt("198.51.100.40", password)).status).toBe(200), { timeout: 10_000, interval: 250 });
   });
 
+  it("serves the gateway's metrics on its metrics port only, not on the public one", async () => {
+    for (const gw of system.byName("gateway")) {
+      const pub = await fetch(`http://127.0.0.1:${gw.port}/metrics`);
+      const text = await pub.text();
+      expect(text).not.toContain("process_resident_memory_bytes");
+      expect(text).not.toContain("http_request_duration_seconds");
+      const own = await fetch(`http://127.0.0.1:${gw.metricsPort}/metrics`);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toContain(`process_resident_memory_bytes{service="gateway"}`);
+      expect(gw.metricsPort).not.toBe(gw.port);
+    }
+  });
+
   it("limits each signed-in user on its own, across both gateways", async () => {
     await freshWindow();
     const anon = new TestApi(system.gatewayUrl(0));
