@@ -156,7 +156,7 @@ describe("draining a sync replica", () => {
     // Every client on replica 1: replica 2 is away while they connect. Its leave reaches both gateways.
     await sync2.process.stop();
     await vi.waitFor(async () => {
-      for (const g of [0, 1]) expect(await metric(ctx.system.gatewayUrl(g), "gateway_sync_replicas")).toBe(1);
+      for (const g of [0, 1]) expect(await metric(`http://127.0.0.1:${ctx.system.byName("gateway")[g]!.metricsPort}`, "gateway_sync_replicas")).toBe(1);
     });
     const { auth, docId } = await newDoc();
     const typists = ["a", "b", "c", "d"].map((letter, i) => typist(ctx.client(docId, auth.accessToken, i % 2), letter));
@@ -167,7 +167,7 @@ describe("draining a sync replica", () => {
     // Replica 2 comes back and is announced to both gateways; the clients stay where they are.
     await ctx.system.start();
     await vi.waitFor(async () => {
-      for (const g of [0, 1]) expect(await metric(ctx.system.gatewayUrl(g), "gateway_sync_replicas")).toBe(2);
+      for (const g of [0, 1]) expect(await metric(`http://127.0.0.1:${ctx.system.byName("gateway")[g]!.metricsPort}`, "gateway_sync_replicas")).toBe(2);
     });
     expect(await metric(serviceUrl(sync1), "sync_connections")).toBe(5);
 

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import net from "node:net";
+import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi, inject } from "vitest";
 import pg from "pg";
 import sharp from "sharp";
@@ -32,6 +34,8 @@ const ctx = useSystem("files", {
     FILES_DOWNLOAD_URL_TTL_SECONDS: "2",
     FILES_UPLOAD_URL_TTL_SECONDS: "5",
     FILES_THUMBNAIL_SIZE: "64",
+    FILES_UPLOADS_PER_USER: "2",
+    FILES_UPLOAD_BODY_GRACE_SECONDS: "5",
   },
 });
 const patience = { timeout: 20_000, interval: 200 };
@@ -63,21 +67,49 @@ async function png(width: number, height: number, noise = false): Promise<Buffer
   return sharp(raw, { raw: { width, height, channels: 3 } }).png({ compressionLevel: noise ? 0 : 6 }).toBuffer();
 }
 
+/**
+ * A valid black PNG of one bit per pixel: a few kilobytes on the wire, `width` × `height` pixels
+ * (bytes of memory and more) once decoded: the shape of a pixel bomb.
+ */
+function bitmapPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([1, 0, 0, 0, 0], 8); // bit depth 1, greyscale, deflate, no filter, no interlace
+  const rows = zlib.deflateSync(Buffer.alloc((1 + Math.ceil(width / 8)) * height), { level: 9 });
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", rows), chunk("IEND", Buffer.alloc(0))]);
+}
+
 async function upload(api: TestApi, docId: string, bytes: Buffer, name: string, type = "image/png") {
-  // A refused upload is answered before its body is read to the end, and the connection is closed:
-  // a client still writing then loses the answer to EPIPE or a reset. Only such a lost answer is
-  // asked again (nothing was stored: the refusal tests check that); any answer is returned as is.
-  for (let attempt = 1; ; attempt++) {
-    const form = new FormData();
-    form.append("file", new Blob([new Uint8Array(bytes)], { type }), name);
-    try {
-      const res = await fetch(`${api.baseUrl}/api/docs/${docId}/files`, { method: "POST", headers: { authorization: `Bearer ${api.token}` }, body: form });
-      return { status: res.status, body: (await res.json()) as FileView & ErrorBody };
-    } catch (err) {
-      const code = ((err as { cause?: { code?: string } }).cause ?? {}).code;
-      if (attempt >= 5 || (code !== "EPIPE" && code !== "ECONNRESET")) throw err;
-    }
-  }
+  // Asked once: a refusal given before the body has all been sent must still reach the client.
+  const form = new FormData();
+  form.append("file", new Blob([new Uint8Array(bytes)], { type }), name);
+  const res = await fetch(`${api.baseUrl}/api/docs/${docId}/files`, { method: "POST", headers: { authorization: `Bearer ${api.token}` }, body: form });
+  return { status: res.status, body: (await res.json()) as FileView & ErrorBody };
+}
+
+/** An upload whose client sends the headers and a little of the body, then nothing: it says when the server closes the connection. */
+function trickle(api: TestApi, docId: string): { closed: () => boolean; socket: net.Socket } {
+  const url = new URL(api.baseUrl);
+  const socket = net.connect({ host: url.hostname, port: Number(url.port) });
+  let closed = false;
+  socket.on("close", () => (closed = true));
+  socket.on("error", () => undefined);
+  socket.on("data", () => undefined);
+  const head = '--b\r\ncontent-disposition: form-data; name="file"; filename="slow.png"\r\ncontent-type: image/png\r\n\r\n\x89PNG';
+  socket.write(
+    `POST /api/docs/${docId}/files HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${api.token}\r\n` +
+      `content-type: multipart/form-data; boundary=b\r\ncontent-length: 500000\r\n\r\n${head}`,
+  );
+  return { closed: () => closed, socket };
 }
 
 async function presigned(api: TestApi, docId: string, bytes: Buffer, name: string, claimed = "image/png", declared = bytes.length) {
@@ -300,6 +332,38 @@ describe("limits", () => {
     expect((await fileEvents(doc.id)).map((e) => e.type)).not.toContain("file.deleted.v1");
   });
 
+  it("a presigned upload replaced while it is being confirmed is never stored as what was checked", async () => {
+    const { editor, viewer, doc } = await team();
+    const image = await png(40, 40);
+    const html = Buffer.alloc(image.length, " ");
+    html.write("<html><script>alert(1)</script>");
+    const outcomes: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      const grant = await editor.api.post<PresignedUpload>(`/api/docs/${doc.id}/files`, { name: `swap-${round}.png`, size: image.length, contentType: "image/png" });
+      const put = (bytes: Buffer) => fetch(grant.body.uploadUrl, { method: "PUT", headers: grant.body.headers, body: new Uint8Array(bytes) });
+      expect((await put(image)).status).toBe(200);
+      // The URL takes PUTs until it expires: the object flips between the image and the page while the upload is confirmed.
+      let swapping = true;
+      const swapper = (async () => {
+        for (let i = 0; swapping; i++) await put(i % 2 === 0 ? html : image);
+      })();
+      const done = await editor.api.post<FileView & ErrorBody>(grant.body.completeUrl);
+      swapping = false;
+      await swapper;
+      outcomes.push(done.status);
+      if (done.status !== 201) {
+        expect(done.body.error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+        continue;
+      }
+      // Whatever was recorded is exactly what passed the checks: the image.
+      expect(done.body.contentType).toBe("image/png");
+      const stored = await download(viewer.api, `/api/files/${done.body.id}`);
+      expect(stored.bytes.subarray(0, 8).toString("latin1")).toBe(image.subarray(0, 8).toString("latin1"));
+      expect(stored.bytes.equals(image)).toBe(true);
+    }
+    expect(outcomes.every((s) => s === 201 || s === 415)).toBe(true);
+  });
+
   it("each user's live files count against their quota, whichever document they are in", async () => {
     const { owner, editor, doc } = await team();
     const other = await editor.api.createDoc("Another");
@@ -318,6 +382,45 @@ describe("limits", () => {
     expect((await editor.api.call("DELETE", `/api/files/${first.body.id}`)).status).toBe(204);
     expect((await upload(editor.api, doc.id, files[2]!, "3.png")).status).toBe(201);
     await vi.waitFor(async () => expect(await keysUnder(`files/${doc.id}/${first.body.id}`)).toEqual([]), patience);
+  });
+});
+
+describe("uploads that hold connections", () => {
+  it("a user has a few uploads under way at most; a trickling body is cut off after the grace, which frees its place", async () => {
+    const { owner, editor, doc } = await team();
+    const slow = [trickle(editor.api, doc.id), trickle(editor.api, doc.id)];
+    // Both slow uploads have taken their places (the limit here is 2): a third upload of the same user waits its turn.
+    await vi.waitFor(async () => {
+      const third = await upload(editor.api, doc.id, await png(8, 8), "third.png");
+      expect(third.status).toBe(429);
+      expect(third.body.error.code).toBe("RATE_LIMITED");
+    }, patience);
+    // Someone else's uploads are theirs.
+    expect((await upload(owner.api, doc.id, await png(8, 8), "owner.png")).status).toBe(201);
+    // The trickles are cut after the 5 s grace (a few bytes never reach 32 KiB/s), not after the proxy's 5 minutes.
+    await vi.waitFor(() => expect(slow.map((t) => t.closed())).toEqual([true, true]), { timeout: 20_000, interval: 200 });
+    await vi.waitFor(async () => expect((await upload(editor.api, doc.id, await png(8, 8), "after.png")).status).toBe(201), patience);
+    for (const t of slow) t.socket.destroy();
+  });
+
+  it("a refusal sent before the body has all arrived reaches a fetch client, every time", async () => {
+    const { editor, doc } = await team();
+    const big = randomBytes(3 * MiB);
+    for (let i = 0; i < 6; i++) {
+      const res = await upload(editor.api, doc.id, big, `big-${i}.png`);
+      expect(res.status).toBe(413);
+      expect(res.body.error.code).toBe("PAYLOAD_TOO_LARGE");
+    }
+    // A JSON body over the gateway's own limit (1 MiB), likewise.
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${editor.api.baseUrl}/api/docs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${editor.api.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ title: "x".repeat(4 * MiB) }),
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as ErrorBody).error.code).toBe("PAYLOAD_TOO_LARGE");
+    }
   });
 });
 
@@ -388,6 +491,27 @@ describe("thumbnails", () => {
     expect(events.filter((e) => e.type === "file.thumbnail-ready.v1").map((e) => e.data.fileId)).toEqual([good.body.id]);
     const rows = await db.query("select thumb_failed_at from files where file_id = $1", [bad.body.id]);
     expect(rows.rows[0]?.thumb_failed_at).toBeInstanceOf(Date);
+  });
+});
+
+describe("thumbnails of huge images", () => {
+  it("an image whose header claims more pixels than the limit gets no thumbnail and is not decoded", async () => {
+    const { editor, viewer, doc } = await team();
+    // 144 megapixels in about 20 KB, under sharp's own limit (about 268 MP) but far over the shipped 40 MP.
+    const bomb = bitmapPng(12_000, 12_000);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expect(await sharp(bomb).metadata()).toMatchObject({ format: "png", width: 12_000, height: 12_000 });
+    const up = await upload(editor.api, doc.id, bomb, "bomb.png");
+    expect(up.status).toBe(201);
+    await vi.waitFor(async () => {
+      const items = (await viewer.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items;
+      expect(items.find((f) => f.id === up.body.id)?.thumbnail).toBe("failed");
+    }, patience);
+    const failed = (await fileEvents(doc.id)).find((e) => e.type === "file.thumbnail-failed.v1");
+    expect((failed?.data as { reason: string }).reason).toBe("the image is 12000×12000 pixels; thumbnails are made of images up to 40000000 pixels");
+    expect(await keysUnder(`files/${doc.id}/${up.body.id}`)).toEqual([`files/${doc.id}/${up.body.id}`]);
+    // The original is kept, as uploaded: only its thumbnail is refused.
+    expect((await download(viewer.api, `/api/files/${up.body.id}`)).bytes.equals(bomb)).toBe(true);
   });
 });
 

@@ -27,7 +27,7 @@ describe("operations endpoints", () => {
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status, s.name).toBe(200);
       expect(((await ready.json()) as { service: string }).service).toBe(s.name);
-      const metrics = await fetch(`${base}/metrics`);
+      const metrics = await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`);
       expect(metrics.headers.get("content-type")).toMatch(/text\/plain/);
       const text = await metrics.text();
       expect(text).toContain(`process_resident_memory_bytes{service="${s.name}"}`);

@@ -245,7 +245,7 @@ describe("each check reports a broken copy", () => {
     expect(problems).toContain("Deployment/gateway (gateway): NATS_URL is not set, and its default nats://127.0.0.1:4222 points at this pod itself");
     expect(problems).toMatch(/Job\/setup-streams-[^ ]+ \(setup-streams\): NATS_URL is not set/);
     expect(problems).toContain("Deployment/files (files): PORT=9999 but the container port is 8084");
-    expect(problems).toContain("TRUST_PROXY must be true or false");
+    expect(problems).toContain("TRUST_PROXY must be false, a number of proxies, or their addresses or CIDRs");
     expect(problems).toContain("Deployment/auth (auth): readinessProbe asks /ready, which the services do not serve");
     expect(problems).toContain("Deployment/sync (sync): SYNC_IDLE_UNLOAD_MS=http://127.0.0.1:1 points at the pod itself");
   });

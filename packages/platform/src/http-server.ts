@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { AppError, ServiceNames, rpc, toAppError, type ReadyResult, type ServiceName } from "@palimpsest/contracts";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "./logger.ts";
@@ -17,13 +18,13 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function createHttpApp(
   log: Logger,
   metrics: Metrics,
-  opts: { bodyLimit?: number; trustProxy?: boolean; notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown } = {},
+  opts: { bodyLimit?: number; trustProxy?: boolean | number | readonly string[]; notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown } = {},
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    trustProxy: opts.trustProxy ?? false,
+    trustProxy: trustProxyOption(opts.trustProxy),
     // Unknown fields are refused, not silently dropped: a typo in a field name is an error.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
     requestIdHeader: false,
@@ -34,6 +35,14 @@ export function createHttpApp(
   });
   app.addHook("onRequest", async (req, reply) => {
     reply.header(REQUEST_ID_HEADER, req.id);
+  });
+  app.addHook("onSend", async (req, reply, payload) => {
+    if (!req.raw.complete && !req.raw.destroyed) {
+      // Fastify and @fastify/reply-from ask to close the connection here; keep it while the rest of the body is read instead.
+      reply.removeHeader("connection");
+      discardRestOfBody(req.raw, req.log);
+    }
+    return payload;
   });
   app.addHook("onResponse", async (req, reply) => {
     const route = req.routeOptions.url ?? "unmatched";
@@ -53,6 +62,46 @@ export function createHttpApp(
     return reply.status(404).send(new AppError("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`).toBody());
   });
   return app;
+}
+
+/** How much of a body sent after its answer (a refusal) is read and thrown away, at most, before the connection is closed. */
+const LINGER_MAX_BYTES = 64 * 1024 * 1024;
+const LINGER_MAX_MS = 30_000;
+
+/**
+ * An answer given before the request's body has all arrived (a refusal: too large, not allowed,
+ * too many): closing the connection now would reset it while the client is still sending, and
+ * most clients (browsers, fetch) then report a network error, not the answer. So the rest of the
+ * body is read and discarded, as nginx's lingering close does, up to a bound in bytes and time;
+ * past it the connection is closed after all.
+ */
+function discardRestOfBody(req: IncomingMessage, log: FastifyBaseLogger): void {
+  let bytes = 0;
+  const stop = (why: string) => {
+    clearTimeout(timer);
+    log.info({ discardedBytes: bytes, why }, "closing a connection whose request body was refused");
+    req.socket.destroy();
+  };
+  const timer = setTimeout(() => stop("time"), LINGER_MAX_MS);
+  timer.unref();
+  req.unpipe();
+  req.on("data", (chunk: Buffer) => {
+    bytes += chunk.byteLength;
+    if (bytes > LINGER_MAX_BYTES) stop("size");
+  });
+  req.once("end", () => clearTimeout(timer));
+  req.once("close", () => clearTimeout(timer));
+  req.resume();
+}
+
+/**
+ * A number is that many proxies in front, each trusted for the address it appends (Express's
+ * hop semantics; Fastify itself trusts no one for a number). A list is the proxies' addresses.
+ */
+function trustProxyOption(tp: boolean | number | readonly string[] | undefined): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof tp === "number") return (_addr, hop) => hop < tp;
+  if (Array.isArray(tp)) return [...(tp as readonly string[])];
+  return tp === true;
 }
 
 function fastifyErrorToApp(err: unknown): AppError {
@@ -99,12 +148,18 @@ export function addOpsRoutes(
   checks: ReadinessChecks,
   metrics: Metrics,
   isShuttingDown: () => boolean = () => false,
+  opts: { metrics?: boolean } = {},
 ): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     const result = await readiness(service, checks, isShuttingDown);
     return reply.status(result.ready ? 200 : 503).send(result);
   });
+  if (opts.metrics !== false) addMetricsRoute(app, metrics);
+}
+
+/** Prometheus text of this process's registry at GET /metrics. */
+export function addMetricsRoute(app: FastifyInstance, metrics: Metrics): void {
   app.get("/metrics", async (_req, reply) => {
     return reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics());
   });

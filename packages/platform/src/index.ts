@@ -9,6 +9,7 @@ export { createDb, dbReady, migrateToLatest, type Migration } from "./db.ts";
 export { DatabaseServices, actingAsUrl, provisionDatabaseRoles, serviceDatabaseUrl, type DatabasePasswords, type DatabaseService } from "./db-roles.ts";
 export {
   addOpsRoutes,
+  addMetricsRoute,
   backendServices,
   createHttpApp,
   readiness,

@@ -73,7 +73,7 @@ export async function buildFilesApp(deps: FilesDeps): Promise<FilesApp> {
   const projections = filesProjectionSpecs.map(({ spec }) => runProjection({ db, databaseUrl: config.databaseUrl, js, spec, log, metrics }));
   const workerDeps = { js, jsm, records, store, metrics: fileMetrics, log };
   const workers = [
-    runDurableWorker({ js, jsm, log, spec: thumbnailWorker({ ...workerDeps, size: config.thumbnailSize }) }),
+    runDurableWorker({ js, jsm, log, spec: thumbnailWorker({ ...workerDeps, size: config.thumbnailSize, maxPixels: config.thumbnailMaxPixels }) }),
     runDurableWorker({ js, jsm, log, spec: cleanupWorker(workerDeps) }),
     runDurableWorker({ js, jsm, log, spec: purgeWorker(workerDeps) }),
   ];

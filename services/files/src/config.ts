@@ -31,6 +31,11 @@ export const filesConfigSpec = {
    */
   s3PublicEndpoint: env.optionalString("S3_PUBLIC_ENDPOINT", "S3 endpoint written into presigned URLs for clients (default S3_ENDPOINT)"),
   thumbnailSize: env.int("FILES_THUMBNAIL_SIZE", 320, "longest side of an image thumbnail (pixels)", { min: 16, max: 2048 }),
+  /**
+   * A small file can claim a huge image (a "pixel bomb"): decoding it takes width × height × 4
+   * bytes of memory. 40 MP covers the photos of today's cameras (about 160 MB to decode, two at a time).
+   */
+  thumbnailMaxPixels: env.int("FILES_THUMBNAIL_MAX_PIXELS", 40_000_000, "largest image (width × height, as its header says) a thumbnail is made of; larger ones get none, without being decoded", { min: 1 }),
   sweepSeconds: env.int("FILES_SWEEP_SECONDS", 60, "how often abandoned presigned uploads are cleared from the store", { min: 1 }),
 } as const;
 

@@ -23,6 +23,16 @@ export const uploadKey = (fileId: string) => `${UPLOADS_PREFIX}${fileId}`;
 const THUMBNAILABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/tiff"]);
 export const hasThumbnail = (contentType: string) => THUMBNAILABLE.has(contentType);
 
+/**
+ * Why an image is too large to make a thumbnail of, from the dimensions its header claims, or
+ * undefined when it is not. Unknown dimensions are refused: nothing is decoded blind.
+ */
+export function oversizedImage(width: number | undefined, height: number | undefined, maxPixels: number): string | undefined {
+  if (!width || !height) return "the image's dimensions could not be read";
+  if (width * height > maxPixels) return `the image is ${width}×${height} pixels; thumbnails are made of images up to ${maxPixels} pixels`;
+  return undefined;
+}
+
 export interface Limits {
   maxBytes: number;
   quotaBytes: number;

@@ -3,7 +3,7 @@ import sharp, { type OutputInfo } from "sharp";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Streams, subjects, type AnyDomainEvent, type DomainEvent, type EventPayload } from "@palimpsest/contracts";
 import { decodeEvent, type DurableWorkerSpec, type Logger } from "@palimpsest/platform";
-import { hasThumbnail, liveFiles, objectKey, thumbnailKey } from "./file-rules.ts";
+import { hasThumbnail, liveFiles, objectKey, oversizedImage, thumbnailKey } from "./file-rules.ts";
 import type { FileRecords } from "./file-records.ts";
 import type { ObjectStore } from "./object-store.ts";
 import type { FilesMetrics } from "./files-metrics.ts";
@@ -35,8 +35,12 @@ const derivedEvent = <T extends "file.thumbnail-ready.v1" | "file.thumbnail-fail
  * An image sharp cannot decode gets a thumbnail-failed event at once: the same bytes will not
  * decode on a retry. Failing to read the original or to store the thumbnail is retried instead.
  */
-export function thumbnailWorker(deps: WorkerDeps & { size: number }): DurableWorkerSpec {
-  const { records, store, metrics, size } = deps;
+export function thumbnailWorker(deps: WorkerDeps & { size: number; maxPixels: number }): DurableWorkerSpec {
+  const { records, store, metrics, size, maxPixels } = deps;
+  const failed = async (d: { docId: string; fileId: string }, reason: string, outcome: "undecodable" | "too-large") => {
+    await records.append(derivedEvent(`${d.fileId}.thumbnail-failed`, "file.thumbnail-failed.v1", { docId: d.docId, fileId: d.fileId, reason: reason.slice(0, 500) }));
+    metrics.thumbnails.inc({ outcome });
+  };
   return {
     durable: "files-thumbnails",
     stream: Streams.docs,
@@ -58,16 +62,29 @@ export function thumbnailWorker(deps: WorkerDeps & { size: number }): DurableWor
       const input = await buffer(object.body);
       let out: { data: Buffer; info: OutputInfo };
       try {
-        out = await sharp(input, { failOn: "error" })
+        // The header alone says how large the decoded image would be; a pixel bomb stops here.
+        const meta = await sharp(input).metadata();
+        const tooLarge = oversizedImage(meta.width, meta.height, maxPixels);
+        if (tooLarge) {
+          log.info({ width: meta.width, height: meta.height }, "no thumbnail: the image is too large to decode");
+          await failed(d, tooLarge, "too-large");
+          return "done";
+        }
+      } catch (err) {
+        log.warn({ err }, "could not read an image's header to make its thumbnail");
+        await failed(d, err instanceof Error && err.message.trim() !== "" ? err.message.trim() : "the image could not be decoded", "undecodable");
+        return "done";
+      }
+      try {
+        // The same bound inside the decoder, should the header and the data disagree.
+        out = await sharp(input, { failOn: "error", limitInputPixels: maxPixels })
           .rotate()
           .resize(size, size, { fit: "inside", withoutEnlargement: true })
           .webp({ quality: 80 })
           .toBuffer({ resolveWithObject: true });
       } catch (err) {
         log.warn({ err }, "could not decode an image to make its thumbnail");
-        const reason = (err instanceof Error && err.message.trim() !== "" ? err.message.trim() : "the image could not be decoded").slice(0, 500);
-        await records.append(derivedEvent(`${d.fileId}.thumbnail-failed`, "file.thumbnail-failed.v1", { docId: d.docId, fileId: d.fileId, reason }));
-        metrics.thumbnails.inc({ outcome: "undecodable" });
+        await failed(d, err instanceof Error && err.message.trim() !== "" ? err.message.trim() : "the image could not be decoded", "undecodable");
         return "done";
       }
       const key = thumbnailKey(d.key);

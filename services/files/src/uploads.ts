@@ -235,22 +235,31 @@ export function createUploads(deps: UploadDeps) {
           }
           throw new AppError("VALIDATION_FAILED", "nothing has been uploaded yet: PUT the file to its uploadUrl first");
         }
+        // The upload URL takes PUTs until it expires, so the object under it can be replaced at any
+        // moment: what is checked is a copy only this service can write, and that copy is what is kept.
+        const key = objectKey(pending.doc_id, fileId);
         let contentType: string;
+        let size: number;
         try {
           checkSize(info.size, config.maxBytes, "an upload");
-          if (info.size !== Number(pending.size)) {
-            throw new AppError("VALIDATION_FAILED", `${info.size} bytes were uploaded, ${pending.size} were announced`, { details: { uploaded: info.size, announced: Number(pending.size) } });
+          await store.copy(pending.upload_key, key, pending.claimed_type);
+          const copied = await store.head(key);
+          if (!copied) throw new Error(`the copy of ${pending.upload_key} is missing from the store`);
+          size = copied.size;
+          checkSize(size, config.maxBytes, "an upload");
+          if (size !== Number(pending.size)) {
+            throw new AppError("VALIDATION_FAILED", `${size} bytes were uploaded, ${pending.size} were announced`, { details: { uploaded: size, announced: Number(pending.size) } });
           }
-          contentType = checkType(await sniff(await store.readStart(pending.upload_key, SNIFF_BYTES)), config.allowedTypes);
+          contentType = checkType(await sniff(await store.readStart(key, SNIFF_BYTES)), config.allowedTypes);
           await access.writer(pending.doc_id, caller.userId, requestId);
-          checkQuota(await records.usedBytes(caller.userId), info.size, config.quotaBytes);
+          checkQuota(await records.usedBytes(caller.userId), size, config.quotaBytes);
+          // The stored type is what the bytes are, not what the uploader claimed.
+          if (contentType !== pending.claimed_type) await store.copy(key, key, contentType);
         } catch (err) {
+          await store.delete([key]);
           if (isRefusal(err)) await discard();
           throw err;
         }
-        const key = objectKey(pending.doc_id, fileId);
-        const size = info.size;
-        await store.copy(pending.upload_key, key, contentType);
         const event = newEvent(
           "file.uploaded.v1",
           { docId: pending.doc_id, fileId, uploaderId: caller.userId, name: pending.name, contentType, size, key, via: "presigned" },

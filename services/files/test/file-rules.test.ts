@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppError, type AnyDomainEvent } from "@palimpsest/contracts";
-import { checkQuota, checkType, contentDisposition, dispositionFor, liveFiles, matchesEtag, safeFileName } from "../src/file-rules.ts";
+import { checkQuota, checkType, contentDisposition, dispositionFor, liveFiles, matchesEtag, oversizedImage, safeFileName } from "../src/file-rules.ts";
 
 describe("file names", () => {
   it("keep what the uploader called it, without directories, control or reordering characters", () => {
@@ -73,5 +73,15 @@ describe("a purge", () => {
       { fileId: "b", key: "files/d/b" },
       { fileId: "c", key: "files/d/c" },
     ]);
+  });
+});
+
+describe("images for thumbnails", () => {
+  it("are refused by the pixels their header claims, and when it claims none", () => {
+    expect(oversizedImage(4000, 3000, 12_000_000)).toBeUndefined();
+    expect(oversizedImage(4000, 3001, 12_000_000)).toMatch(/4000×3001 pixels.*12000000/);
+    expect(oversizedImage(30_000, 30_000, 40_000_000)).toBeDefined();
+    expect(oversizedImage(undefined, 100, 40_000_000)).toBeDefined();
+    expect(oversizedImage(100, 0, 40_000_000)).toBeDefined();
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
+  addMetricsRoute,
   addOpsRoutes,
   createHttpApp,
   createTokenVerifier,
@@ -14,6 +15,7 @@ import {
 } from "@palimpsest/platform";
 import { apiRoutes, proxiedRoutes } from "./routes.ts";
 import { registerFilesProxy } from "./files-proxy.ts";
+import { UploadSlots } from "./upload-slots.ts";
 import { openApiDocument } from "./openapi.ts";
 import { CollabProxy } from "./collab-proxy.ts";
 import { discoveredUpstreams, staticUpstreams, type Upstreams } from "./upstreams.ts";
@@ -34,6 +36,8 @@ export interface GatewayDeps {
 
 export interface GatewayApp {
   http: FastifyInstance;
+  /** /metrics alone, for METRICS_PORT: the public port does not serve it. */
+  metricsHttp: FastifyInstance;
   verifier: TokenVerifier;
   close(): Promise<void>;
 }
@@ -58,13 +62,22 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     urls === DISCOVER ? discoveredUpstreams(nc, service, log, metrics.registry) : staticUpstreams(urls);
   const syncUpstreams = await upstreamsOf("sync", config.syncUrls);
   const filesUpstreams = await upstreamsOf("files", config.filesUrls);
-  await registerFilesProxy(http, { routes: proxiedRoutes, upstreams: filesUpstreams, timeoutMs: config.filesProxyTimeoutMs, guard: guards.signedIn });
+  await registerFilesProxy(http, {
+    routes: proxiedRoutes,
+    upstreams: filesUpstreams,
+    timeoutMs: config.filesProxyTimeoutMs,
+    guard: guards.signedIn,
+    slots: new UploadSlots(redis, config.filesUploadsPerUser, config.filesProxyTimeoutMs),
+    bodyRate: { graceMs: config.filesUploadBodyGraceSeconds * 1000, minBytesPerSecond: config.filesUploadMinBytesPerSecond },
+  });
 
   const openapi = openApiDocument(apiRoutes, proxiedRoutes);
   http.get("/api/openapi.json", async () => openapi);
   registerJwksRoute(http, nc, config.rpcTimeoutMs);
   const checks = gatewayReadiness(nc, redis, { syncReplicas: syncUpstreams, filesReplicas: filesUpstreams });
-  addOpsRoutes(http, "gateway", checks, metrics, () => shuttingDown);
+  addOpsRoutes(http, "gateway", checks, metrics, () => shuttingDown, { metrics: false });
+  const metricsHttp = createHttpApp(log, metrics);
+  addMetricsRoute(metricsHttp, metrics);
   await web.register(http);
 
   const collab = new CollabProxy({
@@ -81,12 +94,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
 
   return {
     http,
+    metricsHttp,
     verifier,
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();
       await collab.close();
       await http.close();
+      await metricsHttp.close();
       syncUpstreams.stop();
       filesUpstreams.stop();
     },

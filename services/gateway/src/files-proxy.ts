@@ -4,6 +4,7 @@ import { AppError } from "@palimpsest/contracts";
 import { traceHttpHeaders } from "@palimpsest/platform";
 import type { ProxiedRoute } from "./routes.ts";
 import type { Upstreams } from "./upstreams.ts";
+import { watchBodyRate, type UploadSlots } from "./upload-slots.ts";
 
 export interface FilesProxyOptions {
   routes: readonly ProxiedRoute[];
@@ -12,6 +13,27 @@ export interface FilesProxyOptions {
   timeoutMs: number;
   /** Authenticates and rate-limits, as for every other API route; throws to refuse. */
   guard(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Uploads under way per user. */
+  slots: UploadSlots;
+  /** How fast an upload's body must arrive. */
+  bodyRate: { graceMs: number; minBytesPerSecond: number };
+}
+
+/** A slot for this upload, released when its answer is over; false when the user has too many under way. */
+async function takeSlot(req: FastifyRequest, reply: FastifyReply, slots: UploadSlots): Promise<boolean> {
+  const userId = req.caller?.userId;
+  if (!userId) return true;
+  try {
+    if (!(await slots.take(userId, req.id))) return false;
+  } catch (err) {
+    // As for the rate limits: Redis being down must not stop uploads.
+    req.log.warn({ err }, "upload slots unavailable; letting the upload through");
+    return true;
+  }
+  reply.raw.once("close", () => {
+    slots.release(userId, req.id).catch((err: unknown) => req.log.warn({ err }, "could not release an upload slot; it lapses by itself"));
+  });
+  return true;
 }
 
 /** Headers a client must not pass on to a service: hop-by-hop ones, and the gateway's own. */
@@ -40,12 +62,22 @@ export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxy
         // Only the path and query are checked here; the body is the files service's to read.
         schema: { params: route.schema.params, ...(route.schema.querystring ? { querystring: route.schema.querystring } : {}) },
         preHandler: opts.guard,
-        handler: (req, reply) => {
+        handler: async (req, reply) => {
           // A body is streamed once, so a request goes to one replica and is not retried elsewhere.
           const upstream = opts.upstreams.pick()[0];
           if (!upstream) {
             const err = new AppError("UNAVAILABLE", "the files service is not available; try again shortly");
             return reply.status(err.status).send(err.toBody());
+          }
+          if (route.method === "POST") {
+            if (!(await takeSlot(req, reply, opts.slots))) {
+              const err = new AppError("RATE_LIMITED", "too many of your uploads are under way; wait for one to finish");
+              return reply.status(err.status).header("retry-after", "5").send(err.toBody());
+            }
+            watchBodyRate(req.raw, opts.bodyRate, (received, elapsedMs) => {
+              req.log.warn({ received, elapsedMs }, "upload body too slow; closing the connection");
+              req.raw.destroy();
+            });
           }
           return reply.from(req.url, {
             getUpstream: () => new URL(upstream).origin,

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, revokedSessionKey, type Caller } from "@palimpsest/contracts";
 import type { CollabGrant, Logger, Redis, TokenVerifier } from "@palimpsest/platform";
 import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
+import { LoginLockout } from "./login-lockout.ts";
 
 import type { GatewayConfig } from "./config.ts";
 
@@ -50,11 +51,22 @@ export interface RequestGuards {
   anonymous(req: FastifyRequest, reply: FastifyReply): Promise<void>;
   /** For a /collab connection already authorized: revocation and the connection rate. */
   admitCollab(grant: CollabGrant): Promise<void>;
+  /** Before a sign-in to `email` is checked: refused while the account is locked for this address. */
+  beforeSignIn(req: FastifyRequest, reply: FastifyReply, email: string): Promise<void>;
+  /** After it was checked: a 401 counts towards a lockout, a success starts this address's count over. */
+  afterSignIn(req: FastifyRequest, email: string, status: number): Promise<void>;
 }
 
 export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verifier: TokenVerifier; log: Logger }): RequestGuards {
   const { config, redis, verifier, log } = deps;
   const limiter = new RateLimiter(redis);
+  const lockout = new LoginLockout(redis, {
+    failuresPerAddress: config.loginFailuresPerAddress,
+    failuresPerAccount: config.loginFailuresPerAccount,
+    windowSeconds: config.loginFailureWindowSeconds,
+    lockoutSeconds: config.loginLockoutSeconds,
+    maxLockoutSeconds: config.loginLockoutMaxSeconds,
+  });
   const policies = {
     auth: { name: "auth", limit: config.rateLimitAuthPerWindow, windowSeconds: config.rateLimitWindowSeconds },
     user: { name: "user", limit: config.rateLimitUserPerWindow, windowSeconds: config.rateLimitWindowSeconds },
@@ -94,6 +106,28 @@ export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verif
     },
     async anonymous(req, reply) {
       enforce(reply, policies.auth, await limit(policies.auth, req.ip));
+    },
+    async beforeSignIn(req, reply, email) {
+      let seconds: number;
+      try {
+        seconds = await lockout.lockedFor(email, req.ip);
+      } catch (err) {
+        log.warn({ err }, "sign-in lockout unavailable; letting the request through");
+        return;
+      }
+      if (seconds > 0) {
+        // The password is not even checked while locked: guessing gains nothing, and the answer is the same whether the account exists or not.
+        reply.header("retry-after", String(seconds));
+        throw new AppError("RATE_LIMITED", `too many failed sign-ins to this account; try again in ${seconds} s`);
+      }
+    },
+    async afterSignIn(req, email, status) {
+      if (status !== 401 && (status < 200 || status >= 300)) return;
+      try {
+        await (status === 401 ? lockout.failed(email, req.ip) : lockout.succeeded(email, req.ip));
+      } catch (err) {
+        log.warn({ err }, "sign-in lockout unavailable; the attempt is not counted");
+      }
     },
     async admitCollab(grant) {
       const decision = await limit(policies.collab, grant.userId, grant.sessionId);

@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import { connectNats, createLogger, createMetrics, createRedis, runUntilSignalled, startTracing } from "@palimpsest/platform";
 import { loadGatewayConfig } from "./config.ts";
 import { buildGatewayApp } from "./app.ts";
@@ -12,7 +13,8 @@ await runUntilSignalled(log, async () => {
   const redis = createRedis(config.redisUrl);
   const app = await buildGatewayApp({ config, nc, redis, log, metrics: createMetrics("gateway") });
   await app.http.listen({ host: config.host, port: config.port });
-  log.info({ port: config.port }, "gateway listening");
+  await app.metricsHttp.listen({ host: config.host, port: config.metricsPort });
+  log.info({ port: config.port, metricsPort: (app.metricsHttp.server.address() as AddressInfo).port }, "gateway listening");
   return {
     async close() {
       await app.close();

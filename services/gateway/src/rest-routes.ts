@@ -41,8 +41,11 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
           if (!first.ok) return reply.status(httpStatusOf(first.error.code)).send({ error: first.error });
           return reply.status(200).type(`${AUDIT_CONTENT_TYPE}; charset=utf-8`).header("cache-control", "no-store").send(ndjsonBody(first, call, log));
         }
+        const account = route.signInAccount?.(req.body);
+        if (account !== undefined) await guards.beforeSignIn(req, reply, account);
         // The service's JSON goes to the client as it came: a large body is not parsed and re-encoded here.
         const reply_ = await callRpcRaw(nc, route.subject, request(), rpcTimeoutMs);
+        if (account !== undefined) await guards.afterSignIn(req, account, reply_.ok ? reply_.status : httpStatusOf(reply_.error.code));
         if (!reply_.ok) return reply.status(httpStatusOf(reply_.error.code)).send({ error: reply_.error });
         if (reply_.status === 204 || reply_.json.byteLength === 0) return reply.status(reply_.status).send();
         return reply.status(reply_.status).type("application/json; charset=utf-8").send(Buffer.from(reply_.json.buffer, reply_.json.byteOffset, reply_.json.byteLength));

@@ -70,6 +70,8 @@ export interface ApiRoute {
    * as one NDJSON response, passing `cursor` back in the input for each next page.
    */
   ndjsonPages?: boolean;
+  /** A sign-in: the account it tries (its email), for the per-account lockout. */
+  signInAccount?(body: unknown): string | undefined;
 }
 
 export const apiRoutes: ApiRoute[] = [
@@ -79,7 +81,7 @@ export const apiRoutes: ApiRoute[] = [
   },
   {
     method: "POST", url: "/api/auth/login", subject: rpc.auth.login, auth: false, summary: "sign in",
-    schema: { body: LoginBody }, input: (r) => r.body,
+    schema: { body: LoginBody }, input: (r) => r.body, signInAccount: (body) => (body as LoginBody).email,
   },
   {
     method: "POST", url: "/api/auth/refresh", subject: rpc.auth.refresh, auth: false, summary: "exchange a refresh token for a new pair",

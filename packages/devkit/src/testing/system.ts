@@ -19,6 +19,8 @@ export interface ServiceHandle {
   name: ServiceName;
   instance: string;
   port: number;
+  /** Where its Prometheus /metrics is: its own port, except the gateway's (METRICS_PORT). */
+  metricsPort: number;
   process: ManagedProcess;
 }
 
@@ -42,11 +44,14 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const logDir = opts.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "palimpsest-logs-"));
   const base = { ...opts.storeEnv, LOG_LEVEL: "debug", ...opts.env };
   const syncPorts = await Promise.all(Array.from({ length: opts.syncReplicas ?? 1 }, () => freePort()));
-  const plan: { name: ServiceName; instance: string; port: number; env: Record<string, string> }[] = [];
+  const plan: { name: ServiceName; instance: string; port: number; metricsPort?: number; env: Record<string, string> }[] = [];
   for (const name of ["auth", "docs", "history", "files"] as const) plan.push({ name, instance: "1", port: await freePort(), env: base });
   syncPorts.forEach((port, i) => plan.push({ name: "sync", instance: String(i + 1), port, env: base }));
   // No SYNC_URLS / FILES_URLS: the gateways find the sync and files replicas as they announce themselves.
-  for (let i = 0; i < (opts.gateways ?? 1); i++) plan.push({ name: "gateway", instance: String(i + 1), port: await freePort(), env: base });
+  for (let i = 0; i < (opts.gateways ?? 1); i++) {
+    const metricsPort = await freePort();
+    plan.push({ name: "gateway", instance: String(i + 1), port: await freePort(), metricsPort, env: { ...base, METRICS_PORT: String(metricsPort) } });
+  }
   const handles = new Map<string, ServiceHandle>();
 
   async function startMissing(): Promise<void> {
@@ -56,7 +61,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const existing = handles.get(key);
       if (existing?.process.running) return;
       const process = await startServiceProcess({ name: p.name, instance: p.instance, port: p.port, env: p.env, logDir });
-      handles.set(key, { name: p.name, instance: p.instance, port: p.port, process });
+      handles.set(key, { name: p.name, instance: p.instance, port: p.port, metricsPort: p.metricsPort ?? p.port, process });
     };
     // Every launch settles before a failure is reported, so none is left running unregistered.
     const all = async (items: typeof plan) => {
