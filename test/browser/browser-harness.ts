@@ -269,10 +269,10 @@ export async function waitForOfflineApp(page: Page): Promise<void> {
   }, WAIT);
 }
 
-/** The session the page keeps (tokens rotate in place). */
-export async function storedSession(page: Page): Promise<{ accessToken: string; refreshToken: string } | null> {
+/** The session the page keeps (the access token is replaced at every refresh; the refresh token is an HttpOnly cookie). */
+export async function storedSession(page: Page): Promise<{ accessToken: string } | null> {
   const raw = await page.evaluate(() => (globalThis as unknown as PageGlobals).localStorage.getItem("palimpsest.session"));
-  return raw ? (JSON.parse(raw) as { accessToken: string; refreshToken: string }) : null;
+  return raw ? (JSON.parse(raw) as { accessToken: string }) : null;
 }
 
 /**

@@ -104,17 +104,17 @@ describe("the dashboard in a real browser", () => {
     const first = await storedSession(a);
 
     // ---- Tokens live 12 s; they are renewed before they run out, with no screen in between.
-    await vi.waitFor(async () => expect((await storedSession(a))?.refreshToken).not.toBe(first?.refreshToken), { timeout: 30_000, interval: 250 });
+    await vi.waitFor(async () => expect((await storedSession(a))?.accessToken).not.toBe(first?.accessToken), { timeout: 30_000, interval: 250 });
     await a.locator(".ProseMirror").click();
     await a.keyboard.type("Still signed in.");
     await waitForStatus(a, ["saved"]);
-    await vi.waitFor(async () => expect((await storedSession(a))?.refreshToken).not.toBe(first?.refreshToken), WAIT);
+    await vi.waitFor(async () => expect((await storedSession(a))?.accessToken).not.toBe(first?.accessToken), WAIT);
 
     // ---- The session ends elsewhere (signed out on another device): the open document
     // notices, the sign-in screen says why, and signing in leads back to the document.
     const current = await storedSession(a);
     if (!current) throw new Error("no session in the page");
-    const ended = await ada.api.withToken(current.accessToken).post("/api/auth/logout", { refreshToken: current.refreshToken });
+    const ended = await ada.api.withToken(current.accessToken).post("/api/auth/logout", {});
     expect(ended.status).toBe(204);
     await a.getByRole("heading", { name: "Sign in" }).waitFor();
     await a.getByText("Your session expired. Please sign in again.").waitFor();

@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
 import { App } from "./app";
+import "./editor/tiptap-base.css";
 import "./styles.css";
 
 const container = document.getElementById("root");

@@ -35,6 +35,13 @@ export const RefreshBody = Type.Object(
 );
 export type RefreshBody = Static<typeof RefreshBody>;
 
+/** `POST /api/auth/refresh` over HTTP: without a token, the browser's session cookie is used. */
+export const RefreshRequestBody = Type.Object(
+  { refreshToken: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })) },
+  { additionalProperties: false },
+);
+export type RefreshRequestBody = Static<typeof RefreshRequestBody>;
+
 export const LogoutBody = Type.Object(
   { refreshToken: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })) },
   { additionalProperties: false },

@@ -50,6 +50,8 @@ export const ErrorCodes = {
   REFRESH_TOKEN_INVALID: { status: 401, close: CloseCodes.unauthenticated },
   SESSION_REVOKED: { status: 401, close: CloseCodes.unauthenticated },
   FORBIDDEN: { status: 403, close: CloseCodes.forbidden },
+  /** A cookie-authenticated call without the anti-forgery header, or from another site. */
+  CSRF_REJECTED: { status: 403, close: CloseCodes.forbidden },
   NOT_FOUND: { status: 404, close: CloseCodes.notFound },
   CONFLICT: { status: 409, close: CloseCodes.conflict },
   EMAIL_TAKEN: { status: 409, close: CloseCodes.conflict },

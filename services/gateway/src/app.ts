@@ -22,6 +22,7 @@ import { discoveredUpstreams, staticUpstreams, type Upstreams } from "./upstream
 import { addCorsAndSecurityHeaders, requestGuards } from "./http-policy.ts";
 import { registerJwksRoute, registerRestRoutes } from "./rest-routes.ts";
 import { webApp } from "./static-files.ts";
+import { sessionCookies } from "./session-cookies.ts";
 import { gatewayReadiness } from "./readiness.ts";
 import { followControlNotices } from "./control-notices.ts";
 import { DISCOVER, type GatewayConfig } from "./config.ts";
@@ -54,8 +55,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   if (tracingEnabled()) traceHttpServer(http);
   let shuttingDown = false;
 
-  addCorsAndSecurityHeaders(http, config.corsOrigins);
-  registerRestRoutes(http, apiRoutes, { nc, log, guards, rpcTimeoutMs: config.rpcTimeoutMs });
+  addCorsAndSecurityHeaders(http, config);
+  registerRestRoutes(http, apiRoutes, {
+    nc,
+    log,
+    guards,
+    rpcTimeoutMs: config.rpcTimeoutMs,
+    sessionCookies: sessionCookies({ maxAgeSeconds: config.sessionCookieMaxAgeSeconds }),
+  });
 
   // Sync and files replicas: a fixed list when configured (a Kubernetes Service), else those announcing themselves.
   const upstreamsOf = async (service: "sync" | "files", urls: readonly string[] | typeof DISCOVER): Promise<Upstreams> =>

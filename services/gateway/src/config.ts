@@ -67,6 +67,27 @@ const trustedProxies: Field<TrustProxy> = {
   },
 };
 
+/**
+ * IMAGE_HOSTS: the remote origins board image cards may load pictures from. Each is an https
+ * origin (`https://images.example.com`, a port allowed) or one wildcard level
+ * (`https://*.example.com`); anything else would widen the policy in ways an owner did not mean.
+ */
+export function imageHostList(name: string, doc: string): Field<readonly string[]> {
+  return {
+    env: name,
+    doc,
+    defaultText: "(none)",
+    parse(raw) {
+      const items = (raw ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+      return items.map((item) => {
+        const match = /^https:\/\/(\*\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)(:\d{1,5})?\/?$/i.exec(item);
+        if (!match) throw new Error(`${name}: ${item} is not an https origin such as https://images.example.com or https://*.example.com`);
+        return `https://${match[1] ?? ""}${match[2]!.toLowerCase()}${match[3] ?? ""}`;
+      });
+    },
+  };
+}
+
 export const gatewayConfigSpec = {
   ...commonConfig,
   port: env.int("PORT", 8080, "public port: web app, /api, /collab", { min: 0, max: 65535 }),
@@ -85,6 +106,9 @@ export const gatewayConfigSpec = {
   bodyLimitBytes: env.int("BODY_LIMIT_BYTES", 1024 * 1024, "largest JSON request body", { min: 1024 }),
   rpcTimeoutMs: env.int("RPC_TIMEOUT_MS", 5_000, "how long a service may take to answer", { min: 100 }),
   collabMaxBufferedBytes: env.int("COLLAB_MAX_BUFFERED_BYTES", 8 * 1024 * 1024, "outgoing bytes a slow /collab client may have queued", { min: 64 * 1024 }),
+  imageHosts: imageHostList("IMAGE_HOSTS", "remote https origins board image cards may show pictures from (comma-separated, e.g. https://images.example.com,https://*.example.org); the Content-Security-Policy blocks every other host"),
+  hstsMaxAgeSeconds: env.int("HSTS_MAX_AGE_SECONDS", 15_552_000, "Strict-Transport-Security max-age, sent only on requests that came over TLS (directly or, with TRUST_PROXY, per X-Forwarded-Proto); 0 turns it off", { min: 0 }),
+  sessionCookieMaxAgeSeconds: env.int("SESSION_COOKIE_MAX_AGE_SECONDS", 30 * 86_400, "how long a browser keeps the refresh-token cookie (match auth's REFRESH_TOKEN_TTL_SECONDS; the server's expiry still decides)", { min: 60 }),
   trustProxy: trustedProxies,
   rateLimitWindowSeconds: env.int("RATE_LIMIT_WINDOW_SECONDS", 60, "length of a rate-limit window", { min: 1 }),
   rateLimitAuthPerWindow: env.int("RATE_LIMIT_AUTH_PER_WINDOW", 20, "sign-in, sign-up and refresh calls per client address per window", { min: 1 }),

@@ -3,6 +3,7 @@ import { AppError, revokedSessionKey, type Caller } from "@palimpsest/contracts"
 import type { CollabGrant, Logger, Redis, TokenVerifier } from "@palimpsest/platform";
 import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
 import { LoginLockout } from "./login-lockout.ts";
+import { contentSecurityPolicy, strictTransportSecurity } from "./browser-policy.ts";
 
 import type { GatewayConfig } from "./config.ts";
 
@@ -21,9 +22,18 @@ const SECURITY_HEADERS = {
 } as const;
 
 /** Security headers on every response; CORS only for the configured origins, so other sites cannot read the API. */
-export function addCorsAndSecurityHeaders(http: FastifyInstance, corsOrigins: readonly string[]): void {
+export function addCorsAndSecurityHeaders(
+  http: FastifyInstance,
+  config: Pick<GatewayConfig, "corsOrigins" | "imageHosts" | "hstsMaxAgeSeconds">,
+): void {
+  const { corsOrigins } = config;
+  const csp = contentSecurityPolicy(config.imageHosts);
   http.addHook("onSend", async (req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    reply.header("content-security-policy", csp);
+    // req.protocol is "https" for a TLS socket, or per X-Forwarded-Proto only when TRUST_PROXY is on.
+    const hsts = strictTransportSecurity(req.protocol, config.hstsMaxAgeSeconds);
+    if (hsts) reply.header("strict-transport-security", hsts);
     const origin = req.headers.origin;
     if (origin && corsOrigins.includes(origin)) {
       reply.header("access-control-allow-origin", origin);

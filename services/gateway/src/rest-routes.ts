@@ -1,21 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AUDIT_CONTENT_TYPE, AppError, httpStatusOf, rpc } from "@palimpsest/contracts";
+import { AUDIT_CONTENT_TYPE, AppError, httpStatusOf, rpc, type RpcReply } from "@palimpsest/contracts";
 import { callRpc, callRpcRaw, type Logger } from "@palimpsest/platform";
 import type { ApiRoute } from "./routes.ts";
 import { ndjsonBody } from "./ndjson-pages.ts";
 import type { RequestGuards } from "./http-policy.ts";
+import type { SessionCookies, SessionStep } from "./session-cookies.ts";
 
 export interface RestDeps {
   nc: NatsConnection;
   log: Logger;
   guards: RequestGuards;
   rpcTimeoutMs: number;
+  sessionCookies: SessionCookies;
 }
 
 /** Each REST route becomes one service call (or a series of them, for a paged NDJSON body). */
 export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRoute[], deps: RestDeps): void {
-  const { nc, log, guards, rpcTimeoutMs } = deps;
+  const { nc, log, guards, rpcTimeoutMs, sessionCookies } = deps;
   for (const route of routes) {
     http.route({
       method: route.method,
@@ -23,12 +25,13 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
       schema: route.schema,
       preHandler: route.auth ? guards.signedIn : guards.anonymous,
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
-        const input = route.input({
+        const routeInput = route.input({
           params: (req.params ?? {}) as Record<string, unknown>,
           query: (req.query ?? {}) as Record<string, unknown>,
           body: req.body,
           headers: req.headers,
         });
+        const input = route.session ? sessionCookies.input(route.session, req, routeInput) : routeInput;
         const request = (cursor?: string) => ({
           requestId: req.id,
           // The service verifies the token itself: the bus carries proof of who is calling, not a claim.
@@ -43,6 +46,11 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
         }
         const account = route.signInAccount?.(req.body);
         if (account !== undefined) await guards.beforeSignIn(req, reply, account);
+        if (route.session) {
+          const result = await callRpc(nc, route.subject, request(), rpcTimeoutMs);
+          if (account !== undefined) await guards.afterSignIn(req, account, result.ok ? result.status : httpStatusOf(result.error.code));
+          return sessionReply(route.session, req, reply, result);
+        }
         // The service's JSON goes to the client as it came: a large body is not parsed and re-encoded here.
         const reply_ = await callRpcRaw(nc, route.subject, request(), rpcTimeoutMs);
         if (account !== undefined) await guards.afterSignIn(req, account, reply_.ok ? reply_.status : httpStatusOf(reply_.error.code));
@@ -52,6 +60,22 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
       },
     });
   }
+
+  /** A session route's answer: the refresh token goes into the cookie when the browser asked for that. */
+  function sessionReply(step: SessionStep, req: FastifyRequest, reply: FastifyReply, result: RpcReply) {
+    const cookieMode = sessionCookies.cookieMode(step, req);
+    const endsCookie = step === "end" || (cookieMode && !result.ok && httpStatusOf(result.error.code) === 401);
+    if (endsCookie && sessionCookies.present(req)) sessionCookies.clear(reply, req);
+    if (!result.ok) return reply.status(httpStatusOf(result.error.code)).send({ error: result.error });
+    const status = result.status;
+    if (status === 204 || result.body === null || result.body === undefined) return reply.status(status).send();
+    const body = cookieMode && isRecord(result.body) ? sessionCookies.issued(reply, req, result.body) : result.body;
+    return reply.status(status).header("cache-control", "no-store").send(body);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The signing keys, from the auth service, for anyone verifying our tokens; briefly cacheable. */

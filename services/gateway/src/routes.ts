@@ -1,4 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
+import type { SessionStep } from "./session-cookies.ts";
 import {
   CreateDocBody,
   DocIdParams,
@@ -8,7 +9,7 @@ import {
   LoginBody,
   LogoutBody,
   MemberParams,
-  RefreshBody,
+  RefreshRequestBody,
   RegisterBody,
   RenameDocBody,
   RoleBody,
@@ -72,24 +73,26 @@ export interface ApiRoute {
   ndjsonPages?: boolean;
   /** A sign-in: the account it tries (its email), for the per-account lockout. */
   signInAccount?(body: unknown): string | undefined;
+  /** The route starts, rotates or ends a session: the refresh token may travel as a cookie (see session-cookies.ts). */
+  session?: SessionStep;
 }
 
 export const apiRoutes: ApiRoute[] = [
   {
     method: "POST", url: "/api/auth/register", subject: rpc.auth.register, auth: false, summary: "create an account and sign in",
-    schema: { body: RegisterBody }, input: (r) => r.body,
+    schema: { body: RegisterBody }, input: (r) => r.body, session: "issue",
   },
   {
     method: "POST", url: "/api/auth/login", subject: rpc.auth.login, auth: false, summary: "sign in",
-    schema: { body: LoginBody }, input: (r) => r.body, signInAccount: (body) => (body as LoginBody).email,
+    schema: { body: LoginBody }, input: (r) => r.body, session: "issue", signInAccount: (body) => (body as LoginBody).email,
   },
   {
-    method: "POST", url: "/api/auth/refresh", subject: rpc.auth.refresh, auth: false, summary: "exchange a refresh token for a new pair",
-    schema: { body: RefreshBody }, input: (r) => r.body,
+    method: "POST", url: "/api/auth/refresh", subject: rpc.auth.refresh, auth: false, summary: "exchange a refresh token (in the body, or the session cookie with X-CSRF: 1) for a new pair",
+    schema: { body: RefreshRequestBody }, input: (r) => r.body, session: "rotate",
   },
   {
     method: "POST", url: "/api/auth/logout", subject: rpc.auth.logout, auth: true, summary: "end this session",
-    schema: { body: LogoutBody }, input: (r) => r.body ?? {},
+    schema: { body: LogoutBody }, input: (r) => r.body ?? {}, session: "end",
   },
   {
     method: "GET", url: "/api/auth/me", subject: rpc.auth.me, auth: true, summary: "the signed-in user",

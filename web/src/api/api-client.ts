@@ -6,7 +6,7 @@ import { endSession, freshAccessToken, refreshSession, SESSION_EXPIRED_MESSAGE }
 import { ApiError, sendJson } from "./http";
 import type { HttpRequest } from "./http";
 import type {
-  AuthResponse,
+  SessionGrant,
   DiffView,
   DocKind,
   DocRole,
@@ -63,6 +63,9 @@ function query(params: Record<string, string | number | undefined | null>): stri
   return text === "" ? "" : `?${text}`;
 }
 
+/** The refresh token goes into an HttpOnly cookie instead of the answer's body. */
+const COOKIE_TRANSPORT = { "X-Session-Transport": "cookie" };
+
 const docPath = (id: string): string => `/api/docs/${encodeURIComponent(id)}`;
 
 export interface ListDocsParams {
@@ -88,14 +91,14 @@ export type ShareRole = Exclude<DocRole, "owner">;
 
 export const api = {
   auth: {
-    register: (input: { email: string; password: string; name: string }): Promise<AuthResponse> =>
-      sendJson({ method: "POST", path: "/api/auth/register", body: input }),
+    register: (input: { email: string; password: string; name: string }): Promise<SessionGrant> =>
+      sendJson({ method: "POST", path: "/api/auth/register", headers: COOKIE_TRANSPORT, body: input }),
 
-    login: (input: { email: string; password: string }): Promise<AuthResponse> =>
-      sendJson({ method: "POST", path: "/api/auth/login", body: input }),
+    login: (input: { email: string; password: string }): Promise<SessionGrant> =>
+      sendJson({ method: "POST", path: "/api/auth/login", headers: COOKIE_TRANSPORT, body: input }),
 
-    logout: (refreshToken: string): Promise<void> =>
-      authorized({ method: "POST", path: "/api/auth/logout", body: { refreshToken } }),
+    /** Ends the session on the server; the gateway also clears the refresh cookie. */
+    logout: (): Promise<void> => authorized({ method: "POST", path: "/api/auth/logout", body: {} }),
 
     me: (signal?: AbortSignal): Promise<{ user: User }> =>
       authorized({ method: "GET", path: "/api/auth/me", signal }),

@@ -20,6 +20,7 @@ export interface HttpRequest {
   path: string;
   body?: unknown;
   accessToken?: string | null;
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -56,8 +57,8 @@ async function errorFrom(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message);
 }
 
-export async function sendJson<T>({ method, path, body, accessToken, signal }: HttpRequest): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+export async function sendJson<T>({ method, path, body, accessToken, headers: extra, signal }: HttpRequest): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
 

@@ -1,5 +1,5 @@
 // Shapes of the public REST contract, defined once in the contracts package.
-import type { DocView, MembersView } from "@palimpsest/contracts/shared";
+import type { AuthResult, DocView, MembersView } from "@palimpsest/contracts/shared";
 
 export type { DocKind, Page } from "@palimpsest/contracts/shared";
 export type {
@@ -11,6 +11,8 @@ export type {
   Role as DocRole,
   UserView as User,
 } from "@palimpsest/contracts/shared";
+/** What sign-in, sign-up and refresh give the web app: the refresh token stays in an HttpOnly cookie. */
+export type SessionGrant = Omit<AuthResult, "refreshToken">;
 export type Invitation = MembersView["invitations"][number];
 /** What a document screen needs of a document, and what a device remembers to open it offline. */
 export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId" | "createdAt" | "updatedAt">;

@@ -1,16 +1,17 @@
 // The signed-in session: tokens, the user, and the one code path that rotates tokens.
 //
+// The refresh token lives only in an HttpOnly cookie the gateway sets (scoped to /api/auth),
+// so no script on the page can read it; storage keeps the user and the short-lived access token.
 // Refresh tokens rotate and reusing an old one revokes the whole family, so every refresh
 // goes through a single in-flight promise per tab and a Web Lock across tabs; inside the
 // lock we re-read storage first, because another tab may already have rotated the pair.
 
 import { ApiError, sendJson } from "../api/http";
-import type { AuthResponse, User } from "../api/types";
+import type { SessionGrant, User } from "../api/types";
 
 export interface Session {
   user: User;
   accessToken: string;
-  refreshToken: string;
   /** Local clock time (ms) after which the access token should be treated as expired. */
   accessExpiresAt: number | null;
   /** How long the access token lives (ms), from its claims; sets how early it is renewed. */
@@ -36,7 +37,7 @@ const RENEW_RETRY_MS = 15_000;
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
-let snapshot: SessionSnapshot = { session: readStored(), notice: null };
+let snapshot: SessionSnapshot = { session: readStored()?.session ?? null, notice: null };
 let inFlightRefresh: Promise<string | null> | null = null;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -47,7 +48,13 @@ function isUser(value: unknown): value is User {
   return isRecord(value) && typeof value.id === "string" && typeof value.email === "string" && typeof value.name === "string";
 }
 
-function readStored(): Session | null {
+/** A stored session, with the refresh token an older version of the app kept in storage. */
+interface Stored {
+  session: Session;
+  legacyRefreshToken: string | null;
+}
+
+function readStored(): Stored | null {
   let raw: string | null;
   try {
     raw = localStorage.getItem(STORAGE_KEY);
@@ -60,15 +67,16 @@ function readStored(): Session | null {
     if (
       isRecord(parsed) &&
       isUser(parsed.user) &&
-      typeof parsed.accessToken === "string" &&
-      typeof parsed.refreshToken === "string"
+      typeof parsed.accessToken === "string"
     ) {
       return {
-        user: parsed.user,
-        accessToken: parsed.accessToken,
-        refreshToken: parsed.refreshToken,
-        accessExpiresAt: typeof parsed.accessExpiresAt === "number" ? parsed.accessExpiresAt : null,
-        accessLifetimeMs: typeof parsed.accessLifetimeMs === "number" ? parsed.accessLifetimeMs : null,
+        session: {
+          user: parsed.user,
+          accessToken: parsed.accessToken,
+          accessExpiresAt: typeof parsed.accessExpiresAt === "number" ? parsed.accessExpiresAt : null,
+          accessLifetimeMs: typeof parsed.accessLifetimeMs === "number" ? parsed.accessLifetimeMs : null,
+        },
+        legacyRefreshToken: typeof parsed.refreshToken === "string" ? parsed.refreshToken : null,
       };
     }
   } catch {
@@ -147,7 +155,7 @@ function scheduleRenewal(delayOverride?: number): void {
 }
 
 function sameSession(a: Session | null, b: Session | null): boolean {
-  return a?.accessToken === b?.accessToken && a?.refreshToken === b?.refreshToken;
+  return a?.accessToken === b?.accessToken;
 }
 
 export function getSessionSnapshot(): SessionSnapshot {
@@ -159,14 +167,13 @@ export function subscribeSession(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-export function startSession(auth: AuthResponse): Session {
+export function startSession(auth: SessionGrant): Session {
   // The lifetime is anchored to the local clock at the moment we received the token, so a
   // skewed client clock cannot make a fresh token look expired.
   const lifetime = tokenLifetime(auth.accessToken);
   const session: Session = {
     user: auth.user,
     accessToken: auth.accessToken,
-    refreshToken: auth.refreshToken,
     accessExpiresAt: lifetime === null ? null : Date.now() + lifetime,
     accessLifetimeMs: lifetime,
   };
@@ -194,20 +201,25 @@ async function withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
 
 async function runRefresh(staleAccessToken: string | null): Promise<string | null> {
   return withRefreshLock(async () => {
-    const stored = readStored();
+    const fromStorage = readStored();
+    const stored = fromStorage?.session ?? null;
     if (!sameSession(stored, snapshot.session)) {
       // Another tab signed in, out, or rotated tokens while we were waiting.
       publish({ session: stored, notice: stored ? null : snapshot.notice });
     }
     if (!stored) return null;
+    const legacy = fromStorage?.legacyRefreshToken ?? null;
     const alreadyRotated = staleAccessToken !== null && stored.accessToken !== staleAccessToken;
-    if (alreadyRotated && !isExpiring(stored)) return stored.accessToken;
+    if (alreadyRotated && !isExpiring(stored) && legacy === null) return stored.accessToken;
 
     try {
-      const auth = await sendJson<AuthResponse>({
+      // The cookie carries the token; the header proves the call comes from our own pages. A
+      // token an older version kept in storage is exchanged once, into the cookie, and forgotten.
+      const auth = await sendJson<SessionGrant>({
         method: "POST",
         path: "/api/auth/refresh",
-        body: { refreshToken: stored.refreshToken },
+        headers: { "X-CSRF": "1", "X-Session-Transport": "cookie" },
+        body: legacy === null ? {} : { refreshToken: legacy },
       });
       return startSession(auth).accessToken;
     } catch (err) {
@@ -250,10 +262,15 @@ export async function freshAccessToken(): Promise<string | null> {
 
 if (typeof window !== "undefined") {
   scheduleRenewal();
+  if (readStored()?.legacyRefreshToken) {
+    refreshSession().catch(() => {
+      // Offline: the token stays until the next refresh, which exchanges it then.
+    });
+  }
   // Keep tabs in agreement: a sign-out or token rotation elsewhere applies here too.
   window.addEventListener("storage", (event) => {
     if (event.key !== STORAGE_KEY && event.key !== null) return;
-    const stored = readStored();
+    const stored = readStored()?.session ?? null;
     if (!sameSession(stored, snapshot.session)) publish({ session: stored, notice: null });
   });
 }

@@ -38,7 +38,7 @@ export async function signOut(): Promise<void> {
     // Rotate first if needed, so we revoke the refresh token that is current, not a stale one.
     await freshAccessToken();
     const session = getSessionSnapshot().session;
-    if (session) await api.auth.logout(session.refreshToken);
+    if (session) await api.auth.logout();
   } catch {
     // Signing out must always work locally, even offline or with a dead session.
   }

@@ -7,6 +7,7 @@ import { NOTE_COLORS, safeUrl, textFieldOf } from "./board-model";
 import type { CardKind, CardView, NoteColor, Rect } from "./board-model";
 import { CardText } from "./card-text";
 import { FilePicture } from "../files/file-picture";
+import { useRefusedByImagePolicy } from "./image-policy";
 
 export type CardGesture = "move" | "resize";
 
@@ -99,7 +100,8 @@ function UrlForm({ initial, onSave, onCancel }: { initial: string; onSave: (url:
 
 function ImageContent({ card, caption }: { card: CardView; caption: ReactNode }): ReactNode {
   const [failed, setFailed] = useState<string | null>(null);
-  const broken = failed === card.url;
+  const refused = useRefusedByImagePolicy(card.url);
+  const broken = failed === card.url || refused;
   return (
     <>
       <div className="card-picture">
@@ -108,7 +110,13 @@ function ImageContent({ card, caption }: { card: CardView; caption: ReactNode })
         ) : card.url && !broken ? (
           <img src={card.url} alt={card.text || "Image"} draggable={false} referrerPolicy="no-referrer" onError={() => setFailed(card.url)} />
         ) : (
-          <p className="card-image-missing">{card.url ? `This image could not be loaded from ${hostOf(card.url)}.` : "No image address yet."}</p>
+          <p className="card-image-missing" role={refused ? "status" : undefined}>
+            {!card.url
+              ? "No image address yet."
+              : refused
+                ? `Pictures from ${hostOf(card.url)} are not allowed on this server. Upload the picture instead, or ask the administrator to allow that host.`
+                : `This image could not be loaded from ${hostOf(card.url)}.`}
+          </p>
         )}
       </div>
       {caption}

@@ -10,6 +10,8 @@ export function VersionPreview({ extensions, content }: { extensions: Extensions
   const editor = useEditor(
     {
       extensions,
+      // The Content-Security-Policy refuses injected <style> elements: the base styles ship in tiptap-base.css.
+      injectCSS: false,
       editable: false,
       content: content ?? "",
       editorProps: { attributes: { "aria-label": "The document at this version", "aria-readonly": "true" } },

@@ -53,6 +53,8 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
         FileImage,
         ImageUpload.configure({ docId: () => uploadTo.current }),
       ],
+      // The Content-Security-Policy refuses injected <style> elements: the base styles ship in tiptap-base.css.
+      injectCSS: false,
       editable,
       editorProps: {
         attributes: { "aria-label": "Document text", spellcheck: "true" },
