@@ -17,6 +17,8 @@ export async function startBenchSystem(opts: Omit<SystemOptions, "storeEnv" | "l
   let system: RunningSystem;
   try {
     system = await startSystem({
+      // A benchmark is often started on a busy machine: a slow start is waited for, not failed.
+      readyTimeoutMs: 240_000,
       ...opts,
       storeEnv: stores.env,
       logDir: path.join(dataDir, "logs"),

@@ -240,6 +240,7 @@ export const CLOSE_CODES_END = "<!-- /close-codes -->";
 const CLOSE_MEANINGS: Partial<Record<number, string>> = {
   [CloseCodes.messageTooBig]: "a message above the size limit (the WebSocket library sends it itself)",
   [CloseCodes.internalError]: "the server failed (for example storing an update); reconnect and send it again",
+  [CloseCodes.goingAway]: "the connection sent nothing for SYNC_IDLE_TIMEOUT_MS (a live y-websocket client renews its awareness every 15 s); reconnect when active",
   [CloseCodes.serviceRestart]: "not an error: the replica is going away; connect again and the gateway picks a live one",
   [CloseCodes.tryAgainLater]: "busy or unavailable for now; reconnect after a pause",
 };

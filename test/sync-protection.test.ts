@@ -8,14 +8,15 @@ import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts
 let system: RunningSystem;
 let anon: TestApi;
 const clients: CollabClient[] = [];
-const RATE = 50;
+const RATE = 16 * 1024;
+const BURST = 4 * 1024;
 
 beforeAll(async () => {
   system = await startTestSystem("sync-protection", {
     env: {
       SYNC_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
-      SYNC_MESSAGES_PER_SECOND: String(RATE),
-      SYNC_MESSAGE_BURST: "10",
+      SYNC_BYTES_PER_SECOND: String(RATE),
+      SYNC_BURST_BYTES: String(BURST),
       COLLAB_MAX_BUFFERED_BYTES: String(64 * 1024),
       SYNC_MAX_BUFFERED_BYTES: String(64 * 1024),
     },
@@ -48,13 +49,15 @@ describe("a client that sends too fast", () => {
     const local = new Y.Doc();
     const updates: Uint8Array[] = [];
     local.on("update", (u: Uint8Array) => updates.push(u));
-    const N = 150;
-    for (let i = 0; i < N; i++) local.getText("t").insert(i, String.fromCharCode(65 + (i % 26)));
+    const N = 60;
+    for (let i = 0; i < N; i++) local.getText("t").insert(0, String.fromCharCode(65 + (i % 26)).repeat(1024));
+    const messages = updates.map(syncUpdateMessage);
+    const bytes = messages.reduce((n, m) => n + m.byteLength, 0);
     const started = Date.now();
-    for (const u of updates) flood.socket.send(syncUpdateMessage(u));
+    for (const m of messages) flood.socket.send(m);
     await vi.waitFor(() => expect(reader.text()).toBe(local.getText("t").toString()), { timeout: 20_000 });
-    // 150 messages at 50/s with a burst of 10 cannot take much less than (150 - 10) / 50 s.
-    expect(Date.now() - started).toBeGreaterThan(((N - 10) / RATE) * 1000 * 0.8);
+    // About 60 KiB at 16 KiB/s with a burst of 4 KiB cannot take much less than (bytes - burst) / rate.
+    expect(Date.now() - started).toBeGreaterThan(((bytes - BURST) / RATE) * 1000 * 0.8);
     expect(await metric(system.byName("sync")[0]!.port, "sync_throttled_total")).toBeGreaterThan(0);
     flood.socket.close();
   });

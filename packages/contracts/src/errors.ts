@@ -5,6 +5,8 @@
  * close reads like the REST answer to the same request.
  */
 export const CloseCodes = {
+  /** "Going Away": the connection sent nothing for too long (SYNC_IDLE_TIMEOUT_MS); a live client reconnects. */
+  goingAway: 1001,
   /** A message above the server's size limit (ws sends it itself, from maxPayload). */
   messageTooBig: 1009,
   /** The server failed, for example storing an update; the client reconnects and sends it again. */

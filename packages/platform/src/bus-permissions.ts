@@ -59,6 +59,22 @@ function streamReader(stream: StreamName): string[] {
   ];
 }
 
+/**
+ * The sync service's storage-quota counters (a KV bucket of its own, services/sync/src/storage-quota.ts):
+ * creating the bucket if it is missing, reading and compare-and-set writing its keys.
+ */
+function syncQuotaBucket(): string[] {
+  const stream = "KV_SYNC_QUOTAS";
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    "$KV.SYNC_QUOTAS.>",
+  ];
+}
+
 function user(publish: string[], subscribe: string[], allowResponses: boolean, self: BusUser): BusPermission {
   return {
     publish: [...new Set(publish)],
@@ -117,6 +133,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         ...streamSetup(),
         ...streamReader(Streams.edits),
         ...streamReader(Streams.docs),
+        ...syncQuotaBucket(),
       ],
       ["presence.>", "presence-query.>", subjects.replicaHeartbeat(), subjects.collabControl(), subjects.replicaQuery("sync"), "rpc.sync.>"],
       true,

@@ -15,6 +15,7 @@ import {
 } from "@palimpsest/platform";
 import { CollabServer } from "./collab-server.ts";
 import { EditLog } from "./edit-log.ts";
+import { StorageQuota } from "./storage-quota.ts";
 import { RoomRegistry } from "./room-registry.ts";
 import { createSyncMetrics } from "./sync-metrics.ts";
 import { followAccessChanges } from "./access-changes.ts";
@@ -45,7 +46,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
     const updates = [...(snap.state ? [snap.state] : []), ...snap.chunks].map((b64) => new Uint8Array(Buffer.from(b64, "base64")));
     return { streamSeq: snap.tailAfterStreamSeq, updates };
   };
-  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
+  const quota = await StorageQuota.open(nc, config.streamReplicas, { perUserBytes: config.userQuotaBytes, perDocBytes: config.docQuotaBytes });
+  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, quota, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
   const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log);

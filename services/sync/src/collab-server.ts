@@ -7,6 +7,7 @@ import { CloseCodes, canWrite, closeCodeOf, toAppError } from "@palimpsest/contr
 import { authorizeCollab, httpTraceContextOf, parseCollabUrl, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
+import { UserConnections } from "./user-connections.ts";
 import { writeCoalescer } from "./write-coalescer.ts";
 import type { Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
@@ -24,6 +25,8 @@ interface Connection {
   peer: Peer;
   sessionId: string;
   ws: WebSocket;
+  /** When the client last sent a message (performance.now()). */
+  readonly activity: { lastMessageAt: number };
   /** Tells the client to reconnect elsewhere (1012), taking in what it still sends until it answers. */
   drain(): void;
 }
@@ -38,11 +41,27 @@ export class CollabServer {
   /** Every connection being handled, from the upgrade until its last update is stored. */
   private readonly runs = new Set<Promise<void>>();
   private accepting = true;
+  private readonly users: UserConnections;
+  private readonly idleSweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics },
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxMessageBytes, perMessageDeflate: false });
+    this.users = new UserConnections(deps.config.maxConnectionsPerUser, deps.config.maxDocumentsPerUser);
+    const idleMs = deps.config.idleTimeoutMs;
+    if (idleMs > 0) {
+      this.idleSweep = setInterval(() => this.closeIdle(idleMs), Math.max(250, Math.min(30_000, idleMs / 4)));
+      this.idleSweep.unref();
+    }
+  }
+
+  /** A connection that said nothing for `idleMs` holds a document and a socket for no one: it is closed (a live client reconnects). */
+  private closeIdle(idleMs: number): void {
+    const now = performance.now();
+    for (const c of this.connections) {
+      if (now - c.activity.lastMessageAt > idleMs && c.ws.readyState === WebSocket.OPEN) c.ws.close(CloseCodes.goingAway, "idle timeout");
+    }
   }
 
   handleUpgrade(req: HttpRequest, socket: Duplex, head: Buffer): void {
@@ -69,16 +88,39 @@ export class CollabServer {
     const connId = randomUUID();
     const log = this.deps.log.child({ docId, connId, reqId: typeof requestIdHeader === "string" ? requestIdHeader : undefined });
     // Messages that arrive while we authenticate and load wait here, in order.
+    // They count as pending until handled, so the pacer bounds them like any other.
     const early: RawData[] = [];
-    const route: { handler?: (data: RawData) => void } = {};
+    let handleEarly: () => void = () => undefined;
+    const handled = new Promise<void>((resolve) => (handleEarly = resolve));
+    const route: { handler?: (data: RawData) => Promise<void> | undefined } = {};
+    const activity = { lastMessageAt: performance.now() };
     const pacer = new MessagePacer<RawData>(
-      config.messagesPerSecond,
-      config.messageBurst,
+      {
+        bytesPerSecond: config.bytesPerSecond,
+        burstBytes: config.burstBytes,
+        maxPendingBytes: config.maxPendingBytes,
+        // What the socket had read before it was paused; more means the peer ignores flow control.
+        maxHeldBytes: config.maxPendingBytes + 2 * config.maxMessageBytes,
+      },
       { pause: () => ws.pause(), resume: () => ws.resume(), get isOpen() { return ws.readyState === WebSocket.OPEN; } },
-      (data) => (route.handler ? route.handler(data) : early.push(data)),
-      () => metrics.throttled.inc(),
+      (data) => {
+        if (route.handler) return route.handler(data);
+        early.push(data);
+        return handled;
+      },
+      {
+        onThrottle: () => metrics.throttled.inc(),
+        onOverflow: () => {
+          log.warn("client ignored flow control; disconnecting it");
+          metrics.rejectedUpdates.inc({ reason: "overflow" });
+          ws.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
+        },
+      },
     );
-    ws.on("message", (data) => pacer.push(data));
+    ws.on("message", (data) => {
+      activity.lastMessageAt = performance.now();
+      pacer.push(data, byteLengthOf(data));
+    });
     ws.on("error", (err) => log.debug({ err }, "socket error"));
     const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
 
@@ -95,6 +137,15 @@ export class CollabServer {
       return;
     }
     if (ws.readyState !== WebSocket.OPEN) return;
+
+    const refusal = this.users.open(grant.userId, docId);
+    if (refusal) {
+      metrics.rejectedUpdates.inc({ reason: "user-limit" });
+      ws.send(encodePermissionDenied(refusal));
+      ws.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
+      return;
+    }
+    void closed.then(() => this.users.close(grant.userId, docId));
 
     let room;
     try {
@@ -141,6 +192,7 @@ export class CollabServer {
       peer,
       sessionId: grant.sessionId,
       ws,
+      activity,
       drain: () => {
         if (draining) return;
         draining = true;
@@ -158,7 +210,7 @@ export class CollabServer {
     metrics.connections.inc();
     room.join(peer);
 
-    const handler = (data: RawData) => {
+    const handler = (data: RawData): Promise<void> | undefined => {
       const bytes = toUint8Array(data);
       let message;
       try {
@@ -166,7 +218,7 @@ export class CollabServer {
       } catch {
         metrics.rejectedUpdates.inc({ reason: "malformed" });
         ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
-        return;
+        return undefined;
       }
       try {
         const pending = room.handle(peer, message);
@@ -174,13 +226,16 @@ export class CollabServer {
           appends.add(pending);
           void pending.finally(() => appends.delete(pending));
         }
+        return pending;
       } catch (err) {
         log.warn({ err }, "refusing message");
         ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
+        return undefined;
       }
     };
     for (const data of early.splice(0)) handler(data);
     route.handler = handler;
+    handleEarly();
     // Set up while the replica began draining: handled like the others, after what it sent so far.
     if (!this.accepting) connection.drain();
 
@@ -202,10 +257,16 @@ export class CollabServer {
    */
   async close(): Promise<void> {
     this.accepting = false;
+    if (this.idleSweep) clearInterval(this.idleSweep);
     for (const c of this.connections) c.drain();
     while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
     this.wss.close();
   }
+}
+
+function byteLengthOf(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.byteLength, 0);
+  return data.byteLength;
 }
 
 function toUint8Array(data: RawData): Uint8Array {

@@ -12,8 +12,24 @@ export const syncConfigSpec = {
   maxMessageBytes: env.int("SYNC_MAX_MESSAGE_BYTES", 2 * 1024 * 1024, "largest WebSocket message accepted", { min: 1024 }),
   /** A client that does not read its socket is cut off past this, so it cannot hold memory for everyone. */
   maxBufferedBytes: env.int("SYNC_MAX_BUFFERED_BYTES", 8 * 1024 * 1024, "outgoing bytes a slow client may have queued", { min: 64 * 1024 }),
-  messagesPerSecond: env.int("SYNC_MESSAGES_PER_SECOND", 200, "messages per second one /collab connection may send; faster senders are paused", { min: 1 }),
-  messageBurst: env.int("SYNC_MESSAGE_BURST", 400, "burst of messages one /collab connection may send at once", { min: 1 }),
+  /**
+   * A connection's intake budget, in bytes (each message also counts 64 bytes of server work).
+   * Replaying a real 260k-keystroke trace one message per keystroke runs near 4 MB/s, inside it.
+   */
+  bytesPerSecond: env.int("SYNC_BYTES_PER_SECOND", 8 * 1024 * 1024, "bytes per second one /collab connection may send on average; a faster sender is paused", { min: 1024 }),
+  burstBytes: env.int("SYNC_BURST_BYTES", 16 * 1024 * 1024, "bytes one /collab connection may send at once above its average", { min: 1024 }),
+  /** Bounds what one connection makes the server hold: past it the socket is not read, so TCP slows the sender. */
+  maxPendingBytes: env.int("SYNC_MAX_PENDING_BYTES", 8 * 1024 * 1024, "bytes one /collab connection may have received and not yet stored; the socket is paused past it", { min: 64 * 1024 }),
+  /** EDITS never forgets, so what one account or one document may put there is bounded. */
+  userQuotaBytes: env.int("SYNC_USER_QUOTA_BYTES", 1024 * 1024 * 1024, "bytes of edits one user may store in all documents (counted in the SYNC_QUOTAS KV bucket)", { min: 1024 }),
+  docQuotaBytes: env.int("SYNC_DOC_QUOTA_BYTES", 256 * 1024 * 1024, "bytes of edits one document may store", { min: 1024 }),
+  maxConnectionsPerUser: env.int("SYNC_MAX_CONNECTIONS_PER_USER", 64, "open /collab connections one user may have on one sync replica", { min: 1 }),
+  maxDocumentsPerUser: env.int("SYNC_MAX_DOCUMENTS_PER_USER", 32, "documents one user may have open at once on one sync replica", { min: 1 }),
+  /**
+   * y-websocket renews its awareness every 15 s (and answers the server's resync), so a live client
+   * is never quiet this long, even in a background tab whose timers run once a minute.
+   */
+  idleTimeoutMs: env.int("SYNC_IDLE_TIMEOUT_MS", 5 * 60_000, "ms a /collab connection may send nothing before it is closed (1001; 0: never)", { min: 0 }),
   maxConnectionsPerDoc: env.int("SYNC_MAX_CONNECTIONS_PER_DOC", 500, "open connections one document accepts", { min: 1 }),
   /** An idle document stays in memory this long after its last client left, so a reload is instant. */
   /**

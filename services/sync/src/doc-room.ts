@@ -15,6 +15,7 @@ import {
 } from "./protocol.ts";
 import { PresenceRelay } from "./presence-relay.ts";
 import { RoomWriter } from "./room-writer.ts";
+import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 
 /** One client connection as the room sees it; the WebSocket stays in the adapter. */
@@ -48,6 +49,12 @@ export class DocRoom {
   private readonly writer: RoomWriter;
   private readonly relay: PresenceRelay;
   private feed: EditFeed | undefined;
+  /**
+   * The last few sync step 2 answers, by the stream position they were encoded at and the state
+   * vector asked with: a client asking again for the same state (a 3-byte step 1 asks for the
+   * whole document) costs a lookup, not an encoding of the document.
+   */
+  private readonly answers = new Map<string, Uint8Array>();
   lastStreamSeq = 0;
 
   private constructor(
@@ -57,9 +64,10 @@ export class DocRoom {
     replicaId: string,
     private readonly log: Logger,
     private readonly metrics: SyncMetrics,
+    quota: StorageQuota,
   ) {
     this.awareness = new awarenessProtocol.Awareness(this.doc);
-    this.writer = new RoomWriter(docId, editLog, log, metrics);
+    this.writer = new RoomWriter(docId, editLog, log, metrics, quota);
     this.relay = new PresenceRelay(docId, this.awareness, nc, replicaId, log);
     // The server is not a participant.
     this.awareness.setLocalState(null);
@@ -68,9 +76,9 @@ export class DocRoom {
 
   static async open(
     docId: string,
-    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null> },
+    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; quota: StorageQuota; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null> },
   ): Promise<DocRoom> {
-    const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics);
+    const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics, deps.quota);
     const started = performance.now();
     // The newest snapshot plus only the tail after it; without one (or if history is down), the whole log.
     let after = 0;
@@ -143,7 +151,7 @@ export class DocRoom {
   handle(peer: Peer, message: IncomingMessage): Promise<void> | undefined {
     switch (message.type) {
       case "sync-step1":
-        peer.send(encodeSyncStep2(this.doc, message.stateVector));
+        peer.send(this.answerStep1(message.stateVector));
         return undefined;
       case "sync-update":
         return this.submit(peer, message.update);
@@ -158,6 +166,17 @@ export class DocRoom {
       case "auth":
         return undefined;
     }
+  }
+
+  private answerStep1(stateVector: Uint8Array): Uint8Array {
+    const key = `${this.lastStreamSeq}:${Buffer.from(stateVector).toString("base64")}`;
+    const cached = this.answers.get(key);
+    if (cached) return cached;
+    const answer = encodeSyncStep2(this.doc, stateVector);
+    // Answers from an older position are stale; a handful of distinct state vectors is plenty.
+    for (const k of this.answers.keys()) if (!k.startsWith(`${this.lastStreamSeq}:`) || this.answers.size >= 4) this.answers.delete(k);
+    if (stateVector.byteLength <= 1024) this.answers.set(key, answer);
+    return answer;
   }
 
   private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {

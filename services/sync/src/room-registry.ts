@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "@palimpsest/platform";
 import { DocRoom } from "./doc-room.ts";
 import type { EditLog } from "./edit-log.ts";
+import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 
 interface Entry {
@@ -24,6 +25,7 @@ export class RoomRegistry {
       replicaId: string;
       log: Logger;
       metrics: SyncMetrics;
+      quota: StorageQuota;
       idleUnloadMs: number;
       loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
     },

@@ -1,7 +1,9 @@
-import { CloseCodes } from "@palimpsest/contracts";
+import { CloseCodes, closeCodeOf, toAppError } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
 import type { Peer } from "./doc-room.ts";
 import type { EditLog } from "./edit-log.ts";
+import { encodePermissionDenied } from "./protocol.ts";
+import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 import { UpdateBatcher } from "./update-batcher.ts";
 
@@ -19,6 +21,7 @@ export class RoomWriter {
     private readonly editLog: EditLog,
     private readonly log: Logger,
     private readonly metrics: SyncMetrics,
+    private readonly quota: StorageQuota,
   ) {}
 
   /** Queues an update for storing; settles once it is stored, or after the connection was closed because it could not be. */
@@ -27,7 +30,14 @@ export class RoomWriter {
     if (!writer) {
       writer = new UpdateBatcher(async (merged, updates) => {
         const started = performance.now();
-        await this.editLog.append(this.docId, merged, peer.userId, peer.id, peer.trace);
+        // Reserved first, so that nothing is stored past a quota; given back if the append fails.
+        await this.quota.reserve(peer.userId, this.docId, merged.byteLength);
+        try {
+          await this.editLog.append(this.docId, merged, peer.userId, peer.id, peer.trace);
+        } catch (err) {
+          await this.quota.release(peer.userId, this.docId, merged.byteLength);
+          throw err;
+        }
         this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
         this.metrics.appendedEvents.inc();
         this.metrics.acceptedUpdates.inc(updates);
@@ -37,6 +47,18 @@ export class RoomWriter {
     return writer.push(update).then(
       () => undefined,
       (err: unknown) => {
+        const appErr = toAppError(err);
+        if (appErr.code === "QUOTA_EXCEEDED") {
+          // A refusal: the client keeps its edits locally, and is told why before the close.
+          if (!this.failedPeers.has(peer.id)) {
+            this.failedPeers.add(peer.id);
+            this.metrics.rejectedUpdates.inc({ reason: "quota" });
+            this.log.info({ connId: peer.id, userId: peer.userId }, appErr.message);
+            peer.send(encodePermissionDenied(appErr.message));
+          }
+          peer.close(closeCodeOf("QUOTA_EXCEEDED"), "QUOTA_EXCEEDED");
+          return;
+        }
         // Not stored means not acknowledged: the client keeps the change and resends it when it resyncs.
         if (!this.failedPeers.has(peer.id)) {
           this.failedPeers.add(peer.id);

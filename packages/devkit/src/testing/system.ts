@@ -13,6 +13,8 @@ export interface SystemOptions {
   /** Extra environment for every service. */
   env?: Record<string, string>;
   logDir?: string;
+  /** How long each service may take to become ready (default 60 s); more on a machine shared with other work. */
+  readyTimeoutMs?: number;
 }
 
 export interface ServiceHandle {
@@ -60,7 +62,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const key = `${p.name}-${p.instance}`;
       const existing = handles.get(key);
       if (existing?.process.running) return;
-      const process = await startServiceProcess({ name: p.name, instance: p.instance, port: p.port, env: p.env, logDir });
+      const process = await startServiceProcess({ name: p.name, instance: p.instance, port: p.port, env: p.env, logDir, ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) });
       handles.set(key, { name: p.name, instance: p.instance, port: p.port, metricsPort: p.metricsPort ?? p.port, process });
     };
     // Every launch settles before a failure is reported, so none is left running unregistered.
