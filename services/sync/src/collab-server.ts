@@ -121,6 +121,7 @@ export class CollabServer {
     const peer: Peer = {
       id: connId,
       userId: grant.userId,
+      name: grant.name,
       canWrite: canWrite(grant.role),
       ...(connectionTrace ? { trace: connectionTrace } : {}),
       send: (message) => {
