@@ -17,7 +17,7 @@ import { CollabServer } from "./collab-server.ts";
 import { EditLog } from "./edit-log.ts";
 import { RoomRegistry } from "./room-registry.ts";
 import { createSyncMetrics } from "./sync-metrics.ts";
-import { followAccessChanges } from "./access-changes.ts";
+import { RecentAccessChanges, followAccessChanges } from "./access-changes.ts";
 import { trackReplicas } from "./replica-presence.ts";
 import type { SyncConfig } from "./config.ts";
 
@@ -47,8 +47,9 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   };
   const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
-  const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
-  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log);
+  const recentAccess = new RecentAccessChanges();
+  const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess });
+  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess);
   const replicas = trackReplicas(nc, config.replicaId, rooms);
   const resync =
     config.resyncMs > 0

@@ -9,6 +9,7 @@ import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
 import { writeCoalescer } from "./write-coalescer.ts";
 import type { Peer } from "./doc-room.ts";
+import { applyAccessChange, type RecentAccessChanges } from "./access-changes.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 import type { SyncConfig } from "./config.ts";
@@ -40,7 +41,7 @@ export class CollabServer {
   private accepting = true;
 
   constructor(
-    private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics },
+    private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics; recentAccess?: RecentAccessChanges },
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxMessageBytes, perMessageDeflate: false });
   }
@@ -82,6 +83,8 @@ export class CollabServer {
     ws.on("error", (err) => log.debug({ err }, "socket error"));
     const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
 
+    // Access changes heard from here on reach this connection even if they land before it joins its room.
+    const accessMark = this.deps.recentAccess?.mark() ?? 0;
     let grant;
     try {
       grant = await authorizeCollab(this.deps.verifier, this.deps.nc, docId, token);
@@ -158,6 +161,8 @@ export class CollabServer {
     this.connections.add(connection);
     metrics.connections.inc();
     room.join(peer);
+    const missed = this.deps.recentAccess?.since(accessMark, docId, grant.userId);
+    if (missed) applyAccessChange(peer, missed);
 
     const handler = (data: RawData) => {
       const bytes = toUint8Array(data);
