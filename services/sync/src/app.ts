@@ -6,12 +6,14 @@ import { decodeCollabControl, rpc, subjects, type SnapshotView } from "@palimpse
 import {
   createServiceShell,
   callRpcOk,
+  RevocationList,
   createTokenVerifier,
   jetstreamOf,
   jwksFetcher,
   natsReady,
   type Logger,
   type Metrics,
+  type Redis,
 } from "@palimpsest/platform";
 import { CollabServer } from "./collab-server.ts";
 import { EditLog } from "./edit-log.ts";
@@ -26,6 +28,8 @@ export interface SyncDeps {
   nc: NatsConnection;
   log: Logger;
   metrics: Metrics;
+  /** The shared revocation list; without it only the notices this replica hears count. */
+  redis?: Redis;
 }
 
 export interface SyncApp {
@@ -46,7 +50,9 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
     return { streamSeq: snap.tailAfterStreamSeq, updates };
   };
   const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const revocations = new RevocationList({ nc, log, ...(deps.redis ? { redis: deps.redis } : {}) });
+  await revocations.start();
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
   const recentAccess = new RecentAccessChanges();
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess });
   const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess);
@@ -56,6 +62,12 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       ? setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.resync())), config.resyncMs)
       : undefined;
   resync?.unref();
+  // A revocation notice is sent once, at most: open connections are also checked against the shared list now and then.
+  const recheck =
+    config.revocationRecheckMs > 0
+      ? setInterval(() => void collab.recheckSessions((claims) => revocations.assertActive(claims)), config.revocationRecheckMs)
+      : undefined;
+  recheck?.unref();
 
   const controlSubs = [
     nc.subscribe(subjects.collabControl(), {
@@ -85,6 +97,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       accessChanges.stop();
       replicas.stop();
       if (resync) clearInterval(resync);
+      if (recheck) clearInterval(recheck);
+      revocations.stop();
       await rooms.closeAll();
       editLog.close();
       await shell.close();
