@@ -28,6 +28,13 @@ function onReplica(i: number, docId: string, token: string): CollabClient {
   return c;
 }
 
+/** Shares the document with a new user of that name as an editor; returns their access token. */
+async function member(owner: TestApi, docId: string, name: string): Promise<string> {
+  const { auth } = await anon.newUser(name);
+  expect((await owner.post(`/api/docs/${docId}/members`, { email: auth.user.email, role: "editor" })).status).toBeLessThan(300);
+  return auth.accessToken;
+}
+
 const names = (c: CollabClient) =>
   [...c.provider.awareness.getStates().entries()]
     .filter(([id]) => id !== c.doc.clientID)
@@ -37,10 +44,12 @@ const names = (c: CollabClient) =>
 
 describe("presence across replicas", () => {
   it("cursors and names reach clients on every replica, also late joiners, and vanish when a client leaves", async () => {
-    const { api, auth } = await anon.newUser();
+    const { api, auth } = await anon.newUser("Ann");
     const doc = await api.createDoc("Presence");
+    const benToken = await member(api, doc.id, "Ben");
+    const catToken = await member(api, doc.id, "Cat");
     const ann = onReplica(0, doc.id, auth.accessToken);
-    const ben = onReplica(1, doc.id, auth.accessToken);
+    const ben = onReplica(1, doc.id, benToken);
     ann.provider.awareness.setLocalStateField("user", { name: "Ann", color: "#aa0000" });
     ben.provider.awareness.setLocalStateField("user", { name: "Ben", color: "#0000aa" });
     await vi.waitFor(() => {
@@ -51,7 +60,7 @@ describe("presence across replicas", () => {
     await vi.waitFor(() => expect((ben.provider.awareness.getStates().get(ann.doc.clientID) as { cursor?: unknown }).cursor).toEqual({ anchor: 3, head: 5 }));
 
     // A late joiner on the other replica sees both at once, without waiting for a renewal.
-    const cat = onReplica(0, doc.id, auth.accessToken);
+    const cat = onReplica(0, doc.id, catToken);
     cat.provider.awareness.setLocalStateField("user", { name: "Cat", color: "#00aa00" });
     await vi.waitFor(() => expect(names(cat)).toEqual(["Ann", "Ben"]), { timeout: 3_000 });
 
@@ -63,7 +72,7 @@ describe("presence across replicas", () => {
   });
 
   it("a dead replica's clients vanish from the others within seconds", async () => {
-    const { api, auth } = await anon.newUser();
+    const { api, auth } = await anon.newUser("Ghost");
     const doc = await api.createDoc("Presence 2");
     const watcher = onReplica(1, doc.id, auth.accessToken);
     await vi.waitFor(() => expect(watcher.provider.synced).toBe(true));
@@ -85,6 +94,87 @@ describe("presence across replicas", () => {
     expect(Date.now() - killedAt).toBeLessThan(12_000);
     a.destroy();
     await system.start();
+  });
+});
+
+/** A y-websocket awareness message: [messageAwareness][update], the update naming any client id. */
+function presenceMessage(entries: { clientId: number; clock: number; state: unknown }[]): Uint8Array {
+  const u = encoding.createEncoder();
+  encoding.writeVarUint(u, entries.length);
+  for (const { clientId, clock, state } of entries) {
+    encoding.writeVarUint(u, clientId);
+    encoding.writeVarUint(u, clock);
+    encoding.writeVarString(u, JSON.stringify(state));
+  }
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 1);
+  encoding.writeVarUint8Array(e, encoding.toUint8Array(u));
+  return encoding.toUint8Array(e);
+}
+
+type SeenState = { user?: { id?: string; name?: string; color?: string }; cursor?: unknown; blob?: string; marker?: number } | undefined;
+const stateOf = (c: CollabClient, clientId: number) => c.provider.awareness.getStates().get(clientId) as SeenState;
+
+describe("presence is bound to the connection and the token", () => {
+  async function scene() {
+    const { api, auth } = await anon.newUser("Ann");
+    const doc = await api.createDoc("Bound presence");
+    const mallory = await anon.newUser("Mallory");
+    expect((await api.post(`/api/docs/${doc.id}/members`, { email: mallory.auth.user.email, role: "editor" })).status).toBeLessThan(300);
+    const ann = onReplica(0, doc.id, auth.accessToken);
+    const ben = onReplica(1, doc.id, await member(api, doc.id, "Ben"));
+    ann.provider.awareness.setLocalStateField("user", { name: "Ann", color: "#aa0000" });
+    ann.provider.awareness.setLocalStateField("cursor", { anchor: 1, head: 2 });
+    await vi.waitFor(() => expect(stateOf(ben, ann.doc.clientID)?.cursor).toEqual({ anchor: 1, head: 2 }));
+    /** Mallory's own raw socket on replica `i`, open once the server has spoken. */
+    const raw = async (i: number) => {
+      const s = rawConnect(`ws://127.0.0.1:${system.byName("sync")[i]!.port}/collab/${doc.id}?token=${mallory.auth.accessToken}`);
+      await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
+      return s;
+    };
+    return { ann, ben, mallory, raw };
+  }
+
+  it("a connection cannot write or remove presence for another client id, on its replica or another", async () => {
+    const { ann, ben, raw } = await scene();
+    const annId = ann.doc.clientID;
+    const clock = ann.provider.awareness.meta.get(annId)!.clock;
+    for (const i of [0, 1]) {
+      const m = await raw(i);
+      const own = 1_000_000 + i;
+      m.socket.send(presenceMessage([{ clientId: annId, clock: clock + 10, state: { user: { name: "Ann", color: "#aa0000" }, cursor: { anchor: 99, head: 99 } } }]));
+      m.socket.send(presenceMessage([{ clientId: annId, clock: clock + 20, state: null }]));
+      // Sent after the forgeries on the same socket: once Ben sees it, the forgeries were handled.
+      m.socket.send(presenceMessage([{ clientId: own, clock: 1, state: { marker: i } }]));
+      await vi.waitFor(() => expect(stateOf(ben, own)?.marker).toBe(i));
+      expect(stateOf(ben, annId)?.cursor).toEqual({ anchor: 1, head: 2 });
+      expect(stateOf(ann, annId)?.cursor).toEqual({ anchor: 1, head: 2 });
+      m.socket.close();
+    }
+  });
+
+  it("a peer's name comes from its token and only a hex colour passes", async () => {
+    const { ben, mallory, raw } = await scene();
+    const m = await raw(0);
+    m.socket.send(presenceMessage([{ clientId: 2_000_000, clock: 1, state: { user: { id: "someone-else", name: "Ann", color: "red;background:url(https://evil.example/x)" } } }]));
+    await vi.waitFor(() => expect(stateOf(ben, 2_000_000)?.user).toEqual({ id: mallory.auth.user.id, name: "Mallory", color: "#667085" }));
+    m.socket.send(presenceMessage([{ clientId: 2_000_000, clock: 2, state: { user: { name: "Ann", color: "#123abc" } } }]));
+    await vi.waitFor(() => expect(stateOf(ben, 2_000_000)?.user).toEqual({ id: mallory.auth.user.id, name: "Mallory", color: "#123abc" }));
+  });
+
+  it("an oversized presence state is not fanned out", async () => {
+    const { ben, raw } = await scene();
+    const seenBlob: number[] = [];
+    ben.provider.awareness.on("change", () => {
+      for (const [id, state] of ben.provider.awareness.getStates()) if ((state as SeenState)?.blob) seenBlob.push(id);
+    });
+    const m = await raw(0);
+    m.socket.send(presenceMessage([{ clientId: 3_000_000, clock: 1, state: { blob: "x".repeat(256 * 1024) } }]));
+    m.socket.send(presenceMessage([{ clientId: 3_000_000, clock: 2, state: { marker: 1 } }]));
+    await vi.waitFor(() => expect(stateOf(ben, 3_000_000)?.marker).toBe(1));
+    expect(seenBlob).toEqual([]);
+    // The connection stays usable: its small states still pass.
+    expect(m.socket.readyState).toBe(m.socket.OPEN);
   });
 });
 

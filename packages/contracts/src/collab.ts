@@ -12,3 +12,17 @@ export const READ_ONLY_REFUSAL = "read-only: your changes are not saved";
 export function isReadOnlyRefusal(reason: string): boolean {
   return /read-only/i.test(reason);
 }
+
+/**
+ * The WebSocket subprotocol a /collab client may offer, with its access token offered as a
+ * second "protocol" (`palimpsest.token.<jwt>`): headers stay out of proxies' access logs, a URL's
+ * query string does not. The server answers with COLLAB_PROTOCOL, never with the token.
+ * Plain y-websocket clients may still put the token in `?token=`.
+ */
+export const COLLAB_PROTOCOL = "palimpsest.collab.v1";
+export const COLLAB_TOKEN_PROTOCOL_PREFIX = "palimpsest.token.";
+
+/** The subprotocols a client offers to open /collab with `token`. */
+export function collabProtocols(token: string): string[] {
+  return [COLLAB_PROTOCOL, `${COLLAB_TOKEN_PROTOCOL_PREFIX}${token}`];
+}

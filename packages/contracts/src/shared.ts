@@ -15,4 +15,5 @@ export * from "./email.ts";
 export * from "./permissions.ts";
 export * from "./collab.ts";
 export * from "./collab-control.ts";
+export * from "./presence.ts";
 export * from "./doc-content.ts";

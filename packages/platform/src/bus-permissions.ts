@@ -148,7 +148,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         ...streamSetup(),
         ...streamReader(Streams.docs),
       ],
-      [subjects.replicaQuery("files"), "rpc.files.>"],
+      [subjects.replicaQuery("files"), subjects.collabControl(), "rpc.files.>"],
       true,
       "files",
     ),

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, isSubjectSafeId, type Role } from "@palimpsest/contracts";
+import { AppError, COLLAB_PROTOCOL, COLLAB_TOKEN_PROTOCOL_PREFIX, isSubjectSafeId, type Role } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
 import { lookupDocAccess } from "./doc-access.ts";
 import type { TokenVerifier } from "./tokens.ts";
@@ -10,6 +10,7 @@ export interface CollabGrant {
   name: string;
   role: Role;
   tokenExpiresAt: number;
+  tokenIssuedAt: number;
 }
 
 /** Parses `/collab/<docId>?token=...` (the y-websocket provider appends the room name to its URL). */
@@ -21,6 +22,25 @@ export function parseCollabUrl(url: string | undefined): { docId: string; token:
   const docId = decodeURIComponent(match[1]);
   if (!isSubjectSafeId(docId)) return null;
   return { docId, token: parsed.searchParams.get("token") };
+}
+
+/**
+ * The access token of a /collab upgrade: from the subprotocols offered (see COLLAB_PROTOCOL),
+ * else from `?token=` for plain y-websocket clients. `inQuery` says which, so a relay passes
+ * the token on the same way.
+ */
+export function collabTokenOf(req: { url?: string | undefined; headers: Record<string, string | string[] | undefined> }): { token: string | null; inQuery: boolean } {
+  const header = req.headers["sec-websocket-protocol"];
+  const offered = typeof header === "string" ? header.split(",").map((p) => p.trim()) : [];
+  const fromProtocol = offered.find((p) => p.startsWith(COLLAB_TOKEN_PROTOCOL_PREFIX));
+  if (fromProtocol) return { token: fromProtocol.slice(COLLAB_TOKEN_PROTOCOL_PREFIX.length), inQuery: false };
+  const token = parseCollabUrl(req.url)?.token ?? null;
+  return { token, inQuery: token !== null };
+}
+
+/** For ws's `handleProtocols`: answers with the collab protocol when offered, never echoing the token. */
+export function selectCollabProtocol(offered: Set<string>): string | false {
+  return offered.has(COLLAB_PROTOCOL) ? COLLAB_PROTOCOL : false;
 }
 
 /**
@@ -38,5 +58,5 @@ export async function authorizeCollab(
   const claims = await verifier.verify(token);
   const access = await lookupDocAccess(nc, { docId, userId: claims.userId, requestId, timeoutMs: 3_000 });
   if (!access.role) throw new AppError("FORBIDDEN", "you do not have access to this document");
-  return { userId: claims.userId, sessionId: claims.sessionId, name: claims.name, role: access.role, tokenExpiresAt: claims.expiresAt };
+  return { userId: claims.userId, sessionId: claims.sessionId, name: claims.name, role: access.role, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt };
 }

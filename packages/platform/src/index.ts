@@ -31,7 +31,7 @@ export {
 export { jwksFetcher } from "./jwks-client.ts";
 export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outcome as DurableWorkerOutcome } from "./durable-worker.ts";
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";
-export { authorizeCollab, parseCollabUrl, type CollabGrant } from "./collab-access.ts";
+export { authorizeCollab, collabTokenOf, parseCollabUrl, selectCollabProtocol, type CollabGrant } from "./collab-access.ts";
 export { lookupDocAccess, requireDocRole, type DocAccessQuery } from "./doc-access.ts";
 export { rebuildProjection, type ReadModels } from "./rebuild.ts";
 export { followLive, type LiveFollower } from "./live-follower.ts";
@@ -61,3 +61,4 @@ export {
   type TraceContext,
   type TracingSettings,
 } from "./tracing.ts";
+export { RevocationList, type RevocationOptions, type SessionClaims } from "./revocations.ts";

@@ -6,6 +6,8 @@ export interface VerifiedToken {
   sessionId: string;
   name: string;
   expiresAt: number;
+  /** When the token was issued (ms). */
+  issuedAt: number;
 }
 
 export interface TokenVerifierOptions {
@@ -17,10 +19,15 @@ export interface TokenVerifierOptions {
   minRefreshIntervalMs?: number;
   /**
    * Verified tokens remembered until they expire, so a client's repeated requests skip the
-   * signature check. Revocation is not decided here (see the gateway's revocation check).
+   * signature check. Revocation is checked on every call all the same (see `revocations`).
    * @default 10000
    */
   cacheSize?: number;
+  /**
+   * Checked on every verification, cached or not: a token of a revoked session is refused
+   * (SESSION_REVOKED) wherever it is presented. Throws UNAVAILABLE when it cannot tell.
+   */
+  revocations?: { assertActive(claims: { sessionId: string; issuedAt: number }): Promise<void> };
 }
 
 export interface TokenVerifier {
@@ -63,7 +70,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       algorithms: ["EdDSA"],
       requiredClaims: ["sub", "sid", "exp", "iat"],
     });
-    if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.exp !== "number") {
+    if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.exp !== "number" || typeof payload.iat !== "number") {
       throw new AppError("TOKEN_INVALID", "access token is missing claims");
     }
     return {
@@ -71,35 +78,45 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       sessionId: payload.sid,
       name: typeof payload["name"] === "string" ? payload["name"] : "",
       expiresAt: payload.exp * 1000,
+      issuedAt: payload.iat * 1000,
     };
+  }
+
+  async function checked(claims: VerifiedToken): Promise<VerifiedToken> {
+    await opts.revocations?.assertActive(claims);
+    return claims;
   }
 
   return {
     async verify(token: string): Promise<VerifiedToken> {
-      if (token.length === 0 || token.length > 4096) throw new AppError("TOKEN_INVALID", "access token is malformed");
-      const known = verified.get(token);
-      if (known) {
-        if (known.expiresAt > Date.now()) return known;
-        verified.delete(token);
-      }
-      try {
-        const keys = keySet ?? (await load());
-        try {
-          const claims = await verifyWith(keys, token);
-          if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
-          verified.set(token, claims);
-          return claims;
-        } catch (err) {
-          if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - loadedAt >= minInterval) {
-            return await verifyWith(await load(), token);
-          }
-          throw err;
-        }
-      } catch (err) {
-        throw toTokenError(err);
-      }
+      return checked(await verifySignature(token));
     },
   };
+
+  async function verifySignature(token: string): Promise<VerifiedToken> {
+    if (token.length === 0 || token.length > 4096) throw new AppError("TOKEN_INVALID", "access token is malformed");
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt > Date.now()) return known;
+      verified.delete(token);
+    }
+    try {
+      const keys = keySet ?? (await load());
+      try {
+        const claims = await verifyWith(keys, token);
+        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+        verified.set(token, claims);
+        return claims;
+      } catch (err) {
+        if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - loadedAt >= minInterval) {
+          return await verifyWith(await load(), token);
+        }
+        throw err;
+      }
+    } catch (err) {
+      throw toTokenError(err);
+    }
+  }
 }
 
 function toTokenError(err: unknown): AppError {

@@ -57,8 +57,9 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     config,
     onSessionRevoked: async (sessionId) => {
       // Gateways refuse the session's still-valid access tokens from now on, and live sockets close.
-      await redis.set(revokedSessionKey(sessionId), "1", "PX", (config.accessTokenTtlSeconds + 60) * 1000);
+      // The notice first: services keep a local copy of them, which decides when Redis is down.
       nc.publish(subjects.collabControl(), encodeCollabControl({ type: "session.revoked", sessionId }));
+      await redis.set(revokedSessionKey(sessionId), "1", "PX", (config.accessTokenTtlSeconds + 60) * 1000);
     },
   });
   const rpcSubs = serveRpc(

@@ -19,6 +19,8 @@ import {
   type Metrics,
   type ProjectionRunner,
   runDurableWorker,
+  RevocationList,
+  type Redis,
 } from "@palimpsest/platform";
 import type { FilesConfig } from "./config.ts";
 import type { FilesDb } from "./schema.ts";
@@ -42,6 +44,8 @@ export interface FilesDeps {
   presignS3: S3Client;
   log: Logger;
   metrics: Metrics;
+  /** The shared revocation list; without it only the notices this replica hears count. */
+  redis?: Redis;
 }
 
 export interface FilesApp {
@@ -65,7 +69,10 @@ export async function buildFilesApp(deps: FilesDeps): Promise<FilesApp> {
   const records = new FileRecords(db, js);
   const access = new DocAccess(nc);
   const uploads = createUploads({ config, db, store, records, access, metrics: fileMetrics, log });
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
+  // A download is data served here: a revoked session's token must not fetch it, whatever the gateway did.
+  const revocations = new RevocationList({ nc, log, ...(deps.redis ? { redis: deps.redis } : {}) });
+  await revocations.start();
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
 
   const filesRpc = createFilesRpc({ records, access, store, uploads, metrics: fileMetrics, log });
   const rpcSubs = serveRpc(nc, "files", { [rpc.files.list]: filesRpc.list, [rpc.files.complete]: filesRpc.complete, [rpc.files.remove]: filesRpc.remove }, { log, metrics, verifier });
@@ -94,6 +101,7 @@ export async function buildFilesApp(deps: FilesDeps): Promise<FilesApp> {
       await Promise.all(projections.map((p) => p.stop()));
       await shell.close();
       await uploads.close();
+      revocations.stop();
     },
   };
 }

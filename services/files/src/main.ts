@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { advertisedUrl, announceReplica, connectNats, createDb, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createDb, createRedis, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadFilesConfig } from "./config.ts";
 import { filesMigrations, type FilesDb } from "./schema.ts";
 import { buildFilesApp } from "./app.ts";
@@ -19,7 +19,8 @@ await runUntilSignalled(log, async () => {
   const s3 = createS3(config);
   await ensureBucket(s3, config.s3Bucket);
   const presignS3 = config.s3PublicEndpoint ? createS3({ ...config, s3Endpoint: config.s3PublicEndpoint }) : s3;
-  const app = await buildFilesApp({ config, nc, db, s3, presignS3, log, metrics: createMetrics("files") });
+  const redis = createRedis(config.redisUrl);
+  const app = await buildFilesApp({ config, nc, db, s3, presignS3, redis, log, metrics: createMetrics("files") });
   await app.http.listen({ host: config.host, port: config.port });
   const port = (app.http.server.address() as AddressInfo).port;
   log.info({ port }, "files listening");
@@ -36,6 +37,7 @@ await runUntilSignalled(log, async () => {
       await app.close();
       await nc.drain();
       await db.destroy();
+      redis.disconnect();
       s3.destroy();
       if (presignS3 !== s3) presignS3.destroy();
     },

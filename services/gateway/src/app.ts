@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
   addMetricsRoute,
+  RevocationList,
   addOpsRoutes,
   createHttpApp,
   createTokenVerifier,
@@ -46,7 +47,10 @@ export interface GatewayApp {
 /** The gateway from its dependencies and config, not yet listening: policy, REST, files, /collab and the web app. */
 export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   const { config, nc, redis, log, metrics } = deps;
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
+  // Redis down must not let a revoked token through: the local copy of the notices decides then, or nothing passes.
+  const revocations = new RevocationList({ nc, redis, log });
+  await revocations.start();
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
   const guards = requestGuards({ config, redis, verifier, log });
   const web = webApp(config.webDist, log);
 
@@ -106,6 +110,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();
+      revocations.stop();
       await collab.close();
       await http.close();
       await metricsHttp.close();

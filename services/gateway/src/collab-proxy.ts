@@ -8,9 +8,11 @@ import {
   SpanAttributes,
   SpanKind,
   authorizeCollab,
+  collabTokenOf,
   httpTraceContextOf,
   parseCollabUrl,
   recordFailure,
+  selectCollabProtocol,
   traceHttpHeaders,
   tracingEnabled,
   withSpan,
@@ -86,7 +88,8 @@ export class CollabProxy {
 
   constructor(private readonly opts: CollabProxyOptions) {
     // Only to answer refused connections in the protocol: an auth message and a close code.
-    this.refusals = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+    // A browser that offered a subprotocol drops a handshake answered without one, and would never see the close code.
+    this.refusals = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, handleProtocols: selectCollabProtocol });
     this.active = new Gauge({ name: "gateway_collab_connections", help: "open /collab relays", registers: [opts.registry] });
     this.refused = new Counter({ name: "gateway_collab_refused_total", help: "refused /collab connections", labelNames: ["code"], registers: [opts.registry] });
     this.slowDisconnects = new Counter({ name: "gateway_collab_slow_disconnects_total", help: "/collab clients cut off for not reading", registers: [opts.registry] });
@@ -103,10 +106,11 @@ export class CollabProxy {
       socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
       return;
     }
+    const { token, inQuery } = collabTokenOf(req);
     const requestId = typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"] : crypto.randomUUID();
     socket.on("error", (err) => this.opts.log.debug({ err }, "client socket error"));
     if (!tracingEnabled()) {
-      void this.relay(req, socket as net.Socket, head, target.docId, target.token, requestId, undefined);
+      void this.relay(req, socket as net.Socket, head, target.docId, token, inQuery, requestId, undefined);
       return;
     }
     // The span covers opening the connection (authorization, admission, reaching a replica), not
@@ -118,7 +122,7 @@ export class CollabProxy {
         parent: httpTraceContextOf(req.headers) ?? null,
         attributes: { [SpanAttributes.httpMethod]: "GET", [SpanAttributes.httpRoute]: "/collab/:docId", [SpanAttributes.docId]: target.docId, [SpanAttributes.requestId]: requestId },
       },
-      (span) => this.relay(req, socket as net.Socket, head, target.docId, target.token, requestId, span),
+      (span) => this.relay(req, socket as net.Socket, head, target.docId, token, inQuery, requestId, span),
     );
   }
 
@@ -143,13 +147,14 @@ export class CollabProxy {
     });
   }
 
-  private async relay(req: IncomingMessage, client: net.Socket, head: Buffer, docId: string, token: string | null, requestId: string, span: Span | undefined): Promise<void> {
+  private async relay(req: IncomingMessage, client: net.Socket, head: Buffer, docId: string, token: string | null, inQuery: boolean, requestId: string, span: Span | undefined): Promise<void> {
     const log = this.opts.log.child({ docId, reqId: requestId });
     try {
       const grant = await authorizeCollab(this.opts.verifier, this.opts.nc, docId, token, requestId);
       await this.opts.admit?.(grant);
       if (client.destroyed) return;
-      const upstream = await this.connectUpstream(req, docId, token ?? "", requestId, log);
+      // A token that came in the subprotocol header goes on in it (forwarded below), not in the URL.
+      const upstream = await this.connectUpstream(req, docId, inQuery ? (token ?? "") : null, requestId, log);
       if (!upstream) {
         span?.setAttribute(SpanAttributes.errorType, "UNAVAILABLE");
         this.refuse(req, client, head, "TRY_AGAIN_LATER", "no sync service available");
@@ -251,7 +256,7 @@ export class CollabProxy {
   }
 
   /** Opens a connection to a sync replica with the client's own handshake key, so the replica's answer is valid for the client. */
-  private async connectUpstream(req: IncomingMessage, docId: string, token: string, requestId: string, log: Logger): Promise<{ socket: net.Socket; handshake: Buffer } | undefined> {
+  private async connectUpstream(req: IncomingMessage, docId: string, queryToken: string | null, requestId: string, log: Logger): Promise<{ socket: net.Socket; handshake: Buffer } | undefined> {
     let urls = this.opts.sync.pick();
     if (urls.length === 0) {
       await this.opts.sync.waitForAny(NO_REPLICA_WAIT_MS);
@@ -259,7 +264,8 @@ export class CollabProxy {
     }
     for (const base of urls) {
       const url = new URL(base);
-      const path = `${url.pathname.replace(/\/$/, "")}/collab/${encodeURIComponent(docId)}?token=${encodeURIComponent(token)}`;
+      const query = queryToken === null ? "" : `?token=${encodeURIComponent(queryToken)}`;
+      const path = `${url.pathname.replace(/\/$/, "")}/collab/${encodeURIComponent(docId)}${query}`;
       const lines = [
         `GET ${path} HTTP/1.1`,
         `Host: ${url.host}`,

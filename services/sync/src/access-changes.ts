@@ -1,17 +1,96 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { Streams, canWrite, closeCodeOf, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
+import { CloseCodes, Streams, canWrite, closeCodeOf, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
 import { decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
+import type { Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
+
+/** What an access change means for a user's open connections to a document. */
+export type AccessChange =
+  | { kind: "role"; role: Role }
+  | { kind: "removed" }
+  | { kind: "trashed" }
+  | { kind: "untrashed" }
+  /** Too many changes since to tell: the connection must authorize again. */
+  | { kind: "unknown" };
+
+/** Applies a change to one open connection. */
+export function applyAccessChange(peer: Peer, change: AccessChange): void {
+  switch (change.kind) {
+    case "role":
+      peer.canWrite = canWrite(change.role);
+      return;
+    case "removed":
+      peer.close(closeCodeOf("FORBIDDEN"), "you no longer have access to this document");
+      return;
+    case "trashed":
+      peer.close(closeCodeOf("NOT_FOUND"), "the document was moved to the trash");
+      return;
+    case "unknown":
+      peer.close(CloseCodes.tryAgainLater, "access changed while connecting; reconnect");
+      return;
+    case "untrashed":
+      return;
+  }
+}
+
+/**
+ * The newest access change per document and user, as this replica heard it, so a connection
+ * can learn what changed between its role lookup and its joining the room: a change applied to
+ * the room's peers in that window would otherwise miss it. Bounded; the oldest go first.
+ */
+export class RecentAccessChanges {
+  private count = 0;
+  /** The newest mark of an entry dropped to stay within bounds. */
+  private dropped = 0;
+  private readonly byKey = new Map<string, { mark: number; change: AccessChange }>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  /** Taken before a connection's role lookup; passed to `since` once it has joined. */
+  mark(): number {
+    return this.count;
+  }
+
+  record(docId: string, userId: string | null, change: AccessChange): void {
+    const key = userId === null ? docId : `${docId}\u0000${userId}`;
+    this.byKey.delete(key);
+    this.byKey.set(key, { mark: ++this.count, change });
+    while (this.byKey.size > this.maxEntries) {
+      const oldest = this.byKey.entries().next().value;
+      if (!oldest) break;
+      this.byKey.delete(oldest[0]);
+      this.dropped = oldest[1].mark;
+    }
+  }
+
+  /** The newest change to the user's access recorded after `mark` (the document's own included), if any. */
+  since(mark: number, docId: string, userId: string): AccessChange | undefined {
+    if (this.dropped > mark) return { kind: "unknown" };
+    const forDoc = this.byKey.get(docId);
+    const forUser = this.byKey.get(`${docId}\u0000${userId}`);
+    // A trash outranks a role change: the connection must go either way.
+    if (forDoc && forDoc.mark > mark && forDoc.change.kind === "trashed") return forDoc.change;
+    return forUser && forUser.mark > mark ? forUser.change : undefined;
+  }
+}
 
 /**
  * Makes role changes take effect on open connections as soon as they are stored: a demoted
  * editor's socket stops being able to write, a removed member's socket closes, and so do all
  * sockets of a document moved to the trash.
  */
-export async function followAccessChanges(js: JetStreamClient, jsm: JetStreamManager, rooms: RoomRegistry, log: Logger): Promise<LiveFollower> {
-  const setRole = async (docId: string, userId: string, role: Role) => {
+export async function followAccessChanges(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  rooms: RoomRegistry,
+  log: Logger,
+  recent: RecentAccessChanges = new RecentAccessChanges(),
+): Promise<LiveFollower> {
+  const apply = async (docId: string, userId: string | null, change: AccessChange) => {
+    recent.record(docId, userId, change);
     const room = await rooms.peek(docId);
-    for (const peer of room?.peersOf(userId) ?? []) peer.canWrite = canWrite(role);
+    const peers = userId === null ? (room?.allPeers() ?? []) : (room?.peersOf(userId) ?? []);
+    for (const peer of peers) applyAccessChange(peer, change);
   };
   return followLive({
     js,
@@ -24,27 +103,35 @@ export async function followAccessChanges(js: JetStreamClient, jsm: JetStreamMan
       try {
         const event = decodeEvent(m);
         switch (event.type) {
+          case "doc.shared.v1": {
+            const d = event.data as EventPayload<"doc.shared.v1">;
+            await apply(d.docId, d.userId, { kind: "role", role: d.role });
+            break;
+          }
           case "doc.role-changed.v1": {
             const d = event.data as EventPayload<"doc.role-changed.v1">;
-            await setRole(d.docId, d.userId, d.role);
+            await apply(d.docId, d.userId, { kind: "role", role: d.role });
             break;
           }
           case "doc.ownership-transferred.v1": {
             const d = event.data as EventPayload<"doc.ownership-transferred.v1">;
-            await setRole(d.docId, d.fromUserId, "editor");
-            await setRole(d.docId, d.toUserId, "owner");
+            await apply(d.docId, d.fromUserId, { kind: "role", role: "editor" });
+            await apply(d.docId, d.toUserId, { kind: "role", role: "owner" });
             break;
           }
           case "doc.member-removed.v1": {
             const d = event.data as EventPayload<"doc.member-removed.v1">;
-            const room = await rooms.peek(d.docId);
-            for (const peer of room?.peersOf(d.userId) ?? []) peer.close(closeCodeOf("FORBIDDEN"), "you no longer have access to this document");
+            await apply(d.docId, d.userId, { kind: "removed" });
             break;
           }
           case "doc.trashed.v1": {
             const d = event.data as EventPayload<"doc.trashed.v1">;
-            const room = await rooms.peek(d.docId);
-            for (const peer of room?.allPeers() ?? []) peer.close(closeCodeOf("NOT_FOUND"), "the document was moved to the trash");
+            await apply(d.docId, null, { kind: "trashed" });
+            break;
+          }
+          case "doc.untrashed.v1": {
+            const d = event.data as EventPayload<"doc.untrashed.v1">;
+            recent.record(d.docId, null, { kind: "untrashed" });
             break;
           }
           default:

@@ -6,19 +6,21 @@ import { decodeCollabControl, rpc, subjects, type SnapshotView } from "@palimpse
 import {
   createServiceShell,
   callRpcOk,
+  RevocationList,
   createTokenVerifier,
   jetstreamOf,
   jwksFetcher,
   natsReady,
   type Logger,
   type Metrics,
+  type Redis,
 } from "@palimpsest/platform";
 import { CollabServer } from "./collab-server.ts";
 import { EditLog } from "./edit-log.ts";
 import { StorageQuota } from "./storage-quota.ts";
 import { RoomRegistry } from "./room-registry.ts";
 import { createSyncMetrics } from "./sync-metrics.ts";
-import { followAccessChanges } from "./access-changes.ts";
+import { RecentAccessChanges, followAccessChanges } from "./access-changes.ts";
 import { trackReplicas } from "./replica-presence.ts";
 import type { SyncConfig } from "./config.ts";
 
@@ -27,6 +29,8 @@ export interface SyncDeps {
   nc: NatsConnection;
   log: Logger;
   metrics: Metrics;
+  /** The shared revocation list; without it only the notices this replica hears count. */
+  redis?: Redis;
 }
 
 export interface SyncApp {
@@ -48,15 +52,24 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   };
   const quota = await StorageQuota.open(nc, config.streamReplicas, { perUserBytes: config.userQuotaBytes, perDocBytes: config.docQuotaBytes });
   const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, quota, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
-  const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics });
-  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log);
+  const revocations = new RevocationList({ nc, log, ...(deps.redis ? { redis: deps.redis } : {}) });
+  await revocations.start();
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
+  const recentAccess = new RecentAccessChanges();
+  const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess });
+  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess);
   const replicas = trackReplicas(nc, config.replicaId, rooms);
   const resync =
     config.resyncMs > 0
       ? setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.resync())), config.resyncMs)
       : undefined;
   resync?.unref();
+  // A revocation notice is sent once, at most: open connections are also checked against the shared list now and then.
+  const recheck =
+    config.revocationRecheckMs > 0
+      ? setInterval(() => void collab.recheckSessions((claims) => revocations.assertActive(claims)), config.revocationRecheckMs)
+      : undefined;
+  recheck?.unref();
 
   const controlSubs = [
     nc.subscribe(subjects.collabControl(), {
@@ -86,6 +99,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       accessChanges.stop();
       replicas.stop();
       if (resync) clearInterval(resync);
+      if (recheck) clearInterval(recheck);
+      revocations.stop();
       await rooms.closeAll();
       editLog.close();
       await shell.close();

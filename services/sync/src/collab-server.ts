@@ -3,13 +3,14 @@ import type { IncomingMessage as HttpRequest } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CloseCodes, canWrite, closeCodeOf, toAppError } from "@palimpsest/contracts";
-import { authorizeCollab, httpTraceContextOf, parseCollabUrl, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { AppError, CloseCodes, canWrite, closeCodeOf, toAppError } from "@palimpsest/contracts";
+import { authorizeCollab, collabTokenOf, httpTraceContextOf, parseCollabUrl, selectCollabProtocol, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
 import { UserConnections } from "./user-connections.ts";
 import { writeCoalescer } from "./write-coalescer.ts";
 import type { Peer } from "./doc-room.ts";
+import { applyAccessChange, type RecentAccessChanges } from "./access-changes.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 import type { SyncConfig } from "./config.ts";
@@ -24,6 +25,7 @@ const DRAIN_TIMEOUT_MS = 5_000;
 interface Connection {
   peer: Peer;
   sessionId: string;
+  tokenIssuedAt: number;
   ws: WebSocket;
   /** When the client last sent a message (performance.now()). */
   readonly activity: { lastMessageAt: number };
@@ -45,9 +47,9 @@ export class CollabServer {
   private readonly idleSweep: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics },
+    private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics; recentAccess?: RecentAccessChanges },
   ) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxMessageBytes, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxMessageBytes, perMessageDeflate: false, handleProtocols: selectCollabProtocol });
     this.users = new UserConnections(deps.config.maxConnectionsPerUser, deps.config.maxDocumentsPerUser);
     const idleMs = deps.config.idleTimeoutMs;
     if (idleMs > 0) {
@@ -72,7 +74,7 @@ export class CollabServer {
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // With tracing on, authorizing and loading continue the trace of the gateway's connection span.
-      const run = runInTraceContext(httpTraceContextOf(req.headers), () => this.onConnection(ws, socket, target.docId, target.token, req.headers["x-request-id"]));
+      const run = runInTraceContext(httpTraceContextOf(req.headers), () => this.onConnection(ws, socket, target.docId, collabTokenOf(req).token, req.headers["x-request-id"]));
       this.runs.add(run);
       void run.finally(() => this.runs.delete(run));
     });
@@ -81,6 +83,22 @@ export class CollabServer {
   /** Closes every connection of a revoked session at once. */
   closeSession(sessionId: string, reason: string): void {
     for (const c of this.connections) if (c.sessionId === sessionId) c.ws.close(closeCodeOf("SESSION_REVOKED"), reason);
+  }
+
+  /**
+   * Closes the connections of sessions the revocation list now refuses, for a notice that never
+   * arrived. A list that cannot answer closes nothing: the notices still do.
+   */
+  async recheckSessions(assertActive: (claims: { sessionId: string; issuedAt: number }) => Promise<void>): Promise<void> {
+    const sessions = new Map<string, number>();
+    for (const c of this.connections) sessions.set(c.sessionId, Math.min(sessions.get(c.sessionId) ?? Infinity, c.tokenIssuedAt));
+    for (const [sessionId, issuedAt] of sessions) {
+      try {
+        await assertActive({ sessionId, issuedAt });
+      } catch (err) {
+        if (err instanceof AppError && err.code === "SESSION_REVOKED") this.closeSession(sessionId, "session revoked");
+      }
+    }
   }
 
   private async onConnection(ws: WebSocket, socket: Duplex, docId: string, token: string | null, requestIdHeader: string | string[] | undefined): Promise<void> {
@@ -124,6 +142,8 @@ export class CollabServer {
     ws.on("error", (err) => log.debug({ err }, "socket error"));
     const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
 
+    // Access changes heard from here on reach this connection even if they land before it joins its room.
+    const accessMark = this.deps.recentAccess?.mark() ?? 0;
     let grant;
     try {
       grant = await authorizeCollab(this.deps.verifier, this.deps.nc, docId, token);
@@ -172,6 +192,7 @@ export class CollabServer {
     const peer: Peer = {
       id: connId,
       userId: grant.userId,
+      name: grant.name,
       canWrite: canWrite(grant.role),
       ...(connectionTrace ? { trace: connectionTrace } : {}),
       send: (message) => {
@@ -191,6 +212,7 @@ export class CollabServer {
     const connection: Connection = {
       peer,
       sessionId: grant.sessionId,
+      tokenIssuedAt: grant.tokenIssuedAt,
       ws,
       activity,
       drain: () => {
@@ -209,6 +231,12 @@ export class CollabServer {
     this.connections.add(connection);
     metrics.connections.inc();
     room.join(peer);
+    const missed = this.deps.recentAccess?.since(accessMark, docId, grant.userId);
+    if (missed) applyAccessChange(peer, missed);
+    // The token is only good until it expires: the client reconnects with a renewed one (4401).
+    const expiry = setTimeout(() => ws.close(closeCodeOf("TOKEN_EXPIRED"), "access token expired"), Math.max(0, grant.tokenExpiresAt - Date.now()));
+    expiry.unref();
+    ws.once("close", () => clearTimeout(expiry));
 
     const handler = (data: RawData): Promise<void> | undefined => {
       const bytes = toUint8Array(data);

@@ -38,6 +38,7 @@ export const syncConfigSpec = {
    * transit on any path, e.g. during a failover, without waiting for a reconnect.
    */
   resyncMs: env.int("SYNC_RESYNC_MS", 10_000, "how often each connection is asked for anything the server lacks (0: never)", { min: 0 }),
+  revocationRecheckMs: env.int("SYNC_REVOCATION_RECHECK_MS", 30_000, "how often open connections' sessions are checked against the revocation list, in case a revocation notice was lost (0: never)", { min: 0 }),
   idleUnloadMs: env.int("SYNC_IDLE_UNLOAD_MS", 30_000, "ms before an unused document is unloaded", { min: 0 }),
 } as const;
 

@@ -14,6 +14,7 @@ import {
   type IncomingMessage,
 } from "./protocol.ts";
 import { PresenceRelay } from "./presence-relay.ts";
+import { PresenceRefused, admitPresence, userOfState } from "./presence-rules.ts";
 import { RoomWriter } from "./room-writer.ts";
 import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
@@ -22,6 +23,8 @@ import type { SyncMetrics } from "./sync-metrics.ts";
 export interface Peer {
   readonly id: string;
   readonly userId: string;
+  /** The display name in the access token: the name the peer's presence shows. */
+  readonly name: string;
   /** Changes live when the user's role changes. */
   canWrite: boolean;
   /** The trace the connection was opened in (tracing on): each edit's own trace links to it. */
@@ -45,6 +48,8 @@ export class DocRoom {
   private readonly peers = new Map<string, Peer>();
   /** Awareness client ids each peer announced, so they are removed when it leaves. */
   private readonly peerClients = new Map<string, Set<number>>();
+  /** The connection each awareness client id is bound to: the one that announced it first. */
+  private readonly clientOwner = new Map<number, Peer>();
   private readonly readOnlyWarned = new Set<string>();
   private readonly writer: RoomWriter;
   private readonly relay: PresenceRelay;
@@ -68,7 +73,7 @@ export class DocRoom {
   ) {
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.writer = new RoomWriter(docId, editLog, log, metrics, quota);
-    this.relay = new PresenceRelay(docId, this.awareness, nc, replicaId, log);
+    this.relay = new PresenceRelay(docId, this.awareness, nc, replicaId, log, (client) => this.clientOwner.has(client));
     // The server is not a participant.
     this.awareness.setLocalState(null);
     this.awareness.on("update", this.onAwarenessUpdate);
@@ -144,6 +149,7 @@ export class DocRoom {
     this.peerClients.delete(peer.id);
     this.readOnlyWarned.delete(peer.id);
     this.writer.forget(peer.id);
+    for (const c of clients ?? []) if (this.clientOwner.get(c) === peer) this.clientOwner.delete(c);
     if (clients && clients.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...clients], peer);
   }
 
@@ -156,7 +162,7 @@ export class DocRoom {
       case "sync-update":
         return this.submit(peer, message.update);
       case "awareness":
-        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, peer);
+        this.acceptPresence(peer, message.update);
         return undefined;
       case "query-awareness": {
         const states = [...this.awareness.getStates().keys()];
@@ -177,6 +183,24 @@ export class DocRoom {
     for (const k of this.answers.keys()) if (!k.startsWith(`${this.lastStreamSeq}:`) || this.answers.size >= 4) this.answers.delete(k);
     if (stateVector.byteLength <= 1024) this.answers.set(key, answer);
     return answer;
+  }
+
+  /** Relays a peer's presence only for client ids bound to it, as the user its token names. */
+  private acceptPresence(peer: Peer, update: Uint8Array): void {
+    const own = this.peerClients.get(peer.id) ?? new Set<number>();
+    let admitted: Uint8Array;
+    try {
+      admitted = admitPresence(update, { userId: peer.userId, name: peer.name, connectionId: peer.id }, {
+        own,
+        userOf: (client) => this.clientOwner.get(client)?.userId ?? userOfState(this.awareness.getStates().get(client)),
+      });
+    } catch (err) {
+      if (!(err instanceof PresenceRefused)) throw err;
+      this.metrics.rejectedUpdates.inc({ reason: "presence" });
+      this.log.debug({ peer: peer.id, why: err.message }, "refusing a presence message");
+      return;
+    }
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, admitted, peer);
   }
 
   private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {
@@ -240,7 +264,13 @@ export class DocRoom {
     if (origin && typeof origin === "object" && "id" in origin) {
       const clients = this.peerClients.get((origin as Peer).id);
       if (clients) {
-        for (const c of [...added, ...updated]) clients.add(c);
+        for (const c of [...added, ...updated]) {
+          clients.add(c);
+          const before = this.clientOwner.get(c);
+          // Taken over by another connection of the same user: the old one no longer removes it when it leaves.
+          if (before && before !== origin) this.peerClients.get(before.id)?.delete(c);
+          this.clientOwner.set(c, origin as Peer);
+        }
         for (const c of removed) clients.delete(c);
       }
     }

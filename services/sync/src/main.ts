@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { advertisedUrl, announceReplica, connectNats, createLogger, createMetrics, ensureStreams, runUntilSignalled, startTracing } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createLogger, createRedis, createMetrics, ensureStreams, runUntilSignalled, startTracing } from "@palimpsest/platform";
 import { loadSyncConfig } from "./config.ts";
 import { buildSyncApp } from "./app.ts";
 
@@ -12,7 +12,8 @@ startTracing(config, "sync", log);
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `sync:${config.replicaId}`, log);
   await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
-  const app = await buildSyncApp({ config, nc, log, metrics: createMetrics("sync") });
+  const redis = createRedis(config.redisUrl);
+  const app = await buildSyncApp({ config, nc, redis, log, metrics: createMetrics("sync") });
   await app.http.listen({ host: config.host, port: config.port });
   const port = (app.http.server.address() as AddressInfo).port;
   log.info({ port }, "sync listening");
@@ -29,6 +30,7 @@ await runUntilSignalled(log, async () => {
       await announcer.leave();
       await app.close();
       await nc.drain();
+      redis.disconnect();
     },
   };
 });

@@ -2,6 +2,7 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import { headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { EditHeaders, subjects } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
+import { withoutClients } from "./presence-rules.ts";
 
 /** Origin of presence removed here on a dead replica's behalf, so the removal is not published back. */
 const REMOTE = Symbol("remote");
@@ -31,6 +32,8 @@ export class PresenceRelay {
     private readonly nc: NatsConnection,
     private readonly replicaId: string,
     private readonly log: Logger,
+    /** Whether a client id is bound to a connection on this replica. */
+    private readonly isLocalClient: (clientId: number) => boolean = () => false,
   ) {}
 
   /** Listens to the other replicas and asks them who is here. */
@@ -40,7 +43,8 @@ export class PresenceRelay {
         const replica = msg.headers?.get(EditHeaders.replica) ?? "";
         if (replica === this.replicaId) return;
         try {
-          awarenessProtocol.applyAwarenessUpdate(this.awareness, msg.data, { replica } satisfies RemoteOrigin);
+          const update = withoutClients(msg.data, this.isLocalClient);
+          if (update) awarenessProtocol.applyAwarenessUpdate(this.awareness, update, { replica } satisfies RemoteOrigin);
         } catch (err) {
           this.log.warn({ err }, "ignoring malformed presence message");
         }
@@ -75,6 +79,9 @@ export class PresenceRelay {
     for (const c of removed) this.remoteClients.delete(c);
     if (typeof origin === "object" && origin !== null && "replica" in origin) {
       for (const c of [...added, ...updated]) this.remoteClients.set(c, (origin as RemoteOrigin).replica);
+    } else {
+      // Taken over by a connection here.
+      for (const c of [...added, ...updated]) this.remoteClients.delete(c);
     }
   }
 

@@ -5,6 +5,7 @@
 
 import { useEffect, useState } from "react";
 import type { Awareness } from "y-protocols/awareness";
+import { presenceColorOf } from "@palimpsest/contracts/shared";
 import type { Rect } from "./board-model";
 
 const FIELD = "board";
@@ -58,7 +59,8 @@ function readPeers(awareness: Awareness): BoardPeer[] {
     peers.push({
       clientId,
       name: user.name,
-      color: typeof user.color === "string" ? user.color : "#667085",
+      // Other people's states are theirs to write: only a hex colour reaches a style or an SVG fill.
+      color: presenceColorOf(user.color),
       pointer: isRecord(board) ? readPoint(board.pointer) : null,
       drag: isRecord(board) ? readMotion(board.drag) : null,
       selected: isRecord(board) && typeof board.selected === "string" ? board.selected : null,

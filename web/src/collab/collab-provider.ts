@@ -12,7 +12,7 @@ import * as Y from "yjs";
 import { WebsocketProvider, messageAuth, messageSync } from "y-websocket";
 import { readAuthMessage } from "y-protocols/auth";
 import type { Awareness } from "y-protocols/awareness";
-import { CloseCodes, isReadOnlyRefusal } from "@palimpsest/contracts/shared";
+import { CloseCodes, collabProtocols, isReadOnlyRefusal } from "@palimpsest/contracts/shared";
 import { ServerKnowledge } from "./server-knowledge";
 import { INITIAL_COLLAB_STATE, sameCollabState, statusOf, type CollabProblem, type CollabProblemKind, type CollabState, type CollabStatus } from "./collab-state.ts";
 import { DeviceCopy } from "./device-copy.ts";
@@ -85,6 +85,8 @@ export class CollabConnection {
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private destroyed = false;
+  /** The access token the next connection offers. */
+  private token: string | null = null;
 
   constructor(docId: string, options: CollabOptions) {
     this.docId = docId;
@@ -156,11 +158,15 @@ export class CollabConnection {
     this.awareness.setLocalStateField("user", user);
   }
 
-  /** Use a newer access token for the next (re)connect; the open socket stays as it is. */
+  /**
+   * Use a newer access token for the next (re)connect; the open socket stays as it is (the
+   * server closes it with 4401 when its token expires, and we reconnect with the newer one).
+   * The token travels as a WebSocket subprotocol, so it stays out of the URL and access logs.
+   */
   updateToken(accessToken: string): void {
-    if (this.provider.params.token !== accessToken) {
-      this.provider.params = { ...this.provider.params, token: accessToken };
-    }
+    if (this.token === accessToken) return;
+    this.token = accessToken;
+    this.provider.protocols = collabProtocols(accessToken);
   }
 
   destroy(): void {
@@ -277,7 +283,7 @@ export class CollabConnection {
       this.fail("expired", "Your session expired. Sign in again to keep editing.");
       return;
     }
-    const outcome = this.tokens.renew(this.provider.params.token ?? "");
+    const outcome = this.tokens.renew(this.token ?? "");
     this.authRetryInProgress = true;
     this.update();
     const result = await outcome;
@@ -384,7 +390,7 @@ export class CollabConnection {
 
   private onOnline = (): void => {
     if (this.destroyed) return;
-    if (this.problem === null && !this.provider.wsconnected && !this.authRetryInProgress && this.provider.params.token) {
+    if (this.problem === null && !this.provider.wsconnected && !this.authRetryInProgress && this.token) {
       // Skip any remaining back-off: the network just came back.
       this.provider.connect();
     }

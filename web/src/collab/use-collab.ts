@@ -9,6 +9,7 @@ import { localDatabaseName, markUnsynced } from "../offline/local-copies";
 import { CollabConnection, INITIAL_COLLAB_STATE } from "./collab-provider";
 import type { CollabState, PresenceUser } from "./collab-provider";
 import type { Awareness } from "y-protocols/awareness";
+import { presenceColorOf } from "@palimpsest/contracts/shared";
 
 /** The signed-in user as others see them: name plus a colour stable across sessions. */
 export function useSelfPresence(): PresenceUser | null {
@@ -99,7 +100,8 @@ function readPeers(awareness: Awareness): Peer[] {
       clientId,
       id,
       name: user.name,
-      color: typeof user.color === "string" ? user.color : "#667085",
+      // Other people's states are theirs to write: only a hex colour reaches a style or an SVG fill.
+      color: presenceColorOf(user.color),
       isSelf,
     });
   }

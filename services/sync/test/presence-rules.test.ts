@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { PresenceLimits, PresenceRefused, admitPresence, decodePresence, encodePresence, withoutClients } from "../src/presence-rules.ts";
+
+const mallory = { userId: "u-mallory", name: "Mallory", connectionId: "c-1" };
+const none = { own: new Set<number>(), userOf: () => undefined };
+
+describe("admitPresence", () => {
+  it("rewrites the user to the token's identity and keeps only a hex colour", () => {
+    const update = encodePresence([{ clientId: 7, clock: 1, state: { user: { id: "u-ann", name: "<b>Ann</b>", color: "red;background:url(x)" }, cursor: { a: 1 } } }]);
+    const [entry] = decodePresence(admitPresence(update, mallory, none));
+    expect(entry!.state).toEqual({ user: { id: "u-mallory", name: "Mallory", color: "#667085" }, cursor: { a: 1 } });
+    const ok = encodePresence([{ clientId: 7, clock: 2, state: { user: { color: "#a1B2c3" } } }]);
+    expect(decodePresence(admitPresence(ok, mallory, none))[0]!.state).toEqual({ user: { id: "u-mallory", name: "Mallory", color: "#a1B2c3" } });
+  });
+
+  it("refuses a client id held by another user, for a state or a removal", () => {
+    const ids = { own: new Set<number>(), userOf: (c: number) => (c === 7 ? "u-ann" : undefined) };
+    expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 5, state: {} }]), mallory, ids)).toThrow(PresenceRefused);
+    expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 5, state: null }]), mallory, ids)).toThrow(PresenceRefused);
+    // The same user's other connection may take it over (a tab reconnecting).
+    expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 5, state: null }]), { ...mallory, userId: "u-ann" }, ids)).not.toThrow();
+  });
+
+  it("refuses oversized messages, too many client ids and malformed states", () => {
+    const big = encodePresence([{ clientId: 1, clock: 1, state: { blob: "x".repeat(PresenceLimits.maxMessageBytes) } }]);
+    expect(() => admitPresence(big, mallory, none)).toThrow(PresenceRefused);
+    const many = encodePresence([1, 2, 3, 4, 5].map((clientId) => ({ clientId, clock: 1, state: {} })));
+    expect(() => admitPresence(many, mallory, none)).toThrow(PresenceRefused);
+    const fourMore = encodePresence([11, 12].map((clientId) => ({ clientId, clock: 1, state: {} })));
+    expect(() => admitPresence(fourMore, mallory, { own: new Set([1, 2, 3]), userOf: () => undefined })).toThrow(PresenceRefused);
+    expect(() => admitPresence(new Uint8Array([1, 7, 1, 3, 0x5b, 0x31, 0x5d]), mallory, none)).toThrow(PresenceRefused);
+    expect(() => admitPresence(new Uint8Array([9]), mallory, none)).toThrow(PresenceRefused);
+  });
+});
+
+describe("withoutClients", () => {
+  it("drops the entries of client ids bound here", () => {
+    const update = encodePresence([{ clientId: 1, clock: 1, state: { a: 1 } }, { clientId: 2, clock: 1, state: { b: 2 } }]);
+    expect(decodePresence(withoutClients(update, (c) => c === 1)!, 10).map((e) => e.clientId)).toEqual([2]);
+    expect(withoutClients(update, () => true)).toBeNull();
+    expect(withoutClients(update, () => false)).toBe(update);
+  });
+});
