@@ -59,3 +59,4 @@ export {
   type TraceContext,
   type TracingSettings,
 } from "./tracing.ts";
+export { queueMail, runMailSender, type MailSenderOptions } from "./mail.ts";
