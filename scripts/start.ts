@@ -22,10 +22,13 @@ const cfg = loadConfig({
   postgresPort: env.int("POSTGRES_PORT", 54320, "port of the local PostgreSQL"),
   redisPort: env.int("REDIS_PORT", 6380, "port of the local Redis"),
   s3Port: env.int("S3_PORT", 9000, "port of the local S3-compatible store"),
+  smtpPort: env.int("SMTP_PORT", 1025, "SMTP port of the local mail server (it keeps what it receives; nothing is relayed)"),
+  mailboxPort: env.int("MAILBOX_PORT", 1080, "HTTP port where the local mail server shows what it received"),
   natsUrl: env.optionalString("NATS_URL", "use this NATS instead of starting one"),
   databaseUrl: env.optionalString("DATABASE_URL", "use this PostgreSQL instead of starting one"),
   redisUrl: env.optionalString("REDIS_URL", "use this Redis instead of starting one"),
   s3Endpoint: env.optionalString("S3_ENDPOINT", "use this S3 endpoint instead of starting one"),
+  smtpUrl: env.optionalString("SMTP_URL", "send mail through this SMTP server instead of starting the local one"),
   logLevel: env.string("LOG_LEVEL", "info", "log level of the services"),
 });
 
@@ -74,6 +77,7 @@ try {
     ...(cfg.databaseUrl ? [] : [cfg.postgresPort]),
     ...(cfg.redisUrl ? [] : [cfg.redisPort]),
     ...(cfg.s3Endpoint ? [] : [cfg.s3Port]),
+    ...(cfg.smtpUrl ? [] : [cfg.smtpPort, cfg.mailboxPort]),
   ];
   await checkFree([...storePorts, ...Object.values(servicePorts), ...syncPorts, cfg.gatewayPort]);
   if (staleReason()) console.log("building the web app ...");
@@ -84,15 +88,16 @@ try {
     durable: true,
     natsClusterSize: cfg.natsClusterSize,
     ...(cfg.natsServerBin ? { natsServerBinary: cfg.natsServerBin } : {}),
-    ports: { nats: cfg.natsPort, natsMonitor: cfg.natsMonitorPort, natsCluster: cfg.natsClusterPort, postgres: cfg.postgresPort, redis: cfg.redisPort, s3: cfg.s3Port },
+    ports: { nats: cfg.natsPort, natsMonitor: cfg.natsMonitorPort, natsCluster: cfg.natsClusterPort, postgres: cfg.postgresPort, redis: cfg.redisPort, s3: cfg.s3Port, smtp: cfg.smtpPort, mailbox: cfg.mailboxPort },
     external: {
       ...(cfg.natsUrl ? { natsUrl: cfg.natsUrl } : {}),
       ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}),
       ...(cfg.redisUrl ? { redisUrl: cfg.redisUrl } : {}),
       ...(cfg.s3Endpoint ? { s3Endpoint: cfg.s3Endpoint } : {}),
+      ...(cfg.smtpUrl ? { smtpUrl: cfg.smtpUrl } : {}),
     },
   });
-  const base = { ...stores.env, LOG_LEVEL: cfg.logLevel, WEB_DIST: path.join(repoRoot, "web", "dist") };
+  const base = { ...stores.env, LOG_LEVEL: cfg.logLevel, WEB_DIST: path.join(repoRoot, "web", "dist"), PUBLIC_URL: `http://localhost:${cfg.gatewayPort}` };
   console.log("starting services ...");
   services.push(await startServiceProcess({ name: "auth", port: servicePorts.auth, env: base, logDir }));
   const rest = await Promise.all([
@@ -107,6 +112,7 @@ try {
   console.log(`
   Palimpsest is running:  http://localhost:${cfg.gatewayPort}
 
+  mail:  ${stores.mailboxUrl ? `${stores.mailboxUrl.replace("127.0.0.1", "localhost")}/  (every email the system sends: invitations, password resets)` : `sent through ${stores.smtpUrl}`}
   NATS:  ${stores.natsUrl}${stores.nats ? ` (${stores.nats.nodes.length} node${stores.nats.nodes.length > 1 ? "s" : ""}; credentials in ${stores.nats.credentialsFile})` : ""}
   data:  ${dataDir}
   logs:  ${logDir}

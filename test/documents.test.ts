@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { type ActivityItem, type DocView, type ErrorBody, type MembersView, type Page } from "@palimpsest/contracts";
 import { useSystem } from "./system.ts";
 import { storedDocEvents } from "./stream-helpers.ts";
+import { tokenIn, waitForMail } from "./mail-helpers.ts";
 
 const ctx = useSystem("documents");
 
@@ -66,16 +67,18 @@ describe("document commands", () => {
     expect((await owner.call<ErrorBody>("DELETE", `/api/docs/${doc.id}/members/${bobAuth.user.id}`)).status).toBe(404);
   });
 
-  it("an email without an account gets a pending invitation that becomes membership when it registers", async () => {
+  it("an email without an account gets a pending invitation, accepted with its emailed link", async () => {
     const { api: owner } = await ctx.anon.newUser();
     const doc = await owner.createDoc("Invite");
     const email = `later-${crypto.randomUUID()}@example.test`;
     const res = await owner.post<MembersView>(`/api/docs/${doc.id}/members`, { email, role: "commenter" });
-    expect(res.body.invitations).toEqual([{ email, role: "commenter" }]);
+    expect(res.body.invitations).toEqual([{ email, role: "commenter", expiresAt: expect.any(String) }]);
+    const token = tokenIn((await waitForMail(email))[0]!, "/invite/");
 
     const reg = await ctx.anon.post<{ accessToken: string; user: { id: string } }>("/api/auth/register", { email, password: "correct horse battery staple", name: "Later" });
     const newcomer = ctx.anon.withToken(reg.body.accessToken);
-    await vi.waitFor(async () => expect((await newcomer.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("commenter"));
+    expect((await newcomer.post("/api/invitations/accept", { token })).status).toBe(200);
+    expect((await newcomer.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("commenter");
     const members = await owner.get<MembersView>(`/api/docs/${doc.id}/members`);
     expect(members.body.invitations).toEqual([]);
     expect(members.body.members.map((m) => m.userId)).toContain(reg.body.user.id);

@@ -6,6 +6,8 @@ import { RequireSession } from "./components/require-session";
 import { DocumentCrashed, DocumentLoading } from "./routes/document-frame";
 import { Home } from "./routes/home";
 import { NotFound } from "./routes/not-found";
+import { InvitePage } from "./routes/invite-page";
+import { AccountPage, ForgotPasswordPage, ResetPasswordPage } from "./routes/password-pages";
 
 // The editor stack (ProseMirror, Yjs) is most of the bundle; load it only when a document opens.
 const TextDocumentPage = lazy(() => import("./routes/text-document-page"));
@@ -45,6 +47,24 @@ export function App(): ReactNode {
           <DocumentScreen>
             <BoardPage />
           </DocumentScreen>
+        }
+      />
+      <Route
+        path="/invite/:token"
+        element={
+          <RequireSession>
+            <InvitePage />
+          </RequireSession>
+        }
+      />
+      <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+      <Route path="/reset-password/:token" element={<ResetPasswordPage />} />
+      <Route
+        path="/account"
+        element={
+          <RequireSession>
+            <AccountPage />
+          </RequireSession>
         }
       />
       <Route path="*" element={<NotFound />} />

@@ -48,6 +48,30 @@ export const LogoutBody = Type.Object(
 );
 export type LogoutBody = Static<typeof LogoutBody>;
 
+/** `POST /api/auth/password`: the current password proves it is the account's owner at the keyboard. */
+export const ChangePasswordBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+    newPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
+
+/** `POST /api/auth/password/forgot`: the answer is the same whether an account has this email or not. */
+export const ForgotPasswordBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }, { additionalProperties: false });
+export type ForgotPasswordBody = Static<typeof ForgotPasswordBody>;
+
+/** `POST /api/auth/password/reset`: the token from the emailed link and the new password. */
+export const ResetPasswordBody = Type.Object(
+  {
+    token: Type.String({ minLength: 16, maxLength: 256 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
+
 export const CreateDocBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -164,6 +188,9 @@ export const ShareBody = Type.Object(
   { additionalProperties: false },
 );
 export const InvitationBody = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }) }, { additionalProperties: false });
+/** `POST /api/invitations/accept`: the token from the emailed link, by a signed-in user. */
+export const AcceptInvitationBody = Type.Object({ token: Type.String({ minLength: 16, maxLength: 256 }) }, { additionalProperties: false });
+export type AcceptInvitationBody = Static<typeof AcceptInvitationBody>;
 export const RoleBody = Type.Object({ role: Role }, { additionalProperties: false });
 export const TransferBody = Type.Object({ userId: Id }, { additionalProperties: false });
 export const EmptyBody = Type.Object({}, { additionalProperties: false });
@@ -195,9 +222,24 @@ export interface MemberView {
   role: Static<typeof Role>;
 }
 
+export interface InvitationView {
+  email: string;
+  role: Static<typeof Role>;
+  /** When the emailed link stops working (absent for an invitation from before links). */
+  expiresAt?: string;
+}
+
 export interface MembersView {
   members: MemberView[];
-  invitations: { email: string; role: Static<typeof Role> }[];
+  /** Pending invitations: listed only to members who may share (owner, editor); empty for the rest. */
+  invitations: InvitationView[];
+}
+
+/** `POST /api/invitations/accept` answers with the document now shared with the caller. */
+export interface AcceptedInvitation {
+  docId: string;
+  kind: Static<typeof DocKind>;
+  role: Static<typeof Role>;
 }
 
 export interface ActivityItem {

@@ -37,6 +37,29 @@ export const EventPayloads = {
     sessionId: Id,
     reason: Type.Union([Type.Literal("logout"), Type.Literal("reuse-detected"), Type.Literal("admin")]),
   }),
+  /**
+   * Sessions ended together: "sign out everywhere", a password change (every session but the one
+   * that changed it) or a reset. One event per session keeps each session's own subject the whole
+   * story of that session.
+   */
+  "session.revoked.v2": Type.Object({
+    sessionId: Id,
+    reason: Type.Union([Type.Literal("signed-out-everywhere"), Type.Literal("password-changed"), Type.Literal("password-reset")]),
+  }),
+  /** A new password, set by its owner (knowing the old one) or through an emailed reset link. */
+  "user.password-changed.v1": Type.Object({
+    userId: Id,
+    passwordHash: Type.String({ minLength: 20, maxLength: 512 }),
+    via: Type.Union([Type.Literal("change"), Type.Literal("reset")]),
+    /** The reset link used, so it works once. */
+    resetTokenHash: Type.Optional(Type.String({ minLength: 64, maxLength: 64 })),
+  }),
+  /** A reset link was emailed; only the hash of its token is kept. */
+  "user.password-reset-requested.v1": Type.Object({
+    userId: Id,
+    tokenHash: Type.String({ minLength: 64, maxLength: 64 }),
+    expiresAt: IsoTime,
+  }),
   "doc.created.v1": Type.Object({
     docId: Id,
     title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -48,8 +71,23 @@ export const EventPayloads = {
   "doc.untrashed.v1": Type.Object({ docId: Id }),
   /** A member added, directly (the email has an account) or when an invitation is accepted. */
   "doc.shared.v1": Type.Object({ docId: Id, userId: Id, role: Role, invitedEmail: Type.Optional(Type.String({ maxLength: 320 })) }),
-  /** A pending invitation for an email with no account yet. */
+  /**
+   * A pending invitation for an email with no account yet (v1: accepted on registration, which
+   * proved nothing; such invitations can no longer be accepted and are listed until re-sent or cancelled).
+   */
   "doc.invited.v1": Type.Object({ docId: Id, email: Type.String({ minLength: 3, maxLength: 320 }), role: Role }),
+  /**
+   * A pending invitation sent by email as a single-use link: only whoever holds the link's token
+   * (its hash is kept here) can accept it, before `expiresAt`. Inviting the same email again
+   * replaces the invitation, and the earlier link stops working.
+   */
+  "doc.invited.v2": Type.Object({
+    docId: Id,
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    role: Role,
+    tokenHash: Type.String({ minLength: 64, maxLength: 64 }),
+    expiresAt: IsoTime,
+  }),
   "doc.invitation-cancelled.v1": Type.Object({ docId: Id, email: Type.String({ minLength: 3, maxLength: 320 }) }),
   "doc.role-changed.v1": Type.Object({ docId: Id, userId: Id, role: Role, previousRole: Role }),
   "doc.member-removed.v1": Type.Object({ docId: Id, userId: Id, reason: Type.Union([Type.Literal("removed"), Type.Literal("left")]) }),

@@ -10,3 +10,4 @@ export * from "./edit-codec.ts";
 export * from "./edit-chain.ts";
 export * from "./audit.ts";
 export * from "./revocation.ts";
+export * from "./mail.ts";

@@ -9,6 +9,7 @@ import { isSubjectSafeId } from "./ids.ts";
  * | DOCS   | docs.evt.<docId>   | document and board metadata events (JSON)                  |
  * |        | docs.file.<docId>  | the document's file events (JSON): uploaded, thumbnail, deleted |
  * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
+ * | MAIL   | mail.out.>         | the outbox: email waiting for the sender (JSON, work queue) |
  *
  * The per-subject sequence check (`Nats-Expected-Last-Subject-Sequence`) compares against the
  * *stream* sequence of the last message on the subject, so an aggregate's version is a stream
@@ -18,6 +19,7 @@ export const Streams = {
   edits: "EDITS",
   docs: "DOCS",
   auth: "AUTH",
+  mail: "MAIL",
 } as const;
 export type StreamName = (typeof Streams)[keyof typeof Streams];
 
@@ -49,6 +51,9 @@ export const subjects = {
   user: (userId: string) => `auth.evt.user.${token(userId)}`,
   session: (sessionId: string) => `auth.evt.session.${token(sessionId)}`,
   allAuthEvents: () => "auth.evt.>",
+  /** The outbox: every email any service sends goes here, and one sender delivers it over SMTP. */
+  mail: (kind: string) => `mail.out.${token(kind)}`,
+  allMail: () => "mail.out.>",
   /** Presence is ephemeral: core NATS, never stored. */
   awareness: (docId: string) => `presence.${token(docId)}`,
   /** A replica that opens a document asks the others for its current presence here. */
@@ -89,6 +94,7 @@ export function streamOfSubject(subject: string): StreamName {
   if (subject.startsWith(EDITS)) return Streams.edits;
   if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS)) return Streams.docs;
   if (subject.startsWith("auth.evt.")) return Streams.auth;
+  if (subject.startsWith("mail.out.")) return Streams.mail;
   throw new Error(`no stream stores ${subject}`);
 }
 
@@ -101,6 +107,10 @@ export const rpc = {
     logout: "rpc.auth.logout",
     me: "rpc.auth.me",
     jwks: "rpc.auth.jwks",
+    changePassword: "rpc.auth.change-password",
+    forgotPassword: "rpc.auth.forgot-password",
+    resetPassword: "rpc.auth.reset-password",
+    logoutEverywhere: "rpc.auth.logout-everywhere",
     /** Internal: who has this email, if anyone (for sharing). */
     lookup: "rpc.auth.lookup",
   },
@@ -117,6 +127,7 @@ export const rpc = {
     changeRole: "rpc.docs.change-role",
     removeMember: "rpc.docs.remove-member",
     cancelInvitation: "rpc.docs.cancel-invitation",
+    acceptInvitation: "rpc.docs.accept-invitation",
     leave: "rpc.docs.leave",
     transfer: "rpc.docs.transfer",
     nameVersion: "rpc.docs.name-version",

@@ -100,7 +100,8 @@ export function busPermissions(): Record<BusUser, BusPermission> {
       "gateway",
     ),
     auth: user(
-      [subjects.allAuthEvents(), subjects.collabControl(), ...streamSetup(), ...streamReader(Streams.auth)],
+      // Auth runs the mail sender: it reads and acks the outbox; it and docs queue mail.
+      [subjects.allAuthEvents(), subjects.allMail(), subjects.collabControl(), ...streamSetup(), ...streamReader(Streams.auth), ...streamReader(Streams.mail)],
       ["rpc.auth.>"],
       true,
       "auth",
@@ -108,6 +109,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
     docs: user(
       [
         subjects.allDocEvents(),
+        subjects.allMail(),
         rpc.auth.lookup,
         rpc.auth.jwks,
         rpc.history.head,

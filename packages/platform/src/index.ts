@@ -62,3 +62,4 @@ export {
   type TracingSettings,
 } from "./tracing.ts";
 export { RevocationList, type RevocationOptions, type SessionClaims } from "./revocations.ts";
+export { queueMail, runMailSender, type MailSenderOptions } from "./mail.ts";

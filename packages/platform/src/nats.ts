@@ -2,6 +2,7 @@ import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
 import {
   DiscardPolicy,
   JetStreamApiError,
+  RetentionPolicy,
   StorageType,
   jetstreamManager,
   type JetStreamManager,
@@ -68,6 +69,17 @@ export function streamConfigs(replicas: number): StreamConfig[] {
     { ...common, name: Streams.edits, subjects: [subjects.allEdits()] },
     { ...common, name: Streams.docs, subjects: [subjects.allDocEvents(), subjects.allFileEvents()] },
     { ...common, name: Streams.auth, subjects: [subjects.allAuthEvents()] },
+    // The outbox is not history: a mail leaves it once sent (work queue), and one nobody could send
+    // in a week is dropped, since its links have expired by then and it carries their tokens.
+    {
+      ...common,
+      name: Streams.mail,
+      subjects: [subjects.allMail()],
+      retention: RetentionPolicy.Workqueue,
+      max_age: nanos(7 * 86_400_000),
+      deny_purge: false,
+      max_msg_size: 256 * 1024,
+    },
   ] as StreamConfig[];
 }
 

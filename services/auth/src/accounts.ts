@@ -4,6 +4,10 @@ import type { Kysely } from "kysely";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import {
   AppError,
+  ChangePasswordBody,
+  EmptyBody,
+  ForgotPasswordBody,
+  ResetPasswordBody,
   LoginBody,
   LookupInput,
   LogoutBody,
@@ -15,7 +19,7 @@ import {
   type AuthResult,
   type UserView,
 } from "@palimpsest/contracts";
-import { appendEvent, newEvent, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { appendEvent, newEvent, queueMail, requireCaller, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import {
   checkEmail,
   checkPasswordPolicy,
@@ -36,6 +40,7 @@ export interface AccountsDeps {
   js: JetStreamClient;
   keys: SigningKeys;
   config: AuthConfig;
+  log: Logger;
   /** Tells live connections that a session ended, so they close at once. */
   onSessionRevoked: (sessionId: string) => Promise<void>;
 }
@@ -84,6 +89,49 @@ export function createAccounts(deps: AccountsDeps) {
   }
 
   const view = (u: { id: string; email: string; name: string }): UserView => ({ id: u.id, email: u.email, name: u.name });
+
+  /**
+   * Ends the user's sessions (all, or all but one): each gets its revocation event, and its
+   * still-valid access tokens are refused from now on through the same path as a logout.
+   */
+  async function revokeSessions(userId: string, reason: "signed-out-everywhere" | "password-changed" | "password-reset", keep?: string): Promise<void> {
+    let q = db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("revoked_at", "is", null);
+    if (keep) q = q.where("id", "!=", keep);
+    for (const { id } of await q.execute()) {
+      await append(subjects.session(id), newEvent("session.revoked.v2", { sessionId: id, reason }, userId), undefined);
+      await deps.onSessionRevoked(id);
+    }
+  }
+
+  /** A new password for the user, appended against the account's version so a reset link works once. */
+  async function setPassword(user: { id: string; account_version: number }, passwordHash: string, via: "change" | "reset", resetTokenHash?: string): Promise<void> {
+    await append(
+      subjects.user(user.id),
+      newEvent("user.password-changed.v1", { userId: user.id, passwordHash, via, ...(resetTokenHash ? { resetTokenHash } : {}) }, user.id),
+      Number(user.account_version),
+      () => (via === "reset" ? resetInvalid() : new AppError("CONFLICT", "the password was changed meanwhile; try again")),
+    );
+  }
+
+  const resetInvalid = () => new AppError("NOT_FOUND", "this reset link is no longer valid: it was used, replaced by a newer password, or has expired");
+
+  async function emailResetLink(user: { id: string; email: string; name: string; account_version: number }): Promise<void> {
+    const reset = newRefreshToken();
+    const expiresAt = new Date(Date.now() + config.passwordResetTtlMinutes * 60_000).toISOString();
+    const event = newEvent("user.password-reset-requested.v1", { userId: user.id, tokenHash: reset.hash, expiresAt }, user.id);
+    await append(subjects.user(user.id), event, undefined);
+    const link = `${config.publicUrl.replace(/\/+$/, "")}/reset-password/${reset.token}`;
+    await queueMail(js, {
+      id: event.id,
+      kind: "password-reset",
+      to: user.email,
+      subject: "Reset your Palimpsest password",
+      text:
+        `Hello ${user.name},\n\nsomeone (hopefully you) asked to reset the password of your Palimpsest account. ` +
+        `Open this link to choose a new one; it works once, for ${config.passwordResetTtlMinutes} minutes:\n${link}\n\n` +
+        `Setting a new password signs you out everywhere. If you did not ask for this, ignore this email: your password stays as it is.\n`,
+    });
+  }
 
   return {
     async register(input: unknown): Promise<RpcResult> {
@@ -160,6 +208,59 @@ export function createAccounts(deps: AccountsDeps) {
         await append(subjects.session(session.id), newEvent("session.revoked.v1", { sessionId: session.id, reason: "logout" }, caller.userId), undefined);
       }
       await deps.onSessionRevoked(caller.sessionId);
+      return { status: 204, body: null };
+    },
+
+    /** Ends every session of the caller's, this one included. */
+    async logoutEverywhere(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      parse(EmptyBody, input ?? {}, "body");
+      const caller = requireCaller(ctx);
+      await revokeSessions(caller.userId, "signed-out-everywhere");
+      // The caller's own session may not be in the table yet on a lagging replica: refuse its tokens all the same.
+      await deps.onSessionRevoked(caller.sessionId);
+      return { status: 204, body: null };
+    },
+
+    async changePassword(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const body = parse(ChangePasswordBody, input, "body");
+      const caller = requireCaller(ctx);
+      const user = await db.selectFrom("users").select(["id", "email", "password_hash", "account_version"]).where("id", "=", caller.userId).executeTakeFirst();
+      if (!user) throw new AppError("NOT_FOUND", "user not found");
+      if (!(await verifyPassword(user.password_hash, body.currentPassword))) throw new AppError("INVALID_CREDENTIALS", "the current password is incorrect");
+      checkPasswordPolicy(body.newPassword, user.email);
+      await setPassword(user, await hashPassword(body.newPassword), "change");
+      // Whoever else holds a session (a stolen one, say) is out; this one stays signed in.
+      await revokeSessions(user.id, "password-changed", caller.sessionId);
+      return { status: 204, body: null };
+    },
+
+    /**
+     * Emails a reset link when an account has the address. The answer, and the time it takes, are
+     * the same either way: the mail is prepared after replying, so nobody learns which emails exist.
+     */
+    async forgotPassword(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const body = parse(ForgotPasswordBody, input, "body");
+      const email = normaliseEmail(body.email);
+      void (async () => {
+        const user = await db.selectFrom("users").select(["id", "email", "name", "account_version"]).where("email", "=", email).executeTakeFirst();
+        if (user) await emailResetLink(user);
+      })().catch((err: unknown) => deps.log.error({ err, requestId: ctx.requestId }, "could not send a password-reset email"));
+      return { status: 202, body: { message: "if an account has this email, a reset link is on its way" } };
+    },
+
+    async resetPassword(input: unknown): Promise<RpcResult> {
+      const body = parse(ResetPasswordBody, input, "body");
+      const tokenHash = sha256Hex(body.token);
+      const row = await db
+        .selectFrom("password_resets as r")
+        .innerJoin("users as u", "u.id", "r.user_id")
+        .select(["u.id", "u.email", "u.account_version", "r.expires_at", "r.used_at"])
+        .where("r.hash", "=", tokenHash)
+        .executeTakeFirst();
+      if (!row || row.used_at || row.expires_at.getTime() <= Date.now()) throw resetInvalid();
+      checkPasswordPolicy(body.password, row.email);
+      await setPassword(row, await hashPassword(body.password), "reset", tokenHash);
+      await revokeSessions(row.id, "password-reset");
       return { status: 204, body: null };
     },
 

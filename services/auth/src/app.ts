@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
 import { encodeCollabControl, revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
+import { jetstreamManager } from "@nats-io/jetstream";
 import {
   createServiceShell,
   createTokenVerifier,
@@ -10,6 +11,7 @@ import {
   jetstreamOf,
   natsReady,
   redisReady,
+  runMailSender,
   runProjection,
   serveRpc,
   type Logger,
@@ -55,6 +57,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     js,
     keys,
     config,
+    log,
     onSessionRevoked: async (sessionId) => {
       // Gateways refuse the session's still-valid access tokens from now on, and live sockets close.
       // The notice first: services keep a local copy of them, which decides when Redis is down.
@@ -73,6 +76,10 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
       [rpc.auth.me]: accounts.me,
       [rpc.auth.jwks]: accounts.jwks,
       [rpc.auth.lookup]: accounts.lookup,
+      [rpc.auth.logoutEverywhere]: accounts.logoutEverywhere,
+      [rpc.auth.changePassword]: accounts.changePassword,
+      [rpc.auth.forgotPassword]: accounts.forgotPassword,
+      [rpc.auth.resetPassword]: accounts.resetPassword,
     },
     // Auth checks tokens against its own keys, not its own answer on the bus.
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: () => keys.jwks(), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
@@ -80,6 +87,8 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
   const projections = authProjectionSpecs.map(({ spec, batchSize }) =>
     runProjection({ db, databaseUrl: config.databaseUrl, js, log, metrics, spec, ...(batchSize ? { batchSize } : {}) }),
   );
+  // The outbox's one sender runs beside auth (whose mail it mostly is); any service may queue mail.
+  const mailSender = runMailSender({ js, jsm: await jetstreamManager(nc), log, smtpUrl: config.smtpUrl, from: config.mailFrom, maxAttempts: config.mailMaxAttempts });
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), redis: () => redisReady(redis) };
   const shell = createServiceShell({ service: "auth", nc, log, metrics, checks });
   shell.track(...rpcSubs);
@@ -92,7 +101,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     projections,
     async close() {
       shell.beginShutdown();
-      await Promise.all(projections.map((p) => p.stop()));
+      await Promise.all([...projections.map((p) => p.stop()), mailSender.stop()]);
       await shell.close();
     },
   };

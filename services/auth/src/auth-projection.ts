@@ -40,7 +40,8 @@ export async function applyAuthEvent(db: Db, event: AnyDomainEvent, seq: number)
       await db.insertInto("refresh_tokens").values({ hash: d.refreshTokenHash, session_id: d.sessionId, status: "active", created_at: new Date(event.at) }).onConflict((oc) => oc.doNothing()).execute();
       return;
     }
-    case "session.revoked.v1": {
+    case "session.revoked.v1":
+    case "session.revoked.v2": {
       const d = event.data;
       await db
         .updateTable("sessions")
@@ -48,6 +49,29 @@ export async function applyAuthEvent(db: Db, event: AnyDomainEvent, seq: number)
         .where("id", "=", d.sessionId)
         .where("version", "<", seq)
         .execute();
+      return;
+    }
+    case "user.password-reset-requested.v1": {
+      const d = event.data;
+      await db
+        .insertInto("password_resets")
+        .values({ hash: d.tokenHash, user_id: d.userId, expires_at: new Date(d.expiresAt), requested_at: new Date(event.at), used_at: null })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await db.updateTable("users").set({ account_version: seq }).where("id", "=", d.userId).where("account_version", "<", seq).execute();
+      return;
+    }
+    case "user.password-changed.v1": {
+      const d = event.data;
+      const applied = await db
+        .updateTable("users")
+        .set({ password_hash: d.passwordHash, account_version: seq })
+        .where("id", "=", d.userId)
+        .where("account_version", "<", seq)
+        .executeTakeFirst();
+      if (applied.numUpdatedRows === 0n) return;
+      // A new password makes every outstanding reset link useless, the one just used included.
+      await db.updateTable("password_resets").set({ used_at: new Date(event.at) }).where("user_id", "=", d.userId).where("used_at", "is", null).execute();
       return;
     }
     default:

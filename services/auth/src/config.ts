@@ -24,6 +24,11 @@ export const authConfigSpec = {
   signingKeyCacheMs: env.int("SIGNING_KEY_CACHE_MS", 30_000, "how soon a replica uses a key another replica made", { min: 0 }),
   signingKeyEncryptionKeys,
   keyRotationDays: env.int("SIGNING_KEY_ROTATION_DAYS", 30, "a new signing key is made after this many days", { min: 1 }),
+  publicUrl: env.url("PUBLIC_URL", "http://localhost:8080", "the address people open the app at: links in emails point here"),
+  passwordResetTtlMinutes: env.int("PASSWORD_RESET_TTL_MINUTES", 60, "how long an emailed password-reset link works", { min: 1, max: 7 * 24 * 60 }),
+  smtpUrl: env.url("SMTP_URL", "smtp://127.0.0.1:1025", "SMTP server the outbox is sent through (smtp://user:pass@host:port, or smtps://)"),
+  mailFrom: env.string("MAIL_FROM", "Palimpsest <no-reply@palimpsest.localhost>", "sender of every email"),
+  mailMaxAttempts: env.int("MAIL_MAX_ATTEMPTS", 60, "attempts to send one email (backing off up to 30 s apart) before it is dropped and logged", { min: 1, max: 1000 }),
 } as const;
 
 export type AuthConfig = ConfigOf<typeof authConfigSpec>;

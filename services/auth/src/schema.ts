@@ -10,6 +10,21 @@ export interface UsersTable {
   created_at: Date;
   /** Stream sequence of the last event applied to this row. */
   version: number;
+  /**
+   * Stream sequence of the last event on the user's own subject (password changes, reset requests),
+   * 0 before any: what a password change is appended against, so a reset link works once.
+   */
+  account_version: Generated<number>;
+}
+
+/** Emailed password-reset links, by the hash of their token. */
+export interface PasswordResetsTable {
+  hash: string;
+  user_id: string;
+  expires_at: Date;
+  requested_at: Date;
+  /** When the link was used, or made useless by a newer password. */
+  used_at: Date | null;
 }
 
 export interface SessionsTable {
@@ -42,6 +57,7 @@ export interface AuthDb {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
+  password_resets: PasswordResetsTable;
 }
 
 export const authMigrations: Record<string, Migration> = {
@@ -66,7 +82,6 @@ export const authMigrations: Record<string, Migration> = {
         .addColumn("created_at", "timestamptz", (c) => c.notNull())
         .addColumn("version", "bigint", (c) => c.notNull())
         .execute();
-      await db.schema.createIndex("sessions_user_idx").on("sessions").column("user_id").execute();
       await db.schema
         .createTable("refresh_tokens")
         .addColumn("hash", "text", (c) => c.primaryKey())
@@ -83,7 +98,21 @@ export const authMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "002_passwords": {
+    async up(db) {
+      await db.schema.alterTable("users").addColumn("account_version", "bigint", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .createTable("password_resets")
+        .addColumn("hash", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+        .addColumn("requested_at", "timestamptz", (c) => c.notNull())
+        .addColumn("used_at", "timestamptz")
+        .execute();
+      await db.schema.createIndex("password_resets_user_idx").on("password_resets").column("user_id").execute();
+    },
+  },
 };
 
 /** The projection of the AUTH stream and the tables it alone writes (signing keys are secrets, not events). */
-export const authProjections = { auth: ["refresh_tokens", "sessions", "users"] } as const;
+export const authProjections = { auth: ["password_resets", "refresh_tokens", "sessions", "users"] } as const;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Kysely } from "kysely";
-import { Streams, rpc, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
+import { rpc } from "@palimpsest/contracts";
 import {
   createServiceShell,
   createTokenVerifier,
@@ -18,11 +18,9 @@ import {
   type ProjectionRunner,
 } from "@palimpsest/platform";
 import { createDocuments } from "./documents.ts";
-import { applyDocsEvent } from "./docs-projection.ts";
 import { docsProjectionSpecs } from "./projections.ts";
 import { DocumentStore } from "./document-store.ts";
 import { AccessCache } from "./access-cache.ts";
-import { invitationReactor } from "./invitation-reactor.ts";
 import type { DocsConfig } from "./config.ts";
 import type { DocsDb } from "./schema.ts";
 
@@ -47,7 +45,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const store = new DocumentStore(js, await jetstreamManager(nc));
   const cache = new AccessCache(store, log);
   await cache.start(js, await jetstreamManager(nc));
-  const docs = createDocuments(db, store, cache, nc);
+  const docs = createDocuments(db, store, cache, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
   const rpcSubs = serveRpc(
     nc,
     "docs",
@@ -64,6 +62,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.changeRole]: docs.changeRole,
       [rpc.docs.removeMember]: docs.removeMember,
       [rpc.docs.cancelInvitation]: docs.cancelInvitation,
+      [rpc.docs.acceptInvitation]: docs.acceptInvitation,
       [rpc.docs.leave]: docs.leave,
       [rpc.docs.transfer]: docs.transfer,
       [rpc.docs.nameVersion]: docs.nameVersion,
@@ -72,23 +71,9 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
-  const applyAndObserve = async (docId: string, event: AnyDomainEvent, seq: number) => {
-    await applyDocsEvent(db, event, seq);
-    cache.observe(docId, event, seq);
-  };
-  const projections = [
-    ...docsProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) })),
-    runProjection({
-      ...common,
-      batchSize: 50,
-      spec: {
-        name: "docs-invitations",
-        stream: Streams.auth,
-        filterSubject: subjects.allAuthEvents(),
-        apply: invitationReactor({ db, store, log, apply: applyAndObserve }),
-      },
-    }),
-  ];
+  // No reactor turns registrations into memberships any more: registering proves nothing about
+  // an address, so an invitation is accepted only with the token its email carried.
+  const projections = docsProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) }));
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
   const shell = createServiceShell({ service: "docs", nc, log, metrics, checks });
   shell.track(...rpcSubs);

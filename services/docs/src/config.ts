@@ -3,6 +3,8 @@ import { commonConfig, env, loadConfig, type ConfigOf } from "@palimpsest/platfo
 export const docsConfigSpec = {
   ...commonConfig,
   port: env.int("PORT", 8082, "docs service HTTP port (health, metrics)", { min: 0, max: 65535 }),
+  publicUrl: env.url("PUBLIC_URL", "http://localhost:8080", "the address people open the app at: links in emails point here"),
+  invitationTtlHours: env.int("INVITATION_TTL_HOURS", 7 * 24, "how long an emailed invitation link works", { min: 1, max: 90 * 24 }),
 } as const;
 
 export type DocsConfig = ConfigOf<typeof docsConfigSpec>;

@@ -66,8 +66,18 @@ export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number)
       const d = event.data;
       await db
         .insertInto("document_invitations")
-        .values({ doc_id: docId, email: d.email, role: d.role, invited_at: at })
-        .onConflict((oc) => oc.columns(["doc_id", "email"]).doUpdateSet({ role: d.role }))
+        .values({ doc_id: docId, email: d.email, role: d.role, invited_at: at, token_hash: null, expires_at: null })
+        .onConflict((oc) => oc.columns(["doc_id", "email"]).doUpdateSet({ role: d.role, token_hash: null, expires_at: null }))
+        .execute();
+      return;
+    }
+    case "doc.invited.v2": {
+      const d = event.data;
+      const link = { role: d.role, token_hash: d.tokenHash, expires_at: new Date(d.expiresAt) };
+      await db
+        .insertInto("document_invitations")
+        .values({ doc_id: docId, email: d.email, invited_at: at, ...link })
+        .onConflict((oc) => oc.columns(["doc_id", "email"]).doUpdateSet({ ...link, invited_at: at }))
         .execute();
       return;
     }

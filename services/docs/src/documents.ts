@@ -1,8 +1,10 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import {
+  AcceptInvitationBody,
   AccessInput,
   AppError,
+  canShare,
   CreateDocBody,
   CreateDocInput,
   DocCommandInput,
@@ -20,13 +22,14 @@ import {
   TrashBody,
   normaliseEmail,
   parse,
+  type AcceptedInvitation,
   type AccessResult,
   type AnyDomainEvent,
   type DocView,
   type MembersView,
   type Page,
 } from "@palimpsest/contracts";
-import { callRpcOk, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { callRpcOk, jetstreamOf, queueMail, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { applyDocsEvent } from "./docs-projection.ts";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
@@ -60,8 +63,17 @@ function likePattern(q: string): string {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+const sha256Hex = (value: string) => createHash("sha256").update(value).digest("hex");
+
+export interface InvitationSettings {
+  /** Where the app is opened: the emailed link is `<publicUrl>/invite/<token>`. */
+  publicUrl: string;
+  ttlMs: number;
+}
+
 /** The docs service's commands and queries; each is an RPC handler behind a gateway route. */
-export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, nc: NatsConnection) {
+export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, nc: NatsConnection, invitations: InvitationSettings) {
+  const js = jetstreamOf(nc);
   async function namedVersions(docId: string): Promise<NamedVersion[]> {
     const rows = await db.selectFrom("named_versions").select(["name", "seq", "named_by", "named_at"]).where("doc_id", "=", docId).orderBy("stream_seq", "desc").execute();
     return rows.map((r) => ({ name: r.name, seq: r.seq, namedBy: r.named_by, namedAt: r.named_at.toISOString() }));
@@ -125,7 +137,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     return { id: remote.id };
   }
 
-  async function members(docId: string): Promise<MembersView> {
+  async function members(docId: string, opts: { withInvitations: boolean }): Promise<MembersView> {
     const rows = await db
       .selectFrom("document_members as m")
       .leftJoin("doc_users as u", "u.id", "m.user_id")
@@ -134,11 +146,41 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       .orderBy("m.added_at")
       .orderBy("m.user_id")
       .execute();
-    const invitations = await db.selectFrom("document_invitations").select(["email", "role"]).where("doc_id", "=", docId).orderBy("invited_at").orderBy("email").execute();
+    // Who was invited, and as what, is for those who may invite: a viewer learns nothing of it.
+    const invitations = opts.withInvitations
+      ? await db.selectFrom("document_invitations").select(["email", "role", "expires_at"]).where("doc_id", "=", docId).orderBy("invited_at").orderBy("email").execute()
+      : [];
     return {
       members: rows.map((r) => ({ userId: r.user_id, role: r.role, email: r.email ?? "", name: r.name ?? "" })),
-      invitations,
+      invitations: invitations.map((i) => ({ email: i.email, role: i.role, ...(i.expires_at ? { expiresAt: i.expires_at.toISOString() } : {}) })),
     };
+  }
+
+  /** The member list as `userId` may see it on `state`. */
+  async function membersFor(docId: string, userId: string): Promise<MembersView> {
+    const role = roleOf(await cache.state(docId), userId, { allowTrashed: true });
+    return members(docId, { withInvitations: canShare(role) });
+  }
+
+  async function sendInvitation(docId: string, email: string, role: string, token: string, inviterId: string, mailId: string): Promise<void> {
+    const [inviter, doc] = await Promise.all([
+      db.selectFrom("doc_users").select("name").where("id", "=", inviterId).executeTakeFirst(),
+      db.selectFrom("documents").select("title").where("id", "=", docId).executeTakeFirst(),
+    ]);
+    const who = inviter?.name ?? "Someone";
+    const title = doc?.title ?? "a document";
+    const link = `${invitations.publicUrl.replace(/\/+$/, "")}/invite/${token}`;
+    const days = Math.round(invitations.ttlMs / 86_400_000);
+    await queueMail(js, {
+      id: mailId,
+      kind: "invitation",
+      to: email,
+      subject: `${who} invited you to "${title}"`,
+      text:
+        `${who} invited you to "${title}" on Palimpsest as ${role}.\n\n` +
+        `Open this link to accept (sign in or create an account first if you have none):\n${link}\n\n` +
+        `The link works once${days >= 1 ? ` and for ${days} day${days === 1 ? "" : "s"}` : ""}. If you did not expect this, ignore this email.\n`,
+    });
   }
 
   return {
@@ -206,31 +248,60 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     async members(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const { id } = parse(DocGetInput, input, "params");
-      roleOf(await cache.state(id), caller.userId);
-      return { body: await members(id) };
+      const role = roleOf(await cache.state(id), caller.userId);
+      return { body: await members(id, { withInvitations: canShare(role) }) };
     },
 
     async share(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const { state } = await run(input, ctx, async (i) => {
+      const caller = requireCaller(ctx);
+      // Only the link's holder can accept: the token goes out by email, only its hash is stored.
+      const token = randomBytes(32).toString("base64url");
+      let invitedEmail: string | undefined;
+      const { state, events } = await run(input, ctx, async (i) => {
         const body = parse(ShareBody, i.body, "body");
         const email = normaliseEmail(body.email);
         if (!EMAIL.test(email)) throw new AppError("VALIDATION_FAILED", "enter a valid email address");
         const user = await findUser(email, ctx.requestId);
-        // No account yet: a pending invitation that becomes membership when they register.
-        return user ? { type: "share-with-user", userId: user.id, role: body.role, invitedEmail: email } : { type: "invite", email, role: body.role };
+        if (user) return { type: "share-with-user", userId: user.id, role: body.role, invitedEmail: email };
+        invitedEmail = email;
+        return { type: "invite", email, role: body.role, tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + invitations.ttlMs).toISOString() };
       });
-      const invited = [...state.invitations.keys()];
-      for (const email of invited) {
-        // The invitee may have registered while we stored the invitation (see the invitation reactor).
-        const user = await db.selectFrom("doc_users").select("id").where("email", "=", email).executeTakeFirst();
-        if (user) await store.execute(state.docId, { type: "accept-invitation", email, userId: user.id }, user.id, { apply: (e, seq) => apply(state.docId, e, seq) });
+      const invited = events.find((e) => e.event.type === "doc.invited.v2");
+      if (invited && invitedEmail) {
+        // The mail's id is the event's: a retried queuing after a lost reply is stored once.
+        await sendInvitation(state.docId, invitedEmail, state.invitations.get(invitedEmail)?.role ?? "viewer", token, caller.userId, invited.event.id);
       }
-      return { status: 201, body: await members(state.docId) };
+      return { status: 201, body: await members(state.docId, { withInvitations: true }) };
+    },
+
+    /** Accepts an emailed invitation: the signed-in caller becomes a member with the invited role. */
+    async acceptInvitation(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const { token } = parse(AcceptInvitationBody, input, "body");
+      const tokenHash = sha256Hex(token);
+      const row = await db.selectFrom("document_invitations").select("doc_id").where("token_hash", "=", tokenHash).executeTakeFirst();
+      if (!row) throw new AppError("NOT_FOUND", "this invitation link is no longer valid: it was used, cancelled or replaced by a newer one");
+      const docId = row.doc_id;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await store.execute(docId, { type: "accept-invitation", tokenHash, userId: caller.userId, now: new Date().toISOString() }, caller.userId, {
+            apply: (e, seq) => apply(docId, e, seq),
+          });
+          break;
+        } catch (err) {
+          // Someone else changed the document meanwhile: decide again on the new version.
+          if (err instanceof AppError && err.code === "CONFLICT" && attempt < 5) continue;
+          throw err;
+        }
+      }
+      const doc = await view(docId, caller.userId);
+      const result: AcceptedInvitation = { docId, kind: doc.kind, role: doc.role };
+      return { body: result };
     },
 
     async changeRole(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const { state } = await run(input, ctx, (i) => ({ type: "change-role", userId: i.userId ?? "", role: parse(RoleBody, i.body, "body").role }));
-      return { body: await members(state.docId) };
+      return { body: await membersFor(state.docId, requireCaller(ctx).userId) };
     },
 
     async removeMember(input: unknown, ctx: RpcContext): Promise<RpcResult> {
@@ -250,7 +321,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
 
     async transfer(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const { state } = await run(input, ctx, (i) => ({ type: "transfer-ownership", toUserId: parse(TransferBody, i.body, "body").userId }));
-      return { body: await members(state.docId) };
+      return { body: await membersFor(state.docId, requireCaller(ctx).userId) };
     },
 
     /** Names a version (the current one when no seq is given) so people can find it again. */

@@ -27,6 +27,9 @@ export interface InvitationsTable {
   email: string;
   role: Role;
   invited_at: Date;
+  /** The emailed link's token hash, to find the invitation a link names; null for invitations from before links. */
+  token_hash: string | null;
+  expires_at: Date | null;
 }
 
 /** Who exists, mirrored from the AUTH stream, so sharing by email needs no call to auth. */
@@ -118,6 +121,12 @@ export const docsMigrations: Record<string, Migration> = {
         .addColumn("stream_seq", "bigint", (c) => c.primaryKey())
         .execute();
       await db.schema.createIndex("named_versions_doc_idx").on("named_versions").columns(["doc_id", "seq"]).execute();
+    },
+  },
+  "003_invitation_links": {
+    async up(db) {
+      await db.schema.alterTable("document_invitations").addColumn("token_hash", "text").addColumn("expires_at", "timestamptz").execute();
+      await db.schema.createIndex("document_invitations_token_idx").on("document_invitations").column("token_hash").unique().execute();
     },
   },
 };

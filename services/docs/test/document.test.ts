@@ -27,6 +27,10 @@ const ev = {
     data: { docId: DOC, userId, role, ...(invitedEmail ? { invitedEmail } : {}) },
   }),
   invited: (email: string, role: Role): DocEventData => ({ type: "doc.invited.v1", data: { docId: DOC, email, role } }),
+  invitedWithLink: (email: string, role: Role, tokenHash: string, expiresAt: string): DocEventData => ({
+    type: "doc.invited.v2",
+    data: { docId: DOC, email, role, tokenHash, expiresAt },
+  }),
   invitationCancelled: (email: string): DocEventData => ({ type: "doc.invitation-cancelled.v1", data: { docId: DOC, email } }),
   roleChanged: (userId: string, role: Role, previousRole: Role): DocEventData => ({ type: "doc.role-changed.v1", data: { docId: DOC, userId, role, previousRole } }),
   memberRemoved: (userId: string, reason: "removed" | "left"): DocEventData => ({ type: "doc.member-removed.v1", data: { docId: DOC, userId, reason } }),
@@ -172,40 +176,49 @@ describe("document aggregate: decide", () => {
   });
 
   describe("invite", () => {
-    it("records a pending invitation, for owners and editors", () => {
-      given(...team).when({ type: "invite", email: "new@example.com", role: "editor" }, EDITOR).then(ev.invited("new@example.com", "editor"));
+    const link = { tokenHash: "a".repeat(64), expiresAt: "2030-01-01T00:00:00.000Z" };
+    it("records a pending invitation with its link's token hash, for owners and editors", () => {
+      given(...team).when({ type: "invite", email: "new@example.com", role: "editor", ...link }, EDITOR).then(ev.invitedWithLink("new@example.com", "editor", link.tokenHash, link.expiresAt));
     });
-    it("stores nothing for the same pending invitation, and a new one for another role", () => {
-      given(...team, ev.invited("new@example.com", "viewer")).when({ type: "invite", email: "new@example.com", role: "viewer" }, OWNER).thenNothing();
-      given(...team, ev.invited("new@example.com", "viewer"))
-        .when({ type: "invite", email: "new@example.com", role: "commenter" }, OWNER)
-        .then(ev.invited("new@example.com", "commenter"));
+    it("inviting again stores a new invitation, whose link replaces the earlier one", () => {
+      const again = { tokenHash: "b".repeat(64), expiresAt: link.expiresAt };
+      given(...team, ev.invitedWithLink("new@example.com", "viewer", link.tokenHash, link.expiresAt))
+        .when({ type: "invite", email: "new@example.com", role: "viewer", ...again }, OWNER)
+        .then(ev.invitedWithLink("new@example.com", "viewer", again.tokenHash, again.expiresAt));
     });
     it("refuses to invite as owner, and to commenters and viewers", () => {
-      given(...team).when({ type: "invite", email: "new@example.com", role: "owner" }, OWNER).thenRefused("VALIDATION_FAILED");
-      given(...team).when({ type: "invite", email: "new@example.com", role: "viewer" }, VIEWER).thenRefused("FORBIDDEN");
+      given(...team).when({ type: "invite", email: "new@example.com", role: "owner", ...link }, OWNER).thenRefused("VALIDATION_FAILED");
+      given(...team).when({ type: "invite", email: "new@example.com", role: "viewer", ...link }, VIEWER).thenRefused("FORBIDDEN");
+      given(...team).when({ type: "invite", email: "new@example.com", role: "viewer", ...link }, COMMENTER).thenRefused("FORBIDDEN");
     });
   });
 
   describe("accept-invitation", () => {
-    const invited = [...team, ev.invited("new@example.com", "commenter")];
-    it("makes the registered user a member with the invited role", () => {
-      given(...invited)
-        .when({ type: "accept-invitation", email: "new@example.com", userId: NEWCOMER }, NEWCOMER)
-        .then(ev.shared(NEWCOMER, "commenter", "new@example.com"));
+    const hash = "c".repeat(64);
+    const expiresAt = "2030-01-01T00:00:00.000Z";
+    const before = "2029-12-31T23:59:59.000Z";
+    const invited = [...team, ev.invitedWithLink("new@example.com", "commenter", hash, expiresAt)];
+    const accept = (userId: string, tokenHash = hash, now = before): DocCommand => ({ type: "accept-invitation", tokenHash, userId, now });
+    it("makes whoever holds the link a member with the invited role", () => {
+      given(...invited).when(accept(NEWCOMER), NEWCOMER).then(ev.shared(NEWCOMER, "commenter", "new@example.com"));
     });
-    it("cancels the invitation of someone who is already a member", () => {
-      given(...invited).when({ type: "accept-invitation", email: "new@example.com", userId: VIEWER }, VIEWER).then(ev.invitationCancelled("new@example.com"));
+    it("uses up the link of someone who is already a member, who keeps their role", () => {
+      given(...invited).when(accept(VIEWER), VIEWER).then(ev.invitationCancelled("new@example.com"));
     });
-    it("stores nothing without a pending invitation, or without the document", () => {
-      given(...team).when({ type: "accept-invitation", email: "new@example.com", userId: NEWCOMER }, NEWCOMER).thenNothing();
-      given().when({ type: "accept-invitation", email: "new@example.com", userId: NEWCOMER }, NEWCOMER).thenNothing();
-      given(...invited, ev.purged()).when({ type: "accept-invitation", email: "new@example.com", userId: NEWCOMER }, NEWCOMER).thenNothing();
+    it("refuses a wrong, used, cancelled or replaced link", () => {
+      given(...invited).when(accept(NEWCOMER, "d".repeat(64)), NEWCOMER).thenRefused("NOT_FOUND");
+      given(...invited, ev.shared(NEWCOMER, "commenter", "new@example.com")).when(accept(STRANGER), STRANGER).thenRefused("NOT_FOUND");
+      given(...invited, ev.invitationCancelled("new@example.com")).when(accept(NEWCOMER), NEWCOMER).thenRefused("NOT_FOUND");
+      given(...invited, ev.invitedWithLink("new@example.com", "commenter", "e".repeat(64), expiresAt)).when(accept(NEWCOMER), NEWCOMER).thenRefused("NOT_FOUND");
     });
-    it("does not look at the trash: the invitation was made before", () => {
-      given(...invited, ev.trashed())
-        .when({ type: "accept-invitation", email: "new@example.com", userId: NEWCOMER }, NEWCOMER)
-        .then(ev.shared(NEWCOMER, "commenter", "new@example.com"));
+    it("refuses an expired link, and invitations from before links", () => {
+      given(...invited).when(accept(NEWCOMER, hash, expiresAt), NEWCOMER).thenRefused("NOT_FOUND");
+      given(...team, ev.invited("new@example.com", "editor")).when(accept(NEWCOMER), NEWCOMER).thenRefused("NOT_FOUND");
+    });
+    it("refuses without the document, or while it is in the trash", () => {
+      given().when(accept(NEWCOMER), NEWCOMER).thenRefused("NOT_FOUND");
+      given(...invited, ev.purged()).when(accept(NEWCOMER), NEWCOMER).thenRefused("NOT_FOUND");
+      given(...invited, ev.trashed()).when(accept(NEWCOMER), NEWCOMER).thenRefused("NOT_FOUND");
     });
   });
 
@@ -291,7 +304,7 @@ describe("document aggregate: decide", () => {
 
 describe("document aggregate: evolve", () => {
   const members = (s: DocState) => Object.fromEntries(s.members);
-  const invitations = (s: DocState) => Object.fromEntries(s.invitations);
+  const invitations = (s: DocState) => Object.fromEntries([...s.invitations].map(([email, inv]) => [email, inv.role]));
 
   it("starts from nothing", () => {
     expect(emptyDoc(DOC)).toMatchObject({ exists: false, docId: DOC, trashed: false, purged: false, version: 0 });

@@ -1,7 +1,12 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { SessionStep } from "./session-cookies.ts";
 import {
+  AcceptInvitationBody,
+  ChangePasswordBody,
   CreateDocBody,
+  EmptyBody,
+  ForgotPasswordBody,
+  ResetPasswordBody,
   DocIdParams,
   HistoryQuery,
   InvitationBody,
@@ -99,6 +104,31 @@ export const apiRoutes: ApiRoute[] = [
     schema: {}, input: () => ({}),
   },
   {
+    method: "POST", url: "/api/auth/logout-everywhere", subject: rpc.auth.logoutEverywhere, auth: true,
+    summary: "end every session of mine, this one included; access tokens already issued stop working",
+    schema: { body: EmptyBody }, input: (r) => r.body ?? {},
+  },
+  {
+    method: "POST", url: "/api/auth/password", subject: rpc.auth.changePassword, auth: true,
+    summary: "change my password (needs the current one); ends my other sessions",
+    schema: { body: ChangePasswordBody }, input: (r) => r.body,
+  },
+  {
+    method: "POST", url: "/api/auth/password/forgot", subject: rpc.auth.forgotPassword, auth: false,
+    summary: "email a single-use reset link; answers 202 whether or not an account has that email",
+    schema: { body: ForgotPasswordBody }, input: (r) => r.body,
+  },
+  {
+    method: "POST", url: "/api/auth/password/reset", subject: rpc.auth.resetPassword, auth: false,
+    summary: "set a new password with the emailed link's token; ends every session of the account",
+    schema: { body: ResetPasswordBody }, input: (r) => r.body,
+  },
+  {
+    method: "POST", url: "/api/invitations/accept", subject: rpc.docs.acceptInvitation, auth: true,
+    summary: "accept an emailed invitation with its link's token: I become a member with the invited role",
+    schema: { body: AcceptInvitationBody }, input: (r) => r.body,
+  },
+  {
     method: "POST", url: "/api/docs", subject: rpc.docs.create, auth: true, summary: "create a document or board",
     schema: { body: CreateDocBody },
     input: (r) => ({ body: r.body, ...(header(r, "idempotency-key") ? { idempotencyKey: header(r, "idempotency-key") } : {}) }),
@@ -126,12 +156,12 @@ export const apiRoutes: ApiRoute[] = [
     schema: { params: DocIdParams }, input: (r) => commandInput({ ...r, body: undefined }),
   },
   {
-    method: "GET", url: "/api/docs/:id/members", subject: rpc.docs.members, auth: true, summary: "members and pending invitations",
+    method: "GET", url: "/api/docs/:id/members", subject: rpc.docs.members, auth: true, summary: "members, and pending invitations for those who may share (owner, editor)",
     schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
   },
   {
     method: "POST", url: "/api/docs/:id/members", subject: rpc.docs.share, auth: true,
-    summary: "share by email with a role (owner, editor); an email without an account gets a pending invitation",
+    summary: "share by email with a role (owner, editor); an email without an account is emailed a single-use invitation link",
     schema: { params: DocIdParams, body: ShareBody }, input: (r) => commandInput(r),
   },
   {

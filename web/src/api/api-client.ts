@@ -102,6 +102,26 @@ export const api = {
 
     me: (signal?: AbortSignal): Promise<{ user: User }> =>
       authorized({ method: "GET", path: "/api/auth/me", signal }),
+
+    /** Ends every session of mine, this one included. */
+    logoutEverywhere: (): Promise<void> => authorized({ method: "POST", path: "/api/auth/logout-everywhere", body: {} }),
+
+    /** Needs the current password; my other sessions end. */
+    changePassword: (input: { currentPassword: string; newPassword: string }): Promise<void> =>
+      authorized({ method: "POST", path: "/api/auth/password", body: input }),
+
+    /** The answer is the same whether or not an account has the email. */
+    forgotPassword: (email: string): Promise<{ message: string }> =>
+      sendJson({ method: "POST", path: "/api/auth/password/forgot", body: { email } }),
+
+    resetPassword: (input: { token: string; password: string }): Promise<void> =>
+      sendJson({ method: "POST", path: "/api/auth/password/reset", body: input }),
+  },
+
+  invitations: {
+    /** Accepts the invitation an emailed link names; I become a member with its role. */
+    accept: (token: string): Promise<{ docId: string; kind: DocKind; role: DocRole }> =>
+      authorized({ method: "POST", path: "/api/invitations/accept", body: { token } }),
   },
 
   docs: {

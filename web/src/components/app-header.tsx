@@ -49,9 +49,9 @@ export function AppHeader({ children }: { children?: ReactNode }): ReactNode {
           <span className="avatar avatar-small" style={{ backgroundColor: colorForUser(session.user.id) }} aria-hidden="true">
             {initialsOf(session.user.name)}
           </span>
-          <span className="account-name" title={session.user.email}>
+          <Link className="account-name" title={`${session.user.email}: password and sessions`} to="/account">
             {session.user.name}
-          </span>
+          </Link>
           <button type="button" className="button button-quiet" onClick={() => void handleSignOut()} disabled={signingOut}>
             {signingOut ? "Signing out…" : "Sign out"}
           </button>

@@ -1,4 +1,5 @@
 import { useId, useState } from "react";
+import { Link } from "react-router-dom";
 import type { FormEvent, ReactNode } from "react";
 import { ApiError } from "../api/http";
 import { dismissNotice } from "../auth/session";
@@ -111,6 +112,11 @@ export function AuthScreen(): ReactNode {
           </button>
         </form>
 
+        {!signingUp && (
+          <p className="auth-switch">
+            <Link to="/forgot-password">Forgot your password?</Link>
+          </p>
+        )}
         <p className="auth-switch">
           {signingUp ? "Already have an account?" : "New to Palimpsest?"}{" "}
           <button type="button" className="link-button" onClick={() => switchMode(signingUp ? "signin" : "signup")}>

@@ -121,7 +121,7 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
         next,
         member
           ? `${nameOf(member)} can now open this document as ${ROLE_LABELS[member.role].toLowerCase()}.`
-          : `Invited ${address} as ${inviteRole}. They get access as soon as they sign up with that email.`,
+          : `Invited ${address} as ${inviteRole}: we emailed them a link that lets them in once they sign in or sign up.`,
       );
       setEmail("");
     } catch (err) {

@@ -4,6 +4,7 @@ export { natsOptionsFromEnv, natsUserEnv, readCredentials, startNatsServer, type
 export { startPostgresServer, type PostgresServerOptions } from "./postgres-server.ts";
 export { startRedisServer, type RedisServerOptions } from "./redis-server.ts";
 export { startS3Server, tsxLoader, type S3ServerOptions } from "./s3-server.ts";
+export { mailTo, startMailServer, type MailServer, type MailServerOptions, type ReceivedMail } from "./mail-server.ts";
 export { repoRoot, startServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { startStores, type StoreSet, type StoreOptions } from "./store-set.ts";
 export { loadOrCreateLocalSecrets, readLocalSecrets, serviceDatabaseEnv, type LocalSecrets } from "./local-secrets.ts";

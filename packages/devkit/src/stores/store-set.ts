@@ -10,11 +10,12 @@ import { startNatsServer, type NatsCluster } from "./nats-server.ts";
 import { startPostgresServer } from "./postgres-server.ts";
 import { startRedisServer } from "./redis-server.ts";
 import { startS3Server } from "./s3-server.ts";
+import { startMailServer } from "./mail-server.ts";
 
 export interface StoreOptions {
   dataDir: string;
   /** Fixed ports for a local run; free ones are picked for any left out. */
-  ports?: Partial<Record<"nats" | "natsMonitor" | "natsCluster" | "postgres" | "redis" | "s3", number>>;
+  ports?: Partial<Record<"nats" | "natsMonitor" | "natsCluster" | "postgres" | "redis" | "s3" | "smtp" | "mailbox", number>>;
   /** JetStream nodes: 1 is a single server, 3 a cluster whose streams have 3 replicas. */
   natsClusterSize?: number;
   /** The nats-server binary (default: the one on PATH). */
@@ -24,7 +25,7 @@ export interface StoreOptions {
   bucket?: string;
   db?: { user: string; password: string; database: string };
   /** Stores that already run elsewhere: these are used as they are and not started here. */
-  external?: Partial<Record<"natsUrl" | "databaseUrl" | "redisUrl" | "s3Endpoint", string>>;
+  external?: Partial<Record<"natsUrl" | "databaseUrl" | "redisUrl" | "s3Endpoint" | "smtpUrl", string>>;
 }
 
 export interface StoreSet {
@@ -33,6 +34,9 @@ export interface StoreSet {
   redisUrl: string;
   s3Endpoint: string;
   bucket: string;
+  smtpUrl: string;
+  /** Where to read the mail the local mail server received (undefined when an external SMTP server is used). */
+  mailboxUrl: string | undefined;
   /** The NATS server or cluster started here (undefined when an external one is used). */
   nats: NatsCluster | undefined;
   /**
@@ -111,6 +115,12 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
             bucket,
             logFile: path.join(logs, "s3.log"),
           }))(),
+    ext.smtpUrl
+      ? Promise.resolve({ url: ext.smtpUrl, process: undefined })
+      : (async () => {
+          const mail = await startMailServer({ smtpPort: await port("smtp"), httpPort: await port("mailbox"), logFile: path.join(logs, "mail.log") });
+          return { url: mail.smtpUrl, mailboxUrl: mail.mailboxUrl, process: mail.process };
+        })(),
   ]);
   const processes = started.flatMap((r) => {
     if (r.status !== "fulfilled") return [];
@@ -123,13 +133,15 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
     await Promise.all(processes.map((p) => p.stop()));
     throw failed.reason;
   }
-  const [natsResult, postgres, redis, s3] = started.map((r) => (r as PromiseFulfilledResult<{ url?: string; endpoint?: string; nats?: NatsCluster }>).value);
+  const [natsResult, postgres, redis, s3, mail] = started.map((r) => (r as PromiseFulfilledResult<{ url?: string; endpoint?: string; nats?: NatsCluster; mailboxUrl?: string }>).value);
   const nats = natsResult?.nats;
   const natsStarted = nats ? nats.nodes.map((n) => n.process) : [];
   const natsUrl = natsResult?.url ?? "";
   const databaseUrl = postgres?.url ?? "";
   const redisUrl = redis?.url ?? "";
   const s3Endpoint = s3?.endpoint ?? "";
+  const smtpUrl = mail?.url ?? "";
+  const mailboxUrl = mail?.mailboxUrl;
   const streamReplicas = Math.min(opts.natsClusterSize ?? 1, 3);
   const secretsFile = path.join(opts.dataDir, "local-secrets.json");
   const secrets = loadOrCreateLocalSecrets(secretsFile);
@@ -161,6 +173,8 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
     redisUrl,
     s3Endpoint,
     bucket,
+    smtpUrl,
+    mailboxUrl,
     nats,
     env: {
       NATS_URL: natsUrl,
@@ -174,6 +188,9 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
       S3_BUCKET: bucket,
       S3_ACCESS_KEY_ID: "S3RVER",
       S3_SECRET_ACCESS_KEY: "S3RVER",
+      SMTP_URL: smtpUrl,
+      // Not a service setting: tests read the mail the services sent from here.
+      ...(mailboxUrl ? { MAILBOX_URL: mailboxUrl } : {}),
     },
     processes,
     async stop() {

@@ -8,6 +8,8 @@ export const natsServerBinaries = () => binariesUnder(root);
 export {
   ManagedProcess,
   freePort,
+  mailTo,
+  startMailServer,
   natsOptionsFromEnv,
   natsUserEnv,
   serviceDatabaseEnv,
@@ -17,7 +19,9 @@ export {
   startNatsServer,
   startStores,
   waitUntil,
+  type MailServer,
   type NatsCluster,
+  type ReceivedMail,
   type NatsNode,
   type StoreSet,
 } from "../stores/index.ts";

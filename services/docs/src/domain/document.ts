@@ -15,9 +15,17 @@ export interface DocState {
   /** Emptied from the trash: gone for good, its id never reused. */
   purged: boolean;
   members: ReadonlyMap<string, Role>;
-  invitations: ReadonlyMap<string, Role>;
+  /** Pending invitations by email. */
+  invitations: ReadonlyMap<string, Invitation>;
   /** Stream sequence of the last event: the version commands are checked against. */
   version: number;
+}
+
+export interface Invitation {
+  role: Role;
+  /** The hash of the emailed link's token; absent for invitations from before links, which cannot be accepted. */
+  tokenHash?: string;
+  expiresAt?: string;
 }
 
 export const emptyDoc = (docId: string): DocState => ({
@@ -40,8 +48,9 @@ export type DocCommand =
   | { type: "untrash" }
   | { type: "purge" }
   | { type: "share-with-user"; userId: string; role: Role; invitedEmail?: string }
-  | { type: "invite"; email: string; role: Role }
-  | { type: "accept-invitation"; email: string; userId: string }
+  | { type: "invite"; email: string; role: Role; tokenHash: string; expiresAt: string }
+  /** `now` is the time the link is presented, passed in so deciding stays pure. */
+  | { type: "accept-invitation"; tokenHash: string; userId: string; now: string }
   | { type: "cancel-invitation"; email: string }
   | { type: "change-role"; userId: string; role: Role }
   | { type: "remove-member"; userId: string }
@@ -61,6 +70,7 @@ export type DocEventType =
   | "doc.purged.v1"
   | "doc.shared.v1"
   | "doc.invited.v1"
+  | "doc.invited.v2"
   | "doc.invitation-cancelled.v1"
   | "doc.role-changed.v1"
   | "doc.member-removed.v1"
@@ -120,14 +130,21 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
     case "invite": {
       require(state, actorId, "share");
       if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of sharing as owner");
-      if (state.invitations.get(command.email) === command.role) return [];
-      return [{ type: "doc.invited.v1", data: { docId, email: command.email, role: command.role } }];
+      // Always a new invitation, even for the same email and role: inviting again re-sends the
+      // link, and the new token replaces the old one, so only the newest link works.
+      return [{ type: "doc.invited.v2", data: { docId, email: command.email, role: command.role, tokenHash: command.tokenHash, expiresAt: command.expiresAt } }];
     }
     case "accept-invitation": {
-      const role = state.invitations.get(command.email);
-      if (!state.exists || !role) return [];
-      if (state.members.has(command.userId)) return [{ type: "doc.invitation-cancelled.v1", data: { docId, email: command.email } }];
-      return [{ type: "doc.shared.v1", data: { docId, userId: command.userId, role, invitedEmail: command.email } }];
+      // Only the link proves the address: whoever registered with the invited email learns nothing here.
+      const found = [...state.invitations].find(([, inv]) => inv.tokenHash !== undefined && inv.tokenHash === command.tokenHash);
+      if (!state.exists || state.trashed || !found) throw new AppError("NOT_FOUND", "this invitation link is no longer valid: it was used, cancelled or replaced by a newer one");
+      const [email, invitation] = found;
+      if (invitation.expiresAt === undefined || Date.parse(invitation.expiresAt) <= Date.parse(command.now)) {
+        throw new AppError("NOT_FOUND", "this invitation link has expired; ask for a new one");
+      }
+      // Already a member: the link is used up and the member keeps the role they have.
+      if (state.members.has(command.userId)) return [{ type: "doc.invitation-cancelled.v1", data: { docId, email } }];
+      return [{ type: "doc.shared.v1", data: { docId, userId: command.userId, role: invitation.role, invitedEmail: email } }];
     }
     case "cancel-invitation":
       require(state, actorId, "share");
@@ -173,7 +190,7 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     f(m);
     return m;
   };
-  const withInvitations = (f: (m: Map<string, Role>) => void): ReadonlyMap<string, Role> => {
+  const withInvitations = (f: (m: Map<string, Invitation>) => void): ReadonlyMap<string, Invitation> => {
     const m = new Map(state.invitations);
     f(m);
     return m;
@@ -200,7 +217,11 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     }
     case "doc.invited.v1": {
       const d = event.data as EventPayload<"doc.invited.v1">;
-      return next({ invitations: withInvitations((m) => m.set(d.email, d.role)) });
+      return next({ invitations: withInvitations((m) => m.set(d.email, { role: d.role })) });
+    }
+    case "doc.invited.v2": {
+      const d = event.data as EventPayload<"doc.invited.v2">;
+      return next({ invitations: withInvitations((m) => m.set(d.email, { role: d.role, tokenHash: d.tokenHash, expiresAt: d.expiresAt })) });
     }
     case "doc.invitation-cancelled.v1": {
       const d = event.data as EventPayload<"doc.invitation-cancelled.v1">;
