@@ -24,6 +24,7 @@ import { createRestoreCommand } from "./restore-command.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SnapshotStore } from "./snapshot-store.ts";
+import { ExportSlots } from "./export-slots.ts";
 import { runSnapshotter } from "./snapshotter.ts";
 import type { HistoryDb } from "./schema.ts";
 
@@ -47,7 +48,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   await ensureCheckpointTable(db);
   const js = jetstreamOf(nc);
   const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
-  const queries = createHistoryQueries(db, nc, js, snapshots, log);
+  const queries = createHistoryQueries(db, nc, js, snapshots, log, { diffMaxVersions: config.diffMaxVersions, diffMaxRenderedChars: config.diffMaxRenderedChars });
   const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
@@ -56,7 +57,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.head]: queries.head,
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
-      [rpc.history.audit]: createAuditExport(db, nc, js).page,
+      [rpc.history.audit]: createAuditExport(db, nc, js, { slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   const snapshotter = runSnapshotter({
