@@ -41,6 +41,12 @@ const families: { prefix: string; subject: string; producer: string; note?: stri
   },
   { prefix: "session.", subject: subjectPattern(subjects.session, "sessionId"), producer: "auth" },
   {
+    prefix: "doc.erased.",
+    subject: subjectPattern(subjects.erasure, "docId"),
+    producer: "history",
+    note: "the tombstone of a purged document's erasure, stored once (expected sequence 0) on a subject only history may write.",
+  },
+  {
     prefix: "doc.",
     subject: subjectPattern(subjects.docEvents, "docId"),
     producer: "docs",
@@ -182,7 +188,9 @@ export function renderEventCatalogue(): string {
   out.push(
     "",
     "Every stream keeps everything: no limits, no deletes or purges, and a full store refuses writes",
-    "rather than dropping old messages (`streamConfigs` in `packages/platform/src/nats.ts`).",
+    "rather than dropping old messages (`streamConfigs` in `packages/platform/src/nats.ts`). The one",
+    "exception is erasure: once a document is purged, history purges its subject from EDITS (only",
+    "history's NATS user may) and leaves a `doc.erased.v1` tombstone recording where its edit chain stood.",
     "",
     "## Edits",
     "",

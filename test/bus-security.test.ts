@@ -109,8 +109,13 @@ describe("what each service may say", () => {
       expect(await publishRefused(nc, "$JS.API.STREAM.PURGE.DOCS", "{}"), user).toBe(true);
       expect(await publishRefused(nc, "$JS.API.STREAM.DELETE.AUTH", ""), user).toBe(true);
     }
-    const info = await (await jetstreamManager(await as("admin"))).streams.info("EDITS");
-    expect(info.config.deny_purge).toBe(true);
+    // EDITS allows a purge (erasing a purged document's edits), and only history's user may ask for one.
+    for (const user of ["gateway", "auth", "docs", "sync", "files"] as const) {
+      expect(await publishRefused(await as(user), "$JS.API.STREAM.PURGE.EDITS", "{}"), user).toBe(true);
+    }
+    const admin = await jetstreamManager(await as("admin"));
+    expect((await admin.streams.info("EDITS")).config.deny_purge).toBe(false);
+    for (const stream of ["DOCS", "AUTH"]) expect((await admin.streams.info(stream)).config.deny_purge).toBe(true);
   });
 });
 

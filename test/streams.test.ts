@@ -28,7 +28,8 @@ function releases(): { name: string; older: StreamConfig[]; newer: StreamConfig[
   const id = randomUUID().slice(0, 8);
   const name = `TEST_STREAMS_${id}`;
   created.push(name);
-  const base = streamConfigs(1)[0]!;
+  // DOCS's config: it denies purges (EDITS allows them, to erase purged documents).
+  const base = streamConfigs(1)[1]!;
   const subject = (s: string) => `teststreams.${id}.${s}`;
   return {
     name,
@@ -39,6 +40,15 @@ function releases(): { name: string; older: StreamConfig[]; newer: StreamConfig[
 }
 
 describe("stream set-up", () => {
+  it("a stream created denying purges keeps denying them when a release that allows them updates it, instead of the set-up failing", async () => {
+    const r = releases();
+    await ensureStreams(jsm, 1, { update: true, configs: r.older });
+    await ensureStreams(jsm, 1, { update: true, configs: r.newer.map((c) => ({ ...c, deny_purge: false })) });
+    const info = await jsm.streams.info(r.name);
+    expect(info.config.deny_purge).toBe(true);
+    expect([...info.config.subjects].sort()).toEqual([r.subject("docs.>"), r.subject("files.>")]);
+  });
+
   it("an older release starting after a newer one keeps the subject the newer one added", async () => {
     const r = releases();
     await ensureStreams(jsm, 1, { update: true, configs: r.older });

@@ -62,6 +62,8 @@ export const ErrorCodes = {
   QUOTA_EXCEEDED: { status: 413, close: CloseCodes.quotaExceeded },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, close: CloseCodes.unsupportedMediaType },
   WEAK_PASSWORD: { status: 422, close: CloseCodes.unprocessable },
+  /** A diff whose range would cost more than the service allows: the caller should choose a smaller range. */
+  DIFF_TOO_LARGE: { status: 422, close: CloseCodes.unprocessable },
   RATE_LIMITED: { status: 429, close: CloseCodes.rateLimited },
   INTERNAL: { status: 500, close: CloseCodes.internalError },
   UNAVAILABLE: { status: 503, close: CloseCodes.tryAgainLater },

@@ -96,6 +96,24 @@ export const EventPayloads = {
   /** The owner emptied the document from the trash: it is gone for everyone and its files are deleted from the store. */
   "doc.purged.v1": Type.Object({ docId: Id }),
   /**
+   * The tombstone history leaves once a purged document's content is erased everywhere (the EDITS
+   * stream, the edit log's copies, chunks, snapshots): who purged it and when, and where its edit
+   * chain stood, so an audit trail exported before the erasure still verifies up to it.
+   */
+  "doc.erased.v1": Type.Object({
+    docId: Id,
+    /** Absent when no user was named on the purge. */
+    purgedBy: Type.Optional(Id),
+    purgedAt: Type.String({ format: "date-time" }),
+    /** The DOCS stream sequence of the `doc.purged.v1` event this erasure carried out. */
+    purgeStreamSeq: Type.Integer({ minimum: 1 }),
+    /** The document's last edit (its version number) and where it was in the EDITS stream; 0 for none. */
+    lastEditSeq: Type.Integer({ minimum: 0 }),
+    lastEditStreamSeq: Type.Integer({ minimum: 0 }),
+    /** The edit chain's head hash after that edit (the genesis hash for none): an export's `end.editHead`. */
+    editHead: Type.String({ minLength: 1, maxLength: 128 }),
+  }),
+  /**
    * A file attached to a document, stored at `key` in the object store. `contentType` is what its
    * bytes are (sniffed), never what the client claimed. File events live on `docs.file.<docId>`.
    */

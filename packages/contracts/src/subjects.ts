@@ -8,6 +8,7 @@ import { isSubjectSafeId } from "./ids.ts";
  * | EDITS  | edits.<docId>      | one message per accepted Yjs update, raw bytes + headers   |
  * | DOCS   | docs.evt.<docId>   | document and board metadata events (JSON)                  |
  * |        | docs.file.<docId>  | the document's file events (JSON): uploaded, thumbnail, deleted |
+ * |        | docs.erased.<docId> | the tombstone history leaves when it erases a purged document's content |
  * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
  * | MAIL   | mail.out.>         | the outbox: email waiting for the sender (JSON, work queue) |
  *
@@ -26,6 +27,7 @@ export type StreamName = (typeof Streams)[keyof typeof Streams];
 const EDITS = "edits.";
 const DOC_EVENTS = "docs.evt.";
 const FILE_EVENTS = "docs.file.";
+const ERASURES = "docs.erased.";
 
 function token(id: string): string {
   if (!isSubjectSafeId(id)) throw new Error(`id is not subject-safe: ${JSON.stringify(id)}`);
@@ -44,6 +46,13 @@ export const subjects = {
    */
   fileEvents: (docId: string) => `${FILE_EVENTS}${token(docId)}`,
   allFileEvents: () => "docs.file.>",
+  /**
+   * The erasure tombstone of a purged document, on a subject of its own: only history writes it
+   * (its NATS permissions name this subject, not the document's events), and once, as the subject's
+   * first message.
+   */
+  erasure: (docId: string) => `${ERASURES}${token(docId)}`,
+  allErasures: () => "docs.erased.>",
   /** Every subject of the DOCS stream (document and file events), for read models that want both. */
   allDocsStream: () => "docs.>",
   /** Registration claims the email: the subject is keyed by the email's hash, so a second claim fails the expected-sequence check. */
@@ -87,12 +96,13 @@ export const subjectDocId = {
   edits: (subject: string) => idAfter(EDITS, subject),
   docEvents: (subject: string) => idAfter(DOC_EVENTS, subject),
   fileEvents: (subject: string) => idAfter(FILE_EVENTS, subject),
+  erasure: (subject: string) => idAfter(ERASURES, subject),
 } as const;
 
 /** The stream that stores a subject's messages, from the prefixes in the table above. */
 export function streamOfSubject(subject: string): StreamName {
   if (subject.startsWith(EDITS)) return Streams.edits;
-  if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS)) return Streams.docs;
+  if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS) || subject.startsWith(ERASURES)) return Streams.docs;
   if (subject.startsWith("auth.evt.")) return Streams.auth;
   if (subject.startsWith("mail.out.")) return Streams.mail;
   throw new Error(`no stream stores ${subject}`);

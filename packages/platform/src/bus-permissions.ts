@@ -12,7 +12,9 @@ import { Streams, rpc, subjects, type ServiceName, type StreamName } from "@pali
  * - internal queries (who has this email, a document's snapshot or head) are callable only by the
  *   services that need them, never by the gateway on a client's behalf;
  * - services may create a missing stream but never change or delete one: stream updates are the
- *   `admin` user's (`npm run setup-streams`), so a compromised service cannot shorten history.
+ *   `admin` user's (`npm run setup-streams`), so a compromised service cannot shorten history;
+ *   the one exception is history purging a purged document's subject from EDITS (erasure), and
+ *   writing the tombstone that records it.
  */
 export type BusUser = ServiceName | "admin";
 export const BusUsers = ["gateway", "auth", "docs", "sync", "files", "history", "admin"] as const satisfies readonly BusUser[];
@@ -155,7 +157,17 @@ export function busPermissions(): Record<BusUser, BusPermission> {
       "files",
     ),
     history: user(
-      [subjects.allEdits(), rpc.docs.access, rpc.auth.jwks, ...streamSetup(), ...streamReader(Streams.edits), ...streamReader(Streams.docs)],
+      [
+        subjects.allEdits(),
+        subjects.allErasures(),
+        // Erasing a purged document's edits: the one purge any service may make.
+        `$JS.API.STREAM.PURGE.${Streams.edits}`,
+        rpc.docs.access,
+        rpc.auth.jwks,
+        ...streamSetup(),
+        ...streamReader(Streams.edits),
+        ...streamReader(Streams.docs),
+      ],
       ["rpc.history.>"],
       true,
       "history",

@@ -3,7 +3,7 @@ export { createLogger, type Logger } from "./logger.ts";
 export { connectNats, ensureStreams, natsReady, streamConfigs, type EnsureStreamsOptions, type NatsSettings } from "./nats.ts";
 export { BusUsers, busPermissions, inboxPrefixOf, natsPasswordEnv, renderNatsAuthorization, type BusPermission, type BusUser } from "./bus-permissions.ts";
 export { appendEvent, decodeEvent, jetstreamOf, newEvent, publishDurably, type Appended, type DurablePublishOptions } from "./event-store.ts";
-export { callRpc, callRpcOk, callRpcRaw, requireCaller, serveRpc, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult, type ServeRpcOptions } from "./rpc.ts";
+export { callRpc, callRpcOk, callRpcRaw, requireCaller, serveRpc, throwIfAbandoned, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult, type ServeRpcOptions } from "./rpc.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
 export { createDb, dbReady, migrateToLatest, type Migration } from "./db.ts";
 export { DatabaseServices, actingAsUrl, provisionDatabaseRoles, serviceDatabaseUrl, type DatabasePasswords, type DatabaseService } from "./db-roles.ts";

@@ -4,6 +4,8 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<"method" | "route" | "status">;
   rpcDuration: Histogram<"subject" | "outcome">;
+  /** Requests whose caller had stopped waiting before the handler finished. */
+  rpcAbandoned: Counter<"subject">;
   projectionLagSeconds: Gauge<"projection">;
   projectedEvents: Counter<"projection">;
 }
@@ -27,6 +29,12 @@ export function createMetrics(service: string): Metrics {
       help: "NATS request/reply handler duration",
       labelNames: ["subject", "outcome"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    rpcAbandoned: new Counter({
+      name: "rpc_abandoned_total",
+      help: "requests whose caller's deadline passed before the handler finished",
+      labelNames: ["subject"],
       registers: [registry],
     }),
     projectionLagSeconds: new Gauge({

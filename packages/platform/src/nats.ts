@@ -52,7 +52,7 @@ export async function connectNats(settings: NatsSettings, name: string, log: Log
 /**
  * The event streams. Events are history, so nothing may age out or be deleted:
  * no limits, `discard: new` (a full store refuses writes instead of dropping the oldest),
- * and deletes and purges denied.
+ * and deletes and purges denied, except purging a purged document's subject from EDITS (erasure).
  */
 export function streamConfigs(replicas: number): StreamConfig[] {
   const common = {
@@ -66,8 +66,10 @@ export function streamConfigs(replicas: number): StreamConfig[] {
     max_msg_size: 8 * 1024 * 1024,
   };
   return [
-    { ...common, name: Streams.edits, subjects: [subjects.allEdits()] },
-    { ...common, name: Streams.docs, subjects: [subjects.allDocEvents(), subjects.allFileEvents()] },
+    // A purged document's edits are erased for real (purge by subject); only history's NATS user may
+    // call the purge API, and only on this stream (bus-permissions.ts).
+    { ...common, deny_purge: false, name: Streams.edits, subjects: [subjects.allEdits()] },
+    { ...common, name: Streams.docs, subjects: [subjects.allDocEvents(), subjects.allFileEvents(), subjects.allErasures()] },
     { ...common, name: Streams.auth, subjects: [subjects.allAuthEvents()] },
     // The outbox is not history: a mail leaves it once sent (work queue), and one nobody could send
     // in a week is dropped, since its links have expired by then and it carries their tokens.
@@ -117,7 +119,9 @@ export async function ensureStreams(jsm: JetStreamManager, replicas: number, opt
           }
           continue;
         }
-        await jsm.streams.update(name, { ...rest, subjects: [...new Set([...have, ...(cfg.subjects ?? [])])] });
+        // The server refuses to turn deny_purge off on an existing stream; an older EDITS keeps it
+        // (and erasure then fails loudly, naming the stream) rather than the whole set-up failing.
+        await jsm.streams.update(name, { ...rest, deny_purge: current.config.deny_purge || rest.deny_purge, subjects: [...new Set([...have, ...(cfg.subjects ?? [])])] });
         continue;
       }
       throw err;

@@ -18,6 +18,18 @@ export interface RpcContext {
   requestId: string;
   caller: Caller | undefined;
   log: Logger;
+  /**
+   * Aborted once the caller has stopped waiting (its deadline, from the request's `Rpc-Deadline`
+   * header, has passed): long work checks it and stops, since nobody will read the answer.
+   */
+  signal: AbortSignal;
+  /** The same deadline in Unix milliseconds (Infinity when the request named none), for loops that do not yield to timers. */
+  deadline: number;
+}
+
+/** Throws TIMEOUT when the caller has gone, so a long loop stops at its next step. */
+export function throwIfAbandoned(ctx: Pick<RpcContext, "signal" | "deadline">): void {
+  if (ctx.signal.aborted || Date.now() >= ctx.deadline) throw new AppError("TIMEOUT", "the caller stopped waiting for this answer");
 }
 
 export interface RpcResult {
@@ -84,6 +96,7 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
   const started = performance.now();
   let reply: RpcReply;
   let requestId = "unknown";
+  let result: RpcResult;
   try {
     let raw: unknown;
     try {
@@ -99,8 +112,14 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
       caller = { userId: claims.userId, sessionId: claims.sessionId };
     }
     // With tracing on, the handler's log lines name the trace, so a log line leads to its trace.
-    const ctx: RpcContext = { requestId, caller, log: log.child({ reqId: requestId, rpc: subject, ...(span ? { traceId: span.spanContext().traceId } : {}) }) };
-    const result = await handler(req.input, ctx);
+    const deadline = deadlineOf(msg);
+    const signal = deadline === undefined ? new AbortController().signal : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+    const ctx: RpcContext = { requestId, caller, signal, deadline: deadline ?? Infinity, log: log.child({ reqId: requestId, rpc: subject, ...(span ? { traceId: span.spanContext().traceId } : {}) }) };
+    try {
+      result = await handler(req.input, ctx);
+    } finally {
+      if (signal.aborted || (deadline !== undefined && Date.now() >= deadline)) metrics?.rpcAbandoned.inc({ subject });
+    }
     reply = { ok: true, status: result.status ?? 200, body: result.body };
   } catch (err) {
     const appErr = toAppError(err);
@@ -129,7 +148,19 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
   }
 }
 
-const RpcHeaders = { outcome: "Rpc-Outcome", status: "Rpc-Status" } as const;
+/**
+ * `Rpc-Deadline`: when the caller stops waiting, in Unix milliseconds; set from the request's
+ * timeout so the service can stop work whose answer nobody will read.
+ */
+const RpcHeaders = { outcome: "Rpc-Outcome", status: "Rpc-Status", deadline: "Rpc-Deadline" } as const;
+
+function deadlineOf(msg: Msg): number | undefined {
+  const raw = msg.headers?.get(RpcHeaders.deadline);
+  if (!raw) return undefined;
+  const at = Number(raw);
+  // Beyond an hour it is not a deadline anyone meant; treat it as none rather than trusting it.
+  return Number.isSafeInteger(at) && at > 0 && at - Date.now() < 3_600_000 ? at : undefined;
+}
 
 /** A successful reply whose body is still the JSON bytes the service sent. */
 export interface RawRpcReply {
@@ -200,8 +231,9 @@ async function requestRpc(
   span: Span | undefined,
 ): Promise<RawRpcReply | Extract<RpcReply, { ok: false }>> {
   try {
-    const headers = span ? traceHeaders() : undefined;
-    const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs, ...(headers ? { headers } : {}) });
+    const headers = (span ? traceHeaders() : undefined) ?? natsHeaders();
+    headers.set(RpcHeaders.deadline, String(Date.now() + timeoutMs));
+    const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs, headers });
     const reply = decodeReply(msg, subject);
     if (span) {
       span.setAttributes({ [SpanAttributes.rpcOutcome]: reply.ok ? "ok" : "error", [SpanAttributes.requestId]: request.requestId });

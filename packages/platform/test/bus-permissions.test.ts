@@ -37,10 +37,13 @@ describe("bus permissions", () => {
     expect(whoMay("publish", subjects.fileEvents("d1"))).toEqual(["files"]);
   });
 
-  it("given the permissions, no service can change, purge or delete a stream", () => {
+  it("given the permissions, no service can change, purge or delete a stream, except history erasing purged documents' edits", () => {
     for (const api of ["UPDATE", "PURGE", "DELETE"]) {
-      for (const stream of ["EDITS", "DOCS", "AUTH"]) expect(whoMay("publish", `$JS.API.STREAM.${api}.${stream}`)).toEqual([]);
+      for (const stream of ["EDITS", "DOCS", "AUTH"]) {
+        expect(whoMay("publish", `$JS.API.STREAM.${api}.${stream}`)).toEqual(api === "PURGE" && stream === "EDITS" ? ["history"] : []);
+      }
     }
+    expect(whoMay("publish", subjects.erasure("d1"))).toEqual(["history"]);
   });
 
   it("given the permissions, a service reads only its own inboxes", () => {

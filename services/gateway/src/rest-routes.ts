@@ -41,7 +41,7 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
         if (route.ndjsonPages) {
           const call = (cursor?: string) => callRpc(nc, route.subject, request(cursor), rpcTimeoutMs);
           const first = await call();
-          if (!first.ok) return reply.status(httpStatusOf(first.error.code)).send({ error: first.error });
+          if (!first.ok) return refuse(reply, first.error);
           return reply.status(200).type(`${AUDIT_CONTENT_TYPE}; charset=utf-8`).header("cache-control", "no-store").send(ndjsonBody(first, call, log));
         }
         const account = route.signInAccount?.(req.body);
@@ -54,7 +54,7 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
         // The service's JSON goes to the client as it came: a large body is not parsed and re-encoded here.
         const reply_ = await callRpcRaw(nc, route.subject, request(), rpcTimeoutMs);
         if (account !== undefined) await guards.afterSignIn(req, account, reply_.ok ? reply_.status : httpStatusOf(reply_.error.code));
-        if (!reply_.ok) return reply.status(httpStatusOf(reply_.error.code)).send({ error: reply_.error });
+        if (!reply_.ok) return refuse(reply, reply_.error);
         if (reply_.status === 204 || reply_.json.byteLength === 0) return reply.status(reply_.status).send();
         return reply.status(reply_.status).type("application/json; charset=utf-8").send(Buffer.from(reply_.json.buffer, reply_.json.byteOffset, reply_.json.byteLength));
       },
@@ -66,7 +66,7 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
     const cookieMode = sessionCookies.cookieMode(step, req);
     const endsCookie = step === "end" || (cookieMode && !result.ok && httpStatusOf(result.error.code) === 401);
     if (endsCookie && sessionCookies.present(req)) sessionCookies.clear(reply, req);
-    if (!result.ok) return reply.status(httpStatusOf(result.error.code)).send({ error: result.error });
+    if (!result.ok) return refuse(reply, result.error);
     const status = result.status;
     if (status === 204 || result.body === null || result.body === undefined) return reply.status(status).send();
     const body = cookieMode && isRecord(result.body) ? sessionCookies.issued(reply, req, result.body) : result.body;
@@ -77,6 +77,16 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** A service's refusal as the client's answer; a service that says when to come back sets Retry-After. */
+function refuse(reply: FastifyReply, error: RpcError) {
+  const details = error.details as { retryAfterSeconds?: unknown } | undefined;
+  const retryAfter = details?.retryAfterSeconds;
+  if (typeof retryAfter === "number" && Number.isFinite(retryAfter) && retryAfter > 0) reply.header("retry-after", String(Math.ceil(retryAfter)));
+  return reply.status(httpStatusOf(error.code)).send({ error });
+}
+
+type RpcError = Extract<RpcReply, { ok: false }>["error"];
 
 /** The signing keys, from the auth service, for anyone verifying our tokens; briefly cacheable. */
 export function registerJwksRoute(http: FastifyInstance, nc: NatsConnection, rpcTimeoutMs: number): void {

@@ -11,6 +11,7 @@ import {
   jwksFetcher,
   natsReady,
   s3Ready,
+  runDurableWorker,
   runProjection,
   serveRpc,
   type Logger,
@@ -24,6 +25,8 @@ import { createRestoreCommand } from "./restore-command.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SnapshotStore } from "./snapshot-store.ts";
+import { ExportSlots } from "./export-slots.ts";
+import { createErasure } from "./erasure.ts";
 import { runSnapshotter } from "./snapshotter.ts";
 import type { HistoryDb } from "./schema.ts";
 
@@ -46,8 +49,9 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   const { config, nc, db, s3, log, metrics } = deps;
   await ensureCheckpointTable(db);
   const js = jetstreamOf(nc);
+  const jsm = await js.jetstreamManager();
   const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
-  const queries = createHistoryQueries(db, nc, js, snapshots, log);
+  const queries = createHistoryQueries(db, nc, js, snapshots, log, { diffMaxVersions: config.diffMaxVersions, diffMaxRenderedChars: config.diffMaxRenderedChars });
   const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
@@ -56,7 +60,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.head]: queries.head,
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
-      [rpc.history.audit]: createAuditExport(db, nc, js).page,
+      [rpc.history.audit]: createAuditExport(db, nc, js, { slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   const snapshotter = runSnapshotter({
@@ -66,6 +70,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     log,
     policy: { everyEdits: config.snapshotEveryEdits, chunkEdits: config.snapshotChunkEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
   });
+  const erasure = runDurableWorker({ js, jsm, log, spec: createErasure({ db, js, jsm, s3, bucket: config.s3Bucket, snapshots, log }).worker });
   const projections = historyProjectionSpecs.map(({ spec, batchSize }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}) }));
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), s3: () => s3Ready(s3, config.s3Bucket) };
   const shell = createServiceShell({ service: "history", nc, log, metrics, checks });
@@ -77,6 +82,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     async close() {
       shell.beginShutdown();
       await snapshotter.stop();
+      await erasure.stop();
       await Promise.all(projections.map((p) => p.stop()));
       await shell.close();
     },

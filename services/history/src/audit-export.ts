@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor, type Cursor } from "./audit-cursor.ts";
 import { editTime, eventTime, mergeBySeq, orderKey, Peekable, readSubject } from "./audit-merge.ts";
 import { prefixWithin, replyBytes } from "./audit-reply-size.ts";
 import { createAuditSources } from "./audit-sources.ts";
+import type { ExportSlots } from "./export-slots.ts";
 import type { HistoryDb } from "./schema.ts";
 
 /**
@@ -31,6 +32,8 @@ export interface AuditExportOptions {
   pageBytes?: number;
   /** A page stops early after this long, so each reply comes well inside the gateway's timeout. */
   pageMillis?: number;
+  /** Bounds the pages in progress, per user and in all; unbounded when absent. */
+  slots?: ExportSlots;
 }
 
 export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, opts: AuditExportOptions = {}) {
@@ -46,6 +49,15 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
     const caller = requireCaller(ctx);
     const q = parse(AuditPageInput, input, "query");
     await requireAccess(q.id, caller.userId, ctx.requestId);
+    const release = opts.slots?.acquire(caller.userId);
+    try {
+      return await buildPage(q, ctx);
+    } finally {
+      release?.();
+    }
+  }
+
+  async function buildPage(q: AuditPageInput, ctx: RpcContext): Promise<RpcResult> {
     const docId = q.id;
     // The header and an error line are short (well under the smallest page), so only edit and
     // event lines, which can be regenerated from the cursor, ever span pages.

@@ -32,4 +32,13 @@ export class ByteCache<V> {
       this.total -= e.bytes;
     }
   }
+
+  /** Drops every entry whose key starts with `prefix` (an erased document's). */
+  deletePrefix(prefix: string): void {
+    for (const [k, e] of this.entries) {
+      if (!k.startsWith(prefix)) continue;
+      this.entries.delete(k);
+      this.total -= e.bytes;
+    }
+  }
 }

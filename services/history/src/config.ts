@@ -8,6 +8,10 @@ export const historyConfigSpec = {
   snapshotEverySeconds: env.int("SNAPSHOT_EVERY_SECONDS", 60, "... or after this many seconds with new edits", { min: 1 }),
   snapshotInlineMaxBytes: env.int("SNAPSHOT_INLINE_MAX_BYTES", 256 * 1024, "larger snapshots go to the object store", { min: 0 }),
   snapshotSweepMs: env.int("SNAPSHOT_SWEEP_MS", 2_000, "how often documents are checked for a due snapshot", { min: 100 }),
+  diffMaxVersions: env.int("DIFF_MAX_VERSIONS", 2_000, "a diff walks at most this many versions (each one's effect is attributed to its author); a larger range is refused with DIFF_TOO_LARGE", { min: 1 }),
+  diffMaxRenderedChars: env.int("DIFF_MAX_RENDERED_CHARS", 50_000_000, "a diff renders at most this many characters in all (versions walked times the document's length); beyond, DIFF_TOO_LARGE", { min: 1 }),
+  auditExportsPerUser: env.int("AUDIT_EXPORTS_PER_USER", 2, "audit export pages one user may have in progress at once on a replica; more get 429", { min: 1 }),
+  auditExportsTotal: env.int("AUDIT_EXPORTS_TOTAL", 8, "audit export pages in progress at once on a replica, for everyone; more get 429", { min: 1 }),
 } as const;
 
 export type HistoryConfig = ConfigOf<typeof historyConfigSpec>;

@@ -23,10 +23,23 @@ import { renderDocument } from "./render-document.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
-import { requireCaller, requireDocRole, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { requireCaller, requireDocRole, throwIfAbandoned, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
-export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger) {
+/**
+ * Sessions are found among this many newest edits (an index range on the log's primary key), so the
+ * activity query costs the same on a document with millions of edits; older sessions are in `list`.
+ */
+const ACTIVITY_SCAN_EDITS = 10_000;
+
+export interface HistoryQueryLimits {
+  /** Most versions one diff walks. */
+  diffMaxVersions: number;
+  /** Most characters one diff renders in all, summed over the versions it walks. */
+  diffMaxRenderedChars: number;
+}
+
+export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger, limits: HistoryQueryLimits) {
   const requireAccess = (docId: string, userId: string, requestId: string) => requireDocRole(nc, { docId, userId, requestId });
 
   return {
@@ -82,24 +95,39 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       }
     },
 
-    /** What changed between two versions, each inserted or deleted run with its author. */
+    /**
+     * What changed between two versions, each inserted or deleted run with its author. Attribution
+     * renders the document after every version in the range, so the work is bounded up front (the
+     * number of versions) and as it goes (characters rendered), and stops when the caller has gone.
+     */
     async diff(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(DiffInput, input, "query");
       await requireAccess(q.id, caller.userId, ctx.requestId);
       if (q.to < q.from) throw new AppError("VALIDATION_FAILED", "to must not be before from");
-      if (q.to - q.from > 50_000) throw new AppError("VALIDATION_FAILED", "compare at most 50,000 versions at once");
+      const tooLarge = () =>
+        new AppError("DIFF_TOO_LARGE", `this range is too large to compare (at most ${limits.diffMaxVersions} versions, ${limits.diffMaxRenderedChars} characters rendered in all); choose a smaller range`, {
+          details: { maxVersions: limits.diffMaxVersions, maxRenderedChars: limits.diffMaxRenderedChars },
+        });
+      if (q.to - q.from > limits.diffMaxVersions) throw tooLarge();
       const start = await documentAt(db, js, snapshots, q.id, q.from);
       const end = await db.selectFrom("edit_log").select("stream_seq").where("doc_id", "=", q.id).where("seq", "=", q.to).executeTakeFirst();
       if (q.to > 0 && !end) throw new AppError("NOT_FOUND", `version ${q.to} does not exist`);
       try {
+        throwIfAbandoned(ctx);
         let text = renderDocument(start.doc).text;
+        let rendered = text.length;
+        // Refuse before walking when the first version alone shows the range cannot fit.
+        if (text.length * (q.to - q.from) > limits.diffMaxRenderedChars) throw tooLarge();
         const attributed = new AttributedDiff(text);
         const authors = new Set<string>();
         if (end && q.to > q.from) {
           for await (const e of readEdits(js, q.id, start.streamSeq + 1, end.stream_seq)) {
+            throwIfAbandoned(ctx);
             Y.applyUpdate(start.doc, e.update);
             const next = renderDocument(start.doc).text;
+            rendered += next.length;
+            if (rendered > limits.diffMaxRenderedChars) throw tooLarge();
             if (next !== text) authors.add(e.author);
             attributed.apply(text, next, e.author);
             text = next;
@@ -133,7 +161,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       return { body: view };
     },
 
-    /** Newest first: metadata events and editing sessions (who edited, from when to when). */
+    /** Newest first: metadata events and editing sessions (who edited, from when to when) among the newest edits. */
     async activity(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(HistoryListInput, input, "query");
@@ -150,7 +178,9 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         with marked as (
           select user_id, at, seq,
             case when at - lag(at) over (partition by user_id order by seq) <= interval '${sql.raw(String(EDIT_SESSION_GAP_MS))} milliseconds' then 0 else 1 end as starts
-          from edit_log where doc_id = ${q.id}
+          from (
+            select user_id, at, seq from edit_log where doc_id = ${q.id} order by seq desc limit ${ACTIVITY_SCAN_EDITS}
+          ) recent
         ), numbered as (
           select user_id, at, sum(starts) over (partition by user_id order by seq rows unbounded preceding) as session from marked
         )

@@ -62,6 +62,11 @@ export class SnapshotStore {
     return where;
   }
 
+  /** This replica forgets an erased document's snapshot bytes. */
+  forget(docId: string): void {
+    this.bytes.deletePrefix(`${docId}:`);
+  }
+
   private async fetch(key: string): Promise<Uint8Array> {
     const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!res.Body) throw new Error(`snapshot ${key} is empty`);
