@@ -63,7 +63,8 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     await waitUntil(
       label,
       async () => (await fetch(`http://127.0.0.1:${opts.port}/readyz`)).status === 200,
-      { process: proc, timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 150 },
+      // SERVICE_READY_TIMEOUT_MS (a loaded machine): how long a starting service may take to be ready.
+      { process: proc, timeoutMs: opts.readyTimeoutMs ?? Number(process.env["SERVICE_READY_TIMEOUT_MS"] ?? 60_000), intervalMs: 150 },
     );
   } catch (err) {
     // A service that never became ready must not outlive the attempt.
