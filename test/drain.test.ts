@@ -19,8 +19,9 @@ const ctx = useSystem("drain", {
   env: {
     // Typists and the raw sender below go faster than this, so connections are paced (a backlog
     // waits in the replica) when the drain begins: that backlog must be stored too.
-    SYNC_MESSAGES_PER_SECOND: "50",
-    SYNC_MESSAGE_BURST: "10",
+    // About 50 one-letter updates a second (each about 40 bytes, plus the 64 counted per message).
+    SYNC_BYTES_PER_SECOND: "5000",
+    SYNC_BURST_BYTES: "1024",
     SYNC_RESYNC_MS: "2000",
   },
 });

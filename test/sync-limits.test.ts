@@ -14,6 +14,7 @@ const USER_QUOTA = 6 * MiB;
 const IDLE_MS = 20_000;
 
 const ctx = useSystem("sync-limits", {
+  readyTimeoutMs: 120_000,
   env: {
     SYNC_DOC_QUOTA_BYTES: String(DOC_QUOTA),
     SYNC_USER_QUOTA_BYTES: String(USER_QUOTA),

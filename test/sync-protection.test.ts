@@ -13,6 +13,7 @@ const BURST = 4 * 1024;
 
 beforeAll(async () => {
   system = await startTestSystem("sync-protection", {
+    readyTimeoutMs: 120_000,
     env: {
       SYNC_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
       SYNC_BYTES_PER_SECOND: String(RATE),

@@ -11,8 +11,9 @@ const ctx = useSystem("sync-resilience", {
   env: {
     SYNC_MAX_MESSAGE_BYTES: String(256 * 1024),
     // Writers type faster than this, so the sync service throttles them throughout (paused, never dropped).
-    SYNC_MESSAGES_PER_SECOND: "60",
-    SYNC_MESSAGE_BURST: "10",
+    // About 60 one-letter updates a second (each about 40 bytes, plus the 64 counted per message).
+    SYNC_BYTES_PER_SECOND: "6000",
+    SYNC_BURST_BYTES: "1024",
     SYNC_RESYNC_MS: "2000",
   },
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CloseCodes, ErrorCodes, closeCodeOf, httpStatusOf, isRefusalClose, type ErrorCode } from "../src/shared.ts";
 
 // RFC 6455 codes the servers send, or ws sends for them: each with the meaning the registry gives it.
-const STANDARD = { messageTooBig: 1009, internalError: 1011, serviceRestart: 1012, tryAgainLater: 1013 };
+const STANDARD = { goingAway: 1001, messageTooBig: 1009, internalError: 1011, serviceRestart: 1012, tryAgainLater: 1013 };
 const errorCodes = Object.keys(ErrorCodes) as ErrorCode[];
 
 describe("WebSocket close codes", () => {
