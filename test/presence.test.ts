@@ -112,6 +112,9 @@ function presenceMessage(entries: { clientId: number; clock: number; state: unkn
   return encoding.toUint8Array(e);
 }
 
+/** Two replicas and several clients on a shared machine: presence may take a few seconds to go round. */
+const SLOW = { timeout: 10_000, interval: 50 };
+
 type SeenState = { user?: { id?: string; name?: string; color?: string }; cursor?: unknown; blob?: string; marker?: number } | undefined;
 const stateOf = (c: CollabClient, clientId: number) => c.provider.awareness.getStates().get(clientId) as SeenState;
 
@@ -125,11 +128,11 @@ describe("presence is bound to the connection and the token", () => {
     const ben = onReplica(1, doc.id, await member(api, doc.id, "Ben"));
     ann.provider.awareness.setLocalStateField("user", { name: "Ann", color: "#aa0000" });
     ann.provider.awareness.setLocalStateField("cursor", { anchor: 1, head: 2 });
-    await vi.waitFor(() => expect(stateOf(ben, ann.doc.clientID)?.cursor).toEqual({ anchor: 1, head: 2 }));
+    await vi.waitFor(() => expect(stateOf(ben, ann.doc.clientID)?.cursor).toEqual({ anchor: 1, head: 2 }), SLOW);
     /** Mallory's own raw socket on replica `i`, open once the server has spoken. */
     const raw = async (i: number) => {
       const s = rawConnect(`ws://127.0.0.1:${system.byName("sync")[i]!.port}/collab/${doc.id}?token=${mallory.auth.accessToken}`);
-      await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
+      await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0), SLOW);
       return s;
     };
     return { ann, ben, mallory, raw };
@@ -146,7 +149,7 @@ describe("presence is bound to the connection and the token", () => {
       m.socket.send(presenceMessage([{ clientId: annId, clock: clock + 20, state: null }]));
       // Sent after the forgeries on the same socket: once Ben sees it, the forgeries were handled.
       m.socket.send(presenceMessage([{ clientId: own, clock: 1, state: { marker: i } }]));
-      await vi.waitFor(() => expect(stateOf(ben, own)?.marker).toBe(i));
+      await vi.waitFor(() => expect(stateOf(ben, own)?.marker).toBe(i), SLOW);
       expect(stateOf(ben, annId)?.cursor).toEqual({ anchor: 1, head: 2 });
       expect(stateOf(ann, annId)?.cursor).toEqual({ anchor: 1, head: 2 });
       m.socket.close();
@@ -157,9 +160,9 @@ describe("presence is bound to the connection and the token", () => {
     const { ben, mallory, raw } = await scene();
     const m = await raw(0);
     m.socket.send(presenceMessage([{ clientId: 2_000_000, clock: 1, state: { user: { id: "someone-else", name: "Ann", color: "red;background:url(https://evil.example/x)" } } }]));
-    await vi.waitFor(() => expect(stateOf(ben, 2_000_000)?.user).toEqual({ id: mallory.auth.user.id, name: "Mallory", color: "#667085" }));
+    await vi.waitFor(() => expect(stateOf(ben, 2_000_000)?.user).toEqual({ id: mallory.auth.user.id, name: "Mallory", color: "#667085" }), SLOW);
     m.socket.send(presenceMessage([{ clientId: 2_000_000, clock: 2, state: { user: { name: "Ann", color: "#123abc" } } }]));
-    await vi.waitFor(() => expect(stateOf(ben, 2_000_000)?.user).toEqual({ id: mallory.auth.user.id, name: "Mallory", color: "#123abc" }));
+    await vi.waitFor(() => expect(stateOf(ben, 2_000_000)?.user).toEqual({ id: mallory.auth.user.id, name: "Mallory", color: "#123abc" }), SLOW);
   });
 
   it("an oversized presence state is not fanned out", async () => {
@@ -171,7 +174,7 @@ describe("presence is bound to the connection and the token", () => {
     const m = await raw(0);
     m.socket.send(presenceMessage([{ clientId: 3_000_000, clock: 1, state: { blob: "x".repeat(256 * 1024) } }]));
     m.socket.send(presenceMessage([{ clientId: 3_000_000, clock: 2, state: { marker: 1 } }]));
-    await vi.waitFor(() => expect(stateOf(ben, 3_000_000)?.marker).toBe(1));
+    await vi.waitFor(() => expect(stateOf(ben, 3_000_000)?.marker).toBe(1), SLOW);
     expect(seenBlob).toEqual([]);
     // The connection stays usable: its small states still pass.
     expect(m.socket.readyState).toBe(m.socket.OPEN);
