@@ -115,6 +115,7 @@ try {
   mail:  ${stores.mailboxUrl ? `${stores.mailboxUrl.replace("127.0.0.1", "localhost")}/  (every email the system sends: invitations, password resets)` : `sent through ${stores.smtpUrl}`}
   NATS:  ${stores.natsUrl}${stores.nats ? ` (${stores.nats.nodes.length} node${stores.nats.nodes.length > 1 ? "s" : ""}; credentials in ${stores.nats.credentialsFile})` : ""}
   data:  ${dataDir}
+  secrets: ${stores.env["LOCAL_SECRETS_FILE"] ?? "(none)"} (database role passwords, signing-key encryption key)
   logs:  ${logDir}
   Ctrl-C stops everything; running again keeps your data.
 `);
