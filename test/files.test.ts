@@ -35,7 +35,7 @@ const ctx = useSystem("files", {
     FILES_UPLOAD_URL_TTL_SECONDS: "5",
     FILES_THUMBNAIL_SIZE: "64",
     FILES_UPLOADS_PER_USER: "2",
-    FILES_UPLOAD_BODY_GRACE_SECONDS: "5",
+    FILES_UPLOAD_BODY_GRACE_SECONDS: "10",
   },
 });
 const patience = { timeout: 20_000, interval: 200 };
@@ -398,8 +398,8 @@ describe("uploads that hold connections", () => {
     }, patience);
     // Someone else's uploads are theirs.
     expect((await upload(owner.api, doc.id, await png(8, 8), "owner.png")).status).toBe(201);
-    // The trickles are cut after the 5 s grace (a few bytes never reach 32 KiB/s), not after the proxy's 5 minutes.
-    await vi.waitFor(() => expect(slow.map((t) => t.closed())).toEqual([true, true]), { timeout: 20_000, interval: 200 });
+    // The trickles are cut after the 10 s grace (a few bytes never reach 32 KiB/s), not after the proxy's 5 minutes.
+    await vi.waitFor(() => expect(slow.map((t) => t.closed())).toEqual([true, true]), { timeout: 30_000, interval: 200 });
     await vi.waitFor(async () => expect((await upload(editor.api, doc.id, await png(8, 8), "after.png")).status).toBe(201), patience);
     for (const t of slow) t.socket.destroy();
   });
