@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { PassThrough } from "node:stream";
 import replyFrom from "@fastify/reply-from";
 import { AppError } from "@palimpsest/contracts";
 import { traceHttpHeaders } from "@palimpsest/platform";
@@ -18,18 +17,6 @@ export interface FilesProxyOptions {
   slots: UploadSlots;
   /** How fast an upload's body must arrive. */
   bodyRate: { graceMs: number; minBytesPerSecond: number };
-}
-
-async function readSmall(stream: NodeJS.ReadableStream, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of stream) {
-    const chunk = typeof c === "string" ? Buffer.from(c) : c;
-    size += chunk.byteLength;
-    if (size > max) throw new Error(`an early answer of more than ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** A slot for this upload, released when its answer is over; false when the user has too many under way. */
@@ -62,9 +49,7 @@ const DROPPED_REQUEST_HEADERS = ["cookie", "x-forwarded-for", "x-forwarded-host"
 export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxyOptions): Promise<void> {
   await http.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    // The files replica reads the body through a stream of its own: should it answer early (a refusal),
-    // the client's request is detached from it and its rest discarded, whatever undici does with this one.
-    scope.addContentTypeParser("*", (_req, payload, done) => done(null, payload.pipe(new PassThrough())));
+    scope.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
     // No fixed base: each request names its replica (getUpstream below), and undici keeps a pool per origin.
     await scope.register(replyFrom, {
       disableRequestLogging: true,
@@ -102,23 +87,6 @@ export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxy
               const out: Record<string, string | string[] | undefined> = { ...headers, "x-request-id": r.id, ...traceHttpHeaders(r.traceSpan?.ctx) };
               for (const h of DROPPED_REQUEST_HEADERS) delete out[h];
               return out as typeof headers;
-            },
-            onResponse: (r, rep, res) => {
-              if (r.raw.complete) return void rep.send(res.stream);
-              // Answered before the body all arrived: the answer (a small refusal) is read whole first, then
-              // the upstream request is given up, and the client's connection lingers while its body is discarded.
-              void readSmall(res.stream as NodeJS.ReadableStream, 64 * 1024).then(
-                (answer) => {
-                  r.raw.unpipe();
-                  (r.body as PassThrough).destroy();
-                  void rep.send(answer);
-                },
-                (err: unknown) => {
-                  req.log.warn({ err }, "files proxy: an early answer could not be read");
-                  const e = new AppError("UNAVAILABLE", "the files service is not available; try again shortly");
-                  void rep.status(e.status).send(e.toBody());
-                },
-              );
             },
             onError: (rep, { error }) => {
               const status = (error as { statusCode?: number }).statusCode;
