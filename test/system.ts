@@ -10,7 +10,7 @@ import { connectClient, type CollabClient } from "./collab-client.ts";
  * Tests register many users from one address, so the limits are lifted unless a test sets them;
  * signing keys are re-read often so a rotation is seen within a test.
  */
-const testDefaults = {
+export const testDefaults = {
   RATE_LIMIT_AUTH_PER_WINDOW: "100000",
   RATE_LIMIT_USER_PER_WINDOW: "100000",
   RATE_LIMIT_COLLAB_CONNECTS_PER_WINDOW: "100000",

@@ -32,6 +32,12 @@ export function createHttpApp(
       const given = req.headers[REQUEST_ID_HEADER];
       return typeof given === "string" && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Errors the router raises before any route or hook runs (an undecodable URL, an over-long
+    // path parameter): answered in the same shape as every other refusal, not Fastify's own.
+    frameworkErrors: (err, req, reply) => {
+      const appErr = fastifyErrorToApp(err);
+      void (reply as FastifyReply).header(REQUEST_ID_HEADER, req.id).status(appErr.status).send(appErr.toBody());
+    },
   });
   app.addHook("onRequest", async (req, reply) => {
     reply.header(REQUEST_ID_HEADER, req.id);
@@ -109,6 +115,10 @@ function fastifyErrorToApp(err: unknown): AppError {
   const e = err as { code?: string; statusCode?: number; validation?: unknown; message?: string };
   if (e.validation) return new AppError("VALIDATION_FAILED", e.message ?? "invalid request");
   switch (e.code) {
+    case "FST_ERR_BAD_URL":
+      return new AppError("VALIDATION_FAILED", "the URL is not validly encoded");
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new AppError("VALIDATION_FAILED", "a path parameter is too long");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new AppError("PAYLOAD_TOO_LARGE", "request body is too large");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
@@ -120,6 +130,13 @@ function fastifyErrorToApp(err: unknown): AppError {
   }
   if (e.statusCode === 400 && typeof e.message === "string") {
     return new AppError(/JSON/i.test(e.message) ? "MALFORMED_JSON" : "VALIDATION_FAILED", e.message);
+  }
+  // Any other refusal Fastify raises itself (a bad content length, an unparsable content type, ...)
+  // is the client's: a 4xx in our shape, never an INTERNAL.
+  if (typeof e.code === "string" && e.code.startsWith("FST_ERR_") && typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
+    if (e.statusCode === 413) return new AppError("PAYLOAD_TOO_LARGE", "request body is too large");
+    if (e.statusCode === 415) return new AppError("UNSUPPORTED_MEDIA_TYPE", "unsupported content type");
+    return new AppError("VALIDATION_FAILED", typeof e.message === "string" ? e.message : "invalid request");
   }
   return toAppError(err);
 }

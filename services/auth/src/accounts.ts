@@ -113,6 +113,11 @@ export function createAccounts(deps: AccountsDeps) {
     );
   }
 
+  /**
+   * A validly signed token naming no account (deleted, or minted with a leaked key) proves no
+   * identity: the caller is not signed in, rather than asking for a missing resource.
+   */
+  const noSuchAccount = () => new AppError("UNAUTHENTICATED", "the signed-in account does not exist");
   const resetInvalid = () => new AppError("NOT_FOUND", "this reset link is no longer valid: it was used, replaced by a newer password, or has expired");
 
   async function emailResetLink(user: { id: string; email: string; name: string; account_version: number }): Promise<void> {
@@ -225,7 +230,7 @@ export function createAccounts(deps: AccountsDeps) {
       const body = parse(ChangePasswordBody, input, "body");
       const caller = requireCaller(ctx);
       const user = await db.selectFrom("users").select(["id", "email", "password_hash", "account_version"]).where("id", "=", caller.userId).executeTakeFirst();
-      if (!user) throw new AppError("NOT_FOUND", "user not found");
+      if (!user) throw noSuchAccount();
       if (!(await verifyPassword(user.password_hash, body.currentPassword))) throw new AppError("INVALID_CREDENTIALS", "the current password is incorrect");
       checkPasswordPolicy(body.newPassword, user.email);
       await setPassword(user, await hashPassword(body.newPassword), "change");
@@ -267,7 +272,7 @@ export function createAccounts(deps: AccountsDeps) {
     async me(_input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const user = await db.selectFrom("users").select(["id", "email", "name"]).where("id", "=", caller.userId).executeTakeFirst();
-      if (!user) throw new AppError("NOT_FOUND", "user not found");
+      if (!user) throw noSuchAccount();
       return { body: { user: view(user) } };
     },
 

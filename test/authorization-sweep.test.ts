@@ -1,0 +1,338 @@
+// The authorisation sweep, generated from the gateway's route tables: every route, for every role
+// in the permissions module, a stranger and an anonymous caller, with the expected status derived
+// from the permission rules (packages/contracts/src/permissions.ts): allowed → 2xx, a member
+// without the permission → 403, a stranger → 404 (a document's existence is not disclosed),
+// anonymous → 401. Then /collab (write, read-only, refused) and cross-document id substitution:
+// every id in a path or body replaced by one from a document the caller cannot see, with nothing
+// changed in that document.
+
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import sharp from "sharp";
+import { Roles, can, type Permission, type AuthResult, type DocView, type Role, type FileView, type PresignedUpload } from "@palimpsest/contracts";
+import type { TestApi } from "@palimpsest/devkit";
+import { apiRoutes, proxiedRoutes } from "../services/gateway/src/routes.ts";
+import { useSystem } from "./system.ts";
+import { rawConnect } from "./collab-client.ts";
+import { storedDocEvents, storedEdits } from "./stream-helpers.ts";
+import { tokenIn, waitForMail } from "./mail-helpers.ts";
+
+const ctx = useSystem("authorization-sweep");
+const WAIT = { timeout: 30_000, interval: 100 };
+
+type Caller = Role | "stranger" | "anonymous";
+const CALLERS: Caller[] = [...Roles, "stranger", "anonymous"];
+
+/**
+ * What each route requires. Keyed by the table's own `METHOD url`; the sweep fails on a route the
+ * table has and this does not, so a new route cannot ship unclassified.
+ */
+type Requirement = Permission | "public" | "signed-in" | "leave" | "own-upload";
+const requirements: Record<string, Requirement> = {
+  "POST /api/auth/register": "public",
+  "POST /api/auth/login": "public",
+  "POST /api/auth/refresh": "public",
+  "POST /api/auth/logout": "signed-in",
+  "GET /api/auth/me": "signed-in",
+  "POST /api/auth/logout-everywhere": "signed-in",
+  "POST /api/auth/password": "signed-in",
+  "POST /api/auth/password/forgot": "public",
+  // The emailed link's token is the capability; no bearer token is asked for.
+  "POST /api/auth/password/reset": "public",
+  // The link's token lets any signed-in holder in (a member keeps their role); anonymous callers sign in first.
+  "POST /api/invitations/accept": "signed-in",
+  "POST /api/docs": "signed-in",
+  "GET /api/docs": "signed-in",
+  "GET /api/docs/:id": "read",
+  "PATCH /api/docs/:id": "rename",
+  "DELETE /api/docs/:id": "trash",
+  "POST /api/docs/:id/untrash": "trash",
+  "GET /api/docs/:id/members": "read",
+  "POST /api/docs/:id/members": "share",
+  "PATCH /api/docs/:id/members/:userId": "manageMembers",
+  "DELETE /api/docs/:id/members/:userId": "manageMembers",
+  "POST /api/docs/:id/invitations/cancel": "share",
+  "POST /api/docs/:id/leave": "leave",
+  "POST /api/docs/:id/transfer": "transfer",
+  "GET /api/docs/:id/activity": "read",
+  "POST /api/docs/:id/versions": "write",
+  "GET /api/docs/:id/versions": "read",
+  "GET /api/docs/:id/versions/at": "read",
+  "GET /api/docs/:id/versions/:seq": "read",
+  "POST /api/docs/:id/restore": "write",
+  "GET /api/docs/:id/diff": "read",
+  "GET /api/docs/:id/history": "read",
+  "GET /api/docs/:id/audit": "read",
+  "GET /api/docs/:id/files": "read",
+  // Only who began a presigned upload finishes it; anyone else hears of no such upload.
+  "POST /api/files/:id/complete": "own-upload",
+  "DELETE /api/files/:id": "write",
+  "POST /api/docs/:id/files": "write",
+  "GET /api/files/:id": "read",
+  "GET /api/files/:id/thumbnail": "read",
+};
+
+const table = [...apiRoutes.map((r) => ({ method: r.method, url: r.url, auth: r.auth })), ...proxiedRoutes.map((r) => ({ method: r.method, url: r.url, auth: true }))];
+const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
+
+/** The status class a caller must get: "2xx" when allowed. */
+function expected(requirement: Requirement, who: Caller): "2xx" | 401 | 403 | 404 {
+  if (requirement === "public") return "2xx";
+  if (who === "anonymous") return 401;
+  if (requirement === "signed-in") return "2xx";
+  if (who === "stranger") return 404;
+  if (requirement === "leave") return who === "owner" ? 403 : "2xx";
+  if (requirement === "own-upload") return can(who, "write") ? "2xx" : 404;
+  return can(who, requirement) ? "2xx" : 403;
+}
+
+const users = {} as Record<Exclude<Caller, "anonymous"> | "target" | "other", { api: TestApi; auth: AuthResult }>;
+const apiOf = (who: Caller): TestApi => (who === "anonymous" ? ctx.anon : users[who].api);
+
+let pngBytes: Buffer;
+
+beforeAll(async () => {
+  for (const who of [...Roles, "stranger", "target", "other"] as const) users[who] = await ctx.anon.newUser(who);
+  pngBytes = await sharp(Buffer.alloc(16 * 16 * 3, 90), { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer();
+});
+
+async function upload(api: TestApi, docId: string): Promise<FileView> {
+  const form = new FormData();
+  form.append("file", new Blob([new Uint8Array(pngBytes)], { type: "image/png" }), "pic.png");
+  const res = await fetch(`${api.baseUrl}/api/docs/${docId}/files`, { method: "POST", headers: { authorization: `Bearer ${api.token}` }, body: form });
+  const body = (await res.json()) as FileView;
+  expect(res.status, JSON.stringify(body)).toBe(201);
+  return body;
+}
+
+/** Two edits stored through /collab, so versions 1 and 2 exist. */
+async function typeTwice(docId: string, by = users.owner): Promise<void> {
+  const c = ctx.client(docId, by.auth.accessToken);
+  await vi.waitFor(() => expect(c.provider.synced).toBe(true), WAIT);
+  const before = await storedEdits(ctx.jsm, docId);
+  c.doc.getText("t").insert(0, "one");
+  await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBe(before + 1), WAIT);
+  c.doc.getText("t").insert(3, " two");
+  await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, docId)).toBe(before + 2), WAIT);
+  // The edit log has them too (versions, diff and restore read it).
+  const seen = await storedEdits(ctx.jsm, docId);
+  await vi.waitFor(async () => expect((await by.api.get<{ items: unknown[] }>(`/api/docs/${docId}/history`)).body.items).toHaveLength(seen), WAIT);
+  c.destroy();
+}
+
+interface Fixture {
+  doc: DocView;
+  file: FileView;
+  invited: string;
+}
+
+/** A document with a member of each role (plus `target`, a viewer to act on), two edits, an image and a pending invitation. */
+async function fixture(owner = users.owner, withFile = true): Promise<Fixture> {
+  const doc = await owner.api.createDoc("Swept");
+  const shares: [keyof typeof users, Role][] = owner === users.owner ? [["editor", "editor"], ["commenter", "commenter"], ["viewer", "viewer"], ["target", "viewer"]] : [["target", "editor"]];
+  for (const [who, role] of shares) {
+    const r = await owner.api.post(`/api/docs/${doc.id}/members`, { email: users[who].auth.user.email, role });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  }
+  const invited = `invited-${randomUUID()}@example.test`;
+  expect((await owner.api.post(`/api/docs/${doc.id}/members`, { email: invited, role: "viewer" })).status).toBeLessThan(300);
+  const file = withFile ? await upload(owner.api, doc.id) : ({ id: "none" } as FileView);
+  return { doc, file, invited };
+}
+
+/** The request a route gets in the sweep: the fixture's ids in the path, a valid body. */
+async function requestFor(route: { method: string; url: string }, f: Fixture, who: Caller): Promise<{ url: string; body?: unknown; multipart?: boolean }> {
+  let fileId = f.file.id;
+  if (route.url === "/api/files/:id/complete") {
+    // Begun by the caller when it may attach files, else by the owner.
+    const uploader = who !== "anonymous" && who !== "stranger" && can(who, "write") ? users[who] : users.owner;
+    const grant = await uploader.api.post<PresignedUpload>(`/api/docs/${f.doc.id}/files`, { name: "p.png", size: pngBytes.length, contentType: "image/png" });
+    expect(grant.status).toBe(201);
+    expect((await fetch(grant.body.uploadUrl, { method: "PUT", headers: grant.body.headers, body: new Uint8Array(pngBytes) })).ok).toBe(true);
+    fileId = grant.body.fileId;
+  }
+  const url = route.url
+    .replace(":userId", users.target.auth.user.id)
+    .replace(":seq", "1")
+    .replace(":id", route.url.startsWith("/api/files/") ? fileId : f.doc.id);
+  const query: Record<string, string> = { "GET /api/docs/:id/versions/at": `?at=${encodeURIComponent(new Date().toISOString())}`, "GET /api/docs/:id/diff": "?from=1&to=2" };
+  const bodies: Record<string, unknown> = {
+    "POST /api/auth/register": { email: `u-${randomUUID()}@example.test`, password: "correct horse battery staple", name: "Swept" },
+    "POST /api/auth/login": { email: users.viewer.auth.user.email, password: "correct horse battery staple" },
+    "POST /api/auth/refresh": { refreshToken: (await ctx.anon.newUser("refresher")).auth.refreshToken },
+    "POST /api/auth/logout": {},
+    "POST /api/auth/logout-everywhere": {},
+    "POST /api/auth/password": { currentPassword: "correct horse battery staple", newPassword: NEW_PASSWORD },
+    "POST /api/auth/password/forgot": { email: users.viewer.auth.user.email },
+    "POST /api/docs": { title: "New" },
+    "PATCH /api/docs/:id": { title: `Renamed by ${who}` },
+    "POST /api/docs/:id/members": { email: `x-${randomUUID()}@example.test`, role: "viewer" },
+    "PATCH /api/docs/:id/members/:userId": { role: "editor" },
+    "POST /api/docs/:id/invitations/cancel": { email: f.invited },
+    "POST /api/docs/:id/transfer": { userId: users.target.auth.user.id },
+    "POST /api/docs/:id/versions": { name: "Named", seq: 1 },
+    "POST /api/docs/:id/restore": { seq: 1 },
+  };
+  const k = key(route);
+  if (k === "POST /api/auth/password/reset") {
+    const forgetful = await ctx.anon.newUser("forgetful");
+    expect((await ctx.anon.post("/api/auth/password/forgot", { email: forgetful.auth.user.email })).status).toBe(202);
+    bodies[k] = { token: tokenIn((await waitForMail(forgetful.auth.user.email))[0]!, "/reset-password/"), password: NEW_PASSWORD };
+  }
+  if (k === "POST /api/invitations/accept") bodies[k] = { token: tokenIn((await waitForMail(f.invited))[0]!, "/invite/") };
+  return { url: url + (query[k] ?? ""), ...(k in bodies ? { body: bodies[k] } : {}), multipart: k === "POST /api/docs/:id/files" };
+}
+
+const NEW_PASSWORD = "a different horse, battery and staple";
+
+/** Routes that end the caller's sessions or change its password: each cell gets a fresh account so the other cells keep theirs. */
+const SPENDS_SESSION = new Set(["/api/auth/logout", "/api/auth/logout-everywhere", "/api/auth/password"]);
+
+async function call(who: Caller, route: { method: string; url: string }, req: { url: string; body?: unknown; multipart?: boolean }): Promise<{ status: number; body: unknown }> {
+  const api = SPENDS_SESSION.has(route.url) && who !== "anonymous" ? (await ctx.anon.newUser("leaving")).api : apiOf(who);
+  if (req.multipart) {
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(pngBytes)], { type: "image/png" }), "pic.png");
+    const res = await fetch(`${api.baseUrl}${req.url}`, { method: "POST", headers: api.token ? { authorization: `Bearer ${api.token}` } : {}, body: form });
+    return { status: res.status, body: await res.text() };
+  }
+  return api.call(route.method, req.url, req.body);
+}
+
+describe("authorisation sweep over the route table", () => {
+  it("classifies every route the gateway serves", () => {
+    expect(table.map(key).filter((k) => !(k in requirements))).toEqual([]);
+    expect(Object.keys(requirements).filter((k) => !table.some((r) => key(r) === k))).toEqual([]);
+  });
+
+  it("every route x every caller gets the status the permission rules give", { timeout: 900_000 }, async () => {
+    // Reads share one fixture; every command gets its own, since it may change the members or trash the document.
+    const shared = await fixture();
+    await typeTwice(shared.doc.id);
+    await vi.waitFor(async () => {
+      const files = await users.owner.api.get<{ items: FileView[] }>(`/api/docs/${shared.doc.id}/files`);
+      expect(files.body.items.find((x) => x.id === shared.file.id)?.thumbnail).toBe("ready");
+    }, WAIT);
+    const mismatches: string[] = [];
+    let cells = 0;
+    for (const route of table) {
+      const requirement = requirements[key(route)]!;
+      for (const who of requirement === "public" ? (["anonymous"] as const) : CALLERS) {
+        const f = route.method === "GET" ? shared : await fixture(users.owner, route.url.startsWith("/api/files/"));
+        if (route.method !== "GET" && ["POST /api/docs/:id/versions", "POST /api/docs/:id/restore"].includes(key(route))) await typeTwice(f.doc.id);
+        if (key(route) === "POST /api/docs/:id/untrash") expect((await users.owner.api.call("DELETE", `/api/docs/${f.doc.id}`)).status).toBe(204);
+        const req = await requestFor(route, f, who);
+        const res = await call(who, route, req);
+        const want = expected(requirement, who);
+        const ok = want === "2xx" ? res.status >= 200 && res.status < 300 : res.status === want;
+        cells++;
+        if (!ok) mismatches.push(`${key(route)} as ${who}: want ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
+        if (res.status >= 400) {
+          const err = typeof res.body === "string" ? (JSON.parse(res.body) as { error?: { code?: string } }).error : (res.body as { error?: { code?: string } }).error;
+          if (typeof err?.code !== "string") mismatches.push(`${key(route)} as ${who}: ${res.status} without the error shape`);
+        }
+      }
+    }
+    process.stdout.write(`authorisation sweep: ${cells} cells over ${table.length} routes x ${CALLERS.length} callers, ${mismatches.length} mismatches\n`);
+    expect(mismatches).toEqual([]);
+  });
+
+  it("/collab: owners and editors write, commenters and viewers only read, strangers and anonymous callers are refused before any data", { timeout: 120_000 }, async () => {
+    const { doc } = await fixture();
+    const wsUrl = ctx.system.gatewayUrl().replace(/^http/, "ws");
+    for (const who of CALLERS) {
+      const canRead = who !== "stranger" && who !== "anonymous" && can(who, "read");
+      if (!canRead) {
+        const s = rawConnect(`${wsUrl}/collab/${doc.id}${who === "anonymous" ? "" : `?token=${users[who].auth.accessToken}`}`);
+        const closed = await s.closed;
+        expect(closed.code, who).toBe(who === "anonymous" ? 4401 : 4403);
+        expect(s.messages.every((m) => m[0] === 2), `${who} got document data`).toBe(true);
+        continue;
+      }
+      const before = await storedEdits(ctx.jsm, doc.id);
+      const c = ctx.client(doc.id, users[who as Role].auth.accessToken);
+      await vi.waitFor(() => expect(c.provider.synced, who).toBe(true), WAIT);
+      c.doc.getText("t").insert(0, `[${who}]`);
+      const watcher = ctx.client(doc.id, users.owner.auth.accessToken);
+      if (can(who as Role, "write")) {
+        await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, doc.id), who).toBe(before + 1), WAIT);
+        await vi.waitFor(() => expect(watcher.text()).toContain(`[${who}]`), WAIT);
+      } else {
+        // A marker from the owner after the refused edit: once the watcher has it, the refused one would have arrived first.
+        await vi.waitFor(() => expect(watcher.provider.synced).toBe(true), WAIT);
+        watcher.doc.getText("t").insert(0, `(after ${who})`);
+        await vi.waitFor(() => expect(c.text()).toContain(`(after ${who})`), WAIT);
+        expect(await storedEdits(ctx.jsm, doc.id), who).toBe(before + 1);
+        const fresh = ctx.client(doc.id, users.owner.auth.accessToken);
+        await vi.waitFor(() => expect(fresh.text()).toContain(`(after ${who})`), WAIT);
+        expect(fresh.text()).not.toContain(`[${who}]`);
+      }
+    }
+  });
+
+  it("ids from a document the caller cannot see, substituted into every path and body, get 403 or 404 and change nothing there", { timeout: 300_000 }, async () => {
+    // The caller owns A (every permission there) and has no access to B.
+    const a = await fixture();
+    await typeTwice(a.doc.id);
+    const b = await fixture(users.other);
+    await typeTwice(b.doc.id, users.other);
+    await typeTwice(b.doc.id, users.other);
+    // `target` is a member of both; this one is a member of B only.
+    const onlyB = (await ctx.anon.newUser("only-b")).auth;
+    expect((await users.other.api.post(`/api/docs/${b.doc.id}/members`, { email: onlyB.user.email, role: "viewer" })).status).toBe(201);
+    const snapshot = async () => ({
+      doc: (await users.other.api.get(`/api/docs/${b.doc.id}`)).body,
+      members: (await users.other.api.get(`/api/docs/${b.doc.id}/members`)).body,
+      files: (await users.other.api.get(`/api/docs/${b.doc.id}/files`)).body,
+      versions: (await users.other.api.get(`/api/docs/${b.doc.id}/versions`)).body,
+      edits: await storedEdits(ctx.jsm, b.doc.id),
+      events: await storedDocEvents(ctx.jsm, b.doc.id),
+    });
+    const before = await snapshot();
+    const grant = await users.other.api.post<PresignedUpload>(`/api/docs/${b.doc.id}/files`, { name: "b.png", size: pngBytes.length, contentType: "image/png" });
+    expect((await fetch(grant.body.uploadUrl, { method: "PUT", headers: grant.body.headers, body: new Uint8Array(pngBytes) })).ok).toBe(true);
+    const bHead = 4;
+    const owner = users.owner.api;
+    const cases: { what: string; send: () => Promise<{ status: number; body: unknown }>; allowed: number[] }[] = [];
+    // B's document id in every route that takes a document id.
+    for (const route of table.filter((r) => r.url.startsWith("/api/docs/:id"))) {
+      cases.push({
+        what: `${key(route)} with B's id`,
+        send: async () => {
+          const req = await requestFor(route, a, "owner");
+          return call("owner", route, { ...req, url: req.url.replace(a.doc.id, b.doc.id) });
+        },
+        allowed: [404],
+      });
+    }
+    // B's file ids in every route that takes a file id (the finished file and the presigned one).
+    for (const route of table.filter((r) => r.url.startsWith("/api/files/:id"))) {
+      for (const fileId of [b.file.id, grant.body.fileId]) {
+        cases.push({ what: `${key(route)} with B's file ${fileId}`, send: () => owner.call(route.method, route.url.replace(":id", fileId)), allowed: [404] });
+      }
+    }
+    // A member of B only, in A's member routes and transfer.
+    cases.push({ what: "PATCH A's member: B's member", send: () => owner.call("PATCH", `/api/docs/${a.doc.id}/members/${onlyB.user.id}`, { role: "editor" }), allowed: [404] });
+    cases.push({ what: "DELETE A's member: B's member", send: () => owner.call("DELETE", `/api/docs/${a.doc.id}/members/${onlyB.user.id}`), allowed: [404] });
+    cases.push({ what: "transfer A to B's member", send: () => owner.post(`/api/docs/${a.doc.id}/transfer`, { userId: onlyB.user.id }), allowed: [403, 404, 400, 409] });
+    cases.push({ what: "cancel B's invitation on A", send: () => owner.post(`/api/docs/${a.doc.id}/invitations/cancel`, { email: b.invited }), allowed: [404] });
+    // B's version numbers (B has more edits than A) in A's version routes.
+    cases.push({ what: "A's version at B's head", send: () => owner.get(`/api/docs/${a.doc.id}/versions/${bHead}`), allowed: [404, 400] });
+    cases.push({ what: "diff A to B's head", send: () => owner.get(`/api/docs/${a.doc.id}/diff?from=1&to=${bHead}`), allowed: [404, 400] });
+    cases.push({ what: "name A's version at B's head", send: () => owner.post(`/api/docs/${a.doc.id}/versions`, { name: "x", seq: bHead }), allowed: [400, 404] });
+    cases.push({ what: "restore A to B's head", send: () => owner.post(`/api/docs/${a.doc.id}/restore`, { seq: bHead }), allowed: [400, 404] });
+    cases.push({ what: "A's history from an author of B", send: () => owner.get(`/api/docs/${a.doc.id}/history?author=${users.other.auth.user.id}`), allowed: [200] });
+    const wrong: string[] = [];
+    for (const c of cases) {
+      const res = await c.send();
+      if (!c.allowed.includes(res.status)) wrong.push(`${c.what}: got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
+    }
+    // The /collab route with B's id.
+    const s = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${b.doc.id}?token=${users.owner.auth.accessToken}`);
+    expect((await s.closed).code).toBe(4403);
+    process.stdout.write(`cross-document substitution: ${cases.length + 1} cases, ${wrong.length} wrong\n`);
+    expect(wrong).toEqual([]);
+    // Nothing changed in B: its document, members, files, named versions, edits and events.
+    expect(await snapshot()).toEqual(before);
+  });
+});
