@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AuthResult, ErrorBody } from "@palimpsest/contracts";
 import { useSystem } from "./system.ts";
-import { tokenIn, waitForMail } from "./mail-helpers.ts";
+import { mailTo } from "@palimpsest/devkit";
+import { mailbox, tokenIn, waitForMail } from "./mail-helpers.ts";
 
 const ctx = useSystem("passwords");
 const OLD = "correct horse battery staple";
@@ -20,6 +21,16 @@ async function account() {
 const me = (token: string) => ctx.anon.withToken(token).get<ErrorBody>("/api/auth/me");
 const refresh = (refreshToken: string) => ctx.anon.post<ErrorBody>("/api/auth/refresh", { refreshToken });
 const login = (email: string, password: string) => ctx.anon.post("/api/auth/login", { email, password });
+
+/** Reset requests the auth replicas turned away for an address's hourly share, from their /metrics. */
+async function limitedResetMails(): Promise<number> {
+  let total = 0;
+  for (const h of ctx.system.byName("auth")) {
+    const text = await (await fetch(`http://127.0.0.1:${h.metricsPort}/metrics`)).text();
+    for (const m of text.matchAll(/^auth_password_reset_mails_total\{[^}]*outcome="limited"[^}]*\} (\d+)$/gm)) total += Number(m[1]);
+  }
+  return total;
+}
 
 describe("change password", () => {
   it("needs the current password, and ends every other session", async () => {
@@ -87,5 +98,23 @@ describe("password reset", () => {
     expect((await ctx.anon.withToken(first.accessToken).post("/api/auth/password", { currentPassword: OLD, newPassword: NEW })).status).toBe(204);
     expect((await ctx.anon.post("/api/auth/password/reset", { token, password: "yet another passphrase" })).status).toBe(404);
     expect((await ctx.anon.post("/api/auth/password/reset", { token: "y".repeat(43), password: "yet another passphrase" })).status).toBe(404);
+  });
+
+  it("sends one address at most 3 reset emails an hour (the default); beyond, the same answer and no email", async () => {
+    const { email } = await account();
+    const limitedBefore = await limitedResetMails();
+    const answers = [];
+    for (let i = 1; i <= 3; i++) {
+      answers.push(await ctx.anon.post("/api/auth/password/forgot", { email }));
+      await waitForMail(email, i);
+    }
+    answers.push(await ctx.anon.post("/api/auth/password/forgot", { email }));
+    for (const a of answers) {
+      expect(a.status).toBe(202);
+      expect(a.body).toEqual(answers[0]!.body);
+    }
+    // Once the fourth request was turned away, its mail can no longer be on its way.
+    await vi.waitFor(async () => expect(await limitedResetMails()).toBe(limitedBefore + 1), { timeout: 30_000 });
+    expect(await mailTo(mailbox(), email)).toHaveLength(3);
   });
 });
