@@ -163,6 +163,8 @@ export async function codeFacts(): Promise<CodeFacts> {
     if (/\bcreateRedis\s*\(/.test(text)) d.add("REDIS_URL");
     if (/\bcreateS3\s*\(/.test(text)) d.add("S3_ENDPOINT");
     for (const [key, f] of Object.entries(specs[cmd] ?? {})) if (/_URLS$/.test(f.env) && new RegExp(`\\bconfig\\.${key}\\b`).test(text)) d.add(f.env);
+    // The mail relay, where the command's code sends mail with its config.
+    for (const [key, f] of Object.entries(specs[cmd] ?? {})) if (f.env === "SMTP_URL" && new RegExp(`\\bconfig\\.${key}\\b`).test(text)) d.add(f.env);
     // Trace export, where the command's config has it: the platform connects when it is set.
     for (const f of Object.values(specs[cmd] ?? {})) if (/^OTEL_EXPORTER_OTLP_(TRACES_)?ENDPOINT$/.test(f.env)) d.add(f.env);
     dials[cmd] = d;
@@ -286,13 +288,17 @@ export function containerEnv(objects: K8sObject[], c: any): EnvValue[] {
 
 const LOOPBACK = /(^|[/@[])(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)([:/\]]|$)/;
 
-/** Settings whose value is an address for browsers, not for the pod: loopback is a port-forward there. */
-const CLIENT_FACING = new Set(["S3_PUBLIC_ENDPOINT"]);
+/**
+ * Settings whose value is an address for browsers, not for the pod: loopback is a port-forward there
+ * (PUBLIC_URL is where the links in emails point).
+ */
+const CLIENT_FACING = new Set(["S3_PUBLIC_ENDPOINT", "PUBLIC_URL"]);
 
 /** A plausible value for a Secret the overlay does not render, so the service's own config loader can judge the rest. */
 function placeholderFor(name: string): string {
   if (name === "DATABASE_URL") return "postgres://user:secret@db.example.com:5432/palimpsest";
   if (name === "REDIS_URL") return "redis://:secret@cache.example.com:6379";
+  if (name === "SMTP_URL") return "smtp://user:secret@smtp.example.com:587";
   if (name === "SIGNING_KEY_ENCRYPTION_KEY") return Buffer.alloc(32, 1).toString("base64");
   return "secret";
 }
@@ -674,7 +680,7 @@ export const networkPolicyCheck: Check = {
     // An in-cluster object store is public too: browsers use presigned URLs on it.
     if (pods.some((p) => p.name === "s3")) want.add(key("outside", "s3", 9000));
     // Each workload to what its code connects to, at the address its configuration names.
-    const managedPort: Record<string, number> = { DATABASE_URL: 5432, REDIS_URL: 6379, S3_ENDPOINT: 443 };
+    const managedPort: Record<string, number> = { DATABASE_URL: 5432, REDIS_URL: 6379, S3_ENDPOINT: 443, SMTP_URL: 587 };
     for (const { workload, container, command } of appContainers(objects)) {
       const from = podLabels(workload)["app.kubernetes.io/name"] ?? workload.metadata.name;
       const env = new Map(containerEnv(objects, container).map((e) => [e.name, e]));
@@ -693,7 +699,7 @@ export const networkPolicyCheck: Check = {
           } catch {
             continue;
           }
-          const defaults: Record<string, number> = { "http:": 80, "https:": 443, "ws:": 80, "wss:": 443, "nats:": 4222, "postgres:": 5432, "postgresql:": 5432, "redis:": 6379, "rediss:": 6379 };
+          const defaults: Record<string, number> = { "http:": 80, "https:": 443, "ws:": 80, "wss:": 443, "nats:": 4222, "postgres:": 5432, "postgresql:": 5432, "redis:": 6379, "rediss:": 6379, "smtp:": 587, "smtps:": 465 };
           const port = Number(url.port || defaults[url.protocol]);
           const internal = !url.hostname.includes(".") || /\.svc(\.cluster\.local)?$/.test(url.hostname);
           if (!internal) {
@@ -712,7 +718,7 @@ export const networkPolicyCheck: Check = {
       }
     }
     const have = new Set<string>();
-    const portsToTry = (dst: Pod | undefined) => (dst ? dst.ports.map((p) => p.port) : [5432, 6379, 443, 9000, 4222, 8080]);
+    const portsToTry = (dst: Pod | undefined) => (dst ? dst.ports.map((p) => p.port) : [5432, 6379, 443, 9000, 4222, 8080, 587, 465]);
     const unique = [...new Map(pods.map((p) => [p.name, p])).values()];
     const peers: { name: string; peer: Peer; pod?: Pod }[] = [...unique.map((p) => ({ name: p.name, peer: { pod: p } as Peer, pod: p })), { name: "outside", peer: { external: true } }];
     for (const a of peers) {

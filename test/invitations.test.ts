@@ -33,7 +33,7 @@ async function docsCaughtUpWithAuth(): Promise<void> {
   const last = (await ctx.jsm.streams.info(Streams.auth)).state.last_seq;
   await vi.waitFor(
     async () => {
-      const rows = (await db.query<{ name: string; stream_seq: string }>("select name, stream_seq from projection_checkpoints where name in ('docs-users', 'docs-invitations')")).rows;
+      const rows = (await db.query<{ name: string; stream_seq: string }>("select name, stream_seq from docs.projection_checkpoints where name in ('docs-users', 'docs-invitations')")).rows;
       expect(rows.length).toBeGreaterThan(0);
       for (const r of rows) expect(Number(r.stream_seq)).toBeGreaterThanOrEqual(last);
     },

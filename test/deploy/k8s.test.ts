@@ -218,8 +218,9 @@ describe("each check reports a broken copy", () => {
     const otel = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"];
     const stores = (cmd: string) => sorted(cmd).filter((v) => !otel.includes(v));
     expect(stores("gateway")).toEqual(["FILES_URLS", "NATS_URL", "REDIS_URL", "SYNC_URLS"]);
-    expect(stores("sync")).toEqual(["NATS_URL"]);
-    expect(stores("files")).toEqual(["DATABASE_URL", "NATS_URL", "S3_ENDPOINT"]);
+    expect(stores("auth")).toEqual(["DATABASE_URL", "NATS_URL", "REDIS_URL", "SMTP_URL"]);
+    expect(stores("sync")).toEqual(["NATS_URL", "REDIS_URL"]);
+    expect(stores("files")).toEqual(["DATABASE_URL", "NATS_URL", "REDIS_URL", "S3_ENDPOINT"]);
     expect(stores("rebuild-projections")).toEqual(["DATABASE_URL", "NATS_URL"]);
     expect(stores("rotate-signing-key")).toEqual(["DATABASE_URL"]);
   });

@@ -1,4 +1,5 @@
 import { SignJWT } from "jose";
+import { Counter } from "prom-client";
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { JetStreamClient } from "@nats-io/jetstream";
@@ -19,7 +20,7 @@ import {
   type AuthResult,
   type UserView,
 } from "@palimpsest/contracts";
-import { appendEvent, newEvent, queueMail, requireCaller, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { appendEvent, newEvent, queueMail, requireCaller, type Logger, type Metrics, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import {
   checkEmail,
   checkPasswordPolicy,
@@ -41,6 +42,7 @@ export interface AccountsDeps {
   keys: SigningKeys;
   config: AuthConfig;
   log: Logger;
+  metrics: Metrics;
   /** Tells live connections that a session ended, so they close at once. */
   onSessionRevoked: (sessionId: string) => Promise<void>;
 }
@@ -48,6 +50,23 @@ export interface AccountsDeps {
 /** The auth service's commands and queries, each an RPC handler behind a gateway route. */
 export function createAccounts(deps: AccountsDeps) {
   const { db, js, keys, config } = deps;
+  const resetMails = new Counter({
+    name: "auth_password_reset_mails_total",
+    help: "password-reset requests for an existing account: queued, or limited (the address had its hourly share)",
+    labelNames: ["outcome"] as const,
+    registers: [deps.metrics.registry],
+  });
+
+  /** Whether the address was sent fewer reset emails than its hourly share, so a stranger cannot flood its inbox. */
+  async function underResetMailLimit(userId: string): Promise<boolean> {
+    const { n } = await db
+      .selectFrom("password_resets")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("user_id", "=", userId)
+      .where("requested_at", ">", new Date(Date.now() - 3_600_000))
+      .executeTakeFirstOrThrow();
+    return Number(n) < config.passwordResetMailsPerHour;
+  }
 
   async function append(subject: string, event: AnyDomainEvent, expectedSeq: number | undefined, conflict?: () => AppError): Promise<void> {
     const { streamSeq } = await appendEvent(js, subject, event, {
@@ -240,15 +259,23 @@ export function createAccounts(deps: AccountsDeps) {
     },
 
     /**
-     * Emails a reset link when an account has the address. The answer, and the time it takes, are
-     * the same either way: the mail is prepared after replying, so nobody learns which emails exist.
+     * Emails a reset link when an account has the address and it had fewer than its hourly share.
+     * The answer, and the time it takes, are the same either way: the mail is prepared after
+     * replying, so nobody learns which emails exist or which were limited.
      */
     async forgotPassword(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const body = parse(ForgotPasswordBody, input, "body");
       const email = normaliseEmail(body.email);
       void (async () => {
         const user = await db.selectFrom("users").select(["id", "email", "name", "account_version"]).where("email", "=", email).executeTakeFirst();
-        if (user) await emailResetLink(user);
+        if (!user) return;
+        // Replicas may race past the limit by a request or two; it bounds a flood, not a count.
+        if (!(await underResetMailLimit(user.id))) {
+          resetMails.inc({ outcome: "limited" });
+          return;
+        }
+        await emailResetLink(user);
+        resetMails.inc({ outcome: "queued" });
       })().catch((err: unknown) => deps.log.error({ err, requestId: ctx.requestId }, "could not send a password-reset email"));
       return { status: 202, body: { message: "if an account has this email, a reset link is on its way" } };
     },

@@ -58,6 +58,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     keys,
     config,
     log,
+    metrics,
     onSessionRevoked: async (sessionId) => {
       // Gateways refuse the session's still-valid access tokens from now on, and live sockets close.
       // The notice first: services keep a local copy of them, which decides when Redis is down.

@@ -25,6 +25,7 @@ export const authConfigSpec = {
   signingKeyEncryptionKeys,
   keyRotationDays: env.int("SIGNING_KEY_ROTATION_DAYS", 30, "a new signing key is made after this many days", { min: 1 }),
   publicUrl: env.url("PUBLIC_URL", "http://localhost:8080", "the address people open the app at: links in emails point here"),
+  passwordResetMailsPerHour: env.int("PASSWORD_RESET_MAILS_PER_HOUR", 3, "reset emails one address is sent in an hour; further requests get the same answer and no email", { min: 1, max: 100 }),
   passwordResetTtlMinutes: env.int("PASSWORD_RESET_TTL_MINUTES", 60, "how long an emailed password-reset link works", { min: 1, max: 7 * 24 * 60 }),
   smtpUrl: env.url("SMTP_URL", "smtp://127.0.0.1:1025", "SMTP server the outbox is sent through (smtp://user:pass@host:port, or smtps://)"),
   mailFrom: env.string("MAIL_FROM", "Palimpsest <no-reply@palimpsest.localhost>", "sender of every email"),
