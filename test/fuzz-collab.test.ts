@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import * as Y from "yjs";
+import * as encoding from "lib0/encoding";
 import type { AuthResult, DocView } from "@palimpsest/contracts";
 import { CloseCodes } from "@palimpsest/contracts";
 import type { TestApi } from "@palimpsest/devkit";
@@ -16,7 +17,7 @@ import { rawConnect, type RawSession } from "./collab-client.ts";
 import { storedUpdates } from "./stream-helpers.ts";
 import { hostileUpdateFrame, malformedFrame, syncMessage } from "./fuzz-arbitraries.ts";
 
-const ctx = useSystem("fuzz-collab");
+const ctx = useSystem("fuzz-collab", { readyTimeoutMs: 120_000 });
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? "200");
 // A fixed seed makes a failure reproducible; FUZZ_SEED explores others.
 const SEED = Number(process.env["FUZZ_SEED"] ?? "20261206");
@@ -31,6 +32,18 @@ beforeAll(async () => {
 
 /** Closes a hostile client may get: a refusal of its own (4xxx) or a message too big; never a server failure. */
 const refusals = new Set<number>([CloseCodes.messageTooBig, CloseCodes.badRequest, CloseCodes.quotaExceeded, CloseCodes.rateLimited, CloseCodes.unprocessable, 1000, 1005]);
+
+/** A Yjs (v1) update that inserts nothing and deletes `len` items of `client` from `clock`. */
+function deleteOnlyUpdate(client: number, clock: number, len: number): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 0); // no structs
+  encoding.writeVarUint(e, 1); // one client in the delete set
+  encoding.writeVarUint(e, client);
+  encoding.writeVarUint(e, 1); // one range
+  encoding.writeVarUint(e, clock);
+  encoding.writeVarUint(e, len);
+  return encoding.toUint8Array(e);
+}
 
 async function opened(s: RawSession): Promise<void> {
   if (s.socket.readyState === s.socket.OPEN) return;
@@ -126,14 +139,10 @@ describe("fuzzing /collab", () => {
   });
 });
 
-describe("known hole: a client can store updates no reader can replay", () => {
-  // Each update decodes, so the sync service stores it; together they overflow the stack of every
-  // Y.Doc that applies them (Yjs garbage-collects a deleted type recursively). The sync replica's
-  // own document then diverges from the stream ("stored update failed to apply"), and every new
-  // replica, history replay and client fails on the document. The fix belongs in the sync
-  // service's edge checks (a nesting-depth cap against the room's document); this test turns red
-  // when that lands, to be made an ordinary assertion.
-  it.fails("deeply nested rich text followed by the delete of its root is refused", { timeout: 60_000 }, async () => {
+describe("updates that would break every reader are refused before they are stored", () => {
+  // Each update of the pair decodes, but together they overflow the stack of every Y.Doc applying
+  // them (Yjs garbage-collects a deleted type recursively): the sync service refuses the nesting.
+  it("deeply nested rich text is refused, so the delete of its root cannot poison the document", { timeout: 60_000 }, async () => {
     const doc = await owner.api.createDoc("Poison");
     const source = new Y.Doc({ gc: false });
     let parent: Y.XmlFragment | Y.XmlElement = source.getXmlFragment("default");
@@ -145,21 +154,66 @@ describe("known hole: a client can store updates no reader can replay", () => {
       }
     });
     const nested = Y.encodeStateAsUpdate(source);
-    const sv = Y.encodeStateVector(source);
-    source.getXmlFragment("default").delete(0, 1);
-    const deletion = Y.encodeStateAsUpdate(source, sv);
+    // The delete of the outermost element (the first item the source made), written by hand: a
+    // Y.Doc deleting it locally overflows this process's stack too.
+    const deletion = deleteOnlyUpdate(source.clientID, 0, 1);
     const s = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${owner.auth.accessToken}`);
     try {
       await opened(s);
       s.socket.send(syncMessage(2, nested));
       s.socket.send(syncMessage(2, deletion));
-      await probe(s);
+      expect(await probe(s)).toBe(CloseCodes.unprocessable);
+      expect(String((await s.closed).reason)).toBe("UPDATE_TOO_DEEP");
     } finally {
       s.socket.terminate();
     }
+    // Nothing of the pair was stored; what is stored replays, and the document still works.
     const updates = await storedUpdates(ctx.nc, ctx.jsm, doc.id);
     const replay = new Y.Doc();
     for (const u of updates) Y.applyUpdate(replay, u);
-    expect(updates.length).toBeGreaterThanOrEqual(0);
+    expect(replay.getXmlFragment("default").length).toBe(0);
+    const a = ctx.client(doc.id, owner.auth.accessToken);
+    const b = ctx.client(doc.id, owner.auth.accessToken);
+    await vi.waitFor(() => expect(a.provider.synced && b.provider.synced).toBe(true), { timeout: 20_000 });
+    a.doc.getText("t").insert(0, "still works");
+    await vi.waitFor(() => expect(b.text()).toContain("still works"), { timeout: 20_000 });
+  });
+
+  it("an update building on changes the server never got is refused; one building on a change still being stored is not", { timeout: 60_000 }, async () => {
+    const doc = await owner.api.createDoc("Dependencies");
+    const source = new Y.Doc();
+    source.getText("t").insert(0, "abc");
+    const first = Y.encodeStateAsUpdate(source);
+    const sv = Y.encodeStateVector(source);
+    source.getText("t").insert(3, "def");
+    const second = Y.encodeStateAsUpdate(source, sv);
+    const url = `${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${owner.auth.accessToken}`;
+
+    // Without the first update, the second would wait in every replica forever.
+    const lone = rawConnect(url);
+    try {
+      await opened(lone);
+      lone.socket.send(syncMessage(2, second));
+      expect(await probe(lone)).toBe(CloseCodes.unprocessable);
+      expect(String((await lone.closed).reason)).toBe("UPDATE_MISSING_DEPENDENCY");
+    } finally {
+      lone.socket.terminate();
+    }
+
+    // Back to back, as a fast typist sends them: the second arrives before the first is stored.
+    const typist = rawConnect(url);
+    try {
+      await opened(typist);
+      typist.socket.send(syncMessage(2, first));
+      typist.socket.send(syncMessage(2, second));
+      expect(await probe(typist)).toBe("answered");
+    } finally {
+      typist.socket.terminate();
+    }
+    await vi.waitFor(async () => {
+      const replay = new Y.Doc();
+      for (const u of await storedUpdates(ctx.nc, ctx.jsm, doc.id)) Y.applyUpdate(replay, u);
+      expect(replay.getText("t").toString()).toBe("abcdef");
+    }, { timeout: 10_000 });
   });
 });

@@ -18,8 +18,10 @@ beforeAll(async () => {
       SYNC_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
       SYNC_BYTES_PER_SECOND: String(RATE),
       SYNC_BURST_BYTES: String(BURST),
-      COLLAB_MAX_BUFFERED_BYTES: String(64 * 1024),
-      SYNC_MAX_BUFFERED_BYTES: String(64 * 1024),
+      // Above the 1 MiB messages the reader below gets, so what trips it is a client that stopped
+      // reading, not one message the kernel did not take at once.
+      COLLAB_MAX_BUFFERED_BYTES: String(4 * 1024 * 1024),
+      SYNC_MAX_BUFFERED_BYTES: String(4 * 1024 * 1024),
     },
   });
   anon = new TestApi(system.gatewayUrl());
@@ -33,8 +35,12 @@ afterAll(async () => {
 
 
 async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(text.split("\n").find((l) => l.startsWith(name))?.split(" ").pop() ?? 0);
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(res.status).toBe(200);
+  const line = (await res.text()).split("\n").find((l) => l.startsWith(name));
+  // A metric that is not there is a wrong port or name, never a zero.
+  expect(line, name).toBeDefined();
+  return Number(line!.split(" ").pop());
 }
 
 describe("a client that sends too fast", () => {
@@ -59,7 +65,7 @@ describe("a client that sends too fast", () => {
     await vi.waitFor(() => expect(reader.text()).toBe(local.getText("t").toString()), { timeout: 20_000 });
     // About 60 KiB at 16 KiB/s with a burst of 4 KiB cannot take much less than (bytes - burst) / rate.
     expect(Date.now() - started).toBeGreaterThan(((bytes - BURST) / RATE) * 1000 * 0.8);
-    expect(await metric(system.byName("sync")[0]!.port, "sync_throttled_total")).toBeGreaterThan(0);
+    expect(await metric(system.byName("sync")[0]!.metricsPort, "sync_throttled_total")).toBeGreaterThan(0);
     flood.socket.close();
   });
 });
@@ -71,27 +77,40 @@ describe("a client that does not read", () => {
     const writer = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     const reader = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     clients.push(writer, reader);
-    await vi.waitFor(() => expect(writer.provider.synced && reader.provider.synced).toBe(true));
+    // Two document loads on a machine other test runs share: more than waitFor's default second.
+    await vi.waitFor(() => expect(writer.provider.synced && reader.provider.synced).toBe(true), { timeout: 10_000 });
     const slow = rawConnect(`${system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${auth.accessToken}`);
-    await vi.waitFor(() => expect(slow.messages.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(slow.messages.length).toBeGreaterThan(0), { timeout: 10_000 });
     // Stop reading: the kernel buffers fill, then the server's send buffer grows.
     slow.socket.pause();
-    const gateway = system.byName("gateway")[0]!.port;
+    const gateway = system.byName("gateway")[0]!.metricsPort;
     expect(await metric(gateway, "gateway_collab_connections")).toBe(3);
     // A paused socket cannot see its own close, so the server says whether it cut the client off.
     let slowClosed = false;
 
     // Past the kernel's socket buffers first: on this machine TCP receive buffers autotune up to 32 MiB.
+    // Each chunk comes through a fresh connection: this system's byte budget (16 KiB/s, for the
+    // flood test above) would hold one connection's second 1 MiB update back for a minute.
     const chunk = "x".repeat(1024 * 1024);
+    const local = new Y.Doc();
+    Y.applyUpdate(local, Y.encodeStateAsUpdate(writer.doc));
+    const url = `${system.gatewayUrl().replace(/^http/, "ws")}/collab/${doc.id}?token=${auth.accessToken}`;
     for (let i = 0; i < 60 && !slowClosed; i++) {
-      writer.doc.getText("t").insert(writer.text().length, chunk);
-      await vi.waitFor(() => expect(reader.doc.getText("t").length).toBe(writer.doc.getText("t").length), { timeout: 10_000 });
+      const sv = Y.encodeStateVector(local);
+      local.getText("t").insert(local.getText("t").length, chunk);
+      const sender = rawConnect(url);
+      await vi.waitFor(() => expect(sender.messages.length).toBeGreaterThan(0), { timeout: 10_000 });
+      sender.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(local, sv)));
+      await vi.waitFor(() => expect(reader.doc.getText("t").length).toBe(local.getText("t").length), { timeout: 10_000 });
+      sender.socket.close();
+      await sender.closed;
       slowClosed = (await metric(gateway, "gateway_collab_slow_disconnects_total")) > 0;
     }
     // The server cut the slow client off; the others kept going.
     expect(slowClosed).toBe(true);
-    expect(await metric(gateway, "gateway_collab_connections")).toBe(2);
+    expect(await metric(gateway, "gateway_collab_slow_disconnects_total")).toBe(1);
+    await vi.waitFor(async () => expect(await metric(gateway, "gateway_collab_connections")).toBe(2), { timeout: 10_000 });
     writer.doc.getText("t").insert(0, "after");
-    await vi.waitFor(() => expect(reader.text().startsWith("after")).toBe(true));
+    await vi.waitFor(() => expect(reader.text().startsWith("after")).toBe(true), { timeout: 10_000 });
   });
 });

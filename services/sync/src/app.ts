@@ -51,7 +51,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
     return { streamSeq: snap.tailAfterStreamSeq, updates };
   };
   const quota = await StorageQuota.open(nc, config.streamReplicas, { perUserBytes: config.userQuotaBytes, perDocBytes: config.docQuotaBytes });
-  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, quota, idleUnloadMs: config.idleUnloadMs, loadSnapshot });
+  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, quota, idleUnloadMs: config.idleUnloadMs, maxNestingDepth: config.maxNestingDepth, loadSnapshot });
   const revocations = new RevocationList({ nc, log, ...(deps.redis ? { redis: deps.redis } : {}) });
   await revocations.start();
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });

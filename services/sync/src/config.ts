@@ -30,6 +30,12 @@ export const syncConfigSpec = {
    * is never quiet this long, even in a background tab whose timers run once a minute.
    */
   idleTimeoutMs: env.int("SYNC_IDLE_TIMEOUT_MS", 5 * 60_000, "ms a /collab connection may send nothing before it is closed (1001; 0: never)", { min: 0 }),
+  /**
+   * Yjs collects a deleted type and renders nested types recursively: past ~1,500 levels deleting the
+   * top overflows the stack of every reader, so an update nesting deeper is refused before it is stored.
+   * Real documents (lists in quotes in tables) stay within a few dozen levels.
+   */
+  maxNestingDepth: env.int("SYNC_MAX_NESTING_DEPTH", 256, "deepest nesting of types (elements in elements, maps in maps) an update may create; deeper updates are refused (4422)", { min: 8, max: 1000 }),
   maxConnectionsPerDoc: env.int("SYNC_MAX_CONNECTIONS_PER_DOC", 500, "open connections one document accepts", { min: 1 }),
   /** An idle document stays in memory this long after its last client left, so a reload is instant. */
   /**

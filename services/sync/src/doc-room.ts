@@ -16,6 +16,7 @@ import {
 import { PresenceRelay } from "./presence-relay.ts";
 import { PresenceRefused, admitPresence, userOfState } from "./presence-rules.ts";
 import { RoomWriter } from "./room-writer.ts";
+import { UpdateRefused, appliedDepth, measureNesting, type StructDepth } from "./update-nesting.ts";
 import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 
@@ -60,6 +61,11 @@ export class DocRoom {
    * whole document) costs a lookup, not an encoding of the document.
    */
   private readonly answers = new Map<string, Uint8Array>();
+  /**
+   * Depths of items accepted from clients but not yet back from the stream: a client's next update
+   * builds on its previous one before the room has applied it. Dropped once applied.
+   */
+  private readonly accepted = new Map<number, StructDepth[]>();
   lastStreamSeq = 0;
 
   private constructor(
@@ -70,6 +76,7 @@ export class DocRoom {
     private readonly log: Logger,
     private readonly metrics: SyncMetrics,
     quota: StorageQuota,
+    private readonly maxNestingDepth: number,
   ) {
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.writer = new RoomWriter(docId, editLog, log, metrics, quota);
@@ -81,9 +88,9 @@ export class DocRoom {
 
   static async open(
     docId: string,
-    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; quota: StorageQuota; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null> },
+    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; quota: StorageQuota; maxNestingDepth: number; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null> },
   ): Promise<DocRoom> {
-    const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics, deps.quota);
+    const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics, deps.quota, deps.maxNestingDepth);
     const started = performance.now();
     // The newest snapshot plus only the tail after it; without one (or if history is down), the whole log.
     let after = 0;
@@ -149,6 +156,8 @@ export class DocRoom {
     this.peerClients.delete(peer.id);
     this.readOnlyWarned.delete(peer.id);
     this.writer.forget(peer.id);
+    // What a failed write left behind is never applied; with nobody connected nothing builds on it.
+    if (this.peers.size === 0) this.accepted.clear();
     for (const c of clients ?? []) if (this.clientOwner.get(c) === peer) this.clientOwner.delete(c);
     if (clients && clients.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...clients], peer);
   }
@@ -205,9 +214,11 @@ export class DocRoom {
 
   private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {
     let empty: boolean;
+    let decoded: ReturnType<typeof inspectUpdate>["decoded"];
     try {
       const inspected = inspectUpdate(update, (client) => Y.getState(this.doc.store, client));
       empty = inspected.empty || inspected.nothingNew;
+      decoded = inspected.decoded;
     } catch {
       this.metrics.rejectedUpdates.inc({ reason: "malformed" });
       peer.close(closeCodeOf("MALFORMED_UPDATE"), "malformed update");
@@ -223,7 +234,60 @@ export class DocRoom {
       }
       return undefined;
     }
+    let depths: StructDepth[];
+    try {
+      depths = this.measure(decoded);
+    } catch (err) {
+      if (!(err instanceof UpdateRefused)) throw err;
+      this.metrics.rejectedUpdates.inc({ reason: err.reason });
+      this.log.info({ peer: peer.id, user: peer.userId, why: err.message }, "refusing an update that would break the document");
+      const code = err.reason === "too-deep" ? "UPDATE_TOO_DEEP" : err.reason === "missing-dependency" ? "UPDATE_MISSING_DEPENDENCY" : "MALFORMED_UPDATE";
+      peer.close(closeCodeOf(code), code);
+      return undefined;
+    }
+    for (const d of depths) {
+      const list = this.accepted.get(d.client);
+      if (list) list.push(d);
+      else this.accepted.set(d.client, [d]);
+    }
     return this.writer.write(peer, update);
+  }
+
+  /** Depths the update's items take in this document, counting updates accepted and not yet applied. */
+  private measure(decoded: ReturnType<typeof inspectUpdate>["decoded"]): StructDepth[] {
+    const store = this.doc.store;
+    const memo = new Map<Y.Item, number>();
+    return measureNesting(decoded.structs, decoded.ds, {
+      knownEnd: (client) => {
+        const list = this.accepted.get(client);
+        const last = list?.[list.length - 1];
+        return Math.max(Y.getState(store, client), last?.end ?? 0);
+      },
+      depthOf: (id) => {
+        const applied = appliedDepth(store, id, memo, this.maxNestingDepth);
+        if (applied !== undefined) return applied;
+        const list = this.accepted.get(id.client);
+        if (!list) return undefined;
+        for (let i = list.length - 1; i >= 0; i--) {
+          const d = list[i]!;
+          if (id.clock >= d.clock && id.clock < d.end) return d.depth;
+        }
+        return undefined;
+      },
+    }, this.maxNestingDepth);
+  }
+
+  /** Forgets accepted items the document now holds. */
+  private pruneAccepted(update: Uint8Array): void {
+    if (this.accepted.size === 0) return;
+    for (const client of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update)).keys()) {
+      const list = this.accepted.get(client);
+      if (!list) continue;
+      const applied = Y.getState(this.doc.store, client);
+      const rest = list.filter((d) => d.end > applied);
+      if (rest.length === 0) this.accepted.delete(client);
+      else this.accepted.set(client, rest);
+    }
   }
 
   private onStored(update: Uint8Array, meta: EditMeta): void {
@@ -235,6 +299,7 @@ export class DocRoom {
       this.log.error({ err, seq: meta.streamSeq }, "stored update failed to apply");
       return;
     }
+    this.pruneAccepted(update);
     if (this.peers.size === 0) return;
     const message = encodeUpdate(update);
     for (const peer of this.peers.values()) {

@@ -84,7 +84,10 @@ export function decodeMessage(data: Uint8Array): IncomingMessage {
  * an update with no structs and no deletions (what a client sends when it has nothing new)
  * is not worth storing.
  */
-export function inspectUpdate(update: Uint8Array, known?: (client: number) => number): { empty: boolean; nothingNew: boolean } {
+export function inspectUpdate(
+  update: Uint8Array,
+  known?: (client: number) => number,
+): { empty: boolean; nothingNew: boolean; decoded: ReturnType<typeof Y.decodeUpdate> } {
   const decoded = Y.decodeUpdate(update);
   const empty = decoded.structs.length === 0 && decoded.ds.clients.size === 0;
   // Everything it inserts is already in the document and it deletes nothing: a resend.
@@ -92,5 +95,5 @@ export function inspectUpdate(update: Uint8Array, known?: (client: number) => nu
     known !== undefined &&
     decoded.ds.clients.size === 0 &&
     decoded.structs.every((s) => s.id.clock + s.length <= known(s.id.client));
-  return { empty, nothingNew };
+  return { empty, nothingNew, decoded };
 }

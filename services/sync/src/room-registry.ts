@@ -27,6 +27,7 @@ export class RoomRegistry {
       metrics: SyncMetrics;
       quota: StorageQuota;
       idleUnloadMs: number;
+      maxNestingDepth: number;
       loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
     },
   ) {}
