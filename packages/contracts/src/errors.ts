@@ -67,7 +67,6 @@ export const ErrorCodes = {
   /** A document update nesting types deeper than the sync service allows (readers' recursion would overflow). */
   UPDATE_TOO_DEEP: { status: 422, close: CloseCodes.unprocessable },
   /** A document update building on changes the server does not have: it could never be applied. */
-  UPDATE_MISSING_DEPENDENCY: { status: 422, close: CloseCodes.unprocessable },
   RATE_LIMITED: { status: 429, close: CloseCodes.rateLimited },
   INTERNAL: { status: 500, close: CloseCodes.internalError },
   UNAVAILABLE: { status: 503, close: CloseCodes.tryAgainLater },

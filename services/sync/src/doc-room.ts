@@ -241,7 +241,7 @@ export class DocRoom {
       if (!(err instanceof UpdateRefused)) throw err;
       this.metrics.rejectedUpdates.inc({ reason: err.reason });
       this.log.info({ peer: peer.id, user: peer.userId, why: err.message }, "refusing an update that would break the document");
-      const code = err.reason === "too-deep" ? "UPDATE_TOO_DEEP" : err.reason === "missing-dependency" ? "UPDATE_MISSING_DEPENDENCY" : "MALFORMED_UPDATE";
+      const code = err.reason === "too-deep" ? "UPDATE_TOO_DEEP" : "MALFORMED_UPDATE";
       peer.close(closeCodeOf(code), code);
       return undefined;
     }
@@ -257,12 +257,7 @@ export class DocRoom {
   private measure(decoded: ReturnType<typeof inspectUpdate>["decoded"]): StructDepth[] {
     const store = this.doc.store;
     const memo = new Map<Y.Item, number>();
-    return measureNesting(decoded.structs, decoded.ds, {
-      knownEnd: (client) => {
-        const list = this.accepted.get(client);
-        const last = list?.[list.length - 1];
-        return Math.max(Y.getState(store, client), last?.end ?? 0);
-      },
+    return measureNesting(decoded.structs, {
       depthOf: (id) => {
         const applied = appliedDepth(store, id, memo, this.maxNestingDepth);
         if (applied !== undefined) return applied;

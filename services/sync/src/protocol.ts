@@ -89,6 +89,13 @@ export function inspectUpdate(
   known?: (client: number) => number,
 ): { empty: boolean; nothingNew: boolean; decoded: ReturnType<typeof Y.decodeUpdate> } {
   const decoded = Y.decodeUpdate(update);
+  // A deleted range of no length (or past any real clock) decodes, but every reader that later
+  // re-encodes its pending deletions throws on it: the document could no longer be replayed.
+  for (const ranges of decoded.ds.clients.values()) {
+    for (const r of ranges) {
+      if (!(r.len > 0) || !Number.isSafeInteger(r.clock + r.len)) throw new Error(`deleted range ${r.clock}+${r.len} is not a real range`);
+    }
+  }
   const empty = decoded.structs.length === 0 && decoded.ds.clients.size === 0;
   // Everything it inserts is already in the document and it deletes nothing: a resend.
   const nothingNew =

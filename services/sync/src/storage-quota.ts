@@ -17,7 +17,7 @@ interface Counter {
 }
 
 /** How many times a counter is read again after another replica changed it first. */
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 20;
 /** Counters remembered between appends; past this the memory is cleared (they are read again). */
 const MAX_CACHED = 10_000;
 
@@ -34,6 +34,7 @@ const docKey = (docId: string) => `doc.${docId}`;
  */
 export class StorageQuota {
   private readonly cache = new Map<string, Counter>();
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly kv: KV,
@@ -76,10 +77,30 @@ export class StorageQuota {
     return { bytes: Number.isFinite(bytes) ? bytes : 0, revision: entry.revision };
   }
 
-  /** Adds `delta` unless the total would pass `limit`; false if it would. */
-  private async add(key: string, delta: number, limit: number): Promise<boolean> {
+  /**
+   * Adds `delta` unless the total would pass `limit`; false if it would. The changes this replica
+   * makes to one counter go one at a time: its connections would otherwise only race each other
+   * for the same revision. Another replica's change is met by reading again, after a short,
+   * random wait so that two replicas do not keep colliding.
+   */
+  private add(key: string, delta: number, limit: number): Promise<boolean> {
+    const previous = this.inFlight.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.addNow(key, delta, limit));
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.set(key, settled);
+    void settled.then(() => {
+      if (this.inFlight.get(key) === settled) this.inFlight.delete(key);
+    });
+    return next;
+  }
+
+  private async addNow(key: string, delta: number, limit: number): Promise<boolean> {
     let lastErr: unknown;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       const current = this.cache.get(key) ?? (await this.read(key));
       const next = Math.max(0, current.bytes + delta);
       // Another replica only ever adds, so a remembered value below the limit may be stale; one

@@ -24,4 +24,17 @@ describe("y-websocket protocol decoding", () => {
       expect(() => inspectUpdate(new Uint8Array(garbage)), JSON.stringify(garbage)).toThrow();
     }
   });
+
+  it("refuses an update whose deleted ranges no reader could replay", () => {
+    // Found by fuzzing: it decodes, but a fresh Y.Doc applying it throws while re-encoding its
+    // pending deletions, so once stored the document could not be replayed.
+    const hostile = Buffer.from("AgPlA5cE55gF/////////w+Jj8zWAuIDBqGAB5HL8qgH/////////w/n/////////w//////B/////8PgICAgBAAAST/////D6O3Af////////8PCCMC5TMVeblkAYe8hi0Cq8u6/AUA/////w+JAw==", "base64");
+    expect(() => Y.applyUpdate(new Y.Doc(), hostile)).toThrow();
+    expect(() => inspectUpdate(hostile)).toThrow(/not a real range/);
+    const doc = new Y.Doc();
+    doc.getText("t").insert(0, "abc");
+    const sv = Y.encodeStateVector(doc);
+    doc.getText("t").delete(0, 1);
+    expect(inspectUpdate(Y.encodeStateAsUpdate(doc, sv)).empty).toBe(false);
+  });
 });
