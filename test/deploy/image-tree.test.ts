@@ -12,7 +12,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { FileView } from "@palimpsest/contracts";
-import { ManagedProcess, TestApi, freePort, natsUserEnv, repoRoot, waitUntil } from "@palimpsest/devkit";
+import { ManagedProcess, TestApi, freePort, natsUserEnv, repoRoot, serviceDatabaseEnv, waitUntil } from "@palimpsest/devkit";
 import { IMAGE_COMMANDS, NODE_FLAGS, SERVICES } from "../../scripts/build-image-tree.ts";
 import { connectClient, type CollabClient } from "../collab-client.ts";
 
@@ -47,14 +47,21 @@ function containerStoreEnv(user: Service | "admin"): Record<string, string> {
   return { ...storeEnv, ...natsUserEnv(inject("storeEnv"), user) };
 }
 
-/** The environment of a container: the stores, the service's port, and nothing from this test process. */
+/**
+ * The environment of a container: the stores, the service's port, and nothing from this test
+ * process. As in production, each service gets its own database role and only auth the key
+ * sealing signing keys (a production service refuses the built-in credentials).
+ */
 function serviceEnv(name: Service, tmp: string): Record<string, string> {
+  const { DATABASE_URL: _admin, LOCAL_SECRETS_FILE: _secrets, SIGNING_KEY_ENCRYPTION_KEY: sealKey, ...stores } = containerStoreEnv(name);
   const env: Record<string, string> = {
     PATH: "/usr/local/bin:/usr/bin:/bin",
     NODE_ENV: "production",
     TMPDIR: tmp,
     HOME: tmp,
-    ...containerStoreEnv(name),
+    ...stores,
+    ...serviceDatabaseEnv(inject("storeEnv"), name),
+    ...(name === "auth" && sealKey ? { SIGNING_KEY_ENCRYPTION_KEY: sealKey } : {}),
     HOST: "127.0.0.1",
     PORT: String(ports.get(name)),
     REPLICA_ID: `image-${name}`,

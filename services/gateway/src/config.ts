@@ -106,6 +106,8 @@ export const gatewayConfigSpec = {
   bodyLimitBytes: env.int("BODY_LIMIT_BYTES", 1024 * 1024, "largest JSON request body", { min: 1024 }),
   rpcTimeoutMs: env.int("RPC_TIMEOUT_MS", 5_000, "how long a service may take to answer", { min: 100 }),
   collabMaxBufferedBytes: env.int("COLLAB_MAX_BUFFERED_BYTES", 8 * 1024 * 1024, "outgoing bytes a slow /collab client may have queued", { min: 64 * 1024 }),
+  /** Presigned upload and download URLs point here, so the Content-Security-Policy allows its origin. */
+  s3PublicEndpoint: env.optionalString("S3_PUBLIC_ENDPOINT", "S3 endpoint written into presigned URLs for clients (default S3_ENDPOINT)"),
   imageHosts: imageHostList("IMAGE_HOSTS", "remote https origins board image cards may show pictures from (comma-separated, e.g. https://images.example.com,https://*.example.org); the Content-Security-Policy blocks every other host"),
   hstsMaxAgeSeconds: env.int("HSTS_MAX_AGE_SECONDS", 15_552_000, "Strict-Transport-Security max-age, sent only on requests that came over TLS (directly or, with TRUST_PROXY, per X-Forwarded-Proto); 0 turns it off", { min: 0 }),
   sessionCookieMaxAgeSeconds: env.int("SESSION_COOKIE_MAX_AGE_SECONDS", 30 * 86_400, "how long a browser keeps the refresh-token cookie (match auth's REFRESH_TOKEN_TTL_SECONDS; the server's expiry still decides)", { min: 60 }),

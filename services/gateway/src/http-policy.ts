@@ -24,10 +24,10 @@ const SECURITY_HEADERS = {
 /** Security headers on every response; CORS only for the configured origins, so other sites cannot read the API. */
 export function addCorsAndSecurityHeaders(
   http: FastifyInstance,
-  config: Pick<GatewayConfig, "corsOrigins" | "imageHosts" | "hstsMaxAgeSeconds">,
+  config: Pick<GatewayConfig, "corsOrigins" | "imageHosts" | "hstsMaxAgeSeconds" | "s3Endpoint" | "s3PublicEndpoint">,
 ): void {
   const { corsOrigins } = config;
-  const csp = contentSecurityPolicy(config.imageHosts);
+  const csp = contentSecurityPolicy(config.imageHosts, new URL(config.s3PublicEndpoint ?? config.s3Endpoint).origin);
   http.addHook("onSend", async (req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     reply.header("content-security-policy", csp);

@@ -5,11 +5,14 @@ import { DatabaseServices, serviceDatabaseUrl, type DatabasePasswords, type Data
 
 /**
  * Secrets a local run makes for itself, once, and keeps under its data folder (mode 0600) so they
- * survive restarts: each service's database password and the key sealing auth's signing keys.
+ * survive restarts: each service's database password, the key sealing auth's signing keys and the
+ * local object store's key pair.
  */
 export interface LocalSecrets {
   database: DatabasePasswords;
   signingKeyEncryptionKey: string;
+  /** The local object store's own key pair, so services never run on the store's public default. */
+  objectStore: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function loadOrCreateLocalSecrets(file: string): LocalSecrets {
@@ -17,8 +20,9 @@ export function loadOrCreateLocalSecrets(file: string): LocalSecrets {
   const secrets: LocalSecrets = {
     database: Object.fromEntries(DatabaseServices.map((s) => [s, existing.database?.[s] ?? randomBytes(24).toString("hex")])) as DatabasePasswords,
     signingKeyEncryptionKey: existing.signingKeyEncryptionKey ?? randomBytes(32).toString("base64"),
+    objectStore: existing.objectStore ?? { accessKeyId: `LOCAL${randomBytes(8).toString("hex").toUpperCase()}`, secretAccessKey: randomBytes(24).toString("hex") },
   };
-  if (JSON.stringify(secrets) !== JSON.stringify({ database: existing.database, signingKeyEncryptionKey: existing.signingKeyEncryptionKey })) {
+  if (JSON.stringify(secrets) !== JSON.stringify({ database: existing.database, signingKeyEncryptionKey: existing.signingKeyEncryptionKey, objectStore: existing.objectStore })) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }

@@ -1,10 +1,14 @@
 /**
  * Runs the local S3-compatible object store (s3rver) as its own process.
- * Usage: s3-server-main.ts <port> <directory> <bucket>
+ * Usage: s3-server-main.ts <port> <directory> <bucket> [<access key id> <secret access key>]
  */
 import S3rver from "s3rver";
+// @ts-expect-error: s3rver ships no types for its account registry
+import { DUMMY_ACCOUNT } from "s3rver/lib/models/account.js";
 
-const [portArg, directory, bucket] = process.argv.slice(2);
+const [portArg, directory, bucket, accessKeyId, secretAccessKey] = process.argv.slice(2);
+// Services outside a local run refuse the store's built-in key pair; a local run uses its own.
+if (accessKeyId && secretAccessKey) (DUMMY_ACCOUNT as { createKeyPair(id: string, secret: string): void }).createKeyPair(accessKeyId, secretAccessKey);
 if (!portArg || !directory || !bucket) {
   console.error("usage: s3-server-main.ts <port> <directory> <bucket>");
   process.exit(2);

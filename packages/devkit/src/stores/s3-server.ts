@@ -9,6 +9,8 @@ export interface S3ServerOptions {
   port: number;
   bucket: string;
   logFile: string;
+  /** A key pair the store accepts besides its built-in one. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** The tsx loader, so child processes run our TypeScript sources directly. */
@@ -21,7 +23,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<{ endpoint: 
   const proc = new ManagedProcess({
     name: "s3rver",
     command: process.execPath,
-    args: ["--import", tsxLoader, fileURLToPath(new URL("./s3-server-main.ts", import.meta.url)), String(opts.port), opts.dataDir, opts.bucket],
+    args: ["--import", tsxLoader, fileURLToPath(new URL("./s3-server-main.ts", import.meta.url)), String(opts.port), opts.dataDir, opts.bucket, ...(opts.credentials ? [opts.credentials.accessKeyId, opts.credentials.secretAccessKey] : [])],
     logFile: opts.logFile,
   });
   await waitUntil(

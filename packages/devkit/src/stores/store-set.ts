@@ -72,6 +72,8 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
   const bucket = opts.bucket ?? "palimpsest";
 
   const ext = opts.external ?? {};
+  const secretsFile = path.join(opts.dataDir, "local-secrets.json");
+  const secrets = loadOrCreateLocalSecrets(secretsFile);
   const started = await Promise.allSettled([
     ext.natsUrl
       ? Promise.resolve({ url: ext.natsUrl, process: undefined })
@@ -114,6 +116,7 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
             port: await port("s3"),
             bucket,
             logFile: path.join(logs, "s3.log"),
+            credentials: secrets.objectStore,
           }))(),
     ext.smtpUrl
       ? Promise.resolve({ url: ext.smtpUrl, process: undefined })
@@ -143,8 +146,6 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
   const smtpUrl = mail?.url ?? "";
   const mailboxUrl = mail?.mailboxUrl;
   const streamReplicas = Math.min(opts.natsClusterSize ?? 1, 3);
-  const secretsFile = path.join(opts.dataDir, "local-secrets.json");
-  const secrets = loadOrCreateLocalSecrets(secretsFile);
   try {
     // Each service's role and schema: created here as the admin, as the set-up job does on Kubernetes.
     await provisionDatabaseRoles(databaseUrl, secrets.database);
@@ -186,8 +187,8 @@ export async function startStores(opts: StoreOptions): Promise<StoreSet> {
       REDIS_URL: redisUrl,
       S3_ENDPOINT: s3Endpoint,
       S3_BUCKET: bucket,
-      S3_ACCESS_KEY_ID: "S3RVER",
-      S3_SECRET_ACCESS_KEY: "S3RVER",
+      S3_ACCESS_KEY_ID: ext.s3Endpoint ? "S3RVER" : secrets.objectStore.accessKeyId,
+      S3_SECRET_ACCESS_KEY: ext.s3Endpoint ? "S3RVER" : secrets.objectStore.secretAccessKey,
       SMTP_URL: smtpUrl,
       // Not a service setting: tests read the mail the services sent from here.
       ...(mailboxUrl ? { MAILBOX_URL: mailboxUrl } : {}),
