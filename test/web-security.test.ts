@@ -2,7 +2,7 @@
 // refresh token as an HttpOnly cookie that only our own pages can spend.
 
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningSystem } from "@palimpsest/devkit";
 import type { AuthResult } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
@@ -54,17 +54,19 @@ const refreshWithCookie = (cookie: string, extra: Record<string, string> = {}) =
 
 describe("browser policy headers", () => {
   it("given the app page or an API answer, when it is fetched, then a strict Content-Security-Policy comes with it", async () => {
+    // Browsers upload to and download from the object store's presigned URLs: its origin only.
+    const store = new URL(inject("storeEnv")["S3_ENDPOINT"]!).origin;
     for (const path of ["/", "/api/openapi.json"]) {
       const res = await fetch(url(path));
       const csp = directives(res.headers.get("content-security-policy"));
       expect(csp.get("default-src"), path).toEqual(["'self'"]);
       expect(csp.get("script-src"), path).toEqual(["'self'"]);
       expect(csp.get("style-src"), path).toEqual(["'self'"]);
-      expect(csp.get("connect-src"), path).toEqual(["'self'"]);
+      expect(csp.get("connect-src"), path).toEqual(["'self'", store]);
       expect(csp.get("object-src"), path).toEqual(["'none'"]);
       expect(csp.get("base-uri"), path).toEqual(["'none'"]);
       expect(csp.get("frame-ancestors"), path).toEqual(["'none'"]);
-      expect(csp.get("img-src"), path).toEqual(["'self'", "blob:", "data:", "https://images.example.test"]);
+      expect(csp.get("img-src"), path).toEqual(["'self'", "blob:", "data:", store, "https://images.example.test"]);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
     }
