@@ -113,13 +113,10 @@ describe("purging a document", () => {
     const leftovers = await db.query<{ n: string }>("select count(*) as n from edit_log where doc_id = $1 and position($2::bytea in coalesce(update, ''::bytea)) > 0", [doc.id, Buffer.from(secret)]);
     expect(Number(leftovers.rows[0]?.n)).toBe(0);
 
-    // The trail up to the tombstone still holds together: the log's hash chain ends on its head.
-    const rows = (await db.query<{ prev_hash: string; hash: string }>("select prev_hash, hash from edit_log where doc_id = $1 order by seq", [doc.id])).rows;
-    expect(rows).toHaveLength(500);
-    rows.forEach((r, i) => {
-      if (i > 0) expect(r.prev_hash).toBe(rows[i - 1]!.hash);
-    });
-    expect(rows.at(-1)!.hash).toBe(end.editHead);
+    // Nothing of the edits is left that a rebuild from the stream could not give back: the
+    // tombstone's head is the record of where the chain stood.
+    expect(await count("select count(*) as n from edit_log where doc_id = $1", doc.id)).toBe(0);
+    expect(await count("select count(*) as n from docs.document_last_edit where doc_id = $1", doc.id)).toBe(0);
     // And the export made before the purge still verifies, offline, against the tombstone's head.
     expect((await auditCli("verify", file)).code).toBe(0);
   }, 180_000);

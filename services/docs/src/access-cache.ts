@@ -51,12 +51,18 @@ export class AccessCache {
     });
   }
 
-  /** Applies an event this replica just stored, or one that arrived from the stream. */
-  observe(docId: string, event: AnyDomainEvent, seq: number): void {
+  /**
+   * Applies an event that arrived from the stream (in order), or one this replica just stored
+   * (`previousSeq` given: possibly ahead of an earlier event not seen here yet, which must not be
+   * skipped; then the document is forgotten and loaded again from the stream when next asked).
+   */
+  observe(docId: string, event: AnyDomainEvent, seq: number, previousSeq?: number): void {
     const entry = this.entries.get(docId);
     if (!entry) return;
     if (entry.state) {
-      if (seq > entry.state.version) entry.state = evolve(entry.state, event, seq);
+      if (seq <= entry.state.version) return;
+      if (previousSeq === undefined || previousSeq === entry.state.version) entry.state = evolve(entry.state, event, seq);
+      else this.entries.delete(docId);
     } else {
       entry.pending.push({ event, seq });
     }
@@ -77,7 +83,7 @@ export class AccessCache {
     e.loading = this.store.load(docId).then(
       ({ state }) => {
         let s = state;
-        for (const p of e.pending.splice(0)) if (p.seq > s.version) s = evolve(s, p.event, p.seq);
+        for (const p of e.pending.splice(0).sort((a, b) => a.seq - b.seq)) if (p.seq > s.version) s = evolve(s, p.event, p.seq);
         e.state = s;
         e.loading = undefined;
         return s;

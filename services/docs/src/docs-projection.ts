@@ -11,8 +11,14 @@ type Db = Kysely<DocsDb> | Transaction<DocsDb>;
  * (stream sequence) of the last event applied, and an event at or below it changes nothing,
  * so the command path (right after appending) and the projector (from the stream) can both apply it.
  * Every timestamp comes from the event, so a rebuild produces the same rows.
+ *
+ * The projector reads the stream in order, so "newer than the row" is enough for it. A command
+ * path is not in order: two commands on one document append seq 9 and 10, and the second may
+ * apply first, after which 9 would count as already applied and be lost. So a command path passes
+ * `previousSeq` (the version its append expected) and applies only an event that directly follows
+ * the row; anything else is left to the projector. Answers whether the row now holds the event.
  */
-export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number): Promise<void> {
+export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number, previousSeq?: number): Promise<boolean> {
   const at = new Date(event.at);
   if (event.type === "doc.created.v1") {
     const d = event.data;
@@ -21,20 +27,27 @@ export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number)
       .values({ id: d.docId, title: d.title, kind: d.kind, owner_id: d.ownerId, created_at: at, updated_at: at, trashed_at: null, version: seq })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
-    if (inserted.numInsertedOrUpdatedRows === 0n) return;
+    if (inserted.numInsertedOrUpdatedRows === 0n) return true;
     await db.insertInto("document_members").values({ doc_id: d.docId, user_id: d.ownerId, role: "owner", added_at: at }).onConflict((oc) => oc.doNothing()).execute();
-    return;
+    return true;
   }
-  if (!("docId" in event.data)) return;
+  if (!("docId" in event.data)) return true;
   const docId = (event.data as { docId: string }).docId;
   // Claim the version first: if this event (or a later one) is already applied, stop here.
-  const claimed = await db
-    .updateTable("documents")
-    .set({ version: seq, updated_at: at })
-    .where("id", "=", docId)
-    .where("version", "<", seq)
-    .executeTakeFirst();
-  if (claimed.numUpdatedRows === 0n) return;
+  let claim = db.updateTable("documents").set({ version: seq, updated_at: at }).where("id", "=", docId);
+  claim = previousSeq === undefined ? claim.where("version", "<", seq) : claim.where("version", "=", previousSeq);
+  const claimed = await claim.executeTakeFirst();
+  if (claimed.numUpdatedRows === 0n) {
+    if (previousSeq === undefined) return true;
+    const row = await db.selectFrom("documents").select("version").where("id", "=", docId).executeTakeFirst();
+    // A purged document has no row: nothing is left to apply to.
+    return !row || row.version >= seq;
+  }
+  await applyClaimed(db, event, docId, at, seq);
+  return true;
+}
+
+async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Date, seq: number): Promise<void> {
   switch (event.type) {
     case "doc.renamed.v1":
       await db.updateTable("documents").set({ title: event.data.title }).where("id", "=", docId).execute();
@@ -50,6 +63,8 @@ export async function applyDocsEvent(db: Db, event: AnyDomainEvent, seq: number)
       await db.deleteFrom("document_members").where("doc_id", "=", docId).execute();
       await db.deleteFrom("document_invitations").where("doc_id", "=", docId).execute();
       await db.deleteFrom("named_versions").where("doc_id", "=", docId).execute();
+      // History erases the document's edits from the stream, so a rebuild has no last edit either.
+      await db.deleteFrom("document_last_edit").where("doc_id", "=", docId).execute();
       await db.deleteFrom("documents").where("id", "=", docId).execute();
       return;
     case "doc.shared.v1": {

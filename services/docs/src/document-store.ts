@@ -52,7 +52,7 @@ export class DocumentStore {
     docId: string,
     command: DocCommand,
     actorId: string,
-    opts: { idempotencyKey?: string; expectedVersion?: number; apply: (event: AnyDomainEvent, seq: number) => Promise<void> },
+    opts: { idempotencyKey?: string; expectedVersion?: number; apply: (event: AnyDomainEvent, seq: number, previousSeq: number) => Promise<void> },
   ): Promise<Executed> {
     const { state, eventIds } = await this.load(docId);
     const eventId = opts.idempotencyKey ? idempotentId([actorId, docId, command.type, opts.idempotencyKey]) : undefined;
@@ -70,7 +70,7 @@ export class DocumentStore {
         expectedSeq: next.version,
         conflict: () => conflict(next.version),
       });
-      await opts.apply(event, streamSeq);
+      await opts.apply(event, streamSeq, next.version);
       next = evolve(next, event, streamSeq);
       stored.push({ event, seq: streamSeq });
     }

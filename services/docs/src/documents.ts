@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import { sql, type Kysely } from "kysely";
 import {
   AcceptInvitationBody,
@@ -36,6 +37,10 @@ import { idempotentId, type DocumentStore } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
 import type { AccessCache } from "./access-cache.ts";
 import type { DocsDb } from "./schema.ts";
+
+/** How long a command waits for an earlier event on its document to be applied before answering anyway. */
+const APPLY_IN_ORDER_WAIT_MS = 5_000;
+const APPLY_RETRY_MS = 15;
 
 interface Cursor {
   u: string;
@@ -111,9 +116,19 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     return toView(row);
   }
 
-  async function apply(docId: string, event: AnyDomainEvent, seq: number): Promise<void> {
-    await applyDocsEvent(db, event, seq);
-    cache.observe(docId, event, seq);
+  /**
+   * Makes the command's own event visible before answering, so the caller reads what it wrote.
+   * An earlier event on the same document that another command stored but has not applied yet
+   * comes first: wait for it (its command or the projector applies it), never jump over it.
+   */
+  async function apply(docId: string, event: AnyDomainEvent, seq: number, previousSeq: number): Promise<void> {
+    cache.observe(docId, event, seq, previousSeq);
+    const deadline = Date.now() + APPLY_IN_ORDER_WAIT_MS;
+    while (!(await applyDocsEvent(db, event, seq, previousSeq))) {
+      // The projector applies it in stream order a moment later; the command is stored either way.
+      if (Date.now() > deadline) return;
+      await delay(APPLY_RETRY_MS);
+    }
   }
 
   async function run(input: unknown, ctx: RpcContext, toCommand: (i: DocCommandInput) => DocCommand | Promise<DocCommand>) {
@@ -123,7 +138,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     return store.execute(i.id, command, caller.userId, {
       ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
       ...(i.expectedVersion !== undefined ? { expectedVersion: i.expectedVersion } : {}),
-      apply: (event, seq) => apply(i.id, event, seq),
+      apply: (event, seq, previousSeq) => apply(i.id, event, seq, previousSeq),
     });
   }
 
@@ -194,7 +209,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       const docId = i.idempotencyKey ? idempotentId([caller.userId, "create", i.idempotencyKey]) : randomUUID();
       await store.execute(docId, { type: "create", title, kind: body.kind ?? "text" }, caller.userId, {
         ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
-        apply: (event, seq) => apply(docId, event, seq),
+        apply: (event, seq, previousSeq) => apply(docId, event, seq, previousSeq),
       }).catch((err: unknown) => {
         if (i.idempotencyKey && err instanceof AppError && err.code === "CONFLICT") return undefined;
         throw err;
@@ -285,7 +300,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       for (let attempt = 1; ; attempt++) {
         try {
           await store.execute(docId, { type: "accept-invitation", tokenHash, userId: caller.userId, now: new Date().toISOString() }, caller.userId, {
-            apply: (e, seq) => apply(docId, e, seq),
+            apply: (e, seq, previousSeq) => apply(docId, e, seq, previousSeq),
           });
           break;
         } catch (err) {

@@ -47,8 +47,9 @@ export function tombstoneFor(docId: string, purge: { by: string | null; at: stri
  * a crash anywhere is finished by the next delivery; every step is safe to repeat. In order:
  * 1. the tombstone (`doc.erased.v1` on `docs.erased.<docId>`) records where the edit chain stood,
  *    before anything is destroyed, and only once (expected last subject sequence 0);
- * 2. the edit log keeps its rows (who, when, size, the hash chain) but loses the update bytes;
- *    chunks, snapshots and the head that schedules new snapshots are deleted;
+ * 2. the edit log's rows, chunks, snapshots and the head that schedules new snapshots are
+ *    deleted: the stream no longer holds the edits, so a read model that kept anything of them
+ *    could not be rebuilt; the tombstone's chain head is what an earlier audit export verifies to;
  * 3. snapshot objects are deleted from the object store by prefix (so one whose row a crash lost
  *    goes too), and this replica's cache of snapshot bytes forgets the document;
  * 4. the document's subject is purged from the EDITS stream.
@@ -102,7 +103,7 @@ export function createErasure(deps: ErasureDeps) {
   async function erase(docId: string, purge: { by: string | null; at: string; streamSeq: number }): Promise<Tombstone> {
     const tombstone = await leaveTombstone(docId, purge);
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable("edit_log").set({ update: null }).where("doc_id", "=", docId).where("update", "is not", null).execute();
+      await trx.deleteFrom("edit_log").where("doc_id", "=", docId).execute();
       await trx.deleteFrom("edit_chunks").where("doc_id", "=", docId).execute();
       await trx.deleteFrom("snapshots").where("doc_id", "=", docId).execute();
       await trx.deleteFrom("doc_heads").where("doc_id", "=", docId).execute();
