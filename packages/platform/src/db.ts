@@ -10,6 +10,11 @@ export function createDb<DB>(connectionString: string, opts: { max?: number } = 
   const pool = new pg.Pool({ connectionString, max: opts.max ?? 10, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
+  // Nor may a checked-out one: the pool listens only while a client is idle, and a client in a
+  // transaction between two statements (no query running) emits the server's goodbye (a restart
+  // or failover terminating every backend) as an 'error' event that nothing would handle. The
+  // transaction's next statement fails instead, and the released client is discarded.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
