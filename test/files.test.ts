@@ -3,6 +3,7 @@ import net from "node:net";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi, inject } from "vitest";
 import pg from "pg";
+import { Redis } from "ioredis";
 import sharp from "sharp";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
@@ -399,12 +400,18 @@ describe("uploads that hold connections", () => {
   it("a user has a few uploads under way at most; a trickling body is cut off after the grace, which frees its place", async () => {
     const { owner, editor, doc } = await team();
     const slow = [trickle(editor.api, doc.id), trickle(editor.api, doc.id)];
-    // Both slow uploads have taken their places (the limit here is 2): a third upload of the same user waits its turn.
-    await vi.waitFor(async () => {
-      const third = await upload(editor.api, doc.id, await png(8, 8), "third.png");
-      expect(third.status).toBe(429);
-      expect(third.body.error.code).toBe("RATE_LIMITED");
-    }, patience);
+    // Both slow uploads have taken their places (the limit here is 2), as every gateway replica
+    // sees them; until the grace runs out, a third upload of the same user waits its turn.
+    const redis = new Redis(inject("storeEnv")["REDIS_URL"]!);
+    try {
+      await vi.waitFor(async () => expect(await redis.zcard(`ratelimit:uploads:${editor.auth.user.id}`)).toBe(2), patience);
+    } finally {
+      redis.disconnect();
+    }
+    const third = await upload(editor.api, doc.id, await png(8, 8), "third.png");
+    expect(third.status).toBe(429);
+    expect(third.body.error.code).toBe("RATE_LIMITED");
+    expect(slow.map((t) => t.closed())).toEqual([false, false]);
     // Someone else's uploads are theirs.
     expect((await upload(owner.api, doc.id, await png(8, 8), "owner.png")).status).toBe(201);
     // The trickles are cut after the 10 s grace (a few bytes never reach 32 KiB/s), not after the proxy's 5 minutes.
