@@ -15,6 +15,8 @@ const IDLE_MS = 20_000;
 
 const ctx = useSystem("sync-limits", {
   readyTimeoutMs: 120_000,
+  // Two replicas: the per-user limits hold over all of them, not once per replica.
+  syncReplicas: 2,
   env: {
     SYNC_DOC_QUOTA_BYTES: String(DOC_QUOTA),
     SYNC_USER_QUOTA_BYTES: String(USER_QUOTA),
@@ -141,6 +143,45 @@ describe("per-user limits on open connections and documents", () => {
     try {
       for (const s of open) await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0), { timeout: 15_000 });
       const third = rawConnect(wsUrl(docs[2]!.id, auth.accessToken));
+      expect((await third.closed).code).toBe(CloseCodes.rateLimited);
+      expect(deniedReasons(third).join(" ")).toMatch(/too many open documents/);
+    } finally {
+      for (const s of open) s.socket.close();
+    }
+  });
+});
+
+describe("per-user limits over several sync replicas", () => {
+  /** Straight to one sync replica, as a gateway forwards a connection there (sync checks the token itself). */
+  const replicaUrl = (i: number, docId: string, token: string) => `ws://127.0.0.1:${ctx.system.byName("sync")[i]!.port}/collab/${docId}?token=${token}`;
+
+  it("given a user's connections spread over two replicas, when they open one more than allowed, then it is refused (4429) whichever replica it reaches", async () => {
+    const { api, auth } = await ctx.anon.newUser("Two replicas");
+    const [a, b] = await Promise.all([api.createDoc("A"), api.createDoc("B")]);
+    const open = [replicaUrl(0, a.id, auth.accessToken), replicaUrl(0, a.id, auth.accessToken), replicaUrl(1, b.id, auth.accessToken)].map(rawConnect);
+    try {
+      for (const s of open) await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0), { timeout: 15_000 });
+      // Replica 1 holds one of this user's connections only; the user holds three.
+      const extra = rawConnect(replicaUrl(1, b.id, auth.accessToken));
+      expect((await extra.closed).code).toBe(CloseCodes.rateLimited);
+      expect(deniedReasons(extra).join(" ")).toMatch(/too many open connections/);
+      // Closing one anywhere frees a place everywhere.
+      open.shift()!.socket.close();
+      const again = rawConnect(replicaUrl(1, b.id, auth.accessToken));
+      open.push(again);
+      await vi.waitFor(() => expect(again.messages.some((m) => m[0] === 0)).toBe(true), { timeout: 15_000 });
+    } finally {
+      for (const s of open) s.socket.close();
+    }
+  });
+
+  it("given a user with two documents open on one replica, when they open a third on the other, then it is refused (4429)", async () => {
+    const { api, auth } = await ctx.anon.newUser("Docs on two replicas");
+    const docs = await Promise.all(["1", "2", "3"].map((t) => api.createDoc(t)));
+    const open = [replicaUrl(0, docs[0]!.id, auth.accessToken), replicaUrl(0, docs[1]!.id, auth.accessToken)].map(rawConnect);
+    try {
+      for (const s of open) await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0), { timeout: 15_000 });
+      const third = rawConnect(replicaUrl(1, docs[2]!.id, auth.accessToken));
       expect((await third.closed).code).toBe(CloseCodes.rateLimited);
       expect(deniedReasons(third).join(" ")).toMatch(/too many open documents/);
     } finally {

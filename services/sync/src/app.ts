@@ -16,6 +16,7 @@ import {
   type Redis,
 } from "@palimpsest/platform";
 import { CollabServer } from "./collab-server.ts";
+import { UserConnectionLeases } from "./user-connection-leases.ts";
 import { EditLog } from "./edit-log.ts";
 import { StorageQuota } from "./storage-quota.ts";
 import { RoomRegistry } from "./room-registry.ts";
@@ -56,7 +57,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   await revocations.start();
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
   const recentAccess = new RecentAccessChanges();
-  const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess });
+  const leases = deps.redis ? new UserConnectionLeases(deps.redis, { maxConnections: config.maxConnectionsPerUser, maxDocuments: config.maxDocumentsPerUser }, log) : undefined;
+  const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess, ...(leases ? { leases } : {}) });
   const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess);
   const replicas = trackReplicas(nc, config.replicaId, rooms);
   const resync =
@@ -101,6 +103,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       if (resync) clearInterval(resync);
       if (recheck) clearInterval(recheck);
       revocations.stop();
+      leases?.stop();
       await rooms.closeAll();
       editLog.close();
       await shell.close();

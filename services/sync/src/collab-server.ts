@@ -8,6 +8,7 @@ import { authorizeCollab, collabTokenOf, httpTraceContextOf, parseCollabUrl, sel
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
 import { UserConnections } from "./user-connections.ts";
+import type { UserConnectionLeases } from "./user-connection-leases.ts";
 import { writeCoalescer } from "./write-coalescer.ts";
 import type { Peer } from "./doc-room.ts";
 import { applyAccessChange, type RecentAccessChanges } from "./access-changes.ts";
@@ -47,7 +48,7 @@ export class CollabServer {
   private readonly idleSweep: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics; recentAccess?: RecentAccessChanges },
+    private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics; recentAccess?: RecentAccessChanges; leases?: UserConnectionLeases },
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxMessageBytes, perMessageDeflate: false, handleProtocols: selectCollabProtocol });
     this.users = new UserConnections(deps.config.maxConnectionsPerUser, deps.config.maxDocumentsPerUser);
@@ -158,14 +159,23 @@ export class CollabServer {
     }
     if (ws.readyState !== WebSocket.OPEN) return;
 
-    const refusal = this.users.open(grant.userId, docId);
+    let refusal = this.users.open(grant.userId, docId);
+    if (!refusal && this.deps.leases) {
+      refusal = await this.deps.leases.open(grant.userId, docId, connId);
+      if (refusal) this.users.close(grant.userId, docId);
+    }
     if (refusal) {
       metrics.rejectedUpdates.inc({ reason: "user-limit" });
-      ws.send(encodePermissionDenied(refusal));
-      ws.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.send(encodePermissionDenied(refusal));
+        ws.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
+      }
       return;
     }
-    void closed.then(() => this.users.close(grant.userId, docId));
+    void closed.then(() => {
+      this.users.close(grant.userId, docId);
+      this.deps.leases?.close(connId);
+    });
 
     let room;
     try {

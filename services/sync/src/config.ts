@@ -23,8 +23,8 @@ export const syncConfigSpec = {
   /** EDITS never forgets, so what one account or one document may put there is bounded. */
   userQuotaBytes: env.int("SYNC_USER_QUOTA_BYTES", 1024 * 1024 * 1024, "bytes of edits one user may store in all documents (counted in the SYNC_QUOTAS KV bucket)", { min: 1024 }),
   docQuotaBytes: env.int("SYNC_DOC_QUOTA_BYTES", 256 * 1024 * 1024, "bytes of edits one document may store", { min: 1024 }),
-  maxConnectionsPerUser: env.int("SYNC_MAX_CONNECTIONS_PER_USER", 64, "open /collab connections one user may have on one sync replica", { min: 1 }),
-  maxDocumentsPerUser: env.int("SYNC_MAX_DOCUMENTS_PER_USER", 32, "documents one user may have open at once on one sync replica", { min: 1 }),
+  maxConnectionsPerUser: env.int("SYNC_MAX_CONNECTIONS_PER_USER", 64, "open /collab connections one user may have, over every sync replica (leases in Redis; per replica while Redis cannot answer)", { min: 1 }),
+  maxDocumentsPerUser: env.int("SYNC_MAX_DOCUMENTS_PER_USER", 32, "documents one user may have open at once, over every sync replica", { min: 1 }),
   /**
    * y-websocket renews its awareness every 15 s (and answers the server's resync), so a live client
    * is never quiet this long, even in a background tab whose timers run once a minute.

@@ -1,8 +1,8 @@
 /**
  * What each user has open on this replica: connections per document. Bounds what one account can
  * make a replica hold (sockets, loaded documents) however many tabs, scripts or tokens it uses.
- * Counted per replica: a user spread over several replicas by the gateways may hold up to the
- * limits on each.
+ * Counted per replica, always (it is what bounds this replica's memory); the limits over every
+ * replica are UserConnectionLeases'.
  */
 export class UserConnections {
   private readonly open_ = new Map<string, Map<string, number>>();
