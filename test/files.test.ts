@@ -342,6 +342,34 @@ describe("limits", () => {
     expect((await fileEvents(doc.id)).map((e) => e.type)).not.toContain("file.deleted.v1");
   });
 
+  it("an upload refused while its body is still arriving is answered at once, and the connection stays open for the rest of the body", async () => {
+    const { editor, doc } = await team();
+    const url = new URL(editor.api.baseUrl);
+    const socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    let answer = "";
+    let closedAt: number | undefined;
+    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+    socket.on("close", () => (closedAt = Date.now()));
+    socket.on("error", () => undefined);
+    const head = Buffer.from('--b\r\ncontent-disposition: form-data; name="file"; filename="big.png"\r\ncontent-type: image/png\r\n\r\n\x89PNG\r\n\x1a\n', "latin1");
+    const tail = Buffer.from("\r\n--b--\r\n", "latin1");
+    // Past the streamed limit (1 MiB here) by far, and then some more held back.
+    const sent = Buffer.concat([head, Buffer.alloc(Math.round(1.5 * MiB))]);
+    const heldBack = Buffer.concat([Buffer.alloc(256 * 1024), tail]);
+    socket.write(
+      `POST /api/docs/${doc.id}/files HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${editor.api.token}\r\n` +
+        `content-type: multipart/form-data; boundary=b\r\ncontent-length: ${sent.length + heldBack.length}\r\n\r\n`,
+    );
+    socket.write(sent);
+    // The refusal arrives while the client has not finished sending.
+    await vi.waitFor(() => expect(answer).toMatch(/^HTTP\/1\.1 413 [^]*PAYLOAD_TOO_LARGE/), { timeout: 10_000, interval: 100 });
+    expect(closedAt).toBeUndefined();
+    // The rest is taken (and thrown away) rather than reset, so the client reads the answer it got.
+    const finishedSending = await new Promise<number>((resolve, reject) => socket.write(heldBack, (err) => (err ? reject(err) : resolve(Date.now()))));
+    expect(closedAt === undefined || closedAt >= finishedSending).toBe(true);
+    socket.destroy();
+  });
+
   it("a presigned upload replaced while it is being confirmed is never stored as what was checked", async () => {
     const { editor, viewer, doc } = await team();
     const image = await png(40, 40);
