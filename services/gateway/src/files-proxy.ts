@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { PassThrough } from "node:stream";
 import replyFrom from "@fastify/reply-from";
 import { AppError } from "@palimpsest/contracts";
 import { traceHttpHeaders } from "@palimpsest/platform";
@@ -49,7 +50,12 @@ const DROPPED_REQUEST_HEADERS = ["cookie", "x-forwarded-for", "x-forwarded-host"
 export async function registerFilesProxy(http: FastifyInstance, opts: FilesProxyOptions): Promise<void> {
   await http.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+    // The upstream request reads the body through a stream of its own. When the files service
+    // answers before the body has all arrived (a refusal), undici ends that request and destroys
+    // its body stream; were it the client's request itself, the client's connection would be reset
+    // while it is still sending, and it would never read the answer. Detached instead, the rest of
+    // the client's body is read and discarded here (createHttpApp's lingering close).
+    scope.addContentTypeParser("*", (_req, payload, done) => done(null, payload.pipe(new PassThrough())));
     // No fixed base: each request names its replica (getUpstream below), and undici keeps a pool per origin.
     await scope.register(replyFrom, {
       disableRequestLogging: true,
