@@ -75,6 +75,8 @@ describe("registration confirmed by email", () => {
     expect((await login(email, PASSWORD)).status).toBe(401);
     const [mail] = await waitForMail(email);
     expect(mail!.text).toContain(`${LINK}`);
+    // Whoever registers chooses the name, and may not own the address: it is not written to it.
+    expect(mail!.text).not.toContain("Robin");
     const token = tokenIn(mail!, LINK);
 
     const created = await confirm(token);

@@ -233,7 +233,8 @@ export function createAccounts(deps: AccountsDeps) {
       to: email,
       subject: "Finish creating your Palimpsest account",
       text:
-        `Hello ${name},\n\nopen this link to finish creating your Palimpsest account; it works once, ` +
+        // No greeting with the name given: whoever registers chooses it, and this mail goes to an address they may not own.
+        `Hello,\n\nopen this link to finish creating your Palimpsest account; it works once, ` +
         `for ${config.registrationLinkTtlHours} hours:\n${base}/register/confirm/${link.token}\n\n` +
         `If you did not ask for an account, ignore this email: none is created without the link.\n`,
     });
