@@ -34,6 +34,13 @@ export const PROTOCOL_DOC = "docs/collab-protocol.md";
  */
 const families: { prefix: string; subject: string; producer: string; note?: string }[] = [
   {
+    prefix: "user.registration-",
+    subject: subjectPattern(subjects.registration, "emailHash"),
+    producer: "auth",
+    note: "registrations confirmed by email (REGISTRATION_CONFIRMATION=email): the requests and notices for one address, beside its claim rather than on it, so the claim's first message stays the registration.",
+  },
+  { prefix: "user.password-", subject: subjectPattern(subjects.user, "userId"), producer: "auth" },
+  {
     prefix: "user.",
     subject: subjectPattern(subjects.userByEmail, "emailHash"),
     producer: "auth",

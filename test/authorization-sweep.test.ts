@@ -27,7 +27,7 @@ const CALLERS: Caller[] = [...Roles, "stranger", "anonymous"];
  * What each route requires. Keyed by the table's own `METHOD url`; the sweep fails on a route the
  * table has and this does not, so a new route cannot ship unclassified.
  */
-type Requirement = Permission | "public" | "signed-in" | "leave" | "own-upload";
+type Requirement = Permission | "public" | "signed-in" | "leave" | "own-upload" | "off";
 const requirements: Record<string, Requirement> = {
   "POST /api/auth/register": "public",
   "POST /api/auth/login": "public",
@@ -39,6 +39,9 @@ const requirements: Record<string, Requirement> = {
   "POST /api/auth/password/forgot": "public",
   // The emailed link's token is the capability; no bearer token is asked for.
   "POST /api/auth/password/reset": "public",
+  // Public where registration is confirmed by email (test/registration.test.ts); this system runs the
+  // default, where the route is off: 404 for anyone, and no account made.
+  "POST /api/auth/register/confirm": "off",
   // The link's token lets any signed-in holder in (a member keeps their role); anonymous callers sign in first.
   "POST /api/invitations/accept": "signed-in",
   "POST /api/docs": "signed-in",
@@ -78,6 +81,7 @@ const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 /** The status class a caller must get: "2xx" when allowed. */
 function expected(requirement: Requirement, who: Caller): "2xx" | 401 | 403 | 404 {
   if (requirement === "public") return "2xx";
+  if (requirement === "off") return 404;
   if (who === "anonymous") return 401;
   if (requirement === "signed-in") return "2xx";
   if (who === "stranger") return 404;
@@ -164,6 +168,7 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "POST /api/auth/logout-everywhere": {},
     "POST /api/auth/password": { currentPassword: "correct horse battery staple", newPassword: NEW_PASSWORD },
     "POST /api/auth/password/forgot": { email: users.viewer.auth.user.email },
+    "POST /api/auth/register/confirm": { token: "t".repeat(43) },
     "POST /api/docs": { title: "New" },
     "PATCH /api/docs/:id": { title: `Renamed by ${who}` },
     "POST /api/docs/:id/members": { email: `x-${randomUUID()}@example.test`, role: "viewer" },
@@ -217,7 +222,7 @@ describe("authorisation sweep over the route table", () => {
     let cells = 0;
     for (const route of table) {
       const requirement = requirements[key(route)]!;
-      for (const who of requirement === "public" ? (["anonymous"] as const) : CALLERS) {
+      for (const who of requirement === "public" || requirement === "off" ? (["anonymous"] as const) : CALLERS) {
         const f = route.method === "GET" ? shared : await fixture(users.owner, route.url.startsWith("/api/files/"));
         if (route.method !== "GET" && ["POST /api/docs/:id/versions", "POST /api/docs/:id/restore"].includes(key(route))) await typeTwice(f.doc.id);
         if (key(route) === "POST /api/docs/:id/untrash") expect((await users.owner.api.call("DELETE", `/api/docs/${f.doc.id}`)).status).toBe(204);

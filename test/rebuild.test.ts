@@ -3,16 +3,18 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import pg from "pg";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { createHash, randomBytes } from "node:crypto";
 import sharp from "sharp";
 import { Streams, subjects, type FileView } from "@palimpsest/contracts";
 import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv } from "@palimpsest/devkit";
+import { appendEvent, newEvent } from "@palimpsest/platform";
 import { startTestSystem } from "./system.ts";
 import { connectClient } from "./collab-client.ts";
 
 /** `schema` is the owning service's (each keeps its own checkpoints). */
 const PROJECTIONS: Record<string, { schema: string; stream: string; filter: string; tables: string[] }> = {
-  auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens"] },
+  auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices"] },
   docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "document_members", "document_invitations", "named_versions"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
   "docs-last-edit": { schema: "docs", stream: Streams.edits, filter: subjects.allEdits(), tables: ["document_last_edit"] },
@@ -93,11 +95,22 @@ describe("projections are rebuilt from the streams", () => {
     check.destroy();
     c.destroy();
 
+    // This system registers without email confirmation: its events go to the stream as auth appends them.
+    const sha256 = (v: string) => createHash("sha256").update(v).digest("hex");
+    const pendingEmail = `pending-reg-${crypto.randomUUID()}@example.test`;
+    const request = { userId: crypto.randomUUID(), email: pendingEmail, name: "Pending", passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$placeholder-hash" };
+    const js = jetstream(nc);
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    await appendEvent(js, subjects.registration(sha256(pendingEmail)), newEvent("user.registration-requested.v1", { ...request, tokenHash: sha256(randomBytes(32).toString("hex")), expiresAt }));
+    await appendEvent(js, subjects.registration(sha256(bob.user.email)), newEvent("user.registration-notice-sent.v1", { userId: bob.user.id }));
+
     await caughtUp();
     const before = await dump();
     expect(before["documents"]!.length).toBeGreaterThan(0);
     expect(before["edit_log"]!.length).toBeGreaterThan(0);
     expect(before["document_invitations"]!.length).toBeGreaterThan(0);
+    expect(before["pending_registrations"]!.some((r) => (r as { email: string }).email === pendingEmail)).toBe(true);
+    expect(before["registration_notices"]!.some((r) => (r as { user_id: string }).user_id === bob.user.id)).toBe(true);
     expect(before["files"]!.some((f) => (f as { doc_id: string }).doc_id === doc.id)).toBe(true);
 
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/rebuild-projections.ts"], {

@@ -2,19 +2,21 @@
  * The container image's file tree, built by the script the Dockerfile runs, into a folder outside
  * the repository: every service starts from that folder alone (no TypeScript loader, no repository
  * node_modules within reach), as an unprivileged user that cannot write into it, against this run's
- * real stores; then a person signs up, creates a document, uploads an image and co-edits through
- * the gateway.
+ * real stores; then a person signs up (by the emailed link, as production does), creates a
+ * document, uploads an image and co-edits through the gateway.
  */
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import type { FileView } from "@palimpsest/contracts";
+import type { AuthResult, FileView } from "@palimpsest/contracts";
 import { ManagedProcess, TestApi, freePort, natsUserEnv, repoRoot, serviceDatabaseEnv, waitUntil } from "@palimpsest/devkit";
 import { IMAGE_COMMANDS, NODE_FLAGS, SERVICES } from "../../scripts/build-image-tree.ts";
 import { connectClient, type CollabClient } from "../collab-client.ts";
+import { tokenIn, waitForMail } from "../mail-helpers.ts";
 
 type Service = (typeof SERVICES)[number];
 
@@ -190,7 +192,15 @@ describe("the image's file tree", () => {
     expect(index.status).toBe(200);
     expect(await index.text()).toContain("<div id=\"root\">");
 
-    const { api, auth } = await new TestApi(gateway).newUser("Image Tester"); // argon2 in auth
+    // In production a registration is confirmed by the emailed link (REGISTRATION_CONFIRMATION's default).
+    const anon = new TestApi(gateway);
+    const email = `image-${randomUUID()}@example.test`;
+    const pending = await anon.post("/api/auth/register", { email, password: "correct horse battery staple", name: "Image Tester" }); // argon2 in auth
+    expect(pending.status).toBe(202);
+    const created = await anon.post<AuthResult>("/api/auth/register/confirm", { token: tokenIn((await waitForMail(email))[0]!, "/register/confirm/") });
+    expect(created.status).toBe(201);
+    const auth = created.body;
+    const api = anon.withToken(auth.accessToken);
     const doc = await api.createDoc("From the image");
     expect(doc.title).toBe("From the image");
 

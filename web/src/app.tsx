@@ -7,6 +7,7 @@ import { DocumentCrashed, DocumentLoading } from "./routes/document-frame";
 import { Home } from "./routes/home";
 import { NotFound } from "./routes/not-found";
 import { InvitePage } from "./routes/invite-page";
+import { ConfirmRegistrationPage } from "./routes/confirm-registration-page";
 import { AccountPage, ForgotPasswordPage, ResetPasswordPage } from "./routes/password-pages";
 
 // The editor stack (ProseMirror, Yjs) is most of the bundle; load it only when a document opens.
@@ -57,6 +58,7 @@ export function App(): ReactNode {
           </RequireSession>
         }
       />
+      <Route path="/register/confirm/:token" element={<ConfirmRegistrationPage />} />
       <Route path="/forgot-password" element={<ForgotPasswordPage />} />
       <Route path="/reset-password/:token" element={<ResetPasswordPage />} />
       <Route

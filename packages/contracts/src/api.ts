@@ -72,6 +72,10 @@ export const ResetPasswordBody = Type.Object(
 );
 export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
 
+/** `POST /api/auth/register/confirm`: the token from the emailed registration link. */
+export const ConfirmRegistrationBody = Type.Object({ token: Type.String({ minLength: 16, maxLength: 256 }) }, { additionalProperties: false });
+export type ConfirmRegistrationBody = Static<typeof ConfirmRegistrationBody>;
+
 export const CreateDocBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -262,6 +266,14 @@ export interface AuthResult {
   user: UserView;
   accessToken: string;
   refreshToken: string;
+}
+
+/**
+ * `POST /api/auth/register` where registration is confirmed by email (REGISTRATION_CONFIRMATION=email):
+ * 202 with this, the same body whether or not the address has an account.
+ */
+export interface RegistrationPending {
+  message: string;
 }
 
 export interface DocView {

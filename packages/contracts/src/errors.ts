@@ -45,6 +45,8 @@ export const ErrorCodes = {
   VALIDATION_FAILED: { status: 400, close: CloseCodes.badRequest },
   MALFORMED_JSON: { status: 400, close: CloseCodes.badRequest },
   MALFORMED_UPDATE: { status: 400, close: CloseCodes.badRequest },
+  /** An emailed registration link that was used, has expired, or never existed. */
+  REGISTRATION_LINK_INVALID: { status: 400, close: CloseCodes.badRequest },
   UNAUTHENTICATED: { status: 401, close: CloseCodes.unauthenticated },
   INVALID_CREDENTIALS: { status: 401, close: CloseCodes.unauthenticated },
   TOKEN_INVALID: { status: 401, close: CloseCodes.unauthenticated },

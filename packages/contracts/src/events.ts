@@ -60,6 +60,21 @@ export const EventPayloads = {
     tokenHash: Type.String({ minLength: 64, maxLength: 64 }),
     expiresAt: IsoTime,
   }),
+  /**
+   * Someone asked to create an account for an address that has none (registration confirmed by
+   * email): the link's token hash, and what the account will be made of once the link is opened.
+   * `userId` is the id the account gets, so opening this link marks this request, and no other, used.
+   */
+  "user.registration-requested.v1": Type.Object({
+    userId: Id,
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    passwordHash: Type.String({ minLength: 20, maxLength: 512 }),
+    tokenHash: Type.String({ minLength: 64, maxLength: 64 }),
+    expiresAt: IsoTime,
+  }),
+  /** Someone tried to create an account with an address that has one; its owner was emailed a notice. */
+  "user.registration-notice-sent.v1": Type.Object({ userId: Id }),
   "doc.created.v1": Type.Object({
     docId: Id,
     title: Type.String({ minLength: 1, maxLength: 200 }),

@@ -58,6 +58,11 @@ export const subjects = {
   /** Registration claims the email: the subject is keyed by the email's hash, so a second claim fails the expected-sequence check. */
   userByEmail: (emailHash: string) => `auth.evt.email.${token(emailHash)}`,
   user: (userId: string) => `auth.evt.user.${token(userId)}`,
+  /**
+   * Registration requests confirmed by email, by the email's hash: a subject apart from the claim
+   * (`userByEmail`), whose first message must stay the registration itself.
+   */
+  registration: (emailHash: string) => `auth.evt.registration.${token(emailHash)}`,
   session: (sessionId: string) => `auth.evt.session.${token(sessionId)}`,
   allAuthEvents: () => "auth.evt.>",
   /** The outbox: every email any service sends goes here, and one sender delivers it over SMTP. */
@@ -120,6 +125,7 @@ export const rpc = {
     changePassword: "rpc.auth.change-password",
     forgotPassword: "rpc.auth.forgot-password",
     resetPassword: "rpc.auth.reset-password",
+    confirmRegistration: "rpc.auth.confirm-registration",
     logoutEverywhere: "rpc.auth.logout-everywhere",
     /** Internal: who has this email, if anyone (for sharing). */
     lookup: "rpc.auth.lookup",

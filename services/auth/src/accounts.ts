@@ -6,6 +6,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import {
   AppError,
   ChangePasswordBody,
+  ConfirmRegistrationBody,
   EmptyBody,
   ForgotPasswordBody,
   ResetPasswordBody,
@@ -18,6 +19,7 @@ import {
   subjects,
   type AnyDomainEvent,
   type AuthResult,
+  type RegistrationPending,
   type UserView,
 } from "@palimpsest/contracts";
 import { appendEvent, newEvent, queueMail, requireCaller, type Logger, type Metrics, type RpcContext, type RpcResult } from "@palimpsest/platform";
@@ -57,6 +59,13 @@ export function createAccounts(deps: AccountsDeps) {
     registers: [deps.metrics.registry],
   });
 
+  const registrationMails = new Counter({
+    name: "auth_registration_mails_total",
+    help: "registration requests confirmed by email: a link to a new address or a notice to an existing account's owner (kind), queued or limited (the address had its hourly share)",
+    labelNames: ["kind", "outcome"] as const,
+    registers: [deps.metrics.registry],
+  });
+
   /** Whether the address was sent fewer reset emails than its hourly share, so a stranger cannot flood its inbox. */
   async function underResetMailLimit(userId: string): Promise<boolean> {
     const { n } = await db
@@ -66,6 +75,26 @@ export function createAccounts(deps: AccountsDeps) {
       .where("requested_at", ">", new Date(Date.now() - 3_600_000))
       .executeTakeFirstOrThrow();
     return Number(n) < config.passwordResetMailsPerHour;
+  }
+
+  /** The same hourly share for registration mails, counted per address: links to it, or notices to its account's owner. */
+  async function underRegistrationMailLimit(address: { email: string } | { userId: string }): Promise<boolean> {
+    const since = new Date(Date.now() - 3_600_000);
+    const { n } =
+      "email" in address
+        ? await db
+            .selectFrom("pending_registrations")
+            .select((eb) => eb.fn.countAll<string>().as("n"))
+            .where("email", "=", address.email)
+            .where("requested_at", ">", since)
+            .executeTakeFirstOrThrow()
+        : await db
+            .selectFrom("registration_notices")
+            .select((eb) => eb.fn.countAll<string>().as("n"))
+            .where("user_id", "=", address.userId)
+            .where("sent_at", ">", since)
+            .executeTakeFirstOrThrow();
+    return Number(n) < config.registrationMailsPerHour;
   }
 
   async function append(subject: string, event: AnyDomainEvent, expectedSeq: number | undefined, conflict?: () => AppError): Promise<void> {
@@ -157,16 +186,82 @@ export function createAccounts(deps: AccountsDeps) {
     });
   }
 
+  const registrationLinkInvalid = () =>
+    new AppError("REGISTRATION_LINK_INVALID", "this link no longer creates an account: it was used or has expired; register again to get a new one");
+
+  /**
+   * The part of a registration confirmed by email that happens after replying: a link for an address
+   * without an account, a notice to the owner of one with, each within the address's hourly share.
+   */
+  async function requestRegistration(email: string, name: string, passwordHash: string): Promise<void> {
+    const base = config.publicUrl.replace(/\/+$/, "");
+    // Replicas may race past the limit by a request or two; it bounds a flood, not a count.
+    const existing = await findUserByEmail(email);
+    if (existing) {
+      if (!(await underRegistrationMailLimit({ userId: existing.id }))) {
+        registrationMails.inc({ kind: "notice", outcome: "limited" });
+        return;
+      }
+      const event = newEvent("user.registration-notice-sent.v1", { userId: existing.id });
+      await append(subjects.registration(sha256Hex(email)), event, undefined);
+      await queueMail(js, {
+        id: event.id,
+        kind: "registration-notice",
+        to: existing.email,
+        subject: "Someone tried to create a Palimpsest account with your email",
+        text:
+          `Hello ${existing.name},\n\nsomeone (perhaps you) tried to create a Palimpsest account with this email address, ` +
+          `which already has one. No account was created and nothing about yours changed.\n\n` +
+          `If it was you, sign in: ${base}/\nForgot your password? Choose a new one: ${base}/forgot-password\n\n` +
+          `If it was not you, you can ignore this email.\n`,
+      });
+      registrationMails.inc({ kind: "notice", outcome: "queued" });
+      return;
+    }
+    if (!(await underRegistrationMailLimit({ email }))) {
+      registrationMails.inc({ kind: "link", outcome: "limited" });
+      return;
+    }
+    const link = newRefreshToken();
+    const userId = randomUUID();
+    const expiresAt = new Date(Date.now() + config.registrationLinkTtlHours * 3_600_000).toISOString();
+    const event = newEvent("user.registration-requested.v1", { userId, email, name, passwordHash, tokenHash: link.hash, expiresAt });
+    await append(subjects.registration(sha256Hex(email)), event, undefined);
+    await queueMail(js, {
+      id: event.id,
+      kind: "registration-link",
+      to: email,
+      subject: "Finish creating your Palimpsest account",
+      text:
+        // No greeting with the name given: whoever registers chooses it, and this mail goes to an address they may not own.
+        `Hello,\n\nopen this link to finish creating your Palimpsest account; it works once, ` +
+        `for ${config.registrationLinkTtlHours} hours:\n${base}/register/confirm/${link.token}\n\n` +
+        `If you did not ask for an account, ignore this email: none is created without the link.\n`,
+    });
+    registrationMails.inc({ kind: "link", outcome: "queued" });
+  }
+
   return {
-    async register(input: unknown): Promise<RpcResult> {
+    /**
+     * With REGISTRATION_CONFIRMATION=email the answer, and the time it takes (the password is hashed
+     * either way), are the same whether or not the address has an account: what differs is mailed
+     * to the address after replying, so only its owner learns it.
+     */
+    async register(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const body = parse(RegisterBody, input, "body");
       const email = normaliseEmail(body.email);
       checkEmail(email);
       checkPasswordPolicy(body.password, email);
       const name = body.name.trim();
       if (name.length === 0) throw new AppError("VALIDATION_FAILED", "name must not be empty");
-      const userId = randomUUID();
       const passwordHash = await hashPassword(body.password);
+      if (config.registrationConfirmation === "email") {
+        void requestRegistration(email, name, passwordHash).catch((err: unknown) =>
+          deps.log.error({ err, requestId: ctx.requestId }, "could not send a registration email"),
+        );
+        return { status: 202, body: { message: "check your email to finish creating your account" } satisfies RegistrationPending };
+      }
+      const userId = randomUUID();
       // The registration event itself claims the email: its subject is keyed by the email's hash
       // and must be empty, so of two registrations with one email exactly one is stored.
       await append(
@@ -176,6 +271,25 @@ export function createAccounts(deps: AccountsDeps) {
         () => new AppError("EMAIL_TAKEN", "an account with this email already exists"),
       );
       return { status: 201, body: await startSession({ id: userId, email, name }) };
+    },
+
+    /** Opens an emailed registration link: the account is created (the email claimed) and signed in, once. */
+    async confirmRegistration(input: unknown): Promise<RpcResult> {
+      if (config.registrationConfirmation !== "email") {
+        throw new AppError("NOT_FOUND", "registration here is not confirmed by email: registering signs in at once");
+      }
+      const body = parse(ConfirmRegistrationBody, input, "body");
+      const row = await db.selectFrom("pending_registrations").selectAll().where("hash", "=", sha256Hex(body.token)).executeTakeFirst();
+      if (!row || row.used_at || row.expires_at.getTime() <= Date.now()) throw registrationLinkInvalid();
+      const user = { id: row.user_id, email: row.email, name: row.name };
+      // The same claim as an unconfirmed registration: if the address found an account meanwhile, this one is refused.
+      await append(
+        subjects.userByEmail(sha256Hex(user.email)),
+        newEvent("user.registered.v1", { userId: user.id, email: user.email, name: user.name, passwordHash: row.password_hash }, user.id),
+        0,
+        () => new AppError("EMAIL_TAKEN", "an account with this email already exists"),
+      );
+      return { status: 201, body: await startSession(user) };
     },
 
     async login(input: unknown): Promise<RpcResult> {

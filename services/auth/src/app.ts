@@ -81,6 +81,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
       [rpc.auth.changePassword]: accounts.changePassword,
       [rpc.auth.forgotPassword]: accounts.forgotPassword,
       [rpc.auth.resetPassword]: accounts.resetPassword,
+      [rpc.auth.confirmRegistration]: accounts.confirmRegistration,
     },
     // Auth checks tokens against its own keys, not its own answer on the bus.
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: () => keys.jwks(), issuer: config.jwtIssuer, audience: config.jwtAudience }) },

@@ -21,6 +21,30 @@ export async function applyAuthEvent(db: Db, event: AnyDomainEvent, seq: number)
         .values({ id: d.userId, email: d.email, name: d.name, password_hash: d.passwordHash, created_at: new Date(event.at), version: seq })
         .onConflict((oc) => oc.doNothing())
         .execute();
+      // The emailed link that made this account (if one did) has done its work.
+      await db.updateTable("pending_registrations").set({ used_at: new Date(event.at) }).where("user_id", "=", d.userId).where("used_at", "is", null).execute();
+      return;
+    }
+    case "user.registration-requested.v1": {
+      const d = event.data;
+      await db
+        .insertInto("pending_registrations")
+        .values({
+          hash: d.tokenHash,
+          user_id: d.userId,
+          email: d.email,
+          name: d.name,
+          password_hash: d.passwordHash,
+          expires_at: new Date(d.expiresAt),
+          requested_at: new Date(event.at),
+          used_at: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    }
+    case "user.registration-notice-sent.v1": {
+      await db.insertInto("registration_notices").values({ id: event.id, user_id: event.data.userId, sent_at: new Date(event.at) }).onConflict((oc) => oc.doNothing()).execute();
       return;
     }
     case "session.started.v1": {

@@ -27,6 +27,28 @@ export interface PasswordResetsTable {
   used_at: Date | null;
 }
 
+/** Emailed links that finish creating an account, by the hash of their token. */
+export interface PendingRegistrationsTable {
+  hash: string;
+  /** The id the account gets when this link is opened. */
+  user_id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  expires_at: Date;
+  requested_at: Date;
+  /** When the link created its account. */
+  used_at: Date | null;
+}
+
+/** Notices emailed to an account's owner when someone tried to register with their address. */
+export interface RegistrationNoticesTable {
+  /** The event's id. */
+  id: string;
+  user_id: string;
+  sent_at: Date;
+}
+
 export interface SessionsTable {
   id: string;
   user_id: string;
@@ -58,6 +80,8 @@ export interface AuthDb {
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   password_resets: PasswordResetsTable;
+  pending_registrations: PendingRegistrationsTable;
+  registration_notices: RegistrationNoticesTable;
 }
 
 export const authMigrations: Record<string, Migration> = {
@@ -112,7 +136,31 @@ export const authMigrations: Record<string, Migration> = {
       await db.schema.createIndex("password_resets_user_idx").on("password_resets").column("user_id").execute();
     },
   },
+  "003_registration_confirmation": {
+    async up(db) {
+      await db.schema
+        .createTable("pending_registrations")
+        .addColumn("hash", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("email", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+        .addColumn("requested_at", "timestamptz", (c) => c.notNull())
+        .addColumn("used_at", "timestamptz")
+        .execute();
+      await db.schema.createIndex("pending_registrations_email_idx").on("pending_registrations").columns(["email", "requested_at"]).execute();
+      await db.schema.createIndex("pending_registrations_user_idx").on("pending_registrations").column("user_id").execute();
+      await db.schema
+        .createTable("registration_notices")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("sent_at", "timestamptz", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("registration_notices_user_idx").on("registration_notices").columns(["user_id", "sent_at"]).execute();
+    },
+  },
 };
 
 /** The projection of the AUTH stream and the tables it alone writes (signing keys are secrets, not events). */
-export const authProjections = { auth: ["password_resets", "refresh_tokens", "sessions", "users"] } as const;
+export const authProjections = { auth: ["password_resets", "pending_registrations", "refresh_tokens", "registration_notices", "sessions", "users"] } as const;

@@ -3,6 +3,7 @@ import type { SessionStep } from "./session-cookies.ts";
 import {
   AcceptInvitationBody,
   ChangePasswordBody,
+  ConfirmRegistrationBody,
   CreateDocBody,
   EmptyBody,
   ForgotPasswordBody,
@@ -84,8 +85,13 @@ export interface ApiRoute {
 
 export const apiRoutes: ApiRoute[] = [
   {
-    method: "POST", url: "/api/auth/register", subject: rpc.auth.register, auth: false, summary: "create an account and sign in",
+    method: "POST", url: "/api/auth/register", subject: rpc.auth.register, auth: false, summary: "create an account and sign in; where registration is confirmed by email, 202 alike for new and taken addresses, and the rest by emailed link",
     schema: { body: RegisterBody }, input: (r) => r.body, session: "issue",
+  },
+  {
+    method: "POST", url: "/api/auth/register/confirm", subject: rpc.auth.confirmRegistration, auth: false,
+    summary: "open the emailed registration link: creates the account and signs in, once (404 where registration is not confirmed by email)",
+    schema: { body: ConfirmRegistrationBody }, input: (r) => r.body, session: "issue",
   },
   {
     method: "POST", url: "/api/auth/login", subject: rpc.auth.login, auth: false, summary: "sign in",

@@ -6,6 +6,7 @@ import { endSession, freshAccessToken, refreshSession, SESSION_EXPIRED_MESSAGE }
 import { ApiError, sendJson } from "./http";
 import type { HttpRequest } from "./http";
 import type {
+  RegistrationPending,
   SessionGrant,
   DiffView,
   DocKind,
@@ -91,8 +92,13 @@ export type ShareRole = Exclude<DocRole, "owner">;
 
 export const api = {
   auth: {
-    register: (input: { email: string; password: string; name: string }): Promise<SessionGrant> =>
+    /** Signs in at once, or (where the address is confirmed by email) answers that a link is on its way. */
+    register: (input: { email: string; password: string; name: string }): Promise<SessionGrant | RegistrationPending> =>
       sendJson({ method: "POST", path: "/api/auth/register", headers: COOKIE_TRANSPORT, body: input }),
+
+    /** Opens the emailed registration link: the account is created and signed in. */
+    confirmRegistration: (token: string): Promise<SessionGrant> =>
+      sendJson({ method: "POST", path: "/api/auth/register/confirm", headers: COOKIE_TRANSPORT, body: { token } }),
 
     login: (input: { email: string; password: string }): Promise<SessionGrant> =>
       sendJson({ method: "POST", path: "/api/auth/login", headers: COOKIE_TRANSPORT, body: input }),

@@ -4,6 +4,7 @@ import type { AuthResult, DocView, MembersView } from "@palimpsest/contracts/sha
 export type { DocKind, Page } from "@palimpsest/contracts/shared";
 export type {
   AuthResult as AuthResponse,
+  RegistrationPending,
   DocView as DocSummary,
   EditView as HistoryEvent,
   MemberView as Member,

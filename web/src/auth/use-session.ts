@@ -14,8 +14,15 @@ export async function signIn(email: string, password: string): Promise<Session> 
   return startSession(await api.auth.login({ email, password }));
 }
 
-export async function signUp(name: string, email: string, password: string): Promise<Session> {
-  return startSession(await api.auth.register({ name, email, password }));
+/** Signs in at once, or, where the address must be confirmed first, says so: the emailed link finishes it. */
+export async function signUp(name: string, email: string, password: string): Promise<Session | { pending: string }> {
+  const answer = await api.auth.register({ name, email, password });
+  return "accessToken" in answer ? startSession(answer) : { pending: answer.message };
+}
+
+/** Opens an emailed registration link: the new account is signed in. */
+export async function confirmSignUp(token: string): Promise<Session> {
+  return startSession(await api.auth.confirmRegistration(token));
 }
 
 /** Titles of documents on this device with edits the server has not acknowledged yet. */

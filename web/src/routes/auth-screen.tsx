@@ -19,6 +19,8 @@ export function AuthScreen(): ReactNode {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The address a registration link was sent to, where registering is confirmed by email. */
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const ids = useId();
 
   const switchMode = (next: Mode): void => {
@@ -33,8 +35,12 @@ export function AuthScreen(): ReactNode {
     setError(null);
     try {
       if (mode === "signin") await signIn(email.trim(), password);
-      else await signUp(name.trim(), email.trim(), password);
-      // Nothing else to do: Home swaps this screen for the dashboard (or the page the
+      else if ("pending" in (await signUp(name.trim(), email.trim(), password))) {
+        setSentTo(email.trim());
+        setPassword("");
+        setBusy(false);
+      }
+      // Otherwise nothing else to do: Home swaps this screen for the dashboard (or the page the
       // visitor was heading to) as soon as the session exists.
     } catch (err) {
       setError(err instanceof ApiError ? err.message : "Something went wrong. Please try again.");
@@ -44,6 +50,28 @@ export function AuthScreen(): ReactNode {
 
   const signingUp = mode === "signup";
   const message = error ?? notice ?? "";
+
+  if (sentTo !== null) {
+    return (
+      <div className="auth-page">
+        <main className="auth-card">
+          <div className="auth-brand">
+            <BrandMark />
+          </div>
+          <h1 className="auth-title">Check your email</h1>
+          <p role="status" data-testid="registration-sent">
+            We sent a link to <strong>{sentTo}</strong>. Open it to finish creating your account; it works once.
+          </p>
+          <p className="muted">Nothing there? Look in your spam folder, or register again in a few minutes.</p>
+          <p className="auth-switch">
+            <button type="button" className="link-button" onClick={() => { setSentTo(null); switchMode("signin"); }}>
+              Back to sign in
+            </button>
+          </p>
+        </main>
+      </div>
+    );
+  }
 
   return (
     <div className="auth-page">
