@@ -625,7 +625,7 @@ class Stream {
     await waitFor(
       "history projection catching up",
       async () => {
-        const r = await this.db.query<{ stream_seq: string }>("select stream_seq from projection_checkpoints where name = 'edit-log'");
+        const r = await this.db.query<{ stream_seq: string }>("select stream_seq from history.projection_checkpoints where name = 'edit-log'");
         return Number(r.rows[0]?.stream_seq ?? 0) >= last;
       },
       timeoutMs,
