@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createHash, randomUUID } from "node:crypto";
-import pg from "pg";
 import type { Kysely } from "kysely";
 import type { AnyDomainEvent } from "@palimpsest/contracts";
-import { createDb, migrateToLatest } from "@palimpsest/platform";
+import { scratchSchema, type ScratchSchema } from "@palimpsest/devkit";
 import { applyAuthEvent } from "../src/auth-projection.ts";
 import { authMigrations, type AuthDb } from "../src/schema.ts";
 
@@ -13,25 +12,15 @@ import { authMigrations, type AuthDb } from "../src/schema.ts";
  * were stored in. Whatever the order, the rows must be those a replay of the stream gives.
  */
 
-const schema = `auth_projection_${randomUUID().replaceAll("-", "")}`;
-let admin: pg.Client;
+let scratch: ScratchSchema<AuthDb>;
 let db: Kysely<AuthDb>;
 
 beforeAll(async () => {
-  const url = inject("storeEnv")["DATABASE_URL"]!;
-  admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema "${schema}"`);
-  const scoped = new URL(url);
-  scoped.searchParams.set("options", `-c search_path=${schema}`);
-  db = createDb<AuthDb>(scoped.toString(), { max: 2 });
-  // Named for the schema: Kysely looks for its migration table in every schema, and auth's own exists.
-  await migrateToLatest(db, schema, authMigrations);
+  scratch = await scratchSchema<AuthDb>(inject("storeEnv")["DATABASE_URL"]!, "auth_projection", authMigrations);
+  db = scratch.db;
 });
 afterAll(async () => {
-  await db?.destroy();
-  await admin?.query(`drop schema if exists "${schema}" cascade`);
-  await admin?.end();
+  await scratch?.drop();
 });
 
 const hash = (s: string) => createHash("sha256").update(s).digest("hex");

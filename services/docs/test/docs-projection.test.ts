@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import type { Kysely } from "kysely";
 import type { AnyDomainEvent, Role } from "@palimpsest/contracts";
-import { createDb, migrateToLatest, type Logger } from "@palimpsest/platform";
+import type { Logger } from "@palimpsest/platform";
+import { scratchSchema, type ScratchSchema } from "@palimpsest/devkit";
 import { applyDocsEvent } from "../src/docs-projection.ts";
 import { docsMigrations, type DocsDb } from "../src/schema.ts";
 import { AccessCache } from "../src/access-cache.ts";
@@ -15,25 +15,15 @@ import type { DocumentStore } from "../src/document-store.ts";
  * before the first's. The read model must end with both, like a replay of the stream does.
  */
 
-const schema = `docs_projection_${randomUUID().replaceAll("-", "")}`;
-let admin: pg.Client;
+let scratch: ScratchSchema<DocsDb>;
 let db: Kysely<DocsDb>;
 
 beforeAll(async () => {
-  const url = inject("storeEnv")["DATABASE_URL"]!;
-  admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema "${schema}"`);
-  const scoped = new URL(url);
-  scoped.searchParams.set("options", `-c search_path=${schema}`);
-  db = createDb<DocsDb>(scoped.toString(), { max: 2 });
-  // Named for the schema: Kysely looks for its migration table in every schema, and docs' own exists.
-  await migrateToLatest(db, schema, docsMigrations);
+  scratch = await scratchSchema<DocsDb>(inject("storeEnv")["DATABASE_URL"]!, "docs_projection", docsMigrations);
+  db = scratch.db;
 });
 afterAll(async () => {
-  await db?.destroy();
-  await admin?.query(`drop schema if exists "${schema}" cascade`);
-  await admin?.end();
+  await scratch?.drop();
 });
 
 const at = "2026-12-01T10:00:00.000Z";

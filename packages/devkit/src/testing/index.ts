@@ -1,5 +1,6 @@
 export { startSystem, type RunningSystem, type ServiceHandle, type SystemOptions } from "./system.ts";
 export { TestApi, type ApiResponse } from "./api-client.ts";
+export { scratchSchema, type ScratchSchema } from "./scratch-schema.ts";
 export { OtlpSpanKind, spansOfExport, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.ts";
 import { natsServerBinaries as binariesUnder, repoRoot as root } from "../stores/index.ts";
 
