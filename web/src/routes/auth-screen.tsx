@@ -4,7 +4,7 @@ import type { FormEvent, ReactNode } from "react";
 import { ApiError } from "../api/http";
 import { dismissNotice } from "../auth/session";
 import { signIn, signUp, useSession } from "../auth/use-session";
-import { BrandMark } from "../components/app-header";
+import { AuthCard } from "../components/auth-card";
 
 type Mode = "signin" | "signup";
 
@@ -53,105 +53,93 @@ export function AuthScreen(): ReactNode {
 
   if (sentTo !== null) {
     return (
-      <div className="auth-page">
-        <main className="auth-card">
-          <div className="auth-brand">
-            <BrandMark />
-          </div>
-          <h1 className="auth-title">Check your email</h1>
-          <p role="status" data-testid="registration-sent">
-            We sent a link to <strong>{sentTo}</strong>. Open it to finish creating your account; it works once.
-          </p>
-          <p className="muted">Nothing there? Look in your spam folder, or register again in a few minutes.</p>
-          <p className="auth-switch">
-            <button type="button" className="link-button" onClick={() => { setSentTo(null); switchMode("signin"); }}>
-              Back to sign in
-            </button>
-          </p>
-        </main>
-      </div>
+      <AuthCard title="Check your email">
+        <p role="status" data-testid="registration-sent">
+          We sent a link to <strong>{sentTo}</strong>. Open it to finish creating your account; it works once.
+        </p>
+        <p className="muted">Nothing there? Look in your spam folder, or register again in a few minutes.</p>
+        <p className="auth-switch">
+          <button type="button" className="link-button" onClick={() => { setSentTo(null); switchMode("signin"); }}>
+            Back to sign in
+          </button>
+        </p>
+      </AuthCard>
     );
   }
 
   return (
-    <div className="auth-page">
-      <main className="auth-card">
-        <div className="auth-brand">
-          <BrandMark />
-        </div>
-        <h1 className="auth-title">{signingUp ? "Create your account" : "Sign in"}</h1>
-        <p className="auth-subtitle muted">
-          {signingUp ? "Write together, live. Every edit is kept." : "Welcome back. Your documents are waiting."}
-        </p>
+    <AuthCard title={signingUp ? "Create your account" : "Sign in"}>
+      <p className="auth-subtitle muted">
+        {signingUp ? "Write together, live. Every edit is kept." : "Welcome back. Your documents are waiting."}
+      </p>
 
-        <form className="auth-form" onSubmit={(event) => void handleSubmit(event)} aria-describedby={`${ids}-alert`}>
-          {signingUp && (
-            <div className="field">
-              <label htmlFor={`${ids}-name`}>Name</label>
-              <input
-                id={`${ids}-name`}
-                name="name"
-                type="text"
-                autoComplete="name"
-                required
-                value={name}
-                onChange={(event) => setName(event.target.value)}
-              />
-            </div>
-          )}
+      <form className="auth-form" onSubmit={(event) => void handleSubmit(event)} aria-describedby={`${ids}-alert`}>
+        {signingUp && (
           <div className="field">
-            <label htmlFor={`${ids}-email`}>Email</label>
+            <label htmlFor={`${ids}-name`}>Name</label>
             <input
-              id={`${ids}-email`}
-              name="email"
-              type="email"
-              autoComplete="email"
+              id={`${ids}-name`}
+              name="name"
+              type="text"
+              autoComplete="name"
               required
-              value={email}
-              onChange={(event) => setEmail(event.target.value)}
+              value={name}
+              onChange={(event) => setName(event.target.value)}
             />
           </div>
-          <div className="field">
-            <label htmlFor={`${ids}-password`}>Password</label>
-            <input
-              id={`${ids}-password`}
-              name="password"
-              type="password"
-              autoComplete={signingUp ? "new-password" : "current-password"}
-              required
-              minLength={signingUp ? MIN_PASSWORD_LENGTH : undefined}
-              aria-describedby={signingUp ? `${ids}-password-hint` : undefined}
-              value={password}
-              onChange={(event) => setPassword(event.target.value)}
-            />
-            {signingUp && (
-              <p id={`${ids}-password-hint`} className="field-hint muted">
-                At least {MIN_PASSWORD_LENGTH} characters.
-              </p>
-            )}
-          </div>
-
-          <p id={`${ids}-alert`} className="form-alert" role="alert" data-testid="auth-error">
-            {message}
-          </p>
-
-          <button type="submit" className="button button-primary button-block" disabled={busy}>
-            {busy ? (signingUp ? "Creating account…" : "Signing in…") : signingUp ? "Create account" : "Sign in"}
-          </button>
-        </form>
-
-        {!signingUp && (
-          <p className="auth-switch">
-            <Link to="/forgot-password">Forgot your password?</Link>
-          </p>
         )}
-        <p className="auth-switch">
-          {signingUp ? "Already have an account?" : "New to Palimpsest?"}{" "}
-          <button type="button" className="link-button" onClick={() => switchMode(signingUp ? "signin" : "signup")}>
-            {signingUp ? "Sign in" : "Create an account"}
-          </button>
+        <div className="field">
+          <label htmlFor={`${ids}-email`}>Email</label>
+          <input
+            id={`${ids}-email`}
+            name="email"
+            type="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-password`}>Password</label>
+          <input
+            id={`${ids}-password`}
+            name="password"
+            type="password"
+            autoComplete={signingUp ? "new-password" : "current-password"}
+            required
+            minLength={signingUp ? MIN_PASSWORD_LENGTH : undefined}
+            aria-describedby={signingUp ? `${ids}-password-hint` : undefined}
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
+          {signingUp && (
+            <p id={`${ids}-password-hint`} className="field-hint muted">
+              At least {MIN_PASSWORD_LENGTH} characters.
+            </p>
+          )}
+        </div>
+
+        <p id={`${ids}-alert`} className="form-alert" role="alert" data-testid="auth-error">
+          {message}
         </p>
-      </main>
-    </div>
+
+        <button type="submit" className="button button-primary button-block" disabled={busy}>
+          {busy ? (signingUp ? "Creating account…" : "Signing in…") : signingUp ? "Create account" : "Sign in"}
+        </button>
+      </form>
+
+      {!signingUp && (
+        <p className="auth-switch">
+          <Link to="/forgot-password">Forgot your password?</Link>
+        </p>
+      )}
+      <p className="auth-switch">
+        {signingUp ? "Already have an account?" : "New to Palimpsest?"}{" "}
+        <button type="button" className="link-button" onClick={() => switchMode(signingUp ? "signin" : "signup")}>
+          {signingUp ? "Sign in" : "Create an account"}
+        </button>
+      </p>
+    </AuthCard>
   );
 }

@@ -4,7 +4,8 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { api } from "../api/api-client";
 import { ApiError } from "../api/http";
 import { signOut, useSession } from "../auth/use-session";
-import { AppHeader, BrandMark } from "../components/app-header";
+import { AppHeader } from "../components/app-header";
+import { AuthCard } from "../components/auth-card";
 
 const MIN_PASSWORD_LENGTH = 10;
 const failure = (err: unknown) => (err instanceof ApiError ? err.message : "Something went wrong. Please try again.");
@@ -45,29 +46,23 @@ export function ForgotPasswordPage(): ReactNode {
     }
   };
   return (
-    <div className="auth-page">
-      <main className="auth-card">
-        <div className="auth-brand">
-          <BrandMark />
+    <AuthCard title="Forgot your password?">
+      <form className="auth-form" onSubmit={(event) => void submit(event)}>
+        <div className="field">
+          <label htmlFor={`${ids}-email`}>Email</label>
+          <input id={`${ids}-email`} type="email" autoComplete="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
         </div>
-        <h1 className="auth-title">Forgot your password?</h1>
-        <form className="auth-form" onSubmit={(event) => void submit(event)}>
-          <div className="field">
-            <label htmlFor={`${ids}-email`}>Email</label>
-            <input id={`${ids}-email`} type="email" autoComplete="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
-          </div>
-          <p className="form-alert" role="alert">
-            {message}
-          </p>
-          <button type="submit" className="button button-primary button-block" disabled={busy}>
-            Email me a link
-          </button>
-        </form>
-        <p className="auth-switch">
-          <Link to="/">Back to sign in</Link>
+        <p className="form-alert" role="alert">
+          {message}
         </p>
-      </main>
-    </div>
+        <button type="submit" className="button button-primary button-block" disabled={busy}>
+          Email me a link
+        </button>
+      </form>
+      <p className="auth-switch">
+        <Link to="/">Back to sign in</Link>
+      </p>
+    </AuthCard>
   );
 }
 
@@ -93,29 +88,23 @@ export function ResetPasswordPage(): ReactNode {
     }
   };
   return (
-    <div className="auth-page">
-      <main className="auth-card">
-        <div className="auth-brand">
-          <BrandMark />
-        </div>
-        <h1 className="auth-title">Choose a new password</h1>
-        {!done && (
-          <form className="auth-form" onSubmit={(event) => void submit(event)}>
-            <PasswordField id={`${ids}-password`} label="New password" value={password} onChange={setPassword} autoComplete="new-password" min={MIN_PASSWORD_LENGTH} />
-            <p className="form-alert" role="alert">
-              {message}
-            </p>
-            <button type="submit" className="button button-primary button-block" disabled={busy}>
-              Set password
-            </button>
-          </form>
-        )}
-        {done && <p role="status">{message}</p>}
-        <p className="auth-switch">
-          <Link to="/">Sign in</Link>
-        </p>
-      </main>
-    </div>
+    <AuthCard title="Choose a new password">
+      {!done && (
+        <form className="auth-form" onSubmit={(event) => void submit(event)}>
+          <PasswordField id={`${ids}-password`} label="New password" value={password} onChange={setPassword} autoComplete="new-password" min={MIN_PASSWORD_LENGTH} />
+          <p className="form-alert" role="alert">
+            {message}
+          </p>
+          <button type="submit" className="button button-primary button-block" disabled={busy}>
+            Set password
+          </button>
+        </form>
+      )}
+      {done && <p role="status">{message}</p>}
+      <p className="auth-switch">
+        <Link to="/">Sign in</Link>
+      </p>
+    </AuthCard>
   );
 }
 
