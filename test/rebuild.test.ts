@@ -118,7 +118,7 @@ describe("projections are rebuilt from the streams", () => {
       env: { ...process.env, ...inject("storeEnv"), ...natsUserEnv(inject("storeEnv")) },
     });
     for (const name of Object.keys(PROJECTIONS)) expect(stdout).toContain(`${name}: `);
-    console.log(stdout.trim());
+    process.stdout.write(`${stdout.trim()}\n`);
 
     await caughtUp();
     expect(await dump()).toEqual(before);
