@@ -19,15 +19,26 @@ export class TestApi {
   }
 
   async call<T = unknown>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-    const res = await fetch(`${this.baseUrl}${url}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
+    const send = () =>
+      fetch(`${this.baseUrl}${url}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      });
+    let res: Response;
+    try {
+      res = await send();
+    } catch (err) {
+      // A kept-alive connection the server closed while this process was busy is only noticed on
+      // use; like a browser, send a request that changes nothing once more, on a new connection.
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      if ((method !== "GET" && method !== "HEAD") || (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET")) throw err;
+      res = await send();
+    }
     const text = await res.text();
     let parsed: unknown = text;
     try {
