@@ -15,10 +15,6 @@ export interface UsersTable {
    * 0 before any: what a password change is appended against, so a reset link works once.
    */
   account_version: Generated<number>;
-  /** Stream sequence of the password change applied, so an older one applied late changes nothing. */
-  password_seq: Generated<number>;
-  /** When that change was made: a reset link requested before it, applied after it, is marked used then. */
-  password_changed_at: Date | null;
 }
 
 /** Emailed password-reset links, by the hash of their token. */
@@ -29,8 +25,6 @@ export interface PasswordResetsTable {
   requested_at: Date;
   /** When the link was used, or made useless by a newer password. */
   used_at: Date | null;
-  /** Stream sequence of the request: only a password change after it makes it useless. */
-  requested_seq: Generated<number>;
 }
 
 /** Emailed links that finish creating an account, by the hash of their token. */
@@ -62,11 +56,7 @@ export interface SessionsTable {
   revoked_at: Date | null;
   revoke_reason: string | null;
   created_at: Date;
-  /** Stream sequence of the last event on the session's subject applied: what a refresh is appended against. */
   version: number;
-  /** Stream sequences of the refresh and the revocation applied, so each field takes the newest whatever the order. */
-  expires_seq: Generated<number>;
-  revoked_seq: Generated<number>;
 }
 
 export interface RefreshTokensTable {
@@ -168,20 +158,6 @@ export const authMigrations: Record<string, Migration> = {
         .addColumn("sent_at", "timestamptz", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("registration_notices_user_idx").on("registration_notices").columns(["user_id", "sent_at"]).execute();
-    },
-  },
-  "004_order_free_application": {
-    async up(db) {
-      await db.schema.alterTable("users").addColumn("password_seq", "bigint", (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable("users").addColumn("password_changed_at", "timestamptz").execute();
-      await sql`update users set password_seq = account_version`.execute(db);
-      await db.schema.alterTable("password_resets").addColumn("requested_seq", "bigint", (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema
-        .alterTable("sessions")
-        .addColumn("expires_seq", "bigint", (c) => c.notNull().defaultTo(0))
-        .addColumn("revoked_seq", "bigint", (c) => c.notNull().defaultTo(0))
-        .execute();
-      await sql`update sessions set expires_seq = version, revoked_seq = case when revoked_at is null then 0 else version end`.execute(db);
     },
   },
 };
