@@ -97,6 +97,16 @@ describe("what each service may say", () => {
     expect(await subscriptionRefused(await as("gateway"), "_INBOX_sync.>")).toBe(true);
   });
 
+  it("a service may answer into the inboxes of its callers only", async () => {
+    // Allowed: the request meets no one (no responders), which is not a permissions violation.
+    expect(await publishRefused(await as("docs"), "_INBOX_sync.bus-test")).toBe(false);
+    expect(await publishRefused(await as("auth"), "_INBOX_gateway.bus-test")).toBe(false);
+    // Refused: docs never calls files, auth never calls the gateway, history never calls sync.
+    expect(await publishRefused(await as("files"), "_INBOX_docs.bus-test")).toBe(true);
+    expect(await publishRefused(await as("gateway"), "_INBOX_auth.bus-test")).toBe(true);
+    expect(await publishRefused(await as("sync"), "_INBOX_history.bus-test")).toBe(true);
+  });
+
   it("the gateway cannot make internal calls, such as who has an email", async () => {
     expect(await publishRefused(await as("gateway"), rpc.auth.lookup, "{}")).toBe(true);
     expect(await publishRefused(await as("gateway"), rpc.history.snapshot, "{}")).toBe(true);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { rpc, subjects } from "@palimpsest/contracts";
-import { BusUsers, busPermissions, k8sAuthConf, k8sAuthConfPath, type BusUser } from "../src/bus-permissions.ts";
+import { BusUsers, busPermissions, k8sAuthConf, k8sAuthConfPath, renderNatsAuthorization, subjectsOverlap, type BusUser } from "../src/bus-permissions.ts";
 import { repoRoot } from "@palimpsest/devkit";
 
 /** NATS subject matching: `*` is one token, `>` one or more at the end. */
@@ -49,6 +49,27 @@ describe("bus permissions", () => {
   it("given the permissions, a service reads only its own inboxes", () => {
     for (const u of services) expect(whoMay("subscribe", `_INBOX_${u}.abc`)).toEqual([u]);
     expect(whoMay("subscribe", "_INBOX.abc")).toEqual([]);
+  });
+
+  it("given the permissions, a service may answer into the inboxes of those who may call it, and no others", () => {
+    // docs calls auth (lookup, jwks) and history (head); sync calls auth, docs and history; nobody calls sync but the gateway (readiness).
+    expect(whoMay("publish", "_INBOX_docs.abc.1")).toEqual(["auth", "history"]);
+    expect(whoMay("publish", "_INBOX_sync.abc.1")).toEqual(["auth", "docs", "history"]);
+    expect(whoMay("publish", "_INBOX_gateway.abc.1")).toEqual(["auth", "docs", "sync", "files", "history"]);
+    expect(whoMay("publish", "_INBOX.abc")).toEqual([]);
+  });
+
+  it("given the rendered server config, no user has allow_responses (the server would track every delivery's reply subject)", () => {
+    expect(renderNatsAuthorization(() => '"x"')).not.toMatch(/allow_responses/);
+  });
+
+  it("given two subject patterns, they overlap when some subject matches both", () => {
+    expect(subjectsOverlap("rpc.auth.>", "rpc.auth.jwks")).toBe(true);
+    expect(subjectsOverlap("rpc.*.ready", "rpc.sync.>")).toBe(true);
+    expect(subjectsOverlap(">", "a")).toBe(true);
+    expect(subjectsOverlap("rpc.auth", "rpc.auth.>")).toBe(false);
+    expect(subjectsOverlap("rpc.docs.access", "rpc.auth.>")).toBe(false);
+    expect(subjectsOverlap("a.*", "a.b.c")).toBe(false);
   });
 
   it("given the permissions, the gateway cannot make internal calls", () => {

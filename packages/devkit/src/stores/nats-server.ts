@@ -105,6 +105,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsClus
         `http: "127.0.0.1:${p.monitorPort}"`,
         // A large paste makes a large Yjs update; the services enforce their own, smaller limits.
         "max_payload: 8MB",
+        // NATS_PROF_PORT (diagnosis): Go's profiler on this port of 127.0.0.1 (node i: plus i), for `go tool pprof`.
+        ...(process.env["NATS_PROF_PORT"] ? [`prof_port: ${Number(process.env["NATS_PROF_PORT"]) + plan.indexOf(p)}`] : []),
         "jetstream {",
         `  store_dir: ${JSON.stringify(storeDir)}`,
         "  max_memory_store: 256MB",
