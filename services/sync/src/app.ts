@@ -105,6 +105,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       revocations.stop();
       leases?.stop();
       await rooms.closeAll();
+      await quota.close();
       editLog.close();
       await shell.close();
     },

@@ -35,7 +35,7 @@ export class RoomWriter {
         try {
           await this.editLog.append(this.docId, merged, peer.userId, peer.id, peer.trace);
         } catch (err) {
-          await this.quota.release(peer.userId, this.docId, merged.byteLength);
+          this.quota.release(peer.userId, this.docId, merged.byteLength);
           throw err;
         }
         this.metrics.appendSeconds.observe((performance.now() - started) / 1000);

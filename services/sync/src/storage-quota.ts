@@ -20,49 +20,129 @@ interface Counter {
 const MAX_ATTEMPTS = 20;
 /** Counters remembered between appends; past this the memory is cleared (they are read again). */
 const MAX_CACHED = 10_000;
+/** The most a replica takes from a shared counter at once (less for small limits: a 64th of the limit). */
+const GRANT_BYTES = 64 * 1024;
+/** A grant not drawn on for this long is given back to its counter. */
+const GRANT_IDLE_MS = 30_000;
 
 const userKey = (userId: string) => `user.${userId}`;
 const docKey = (docId: string) => `doc.${docId}`;
+
+/** Bytes a replica has taken from a shared counter and not yet spent on edits. */
+interface Grant {
+  bytes: number;
+  usedAt: number;
+}
 
 /**
  * Storage quotas on the EDITS stream, which never forgets: every byte of an edit is reserved
  * against its author's quota and its document's before it is appended, so nothing is stored past
  * either. The counters live in a JetStream KV bucket, so they survive restarts and every replica
  * sees the same ones; each is changed by compare-and-set on its revision, so two replicas
- * appending for the same user at once cannot both take the last bytes. A replica remembers the
- * last value it saw and only reads a counter again when another replica changed it meanwhile.
+ * appending for the same user at once cannot both take the last bytes.
+ *
+ * A replica does not write a counter per edit: it takes a grant (up to 64 KiB, a thousand
+ * keystrokes) and spends it locally, so a typist costs one KV write per grant instead of two per
+ * keystroke, and one user's connections do not queue behind each other's KV round trips. Near
+ * the limit a grant is only what the edit needs, so the limit holds to the byte. Unspent grants go
+ * back after 30 s unused and on shutdown; a replica that dies keeps at most one grant per counter
+ * counted, which errs on the safe side.
  */
 export class StorageQuota {
   private readonly cache = new Map<string, Counter>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly grants = new Map<string, Grant>();
+  private readonly sweeper: NodeJS.Timeout;
 
   private constructor(
     private readonly kv: KV,
     private readonly limits: QuotaLimits,
-  ) {}
+    private readonly now: () => number,
+  ) {
+    this.sweeper = setInterval(() => void this.returnIdle(), GRANT_IDLE_MS / 2);
+    this.sweeper.unref();
+  }
 
-  static async open(nc: NatsConnection, replicas: number, limits: QuotaLimits): Promise<StorageQuota> {
+  static async open(nc: NatsConnection, replicas: number, limits: QuotaLimits, now: () => number = Date.now): Promise<StorageQuota> {
     const kv = await new Kvm(nc).create(QUOTA_BUCKET, { replicas, history: 1 });
-    return new StorageQuota(kv, limits);
+    return new StorageQuota(kv, limits, now);
   }
 
   /** Reserves `bytes` for a new edit, or throws QUOTA_EXCEEDED with nothing reserved. */
   async reserve(userId: string, docId: string, bytes: number): Promise<void> {
-    if (!(await this.add(userKey(userId), bytes, this.limits.perUserBytes))) {
+    if (!(await this.take(userKey(userId), bytes, this.limits.perUserBytes))) {
       throw new AppError("QUOTA_EXCEEDED", `storage quota reached: your edits may take ${mib(this.limits.perUserBytes)} in all`);
     }
     let docOk = false;
     try {
-      docOk = await this.add(docKey(docId), bytes, this.limits.perDocBytes);
+      docOk = await this.take(docKey(docId), bytes, this.limits.perDocBytes);
     } finally {
-      if (!docOk) await this.release(userId, undefined, bytes);
+      if (!docOk) this.giveBack(userKey(userId), bytes);
     }
     if (!docOk) throw new AppError("QUOTA_EXCEEDED", `storage quota reached: this document's edits may take ${mib(this.limits.perDocBytes)}`);
   }
 
-  /** Gives back a reservation whose edit was not stored. Best effort: a failure leaves it counted, which errs on the safe side. */
-  async release(userId: string, docId: string | undefined, bytes: number): Promise<void> {
-    await Promise.allSettled([this.add(userKey(userId), -bytes, Infinity), ...(docId ? [this.add(docKey(docId), -bytes, Infinity)] : [])]);
+  /** Gives back a reservation whose edit was not stored: it stays with this replica for the next edit. */
+  release(userId: string, docId: string | undefined, bytes: number): void {
+    this.giveBack(userKey(userId), bytes);
+    if (docId) this.giveBack(docKey(docId), bytes);
+  }
+
+  /** Returns every unspent grant to its counter (on shutdown). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.returnGrants([...this.grants.keys()]);
+  }
+
+  /** Returns grants not drawn on for a while, so that bytes another replica may need are not held here. */
+  async returnIdle(): Promise<void> {
+    const idle = this.now() - GRANT_IDLE_MS;
+    await this.returnGrants([...this.grants].filter(([, g]) => g.usedAt <= idle).map(([k]) => k));
+  }
+
+  private async returnGrants(keys: string[]): Promise<void> {
+    await Promise.allSettled(
+      keys.map((key) =>
+        this.serially(key, async () => {
+          const g = this.grants.get(key);
+          this.grants.delete(key);
+          // Best effort: a failure leaves the bytes counted, which errs on the safe side.
+          if (g && g.bytes > 0) await this.addNow(key, -g.bytes, Infinity);
+        }),
+      ),
+    );
+  }
+
+  private giveBack(key: string, bytes: number): void {
+    const g = this.grants.get(key);
+    if (g) g.bytes += bytes;
+    else this.grants.set(key, { bytes, usedAt: this.now() });
+  }
+
+  /** Spends `bytes` of this replica's grant on `key`, taking a new grant from the counter when it runs short. */
+  private async take(key: string, bytes: number, limit: number): Promise<boolean> {
+    if (this.spend(key, bytes)) return true;
+    return this.serially(key, async () => {
+      // Another edit may have topped the grant up while this one waited.
+      if (this.spend(key, bytes)) return true;
+      const held = this.grants.get(key)?.bytes ?? 0;
+      const need = bytes - held;
+      const ask = Math.max(need, Math.min(GRANT_BYTES, Math.floor(limit / 64)));
+      let got = (await this.addNow(key, ask, limit)) ? ask : 0;
+      // Near the limit, only what this edit needs.
+      if (got === 0 && ask > need && (await this.addNow(key, need, limit))) got = need;
+      if (got === 0) return false;
+      this.giveBack(key, got);
+      return this.spend(key, bytes);
+    });
+  }
+
+  private spend(key: string, bytes: number): boolean {
+    const g = this.grants.get(key);
+    if (!g || g.bytes < bytes) return false;
+    g.bytes -= bytes;
+    g.usedAt = this.now();
+    return true;
   }
 
   /** What is counted under a user's or a document's key (for tests and operators). */
@@ -78,14 +158,12 @@ export class StorageQuota {
   }
 
   /**
-   * Adds `delta` unless the total would pass `limit`; false if it would. The changes this replica
-   * makes to one counter go one at a time: its connections would otherwise only race each other
-   * for the same revision. Another replica's change is met by reading again, after a short,
-   * random wait so that two replicas do not keep colliding.
+   * Runs `work` after every earlier change this replica started on the same counter: its
+   * connections would otherwise only race each other for the same revision.
    */
-  private add(key: string, delta: number, limit: number): Promise<boolean> {
+  private serially<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.inFlight.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.addNow(key, delta, limit));
+    const next = previous.then(work);
     const settled = next.then(
       () => undefined,
       () => undefined,
@@ -97,6 +175,10 @@ export class StorageQuota {
     return next;
   }
 
+  /**
+   * Adds `delta` unless the total would pass `limit`; false if it would. Another replica's change
+   * is met by reading again, after a short, random wait so that two replicas do not keep colliding.
+   */
   private async addNow(key: string, delta: number, limit: number): Promise<boolean> {
     let lastErr: unknown;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
