@@ -53,32 +53,86 @@ export interface ServerUnderTest {
 const WS = WebSocket as unknown as typeof globalThis.WebSocket;
 
 /** An unmodified y-websocket provider, as test/collab-client.ts connects: our wire protocol. */
-export function yWebsocketClient(serverUrl: string, room: string, token: string): BenchClient {
+export function yWebsocketClient(serverUrl: string, room: string, token: string | Promise<string>): BenchClient {
   const doc = new Y.Doc();
-  const provider = new WebsocketProvider(serverUrl, room, doc, {
-    WebSocketPolyfill: WS,
-    params: { token },
-    disableBc: true,
-    maxBackoffTime: 1000,
-  });
-  const synced = new Promise<void>((resolve) => {
-    if (provider.synced) resolve();
-    const onSync = (state: boolean) => {
-      if (!state) return;
-      provider.off("sync", onSync);
-      resolve();
-    };
-    provider.on("sync", onSync);
-  });
+  let provider: WebsocketProvider | undefined;
+  let destroyed = false;
+  const synced = (async () => {
+    const t = await token;
+    if (destroyed) return;
+    const p = new WebsocketProvider(serverUrl, room, doc, {
+      WebSocketPolyfill: WS,
+      params: { token: t },
+      disableBc: true,
+      maxBackoffTime: 1000,
+    });
+    provider = p;
+    await new Promise<void>((resolve) => {
+      if (p.synced) resolve();
+      const onSync = (state: boolean) => {
+        if (!state) return;
+        p.off("sync", onSync);
+        resolve();
+      };
+      p.on("sync", onSync);
+    });
+  })();
   return {
     doc,
     synced,
-    bufferedAmount: () => provider.ws?.bufferedAmount ?? 0,
+    bufferedAmount: () => provider?.ws?.bufferedAmount ?? 0,
     destroy: () => {
-      provider.destroy();
+      destroyed = true;
+      provider?.destroy();
       doc.destroy();
     },
   };
+}
+
+/**
+ * Who our bench clients connect as. The sync service caps one user's /collab connections and open
+ * documents (64 and 32 by default, over every replica), as a browser user meets them; the bench keeps
+ * to those defaults by spreading its clients over enough users, each a member (editor) of the
+ * documents its clients open. A user is never reused after its share is spent, so a closing
+ * connection the server has not yet counted out cannot push anyone over the cap.
+ */
+export class BenchIdentities {
+  private readonly users: { token: Promise<string>; email: Promise<string>; connections: number; docs: Set<string> }[] = [];
+  private readonly shared = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly owner: TestApi,
+    private readonly perUser = { connections: 48, documents: 24 },
+  ) {}
+
+  /** The access token a new client of `docId` connects with (its user made a member first if needed). */
+  tokenFor(docId: string): Promise<string> {
+    let user = this.users.find((u) => u.connections < this.perUser.connections && (u.docs.has(docId) || u.docs.size < this.perUser.documents));
+    if (!user) {
+      const made = this.owner.newUser("Bench typist");
+      user = { token: made.then((m) => m.auth.accessToken), email: made.then((m) => m.auth.user.email), connections: 0, docs: new Set() };
+      this.users.push(user);
+    }
+    user.connections += 1;
+    const u = user;
+    if (!u.docs.has(docId)) {
+      u.docs.add(docId);
+      this.shared.set(
+        `${docId}:${this.users.indexOf(u)}`,
+        (async () => {
+          const email = await u.email;
+          const res = await this.owner.post(`/api/docs/${docId}/members`, { email, role: "editor" });
+          if (res.status >= 300) throw new Error(`sharing a bench document failed: ${res.status} ${JSON.stringify(res.body)}`);
+        })(),
+      );
+    }
+    const share = this.shared.get(`${docId}:${this.users.indexOf(u)}`)!;
+    return share.then(() => u.token);
+  }
+
+  get userCount(): number {
+    return this.users.length;
+  }
 }
 
 /** Hocuspocus' own provider (3.4), one WebSocket per client (no multiplexing), `ws` as the WebSocket. */
@@ -108,7 +162,7 @@ export function palimpsestServer(opts: {
   label: string;
   path: string;
   api: TestApi;
-  token: string;
+  identities: BenchIdentities;
   collabUrl: string;
   memory: () => ServedProcess[];
   cpu: () => ServedProcess[];
@@ -118,7 +172,7 @@ export function palimpsestServer(opts: {
     label: opts.label,
     path: opts.path,
     newDocument: async () => (await opts.api.createDoc("bench")).id,
-    connect: (docId) => yWebsocketClient(opts.collabUrl, docId, opts.token),
+    connect: (docId) => yWebsocketClient(opts.collabUrl, docId, opts.identities.tokenFor(docId)),
     memoryProcesses: opts.memory,
     cpuProcesses: opts.cpu,
     connections: async () => metricValue(opts.metricsUrls.sync, "sync_connections"),

@@ -33,6 +33,7 @@ import { Streams, editMessageId, subjects, writeEditHeaders } from "@palimpsest/
 import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/devkit";
 import { machine, startBenchSystem, summary, type BenchSystem } from "./bench-system.ts";
 import {
+  BenchIdentities,
   CpuMeter,
   hocuspocusServer,
   machineCpuSeconds,
@@ -668,7 +669,7 @@ try {
   const base = bench.system.gatewayUrl();
   const { api, auth } = await new TestApi(base).newUser("Bench");
   if (STOP_HISTORY) await bench.system.byName("history")[0]?.process.stop();
-  const proc = (name: "gateway" | "sync" | "history") => {
+  const proc = (name: "gateway" | "sync" | "history" | "docs" | "auth" | "files") => {
     const h = bench.system.byName(name)[0];
     if (!h?.process.pid) throw new Error(`no ${name} process`);
     return { name, pid: h.process.pid };
@@ -679,13 +680,19 @@ try {
   const postgres: ServedProcess[] = pgProc?.pid ? [{ name: "postgres", pid: pgProc.pid, tree: true }] : [];
   const syncPort = bench.system.byName("sync")[0]!.port;
   const syncMetrics = { sync: `http://127.0.0.1:${syncPort}/metrics` };
+  const redisProc = bench.stores.processes.find((p) => p.options.name.includes("redis"));
+  const redis: ServedProcess[] = redisProc?.pid ? [{ name: "redis", pid: redisProc.pid }] : [];
   const history = () => (STOP_HISTORY ? [] : [proc("history"), ...postgres]);
-  const cpuOurs = () => [proc("gateway"), proc("sync"), ...nats, ...history()];
+  // Every server process an edit can cost CPU in: the services that follow EDITS, the stores they write.
+  const others = () => [proc("docs"), proc("auth"), proc("files"), ...redis];
+  const cpuOurs = () => [proc("gateway"), proc("sync"), ...nats, ...history(), ...others()];
+  // Clients connect as many users, each within the per-user /collab caps at their defaults.
+  const identities = new BenchIdentities(api);
   const ours = palimpsestServer({
     label: "Palimpsest",
     path: "y-websocket -> gateway -> sync -> JetStream (ack) -> sync -> gateway -> y-websocket",
     api,
-    token: auth.accessToken,
+    identities,
     collabUrl: `${base.replace(/^http/, "ws")}/collab`,
     memory: () => [proc("gateway"), proc("sync")],
     cpu: cpuOurs,
@@ -695,10 +702,10 @@ try {
     label: "Palimpsest direct",
     path: "y-websocket -> sync -> JetStream (ack) -> sync -> y-websocket (no gateway)",
     api,
-    token: auth.accessToken,
+    identities,
     collabUrl: `ws://127.0.0.1:${syncPort}/collab`,
     memory: () => [proc("sync")],
-    cpu: () => [proc("sync"), ...nats, ...history()],
+    cpu: () => [proc("sync"), ...nats, ...history(), ...others()],
     metricsUrls: syncMetrics,
   });
   const theirs = hocuspocusServer("Hocuspocus", hocus);
