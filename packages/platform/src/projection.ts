@@ -13,6 +13,8 @@ export interface ProjectionSpec<DB> {
   filterSubject: string;
   /** Applies a batch of messages, in stream order, inside one transaction. Must be idempotent per message. */
   apply(trx: Transaction<DB>, msgs: JsMsg[]): Promise<void>;
+  /** `apply` reads only subjects, headers and stored times: the server leaves the payloads out. */
+  headersOnly?: boolean;
 }
 
 export interface ProjectionRunner {
@@ -132,6 +134,7 @@ export function runProjection<DB>(opts: {
       filter_subjects: spec.filterSubject,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
+      ...(spec.headersOnly ? { headers_only: true } : {}),
     });
     const current = await consumer.consume({ max_messages: 1_000 });
     messages = current;

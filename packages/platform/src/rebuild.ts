@@ -30,7 +30,7 @@ export async function rebuildProjection<DB>(
     await sql`insert into projection_checkpoints (name) values (${spec.name}) on conflict (name) do nothing`.execute(trx);
     await sql`select stream_seq from projection_checkpoints where name = ${spec.name} for update`.execute(trx);
     await sql`truncate ${sql.join(tables.map((t) => sql.table(t)))}`.execute(trx);
-    const consumer = await js.consumers.get(spec.stream, { filter_subjects: spec.filterSubject, deliver_policy: DeliverPolicy.All });
+    const consumer = await js.consumers.get(spec.stream, { filter_subjects: spec.filterSubject, deliver_policy: DeliverPolicy.All, ...(spec.headersOnly ? { headers_only: true } : {}) });
     const info = await consumer.info(true);
     let replayed = 0;
     let last = 0;
