@@ -13,6 +13,8 @@
  *   trace    the automerge-paper trace (259,778 single-character edits), each its own update,
  *            pipelined through one client until a second client holds the final text
  *   open     time for a fresh client to sync a document whose history is the whole trace
+ *   scale    (only when named) BENCH_SCALE_DOCS documents (1,000) open at once, one client each:
+ *            cold-open times, RSS and idle CPU of every process, JetStream consumers, then 1% typing
  *
  * Run: npm run bench:sync [-- memory latency trace open]
  * Knobs: BENCH_LATENCY_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_IDLE_CONNECTIONS (1000),
@@ -32,6 +34,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import { Streams, editMessageId, subjects, writeEditHeaders } from "@palimpsest/contracts";
 import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/devkit";
 import { machine, startBenchSystem, summary, type BenchSystem } from "./bench-system.ts";
+import { scaleRun, type ScaleResult } from "./sync-scale.ts";
 import {
   BenchIdentities,
   CpuMeter,
@@ -47,8 +50,10 @@ import {
   type ServerUnderTest,
 } from "./sync-clients.ts";
 
-const ALL_PARTS = ["memory", "latency", "trace", "open"] as const;
+const ALL_PARTS = ["memory", "latency", "trace", "open", "scale"] as const;
 type Part = (typeof ALL_PARTS)[number];
+/** "scale" opens thousands of documents: only when asked for. */
+const DEFAULT_PARTS: Part[] = ["memory", "latency", "trace", "open"];
 
 const envNum = (name: string, dflt: number) => {
   const v = process.env[name];
@@ -72,11 +77,14 @@ const LATENCY_SCENARIOS: [number, number][] = (process.env["BENCH_LATENCY_SCENAR
   return [Number(m[1]), Number(m[2])];
 });
 const EDITS_PER_SECOND = 10;
+const SCALE_DOCS = Math.max(1, envNum("BENCH_SCALE_DOCS", 1000));
+const SCALE_IDLE_SECONDS = Math.max(1, envNum("BENCH_SCALE_IDLE_SECONDS", 10));
+const SCALE_TYPING_SECONDS = Math.max(1, envNum("BENCH_SCALE_TYPING_SECONDS", 10));
 const TRACE_FILE = path.join(repoRoot, "..", "shared", "data", "traces", "automerge-paper.json.gz");
 
 function selectedParts(): Part[] {
   const words = [...process.argv.slice(2), ...(process.env["BENCH_SYNC_PARTS"] ?? "").split(/[\s,]+/)].filter((w) => w !== "");
-  if (words.length === 0) return [...ALL_PARTS];
+  if (words.length === 0) return [...DEFAULT_PARTS];
   for (const w of words) if (!(ALL_PARTS as readonly string[]).includes(w)) throw new Error(`unknown part ${w}; choose from ${ALL_PARTS.join(", ")}`);
   return ALL_PARTS.filter((p) => words.includes(p));
 }
@@ -768,6 +776,37 @@ try {
           ` (${int(floor.publishToDelivery.n)} measured)`,
       );
     }
+  }
+
+  if (parts.includes("scale")) {
+    console.log(`\n== 5. Documents at scale: ${int(SCALE_DOCS)} documents open at once, one client each; ${SCALE_IDLE_SECONDS} s idle, then 1% typing 10 edits/s for ${SCALE_TYPING_SECONDS} s`);
+    const monitor = bench.stores.nats?.nodes[0]?.monitorPort;
+    const consumers = async () => ((await (await fetch(`http://127.0.0.1:${monitor}/jsz`)).json()) as { consumers: number }).consumers;
+    const runs: ScaleResult[] = [];
+    for (const [s, processes, count] of [
+      [ours, cpuOurs(), consumers],
+      [theirs, theirs.cpuProcesses(), undefined],
+    ] as const) {
+      await quiet();
+      runs.push(await scaleRun(s, { documents: SCALE_DOCS, idleSeconds: SCALE_IDLE_SECONDS, typingSeconds: SCALE_TYPING_SECONDS, processes, ...(count ? { consumers: count } : {}) }));
+    }
+    for (const r of runs) {
+      const grown = [...r.rssAfter].map(([name, after]) => `${name} ${mib(r.rssBefore.get(name)!)} -> ${mib(after)}`).join(", ");
+      const perDoc = [...r.rssAfter].reduce((a, [name, after]) => a + after - r.rssBefore.get(name)!, 0) / r.documents;
+      console.log(`  ${r.label}: cold open p50 ${ms(r.openMs.p50)}, p99 ${ms(r.openMs.p99)}; RSS ${grown}; ${(perDoc / 1024).toFixed(1)} KiB per open document (all processes)`);
+      if (r.consumers) console.log(`  ${r.label}: JetStream consumers on nats-server ${int(r.consumers.before)} before, ${int(r.consumers.after)} with every document open`);
+      console.log(`  ${r.label}, idle: ${r.idleCpu}`);
+      console.log(`  ${r.label}, 1% typing (${int(r.typingEdits)} edits): ${r.typingCpu}`);
+    }
+    const [a, b] = runs as [ScaleResult, ScaleResult];
+    console.log(
+      table([
+        ["", "Palimpsest", "Hocuspocus", "ours/theirs"],
+        ["cold open p50", ms(a.openMs.p50), ms(b.openMs.p50), ratio(a.openMs.p50, b.openMs.p50)],
+        ["cold open p99", ms(a.openMs.p99), ms(b.openMs.p99), ratio(a.openMs.p99, b.openMs.p99)],
+        ["idle CPU, all processes (cores)", a.idleCores.toFixed(3), b.idleCores.toFixed(3), ratio(a.idleCores, b.idleCores)],
+      ]),
+    );
   }
 
   let trace: Trace | undefined;

@@ -113,6 +113,16 @@ describe("concurrency and retries", () => {
     expect(await storedDocEvents(ctx.jsm, doc.id)).toBe(1 + wins);
   });
 
+  it("a command leaves no consumer behind on the stream it read the document from", async () => {
+    const { api } = await ctx.anon.newUser();
+    const doc = await api.createDoc("Counted");
+    const consumers = async () => (await ctx.jsm.streams.info("DOCS")).state.consumer_count;
+    const before = await consumers();
+    for (let i = 0; i < 5; i++) expect((await api.call("PATCH", `/api/docs/${doc.id}`, { title: `Title ${i}` })).status).toBe(200);
+    // Each command folds the document's events through a consumer of its own; none may linger.
+    await vi.waitFor(async () => expect(await consumers()).toBeLessThanOrEqual(before), { timeout: 5_000 });
+  });
+
   it("a retried command with the same Idempotency-Key is stored once", async () => {
     const { api, auth } = await ctx.anon.newUser();
     const key = { "idempotency-key": crypto.randomUUID() };

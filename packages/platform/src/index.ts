@@ -35,6 +35,7 @@ export { authorizeCollab, collabTokenOf, parseCollabUrl, selectCollabProtocol, t
 export { lookupDocAccess, requireDocRole, type DocAccessQuery } from "./doc-access.ts";
 export { rebuildProjection, type ReadModels } from "./rebuild.ts";
 export { followLive, type LiveFollower } from "./live-follower.ts";
+export { discardConsumer } from "./ordered-consumer.ts";
 export { advertisedUrl, announceReplica, type AnnounceOptions, type ReplicaAnnouncer } from "./replica-announcer.ts";
 export {
   SpanAttributes,

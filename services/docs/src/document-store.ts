@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { AppError, Streams, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
-import { appendEvent, decodeEvent } from "@palimpsest/platform";
+import { appendEvent, decodeEvent, discardConsumer } from "@palimpsest/platform";
 import { decide, emptyDoc, evolve, type DocCommand, type DocState } from "./domain/document.ts";
 
 export interface Executed {
@@ -43,7 +43,7 @@ export class DocumentStore {
         if (m.seq >= last.seq) break;
       }
     } finally {
-      messages.stop();
+      discardConsumer(consumer, messages);
     }
     return { state, eventIds };
   }

@@ -2,7 +2,7 @@ import { buffer } from "node:stream/consumers";
 import sharp, { type OutputInfo } from "sharp";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Streams, subjects, type AnyDomainEvent, type DomainEvent, type EventPayload } from "@palimpsest/contracts";
-import { decodeEvent, type DurableWorkerSpec, type Logger } from "@palimpsest/platform";
+import { decodeEvent, discardConsumer, type DurableWorkerSpec, type Logger } from "@palimpsest/platform";
 import { hasThumbnail, liveFiles, objectKey, oversizedImage, thumbnailKey } from "./file-rules.ts";
 import type { FileRecords } from "./file-records.ts";
 import type { ObjectStore } from "./object-store.ts";
@@ -153,7 +153,7 @@ export function purgeWorker(deps: WorkerDeps): DurableWorkerSpec {
         if (m.seq >= last.seq) break;
       }
     } finally {
-      messages.stop();
+      discardConsumer(consumer, messages);
     }
     return out;
   }

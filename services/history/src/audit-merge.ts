@@ -1,5 +1,6 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { auditOrderKey, readEditHeaders } from "@palimpsest/contracts";
+import { discardConsumer } from "@palimpsest/platform";
 
 /**
  * Reading the audit trail's sources from the streams and putting them in one order: a subject's
@@ -26,7 +27,7 @@ export async function* readSubject(js: JetStreamClient, stream: string, subject:
     }
   } finally {
     clearInterval(watchdog);
-    messages.stop();
+    discardConsumer(consumer, messages);
   }
 }
 

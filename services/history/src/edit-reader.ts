@@ -1,6 +1,7 @@
 import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import type { Kysely } from "kysely";
 import { Streams, readEditHeaders, subjects } from "@palimpsest/contracts";
+import { discardConsumer } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
 export interface StoredEdit {
@@ -31,7 +32,7 @@ export async function* readEdits(js: JetStreamClient, docId: string, fromStreamS
       if (m.seq >= toStreamSeq || m.info.pending === 0) break;
     }
   } finally {
-    messages.stop();
+    discardConsumer(consumer, messages);
   }
 }
 

@@ -1,7 +1,7 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Streams, editMessageId, readEditHeaders, subjects, writeEditHeaders } from "@palimpsest/contracts";
-import { SpanAttributes, publishDurably, tracingEnabled, withConsumerSpan, type Logger, type SpanContext } from "@palimpsest/platform";
+import { SpanAttributes, discardConsumer, publishDurably, tracingEnabled, withConsumerSpan, type Logger, type SpanContext } from "@palimpsest/platform";
 
 export interface EditMeta {
   /** The global order of stored edits. */
@@ -101,6 +101,7 @@ export class EditLog {
     let stopped = false;
     let restarting = false;
     let messages: ConsumerMessages | undefined;
+    let consumer: Consumer | undefined;
     let markCaughtUp: () => void = () => undefined;
     const caughtUp = new Promise<void>((resolve) => {
       markCaughtUp = resolve;
@@ -133,11 +134,12 @@ export class EditLog {
       }
     };
     const open = async () => {
-      const consumer = await this.js.consumers.get(Streams.edits, {
+      const opened = await this.js.consumers.get(Streams.edits, {
         filter_subjects: subjects.edits(docId),
         ...(delivered > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: delivered + 1 } : { deliver_policy: DeliverPolicy.All }),
       });
-      const next = await consumer.consume({ max_messages: 1_000 });
+      const next = await opened.consume({ max_messages: 1_000 });
+      consumer = opened;
       messages = next;
       void pump(next);
     };
@@ -158,9 +160,10 @@ export class EditLog {
         restarting = true;
         this.log?.warn({ docId, delivered, known }, "edit feed stalled behind the stream; opening a new consumer");
         const stale = messages;
+        const staleConsumer = consumer;
         try {
           await open();
-          stale?.stop();
+          if (staleConsumer) discardConsumer(staleConsumer, stale);
           progressAt = Date.now();
         } catch (err) {
           // The stream cannot answer yet (an election): the next check tries again.
@@ -177,7 +180,7 @@ export class EditLog {
       caughtUp,
       stop: () => {
         stopped = true;
-        messages?.stop();
+        if (consumer) discardConsumer(consumer, messages);
         set.delete(live);
         if (set.size === 0 && this.feeds.get(docId) === set) this.feeds.delete(docId);
       },

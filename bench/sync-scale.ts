@@ -1,0 +1,95 @@
+/**
+ * Documents at scale (bench/sync.ts part "scale"): N documents open at once, one client each,
+ * then idle, then 1% of them typing. Per server: how long each cold open took, what every
+ * process holds (RSS) and burns (CPU) with all of them open and idle, and with a few typing; for
+ * ours also the JetStream consumers the open documents cost on nats-server.
+ */
+import * as Y from "yjs";
+import { CpuMeter, rssBytes, type BenchClient, type ServedProcess, type ServerUnderTest } from "./sync-clients.ts";
+import { summary } from "./bench-system.ts";
+
+export interface ScaleResult {
+  label: string;
+  documents: number;
+  openMs: ReturnType<typeof summary>;
+  rssBefore: Map<string, number>;
+  rssAfter: Map<string, number>;
+  idleCpu: string;
+  idleCores: number;
+  typingCpu: string;
+  typingEdits: number;
+  /** Consumers on nats-server with everything open (ours), before and after. */
+  consumers?: { before: number; after: number };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Sums the CPU cores a CpuMeter report attributes to the server's processes ("... = 0.12 cores"). */
+function serverCores(report: string): number {
+  const m = /server CPU (?:.* = )?([\d.]+) cores/.exec(report);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+export async function scaleRun(
+  server: ServerUnderTest,
+  opts: { documents: number; idleSeconds: number; typingSeconds: number; consumers?: () => Promise<number>; processes: ServedProcess[] },
+): Promise<ScaleResult> {
+  const names: string[] = [];
+  for (let i = 0; i < opts.documents; i += 20) {
+    names.push(...(await Promise.all(Array.from({ length: Math.min(20, opts.documents - i) }, () => server.newDocument()))));
+  }
+  await sleep(2000);
+  const rss = () => new Map(opts.processes.map((p) => [p.name, rssBytes(p.pid)]));
+  const rssBefore = rss();
+  const consumersBefore = await opts.consumers?.();
+  const clients: BenchClient[] = [];
+  const openTimes: number[] = [];
+  const deadline = performance.now() + Math.max(300_000, opts.documents * 100);
+  try {
+    // Twenty opens at a time, each timed from connect to synced: every one is a cold open.
+    for (let i = 0; i < names.length; i += 20) {
+      const group = names.slice(i, i + 20).map((name) => {
+        const t0 = performance.now();
+        const c = server.connect(name);
+        clients.push(c);
+        return c.synced.then(() => openTimes.push(performance.now() - t0));
+      });
+      await Promise.all(group);
+      if (performance.now() > deadline) throw new Error(`${server.label}: opening ${opts.documents} documents took too long`);
+    }
+    await sleep(5000);
+    const idle = new CpuMeter(opts.processes);
+    await sleep(opts.idleSeconds * 1000);
+    const idleCpu = idle.report();
+    const rssAfter = rss();
+    const consumersAfter = await opts.consumers?.();
+
+    // 1% of the documents get a typist: 10 edits/s each, into the XmlFragment as the editor types.
+    const typists = clients.slice(0, Math.max(1, Math.round(clients.length / 100)));
+    const typing = new CpuMeter(opts.processes);
+    let edits = 0;
+    const end = performance.now() + opts.typingSeconds * 1000;
+    while (performance.now() < end) {
+      for (const c of typists) {
+        c.doc.getXmlFragment("default").insert(0, [new Y.XmlText("x")]);
+        edits++;
+      }
+      await sleep(100);
+    }
+    const typingCpu = typing.report();
+    return {
+      label: server.label,
+      documents: opts.documents,
+      openMs: summary(openTimes),
+      rssBefore,
+      rssAfter,
+      idleCpu,
+      idleCores: serverCores(idleCpu),
+      typingCpu,
+      typingEdits: edits,
+      ...(consumersBefore !== undefined && consumersAfter !== undefined ? { consumers: { before: consumersBefore, after: consumersAfter } } : {}),
+    };
+  } finally {
+    for (const c of clients) c.destroy();
+  }
+}
