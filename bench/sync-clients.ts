@@ -193,7 +193,7 @@ export function palimpsestServer(opts: {
 }
 
 /** Cumulative bucket counts of a Prometheus histogram: [upper bound in seconds, count]. */
-async function histogram(url: string, name: string): Promise<[number, number][]> {
+export async function histogram(url: string, name: string): Promise<[number, number][]> {
   const text = await (await fetch(url)).text();
   const out: [number, number][] = [];
   for (const line of text.split("\n")) {
@@ -206,7 +206,7 @@ async function histogram(url: string, name: string): Promise<[number, number][]>
 }
 
 /** The bucket bound under which a share `p` of the window's observations fell, e.g. "<= 5 ms". */
-function quantileBound(before: [number, number][], after: [number, number][], p: number): string {
+export function quantileBound(before: [number, number][], after: [number, number][], p: number): string {
   const counts = after.map(([le, c], i) => [le, c - (before[i]?.[1] ?? 0)] as const);
   const total = counts[counts.length - 1]?.[1] ?? 0;
   if (total === 0) return "n/a";

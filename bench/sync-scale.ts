@@ -18,6 +18,8 @@ export interface ScaleResult {
   idleCores: number;
   typingCpu: string;
   typingEdits: number;
+  /** The server's own account of the opens, where it keeps one. */
+  openedInside?: string;
   /** Consumers on nats-server with everything open (ours), before and after. */
   consumers?: { before: number; after: number };
 }
@@ -32,7 +34,15 @@ function serverCores(report: string): number {
 
 export async function scaleRun(
   server: ServerUnderTest,
-  opts: { documents: number; idleSeconds: number; typingSeconds: number; consumers?: () => Promise<number>; processes: ServedProcess[] },
+  opts: {
+    documents: number;
+    idleSeconds: number;
+    typingSeconds: number;
+    consumers?: () => Promise<number>;
+    processes: ServedProcess[];
+    /** Starts a window on the server's own account of its opens; the result describes the window. */
+    openInternals?: () => Promise<() => Promise<string>>;
+  },
 ): Promise<ScaleResult> {
   const names: string[] = [];
   for (let i = 0; i < opts.documents; i += 20) {
@@ -44,6 +54,7 @@ export async function scaleRun(
   const consumersBefore = await opts.consumers?.();
   const clients: BenchClient[] = [];
   const openTimes: number[] = [];
+  const openWindow = await opts.openInternals?.();
   const deadline = performance.now() + Math.max(300_000, opts.documents * 100);
   try {
     // Twenty opens at a time, each timed from connect to synced: every one is a cold open.
@@ -57,6 +68,7 @@ export async function scaleRun(
       await Promise.all(group);
       if (performance.now() > deadline) throw new Error(`${server.label}: opening ${opts.documents} documents took too long`);
     }
+    const openedInside = await openWindow?.();
     await sleep(5000);
     const idle = new CpuMeter(opts.processes);
     await sleep(opts.idleSeconds * 1000);
@@ -87,6 +99,7 @@ export async function scaleRun(
       idleCores: serverCores(idleCpu),
       typingCpu,
       typingEdits: edits,
+      ...(openedInside ? { openedInside } : {}),
       ...(consumersBefore !== undefined && consumersAfter !== undefined ? { consumers: { before: consumersBefore, after: consumersAfter } } : {}),
     };
   } finally {

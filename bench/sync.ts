@@ -38,6 +38,8 @@ import { scaleRun, type ScaleResult } from "./sync-scale.ts";
 import {
   BenchIdentities,
   CpuMeter,
+  histogram,
+  quantileBound,
   hocuspocusServer,
   machineCpuSeconds,
   metricValue,
@@ -788,13 +790,30 @@ try {
       [theirs, theirs.cpuProcesses(), undefined],
     ] as const) {
       await quiet();
-      runs.push(await scaleRun(s, { documents: SCALE_DOCS, idleSeconds: SCALE_IDLE_SECONDS, typingSeconds: SCALE_TYPING_SECONDS, processes, ...(count ? { consumers: count } : {}) }));
+      const openInternals = async () => {
+        const name = "sync_document_load_seconds";
+        const before = await histogram(syncMetrics.sync, name);
+        return async () => {
+          const after = await histogram(syncMetrics.sync, name);
+          return `the sync service's document loads (snapshot, stream position, consumer, catching up) p50 ${quantileBound(before, after, 0.5)}, p99 ${quantileBound(before, after, 0.99)}`;
+        };
+      };
+      runs.push(
+        await scaleRun(s, {
+          documents: SCALE_DOCS,
+          idleSeconds: SCALE_IDLE_SECONDS,
+          typingSeconds: SCALE_TYPING_SECONDS,
+          processes,
+          ...(count ? { consumers: count, openInternals } : {}),
+        }),
+      );
     }
     for (const r of runs) {
       const grown = [...r.rssAfter].map(([name, after]) => `${name} ${mib(r.rssBefore.get(name)!)} -> ${mib(after)}`).join(", ");
       const perDoc = [...r.rssAfter].reduce((a, [name, after]) => a + after - r.rssBefore.get(name)!, 0) / r.documents;
       console.log(`  ${r.label}: cold open p50 ${ms(r.openMs.p50)}, p99 ${ms(r.openMs.p99)}; RSS ${grown}; ${(perDoc / 1024).toFixed(1)} KiB per open document (all processes)`);
       if (r.consumers) console.log(`  ${r.label}: JetStream consumers on nats-server ${int(r.consumers.before)} before, ${int(r.consumers.after)} with every document open`);
+      if (r.openedInside) console.log(`  ${r.label}: ${r.openedInside}`);
       console.log(`  ${r.label}, idle: ${r.idleCpu}`);
       console.log(`  ${r.label}, 1% typing (${int(r.typingEdits)} edits): ${r.typingCpu}`);
     }
