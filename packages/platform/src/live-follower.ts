@@ -1,8 +1,13 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from "@nats-io/jetstream";
 import type { Logger } from "./logger.ts";
 
 /** What a follower hands on: a message from the consumer, or one read directly while it had none. */
-export type FollowedMessage = Pick<JsMsg, "subject" | "seq" | "json">;
+export type FollowedMessage = JsMsg | StoredMsg;
+
+/** The headers and stored time of a followed message, whichever way it was read. */
+export function followedMeta(m: FollowedMessage): { headers: JsMsg["headers"]; timestampNanos: number } {
+  return "info" in m ? { headers: m.headers, timestampNanos: m.info.timestampNanos } : { headers: m.header, timestampNanos: m.time.getTime() * 1e6 };
+}
 
 export interface LiveFollower {
   stop(): void;
@@ -31,14 +36,17 @@ export async function followLive(opts: {
   log: Logger;
   /** @default 5000 */
   stallMs?: number;
+  /** Follow from right after this stream sequence instead of from now on. */
+  after?: number;
 }): Promise<LiveFollower> {
   const stallMs = opts.stallMs ?? 5_000;
   // "From now on" as a position, so a replacement consumer can start from exactly there.
-  let handled = (await opts.jsm.streams.info(opts.stream)).state.last_seq;
+  let handled = opts.after ?? (await opts.jsm.streams.info(opts.stream)).state.last_seq;
   let stopped = false;
   let messages: ConsumerMessages | undefined;
   let progressAt = Date.now();
   let checking = false;
+  let watchdog: NodeJS.Timeout | undefined;
 
   // Each message is handled after the one before it, even across a replacement whose old
   // consumer is still finishing a message: one queue for all of them.
@@ -76,7 +84,13 @@ export async function followLive(opts: {
           await handle(m);
         }
       } catch (err) {
-        if (current === messages && !stopped) opts.onError(err);
+        if (current === messages && !stopped) {
+          // The follower ends here: no watchdog may open another consumer behind the caller's back.
+          stopped = true;
+          clearInterval(watchdog);
+          current.stop();
+          opts.onError(err);
+        }
       }
     })();
     return consumer;
@@ -123,14 +137,16 @@ export async function followLive(opts: {
     progressAt = Date.now();
   };
 
-  const watchdog = setInterval(() => {
-    if (stopped || checking || Date.now() - progressAt < stallMs) return;
-    checking = true;
-    void check().finally(() => {
-      checking = false;
-    });
-  }, stallMs / 2);
-  watchdog.unref();
+  if (!stopped) {
+    watchdog = setInterval(() => {
+      if (stopped || checking || Date.now() - progressAt < stallMs) return;
+      checking = true;
+      void check().finally(() => {
+        checking = false;
+      });
+    }, stallMs / 2);
+    watchdog.unref();
+  }
 
   return {
     stop() {

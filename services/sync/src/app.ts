@@ -45,6 +45,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const syncMetrics = createSyncMetrics(metrics);
   const js = jetstreamOf(nc);
   const editLog = new EditLog(js, await jetstreamManager(nc), config.replicaId, log);
+  await editLog.start();
   const loadSnapshot = async (docId: string) => {
     const snap = await callRpcOk<SnapshotView>(nc, rpc.history.snapshot, { requestId: randomUUID(), input: { docId } }, 5_000);
     if (!snap.state && snap.chunks.length === 0) return null;

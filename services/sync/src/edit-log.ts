@@ -1,7 +1,19 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { Streams, editMessageId, readEditHeaders, subjects, writeEditHeaders } from "@palimpsest/contracts";
-import { SpanAttributes, discardConsumer, publishDurably, tracingEnabled, withConsumerSpan, type Logger, type SpanContext } from "@palimpsest/platform";
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { Streams, editMessageId, readEditHeaders, subjectDocId, subjects, writeEditHeaders } from "@palimpsest/contracts";
+import {
+  SpanAttributes,
+  discardConsumer,
+  followLive,
+  followedMeta,
+  publishDurably,
+  tracingEnabled,
+  withConsumerSpan,
+  type FollowedMessage,
+  type LiveFollower,
+  type Logger,
+  type SpanContext,
+} from "@palimpsest/platform";
 
 export interface EditMeta {
   /** The global order of stored edits. */
@@ -12,46 +24,66 @@ export interface EditMeta {
 }
 
 export interface EditFeed {
-  /** Resolves once every edit stored before the feed opened has been delivered. */
+  /** Resolves once every edit stored before the feed opened has been delivered; rejects if they could not be read. */
   caughtUp: Promise<void>;
   stop(): void;
 }
 
-/** When a feed is taken as stalled: behind what the stream is known to hold, with no delivery for this long. */
+/** How long the replica's feed may go without a delivery while the stream holds more, before it is replaced. */
 const STALL_MS = 2_000;
-/** A feed that delivered nothing for this long asks the stream for its last sequence, at most this often. */
-const POLL_MS = 10_000;
+/** A document's past is read by direct gets up to this many edits, then through a consumer. */
+const DIRECT_READS = 16;
 
-interface LiveFeed {
-  docId: string;
-  /** This replica stored `streamSeq` on the document's subject: the feed must deliver it. */
-  stored(streamSeq: number): void;
-  check(now: number): Promise<void>;
+/** One open document's view of the feed. */
+interface Subscriber {
+  onEdit: (update: Uint8Array, meta: EditMeta) => void;
+  onError: (err: unknown) => void;
+  /** The last stream sequence handed to `onEdit`. */
+  delivered: number;
+  /** While the document catches up on its past, what the live feed brought for it meanwhile. */
+  held: FollowedMessage[] | undefined;
+  /** Live deliveries are traced (tracing on); a document's past, read when it opens, is not. */
+  liveAfter: number;
 }
 
 /**
  * The sync service's view of the EDITS stream: append an update (resolved once JetStream has
  * stored it), and follow a document's stored updates in stream order from the start, live.
+ *
+ * A replica follows the whole stream through one consumer, started with the service, and hands
+ * each stored edit to the documents open here. So nats-server keeps one consumer per replica,
+ * however many documents are open, instead of one per open document, each with its heartbeats
+ * and its idle polls. A document that opens reads its past (after its snapshot) once, through a
+ * consumer deleted when done, while the replica's feed holds back what arrives for it meanwhile;
+ * then the two meet with nothing skipped or repeated, by stream sequence.
+ *
+ * The feed heals itself (platform's followLive): a consumer that stalls behind the stream is
+ * replaced right after the last edit delivered, read directly while none can be opened. If the
+ * feed fails outright it is opened again from that position, and the documents are told, so
+ * their clients resync.
  */
 export class EditLog {
-  private readonly feeds = new Map<string, Set<LiveFeed>>();
-  private readonly watchdog: NodeJS.Timeout;
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private feed: Promise<LiveFollower> | undefined;
+  /** The last stream sequence the replica's feed handled. */
+  private handled: number | undefined;
+  private closed = false;
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly replicaId: string,
-    private readonly log?: Logger,
-  ) {
-    this.watchdog = setInterval(() => {
-      const now = Date.now();
-      for (const set of this.feeds.values()) for (const f of set) void f.check(now);
-    }, STALL_MS / 2);
-    this.watchdog.unref();
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts following the stream from its end, before any document opens. */
+  async start(): Promise<void> {
+    await this.ensureFeed();
   }
 
   close(): void {
-    clearInterval(this.watchdog);
+    this.closed = true;
+    void this.feed?.then((f) => f.stop(), () => undefined);
   }
 
   /** `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on). */
@@ -66,7 +98,6 @@ export class EditLog {
       headers: h,
       trace: { newTrace: true, ...(connection ? { links: [connection] } : {}) },
     });
-    for (const f of this.feeds.get(docId) ?? []) f.stored(ack.seq);
     return { streamSeq: ack.seq, duplicate: ack.duplicate };
   }
 
@@ -79,111 +110,147 @@ export class EditLog {
    * Delivers every stored update of a document after `afterStreamSeq` (a snapshot's position;
    * 0 for all), oldest first, then new ones as they are stored.
    * Only stored messages reach the feed, which is what makes "durable before visible" hold.
-   *
-   * The feed heals itself. Its ordered consumer lives on one JetStream node; when that node dies
-   * nats.js notices only after missed heartbeats, and was measured here to stay silent for 20-45 s
-   * while appends went on through the new leader. So the feed compares what it delivered with
-   * what the stream is known to hold (this replica's own acks, and the subject's last sequence
-   * when it has been quiet), and when it is behind with no progress it opens a new consumer right
-   * after the last edit it delivered.
    */
-  async follow(
-    docId: string,
-    onEdit: (update: Uint8Array, meta: EditMeta) => void,
-    onError: (err: unknown) => void,
-    afterStreamSeq = 0,
-  ): Promise<EditFeed> {
-    const target = await this.lastStreamSeq(docId);
-    let delivered = afterStreamSeq;
-    let known = target;
-    let progressAt = Date.now();
-    let polledAt = Date.now();
+  async follow(docId: string, onEdit: (update: Uint8Array, meta: EditMeta) => void, onError: (err: unknown) => void, afterStreamSeq = 0): Promise<EditFeed> {
+    if (this.closed) throw new Error("the edit log is closed");
+    await this.ensureFeed();
+    const sub: Subscriber = { onEdit, onError, delivered: afterStreamSeq, held: [], liveAfter: Number.POSITIVE_INFINITY };
+    const set = this.subscribers.get(docId) ?? new Set<Subscriber>();
+    set.add(sub);
+    this.subscribers.set(docId, set);
     let stopped = false;
-    let restarting = false;
-    let messages: ConsumerMessages | undefined;
-    let consumer: Consumer | undefined;
-    let markCaughtUp: () => void = () => undefined;
-    const caughtUp = new Promise<void>((resolve) => {
-      markCaughtUp = resolve;
-    });
-    if (target <= afterStreamSeq) markCaughtUp();
+    const stop = () => {
+      stopped = true;
+      set.delete(sub);
+      if (set.size === 0 && this.subscribers.get(docId) === set) this.subscribers.delete(docId);
+    };
+    const caughtUp = (async () => {
+      // Registered first: whatever is stored from here on reaches `held` through the replica's feed.
+      const target = await this.lastStreamSeq(docId);
+      sub.liveAfter = target;
+      if (target > sub.delivered) await this.readPast(docId, sub, target, () => stopped);
+      const held = sub.held ?? [];
+      sub.held = undefined;
+      if (stopped) return;
+      for (const m of held) this.deliver(sub, m);
+    })();
+    // A document that could not read its past is not opened; the caller sees why.
+    caughtUp.catch(() => stop());
+    return { caughtUp, stop };
+  }
 
-    const pump = async (current: ConsumerMessages) => {
+  /**
+   * A document's stored edits after what it has, through `target`. A short tail (the usual case
+   * after a snapshot) is read by direct gets, which any replica of the stream answers and which
+   * cost the server nothing to set up; a longer one through a consumer of its own, deleted when done.
+   */
+  private async readPast(docId: string, sub: Subscriber, target: number, stopped: () => boolean): Promise<void> {
+    for (let i = 0; i < DIRECT_READS && sub.delivered < target; i++) {
+      const m = await this.jsm.direct.getMessage(Streams.edits, { next_by_subj: subjects.edits(docId), seq: sub.delivered + 1 });
+      if (stopped()) return;
+      // Any replica of the stream answers a direct get, and one that lags may not have it yet:
+      // the consumer, served by the stream's leader, reads the rest.
+      if (m === null) break;
+      this.deliver(sub, m);
+    }
+    if (sub.delivered >= target) return;
+    const consumer = await this.js.consumers.get(Streams.edits, {
+      filter_subjects: subjects.edits(docId),
+      ...(sub.delivered > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: sub.delivered + 1 } : { deliver_policy: DeliverPolicy.All }),
+    });
+    const messages = await consumer.consume({ max_messages: 1_000 });
+    try {
+      for await (const m of messages) {
+        if (stopped()) return;
+        this.deliver(sub, m);
+        // Nothing more stored for it (the stream may hold less than it said, after a loss): the live feed goes on from here.
+        if (m.seq >= target || m.info.pending === 0) return;
+      }
+    } finally {
+      discardConsumer(consumer, messages);
+    }
+  }
+
+  private deliver(sub: Subscriber, m: FollowedMessage): void {
+    if (m.seq <= sub.delivered) return;
+    sub.delivered = m.seq;
+    const { headers, timestampNanos } = followedMeta(m);
+    const hand = () => {
+      const { author, client, time } = readEditHeaders(headers, timestampNanos);
+      sub.onEdit(m.data, { streamSeq: m.seq, author, client, time });
+    };
+    // The live fan-out to this replica's clients, in the trace of the append that stored it.
+    if (tracingEnabled() && m.seq > sub.liveAfter) {
+      withConsumerSpan("process EDITS", [{ headers }], { [SpanAttributes.messagingSystem]: "nats", [SpanAttributes.operationType]: "process", [SpanAttributes.destination]: m.subject, [SpanAttributes.streamSeq]: m.seq, [SpanAttributes.consumerGroup]: `sync:${this.replicaId}` }, hand);
+    } else {
+      hand();
+    }
+  }
+
+  private onStored(m: FollowedMessage): void {
+    this.handled = m.seq;
+    const docId = subjectDocId.edits(m.subject);
+    const set = docId ? this.subscribers.get(docId) : undefined;
+    if (!set) return;
+    for (const sub of set) {
+      if (sub.held) {
+        sub.held.push(m);
+        continue;
+      }
       try {
-        for await (const m of current) {
-          // A consumer opened again after a stall starts right after `delivered`; anything older is a repeat.
-          if (m.seq <= delivered) continue;
-          delivered = m.seq;
-          progressAt = Date.now();
-          const deliver = () => {
-            const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
-            onEdit(m.data, { streamSeq: m.seq, author, client, time });
-          };
-          // The live fan-out to this replica's clients, in the trace of the append that stored it
-          // (not the replay of a document's past edits when it opens).
-          if (tracingEnabled() && m.seq > target) {
-            withConsumerSpan("process EDITS", [m], { [SpanAttributes.messagingSystem]: "nats", [SpanAttributes.operationType]: "process", [SpanAttributes.destination]: m.subject, [SpanAttributes.streamSeq]: m.seq, [SpanAttributes.consumerGroup]: `sync:${this.replicaId}` }, deliver);
-          } else {
-            deliver();
-          }
-          if (m.seq >= target) markCaughtUp();
-        }
+        this.deliver(sub, m);
       } catch (err) {
-        // A consumer replaced after a stall may end with an error of its own; only the live one counts.
-        if (current === messages && !stopped) onError(err);
+        // One document's failure is its own: the others, and the replica's feed, go on.
+        sub.onError(err);
+      }
+    }
+  }
+
+  private ensureFeed(): Promise<LiveFollower> {
+    if (this.feed) return this.feed;
+    const opening = (async () => {
+      // A feed opened again goes on from where the last one stopped, never from "now".
+      this.handled ??= (await this.jsm.streams.info(Streams.edits)).state.last_seq;
+      return followLive({
+        js: this.js,
+        jsm: this.jsm,
+        stream: Streams.edits,
+        filterSubject: subjects.allEdits(),
+        stallMs: STALL_MS,
+        after: this.handled,
+        onMessage: (m) => this.onStored(m),
+        onError: (err) => this.feedFailed(opening, err),
+        log: this.log,
+      });
+    })();
+    this.feed = opening;
+    opening.catch(() => {
+      if (this.feed === opening) this.feed = undefined;
+    });
+    return opening;
+  }
+
+  /**
+   * The replica's feed failed outright (not a stall, which it heals itself). It is opened again
+   * from where it stopped, retried until it opens, so no open document misses an edit; their
+   * clients are told to resync all the same, in case an edit they sent was caught in between.
+   */
+  private feedFailed(failed: Promise<LiveFollower>, err: unknown): void {
+    if (this.feed !== failed) return;
+    this.log.error({ err }, "the replica's edit feed failed; opening it again");
+    this.feed = undefined;
+    void failed.then((f) => f.stop(), () => undefined);
+    for (const set of this.subscribers.values()) for (const sub of set) sub.onError(err);
+    const reopen = async (attempt: number): Promise<void> => {
+      if (this.closed || this.feed) return;
+      try {
+        await this.ensureFeed();
+      } catch (e) {
+        this.log.warn({ err: e, attempt }, "could not open the edit feed again yet");
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+        return reopen(attempt + 1);
       }
     };
-    const open = async () => {
-      const opened = await this.js.consumers.get(Streams.edits, {
-        filter_subjects: subjects.edits(docId),
-        ...(delivered > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: delivered + 1 } : { deliver_policy: DeliverPolicy.All }),
-      });
-      const next = await opened.consume({ max_messages: 1_000 });
-      consumer = opened;
-      messages = next;
-      void pump(next);
-    };
-    await open();
-
-    const live: LiveFeed = {
-      docId,
-      stored(streamSeq) {
-        known = Math.max(known, streamSeq);
-      },
-      check: async (now) => {
-        if (stopped || restarting) return;
-        if (known <= delivered && now - progressAt >= POLL_MS && now - polledAt >= POLL_MS) {
-          polledAt = now;
-          known = Math.max(known, await this.lastStreamSeq(docId).catch(() => 0));
-        }
-        if (known <= delivered || now - progressAt < STALL_MS) return;
-        restarting = true;
-        this.log?.warn({ docId, delivered, known }, "edit feed stalled behind the stream; opening a new consumer");
-        const stale = messages;
-        const staleConsumer = consumer;
-        try {
-          await open();
-          if (staleConsumer) discardConsumer(staleConsumer, stale);
-          progressAt = Date.now();
-        } catch (err) {
-          // The stream cannot answer yet (an election): the next check tries again.
-          this.log?.debug({ err, docId }, "could not reopen the edit feed yet");
-        } finally {
-          restarting = false;
-        }
-      },
-    };
-    const set = this.feeds.get(docId) ?? new Set<LiveFeed>();
-    set.add(live);
-    this.feeds.set(docId, set);
-    return {
-      caughtUp,
-      stop: () => {
-        stopped = true;
-        if (consumer) discardConsumer(consumer, messages);
-        set.delete(live);
-        if (set.size === 0 && this.feeds.get(docId) === set) this.feeds.delete(docId);
-      },
-    };
+    void reopen(0);
   }
 }

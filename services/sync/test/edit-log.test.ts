@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
+import { createLogger } from "@palimpsest/platform";
 import { EditLog } from "../src/edit-log.ts";
 
 interface Published {
@@ -39,7 +40,7 @@ describe("the sync service's edit log", () => {
   it("stores an edit with the headers and message id every earlier edit was stored with", async () => {
     // Given an edit log on a replica
     const { js, published } = recordingJetStream();
-    const log = new EditLog(js, {} as JetStreamManager, "replica-7");
+    const log = new EditLog(js, {} as JetStreamManager, "replica-7", createLogger("sync", "silent", "replica-7"));
     try {
       // When an update is appended
       const update = new Uint8Array([1, 2, 3, 250, 0, 7]);
