@@ -121,8 +121,12 @@ export class BenchIdentities {
         `${docId}:${this.users.indexOf(u)}`,
         (async () => {
           const email = await u.email;
-          const res = await this.owner.post(`/api/docs/${docId}/members`, { email, role: "editor" });
-          if (res.status >= 300) throw new Error(`sharing a bench document failed: ${res.status} ${JSON.stringify(res.body)}`);
+          // Two users joining one document at once: the second share meets the first's new version (409) and is sent again.
+          for (let attempt = 0; ; attempt++) {
+            const res = await this.owner.post(`/api/docs/${docId}/members`, { email, role: "editor" });
+            if (res.status < 300) break;
+            if (res.status !== 409 || attempt >= 10) throw new Error(`sharing a bench document failed: ${res.status} ${JSON.stringify(res.body)}`);
+          }
         })(),
       );
     }
