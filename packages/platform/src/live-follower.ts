@@ -1,4 +1,4 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, type MsgRequest, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from "@nats-io/jetstream";
 import type { Logger } from "./logger.ts";
 
 /** What a follower hands on: a message from the consumer, or one read directly while it had none. */
@@ -11,6 +11,53 @@ export function followedMeta(m: FollowedMessage): { headers: JsMsg["headers"]; t
 
 export interface LiveFollower {
   stop(): void;
+}
+
+/** A message's place in a stream: its sequence and the millisecond it was stored at. */
+export interface StreamPosition {
+  seq: number;
+  timeMs: number;
+}
+
+/** The stored millisecond of a followed message, whichever way it was read. */
+export function storedAtMs(m: FollowedMessage): number {
+  return Math.floor(followedMeta(m).timestampNanos / 1e6);
+}
+
+/**
+ * Where to go on from after a position, given what the stream holds now. Normally the position
+ * itself. When the stream went back (a node restarted without what it had acknowledged, or the
+ * stream was deleted and created again), the sequences after its new end are given to new
+ * messages: the position's message is no longer the one at its sequence, and whatever was stored
+ * since carries a later time. Then the answer is right before the first message stored after the
+ * position's time, so nothing stored since the rewind is skipped. Asked of the stream's leader
+ * (not a direct get, which a lagging replica may answer): a lag must not look like a rewind.
+ */
+export async function resumePoint(jsm: JetStreamManager, stream: string, filterSubject: string, from: StreamPosition): Promise<number> {
+  if (from.seq === 0) return 0;
+  const at = await jsm.streams.getMessage(stream, { seq: from.seq });
+  const info = (await jsm.streams.info(stream)).state;
+  if (at) {
+    if (at.time.getTime() === from.timeMs || from.timeMs === 0) return from.seq;
+  } else if (info.last_seq >= from.seq) {
+    // Deleted on purpose (an erasure), not rewound: a stream that went back and grew again
+    // would hold a new message at that sequence.
+    return from.seq;
+  }
+  const isNew = async (seq: number): Promise<boolean> => {
+    // The server's message get takes a subject to find the next message on; nats.js types it only for direct gets.
+    const m = await jsm.streams.getMessage(stream, { seq, next_by_subj: filterSubject } as unknown as MsgRequest);
+    return m === null || m.seq > from.seq || m.time.getTime() > from.timeMs;
+  };
+  // The first sequence from which on every message is new; "new" only grows with the sequence.
+  let lo = Math.max(1, info.first_seq);
+  let hi = from.seq + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await isNew(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.min(from.seq, lo - 1);
 }
 
 /**
@@ -33,15 +80,38 @@ export async function followLive(opts: {
   onMessage: (m: FollowedMessage) => Promise<void> | void;
   /** The stream itself failed (not a stall): the follower has stopped. */
   onError: (err: unknown) => void;
+  /**
+   * The stream went back behind what was handled (see resumePoint): the follower goes on right
+   * after `resumeAfter`, where new messages begin, once this returns. What was handled after that
+   * is no longer stored: whoever built state from it must rebuild.
+   */
+  onRewind?: (resumeAfter: number) => void;
   log: Logger;
   /** @default 5000 */
   stallMs?: number;
-  /** Follow from right after this stream sequence instead of from now on. */
-  after?: number;
+  /** How often the stream is checked for a rewind. @default 5000 */
+  verifyMs?: number;
+  /**
+   * Follow from right after this stream sequence instead of from now on. Given as a position
+   * (sequence and stored time), it is checked against the stream first, as for a rewind.
+   */
+  after?: number | StreamPosition;
 }): Promise<LiveFollower> {
   const stallMs = opts.stallMs ?? 5_000;
+  const verifyMs = opts.verifyMs ?? 5_000;
   // "From now on" as a position, so a replacement consumer can start from exactly there.
-  let handled = opts.after ?? (await opts.jsm.streams.info(opts.stream)).state.last_seq;
+  const start: StreamPosition =
+    typeof opts.after === "object" ? opts.after : await positionOf(opts.jsm, opts.stream, opts.after ?? (await opts.jsm.streams.info(opts.stream)).state.last_seq);
+  let handled = start.seq;
+  let handledAt = start.timeMs;
+  if (typeof opts.after === "object") {
+    const resumeAfter = await resumePoint(opts.jsm, opts.stream, opts.filterSubject, start);
+    if (resumeAfter < handled) {
+      opts.log.warn({ stream: opts.stream, handled, resumeAfter }, "the stream went back behind where this follower stopped; going on from its new messages");
+      ({ seq: handled, timeMs: handledAt } = await positionOf(opts.jsm, opts.stream, resumeAfter));
+      opts.onRewind?.(resumeAfter);
+    }
+  }
   let stopped = false;
   let messages: ConsumerMessages | undefined;
   let progressAt = Date.now();
@@ -51,10 +121,14 @@ export async function followLive(opts: {
   // Each message is handled after the one before it, even across a replacement whose old
   // consumer is still finishing a message: one queue for all of them.
   let turn: Promise<void> = Promise.resolve();
+  // Bumped by a rewind: what was queued before it is not handed on.
+  let epoch = 0;
   const handle = (m: FollowedMessage): Promise<void> => {
+    const queuedIn = epoch;
     const next = turn.then(async () => {
-      if (m.seq <= handled) return;
+      if (m.seq <= handled || queuedIn !== epoch) return;
       handled = m.seq;
+      handledAt = storedAtMs(m);
       await opts.onMessage(m);
     });
     turn = next.catch(() => undefined);
@@ -83,6 +157,9 @@ export async function followLive(opts: {
           progressAt = Date.now();
           await handle(m);
         }
+        // Ended without an error and without being replaced or stopped: nothing would follow
+        // the stream any more, so a new consumer goes on from the last message handled.
+        if (current === messages && !stopped) void replace("follower's consumer ended; opening a new one");
       } catch (err) {
         if (current === messages && !stopped) {
           // The follower ends here: no watchdog may open another consumer behind the caller's back.
@@ -137,11 +214,38 @@ export async function followLive(opts: {
     progressAt = Date.now();
   };
 
+  // A rewind shows neither as a stall nor as an error: the consumer just waits, after the
+  // stream's new end, for sequences the stream is giving to other messages.
+  let verifiedAt = Date.now();
+  const verify = async () => {
+    verifiedAt = Date.now();
+    const from = { seq: handled, timeMs: handledAt };
+    let resumeAfter: number;
+    try {
+      resumeAfter = await bounded(resumePoint(opts.jsm, opts.stream, opts.filterSubject, from), stallMs * 2);
+    } catch (err) {
+      opts.log.debug({ err }, "could not check the stream for a rewind");
+      return;
+    }
+    // Messages handled after `from` (if any) came after the rewind too: they are handed on again.
+    if (stopped || resumeAfter >= from.seq) return;
+    opts.log.warn({ stream: opts.stream, filter: opts.filterSubject, handled, resumeAfter }, "the stream went back behind this follower; going on from its new messages");
+    epoch++;
+    const stale = messages;
+    messages = undefined;
+    stale?.stop();
+    ({ seq: handled, timeMs: handledAt } = await positionOf(opts.jsm, opts.stream, resumeAfter).catch(() => ({ seq: resumeAfter, timeMs: 0 })));
+    opts.onRewind?.(resumeAfter);
+    await replace("reading the stream's new messages");
+  };
+
   if (!stopped) {
     watchdog = setInterval(() => {
-      if (stopped || checking || Date.now() - progressAt < stallMs) return;
+      if (stopped || checking) return;
+      const verifyDue = Date.now() - verifiedAt >= verifyMs;
+      if (!verifyDue && Date.now() - progressAt < stallMs) return;
       checking = true;
-      void check().finally(() => {
+      void (verifyDue ? verify() : check()).finally(() => {
         checking = false;
       });
     }, stallMs / 2);
@@ -155,6 +259,13 @@ export async function followLive(opts: {
       messages?.stop();
     },
   };
+}
+
+/** The position of the message at `seq` (none at 0, or when it is gone). */
+async function positionOf(jsm: JetStreamManager, stream: string, seq: number): Promise<StreamPosition> {
+  if (seq === 0) return { seq, timeMs: 0 };
+  const m = await jsm.streams.getMessage(stream, { seq });
+  return { seq, timeMs: m ? m.time.getTime() : 0 };
 }
 
 /**
