@@ -3,13 +3,15 @@ import * as Y from "yjs";
 import type { AuthResult } from "@palimpsest/contracts";
 import { useSystem } from "./system.ts";
 import { storedEdits, storedUpdates, syncUpdateMessage } from "./stream-helpers.ts";
-import { rawConnect } from "./collab-client.ts";
+import * as encoding from "lib0/encoding";
+import { connectClient, rawConnect } from "./collab-client.ts";
 
 const ctx = useSystem("sync-resilience", {
   syncReplicas: 2,
   gateways: 2,
   env: {
     SYNC_MAX_MESSAGE_BYTES: String(256 * 1024),
+    SYNC_MAX_CATCHUP_BYTES: String(4 * 1024 * 1024),
     // Writers type faster than this, so the sync service throttles them throughout (paused, never dropped).
     // About 60 one-letter updates a second (each about 40 bytes, plus the 64 counted per message).
     SYNC_BYTES_PER_SECOND: "6000",
@@ -123,6 +125,46 @@ describe("protection", () => {
     const big = new Y.Doc();
     big.getText("t").insert(0, "x".repeat(300 * 1024));
     s.socket.send(syncUpdateMessage(Y.encodeStateAsUpdate(big)));
+    expect((await s.closed).code).toBe(1009);
+    expect(await storedEdits(ctx.jsm, docId)).toBe(0);
+  });
+
+  it("stores a catch-up larger than an ordinary message in parts, when a client comes back from a long time offline", async () => {
+    const { auth, docId } = await newDoc();
+    // Offline: a few thousand edits, far more than one message may carry (256 KiB here).
+    const away = connectClient(ctx.system.gatewayUrl(), docId, auth.accessToken, { connect: false });
+    try {
+      const text = away.doc.getText("t");
+      for (let i = 0; i < 4_000; i++) text.insert(Math.floor(text.length / 2), `paragraph ${i} written on the train, `.repeat(12));
+      text.delete(0, 5_000);
+      const catchUp = Y.encodeStateAsUpdate(away.doc);
+      expect(catchUp.byteLength).toBeGreaterThan(1.5 * 1024 * 1024);
+
+      // Back online: its reply to the server's step 1 carries everything at once
+      away.provider.connect();
+
+      // Then it is all stored, in several events, and another client sees it
+      await vi.waitFor(async () => expect((await replayStream(docId)).getText("t").toString()).toBe(text.toString()), { timeout: 30_000, interval: 500 });
+      expect(await storedEdits(ctx.jsm, docId)).toBeGreaterThan(1);
+      const reader = ctx.client(docId, auth.accessToken, 1);
+      await vi.waitFor(() => expect(reader.text()).toBe(text.toString()), { timeout: 20_000 });
+      expect(away.provider.wsconnected).toBe(true);
+    } finally {
+      away.destroy();
+    }
+  });
+
+  it("closes a connection whose catch-up is above the catch-up limit (1009), and stores none of it", async () => {
+    const { auth, docId } = await newDoc();
+    const s = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${auth.accessToken}`);
+    await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0));
+    const big = new Y.Doc();
+    big.getText("t").insert(0, "x".repeat(5 * 1024 * 1024));
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint(e, 1);
+    encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(big));
+    s.socket.send(encoding.toUint8Array(e));
     expect((await s.closed).code).toBe(1009);
     expect(await storedEdits(ctx.jsm, docId)).toBe(0);
   });

@@ -1,7 +1,7 @@
 // The web client's decisions after a /collab connection closes, its token renewal and its status.
 import { describe, expect, it } from "vitest";
 import { CloseCodes } from "@palimpsest/contracts/shared";
-import { RATE_LIMIT_RETRY_MS, decideAfterClose, refusalMessage, silentDenial } from "../../web/src/collab/reconnect.ts";
+import { RATE_LIMIT_RETRY_MS, decideAfterClose, refusalMessage, shouldReconnect, silentDenial } from "../../web/src/collab/reconnect.ts";
 import { TokenRenewal } from "../../web/src/collab/token-renewal.ts";
 import { statusOf, type StatusFacts } from "../../web/src/collab/collab-state.ts";
 
@@ -17,6 +17,13 @@ describe("decideAfterClose", () => {
   it("given a forbidden or not-found close, when decided, then it stops with a problem of that kind", () => {
     expect(decideAfterClose(CloseCodes.forbidden, "FORBIDDEN", null)).toMatchObject({ action: "stop", problem: { kind: "no-access" } });
     expect(decideAfterClose(CloseCodes.notFound, "NOT_FOUND", null)).toMatchObject({ action: "stop", problem: { kind: "not-found" } });
+  });
+
+  it("given a message too big, when decided, then it stops and says the changes are not saved, instead of sending them again forever", () => {
+    expect(shouldReconnect(CloseCodes.messageTooBig)).toBe(false);
+    expect(decideAfterClose(CloseCodes.messageTooBig, "message too big", null)).toMatchObject({ action: "stop", problem: { kind: "rejected", message: expect.stringMatching(/too large to save.*not saved/) } });
+    expect(shouldReconnect(CloseCodes.serviceRestart)).toBe(true);
+    expect(shouldReconnect(CloseCodes.forbidden)).toBe(false);
   });
 
   it("given any other close, when decided, then it stops as rejected, explained by what the server said", () => {

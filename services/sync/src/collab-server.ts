@@ -50,7 +50,7 @@ export class CollabServer {
   constructor(
     private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics; recentAccess?: RecentAccessChanges; leases?: UserConnectionLeases },
   ) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.maxMessageBytes, perMessageDeflate: false, handleProtocols: selectCollabProtocol });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: largestMessage(deps.config), perMessageDeflate: false, handleProtocols: selectCollabProtocol });
     this.users = new UserConnections(deps.config.maxConnectionsPerUser, deps.config.maxDocumentsPerUser);
     const idleMs = deps.config.idleTimeoutMs;
     if (idleMs > 0) {
@@ -119,7 +119,7 @@ export class CollabServer {
         burstBytes: config.burstBytes,
         maxPendingBytes: config.maxPendingBytes,
         // What the socket had read before it was paused; more means the peer ignores flow control.
-        maxHeldBytes: config.maxPendingBytes + 2 * config.maxMessageBytes,
+        maxHeldBytes: config.maxPendingBytes + 2 * largestMessage(config),
       },
       { pause: () => ws.pause(), resume: () => ws.resume(), get isOpen() { return ws.readyState === WebSocket.OPEN; } },
       (data) => {
@@ -186,12 +186,12 @@ export class CollabServer {
       return;
     }
     if (room.size >= config.maxConnectionsPerDoc) {
-      rooms.release(docId);
+      rooms.release(room);
       ws.close(CloseCodes.tryAgainLater, "too many connections to this document");
       return;
     }
     if (ws.readyState !== WebSocket.OPEN) {
-      rooms.release(docId);
+      rooms.release(room);
       return;
     }
 
@@ -258,6 +258,12 @@ export class CollabServer {
         ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
         return undefined;
       }
+      // Only a catch-up may be larger than an ordinary message (ws already refused anything above it).
+      if (bytes.byteLength > config.maxMessageBytes && !(message.type === "sync-update" && message.catchUp)) {
+        metrics.rejectedUpdates.inc({ reason: "too-large" });
+        ws.close(CloseCodes.messageTooBig, "message too big");
+        return undefined;
+      }
       try {
         const pending = room.handle(peer, message);
         if (pending) {
@@ -284,7 +290,7 @@ export class CollabServer {
     this.connections.delete(connection);
     metrics.connections.dec();
     room.leave(peer);
-    rooms.release(docId);
+    rooms.release(room);
   }
 
   /**
@@ -300,6 +306,11 @@ export class CollabServer {
     while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
     this.wss.close();
   }
+}
+
+/** The largest WebSocket message taken in: a catch-up, when it may be larger than an ordinary message. */
+function largestMessage(config: SyncConfig): number {
+  return Math.max(config.maxMessageBytes, config.maxCatchUpBytes);
 }
 
 function byteLengthOf(data: RawData): number {

@@ -3,7 +3,7 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { CloseCodes, READ_ONLY_REFUSAL, closeCodeOf } from "@palimpsest/contracts";
 import type { Logger, SpanContext } from "@palimpsest/platform";
-import type { EditFeed, EditLog, EditMeta } from "./edit-log.ts";
+import { SnapshotAhead, type EditFeed, type EditLog, type EditMeta } from "./edit-log.ts";
 import {
   encodeAwareness,
   encodePermissionDenied,
@@ -16,6 +16,7 @@ import {
 import { PresenceRelay } from "./presence-relay.ts";
 import { PresenceRefused, admitPresence, userOfState } from "./presence-rules.ts";
 import { RoomWriter } from "./room-writer.ts";
+import { splitUpdate } from "./update-parts.ts";
 import { UpdateRefused, appliedDepth, measureNesting, type StructDepth } from "./update-nesting.ts";
 import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
@@ -33,6 +34,12 @@ export interface Peer {
   send(message: Uint8Array): void;
   close(code: number, reason: string): void;
 }
+
+/**
+ * A client's update above this is stored as several events (a catch-up after a long time
+ * offline), each well inside what the EDITS stream takes in one message (8 MiB).
+ */
+export const STORED_PART_BYTES = 1024 * 1024;
 
 /** Origin of updates that came from the stream or a snapshot, never from a client. */
 const REMOTE = Symbol("remote");
@@ -67,6 +74,8 @@ export class DocRoom {
    */
   private readonly accepted = new Map<number, StructDepth[]>();
   lastStreamSeq = 0;
+  /** Set once its feed broke: the room takes no more edits and is being replaced. */
+  broken = false;
 
   private constructor(
     readonly docId: string,
@@ -88,7 +97,18 @@ export class DocRoom {
 
   static async open(
     docId: string,
-    deps: { editLog: EditLog; nc: NatsConnection; replicaId: string; log: Logger; metrics: SyncMetrics; quota: StorageQuota; maxNestingDepth: number; loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null> },
+    deps: {
+      editLog: EditLog;
+      nc: NatsConnection;
+      replicaId: string;
+      log: Logger;
+      metrics: SyncMetrics;
+      quota: StorageQuota;
+      maxNestingDepth: number;
+      loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
+      /** The room's feed broke: it no longer follows the stream and must not be handed out again. */
+      onBroken?: () => void;
+    },
   ): Promise<DocRoom> {
     const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics, deps.quota, deps.maxNestingDepth);
     const started = performance.now();
@@ -108,19 +128,41 @@ export class DocRoom {
       room.log.warn({ err }, "no snapshot available; replaying the whole edit log");
     }
     room.relay.start();
-    room.feed = await deps.editLog.follow(
-      docId,
-      (update, meta) => room.onStored(update, meta),
-      (err) => {
-        room.log.error({ err }, "edit feed failed; closing the document's connections so clients resync elsewhere");
-        for (const peer of room.peers.values()) peer.close(CloseCodes.serviceRestart, "document reloading");
-      },
-      after,
-    );
-    await room.feed.caughtUp;
+    try {
+      room.feed = await deps.editLog.follow(
+        docId,
+        (update, meta) => room.onStored(update, meta),
+        (err) => room.breakDown(err, deps.onBroken),
+        after,
+      );
+      await room.feed.caughtUp;
+    } catch (err) {
+      room.close();
+      if (!(err instanceof SnapshotAhead)) throw err;
+      // The snapshot holds edits the stream lost: the room is built from what is stored, so
+      // clients are asked for what is missing instead of being told it is there.
+      room.log.error({ err }, "the snapshot is ahead of the edits stream; loading the document from the stream alone");
+      const { loadSnapshot: _ignored, ...withoutSnapshot } = deps;
+      return DocRoom.open(docId, withoutSnapshot);
+    }
     room.metrics.docLoadSeconds.observe((performance.now() - started) / 1000);
     room.log.debug({ seq: room.lastStreamSeq, fromSnapshot: after, ms: Math.round(performance.now() - started) }, "document loaded");
     return room;
+  }
+
+  /**
+   * The feed broke (the stream failed or went back): the room no longer follows what is stored,
+   * and may hold edits the stream lost. It stops, is dropped by its registry so the document is
+   * loaded afresh, and its clients are told to reconnect, which makes them send what the fresh
+   * room lacks.
+   */
+  private breakDown(err: unknown, onBroken: (() => void) | undefined): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.log.error({ err }, "edit feed failed; reloading the document and reconnecting its clients");
+    this.feed?.stop();
+    onBroken?.();
+    for (const peer of this.peers.values()) peer.close(CloseCodes.serviceRestart, "document reloading");
   }
 
   get size(): number {
@@ -143,6 +185,10 @@ export class DocRoom {
   }
 
   join(peer: Peer): void {
+    if (this.broken) {
+      peer.close(CloseCodes.serviceRestart, "document reloading");
+      return;
+    }
     this.peers.set(peer.id, peer);
     this.peerClients.set(peer.id, new Set());
     peer.send(encodeSyncStep1(this.doc));
@@ -216,7 +262,7 @@ export class DocRoom {
     let empty: boolean;
     let decoded: ReturnType<typeof inspectUpdate>["decoded"];
     try {
-      const inspected = inspectUpdate(update, (client) => Y.getState(this.doc.store, client));
+      const inspected = inspectUpdate(update, this.doc);
       empty = inspected.empty || inspected.nothingNew;
       decoded = inspected.decoded;
     } catch {
@@ -225,6 +271,39 @@ export class DocRoom {
       return undefined;
     }
     if (empty) return undefined;
+    // Its clients are being reconnected; they send this again to the room that replaces it.
+    if (this.broken) return undefined;
+    if (peer.canWrite && update.byteLength > STORED_PART_BYTES) return this.submitInParts(peer, update);
+    return this.accept(peer, update, decoded);
+  }
+
+  /**
+   * A catch-up larger than one stored event: what the document already has is left out, and the
+   * rest is stored as several events, in order, each checked like an update of its own. If the
+   * connection fails part way, the client still has it all and sends what is missing again.
+   */
+  private submitInParts(peer: Peer, update: Uint8Array): Promise<void> | undefined {
+    const parts = splitUpdate(Y.diffUpdate(update, Y.encodeStateVector(this.doc)), STORED_PART_BYTES);
+    const writes: Promise<void>[] = [];
+    for (const part of parts) {
+      let inspected: ReturnType<typeof inspectUpdate>;
+      try {
+        inspected = inspectUpdate(part, this.doc);
+      } catch {
+        this.metrics.rejectedUpdates.inc({ reason: "malformed" });
+        peer.close(closeCodeOf("MALFORMED_UPDATE"), "malformed update");
+        break;
+      }
+      if (inspected.empty || inspected.nothingNew) continue;
+      const write = this.accept(peer, part, inspected.decoded);
+      if (!write) break;
+      writes.push(write);
+    }
+    return writes.length === 0 ? undefined : Promise.all(writes).then(() => undefined);
+  }
+
+  /** Stores a new update from a peer, unless the peer may not write or the update would break the document. */
+  private accept(peer: Peer, update: Uint8Array, decoded: ReturnType<typeof inspectUpdate>["decoded"]): Promise<void> | undefined {
     if (!peer.canWrite) {
       this.metrics.rejectedUpdates.inc({ reason: "read-only" });
       // The client keeps its change locally; tell it once that it is not saved.

@@ -7,12 +7,14 @@ import {
   followLive,
   followedMeta,
   publishDurably,
+  storedAtMs,
   tracingEnabled,
   withConsumerSpan,
   type FollowedMessage,
   type LiveFollower,
   type Logger,
   type SpanContext,
+  type StreamPosition,
 } from "@palimpsest/platform";
 
 export interface EditMeta {
@@ -27,6 +29,25 @@ export interface EditFeed {
   /** Resolves once every edit stored before the feed opened has been delivered; rejects if they could not be read. */
   caughtUp: Promise<void>;
   stop(): void;
+}
+
+/**
+ * A document's snapshot is from a later position than the stream holds for it: the stream lost
+ * edits (see StreamRewound), so the snapshot has content that is no longer stored.
+ */
+export class SnapshotAhead extends Error {
+  constructor(docId: string, snapshotSeq: number, storedSeq: number) {
+    super(`the snapshot of ${docId} is at stream sequence ${snapshotSeq}, the stream holds it only up to ${storedSeq}`);
+    this.name = "SnapshotAhead";
+  }
+}
+
+/** The EDITS stream went back behind edits this replica already handed to its documents. */
+export class StreamRewound extends Error {
+  constructor(handled: number, resumeAfter: number) {
+    super(`the edits stream went back from sequence ${handled} to ${resumeAfter}: edits that open documents hold are no longer stored`);
+    this.name = "StreamRewound";
+  }
 }
 
 /** How long the replica's feed may go without a delivery while the stream holds more, before it is replaced. */
@@ -65,8 +86,8 @@ interface Subscriber {
 export class EditLog {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private feed: Promise<LiveFollower> | undefined;
-  /** The last stream sequence the replica's feed handled. */
-  private handled: number | undefined;
+  /** The last message the replica's feed handled. */
+  private handled: StreamPosition | undefined;
   private closed = false;
 
   constructor(
@@ -127,6 +148,7 @@ export class EditLog {
     const caughtUp = (async () => {
       // Registered first: whatever is stored from here on reaches `held` through the replica's feed.
       const target = await this.lastStreamSeq(docId);
+      if (target < afterStreamSeq) throw new SnapshotAhead(docId, afterStreamSeq, target);
       sub.liveAfter = target;
       if (target > sub.delivered) await this.readPast(docId, sub, target, () => stopped);
       const held = sub.held ?? [];
@@ -188,7 +210,7 @@ export class EditLog {
   }
 
   private onStored(m: FollowedMessage): void {
-    this.handled = m.seq;
+    this.handled = { seq: m.seq, timeMs: storedAtMs(m) };
     const docId = subjectDocId.edits(m.subject);
     const set = docId ? this.subscribers.get(docId) : undefined;
     if (!set) return;
@@ -209,17 +231,18 @@ export class EditLog {
   private ensureFeed(): Promise<LiveFollower> {
     if (this.feed) return this.feed;
     const opening = (async () => {
-      // A feed opened again goes on from where the last one stopped, never from "now".
-      this.handled ??= (await this.jsm.streams.info(Streams.edits)).state.last_seq;
+      // A feed opened again goes on from where the last one stopped (checked against the
+      // stream, which may have gone back meanwhile), never from "now".
       return followLive({
         js: this.js,
         jsm: this.jsm,
         stream: Streams.edits,
         filterSubject: subjects.allEdits(),
         stallMs: STALL_MS,
-        after: this.handled,
+        ...(this.handled ? { after: this.handled } : {}),
         onMessage: (m) => this.onStored(m),
         onError: (err) => this.feedFailed(opening, err),
+        onRewind: (resumeAfter) => this.rewound(resumeAfter),
         log: this.log,
       });
     })();
@@ -228,6 +251,18 @@ export class EditLog {
       if (this.feed === opening) this.feed = undefined;
     });
     return opening;
+  }
+
+  /**
+   * The stream lost edits that open documents hold (and clients were told are stored): every
+   * open document is told, so it is loaded again from what the stream holds and its clients,
+   * asked for what it lacks, send it again.
+   */
+  private rewound(resumeAfter: number): void {
+    const err = new StreamRewound(this.handled?.seq ?? resumeAfter, resumeAfter);
+    this.log.error({ err }, "the edits stream went back; reloading every open document");
+    this.handled = { seq: resumeAfter, timeMs: 0 };
+    for (const set of this.subscribers.values()) for (const sub of set) sub.onError(err);
   }
 
   /**

@@ -51,7 +51,8 @@ export function encodePermissionDenied(reason: string): Uint8Array {
 
 export type IncomingMessage =
   | { type: "sync-step1"; stateVector: Uint8Array }
-  | { type: "sync-update"; update: Uint8Array }
+  /** `catchUp`: a sync step 2, everything a client has that the server lacked when it asked. */
+  | { type: "sync-update"; update: Uint8Array; catchUp: boolean }
   | { type: "awareness"; update: Uint8Array }
   | { type: "query-awareness" }
   | { type: "auth" };
@@ -65,7 +66,7 @@ export function decodeMessage(data: Uint8Array): IncomingMessage {
       const syncType = decoding.readVarUint(d);
       const payload = decoding.readVarUint8Array(d);
       if (syncType === SyncType.step1) return { type: "sync-step1", stateVector: payload };
-      if (syncType === SyncType.step2 || syncType === SyncType.update) return { type: "sync-update", update: payload };
+      if (syncType === SyncType.step2 || syncType === SyncType.update) return { type: "sync-update", update: payload, catchUp: syncType === SyncType.step2 };
       throw new Error(`unknown sync message type ${syncType}`);
     }
     case MessageType.awareness:
@@ -82,11 +83,12 @@ export function decodeMessage(data: Uint8Array): IncomingMessage {
 /**
  * Checks that bytes are a well-formed Yjs update and says whether it carries anything:
  * an update with no structs and no deletions (what a client sends when it has nothing new)
- * is not worth storing.
+ * is not worth storing, and neither is one whose every struct and deletion the document
+ * (`known`) already holds.
  */
 export function inspectUpdate(
   update: Uint8Array,
-  known?: (client: number) => number,
+  known?: Y.Doc,
 ): { empty: boolean; nothingNew: boolean; decoded: ReturnType<typeof Y.decodeUpdate> } {
   const decoded = Y.decodeUpdate(update);
   // A deleted range of no length (or past any real clock) decodes, but every reader that later
@@ -97,10 +99,24 @@ export function inspectUpdate(
     }
   }
   const empty = decoded.structs.length === 0 && decoded.ds.clients.size === 0;
-  // Everything it inserts is already in the document and it deletes nothing: a resend.
+  // A resend: everything it inserts is in the document already, and everything it deletes is
+  // deleted there already. A sync step 2 always carries the sender's whole delete set, so a
+  // client answering a resync with nothing new still "deletes" every range ever deleted.
   const nothingNew =
     known !== undefined &&
-    decoded.ds.clients.size === 0 &&
-    decoded.structs.every((s) => s.id.clock + s.length <= known(s.id.client));
+    decoded.structs.every((s) => s.id.clock + s.length <= Y.getState(known.store, s.id.client)) &&
+    [...decoded.ds.clients].every(([client, ranges]) => ranges.every((r) => isDeleted(known, client, r.clock, r.clock + r.len)));
   return { empty, nothingNew, decoded };
+}
+
+/** Whether the document holds every struct of `client` from `clock` up to `end`, all deleted. */
+function isDeleted(doc: Y.Doc, client: number, clock: number, end: number): boolean {
+  const structs = doc.store.clients.get(client);
+  if (!structs || Y.getState(doc.store, client) < end) return false;
+  for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+    const s = structs[i]!;
+    if (s.id.clock >= end) break;
+    if (!s.deleted) return false;
+  }
+  return true;
 }

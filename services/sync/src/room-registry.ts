@@ -6,9 +6,12 @@ import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 
 interface Entry {
+  docId: string;
   room: Promise<DocRoom>;
   users: number;
   unloadTimer: NodeJS.Timeout | undefined;
+  /** A room that broke: no longer handed out, closed once its last connection has left. */
+  detached: boolean;
 }
 
 /**
@@ -17,6 +20,7 @@ interface Entry {
  */
 export class RoomRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly entryOf = new WeakMap<DocRoom, Entry>();
 
   constructor(
     private readonly deps: {
@@ -35,12 +39,14 @@ export class RoomRegistry {
   async acquire(docId: string): Promise<DocRoom> {
     let entry = this.entries.get(docId);
     if (!entry) {
-      const room = DocRoom.open(docId, this.deps);
-      entry = { room, users: 0, unloadTimer: undefined };
+      const created: Entry = { docId, room: Promise.resolve(undefined as never), users: 0, unloadTimer: undefined, detached: false };
+      created.room = DocRoom.open(docId, { ...this.deps, onBroken: () => this.detach(created) });
+      entry = created;
       this.entries.set(docId, entry);
       this.deps.metrics.openDocuments.set(this.entries.size);
-      room.catch(() => {
-        if (this.entries.get(docId)?.room === room) {
+      const room = entry.room;
+      room.then((r) => this.entryOf.set(r, created), () => {
+        if (this.entries.get(docId) === created) {
           this.entries.delete(docId);
           this.deps.metrics.openDocuments.set(this.entries.size);
         }
@@ -51,26 +57,54 @@ export class RoomRegistry {
       clearTimeout(entry.unloadTimer);
       entry.unloadTimer = undefined;
     }
+    let room: DocRoom;
     try {
-      return await entry.room;
+      room = await entry.room;
     } catch (err) {
       entry.users--;
       throw err;
     }
+    // It broke while loading: the caller gets a fresh load.
+    if (entry.detached) {
+      this.release(room);
+      return this.acquire(docId);
+    }
+    return room;
   }
 
-  release(docId: string): void {
-    const entry = this.entries.get(docId);
+  /** Gives back a room `acquire` handed out. */
+  release(room: DocRoom): void {
+    const entry = this.entryOf.get(room);
     if (!entry) return;
     entry.users--;
     if (entry.users > 0) return;
+    if (entry.detached) {
+      room.close();
+      return;
+    }
     entry.unloadTimer = setTimeout(() => {
-      if (entry.users > 0 || this.entries.get(docId) !== entry) return;
-      this.entries.delete(docId);
+      if (entry.users > 0 || this.entries.get(entry.docId) !== entry) return;
+      this.entries.delete(entry.docId);
       this.deps.metrics.openDocuments.set(this.entries.size);
-      void entry.room.then((r) => r.close(), () => undefined);
+      room.close();
     }, this.deps.idleUnloadMs);
     entry.unloadTimer.unref();
+  }
+
+  /**
+   * A room whose feed broke no longer matches the stream: it is dropped at once, so the next
+   * connection loads the document afresh (and is asked for whatever the reload lacks), and it
+   * is closed when the connections it has (already told to reconnect) are gone.
+   */
+  private detach(entry: Entry): void {
+    if (entry.detached) return;
+    entry.detached = true;
+    if (entry.unloadTimer) clearTimeout(entry.unloadTimer);
+    if (this.entries.get(entry.docId) === entry) {
+      this.entries.delete(entry.docId);
+      this.deps.metrics.openDocuments.set(this.entries.size);
+    }
+    if (entry.users === 0) void entry.room.then((r) => r.close(), () => undefined);
   }
 
   /** The document's room if it is open and loaded here; never loads one. */

@@ -10,7 +10,7 @@ describe("y-websocket protocol decoding", () => {
     expect(step1.type).toBe("sync-step1");
     const update = Y.encodeStateAsUpdate(doc);
     const msg = decodeMessage(encodeUpdate(update));
-    expect(msg).toEqual({ type: "sync-update", update });
+    expect(msg).toEqual({ type: "sync-update", update, catchUp: false });
     expect(inspectUpdate(update).empty).toBe(false);
     expect(inspectUpdate(Y.encodeStateAsUpdate(new Y.Doc())).empty).toBe(true);
   });
@@ -36,5 +36,54 @@ describe("y-websocket protocol decoding", () => {
     const sv = Y.encodeStateVector(doc);
     doc.getText("t").delete(0, 1);
     expect(inspectUpdate(Y.encodeStateAsUpdate(doc, sv)).empty).toBe(false);
+  });
+});
+
+describe("what a client's update adds to the document", () => {
+  /** The server's copy and a client's, in sync, after typing and deleting a word. */
+  function synced() {
+    const client = new Y.Doc();
+    const text = client.getText("t");
+    text.insert(0, "hello world");
+    text.delete(5, 6);
+    const server = new Y.Doc();
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(client));
+    return { client, server, text };
+  }
+
+  it("given a document with a deletion, when an idle client answers a resync, then its answer adds nothing although it carries every deletion", () => {
+    const { client, server } = synced();
+    // A sync step 2: everything after the server's state vector, plus the client's whole delete set.
+    const answer = Y.encodeStateAsUpdate(client, Y.encodeStateVector(server));
+    expect(Y.decodeUpdate(answer).ds.clients.size).toBe(1);
+    expect(inspectUpdate(answer, server).nothingNew).toBe(true);
+  });
+
+  it("given a document with a deletion, when a client deletes more, then its answer is new", () => {
+    const { client, server, text } = synced();
+    text.delete(0, 1);
+    expect(inspectUpdate(Y.encodeStateAsUpdate(client, Y.encodeStateVector(server)), server).nothingNew).toBe(false);
+  });
+
+  it("given a range deleted only in part on the server, then deleting all of it is new", () => {
+    const { client, server, text } = synced();
+    const sv = Y.encodeStateVector(client);
+    text.insert(5, "abcdef");
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(client, sv));
+    text.delete(5, 6);
+    const deleted = Y.encodeStateAsUpdate(client, Y.encodeStateVector(server));
+    // Delete half of it on the server only: the client's update still deletes the rest.
+    server.getText("t").delete(5, 3);
+    expect(inspectUpdate(deleted, server).nothingNew).toBe(false);
+  });
+
+  it("given a deletion of content the server does not have yet, then it is new", () => {
+    const { server } = synced();
+    const other = new Y.Doc();
+    other.getText("t").insert(0, "elsewhere");
+    other.getText("t").delete(0, 4);
+    const onlyDeletions = Y.encodeStateAsUpdate(other, Y.encodeStateVector(other));
+    expect(Y.decodeUpdate(onlyDeletions).ds.clients.size).toBe(1);
+    expect(inspectUpdate(onlyDeletions, server).nothingNew).toBe(false);
   });
 });

@@ -16,7 +16,7 @@ import { CloseCodes, collabProtocols, isReadOnlyRefusal } from "@palimpsest/cont
 import { ServerKnowledge } from "./server-knowledge";
 import { INITIAL_COLLAB_STATE, sameCollabState, statusOf, type CollabProblem, type CollabProblemKind, type CollabState, type CollabStatus } from "./collab-state.ts";
 import { DeviceCopy } from "./device-copy.ts";
-import { decideAfterClose, silentDenial } from "./reconnect.ts";
+import { decideAfterClose, shouldReconnect, silentDenial } from "./reconnect.ts";
 import { TokenRenewal } from "./token-renewal.ts";
 import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, peekSyncMessage, syncStep1Message } from "./y-websocket-wire.ts";
 
@@ -96,6 +96,7 @@ export class CollabConnection {
     this.provider = new WebsocketProvider(collabServerUrl(), encodeURIComponent(docId), this.doc, {
       connect: false,
       params: {},
+      shouldReconnect: (event) => shouldReconnect(event.code),
     });
     this.device = new DeviceCopy(options.localDatabase, this.doc, () => this.update());
     this.tokens = new TokenRenewal(options.refreshAccessToken);

@@ -12,6 +12,15 @@ export type CloseDecision =
   | { action: "retry"; delayMs: number }
   | { action: "stop"; problem: CollabProblem };
 
+/**
+ * Whether y-websocket should connect again after the server closed: not after a refusal (4400-4499),
+ * and not after a message too big (1009), which sending again would only repeat: the client's
+ * changes since it was last online are more than the server takes at once.
+ */
+export function shouldReconnect(code: number): boolean {
+  return !isRefusalClose(code) && code !== CloseCodes.messageTooBig;
+}
+
 /** After y-websocket gave up on a connection (its "closed" event). */
 export function decideAfterClose(code: number, reason: string, deniedReason: string | null): CloseDecision {
   switch (code) {
@@ -23,6 +32,14 @@ export function decideAfterClose(code: number, reason: string, deniedReason: str
       return { action: "stop", problem: { kind: "not-found", message: "This document doesn't exist or has been deleted." } };
     case CloseCodes.rateLimited:
       return { action: "retry", delayMs: RATE_LIMIT_RETRY_MS };
+    case CloseCodes.messageTooBig:
+      return {
+        action: "stop",
+        problem: {
+          kind: "rejected",
+          message: "Your changes are too large to save in one go, so they are not saved. They are still here on this device: copy what you need before you reload the page.",
+        },
+      };
     default:
       return { action: "stop", problem: { kind: "rejected", message: refusalMessage(code, reason, deniedReason) } };
   }

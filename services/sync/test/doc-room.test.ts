@@ -1,0 +1,212 @@
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import * as decoding from "lib0/decoding";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { CloseCodes } from "@palimpsest/contracts";
+import { createLogger, createMetrics } from "@palimpsest/platform";
+import { DocRoom, type Peer } from "../src/doc-room.ts";
+import type { EditFeed, EditLog, EditMeta } from "../src/edit-log.ts";
+import { RoomRegistry } from "../src/room-registry.ts";
+import type { StorageQuota } from "../src/storage-quota.ts";
+import { createSyncMetrics } from "../src/sync-metrics.ts";
+import { MessageType, SyncType, decodeMessage, encodeSyncStep1, encodeUpdate } from "../src/protocol.ts";
+
+interface Stored {
+  docId: string;
+  update: Uint8Array;
+  meta: EditMeta;
+}
+
+interface Follower {
+  docId: string;
+  onEdit: (update: Uint8Array, meta: EditMeta) => void;
+  onError: (err: unknown) => void;
+}
+
+/** An edit log in memory: every append is stored (no duplicate window) and handed to the document's followers. */
+class MemoryEditLog {
+  readonly stored: Stored[] = [];
+  readonly followers = new Set<Follower>();
+
+  async append(docId: string, update: Uint8Array, author: string, client: string): Promise<{ streamSeq: number; duplicate: boolean }> {
+    const meta = { streamSeq: this.stored.length + 1, author, client, time: new Date().toISOString() };
+    this.stored.push({ docId, update, meta });
+    for (const f of this.followers) if (f.docId === docId) f.onEdit(update, meta);
+    return { streamSeq: meta.streamSeq, duplicate: false };
+  }
+
+  async lastStreamSeq(docId: string): Promise<number> {
+    return this.stored.filter((s) => s.docId === docId).at(-1)?.meta.streamSeq ?? 0;
+  }
+
+  async follow(docId: string, onEdit: Follower["onEdit"], onError: Follower["onError"], after = 0): Promise<EditFeed> {
+    const target = await this.lastStreamSeq(docId);
+    if (target < after) {
+      const { SnapshotAhead } = await import("../src/edit-log.ts");
+      return { caughtUp: Promise.reject(new SnapshotAhead(docId, after, target)), stop: () => undefined };
+    }
+    for (const s of this.stored) if (s.docId === docId && s.meta.streamSeq > after) onEdit(s.update, s.meta);
+    const f = { docId, onEdit, onError };
+    this.followers.add(f);
+    return { caughtUp: Promise.resolve(), stop: () => this.followers.delete(f) };
+  }
+
+  editsOf(docId: string): number {
+    return this.stored.filter((s) => s.docId === docId).length;
+  }
+
+  fail(docId: string, err: Error): void {
+    for (const f of [...this.followers]) if (f.docId === docId) f.onError(err);
+  }
+}
+
+/** Core NATS as the presence relay uses it: nothing is delivered. */
+const quietNats = { publish: () => undefined, subscribe: () => ({ unsubscribe: () => undefined }) } as unknown as NatsConnection;
+const quota = { reserve: async () => undefined, release: () => undefined } as unknown as StorageQuota;
+
+function deps(editLog: MemoryEditLog, loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>) {
+  return {
+    editLog: editLog as unknown as EditLog,
+    nc: quietNats,
+    replicaId: "replica-1",
+    log: createLogger("sync", "silent", "replica-1"),
+    metrics: createSyncMetrics(createMetrics("sync")),
+    quota,
+    maxNestingDepth: 256,
+    ...(loadSnapshot ? { loadSnapshot } : {}),
+  };
+}
+
+/** A y-websocket client as the room sees it: it answers the server's step 1 and applies what it is sent. */
+class Client {
+  readonly doc = new Y.Doc();
+  readonly closes: number[] = [];
+  private readonly inbox: Uint8Array[] = [];
+  readonly peer: Peer;
+
+  constructor(private readonly room: () => DocRoom, id: string) {
+    this.peer = {
+      id,
+      userId: `user-${id}`,
+      name: id,
+      canWrite: true,
+      send: (m) => this.inbox.push(m),
+      close: (code) => this.closes.push(code),
+    };
+    this.doc.on("update", (update: Uint8Array, origin: unknown) => {
+      if (origin !== this) void this.room().handle(this.peer, decodeMessage(encodeUpdate(update)));
+    });
+  }
+
+  /** Handles what the server sent; resolves once what it answered is stored. */
+  async read(): Promise<void> {
+    for (const m of this.inbox.splice(0)) {
+      const d = decoding.createDecoder(m);
+      if (decoding.readVarUint(d) !== MessageType.sync) continue;
+      const type = decoding.readVarUint(d);
+      const payload = decoding.readVarUint8Array(d);
+      if (type === SyncType.step1) {
+        const answer = new Uint8Array([MessageType.sync, SyncType.step2, ...lengthPrefixed(Y.encodeStateAsUpdate(this.doc, payload))]);
+        await this.room().handle(this.peer, decodeMessage(answer));
+      } else {
+        Y.applyUpdate(this.doc, payload, this);
+      }
+    }
+  }
+}
+
+function lengthPrefixed(bytes: Uint8Array): number[] {
+  const len: number[] = [];
+  let n = bytes.length;
+  while (n > 0x7f) {
+    len.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  len.push(n);
+  return [...len, ...bytes];
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe("a document's room", () => {
+  it("given an idle client in a document with a deletion, when the room asks it for what it lacks every 10 s for ten minutes, then nothing is stored", async () => {
+    // Given a room, and a client that typed "hello world" and deleted a word
+    const edits = new MemoryEditLog();
+    const room = await DocRoom.open("doc-1", deps(edits));
+    const client = new Client(() => room, "a");
+    room.join(client.peer);
+    await client.read();
+    const text = client.doc.getText("t");
+    text.insert(0, "hello world");
+    text.delete(5, 6);
+    await settle();
+    const typed = edits.editsOf("doc-1");
+    expect(typed).toBe(2);
+    expect(room.doc.getText("t").toString()).toBe("hello");
+
+    // When the periodic resync asks it sixty times and it answers each time
+    for (let i = 0; i < 60; i++) {
+      room.resync();
+      await client.read();
+    }
+
+    // Then the history holds only what the client did
+    expect(edits.editsOf("doc-1")).toBe(typed);
+    room.close();
+  });
+
+  it("given a room whose feed fails, then its clients are told to reconnect and the next connection gets a room loaded afresh", async () => {
+    // Given a document open with a client in it
+    const edits = new MemoryEditLog();
+    const rooms = new RoomRegistry({ ...deps(edits), idleUnloadMs: 60_000 });
+    const first = await rooms.acquire("doc-2");
+    const client = new Client(() => first, "a");
+    first.join(client.peer);
+    await client.read();
+    client.doc.getText("t").insert(0, "kept");
+    await settle();
+
+    // When its feed fails
+    edits.fail("doc-2", new Error("the feed stopped"));
+
+    // Then the client is told to reconnect, and the room is not handed out again
+    expect(client.closes).toEqual([CloseCodes.serviceRestart]);
+    const second = await rooms.acquire("doc-2");
+    expect(second).not.toBe(first);
+    expect(second.doc.getText("t").toString()).toBe("kept");
+    // A connection that still reaches the broken room is sent on too.
+    const late = new Client(() => first, "b");
+    first.join(late.peer);
+    expect(late.closes).toEqual([CloseCodes.serviceRestart]);
+    first.leave(client.peer);
+    rooms.release(first);
+    rooms.release(second);
+    await rooms.closeAll();
+  });
+
+  it("given a snapshot from further than the stream holds, then the room is built from the stream alone and asks its clients for the rest", async () => {
+    // Given a stream that holds one edit, and a snapshot that says it covers three
+    const edits = new MemoryEditLog();
+    const stored = new Y.Doc();
+    stored.getText("t").insert(0, "stored");
+    await edits.append("doc-3", Y.encodeStateAsUpdate(stored), "user-a", "conn-a");
+    const lost = new Y.Doc();
+    Y.applyUpdate(lost, Y.encodeStateAsUpdate(stored));
+    lost.getText("t").insert(6, " and lost");
+    const snapshot = async () => ({ streamSeq: 3, updates: [Y.encodeStateAsUpdate(lost)] });
+
+    // When the document opens
+    const room = await DocRoom.open("doc-3", deps(edits, snapshot));
+
+    // Then it holds only what is stored, so a client holding the rest is asked for it and sends it
+    expect(room.doc.getText("t").toString()).toBe("stored");
+    const client = new Client(() => room, "a");
+    Y.applyUpdate(client.doc, Y.encodeStateAsUpdate(lost), client);
+    room.join(client.peer);
+    await client.read();
+    expect(edits.editsOf("doc-3")).toBe(2);
+    expect(room.doc.getText("t").toString()).toBe("stored and lost");
+    expect(encodeSyncStep1(room.doc)).toEqual(encodeSyncStep1(lost));
+    room.close();
+  });
+});
