@@ -36,10 +36,9 @@ export function storedAtMs(m: FollowedMessage): number {
 export async function resumePoint(jsm: JetStreamManager, stream: string, filterSubject: string, from: StreamPosition): Promise<number> {
   if (from.seq === 0) return 0;
   const at = await jsm.streams.getMessage(stream, { seq: from.seq });
+  if (at && (at.time.getTime() === from.timeMs || from.timeMs === 0)) return from.seq;
   const info = (await jsm.streams.info(stream)).state;
-  if (at) {
-    if (at.time.getTime() === from.timeMs || from.timeMs === 0) return from.seq;
-  } else if (info.last_seq >= from.seq) {
+  if (!at && info.last_seq >= from.seq) {
     // Deleted on purpose (an erasure), not rewound: a stream that went back and grew again
     // would hold a new message at that sequence.
     return from.seq;
@@ -239,13 +238,20 @@ export async function followLive(opts: {
     await replace("reading the stream's new messages");
   };
 
+  // Each on its own: a check for a rewind that waits on a dead node must not hold up replacing a stalled consumer.
+  let verifying = false;
   if (!stopped) {
     watchdog = setInterval(() => {
-      if (stopped || checking) return;
-      const verifyDue = Date.now() - verifiedAt >= verifyMs;
-      if (!verifyDue && Date.now() - progressAt < stallMs) return;
+      if (stopped) return;
+      if (!verifying && Date.now() - verifiedAt >= verifyMs) {
+        verifying = true;
+        void verify().finally(() => {
+          verifying = false;
+        });
+      }
+      if (checking || Date.now() - progressAt < stallMs) return;
       checking = true;
-      void (verifyDue ? verify() : check()).finally(() => {
+      void check().finally(() => {
         checking = false;
       });
     }, stallMs / 2);
