@@ -48,6 +48,8 @@ const ATTEMPT_TIMEOUT_MS = 5_000;
 export interface DurablePublishOptions {
   /** The `Nats-Msg-Id`: a retry with the same id is stored once. */
   msgID: string;
+  /** The stream that stores the subject, when it is not one of the product's (see streamOfSubject). */
+  stream?: string;
   headers?: MsgHdrs;
   /** Stream sequence of the subject's last message, 0 for none: another writer in between fails the append. */
   expectedLastSubjectSeq?: number;
@@ -85,11 +87,11 @@ function wrongLastSequence(err: unknown): boolean {
  * (2.9, and a single server, answer "duplicate"), so without this a retried command would come
  * back as a false conflict. Read through the stream leader, not a direct get a follower may answer.
  */
-async function storedEarlier(js: JetStreamClient, subject: string, expectedSeq: number, msgID: string): Promise<number | undefined> {
+async function storedEarlier(js: JetStreamClient, stream: string, subject: string, expectedSeq: number, msgID: string): Promise<number | undefined> {
   const jsm = await js.jetstreamManager(false);
   // The server takes `next_by_subj` in a message get; nats.js's type only lists seq and last_by_subj.
   const query = { seq: expectedSeq + 1, next_by_subj: subject } as unknown as MsgRequest;
-  const next = await jsm.streams.getMessage(streamOfSubject(subject), query);
+  const next = await jsm.streams.getMessage(stream, query);
   return next && next.header.get(MsgIdHeader) === msgID ? next.seq : undefined;
 }
 
@@ -105,7 +107,7 @@ const MsgIdHeader = "Nats-Msg-Id";
 export async function publishDurably(js: JetStreamClient, subject: string, data: Uint8Array | string, opts: DurablePublishOptions): Promise<PubAck> {
   if (!tracingEnabled()) return publishWithRetries(js, subject, data, opts);
   return withSpan(
-    `send ${streamOfSubject(subject)}`,
+    `send ${opts.stream ?? streamOfSubject(subject)}`,
     {
       kind: SpanKind.PRODUCER,
       ...(opts.trace?.newTrace ? { parent: null } : {}),
@@ -141,14 +143,40 @@ async function publishWithRetries(js: JetStreamClient, subject: string, data: Ui
       return await js.publish(subject, data, { ...publishOpts, timeout: Math.max(500, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())) });
     } catch (err) {
       if (wrongLastSequence(err) && opts.expectedLastSubjectSeq !== undefined) {
-        const seq = await storedEarlier(js, subject, opts.expectedLastSubjectSeq, opts.msgID);
-        if (seq !== undefined) return { stream: streamOfSubject(subject), seq, duplicate: true, domain: "" } as PubAck;
+        const seq = await storedEarlier(js, opts.stream ?? streamOfSubject(subject), subject, opts.expectedLastSubjectSeq, opts.msgID);
+        if (seq !== undefined) return { stream: opts.stream ?? streamOfSubject(subject), seq, duplicate: true, domain: "" } as PubAck;
         throw err;
       }
-      if (!outcomeUnknown(err) || Date.now() >= deadline) throw err;
+      if (!outcomeUnknown(err)) throw err;
+      if (Date.now() >= deadline) {
+        const outcome = await unconfirmed(js, subject, opts, err);
+        if (outcome instanceof AppError) throw outcome;
+        return outcome;
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** Math.min(attempt, 3), 2_000)));
     }
   }
+}
+
+/**
+ * The append ran out of time without an answer, so it may or may not be stored. Where the
+ * subject's next sequence is known, one last look settles it (stored: the append succeeded);
+ * otherwise the caller is told plainly that the outcome is unknown (TIMEOUT, not a generic
+ * error), and that sending the same request again is safe.
+ */
+async function unconfirmed(js: JetStreamClient, subject: string, opts: DurablePublishOptions, cause: unknown): Promise<PubAck | AppError> {
+  if (opts.expectedLastSubjectSeq !== undefined) {
+    try {
+      const seq = await Promise.race([
+        storedEarlier(js, opts.stream ?? streamOfSubject(subject), subject, opts.expectedLastSubjectSeq, opts.msgID),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ATTEMPT_TIMEOUT_MS).unref()),
+      ]);
+      if (seq !== undefined) return { stream: opts.stream ?? streamOfSubject(subject), seq, duplicate: true, domain: "" } as PubAck;
+    } catch {
+      // The stream still cannot answer: the outcome stays unknown.
+    }
+  }
+  return new AppError("TIMEOUT", "the change could not be confirmed in time, so it may or may not be saved; send the same request again (with the same Idempotency-Key) to make sure it is saved once", { cause });
 }
 
 /**

@@ -1,13 +1,20 @@
 import { createHash, randomUUID } from "node:crypto";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { AppError, Streams, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
+import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
 import { appendEvent, decodeEvent, discardConsumer } from "@palimpsest/platform";
 import { decide, emptyDoc, evolve, type DocCommand, type DocState } from "./domain/document.ts";
 
 export interface Executed {
   state: DocState;
-  /** Events this command stored (empty when it changed nothing or was a retry). */
+  /** Events this command stored (empty when it changed nothing or was a retry of a try that stored them all). */
   events: { event: AnyDomainEvent; seq: number }[];
+}
+
+/** What an earlier try of the same command (same caller, document, command and idempotency key) stored. */
+interface EarlierTry {
+  /** The document as that try decided on it, right before its first event. */
+  before: DocState;
+  types: Set<string>;
 }
 
 /** Ids derived from the caller's idempotency key: a retried command produces the same event id. */
@@ -27,11 +34,13 @@ export class DocumentStore {
     private readonly jsm: JetStreamManager,
   ) {}
 
-  async load(docId: string): Promise<{ state: DocState; eventIds: Set<string> }> {
+  /** The document's state; with `ofCommand` (event ids), also what of them is stored, and the state before the first. */
+  async load(docId: string, ofCommand?: ReadonlySet<string>): Promise<{ state: DocState; eventIds: Set<string>; earlier?: EarlierTry }> {
     const subject = subjects.docEvents(docId);
     const eventIds = new Set<string>();
     const last = await this.jsm.streams.getMessage(Streams.docs, { last_by_subj: subject });
     let state = emptyDoc(docId);
+    let earlier: EarlierTry | undefined;
     if (!last) return { state, eventIds };
     const consumer = await this.js.consumers.get(Streams.docs, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
     const messages = await consumer.consume({ max_messages: 1_000 });
@@ -39,40 +48,61 @@ export class DocumentStore {
       for await (const m of messages) {
         const event = decodeEvent(m);
         eventIds.add(event.id);
+        if (ofCommand?.has(event.id)) {
+          earlier ??= { before: state, types: new Set() };
+          earlier.types.add(event.type);
+        }
         state = evolve(state, event, m.seq);
         if (m.seq >= last.seq) break;
       }
     } finally {
       discardConsumer(consumer, messages);
     }
-    return { state, eventIds };
+    return { state, eventIds, ...(earlier ? { earlier } : {}) };
   }
 
+  /**
+   * Decides a command on the document's current state and appends its events, one after the
+   * other, each expecting the version the one before made.
+   *
+   * With an idempotency key, each event's id is derived from the key and the event's type, so a
+   * retried command (the caller saw a timeout, a lost reply or a failure part way) is recognised
+   * by what of it is stored: it is decided again on the state the earlier try decided on, and
+   * only what that try did not store yet is appended. A command of several events (purge: trashed,
+   * then purged) so ends up stored whole however often it is tried, and a retry after it was
+   * stored whole changes nothing and is answered as the first try was.
+   */
   async execute(
     docId: string,
     command: DocCommand,
     actorId: string,
     opts: { idempotencyKey?: string; expectedVersion?: number; apply: (event: AnyDomainEvent, seq: number, previousSeq: number) => Promise<void> },
   ): Promise<Executed> {
-    const { state, eventIds } = await this.load(docId);
-    const eventId = opts.idempotencyKey ? idempotentId([actorId, docId, command.type, opts.idempotencyKey]) : undefined;
-    // A retry of a command that was already stored: answer as the first time, store nothing.
-    if (eventId && eventIds.has(eventId)) return { state, events: [] };
-    if (opts.expectedVersion !== undefined && opts.expectedVersion !== state.version) {
-      throw conflict(state.version);
+    const key = opts.idempotencyKey;
+    const idOf = (type: string) => idempotentId([actorId, docId, command.type, key ?? "", type]);
+    // Stored before ids named the event type: the first event of a command took the key's id alone.
+    const ids = key ? new Set([idempotentId([actorId, docId, command.type, key]), ...Object.keys(EventPayloads).map(idOf)]) : undefined;
+    const { state, earlier } = await this.load(docId, ids);
+    let decided: ReturnType<typeof decide>;
+    if (earlier) {
+      decided = decide(earlier.before, command, actorId).filter((d) => !earlier.types.has(d.type));
+    } else {
+      if (opts.expectedVersion !== undefined && opts.expectedVersion !== state.version) throw conflict(state.version);
+      decided = decide(state, command, actorId);
     }
-    const decided = decide(state, command, actorId);
     let next = state;
     const stored: Executed["events"] = [];
-    for (const [i, d] of decided.entries()) {
-      const event = { id: eventId && i === 0 ? eventId : randomUUID(), type: d.type, at: new Date().toISOString(), actorId, data: d.data } as AnyDomainEvent;
-      const { streamSeq } = await appendEvent(this.js, subjects.docEvents(docId), event, {
+    for (const d of decided) {
+      const event = { id: key ? idOf(d.type) : randomUUID(), type: d.type, at: new Date().toISOString(), actorId, data: d.data } as AnyDomainEvent;
+      const { streamSeq, duplicate } = await appendEvent(this.js, subjects.docEvents(docId), event, {
         expectedSeq: next.version,
         conflict: () => conflict(next.version),
       });
       await opts.apply(event, streamSeq, next.version);
       next = evolve(next, event, streamSeq);
-      stored.push({ event, seq: streamSeq });
+      // A duplicate: a concurrent try of the same command stored this very event, and reports it
+      // (and does what follows from it, such as mailing an invitation); this try goes on from it.
+      if (!duplicate) stored.push({ event, seq: streamSeq });
     }
     return { state: next, events: stored };
   }
