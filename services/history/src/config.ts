@@ -3,6 +3,7 @@ import { commonConfig, env, loadConfig, type ConfigOf } from "@palimpsest/platfo
 export const historyConfigSpec = {
   ...commonConfig,
   port: env.int("PORT", 8085, "history service HTTP port (health, metrics)", { min: 0, max: 65535 }),
+  editLogFlushMs: env.int("EDIT_LOG_FLUSH_MS", 200, "how long the edit log (history's read model of EDITS) gathers edits before writing them in one transaction; history lists versions this much later", { min: 1, max: 60_000 }),
   snapshotEveryEdits: env.int("SNAPSHOT_EVERY_EDITS", 1_000, "a document gets a new snapshot after this many edits", { min: 1 }),
   snapshotChunkEdits: env.int("SNAPSHOT_CHUNK_EDITS", 100, "between snapshots, this many updates are stored merged as one chunk", { min: 1 }),
   snapshotEverySeconds: env.int("SNAPSHOT_EVERY_SECONDS", 60, "... or after this many seconds with new edits", { min: 1 }),

@@ -8,7 +8,7 @@ import { historyProjections, type HistoryDb } from "./schema.ts";
 export const historyProjectionSpecs: { spec: ProjectionSpec<HistoryDb>; tables: readonly string[]; batchSize?: number; flushDelayMs?: number }[] = [
   // Each flush is a transaction of six statements, whatever its size: gathering edits for 200 ms
   // (not 50) writes a busy server's edits in a quarter of the transactions, and nobody reading
-  // history sees a fifth of a second.
+  // history sees a fifth of a second. The service takes it from EDIT_LOG_FLUSH_MS (default 200).
   { spec: { name: "edit-log", stream: Streams.edits, filterSubject: subjects.allEdits(), apply: applyEditBatch }, tables: historyProjections["edit-log"], batchSize: 1_000, flushDelayMs: 200 },
   // The whole DOCS stream: the document's own events and its file events (uploaded, thumbnail, deleted).
   { spec: { name: "doc-activity", stream: Streams.docs, filterSubject: subjects.allDocsStream(), apply: applyActivityBatch }, tables: historyProjections["doc-activity"] },

@@ -5,6 +5,7 @@ import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-
 import {
   AppError,
   RestoreInput,
+  Streams,
   canWrite,
   editMessageId,
   parse,
@@ -14,7 +15,9 @@ import {
   type RestoreResult,
 } from "@palimpsest/contracts";
 import { publishDurably, requireCaller, requireDocRole, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import * as Y from "yjs";
 import { documentAt, headSeq } from "./document-state.ts";
+import { readEdits } from "./edit-reader.ts";
 import { restoreUpdate } from "./restore.ts";
 import type { HistoryDb } from "./schema.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
@@ -36,8 +39,16 @@ export function createRestoreCommand(db: Kysely<HistoryDb>, nc: NatsConnection, 
       if (!canWrite(role)) throw new AppError("FORBIDDEN", `a ${role} cannot restore versions`);
       const head = await headSeq(db, q.id);
       if (q.seq > head) throw new AppError("NOT_FOUND", `version ${q.seq} does not exist`);
-      const [current, target] = await Promise.all([documentAt(db, js, snapshots, q.id, head), documentAt(db, js, snapshots, q.id, q.seq)]);
+      // The edit log may lag the stream by a flush or more: what was stored after its head (and
+      // shown to everyone) is read from the stream, so the restore undoes it too. What is stored
+      // after this point was typed while restoring, and stays.
+      const [current, target, storedUpTo] = await Promise.all([
+        documentAt(db, js, snapshots, q.id, head),
+        documentAt(db, js, snapshots, q.id, q.seq),
+        js.jetstreamManager().then((jsm) => jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(q.id) })).then((m) => m?.seq ?? 0),
+      ]);
       try {
+        for await (const e of readEdits(js, q.id, current.streamSeq + 1, storedUpTo)) Y.applyUpdate(current.doc, e.update);
         const update = restoreUpdate(current.doc, target.doc);
         if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
         const h = natsHeaders();
