@@ -10,6 +10,8 @@ export type EditMessage = Pick<JsMsg, "subject" | "seq" | "data" | "headers"> & 
 export interface EditHead {
   seq: number;
   hash: string;
+  /** Where that edit is in the stream: anything at or before it is in the log already. */
+  streamSeq?: number;
 }
 
 export type EditLogRow = HistoryDb["edit_log"];
@@ -24,13 +26,16 @@ export function editsOfBatch<M extends EditMessage>(msgs: M[]): { m: M; docId: s
 
 /**
  * The log rows of a batch's edits, in stream order: each takes the next version of its document
- * and is chained on the one before it (the head given, else genesis). `heads` is not changed.
+ * and is chained on the one before it (the head given, else genesis). An edit the log already
+ * holds (delivered again, after a checkpoint that went back) takes no version: numbering it would
+ * leave a gap in the versions and advance the head past the log. `heads` is not changed.
  */
 export function chainEdits(edits: { m: EditMessage; docId: string }[], heads: ReadonlyMap<string, EditHead>): EditLogRow[] {
   const current = new Map(heads);
   const rows: EditLogRow[] = [];
   for (const { m, docId } of edits) {
     const head = current.get(docId) ?? { seq: 0, hash: GENESIS_HASH };
+    if (head.streamSeq !== undefined && m.seq <= head.streamSeq) continue;
     const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
     const seq = head.seq + 1;
     const hash = chainHash(head.hash, { docId, seq, author, client, time, update: m.data });
@@ -47,7 +52,7 @@ export function chainEdits(edits: { m: EditMessage; docId: string }[], heads: Re
       hash,
       update: m.data,
     });
-    current.set(docId, { seq, hash });
+    current.set(docId, { seq, hash, streamSeq: m.seq });
   }
   return rows;
 }
@@ -69,13 +74,13 @@ export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[])
   if (docIds.size === 0) return;
   // Every document's head in one statement (a batch holds many documents' edits on a busy server);
   // the lateral join reads one index entry per document, however long its log.
-  const found = await sql<{ doc_id: string; seq: number; hash: string }>`
-    select d.doc_id, e.seq, e.hash
+  const found = await sql<{ doc_id: string; seq: number; hash: string; stream_seq: number }>`
+    select d.doc_id, e.seq, e.hash, e.stream_seq
     from unnest(${[...docIds]}::text[]) as d(doc_id)
     cross join lateral (
-      select seq, hash from edit_log where edit_log.doc_id = d.doc_id order by seq desc limit 1
+      select seq, hash, stream_seq from edit_log where edit_log.doc_id = d.doc_id order by seq desc limit 1
     ) e`.execute(trx);
-  const heads = new Map<string, EditHead>(found.rows.map((r) => [r.doc_id, { seq: Number(r.seq), hash: r.hash }]));
+  const heads = new Map<string, EditHead>(found.rows.map((r) => [r.doc_id, { seq: Number(r.seq), hash: r.hash, streamSeq: Number(r.stream_seq) }]));
   const rows = chainEdits(edits, heads);
   // Chunks keep each statement under Postgres's parameter limit.
   for (let i = 0; i < rows.length; i += 1_000) {

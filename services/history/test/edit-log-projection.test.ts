@@ -77,10 +77,10 @@ describe("the edit-log projection's batch", () => {
             ],
           ],
           "sql": "
-          select d.doc_id, e.seq, e.hash
+          select d.doc_id, e.seq, e.hash, e.stream_seq
           from unnest($1::text[]) as d(doc_id)
           cross join lateral (
-            select seq, hash from edit_log where edit_log.doc_id = d.doc_id order by seq desc limit 1
+            select seq, hash, stream_seq from edit_log where edit_log.doc_id = d.doc_id order by seq desc limit 1
           ) e",
         },
         {
@@ -189,6 +189,17 @@ describe("chaining a batch of edits", () => {
     expect(rows[2]!.prev_hash).toBe(rows[0]!.hash);
     // And the heads passed in are left as they were
     expect(heads.get("a")).toEqual({ seq: 10, hash: "aa".repeat(32) });
+  });
+
+  it("given edits delivered again that the log already holds, then they take no version and the next new edit follows on from the head", () => {
+    // Given a document whose log ends with the edit at stream sequence 50, as version 10
+    const heads = new Map<string, EditHead>([["a", { seq: 10, hash: "aa".repeat(32), streamSeq: 50 }]]);
+    // When a checkpoint that went back delivers 49 and 50 again, then a new edit
+    const edits = editsOfBatch([editMsg("edits.a", 49, [1], stamped("u1"), NANOS), editMsg("edits.a", 50, [2], stamped("u1"), NANOS), editMsg("edits.a", 53, [3], stamped("u1"), NANOS)]);
+    const rows = chainEdits(edits, heads);
+    // Then only the new edit is logged, as version 11: no gap, and the head does not run ahead of the log
+    expect(rows.map((r) => [r.seq, r.stream_seq])).toEqual([[11, 53]]);
+    expect(rows[0]!.prev_hash).toBe("aa".repeat(32));
   });
 
   it("reads an edit without a time at the stream's timestamp, so the hash does not depend on who reads it", () => {
