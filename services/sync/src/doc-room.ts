@@ -259,6 +259,8 @@ export class DocRoom {
   }
 
   private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {
+    // A connection that has left (or never joined) has no writer to keep, and none is made for it.
+    if (!this.peers.has(peer.id)) return undefined;
     let empty: boolean;
     let decoded: ReturnType<typeof inspectUpdate>["decoded"];
     try {

@@ -23,6 +23,8 @@ export interface BatchLimits {
 export class UpdateBatcher {
   private readonly queue: Pending[] = [];
   private running = false;
+  /** Set by a failed append: nothing sent after it may be stored ahead of what it held. */
+  private failure: { err: unknown } | undefined;
 
   constructor(
     private readonly append: (update: Uint8Array, updates: number) => Promise<void>,
@@ -30,6 +32,9 @@ export class UpdateBatcher {
   ) {}
 
   push(update: Uint8Array): Promise<void> {
+    // The client's later updates build on the ones that failed: stored alone, they would wait in
+    // every reader for what is missing. It sends them all again when it reconnects.
+    if (this.failure) return Promise.reject(this.failure.err);
     return new Promise((resolve, reject) => {
       this.queue.push({ update, resolve, reject });
       if (!this.running) void this.run();
@@ -63,7 +68,8 @@ export class UpdateBatcher {
           await this.append(merged, batch.length);
           for (const p of batch) p.resolve();
         } catch (err) {
-          // Nothing after a failed append may be stored out of order: fail the rest too.
+          // Nothing after a failed append may be stored out of order: fail the rest too, and what comes later.
+          this.failure = { err };
           for (const p of [...batch, ...this.queue.splice(0)]) p.reject(err);
         }
       }

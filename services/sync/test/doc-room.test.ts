@@ -155,6 +155,19 @@ describe("a document's room", () => {
     room.close();
   });
 
+  it("given a client that left, when an update of its still reaches the room, then nothing is stored for it", async () => {
+    const edits = new MemoryEditLog();
+    const room = await DocRoom.open("doc-4", deps(edits));
+    const client = new Client(() => room, "a");
+    room.join(client.peer);
+    await client.read();
+    room.leave(client.peer);
+    client.doc.getText("t").insert(0, "after leaving");
+    await settle();
+    expect(edits.editsOf("doc-4")).toBe(0);
+    room.close();
+  });
+
   it("given a room whose feed fails, then its clients are told to reconnect and the next connection gets a room loaded afresh", async () => {
     // Given a document open with a client in it
     const edits = new MemoryEditLog();

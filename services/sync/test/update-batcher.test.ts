@@ -49,6 +49,22 @@ describe("update batcher", () => {
     expect(calls).toBe(1);
   });
 
+  it("given an append that failed, when the client sends more before it is disconnected, then none of it is stored ahead of what failed", async () => {
+    const appended: number[] = [];
+    let fail = true;
+    const batcher = new UpdateBatcher(async (_u, n) => {
+      if (fail) throw new Error("store down");
+      appended.push(n);
+    });
+    const { updates } = keystrokes(3);
+    await expect(batcher.push(updates[0]!)).rejects.toThrow("store down");
+    // The store is back, and the client's next keystrokes (built on the lost one) arrive
+    fail = false;
+    await expect(batcher.push(updates[1]!)).rejects.toThrow("store down");
+    await expect(batcher.push(updates[2]!)).rejects.toThrow("store down");
+    expect(appended).toEqual([]);
+  });
+
   it("recognises a resend: nothing it carries is new to the document", () => {
     const { doc, updates } = keystrokes(5);
     expect(inspectUpdate(updates[2]!, doc).nothingNew).toBe(true);
