@@ -19,6 +19,15 @@ export interface StreamPosition {
   timeMs: number;
 }
 
+/**
+ * Two readings of one stored time: a consumer's delivery gives nanoseconds as a JavaScript number
+ * (exact to a few hundred nanoseconds only), a message get gives an ISO string, so the two may
+ * fall on either side of a millisecond boundary.
+ */
+function sameMillisecond(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1;
+}
+
 /** The stored millisecond of a followed message, whichever way it was read. */
 export function storedAtMs(m: FollowedMessage): number {
   return Math.floor(followedMeta(m).timestampNanos / 1e6);
@@ -36,7 +45,7 @@ export function storedAtMs(m: FollowedMessage): number {
 export async function resumePoint(jsm: JetStreamManager, stream: string, filterSubject: string, from: StreamPosition): Promise<number> {
   if (from.seq === 0) return 0;
   const at = await jsm.streams.getMessage(stream, { seq: from.seq });
-  if (at && (at.time.getTime() === from.timeMs || from.timeMs === 0)) return from.seq;
+  if (at && (sameMillisecond(at.time.getTime(), from.timeMs) || from.timeMs === 0)) return from.seq;
   const info = (await jsm.streams.info(stream)).state;
   if (!at && info.last_seq >= from.seq) {
     // Deleted on purpose (an erasure), not rewound: a stream that went back and grew again
@@ -46,7 +55,7 @@ export async function resumePoint(jsm: JetStreamManager, stream: string, filterS
   const isNew = async (seq: number): Promise<boolean> => {
     // The server's message get takes a subject to find the next message on; nats.js types it only for direct gets.
     const m = await jsm.streams.getMessage(stream, { seq, next_by_subj: filterSubject } as unknown as MsgRequest);
-    return m === null || m.seq > from.seq || m.time.getTime() > from.timeMs;
+    return m === null || m.seq > from.seq || (m.time.getTime() > from.timeMs && !sameMillisecond(m.time.getTime(), from.timeMs));
   };
   // The first sequence from which on every message is new; "new" only grows with the sequence.
   let lo = Math.max(1, info.first_seq);
