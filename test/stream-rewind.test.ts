@@ -6,11 +6,11 @@
 import { afterAll, describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
 import { jetstream, type StreamConfig } from "@nats-io/jetstream";
-import { Streams } from "@palimpsest/contracts";
+import { Streams, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
 import { createLogger, followLive } from "@palimpsest/platform";
 import { useSystem } from "./system.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
-import { storedUpdates } from "./stream-helpers.ts";
+import { storedEdits, storedUpdates } from "./stream-helpers.ts";
 
 const ctx = useSystem("stream-rewind");
 const opened: CollabClient[] = [];
@@ -71,13 +71,17 @@ describe("a stream that goes back", () => {
     }
   });
 
-  it("given a client whose edits the EDITS stream lost after storing them, then the sync replica reloads the document and the client sends them again, and new edits reach it", async () => {
+  it("given a client whose edits the EDITS stream lost after storing them, then the sync replica reloads the document, the client sends them again, new edits reach it, and history lists what the stream holds", async () => {
     const { api, auth } = await ctx.anon.newUser();
     const doc = await api.createDoc("Rewound");
     const writer = ctx.client(doc.id, auth.accessToken);
     await vi.waitFor(() => expect(writer.provider.synced).toBe(true), { timeout: 10_000 });
-    writer.doc.getText("t").insert(0, "typed before the loss");
+    // Two edits, which come back as one when the writer sends them again: the lost versions differ from the new ones.
+    writer.doc.getText("t").insert(0, "typed before");
+    await vi.waitFor(async () => expect(await storedText(doc.id)).toBe("typed before"), { timeout: 10_000 });
+    writer.doc.getText("t").insert(12, " the loss");
     await vi.waitFor(async () => expect(await storedText(doc.id)).toBe("typed before the loss"), { timeout: 10_000 });
+    await vi.waitFor(async () => expect((await api.get<Page<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items).toHaveLength(2), { timeout: 10_000 });
 
     // When the stream loses everything it held
     await reset(Streams.edits);
@@ -93,5 +97,12 @@ describe("a stream that goes back", () => {
     other.doc.getText("t").insert(0, "Then: ");
     await vi.waitFor(() => expect(writer.text()).toBe("Then: typed before the loss"), { timeout: 10_000 });
     await vi.waitFor(async () => expect(await storedText(doc.id)).toBe("Then: typed before the loss"), { timeout: 10_000 });
+
+    // And history, rebuilt from what the stream holds, lists those edits and no lost one
+    await vi.waitFor(async () => {
+      const edits = (await api.get<Page<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items;
+      expect(edits.map((e) => e.seq)).toEqual(Array.from({ length: await storedEdits(ctx.jsm, doc.id) }, (_, i) => i + 1));
+      expect((await api.get<VersionView>(`/api/docs/${doc.id}/versions/${edits.length}`)).body.text).toBe("Then: typed before the loss");
+    }, { timeout: 40_000, interval: 500 });
   });
 });

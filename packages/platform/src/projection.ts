@@ -5,6 +5,8 @@ import type { Logger } from "./logger.ts";
 import { wakeableSleep } from "./wakeable-sleep.ts";
 import type { Metrics } from "./metrics.ts";
 import { SpanAttributes, tracingEnabled, withConsumerSpan } from "./tracing.ts";
+import { resumePoint, type StreamPosition } from "./live-follower.ts";
+import { rebuildProjection } from "./rebuild.ts";
 
 export interface ProjectionSpec<DB> {
   /** Names the checkpoint and the leader lock. */
@@ -30,11 +32,19 @@ export async function ensureCheckpointTable<DB>(db: Kysely<DB>): Promise<void> {
     stream_seq bigint not null default 0,
     updated_at timestamptz not null default now()
   )`.execute(db);
+  // When the checkpoint's event was stored: what tells a stream that went back from one that did not.
+  await sql`alter table projection_checkpoints add column if not exists stream_time_ms bigint not null default 0`.execute(db);
 }
 
 export async function readCheckpoint<DB>(db: Kysely<DB> | Transaction<DB>, name: string): Promise<number> {
-  const res = await sql<{ stream_seq: number }>`select stream_seq from projection_checkpoints where name = ${name}`.execute(db);
-  return res.rows[0]?.stream_seq ?? 0;
+  return (await readCheckpointPosition(db, name)).seq;
+}
+
+/** The checkpoint with the stored time of its event (0 when not known: written before times were kept). */
+export async function readCheckpointPosition<DB>(db: Kysely<DB> | Transaction<DB>, name: string): Promise<StreamPosition> {
+  const res = await sql<{ stream_seq: string | number; stream_time_ms: string | number }>`select stream_seq, stream_time_ms from projection_checkpoints where name = ${name}`.execute(db);
+  const row = res.rows[0];
+  return { seq: Number(row?.stream_seq ?? 0), timeMs: Number(row?.stream_time_ms ?? 0) };
 }
 
 export async function resetCheckpoint<DB>(db: Kysely<DB> | Transaction<DB>, name: string): Promise<void> {
@@ -67,6 +77,14 @@ export function runProjection<DB>(opts: {
   flushDelayMs?: number;
   /** A consumer silent this long is asked whether events are pending (see project). @default 5000 */
   stallMs?: number;
+  /**
+   * The tables this projection alone writes. When its stream went back behind the checkpoint
+   * (see resumePoint), the read model holds events the stream no longer has: it is rebuilt from
+   * the stream, these tables first emptied. Without them it goes on from the stream's new events.
+   */
+  tables?: readonly string[];
+  /** How often the checkpoint is checked against the stream for a rewind. @default 10000 */
+  verifyMs?: number;
 }): ProjectionRunner {
   const { db, js, spec, metrics } = opts;
   const log = opts.log.child({ projection: spec.name });
@@ -74,6 +92,7 @@ export function runProjection<DB>(opts: {
   const retryMs = opts.retryMs ?? 1_000;
   const flushDelayMs = opts.flushDelayMs ?? 50;
   const stallMs = opts.stallMs ?? 5_000;
+  const verifyMs = opts.verifyMs ?? 10_000;
   let stopped = false;
   let leader = false;
   let lockClient: pg.Client | undefined;
@@ -120,15 +139,34 @@ export function runProjection<DB>(opts: {
       } else {
         await spec.apply(trx, fresh);
       }
-      await sql`insert into projection_checkpoints (name, stream_seq, updated_at) values (${spec.name}, ${last.seq}, now())
-        on conflict (name) do update set stream_seq = excluded.stream_seq, updated_at = now()
+      const storedAt = Math.floor(last.info.timestampNanos / 1e6);
+      await sql`insert into projection_checkpoints (name, stream_seq, stream_time_ms, updated_at) values (${spec.name}, ${last.seq}, ${storedAt}, now())
+        on conflict (name) do update set stream_seq = excluded.stream_seq, stream_time_ms = excluded.stream_time_ms, updated_at = now()
         where projection_checkpoints.stream_seq < excluded.stream_seq`.execute(trx);
     });
     metrics.projectedEvents.inc({ projection: spec.name }, batch.length);
     metrics.projectionLagSeconds.set({ projection: spec.name }, Math.max(0, (Date.now() - last.info.timestampNanos / 1e6) / 1000));
   }
 
+  /** Whether the stream went back behind the checkpoint; if so, the read model is made to match it again. */
+  async function followsStream(): Promise<boolean> {
+    const at = await readCheckpointPosition(db, spec.name);
+    const jsm = await js.jetstreamManager();
+    const resumeAfter = await resumePoint(jsm, spec.stream, spec.filterSubject, at);
+    if (resumeAfter >= at.seq) return true;
+    if (opts.tables) {
+      log.error({ checkpoint: at.seq, resumeAfter }, "the stream went back behind this read model; rebuilding it from what the stream holds");
+      const replayed = await rebuildProjection(db, js, spec, opts.tables);
+      log.warn({ replayed }, "read model rebuilt");
+    } else {
+      log.error({ checkpoint: at.seq, resumeAfter }, "the stream went back behind this read model; going on from its new events");
+      await sql`update projection_checkpoints set stream_seq = ${resumeAfter}, stream_time_ms = 0, updated_at = now() where name = ${spec.name}`.execute(db);
+    }
+    return false;
+  }
+
   async function project(): Promise<void> {
+    await followsStream();
     const from = (await readCheckpoint(db, spec.name)) + 1;
     const consumer = await js.consumers.get(spec.stream, {
       filter_subjects: spec.filterSubject,
@@ -147,7 +185,30 @@ export function runProjection<DB>(opts: {
     let progressAt = Date.now();
     let checking = false;
     let flushing = 0;
+    // A rewind shows neither as a stall nor as an error: the consumer waits for sequences the
+    // stream now gives to other events. Checked now and then; found, this consumer ends and the
+    // loop starts over, matching the read model to the stream first.
+    let verifiedAt = Date.now();
+    let verifying = false;
     const watchdog = setInterval(() => {
+      if (!verifying && Date.now() - verifiedAt >= verifyMs) {
+        verifying = true;
+        verifiedAt = Date.now();
+        const jsm = js.jetstreamManager();
+        void Promise.all([readCheckpointPosition(db, spec.name), jsm])
+          .then(([at, m]) => resumePoint(m, spec.stream, spec.filterSubject, at).then((resumeAfter) => resumeAfter < at.seq))
+          .then(
+            (rewound) => {
+              if (!rewound) return;
+              log.warn("the stream went back behind this read model; starting over");
+              current.stop();
+            },
+            (err: unknown) => log.debug({ err }, "could not check the stream for a rewind"),
+          )
+          .finally(() => {
+            verifying = false;
+          });
+      }
       // A long flush holds the loop up without the consumer being at fault.
       if (checking || flushing > 0 || Date.now() - progressAt < stallMs) return;
       checking = true;

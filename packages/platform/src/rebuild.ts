@@ -34,6 +34,7 @@ export async function rebuildProjection<DB>(
     const info = await consumer.info(true);
     let replayed = 0;
     let last = 0;
+    let lastAt = 0;
     if (info.num_pending > 0) {
       const messages = await consumer.consume({ max_messages: batchSize });
       let batch: JsMsg[] = [];
@@ -43,13 +44,14 @@ export async function rebuildProjection<DB>(
           await spec.apply(trx, batch);
           replayed += batch.length;
           last = m.seq;
+          lastAt = Math.floor(m.info.timestampNanos / 1e6);
           batch = [];
           if (m.info.pending === 0) break;
         }
       }
       messages.stop();
     }
-    await sql`update projection_checkpoints set stream_seq = ${last}, updated_at = now() where name = ${spec.name}`.execute(trx);
+    await sql`update projection_checkpoints set stream_seq = ${last}, stream_time_ms = ${lastAt}, updated_at = now() where name = ${spec.name}`.execute(trx);
     return replayed;
   });
 }

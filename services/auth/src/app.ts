@@ -86,8 +86,8 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
     // Auth checks tokens against its own keys, not its own answer on the bus.
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: () => keys.jwks(), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
-  const projections = authProjectionSpecs.map(({ spec, batchSize }) =>
-    runProjection({ db, databaseUrl: config.databaseUrl, js, log, metrics, spec, ...(batchSize ? { batchSize } : {}) }),
+  const projections = authProjectionSpecs.map(({ spec, tables, batchSize }) =>
+    runProjection({ db, databaseUrl: config.databaseUrl, js, log, metrics, spec, tables, ...(batchSize ? { batchSize } : {}) }),
   );
   // The outbox's one sender runs beside auth (whose mail it mostly is); any service may queue mail.
   const mailSender = runMailSender({ js, jsm: await jetstreamManager(nc), log, smtpUrl: config.smtpUrl, from: config.mailFrom, maxAttempts: config.mailMaxAttempts });

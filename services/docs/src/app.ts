@@ -73,7 +73,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   // No reactor turns registrations into memberships any more: registering proves nothing about
   // an address, so an invitation is accepted only with the token its email carried.
-  const projections = docsProjectionSpecs.map(({ spec, batchSize, flushDelayMs }) => runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}), ...(flushDelayMs ? { flushDelayMs } : {}) }));
+  const projections = docsProjectionSpecs.map(({ spec, tables, batchSize, flushDelayMs }) => runProjection({ ...common, spec, tables, ...(batchSize ? { batchSize } : {}), ...(flushDelayMs ? { flushDelayMs } : {}) }));
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
   const shell = createServiceShell({ service: "docs", nc, log, metrics, checks });
   shell.track(...rpcSubs);

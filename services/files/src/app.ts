@@ -77,7 +77,7 @@ export async function buildFilesApp(deps: FilesDeps): Promise<FilesApp> {
   const filesRpc = createFilesRpc({ records, access, store, uploads, metrics: fileMetrics, log });
   const rpcSubs = serveRpc(nc, "files", { [rpc.files.list]: filesRpc.list, [rpc.files.complete]: filesRpc.complete, [rpc.files.remove]: filesRpc.remove }, { log, metrics, verifier });
 
-  const projections = filesProjectionSpecs.map(({ spec }) => runProjection({ db, databaseUrl: config.databaseUrl, js, spec, log, metrics }));
+  const projections = filesProjectionSpecs.map(({ spec, tables }) => runProjection({ db, databaseUrl: config.databaseUrl, js, spec, tables, log, metrics }));
   const workerDeps = { js, jsm, records, store, metrics: fileMetrics, log };
   const workers = [
     runDurableWorker({ js, jsm, log, spec: thumbnailWorker({ ...workerDeps, size: config.thumbnailSize, maxPixels: config.thumbnailMaxPixels }) }),

@@ -71,9 +71,9 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     policy: { everyEdits: config.snapshotEveryEdits, chunkEdits: config.snapshotChunkEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
   });
   const erasure = runDurableWorker({ js, jsm, log, spec: createErasure({ db, js, jsm, s3, bucket: config.s3Bucket, snapshots, log }).worker });
-  const projections = historyProjectionSpecs.map(({ spec, batchSize, flushDelayMs }) => {
+  const projections = historyProjectionSpecs.map(({ spec, tables, batchSize, flushDelayMs }) => {
     const delay = spec.name === "edit-log" ? config.editLogFlushMs : flushDelayMs;
-    return runProjection({ ...common, spec, ...(batchSize ? { batchSize } : {}), ...(delay ? { flushDelayMs: delay } : {}) });
+    return runProjection({ ...common, spec, tables, ...(batchSize ? { batchSize } : {}), ...(delay ? { flushDelayMs: delay } : {}) });
   });
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db), s3: () => s3Ready(s3, config.s3Bucket) };
   const shell = createServiceShell({ service: "history", nc, log, metrics, checks });

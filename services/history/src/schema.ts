@@ -145,6 +145,8 @@ export const historyMigrations: Record<string, Migration> = {
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
 export const historyProjections = {
-  "edit-log": ["edit_log", "doc_heads"],
+  // Chunks and snapshots are derived from the log: a rebuild (after the stream went back, they
+  // may hold edits it lost) empties them too, and the snapshotter makes them again.
+  "edit-log": ["edit_log", "doc_heads", "edit_chunks", "snapshots"],
   "doc-activity": ["doc_activity"],
 } as const;
