@@ -37,7 +37,7 @@ export function newEvent<T extends EventType>(type: T, data: EventPayload<T>, ac
 export interface Appended {
   /** The stored event's place in the stream: the aggregate's new version. */
   streamSeq: number;
-  /** True when the event id was seen within the duplicate window and nothing new was stored. */
+  /** True when another call (an earlier request, a concurrent retry) had stored this event already: this one stored nothing. */
   duplicate: boolean;
 }
 
@@ -138,20 +138,23 @@ async function publishWithRetries(js: JetStreamClient, subject: string, data: Ui
     ...(opts.headers ? { headers: opts.headers } : {}),
     ...(opts.expectedLastSubjectSeq === undefined ? {} : { expect: { lastSubjectSequence: opts.expectedLastSubjectSeq } }),
   };
+  // After an attempt whose outcome is unknown, finding the message stored means that attempt
+  // stored it: this call's own write, not a duplicate of an earlier call's.
+  const ours = (ack: PubAck, tried: number): PubAck => (tried > 0 && ack.duplicate ? { ...ack, duplicate: false } : ack);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await js.publish(subject, data, { ...publishOpts, timeout: Math.max(500, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())) });
+      return ours(await js.publish(subject, data, { ...publishOpts, timeout: Math.max(500, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())) }), attempt);
     } catch (err) {
       if (wrongLastSequence(err) && opts.expectedLastSubjectSeq !== undefined) {
         const seq = await storedEarlier(js, opts.stream ?? streamOfSubject(subject), subject, opts.expectedLastSubjectSeq, opts.msgID);
-        if (seq !== undefined) return { stream: opts.stream ?? streamOfSubject(subject), seq, duplicate: true, domain: "" } as PubAck;
+        if (seq !== undefined) return ours({ stream: opts.stream ?? streamOfSubject(subject), seq, duplicate: true, domain: "" } as PubAck, attempt);
         throw err;
       }
       if (!outcomeUnknown(err)) throw err;
       if (Date.now() >= deadline) {
         const outcome = await unconfirmed(js, subject, opts, err);
         if (outcome instanceof AppError) throw outcome;
-        return outcome;
+        return ours(outcome, attempt + 1);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** Math.min(attempt, 3), 2_000)));
     }

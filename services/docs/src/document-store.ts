@@ -15,6 +15,10 @@ interface EarlierTry {
   /** The document as that try decided on it, right before its first event. */
   before: DocState;
   types: Set<string>;
+  /** The version its last stored event made. */
+  lastSeq: number;
+  /** Stored by a release whose commands gave only their first event an id from the key. */
+  legacy: boolean;
 }
 
 /** Ids derived from the caller's idempotency key: a retried command produces the same event id. */
@@ -35,7 +39,7 @@ export class DocumentStore {
   ) {}
 
   /** The document's state; with `ofCommand` (event ids), also what of them is stored, and the state before the first. */
-  async load(docId: string, ofCommand?: ReadonlySet<string>): Promise<{ state: DocState; eventIds: Set<string>; earlier?: EarlierTry }> {
+  async load(docId: string, ofCommand?: ReadonlySet<string>, legacyId?: string): Promise<{ state: DocState; eventIds: Set<string>; earlier?: EarlierTry }> {
     const subject = subjects.docEvents(docId);
     const eventIds = new Set<string>();
     const last = await this.jsm.streams.getMessage(Streams.docs, { last_by_subj: subject });
@@ -49,8 +53,10 @@ export class DocumentStore {
         const event = decodeEvent(m);
         eventIds.add(event.id);
         if (ofCommand?.has(event.id)) {
-          earlier ??= { before: state, types: new Set() };
+          earlier ??= { before: state, types: new Set(), lastSeq: 0, legacy: false };
           earlier.types.add(event.type);
+          earlier.lastSeq = m.seq;
+          if (event.id === legacyId) earlier.legacy = true;
         }
         state = evolve(state, event, m.seq);
         if (m.seq >= last.seq) break;
@@ -81,11 +87,15 @@ export class DocumentStore {
     const key = opts.idempotencyKey;
     const idOf = (type: string) => idempotentId([actorId, docId, command.type, key ?? "", type]);
     // Stored before ids named the event type: the first event of a command took the key's id alone.
-    const ids = key ? new Set([idempotentId([actorId, docId, command.type, key]), ...Object.keys(EventPayloads).map(idOf)]) : undefined;
-    const { state, earlier } = await this.load(docId, ids);
+    const legacyId = key ? idempotentId([actorId, docId, command.type, key]) : undefined;
+    const ids = key ? new Set([legacyId!, ...Object.keys(EventPayloads).map(idOf)]) : undefined;
+    const { state, earlier } = await this.load(docId, ids, legacyId);
     let decided: ReturnType<typeof decide>;
     if (earlier) {
-      decided = decide(earlier.before, command, actorId).filter((d) => !earlier.types.has(d.type));
+      decided = earlier.legacy ? [] : missingAfter(earlier, command, actorId);
+      // Someone else changed the document since: what is missing was decided on a state that is
+      // gone (a purge after an untrash, a member who was removed meanwhile), so it is not stored.
+      if (decided.length > 0 && state.version !== earlier.lastSeq) throw conflict(state.version);
     } else {
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== state.version) throw conflict(state.version);
       decided = decide(state, command, actorId);
@@ -105,6 +115,19 @@ export class DocumentStore {
       if (!duplicate) stored.push({ event, seq: streamSeq });
     }
     return { state: next, events: stored };
+  }
+}
+
+/**
+ * What an earlier try of the command did not store: the command decided again on the state that
+ * try decided on, less the events it stored. A command that can no longer be decided there (an
+ * invitation that has expired since) is taken as done: it is answered as the first try was.
+ */
+function missingAfter(earlier: EarlierTry, command: DocCommand, actorId: string): ReturnType<typeof decide> {
+  try {
+    return decide(earlier.before, command, actorId).filter((d) => !earlier.types.has(d.type));
+  } catch {
+    return [];
   }
 }
 

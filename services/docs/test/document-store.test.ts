@@ -64,6 +64,20 @@ describe("commands with an idempotency key", () => {
     expect(await storedTypes(docId)).toEqual(["doc.created.v1", "doc.trashed.v1", "doc.purged.v1"]);
   });
 
+  it("given a purge cut between its two events, when someone restores the document from the trash before the retry, then the retry is a conflict and stores nothing", async () => {
+    const owner = randomUUID();
+    const docId = randomUUID();
+    const store = new DocumentStore(js, jsm);
+    await store.execute(docId, { type: "create", title: "Plan", kind: "text" }, owner, { apply });
+    const key = randomUUID();
+    const dying = faulty((call, real) => (call === 1 ? real() : Promise.reject(new Error("process killed"))));
+    await expect(new DocumentStore(dying, jsm).execute(docId, { type: "purge" }, owner, { idempotencyKey: key, apply })).rejects.toThrow("process killed");
+    await store.execute(docId, { type: "untrash" }, owner, { apply });
+    const retried = await store.execute(docId, { type: "purge" }, owner, { idempotencyKey: key, apply }).catch((err: unknown) => err);
+    expect((retried as AppError).code).toBe("CONFLICT");
+    expect(await storedTypes(docId)).toEqual(["doc.created.v1", "doc.trashed.v1", "doc.untrashed.v1"]);
+  });
+
   it("given a rename stored by a first try, when another rename follows and the first is retried, then the retry is answered as before and stores nothing", async () => {
     const owner = randomUUID();
     const docId = randomUUID();
@@ -113,8 +127,18 @@ describe("an append whose answer never comes", () => {
     const subject = `${probe}.a`;
     const lostAck = faultyProbe((call, real) => (call === 1 ? real().then(() => Promise.reject(new TimeoutError())) : Promise.reject(new TimeoutError())));
     const ack = await publishDurably(lostAck, subject, JSON.stringify({ probe: 1 }), { msgID: randomUUID(), stream: probe, expectedLastSubjectSeq: 0, deadlineMs: 1_000 });
-    expect(ack.duplicate).toBe(true);
+    // Stored by this call's own first attempt: not someone else's duplicate, so the caller does what follows from it.
+    expect(ack.duplicate).toBe(false);
     expect(ack.seq).toBeGreaterThan(0);
+  });
+
+  it("given an attempt stored whose ack was lost, when the next attempt is answered as a duplicate, then the append is this call's own", async () => {
+    const subject = `${probe}.c`;
+    const lostOnce = faultyProbe((call, real) => (call === 1 ? real().then(() => Promise.reject(new TimeoutError())) : real()));
+    const ack = await publishDurably(lostOnce, subject, "{}", { msgID: randomUUID(), stream: probe, deadlineMs: 5_000 });
+    expect(ack).toMatchObject({ duplicate: false });
+    const again = await publishDurably(adminJs, subject, "{}", { msgID: randomUUID(), stream: probe });
+    expect(again.seq).toBe(ack.seq + 1);
   });
 
   it("given an append that was not stored, when its time runs out, then the caller is told the outcome is unknown (TIMEOUT), not a generic error", async () => {
