@@ -52,6 +52,8 @@ export async function resumePoint(jsm: JetStreamManager, stream: string, filterS
     // would hold a new message at that sequence.
     return from.seq;
   }
+  // Without the position's time nothing tells old messages from new: go on from the stream's end.
+  if (from.timeMs === 0) return Math.min(from.seq, info.last_seq);
   const isNew = async (seq: number): Promise<boolean> => {
     // The server's message get takes a subject to find the next message on; nats.js types it only for direct gets.
     const m = await jsm.streams.getMessage(stream, { seq, next_by_subj: filterSubject } as unknown as MsgRequest);
@@ -129,12 +131,12 @@ export async function followLive(opts: {
   // Each message is handled after the one before it, even across a replacement whose old
   // consumer is still finishing a message: one queue for all of them.
   let turn: Promise<void> = Promise.resolve();
-  // Bumped by a rewind: what was queued before it is not handed on.
+  // Bumped by a rewind: what a consumer or direct read begun before it brings is not handed on
+  // (it started after the old position, past messages stored since the rewind).
   let epoch = 0;
-  const handle = (m: FollowedMessage): Promise<void> => {
-    const queuedIn = epoch;
+  const handle = (m: FollowedMessage, readIn: number): Promise<void> => {
     const next = turn.then(async () => {
-      if (m.seq <= handled || queuedIn !== epoch) return;
+      if (m.seq <= handled || readIn !== epoch) return;
       handled = m.seq;
       handledAt = storedAtMs(m);
       await opts.onMessage(m);
@@ -147,6 +149,7 @@ export async function followLive(opts: {
   let generation = 0;
   const open = async (): Promise<{ info(): Promise<{ num_pending: number }> }> => {
     const mine = ++generation;
+    const openedIn = epoch;
     const consumer = await opts.js.consumers.get(opts.stream, {
       filter_subjects: opts.filterSubject,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -163,7 +166,7 @@ export async function followLive(opts: {
         for await (const m of current) {
           if (current !== messages) break;
           progressAt = Date.now();
-          await handle(m);
+          await handle(m, openedIn);
         }
         // Ended without an error and without being replaced or stopped: nothing would follow
         // the stream any more, so a new consumer goes on from the last message handled.
@@ -184,10 +187,11 @@ export async function followLive(opts: {
 
   // Without a consumer, read on directly: role changes must not wait for an election.
   const catchUp = async () => {
+    const startedIn = epoch;
     for (;;) {
       const m = await bounded(opts.jsm.direct.getMessage(opts.stream, { next_by_subj: opts.filterSubject, seq: handled + 1 }), stallMs);
       if (m === null || stopped) return;
-      await handle(m);
+      await handle(m, startedIn);
     }
   };
 
@@ -225,24 +229,37 @@ export async function followLive(opts: {
   // A rewind shows neither as a stall nor as an error: the consumer just waits, after the
   // stream's new end, for sequences the stream is giving to other messages.
   let verifiedAt = Date.now();
+  const rewoundTo = async (from: StreamPosition): Promise<number | undefined> => {
+    const resumeAfter = await bounded(resumePoint(opts.jsm, opts.stream, opts.filterSubject, from), stallMs * 2);
+    return resumeAfter < from.seq ? resumeAfter : undefined;
+  };
   const verify = async () => {
     verifiedAt = Date.now();
     const from = { seq: handled, timeMs: handledAt };
-    let resumeAfter: number;
+    let resumeAfter: number | undefined;
     try {
-      resumeAfter = await bounded(resumePoint(opts.jsm, opts.stream, opts.filterSubject, from), stallMs * 2);
+      resumeAfter = await rewoundTo(from);
+      // Asked again a moment later, about the same position, before acting: a leader elected a
+      // moment ago, or the replica a direct read was answered by, may not hold yet what was
+      // handled. A rewind stays one.
+      if (resumeAfter !== undefined && !stopped) {
+        await new Promise((r) => setTimeout(r, stallMs).unref());
+        resumeAfter = await rewoundTo(from);
+      }
     } catch (err) {
       opts.log.debug({ err }, "could not check the stream for a rewind");
       return;
     }
-    // Messages handled after `from` (if any) came after the rewind too: they are handed on again.
-    if (stopped || resumeAfter >= from.seq) return;
+    // Messages handled after the resume point (if any) came after the rewind too: they are handed on again.
+    if (stopped || resumeAfter === undefined) return;
     opts.log.warn({ stream: opts.stream, filter: opts.filterSubject, handled, resumeAfter }, "the stream went back behind this follower; going on from its new messages");
     epoch++;
+    handled = resumeAfter;
+    handledAt = 0;
     const stale = messages;
     messages = undefined;
     stale?.stop();
-    ({ seq: handled, timeMs: handledAt } = await positionOf(opts.jsm, opts.stream, resumeAfter).catch(() => ({ seq: resumeAfter, timeMs: 0 })));
+    handledAt = (await positionOf(opts.jsm, opts.stream, resumeAfter).catch(() => ({ seq: resumeAfter, timeMs: 0 }))).timeMs;
     opts.onRewind?.(resumeAfter);
     await replace("reading the stream's new messages");
   };

@@ -152,6 +152,10 @@ export function runProjection<DB>(opts: {
   async function followsStream(): Promise<boolean> {
     const at = await readCheckpointPosition(db, spec.name);
     const jsm = await js.jetstreamManager();
+    if ((await resumePoint(jsm, spec.stream, spec.filterSubject, at)) >= at.seq) return true;
+    // Asked again a moment later before a rebuild: a leader elected a moment ago may not hold
+    // yet what it will. A rewind stays one.
+    await sleep(stallMs);
     const resumeAfter = await resumePoint(jsm, spec.stream, spec.filterSubject, at);
     if (resumeAfter >= at.seq) return true;
     if (opts.tables) {
