@@ -119,7 +119,7 @@ export class CollabServer {
         burstBytes: config.burstBytes,
         maxPendingBytes: config.maxPendingBytes,
         // What the socket had read before it was paused; more means the peer ignores flow control.
-        maxHeldBytes: config.maxPendingBytes + 2 * largestMessage(config),
+        maxHeldBytes: config.maxPendingBytes + largestMessage(config) + config.maxMessageBytes,
       },
       { pause: () => ws.pause(), resume: () => ws.resume(), get isOpen() { return ws.readyState === WebSocket.OPEN; } },
       (data) => {
@@ -258,8 +258,8 @@ export class CollabServer {
         ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
         return undefined;
       }
-      // Only a catch-up may be larger than an ordinary message (ws already refused anything above it).
-      if (bytes.byteLength > config.maxMessageBytes && !(message.type === "sync-update" && message.catchUp)) {
+      // Only a document update may be larger than an ordinary message (ws already refused anything above its bound).
+      if (bytes.byteLength > config.maxMessageBytes && message.type !== "sync-update") {
         metrics.rejectedUpdates.inc({ reason: "too-large" });
         ws.close(CloseCodes.messageTooBig, "message too big");
         return undefined;
@@ -308,9 +308,9 @@ export class CollabServer {
   }
 }
 
-/** The largest WebSocket message taken in: a catch-up, when it may be larger than an ordinary message. */
+/** The largest WebSocket message taken in: an update, when it may be larger than an ordinary message. */
 function largestMessage(config: SyncConfig): number {
-  return Math.max(config.maxMessageBytes, config.maxCatchUpBytes);
+  return Math.max(config.maxMessageBytes, config.maxUpdateBytes);
 }
 
 function byteLengthOf(data: RawData): number {

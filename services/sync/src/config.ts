@@ -9,14 +9,14 @@ export const syncConfigSpec = {
    */
   advertiseUrl: env.optionalString("ADVERTISE_URL", "URL the gateways reach this replica at, announced over NATS (default ws://HOST:PORT for sync, http://HOST:PORT for files; HOST=0.0.0.0 announces this machine's address)"),
   /** A single WebSocket message above this closes the connection (1009); a large paste is far below it. */
-  maxMessageBytes: env.int("SYNC_MAX_MESSAGE_BYTES", 2 * 1024 * 1024, "largest WebSocket message accepted, except a client's catch-up (SYNC_MAX_CATCHUP_BYTES)", { min: 1024 }),
+  maxMessageBytes: env.int("SYNC_MAX_MESSAGE_BYTES", 2 * 1024 * 1024, "largest WebSocket message accepted other than a document update (SYNC_MAX_UPDATE_BYTES)", { min: 1024 }),
   /**
-   * A client back from being offline sends everything it did in one message (its sync step 2):
-   * a long offline session is far above SYNC_MAX_MESSAGE_BYTES, and refusing it would refuse it
-   * on every reconnect. It is taken up to this size and stored as several events; above it the
-   * connection is closed with 1009 and the web app tells its user instead of retrying.
+   * A client back from being offline sends everything it did in one update (its sync step 2):
+   * a long offline session can be far above an ordinary message, and refusing it would refuse it
+   * on every reconnect. Updates are taken up to this size and stored as several events; above it
+   * the connection is closed with 1009 and the web app tells its user instead of retrying.
    */
-  maxCatchUpBytes: env.int("SYNC_MAX_CATCHUP_BYTES", 32 * 1024 * 1024, "largest catch-up (sync step 2) a client may send after being offline; stored in parts", { min: 1024 }),
+  maxUpdateBytes: env.int("SYNC_MAX_UPDATE_BYTES", 16 * 1024 * 1024, "largest document update a client may send (a catch-up after being offline, a very large paste); stored in parts of about 1 MiB", { min: 1024 }),
   /** A client that does not read its socket is cut off past this, so it cannot hold memory for everyone. */
   maxBufferedBytes: env.int("SYNC_MAX_BUFFERED_BYTES", 8 * 1024 * 1024, "outgoing bytes a slow client may have queued", { min: 64 * 1024 }),
   /**

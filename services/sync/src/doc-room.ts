@@ -40,6 +40,8 @@ export interface Peer {
  * offline), each well inside what the EDITS stream takes in one message (8 MiB).
  */
 export const STORED_PART_BYTES = 1024 * 1024;
+/** What one stored event may be at most: the EDITS stream's 8 MiB message limit, less room for headers. */
+const MAX_STORED_EVENT_BYTES = 8 * 1024 * 1024 - 64 * 1024;
 
 /** Origin of updates that came from the stream or a snapshot, never from a client. */
 const REMOTE = Symbol("remote");
@@ -286,6 +288,13 @@ export class DocRoom {
    */
   private submitInParts(peer: Peer, update: Uint8Array): Promise<void> | undefined {
     const parts = splitUpdate(Y.diffUpdate(update, Y.encodeStateVector(this.doc)), STORED_PART_BYTES);
+    // One struct (an enormous paste) is a part alone; one the stream cannot take would fail on
+    // every reconnect. Refused before anything is stored, and the client is told why (1009).
+    if (parts.some((p) => p.byteLength > MAX_STORED_EVENT_BYTES)) {
+      this.metrics.rejectedUpdates.inc({ reason: "too-large" });
+      peer.close(CloseCodes.messageTooBig, "update too large to store");
+      return undefined;
+    }
     const writes: Promise<void>[] = [];
     for (const part of parts) {
       let inspected: ReturnType<typeof inspectUpdate>;

@@ -51,8 +51,7 @@ export function encodePermissionDenied(reason: string): Uint8Array {
 
 export type IncomingMessage =
   | { type: "sync-step1"; stateVector: Uint8Array }
-  /** `catchUp`: a sync step 2, everything a client has that the server lacked when it asked. */
-  | { type: "sync-update"; update: Uint8Array; catchUp: boolean }
+  | { type: "sync-update"; update: Uint8Array }
   | { type: "awareness"; update: Uint8Array }
   | { type: "query-awareness" }
   | { type: "auth" };
@@ -66,7 +65,7 @@ export function decodeMessage(data: Uint8Array): IncomingMessage {
       const syncType = decoding.readVarUint(d);
       const payload = decoding.readVarUint8Array(d);
       if (syncType === SyncType.step1) return { type: "sync-step1", stateVector: payload };
-      if (syncType === SyncType.step2 || syncType === SyncType.update) return { type: "sync-update", update: payload, catchUp: syncType === SyncType.step2 };
+      if (syncType === SyncType.step2 || syncType === SyncType.update) return { type: "sync-update", update: payload };
       throw new Error(`unknown sync message type ${syncType}`);
     }
     case MessageType.awareness:

@@ -168,6 +168,23 @@ describe("a document's room", () => {
     room.close();
   });
 
+  it("given an update holding one struct larger than a stored event may be, then it is refused whole (1009) before anything is stored", async () => {
+    const edits = new MemoryEditLog();
+    const room = await DocRoom.open("doc-5", deps(edits));
+    const client = new Client(() => room, "a");
+    room.join(client.peer);
+    await client.read();
+    // One paste of 9 MiB is one struct: it cannot be cut, and the stream takes 8 MiB a message.
+    client.doc.transact(() => {
+      client.doc.getText("t").insert(0, "small edit first, ");
+      client.doc.getText("t").insert(18, "x".repeat(9 * 1024 * 1024));
+    });
+    await settle();
+    expect(client.closes).toEqual([CloseCodes.messageTooBig]);
+    expect(edits.editsOf("doc-5")).toBe(0);
+    room.close();
+  });
+
   it("given a room whose feed fails, then its clients are told to reconnect and the next connection gets a room loaded afresh", async () => {
     // Given a document open with a client in it
     const edits = new MemoryEditLog();

@@ -10,7 +10,7 @@ describe("y-websocket protocol decoding", () => {
     expect(step1.type).toBe("sync-step1");
     const update = Y.encodeStateAsUpdate(doc);
     const msg = decodeMessage(encodeUpdate(update));
-    expect(msg).toEqual({ type: "sync-update", update, catchUp: false });
+    expect(msg).toEqual({ type: "sync-update", update });
     expect(inspectUpdate(update).empty).toBe(false);
     expect(inspectUpdate(Y.encodeStateAsUpdate(new Y.Doc())).empty).toBe(true);
   });
