@@ -30,7 +30,8 @@ function sameMillisecond(a: number, b: number): boolean {
 
 /** The stored millisecond of a followed message, whichever way it was read. */
 export function storedAtMs(m: FollowedMessage): number {
-  return Math.floor(followedMeta(m).timestampNanos / 1e6);
+  // Not through followedMeta: that reads the headers, which a message for no open document never needs.
+  return "info" in m ? Math.floor(m.info.timestampNanos / 1e6) : m.time.getTime();
 }
 
 /**
