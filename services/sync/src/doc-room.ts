@@ -295,7 +295,7 @@ export class DocRoom {
       peer.close(CloseCodes.messageTooBig, "update too large to store");
       return undefined;
     }
-    const writes: Promise<void>[] = [];
+    const admitted: Uint8Array[] = [];
     for (const part of parts) {
       let inspected: ReturnType<typeof inspectUpdate>;
       try {
@@ -303,18 +303,23 @@ export class DocRoom {
       } catch {
         this.metrics.rejectedUpdates.inc({ reason: "malformed" });
         peer.close(closeCodeOf("MALFORMED_UPDATE"), "malformed update");
-        break;
+        return undefined;
       }
       if (inspected.empty || inspected.nothingNew) continue;
-      const write = this.accept(peer, part, inspected.decoded);
-      if (!write) break;
-      writes.push(write);
+      if (!this.admit(peer, inspected.decoded)) return undefined;
+      admitted.push(part);
     }
-    return writes.length === 0 ? undefined : Promise.all(writes).then(() => undefined);
+    // One write: its quota is taken for all parts before the first is stored.
+    return admitted.length === 0 ? undefined : this.writer.write(peer, admitted);
   }
 
   /** Stores a new update from a peer, unless the peer may not write or the update would break the document. */
   private accept(peer: Peer, update: Uint8Array, decoded: ReturnType<typeof inspectUpdate>["decoded"]): Promise<void> | undefined {
+    return this.admit(peer, decoded) ? this.writer.write(peer, update) : undefined;
+  }
+
+  /** Whether the peer may store this update; counts its items as accepted when it may. */
+  private admit(peer: Peer, decoded: ReturnType<typeof inspectUpdate>["decoded"]): boolean {
     if (!peer.canWrite) {
       this.metrics.rejectedUpdates.inc({ reason: "read-only" });
       // The client keeps its change locally; tell it once that it is not saved.
@@ -322,7 +327,7 @@ export class DocRoom {
         this.readOnlyWarned.add(peer.id);
         peer.send(encodePermissionDenied(READ_ONLY_REFUSAL));
       }
-      return undefined;
+      return false;
     }
     let depths: StructDepth[];
     try {
@@ -333,14 +338,14 @@ export class DocRoom {
       this.log.info({ peer: peer.id, user: peer.userId, why: err.message }, "refusing an update that would break the document");
       const code = err.reason === "too-deep" ? "UPDATE_TOO_DEEP" : "MALFORMED_UPDATE";
       peer.close(closeCodeOf(code), code);
-      return undefined;
+      return false;
     }
     for (const d of depths) {
       const list = this.accepted.get(d.client);
       if (list) list.push(d);
       else this.accepted.set(d.client, [d]);
     }
-    return this.writer.write(peer, update);
+    return true;
   }
 
   /** Depths the update's items take in this document, counting updates accepted and not yet applied. */

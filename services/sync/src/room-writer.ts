@@ -5,7 +5,7 @@ import type { EditLog } from "./edit-log.ts";
 import { encodePermissionDenied } from "./protocol.ts";
 import type { StorageQuota } from "./storage-quota.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
-import { UpdateBatcher } from "./update-batcher.ts";
+import { UpdateBatcher, type Queued } from "./update-batcher.ts";
 
 /**
  * A document's write queue: each connection's accepted updates go to the edit log through its
@@ -25,21 +25,28 @@ export class RoomWriter {
   ) {}
 
   /** Queues an update for storing; settles once it is stored, or after the connection was closed because it could not be. */
-  write(peer: Peer, update: Uint8Array): Promise<void> {
+  write(peer: Peer, update: Queued): Promise<void> {
     let writer = this.writers.get(peer.id);
     if (!writer) {
       writer = new UpdateBatcher(async (merged, updates) => {
         const started = performance.now();
-        // Reserved first, so that nothing is stored past a quota; given back if the append fails.
-        await this.quota.reserve(peer.userId, this.docId, merged.byteLength);
+        const parts: readonly Uint8Array[] = Array.isArray(merged) ? merged : [merged as Uint8Array];
+        const total = parts.reduce((n, p) => n + p.byteLength, 0);
+        // Reserved first, all parts at once, so that nothing is stored past a quota and a catch-up
+        // is not stored in part for want of quota; what was not stored is given back.
+        await this.quota.reserve(peer.userId, this.docId, total);
+        let stored = 0;
         try {
-          await this.editLog.append(this.docId, merged, peer.userId, peer.id, peer.trace);
+          for (const part of parts) {
+            await this.editLog.append(this.docId, part, peer.userId, peer.id, peer.trace);
+            stored += part.byteLength;
+          }
         } catch (err) {
-          this.quota.release(peer.userId, this.docId, merged.byteLength);
+          this.quota.release(peer.userId, this.docId, total - stored);
           throw err;
         }
         this.metrics.appendSeconds.observe((performance.now() - started) / 1000);
-        this.metrics.appendedEvents.inc();
+        this.metrics.appendedEvents.inc(parts.length);
         this.metrics.acceptedUpdates.inc(updates);
       });
       this.writers.set(peer.id, writer);

@@ -1,7 +1,10 @@
 import * as Y from "yjs";
 
+/** One update, or one update cut into parts (a catch-up): stored alone, in order, as one write. */
+export type Queued = Uint8Array | readonly Uint8Array[];
+
 interface Pending {
-  update: Uint8Array;
+  update: Queued;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -27,11 +30,11 @@ export class UpdateBatcher {
   private failure: { err: unknown } | undefined;
 
   constructor(
-    private readonly append: (update: Uint8Array, updates: number) => Promise<void>,
+    private readonly append: (update: Queued, updates: number) => Promise<void>,
     private readonly limits: BatchLimits = { maxUpdates: 200, maxBytes: 1024 * 1024 },
   ) {}
 
-  push(update: Uint8Array): Promise<void> {
+  push(update: Queued): Promise<void> {
     // The client's later updates build on the ones that failed: stored alone, they would wait in
     // every reader for what is missing. It sends them all again when it reconnects.
     if (this.failure) return Promise.reject(this.failure.err);
@@ -46,11 +49,15 @@ export class UpdateBatcher {
   }
 
   private take(): Pending[] {
+    // An update in parts goes alone: its parts are already about as large as an event should be.
+    if (Array.isArray(this.queue[0]?.update)) return this.queue.splice(0, 1);
     // Count first, then one splice: shifting one by one is quadratic on a long queue.
     let n = 0;
     let bytes = 0;
     while (n < this.queue.length && n < this.limits.maxUpdates) {
-      const size = this.queue[n]!.update.byteLength;
+      const next = this.queue[n]!.update;
+      if (Array.isArray(next)) break;
+      const size = (next as Uint8Array).byteLength;
       if (n > 0 && bytes + size > this.limits.maxBytes) break;
       bytes += size;
       n++;
@@ -63,7 +70,7 @@ export class UpdateBatcher {
     try {
       while (this.queue.length > 0) {
         const batch = this.take();
-        const merged = batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((p) => p.update));
+        const merged = batch.length === 1 ? batch[0]!.update : Y.mergeUpdates(batch.map((p) => p.update as Uint8Array));
         try {
           await this.append(merged, batch.length);
           for (const p of batch) p.resolve();

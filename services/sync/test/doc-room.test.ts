@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import * as decoding from "lib0/decoding";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CloseCodes } from "@palimpsest/contracts";
+import { AppError, CloseCodes, closeCodeOf } from "@palimpsest/contracts";
 import { createLogger, createMetrics } from "@palimpsest/platform";
 import { DocRoom, type Peer } from "../src/doc-room.ts";
 import type { EditFeed, EditLog, EditMeta } from "../src/edit-log.ts";
@@ -182,6 +182,34 @@ describe("a document's room", () => {
     await settle();
     expect(client.closes).toEqual([CloseCodes.messageTooBig]);
     expect(edits.editsOf("doc-5")).toBe(0);
+    room.close();
+  });
+
+  it("given a catch-up in parts that would go past the user's quota, then none of it is stored", async () => {
+    const edits = new MemoryEditLog();
+    // A quota with 1.5 MiB left: less than the catch-up, more than its first part.
+    let left = 1.5 * 1024 * 1024;
+    const tight = {
+      reserve: async (_user: string, _doc: string, bytes: number) => {
+        if (bytes > left) throw new AppError("QUOTA_EXCEEDED", "storage quota exceeded");
+        left -= bytes;
+      },
+      release: (_user: string, _doc: string | undefined, bytes: number) => void (left += bytes),
+    } as unknown as StorageQuota;
+    const room = await DocRoom.open("doc-6", { ...deps(edits), quota: tight });
+    const client = new Client(() => room, "a");
+    room.join(client.peer);
+    await client.read();
+    const text = client.doc.getText("t");
+    // Offline: many edits, sent as one step 2 of about 3 MiB when the client answers the server.
+    room.leave(client.peer);
+    for (let i = 0; i < 3_000; i++) text.insert(Math.floor(text.length / 2), `line ${i} written offline, `.repeat(30));
+    room.join(client.peer);
+    await client.read();
+    await settle();
+    expect(client.closes).toEqual([closeCodeOf("QUOTA_EXCEEDED")]);
+    expect(edits.editsOf("doc-6")).toBe(0);
+    expect(left).toBe(1.5 * 1024 * 1024);
     room.close();
   });
 

@@ -18,7 +18,7 @@ describe("update batcher", () => {
     const batcher = new UpdateBatcher(
       (update, count) =>
         new Promise<void>((resolve) => {
-          appended.push({ update, count });
+          appended.push({ update: update as Uint8Array, count });
           release = resolve;
         }),
     );
@@ -63,6 +63,14 @@ describe("update batcher", () => {
     await expect(batcher.push(updates[1]!)).rejects.toThrow("store down");
     await expect(batcher.push(updates[2]!)).rejects.toThrow("store down");
     expect(appended).toEqual([]);
+  });
+
+  it("given an update in parts between single updates, then the parts are one write of their own, in order", async () => {
+    const writes: (Uint8Array | readonly Uint8Array[])[] = [];
+    const batcher = new UpdateBatcher(async (update) => void writes.push(update));
+    const { updates } = keystrokes(4);
+    await Promise.all([batcher.push(updates[0]!), batcher.push([updates[1]!, updates[2]!]), batcher.push(updates[3]!)]);
+    expect(writes.map((w) => (Array.isArray(w) ? `parts:${w.length}` : "one"))).toEqual(["one", "parts:2", "one"]);
   });
 
   it("recognises a resend: nothing it carries is new to the document", () => {
