@@ -43,6 +43,19 @@ export const STORED_PART_BYTES = 1024 * 1024;
 /** What one stored event may be at most: the EDITS stream's 8 MiB message limit, less room for headers. */
 const MAX_STORED_EVENT_BYTES = 8 * 1024 * 1024 - 64 * 1024;
 
+/** What a room is built from. */
+export interface RoomDeps {
+  editLog: EditLog;
+  nc: NatsConnection;
+  replicaId: string;
+  log: Logger;
+  metrics: SyncMetrics;
+  quota: StorageQuota;
+  maxNestingDepth: number;
+  /** The newest snapshot of a document and the chunks after it; null when it has none. */
+  loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
+}
+
 /** Origin of updates that came from the stream or a snapshot, never from a client. */
 const REMOTE = Symbol("remote");
 
@@ -99,15 +112,7 @@ export class DocRoom {
 
   static async open(
     docId: string,
-    deps: {
-      editLog: EditLog;
-      nc: NatsConnection;
-      replicaId: string;
-      log: Logger;
-      metrics: SyncMetrics;
-      quota: StorageQuota;
-      maxNestingDepth: number;
-      loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
+    deps: RoomDeps & {
       /** The room's feed broke: it no longer follows the stream and must not be handed out again. */
       onBroken?: () => void;
     },

@@ -1,9 +1,4 @@
-import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "@palimpsest/platform";
-import { DocRoom } from "./doc-room.ts";
-import type { EditLog } from "./edit-log.ts";
-import type { StorageQuota } from "./storage-quota.ts";
-import type { SyncMetrics } from "./sync-metrics.ts";
+import { DocRoom, type RoomDeps } from "./doc-room.ts";
 
 interface Entry {
   docId: string;
@@ -22,19 +17,7 @@ export class RoomRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly entryOf = new WeakMap<DocRoom, Entry>();
 
-  constructor(
-    private readonly deps: {
-      editLog: EditLog;
-      nc: NatsConnection;
-      replicaId: string;
-      log: Logger;
-      metrics: SyncMetrics;
-      quota: StorageQuota;
-      idleUnloadMs: number;
-      maxNestingDepth: number;
-      loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
-    },
-  ) {}
+  constructor(private readonly deps: RoomDeps & { idleUnloadMs: number }) {}
 
   async acquire(docId: string): Promise<DocRoom> {
     let entry = this.entries.get(docId);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { AppError, CloseCodes, closeCodeOf } from "@palimpsest/contracts";
 import { createLogger, createMetrics } from "@palimpsest/platform";
@@ -106,24 +107,16 @@ class Client {
       const type = decoding.readVarUint(d);
       const payload = decoding.readVarUint8Array(d);
       if (type === SyncType.step1) {
-        const answer = new Uint8Array([MessageType.sync, SyncType.step2, ...lengthPrefixed(Y.encodeStateAsUpdate(this.doc, payload))]);
-        await this.room().handle(this.peer, decodeMessage(answer));
+        const answer = encoding.createEncoder();
+        encoding.writeVarUint(answer, MessageType.sync);
+        encoding.writeVarUint(answer, SyncType.step2);
+        encoding.writeVarUint8Array(answer, Y.encodeStateAsUpdate(this.doc, payload));
+        await this.room().handle(this.peer, decodeMessage(encoding.toUint8Array(answer)));
       } else {
         Y.applyUpdate(this.doc, payload, this);
       }
     }
   }
-}
-
-function lengthPrefixed(bytes: Uint8Array): number[] {
-  const len: number[] = [];
-  let n = bytes.length;
-  while (n > 0x7f) {
-    len.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  len.push(n);
-  return [...len, ...bytes];
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
