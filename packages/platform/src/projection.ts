@@ -151,7 +151,7 @@ export function runProjection<DB>(opts: {
   /** Whether the stream went back behind the checkpoint; if so, the read model is made to match it again. */
   async function followsStream(): Promise<boolean> {
     const at = await readCheckpointPosition(db, spec.name);
-    const jsm = await js.jetstreamManager();
+    const jsm = await js.jetstreamManager(false);
     if ((await resumePoint(jsm, spec.stream, spec.filterSubject, at)) >= at.seq) return true;
     // Asked again a moment later before a rebuild: a leader elected a moment ago may not hold
     // yet what it will. A rewind stays one.
@@ -198,7 +198,7 @@ export function runProjection<DB>(opts: {
       if (!verifying && Date.now() - verifiedAt >= verifyMs) {
         verifying = true;
         verifiedAt = Date.now();
-        const jsm = js.jetstreamManager();
+        const jsm = js.jetstreamManager(false);
         void Promise.all([readCheckpointPosition(db, spec.name), jsm])
           .then(([at, m]) => resumePoint(m, spec.stream, spec.filterSubject, at).then((resumeAfter) => resumeAfter < at.seq))
           .then(

@@ -45,7 +45,7 @@ export function createRestoreCommand(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const [current, target, storedUpTo] = await Promise.all([
         documentAt(db, js, snapshots, q.id, head),
         documentAt(db, js, snapshots, q.id, q.seq),
-        js.jetstreamManager().then((jsm) => jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(q.id) })).then((m) => m?.seq ?? 0),
+        js.jetstreamManager(false).then((jsm) => jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(q.id) })).then((m) => m?.seq ?? 0),
       ]);
       try {
         for await (const e of readEdits(js, q.id, current.streamSeq + 1, storedUpTo)) Y.applyUpdate(current.doc, e.update);
