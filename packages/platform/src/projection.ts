@@ -33,7 +33,13 @@ export async function ensureCheckpointTable<DB>(db: Kysely<DB>): Promise<void> {
     updated_at timestamptz not null default now()
   )`.execute(db);
   // When the checkpoint's event was stored: what tells a stream that went back from one that did not.
-  await sql`alter table projection_checkpoints add column if not exists stream_time_ms bigint not null default 0`.execute(db);
+  // Looked up first: an ALTER waits for every transaction on the table (a rebuild holds one for
+  // its whole replay) and holds up every projection queued behind it, even when there is nothing to add.
+  const has = await sql<{ n: number }>`select count(*)::int as n from information_schema.columns
+    where table_schema = current_schema() and table_name = 'projection_checkpoints' and column_name = 'stream_time_ms'`.execute(db);
+  if ((has.rows[0]?.n ?? 0) === 0) {
+    await sql`alter table projection_checkpoints add column if not exists stream_time_ms bigint not null default 0`.execute(db);
+  }
 }
 
 export async function readCheckpoint<DB>(db: Kysely<DB> | Transaction<DB>, name: string): Promise<number> {
