@@ -71,19 +71,8 @@ export async function resumePoint(jsm: JetStreamManager, stream: string, filterS
   return Math.min(from.seq, lo - 1);
 }
 
-/**
- * Follows the events stored on `filterSubject` from now on, in order, through an ordered consumer
- * that is replaced when it stalls. The consumer lives on one JetStream node; when that node dies,
- * nats.js notices only after missed heartbeats (20-45 s measured on a 3-node cluster). So a
- * follower that has received nothing for `stallMs` asks its consumer how much is pending, and when
- * some is, or the consumer does not answer, opens a new one right after the last event it handled:
- * nothing is skipped and nothing handled twice. Opening one needs the cluster's meta leader,
- * which takes 5-17 s to elect when its node was the one that died (measured on 2.9.10); until it
- * can, the follower reads what it missed by direct gets, which any replica of the stream answers.
- *
- * `onMessage` runs for one message at a time; an error it throws is the caller's to log.
- */
-export async function followLive(opts: {
+/** What a follower reads and whom it tells. */
+export interface FollowOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   stream: string;
@@ -107,7 +96,21 @@ export async function followLive(opts: {
    * (sequence and stored time), it is checked against the stream first, as for a rewind.
    */
   after?: number | StreamPosition;
-}): Promise<LiveFollower> {
+}
+
+/**
+ * Follows the events stored on `filterSubject` from now on, in order, through an ordered consumer
+ * that is replaced when it stalls. The consumer lives on one JetStream node; when that node dies,
+ * nats.js notices only after missed heartbeats (20-45 s measured on a 3-node cluster). So a
+ * follower that has received nothing for `stallMs` asks its consumer how much is pending, and when
+ * some is, or the consumer does not answer, opens a new one right after the last event it handled:
+ * nothing is skipped and nothing handled twice. Opening one needs the cluster's meta leader,
+ * which takes 5-17 s to elect when its node was the one that died (measured on 2.9.10); until it
+ * can, the follower reads what it missed by direct gets, which any replica of the stream answers.
+ *
+ * `onMessage` runs for one message at a time; an error it throws is the caller's to log.
+ */
+export async function followLive(opts: FollowOptions): Promise<LiveFollower> {
   const stallMs = opts.stallMs ?? 5_000;
   const verifyMs = opts.verifyMs ?? 5_000;
   // "From now on" as a position, so a replacement consumer can start from exactly there.
@@ -290,6 +293,68 @@ export async function followLive(opts: {
       stopped = true;
       clearInterval(watchdog);
       messages?.stop();
+    },
+  };
+}
+
+/**
+ * A follower that outlives its consumer's failures: when one fails outright (a request the server
+ * refuses, a consumer it cannot create again), `onLost` is told and a new follower goes on right
+ * after the last message handled, tried again with back-off until it opens. Nothing is skipped, so
+ * state kept current from the stream (a role cache, live access changes) is late, never wrong for
+ * good. Only the first open's failure reaches the caller.
+ */
+export async function keepFollowing(opts: Omit<FollowOptions, "onError"> & { onLost: (err: unknown) => void }): Promise<LiveFollower> {
+  // "From now on" fixed once, so a follower opened again after a failure before any message goes on from there.
+  let position: number | StreamPosition = opts.after ?? (await opts.jsm.streams.info(opts.stream)).state.last_seq;
+  let current: LiveFollower | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  // Bumped by each failure: a follower's late news after it is no longer the current one is ignored.
+  let generation = 0;
+  const follow = async (): Promise<void> => {
+    const mine = generation;
+    const follower = await followLive({
+      ...opts,
+      after: position,
+      onMessage: (m) => {
+        position = { seq: m.seq, timeMs: storedAtMs(m) };
+        return opts.onMessage(m);
+      },
+      onRewind: (resumeAfter) => {
+        position = resumeAfter;
+        opts.onRewind?.(resumeAfter);
+      },
+      onError: (err) => {
+        if (mine !== generation || stopped) return;
+        generation++;
+        current = undefined;
+        opts.onLost(err);
+        reopen(0);
+      },
+    });
+    if (stopped || mine !== generation) follower.stop();
+    else current = follower;
+  };
+  const reopen = (attempt: number): void => {
+    if (stopped) return;
+    retry = setTimeout(
+      () => {
+        follow().catch((err: unknown) => {
+          opts.log.warn({ err, stream: opts.stream, attempt }, "could not follow the stream again yet");
+          reopen(attempt + 1);
+        });
+      },
+      Math.min(5_000, 100 * 2 ** attempt),
+    );
+    retry.unref();
+  };
+  await follow();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(retry);
+      current?.stop();
     },
   };
 }

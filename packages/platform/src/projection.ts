@@ -154,16 +154,16 @@ export function runProjection<DB>(opts: {
     metrics.projectionLagSeconds.set({ projection: spec.name }, Math.max(0, (Date.now() - last.info.timestampNanos / 1e6) / 1000));
   }
 
-  /** Whether the stream went back behind the checkpoint; if so, the read model is made to match it again. */
-  async function followsStream(): Promise<boolean> {
+  /** When the stream went back behind the checkpoint, makes the read model match it again. */
+  async function matchStream(): Promise<void> {
     const at = await readCheckpointPosition(db, spec.name);
     const jsm = await js.jetstreamManager(false);
-    if ((await resumePoint(jsm, spec.stream, spec.filterSubject, at)) >= at.seq) return true;
+    if ((await resumePoint(jsm, spec.stream, spec.filterSubject, at)) >= at.seq) return;
     // Asked again a moment later before a rebuild: a leader elected a moment ago may not hold
     // yet what it will. A rewind stays one.
     await sleep(stallMs);
     const resumeAfter = await resumePoint(jsm, spec.stream, spec.filterSubject, at);
-    if (resumeAfter >= at.seq) return true;
+    if (resumeAfter >= at.seq) return;
     if (opts.tables) {
       log.error({ checkpoint: at.seq, resumeAfter }, "the stream went back behind this read model; rebuilding it from what the stream holds");
       const replayed = await rebuildProjection(db, js, spec, opts.tables);
@@ -172,11 +172,10 @@ export function runProjection<DB>(opts: {
       log.error({ checkpoint: at.seq, resumeAfter }, "the stream went back behind this read model; going on from its new events");
       await sql`update projection_checkpoints set stream_seq = ${resumeAfter}, stream_time_ms = 0, updated_at = now() where name = ${spec.name}`.execute(db);
     }
-    return false;
   }
 
   async function project(): Promise<void> {
-    await followsStream();
+    await matchStream();
     const from = (await readCheckpoint(db, spec.name)) + 1;
     const consumer = await js.consumers.get(spec.stream, {
       filter_subjects: spec.filterSubject,

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { Streams, subjectDocId, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
-import { decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
+import { decodeEvent, keepFollowing, type LiveFollower, type Logger } from "@palimpsest/platform";
 import { evolve, type DocState } from "./domain/document.ts";
 import type { DocumentStore } from "./document-store.ts";
 
@@ -28,7 +28,7 @@ export class AccessCache {
 
   /** Follows new DOCS events from now on. Call before answering queries. */
   async start(js: JetStreamClient, jsm: JetStreamManager): Promise<void> {
-    this.follower = await followLive({
+    this.follower = await keepFollowing({
       js,
       jsm,
       stream: Streams.docs,
@@ -44,8 +44,9 @@ export class AccessCache {
           this.entries.delete(docId);
         }
       },
-      onError: (err) => {
-        this.log.error({ err }, "access cache stopped following events; clearing it");
+      // Until it follows again, changes stored meanwhile reach only states loaded from now on.
+      onLost: (err) => {
+        this.log.error({ err }, "access cache lost its stream; clearing it and following again");
         this.entries.clear();
       },
     });

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { CloseCodes, Streams, canWrite, closeCodeOf, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
-import { decodeEvent, followLive, type LiveFollower, type Logger } from "@palimpsest/platform";
+import { decodeEvent, keepFollowing, type LiveFollower, type Logger } from "@palimpsest/platform";
 import type { Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 
@@ -92,13 +92,14 @@ export async function followAccessChanges(
     const peers = userId === null ? (room?.allPeers() ?? []) : (room?.peersOf(userId) ?? []);
     for (const peer of peers) applyAccessChange(peer, change);
   };
-  return followLive({
+  return keepFollowing({
     js,
     jsm,
     stream: Streams.docs,
     filterSubject: subjects.allDocEvents(),
     log,
-    onError: (err) => log.error({ err }, "stopped following access changes"),
+    // Changes stored meanwhile are applied once it follows again: late, not lost.
+    onLost: (err) => log.error({ err }, "lost the stream of access changes; following it again"),
     onMessage: async (m) => {
       try {
         const event = decodeEvent(m);

@@ -39,7 +39,7 @@ export interface Peer {
  * A client's update above this is stored as several events (a catch-up after a long time
  * offline), each well inside what the EDITS stream takes in one message (8 MiB).
  */
-export const STORED_PART_BYTES = 1024 * 1024;
+const STORED_PART_BYTES = 1024 * 1024;
 /** What one stored event may be at most: the EDITS stream's 8 MiB message limit, less room for headers. */
 const MAX_STORED_EVENT_BYTES = 8 * 1024 * 1024 - 64 * 1024;
 

@@ -4,17 +4,15 @@ import { Streams, editMessageId, readEditHeaders, subjectDocId, subjects, writeE
 import {
   SpanAttributes,
   discardConsumer,
-  followLive,
   followedMeta,
+  keepFollowing,
   publishDurably,
-  storedAtMs,
   tracingEnabled,
   withConsumerSpan,
   type FollowedMessage,
   type LiveFollower,
   type Logger,
   type SpanContext,
-  type StreamPosition,
 } from "@palimpsest/platform";
 
 export interface EditMeta {
@@ -78,16 +76,16 @@ interface Subscriber {
  * consumer deleted when done, while the replica's feed holds back what arrives for it meanwhile;
  * then the two meet with nothing skipped or repeated, by stream sequence.
  *
- * The feed heals itself (platform's followLive): a consumer that stalls behind the stream is
+ * The feed heals itself (platform's keepFollowing): a consumer that stalls behind the stream is
  * replaced right after the last edit delivered, read directly while none can be opened. If the
- * feed fails outright it is opened again from that position, and the documents are told, so
- * their clients resync.
+ * feed fails outright it follows again from that position, and the documents are told, so their
+ * clients resync.
  */
 export class EditLog {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private feed: Promise<LiveFollower> | undefined;
   /** The last message the replica's feed handled. */
-  private handled: StreamPosition | undefined;
+  private handledSeq = 0;
   private closed = false;
 
   constructor(
@@ -210,7 +208,7 @@ export class EditLog {
   }
 
   private onStored(m: FollowedMessage): void {
-    this.handled = { seq: m.seq, timeMs: storedAtMs(m) };
+    this.handledSeq = m.seq;
     const docId = subjectDocId.edits(m.subject);
     const set = docId ? this.subscribers.get(docId) : undefined;
     if (!set) return;
@@ -230,23 +228,20 @@ export class EditLog {
 
   private ensureFeed(): Promise<LiveFollower> {
     if (this.feed) return this.feed;
-    const opening = (async () => {
-      // A feed opened again goes on from where the last one stopped (checked against the
-      // stream, which may have gone back meanwhile), never from "now".
-      return followLive({
-        js: this.js,
-        jsm: this.jsm,
-        stream: Streams.edits,
-        filterSubject: subjects.allEdits(),
-        stallMs: STALL_MS,
-        ...(this.handled ? { after: this.handled } : {}),
-        onMessage: (m) => this.onStored(m),
-        onError: (err) => this.feedFailed(opening, err),
-        onRewind: (resumeAfter) => this.rewound(resumeAfter),
-        log: this.log,
-      });
-    })();
+    // Once open, the feed outlives its consumer's failures, going on from the last edit it handled.
+    const opening = keepFollowing({
+      js: this.js,
+      jsm: this.jsm,
+      stream: Streams.edits,
+      filterSubject: subjects.allEdits(),
+      stallMs: STALL_MS,
+      onMessage: (m) => this.onStored(m),
+      onLost: (err) => this.feedLost(err),
+      onRewind: (resumeAfter) => this.rewound(resumeAfter),
+      log: this.log,
+    });
     this.feed = opening;
+    // One that could not open is tried again by the next document that opens.
     opening.catch(() => {
       if (this.feed === opening) this.feed = undefined;
     });
@@ -259,33 +254,19 @@ export class EditLog {
    * asked for what it lacks, send it again.
    */
   private rewound(resumeAfter: number): void {
-    const err = new StreamRewound(this.handled?.seq ?? resumeAfter, resumeAfter);
+    const err = new StreamRewound(this.handledSeq, resumeAfter);
     this.log.error({ err }, "the edits stream went back; reloading every open document");
-    this.handled = { seq: resumeAfter, timeMs: 0 };
+    this.handledSeq = resumeAfter;
     for (const set of this.subscribers.values()) for (const sub of set) sub.onError(err);
   }
 
   /**
-   * The replica's feed failed outright (not a stall, which it heals itself). It is opened again
-   * from where it stopped, retried until it opens, so no open document misses an edit; their
-   * clients are told to resync all the same, in case an edit they sent was caught in between.
+   * The replica's feed failed outright (not a stall, which it heals itself) and follows again from
+   * the last edit it handled, so no open document misses one; their clients are told to resync all
+   * the same, in case an edit they sent was caught in between.
    */
-  private feedFailed(failed: Promise<LiveFollower>, err: unknown): void {
-    if (this.feed !== failed) return;
-    this.log.error({ err }, "the replica's edit feed failed; opening it again");
-    this.feed = undefined;
-    void failed.then((f) => f.stop(), () => undefined);
+  private feedLost(err: unknown): void {
+    this.log.error({ err }, "the replica's edit feed failed; following the stream again");
     for (const set of this.subscribers.values()) for (const sub of set) sub.onError(err);
-    const reopen = async (attempt: number): Promise<void> => {
-      if (this.closed || this.feed) return;
-      try {
-        await this.ensureFeed();
-      } catch (e) {
-        this.log.warn({ err: e, attempt }, "could not open the edit feed again yet");
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-        return reopen(attempt + 1);
-      }
-    };
-    void reopen(0);
   }
 }
