@@ -84,7 +84,9 @@ export function runDurableWorker(opts: { js: JetStreamClient; jsm: JetStreamMana
       try {
         await ensureConsumer();
         const consumer = await js.consumers.get(spec.stream, spec.durable);
-        messages = await consumer.consume({ max_messages: spec.inFlight });
+        // A consumer that vanished (its stream deleted and created again) ends the pull, so the
+        // loop makes it again; otherwise nats.js would keep asking for it and never get work again.
+        messages = await consumer.consume({ max_messages: spec.inFlight, abort_on_missing_resource: true });
         for await (const m of messages) await process(m);
         if (!stopped) await sleep(1_000);
       } catch (err) {
