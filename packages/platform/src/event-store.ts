@@ -22,6 +22,7 @@ import {
   type EventType,
 } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
+import { withAckInbox } from "./ack-inbox.ts";
 import { SpanAttributes, SpanKind, injectTraceHeaders, tracingEnabled, withSpan, type Span, type SpanContext } from "./tracing.ts";
 
 export function newEvent<T extends EventType>(type: T, data: EventPayload<T>, actorId?: string): DomainEvent<T> {
@@ -44,6 +45,7 @@ export interface Appended {
 /** How long an append keeps trying while the stream cannot answer: longer than a leader election (4.5-6.4 s measured). */
 const APPEND_DEADLINE_MS = 15_000;
 const ATTEMPT_TIMEOUT_MS = 5_000;
+const JS_TIMEOUT_MS = 5_000;
 
 export interface DurablePublishOptions {
   /** The `Nats-Msg-Id`: a retry with the same id is stored once. */
@@ -219,6 +221,7 @@ export function decodeEvent(msg: Pick<JsMsg, "json">): AnyDomainEvent {
   return envelope as AnyDomainEvent;
 }
 
+/** The JetStream client every service appends and reads with: appends through an ack inbox (see withAckInbox). */
 export function jetstreamOf(nc: NatsConnection): JetStreamClient {
-  return jetstream(nc, { timeout: 5_000 });
+  return withAckInbox(jetstream(nc, { timeout: JS_TIMEOUT_MS }), nc, JS_TIMEOUT_MS);
 }
