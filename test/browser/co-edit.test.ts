@@ -232,4 +232,28 @@ describe("a newcomer co-edits in a real browser", () => {
 
     for (const win of [A, B]) expect(win.errors).toEqual([]);
   });
+
+  it("redo with nothing to redo, pressed as Chrome on macOS reports Cmd+Shift+Z, changes nothing for anyone", async () => {
+    const { A, B } = await twoEditors(env, ["Ada Redo", "Bob Redo"], "Redo keys");
+    const [a, b] = [A.page, B.page];
+    await editorOf(a).click();
+    await a.keyboard.type("Hello world.");
+    await vi.waitFor(async () => expect(await textOf(b)).toBe("Hello world."), WAIT);
+
+    // The key as macOS Chrome sends it: "z" (not "Z") with Shift held; Mod is Ctrl off a Mac.
+    const redoAsMacChromeSendsIt = (): Promise<boolean> =>
+      editorOf(a).evaluate((el) => {
+        const { KeyboardEvent: Key } = globalThis as unknown as { KeyboardEvent: new (type: string, init: Record<string, unknown>) => Event };
+        return !el.dispatchEvent(new Key("keydown", { key: "z", code: "KeyZ", ctrlKey: true, shiftKey: true, bubbles: true, cancelable: true }));
+      });
+    expect(await redoAsMacChromeSendsIt()).toBe(true);
+    // And once more, as after one redo too many.
+    await redoAsMacChromeSendsIt();
+    await a.keyboard.type("!");
+
+    await vi.waitFor(async () => expect(await textOf(b)).toBe("Hello world.!"), WAIT);
+    expect(await textOf(a)).toBe("Hello world.!");
+    expect(await a.getByRole("button", { name: /^Redo/ }).isDisabled()).toBe(true);
+    for (const win of [A, B]) expect(win.errors).toEqual([]);
+  });
 });

@@ -71,3 +71,21 @@ export const LinkShortcut = Extension.create<{ onRequest: () => void }>({
     };
   },
 });
+
+/**
+ * Redo keys that never undo. When a shifted letter's command declines, ProseMirror looks the key
+ * up again without Shift; Chrome on macOS reports Cmd+Shift+Z as "z" with Shift held, so with
+ * nothing to redo, Shift-Mod-z fell through to Mod-z and undid the last change, for everyone.
+ * Ahead of Collaboration's own bindings, and always the end of the key's handling.
+ */
+export const RedoKeys = Extension.create({
+  name: "redoKeys",
+  priority: 1000,
+  addKeyboardShortcuts() {
+    const redo = () => {
+      if (this.editor.isEditable) this.editor.commands.redo();
+      return true;
+    };
+    return { "Shift-Mod-z": redo, "Mod-y": redo };
+  },
+});

@@ -11,7 +11,7 @@ import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { EditorToolbar } from "../components/editor-toolbar";
 import { ErrorBoundary } from "../components/error-boundary";
-import { LinkShortcut, textExtensions } from "../editor/text-extensions";
+import { LinkShortcut, RedoKeys, textExtensions } from "../editor/text-extensions";
 import { AttachmentsButton } from "../files/attachments-button";
 import { FileImage, ImageUpload } from "../files/image-extensions";
 import { HistoryButton, loadHistoryPanel } from "../history/history-button";
@@ -27,7 +27,7 @@ import "../editor/rich-text.css";
 // Most visits never open the history: its code loads on first use.
 const HistoryPanel = lazy(loadHistoryPanel);
 /** Extensions that bind an editor to the live document; old versions are shown without them. */
-const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut"]);
+const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut", "redoKeys"]);
 
 interface EditorProps {
   connection: CollabConnection;
@@ -49,6 +49,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
         ...textExtensions(),
         LinkShortcut.configure({ onRequest: () => setLinkOpen(true) }),
         Collaboration.configure({ document: connection.doc, field: DocFields.richText }),
+        RedoKeys,
         CollaborationCaret.configure({ provider: connection.provider, user }),
         FileImage,
         ImageUpload.configure({ docId: () => uploadTo.current }),
