@@ -256,4 +256,50 @@ describe("a newcomer co-edits in a real browser", () => {
     expect(await a.getByRole("button", { name: /^Redo/ }).isDisabled()).toBe(true);
     for (const win of [A, B]) expect(win.errors).toEqual([]);
   });
+
+  it("a keyboard user tabs past the text without changing it, leaves a list with Escape then Tab, and Escape out of the history returns to its button", async () => {
+    const { A, B } = await twoEditors(env, ["Ada Keys", "Bob Keys"], "Keyboard");
+    const [a, b] = [A.page, B.page];
+    const editorA = editorOf(a);
+    const focused = (page: Page): Promise<{ inEditor: boolean; label: string }> =>
+      page.evaluate(() => {
+        const active = (globalThis as unknown as { document: { activeElement: { closest(s: string): unknown; textContent: string | null } | null } }).document.activeElement;
+        return { inEditor: active?.closest('[data-testid="editor"]') != null, label: active?.textContent?.trim() ?? "" };
+      });
+    const nestedLists = (page: Page): Promise<number> => editorOf(page).locator("ul ul").count();
+    await editorA.click();
+    await a.keyboard.type("- one");
+    await a.keyboard.press("Enter");
+    await a.keyboard.type("two");
+    await vi.waitFor(async () => expect(await editorOf(b).locator("li").count()).toBe(2), WAIT);
+
+    // ---- Tabbing from the toolbar into the text, then on: focus passes, the document stays as it was.
+    await a.getByRole("button", { name: /^Undo/ }).focus();
+    for (let i = 0; i < 30 && !(await focused(a)).inEditor; i++) await a.keyboard.press("Tab");
+    expect((await focused(a)).inEditor).toBe(true);
+    await a.keyboard.press("Tab");
+    expect((await focused(a)).inEditor).toBe(false);
+    expect(await nestedLists(a)).toBe(0);
+
+    // ---- Inside a list Tab still indents; Escape, then Tab, moves on.
+    await editorA.getByText("two").click();
+    await a.keyboard.press("End");
+    await a.keyboard.press("Tab");
+    await vi.waitFor(async () => expect(await nestedLists(b)).toBe(1), WAIT);
+    await a.keyboard.press("Escape");
+    await a.keyboard.press("Tab");
+    expect((await focused(a)).inEditor).toBe(false);
+    expect(await nestedLists(a)).toBe(1);
+
+    // ---- The history closed with Escape hands the focus back to its button.
+    await a.getByRole("button", { name: "History", exact: true }).focus();
+    await a.keyboard.press("Enter");
+    await a.getByRole("button", { name: "History", exact: true, pressed: true }).waitFor();
+    // Focus inside the panel, as after tabbing into it: the panel goes away with it.
+    await a.getByRole("button", { name: "Close the history" }).focus();
+    await a.keyboard.press("Escape");
+    await a.getByRole("button", { name: "History", exact: true, pressed: false }).waitFor();
+    expect((await focused(a)).label).toBe("History");
+    for (const win of [A, B]) expect(win.errors).toEqual([]);
+  });
 });

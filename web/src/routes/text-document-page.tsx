@@ -11,6 +11,7 @@ import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { EditorToolbar } from "../components/editor-toolbar";
 import { ErrorBoundary } from "../components/error-boundary";
+import { KeyboardExit } from "../editor/keyboard-exit";
 import { LinkShortcut, RedoKeys, textExtensions } from "../editor/text-extensions";
 import { AttachmentsButton } from "../files/attachments-button";
 import { FileImage, ImageUpload } from "../files/image-extensions";
@@ -27,7 +28,7 @@ import "../editor/rich-text.css";
 // Most visits never open the history: its code loads on first use.
 const HistoryPanel = lazy(loadHistoryPanel);
 /** Extensions that bind an editor to the live document; old versions are shown without them. */
-const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut", "redoKeys"]);
+const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut", "redoKeys", "keyboardExit"]);
 
 interface EditorProps {
   connection: CollabConnection;
@@ -50,6 +51,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
         LinkShortcut.configure({ onRequest: () => setLinkOpen(true) }),
         Collaboration.configure({ document: connection.doc, field: DocFields.richText }),
         RedoKeys,
+        KeyboardExit,
         CollaborationCaret.configure({ provider: connection.provider, user }),
         FileImage,
         ImageUpload.configure({ docId: () => uploadTo.current }),
@@ -58,7 +60,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
       injectCSS: false,
       editable,
       editorProps: {
-        attributes: { "aria-label": "Document text", spellcheck: "true" },
+        attributes: { "aria-label": "Document text", "aria-description": "Tab indents a list item; press Escape, then Tab, to move on.", spellcheck: "true" },
       },
     },
     // A new connection means a new Y.Doc, and the editor is bound to its document for life.
