@@ -159,4 +159,30 @@ describe("version history in the browser", () => {
 
     for (const win of [A, B]) expect(win.errors).toEqual([]);
   });
+
+  it("the name of someone removed from the document stays with what they wrote in its history", async () => {
+    const ada = await env.person("Ada Keeper");
+    const cy = await env.person("Cy Departed");
+    const doc = await ada.api.createDoc("Who wrote this");
+    await share(ada, doc, cy, "editor");
+    const docPath = `/d/${doc.id}`;
+    const C = await env.open("cy");
+    await signInAt(C.page, docPath, cy);
+    await editorOf(C.page).click();
+    await C.page.keyboard.type("Cy wrote this line.");
+    await waitForStatus(C.page, ["saved"]);
+
+    // When Ada removes Cy from the document
+    const removed = await ada.api.call("DELETE", `/api/docs/${doc.id}/members/${cy.auth.user.id}`);
+    expect(removed.status).toBeLessThan(300);
+
+    // Then her history still says who wrote the line
+    const A = await env.open("ada-keeper");
+    await signInAt(A.page, docPath, ada);
+    await A.page.getByRole("button", { name: "History" }).click();
+    await panel(A.page).waitFor();
+    await A.page.getByTestId("history-sessions").getByText("Cy Departed").first().waitFor();
+    expect(await panel(A.page).getByText("Former collaborator").count()).toBe(0);
+    expect(A.errors).toEqual([]);
+  });
 });

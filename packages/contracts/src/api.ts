@@ -233,8 +233,16 @@ export interface InvitationView {
   expiresAt?: string;
 }
 
+/** Someone who was a member and is no longer: named, because their edits stay in the history. */
+export interface FormerMemberView {
+  userId: string;
+  name: string;
+}
+
 export interface MembersView {
   members: MemberView[];
+  /** Those removed (or who left): their names, so the history keeps saying who wrote what. */
+  formerMembers: FormerMemberView[];
   /** Pending invitations: listed only to members who may share (owner, editor); empty for the rest. */
   invitations: InvitationView[];
 }

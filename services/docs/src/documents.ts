@@ -152,7 +152,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     return { id: remote.id };
   }
 
-  async function members(docId: string, opts: { withInvitations: boolean }): Promise<MembersView> {
+  async function members(docId: string, opts: { withInvitations: boolean; formerMembers: ReadonlySet<string> }): Promise<MembersView> {
     const rows = await db
       .selectFrom("document_members as m")
       .leftJoin("doc_users as u", "u.id", "m.user_id")
@@ -165,16 +165,19 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     const invitations = opts.withInvitations
       ? await db.selectFrom("document_invitations").select(["email", "role", "expires_at"]).where("doc_id", "=", docId).orderBy("invited_at").orderBy("email").execute()
       : [];
+    const former = opts.formerMembers.size === 0 ? [] : await db.selectFrom("doc_users").select(["id", "name"]).where("id", "in", [...opts.formerMembers]).orderBy("id").execute();
     return {
       members: rows.map((r) => ({ userId: r.user_id, role: r.role, email: r.email ?? "", name: r.name ?? "" })),
+      formerMembers: former.map((u) => ({ userId: u.id, name: u.name })),
       invitations: invitations.map((i) => ({ email: i.email, role: i.role, ...(i.expires_at ? { expiresAt: i.expires_at.toISOString() } : {}) })),
     };
   }
 
   /** The member list as `userId` may see it on `state`. */
   async function membersFor(docId: string, userId: string): Promise<MembersView> {
-    const role = roleOf(await cache.state(docId), userId, { allowTrashed: true });
-    return members(docId, { withInvitations: canShare(role) });
+    const state = await cache.state(docId);
+    const role = roleOf(state, userId, { allowTrashed: true });
+    return members(docId, { withInvitations: canShare(role), formerMembers: state.formerMembers });
   }
 
   async function sendInvitation(docId: string, email: string, role: string, token: string, inviterId: string, mailId: string): Promise<void> {
@@ -263,8 +266,9 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     async members(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const { id } = parse(DocGetInput, input, "params");
-      const role = roleOf(await cache.state(id), caller.userId);
-      return { body: await members(id, { withInvitations: canShare(role) }) };
+      const state = await cache.state(id);
+      const role = roleOf(state, caller.userId);
+      return { body: await members(id, { withInvitations: canShare(role), formerMembers: state.formerMembers }) };
     },
 
     async share(input: unknown, ctx: RpcContext): Promise<RpcResult> {
@@ -286,7 +290,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
         // The mail's id is the event's: a retried queuing after a lost reply is stored once.
         await sendInvitation(state.docId, invitedEmail, state.invitations.get(invitedEmail)?.role ?? "viewer", token, caller.userId, invited.event.id);
       }
-      return { status: 201, body: await members(state.docId, { withInvitations: true }) };
+      return { status: 201, body: await members(state.docId, { withInvitations: true, formerMembers: state.formerMembers }) };
     },
 
     /** Accepts an emailed invitation: the signed-in caller becomes a member with the invited role. */

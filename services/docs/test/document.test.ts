@@ -346,6 +346,14 @@ describe("document aggregate: evolve", () => {
     expect(fold([...team, ev.memberRemoved(COMMENTER, "left")]).members.has(COMMENTER)).toBe(false);
   });
 
+  it("doc.member-removed keeps who left among the former members, until they are shared with again", () => {
+    const removed = fold([...team, ev.memberRemoved(VIEWER, "removed"), ev.memberRemoved(COMMENTER, "left")]);
+    expect([...removed.formerMembers].sort()).toEqual([VIEWER, COMMENTER].sort());
+    const back = fold([...team, ev.memberRemoved(VIEWER, "removed"), ev.shared(VIEWER, "editor")]);
+    expect([...back.formerMembers]).toEqual([]);
+    expect(back.members.get(VIEWER)).toBe("editor");
+  });
+
   it("doc.ownership-transferred: the new owner owns, the previous one stays as editor", () => {
     const s = fold([...team, ev.ownershipTransferred(OWNER, VIEWER)]);
     expect(s.ownerId).toBe(VIEWER);

@@ -170,7 +170,14 @@ export function usePeople(docId: string): People {
   useEffect(() => {
     const controller = new AbortController();
     api.members.list(docId, controller.signal).then(
-      (result) => setNames(new Map(result.members.map((m) => [m.userId, m.name || m.email]))),
+      (result) =>
+        setNames(
+          new Map([
+            // Those who have left keep their names in the record; a member's current name wins.
+            ...(result.formerMembers ?? []).map((m): [string, string] => [m.userId, m.name]),
+            ...result.members.map((m): [string, string] => [m.userId, m.name || m.email]),
+          ]),
+        ),
       () => undefined,
     );
     return () => controller.abort();

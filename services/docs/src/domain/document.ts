@@ -15,6 +15,8 @@ export interface DocState {
   /** Emptied from the trash: gone for good, its id never reused. */
   purged: boolean;
   members: ReadonlyMap<string, Role>;
+  /** Removed (or left) and not members again: who they are stays part of the document's record. */
+  formerMembers: ReadonlySet<string>;
   /** Pending invitations by email. */
   invitations: ReadonlyMap<string, Invitation>;
   /** Stream sequence of the last event: the version commands are checked against. */
@@ -37,6 +39,7 @@ export const emptyDoc = (docId: string): DocState => ({
   trashed: false,
   purged: false,
   members: new Map(),
+  formerMembers: new Set(),
   invitations: new Map(),
   version: 0,
 });
@@ -190,6 +193,11 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     f(m);
     return m;
   };
+  const withFormer = (f: (s: Set<string>) => void): ReadonlySet<string> => {
+    const s = new Set(state.formerMembers);
+    f(s);
+    return s;
+  };
   const withInvitations = (f: (m: Map<string, Invitation>) => void): ReadonlyMap<string, Invitation> => {
     const m = new Map(state.invitations);
     f(m);
@@ -207,11 +215,12 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     case "doc.untrashed.v1":
       return next({ trashed: false });
     case "doc.purged.v1":
-      return next({ exists: false, purged: true, trashed: true, members: new Map(), invitations: new Map() });
+      return next({ exists: false, purged: true, trashed: true, members: new Map(), formerMembers: new Set(), invitations: new Map() });
     case "doc.shared.v1": {
       const d = event.data as EventPayload<"doc.shared.v1">;
       return next({
         members: withMembers((m) => m.set(d.userId, d.role)),
+        formerMembers: state.formerMembers.has(d.userId) ? withFormer((f) => f.delete(d.userId)) : state.formerMembers,
         invitations: d.invitedEmail ? withInvitations((m) => m.delete(d.invitedEmail!)) : state.invitations,
       });
     }
@@ -233,7 +242,7 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     }
     case "doc.member-removed.v1": {
       const d = event.data as EventPayload<"doc.member-removed.v1">;
-      return next({ members: withMembers((m) => m.delete(d.userId)) });
+      return next({ members: withMembers((m) => m.delete(d.userId)), formerMembers: withFormer((f) => f.add(d.userId)) });
     }
     case "doc.ownership-transferred.v1": {
       const d = event.data as EventPayload<"doc.ownership-transferred.v1">;
