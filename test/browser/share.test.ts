@@ -4,7 +4,7 @@
 
 import { randomUUID } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contracts";
+import type { EditView, MembersView as Members, Page as ApiPage, VersionView } from "@palimpsest/contracts";
 import type { Page } from "playwright-core";
 import { artifact, editorOf, markPage, signInAt, stillMarked, textOf, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
 
@@ -122,7 +122,10 @@ describe("sharing in the browser", () => {
     await g.getByTestId("readonly-badge").waitFor();
     await vi.waitFor(async () => expect(await isEditable(g)).toBe(false), WAIT);
 
-    // ---- Removed: the guest's page says so at once, still without a reload.
+    // ---- Removed, after a second click that says what it does: the guest's page says so at once, still without a reload.
+    await memberRow(o, guest.email).getByRole("button", { name: "Remove Victor Guest" }).click();
+    await memberRow(o, guest.email).getByRole("button", { name: "Keep" }).waitFor();
+    expect((await owner.api.get<Members>(`/api/docs/${doc.id}/members`)).body.members.some((m) => m.userId === guest.auth.user.id)).toBe(true);
     await memberRow(o, guest.email).getByRole("button", { name: "Remove Victor Guest" }).click();
     await memberRow(o, guest.email).waitFor({ state: "detached" });
     await g.getByRole("heading", { name: "No access" }).waitFor();
@@ -136,6 +139,12 @@ describe("sharing in the browser", () => {
     const last = (await storedEdits()).at(-1);
     const current = await owner.api.get<VersionView>(`/api/docs/${doc.id}/versions/${last?.seq ?? 0}`);
     expect(current.body.text).toBe(agreed);
+
+    // ---- And undone: the guest is a member again, with the role they had.
+    await shareDialog(o).getByRole("status").filter({ hasText: "Victor Guest no longer has access." }).getByRole("button", { name: "Undo" }).click();
+    await memberRow(o, guest.email).waitFor();
+    await shareDialog(o).getByRole("status").filter({ hasText: "Victor Guest has access again, as viewer." }).waitFor();
+    expect((await owner.api.get<Members>(`/api/docs/${doc.id}/members`)).body.members.find((m) => m.userId === guest.auth.user.id)?.role).toBe("viewer");
 
     expect(O.errors).toEqual([]);
     // The browser logs the refused request for the document (404) after the removal.

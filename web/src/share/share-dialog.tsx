@@ -67,6 +67,10 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
   const [confirmLeave, setConfirmLeave] = useState(false);
+  /** The member whose removal waits for a second click. */
+  const [confirmRemove, setConfirmRemove] = useState<string | null>(null);
+  /** The member just removed, who can be let back in with the role they had. */
+  const [removed, setRemoved] = useState<Member | null>(null);
 
   const managesMembers = canManageMembers(doc.role);
   const canInvite = canShare(doc.role);
@@ -89,6 +93,7 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
     if (next) setMembers(next);
     setError("");
     setNotice(message);
+    setRemoved(null);
     onAccessChanged?.();
   };
 
@@ -148,12 +153,26 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
   const remove = async (member: Member): Promise<void> => {
     setBusy(member.userId);
     setNotice("");
+    setConfirmRemove(null);
     try {
       await api.members.remove(doc.id, member.userId);
       setMembers((current) => (current ? { ...current, members: current.members.filter((m) => m.userId !== member.userId) } : current));
       changed(null, `${nameOf(member)} no longer has access.`);
+      setRemoved(member);
     } catch (err) {
       setError(errorText(err, "Could not remove them."));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  /** Lets the member just removed back in, with the role they had. */
+  const undoRemove = async (member: Member): Promise<void> => {
+    setBusy(member.userId);
+    try {
+      changed(await api.members.invite(doc.id, { email: member.email, role: member.role as ShareRole }), `${nameOf(member)} has access again, as ${ROLE_LABELS[member.role].toLowerCase()}.`);
+    } catch (err) {
+      setError(errorText(err, "Could not give them access again."));
     } finally {
       setBusy(null);
     }
@@ -235,18 +254,29 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
             </option>
           ))}
         </select>
-        <button
-          type="button"
-          className="icon-button"
-          aria-label={`Remove ${name}`}
-          title={`Remove ${name}`}
-          disabled={busy !== null}
-          onClick={() => void remove(member)}
-        >
-          <svg viewBox="0 0 20 20" aria-hidden="true">
-            <path d="M5 5l10 10M15 5 5 15" />
-          </svg>
-        </button>
+        {confirmRemove === member.userId ? (
+          <>
+            <button type="button" className="button button-danger button-compact" disabled={busy !== null} onClick={() => void remove(member)}>
+              Remove {name}
+            </button>
+            <button type="button" className="button button-quiet" onClick={() => setConfirmRemove(null)}>
+              Keep
+            </button>
+          </>
+        ) : (
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Remove ${name}`}
+            title={`Remove ${name}`}
+            disabled={busy !== null}
+            onClick={() => setConfirmRemove(member.userId)}
+          >
+            <svg viewBox="0 0 20 20" aria-hidden="true">
+              <path d="M5 5l10 10M15 5 5 15" />
+            </svg>
+          </button>
+        )}
       </span>
     );
   };
@@ -319,6 +349,14 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
         </p>
         <p className="share-notice" role="status">
           {notice}
+          {removed && (
+            <>
+              {" "}
+              <button type="button" className="link-button" disabled={busy !== null} onClick={() => void undoRemove(removed)}>
+                Undo
+              </button>
+            </>
+          )}
         </p>
 
         <section aria-label="People with access">
