@@ -141,6 +141,8 @@ describe("the dashboard in a real browser", () => {
     await c.goto(`/d/${doc.id}`);
     await c.getByRole("heading", { name: "Document not found" }).waitFor();
     await c.getByText(`isn't shared with ${carol.email}`, { exact: false }).waitFor();
+    // Said once: the server's own "document not found" under the heading would only repeat it.
+    expect(await c.getByTestId("document-unavailable").getByText("document not found", { exact: true }).count()).toBe(0);
     await c.goto(`/b/${board.id}`);
     await c.getByRole("heading", { name: "Document not found" }).waitFor();
 

@@ -130,6 +130,8 @@ describe("sharing in the browser", () => {
     await memberRow(o, guest.email).waitFor({ state: "detached" });
     await g.getByRole("heading", { name: "No access" }).waitFor();
     await g.getByText("You no longer have access to this document").waitFor();
+    // Said once: not followed by the general "it may have been deleted, or it isn't shared with you".
+    expect(await g.getByText("isn't shared with", { exact: false }).count()).toBe(0);
     expect(await stillMarked(g)).toBe(true);
     expect(new URL(g.url()).pathname).toBe(docPath);
     await vi.waitFor(() => expect(G.sockets.every((s) => s.closed)).toBe(true), WAIT);

@@ -22,7 +22,7 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   // My role can change while the board is open (the share dialog, elsewhere): follow it live.
   const live = useLiveDocument(opened, connection, collab);
 
-  if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} />;
+  if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} lost />;
   const doc = live.doc;
   // Viewers and commenters look, point and follow along; the server refuses their edits anyway.
   const readOnly = !canWrite(doc.role) || collab.problem !== null;

@@ -101,11 +101,13 @@ export function DocumentLoading(): ReactNode {
 interface UnavailableProps {
   status: number;
   message: string;
+  /** Access ended while the document was open: the message says what happened, and is all that is said. */
+  lost?: boolean;
   /** Ask again; without it, Try again reloads the page. */
   onRetry?: () => void;
 }
 
-export function DocumentUnavailable({ status, message, onRetry }: UnavailableProps): ReactNode {
+export function DocumentUnavailable({ status, message, lost = false, onRetry }: UnavailableProps): ReactNode {
   const email = useSession().session?.user.email;
   const [retrying, setRetrying] = useState(false);
   const unreachable = status === 0 || status >= 500;
@@ -126,9 +128,10 @@ export function DocumentUnavailable({ status, message, onRetry }: UnavailablePro
       <AppHeader />
       <main className="centered-message" data-testid="document-unavailable" data-status={status}>
         <h1>{heading}</h1>
-        <p role="alert">{message}</p>
-        {(status === 404 || status === 403) && (
-          <p className="muted">
+        {/* For a document that cannot be opened, the server's own words only repeat the heading: the explanation below says more. */}
+        {(lost || (status !== 404 && status !== 403)) && <p role="alert">{message}</p>}
+        {!lost && (status === 404 || status === 403) && (
+          <p className="muted" role="alert">
             It may have been deleted, or it isn't shared with {email ? <strong>{email}</strong> : "you"}. Ask its owner to share it
             with this address, or sign in with another account.
           </p>

@@ -112,7 +112,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
     );
   }, []);
 
-  if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} />;
+  if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} lost />;
   const doc = live.doc;
   const editable = canWrite(doc.role) && collab.problem === null;
 
