@@ -46,6 +46,12 @@ describe("sharing in the browser", () => {
     await dialog.getByRole("button", { name: "Invite" }).click();
     await dialog.getByRole("alert").filter({ hasText: "Enter a valid email address" }).waitFor();
 
+    // Your own address is you, not the owner's role to change.
+    await email.fill(owner.email.toUpperCase());
+    await dialog.getByRole("button", { name: "Invite" }).click();
+    await dialog.getByRole("alert").filter({ hasText: "That is your own address: you already have access to this document, as owner." }).waitFor();
+    expect(await dialog.getByText("owner's role cannot be changed", { exact: false }).count()).toBe(0);
+
     const stranger = `later-${randomUUID()}@example.test`;
     await email.fill(stranger);
     await role.selectOption("commenter");

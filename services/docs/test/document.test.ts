@@ -157,6 +157,8 @@ describe("document aggregate: decide", () => {
     });
     it("refuses to share as owner", () => {
       given(...team).when({ type: "share-with-user", userId: NEWCOMER, role: "owner" }, OWNER).thenRefused("VALIDATION_FAILED");
+      // Sharing with yourself is not a role change, whoever you are.
+      given(...team).when({ type: "share-with-user", userId: EDITOR, role: "viewer" }, EDITOR).thenRefused("VALIDATION_FAILED");
     });
     it("stores nothing when the member already has that role", () => {
       given(...team).when({ type: "share-with-user", userId: VIEWER, role: "viewer" }, EDITOR).thenNothing();
@@ -165,8 +167,9 @@ describe("document aggregate: decide", () => {
       given(...team).when({ type: "share-with-user", userId: VIEWER, role: "editor" }, OWNER).then(ev.roleChanged(VIEWER, "editor", "viewer"));
       given(...team).when({ type: "share-with-user", userId: VIEWER, role: "editor" }, EDITOR).thenRefused("FORBIDDEN");
     });
-    it("never changes the owner's role", () => {
-      given(...team).when({ type: "share-with-user", userId: OWNER, role: "editor" }, OWNER).thenRefused("FORBIDDEN");
+    it("never changes the owner's role: only the owner manages members, and to them it is their own address", () => {
+      given(...team).when({ type: "share-with-user", userId: OWNER, role: "editor" }, OWNER).thenRefused("VALIDATION_FAILED");
+      given(...team).when({ type: "share-with-user", userId: OWNER, role: "viewer" }, EDITOR).thenRefused("FORBIDDEN");
     });
     it("is forbidden to commenters and viewers, and hidden from strangers", () => {
       given(...team).when({ type: "share-with-user", userId: NEWCOMER, role: "viewer" }, COMMENTER).thenRefused("FORBIDDEN");

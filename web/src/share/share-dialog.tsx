@@ -52,7 +52,9 @@ interface ShareDialogProps {
 export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDialogProps): ReactNode {
   const dialogRef = useRef<HTMLDialogElement>(null);
   const emailRef = useRef<HTMLInputElement>(null);
-  const selfId = useSession().session?.user.id ?? "";
+  const session = useSession().session;
+  const selfId = session?.user.id ?? "";
+  const selfEmail = session?.user.email.toLowerCase() ?? "";
   const navigate = useNavigate();
   const titleId = useId();
   const emailId = useId();
@@ -109,6 +111,11 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
     setNotice("");
     if (!EMAIL.test(address)) {
       setError("Enter a valid email address, like ada@example.com.");
+      emailRef.current?.focus();
+      return;
+    }
+    if (address === selfEmail) {
+      setError(`That is your own address: you already have access to this document, as ${ROLE_LABELS[doc.role].toLowerCase()}.`);
       emailRef.current?.focus();
       return;
     }

@@ -119,6 +119,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [...(state.trashed ? [] : [{ type: "doc.trashed.v1" as const, data: { docId } }]), { type: "doc.purged.v1", data: { docId } }];
     case "share-with-user": {
       const actorRole = require(state, actorId, "share");
+      if (command.userId === actorId) throw new AppError("VALIDATION_FAILED", "That is your own address: you already have access to this document.");
       if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of sharing as owner");
       const current = state.members.get(command.userId);
       if (current) {
