@@ -275,4 +275,34 @@ describe("boards in a real browser", () => {
       script.destroy();
     }
   });
+
+  it("cards added from the toolbar one after another sit side by side in view, not on top of each other", async () => {
+    const ada = await env.person("Ada Placer");
+    const doc = await ada.api.createDoc("Placed board", "board");
+    const A = await env.open("placer");
+    await signIn(A.page, ada);
+    await openBoard(A.page, doc);
+    const a = A.page;
+    const kinds = ["note", "note", "task", "note", "task", "note"] as const;
+    for (const [i, kind] of kinds.entries()) {
+      await a.getByRole("button", { name: `Add ${kind}` }).click();
+      await expect.poll(() => cards(a).count(), WAIT).toBe(i + 1);
+    }
+    const boxes = await Promise.all((await cards(a).all()).map(boxOf));
+    for (const [i, p] of boxes.entries()) {
+      for (const q of boxes.slice(i + 1)) {
+        const overlap = p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h;
+        expect(overlap, `cards at ${JSON.stringify(p)} and ${JSON.stringify(q)} overlap`).toBe(false);
+      }
+    }
+    // All of them where the person can see them.
+    const view = await a.getByTestId("board").boundingBox();
+    if (!view) throw new Error("the board is not on screen");
+    for (const card of await cards(a).all()) {
+      const box = await card.boundingBox();
+      expect(box && box.x >= view.x && box.y >= view.y && box.x + box.width <= view.x + view.width && box.y + box.height <= view.y + view.height).toBe(true);
+    }
+    await a.screenshot({ path: artifact("board-cards-placed.png") });
+    expect(unexpectedErrors(A)).toEqual([]);
+  });
 });

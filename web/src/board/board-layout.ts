@@ -58,3 +58,45 @@ export function layoutBoard({ cards, peers, motion, settling, viewSize, zoom }: 
   const worldH = Math.max(furthestY + WORLD_MARGIN, viewSize.h / zoom);
   return { marks, peerMotion, rectOf, worldW, worldH };
 }
+
+/** Room kept between a new card and those around it. */
+const PLACE_GAP = 16;
+/** How finely places around the middle are tried. */
+const PLACE_STEP = 24;
+
+/**
+ * Where a new card of `size` goes when nobody pointed at a place: the free spot nearest the
+ * middle of what is on screen (`view`, in board coordinates), clear of every card by a small gap,
+ * so cards added one after another sit side by side in view instead of on top of each other.
+ * With no free spot in view, the middle, stepped aside from cards already there.
+ */
+export function freeSpot(cards: readonly Rect[], size: { w: number; h: number }, view: Rect): { x: number; y: number } {
+  const originX = view.x + view.w / 2 - size.w / 2;
+  const originY = view.y + view.h / 2 - size.h / 2;
+  const clear = (x: number, y: number): boolean =>
+    !cards.some((c) => x < c.x + c.w + PLACE_GAP && x + size.w + PLACE_GAP > c.x && y < c.y + c.h + PLACE_GAP && y + size.h + PLACE_GAP > c.y);
+  const inView = (x: number, y: number): boolean => x >= view.x && y >= view.y && x + size.w <= view.x + view.w && y + size.h <= view.y + view.h;
+  const rings = Math.ceil(Math.max(view.w, view.h) / PLACE_STEP);
+  for (let r = 0; r <= rings; r++) {
+    // The square ring r steps out, nearest places first.
+    const ring: { x: number; y: number; d: number }[] = [];
+    for (let i = -r; i <= r; i++) {
+      for (let j = -r; j <= r; j++) {
+        if (Math.max(Math.abs(i), Math.abs(j)) !== r) continue;
+        const x = Math.max(0, originX + i * PLACE_STEP);
+        const y = Math.max(0, originY + j * PLACE_STEP);
+        ring.push({ x, y, d: i * i + j * j });
+      }
+    }
+    ring.sort((a, b) => a.d - b.d);
+    const found = ring.find((p) => inView(p.x, p.y) && clear(p.x, p.y));
+    if (found) return { x: found.x, y: found.y };
+  }
+  let x = Math.max(0, originX);
+  let y = Math.max(0, originY);
+  for (let i = 0; i < 20 && cards.some((c) => Math.abs(c.x - x) < PLACE_STEP && Math.abs(c.y - y) < PLACE_STEP); i++) {
+    x += 2 * PLACE_STEP;
+    y += 2 * PLACE_STEP;
+  }
+  return { x, y };
+}

@@ -1,4 +1,4 @@
-// Adding cards: from the toolbar (in the middle of what is on screen), by double-click, and from
+// Adding cards: from the toolbar (in the free spot nearest the middle of what is on screen), by double-click, and from
 // image files dropped or pasted onto the board (uploaded, then placed where they were dropped).
 
 import { useCallback, useLayoutEffect, useState } from "react";
@@ -6,6 +6,7 @@ import type { MutableRefObject, RefObject } from "react";
 import type * as Y from "yjs";
 import { useBoardImageUpload } from "../files/board-image-upload";
 import type { BoardImageUpload } from "../files/board-image-upload";
+import { freeSpot } from "./board-layout";
 import { DEFAULT_SIZE, createCard } from "./board-model";
 import type { CardView } from "./board-model";
 import type { Point } from "./board-presence";
@@ -46,17 +47,11 @@ export function useCardCreation({ board, origin, docId, userId, readOnly, viewpo
         x = at.x - size.w / 2;
         y = at.y - 16;
       } else {
-        // The middle of what is on screen, stepping aside from cards already centred there.
-        let cx = element ? (element.scrollLeft + element.clientWidth / 2) / scale : 180;
-        let cy = element ? (element.scrollTop + element.clientHeight / 2) / scale : 160;
-        const taken = (px: number, py: number): boolean =>
-          cardsRef.current.some((card) => Math.abs(card.x + card.w / 2 - px) < 16 && Math.abs(card.y + card.h / 2 - py) < 16);
-        for (let i = 0; i < 20 && taken(cx, cy); i++) {
-          cx += 32;
-          cy += 32;
-        }
-        x = cx - size.w / 2;
-        y = cy - size.h / 2;
+        // Nobody pointed at a place: the free spot nearest the middle of what is on screen.
+        const view = element
+          ? { x: element.scrollLeft / scale, y: element.scrollTop / scale, w: element.clientWidth / scale, h: element.clientHeight / scale }
+          : { x: 0, y: 0, w: 360, h: 320 };
+        ({ x, y } = freeSpot(cardsRef.current, size, view));
       }
       const id = createCard(board, { ...request, x: Math.max(0, x), y: Math.max(0, y), createdBy: userId }, origin);
       select(id);
