@@ -227,4 +227,29 @@ describe("images in the browser", () => {
     expect(A.errors).toEqual(["[owner] console: Failed to load resource: the server responded with a status of 413 (Payload Too Large)"]);
     expect(B.errors).toEqual([]);
   });
+
+  it("the attachments panel attaches any file from a button, so keyboard and touch users can attach too", async () => {
+    const ada = await env.person("Ada Attacher");
+    const doc = await ada.api.createDoc("With a report");
+    const A = await env.open("attacher");
+    const a = A.page;
+    await signIn(a, ada);
+    await openText(a, doc);
+    await a.getByRole("button", { name: "Attachments" }).click();
+    const panel = a.getByTestId("attachments-panel");
+    await panel.getByText("No files yet.", { exact: false }).waitFor();
+
+    // By keyboard: the button is focused and pressed, and the system's file chooser opens.
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    const button = panel.getByRole("button", { name: "Attach files…" });
+    await button.focus();
+    const [chooser] = await Promise.all([a.waitForEvent("filechooser"), a.keyboard.press("Enter")]);
+    await chooser.setFiles({ name: "report.pdf", mimeType: "application/pdf", buffer: pdf });
+
+    const row = panel.locator('[data-testid="attachment"]').filter({ hasText: "report.pdf" });
+    await row.waitFor();
+    const files = (await ada.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items;
+    expect(files.map((f) => [f.name, f.contentType, f.size])).toEqual([["report.pdf", "application/pdf", pdf.length]]);
+    expect(A.errors).toEqual([]);
+  });
 });

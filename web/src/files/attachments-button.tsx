@@ -9,7 +9,7 @@ import { ApiError, isAbortError } from "../api/http";
 import type { DocMeta } from "../api/types";
 import { canWrite } from "@palimpsest/contracts/shared";
 import { exactTime, timeAgo } from "../lib/format";
-import { deleteFile, downloadFile, listFiles, onFilesChanged } from "./files-api";
+import { deleteFile, downloadFile, listFiles, onFilesChanged, uploadFile } from "./files-api";
 import type { FileView } from "./files-api";
 import { FilePicture } from "./file-picture";
 import "./files.css";
@@ -103,8 +103,27 @@ function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void 
   const [files, setFiles] = useState<FileView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const panel = useRef<HTMLDivElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const titleId = useId();
   const editable = canWrite(doc.role);
+  /** What is being uploaded from the panel: "name (42%)", or null. */
+  const [uploading, setUploading] = useState<string | null>(null);
+
+  // Files chosen here (keyboard and touch can reach this, unlike a drop) upload one after another.
+  const attach = async (chosen: readonly File[]): Promise<void> => {
+    setError(null);
+    for (const file of chosen) {
+      setUploading(file.name);
+      try {
+        await uploadFile(doc.id, file, { onProgress: (p) => setUploading(`${file.name} (${Math.round((100 * p.loaded) / Math.max(1, p.total))}%)`) });
+      } catch (err) {
+        setError(messageOf(err, `${file.name} could not be attached.`));
+        break;
+      }
+    }
+    setUploading(null);
+    if (picker.current) picker.current.value = "";
+  };
 
   const load = useCallback(
     (signal?: AbortSignal): void => {
@@ -155,6 +174,26 @@ function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void 
       <h2 id={titleId} className="attachments-title">
         Attachments
       </h2>
+      {editable && (
+        <div className="attachments-upload">
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            hidden
+            data-testid="attachments-file-input"
+            onChange={(event) => void attach([...(event.target.files ?? [])])}
+          />
+          <button type="button" className="button button-compact" disabled={uploading !== null} onClick={() => picker.current?.click()}>
+            Attach files…
+          </button>
+          {uploading !== null && (
+            <span className="muted" role="status">
+              Uploading {uploading}
+            </span>
+          )}
+        </div>
+      )}
       {error && (
         <p className="attachment-error" role="alert">
           {error}
@@ -162,7 +201,7 @@ function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void 
       )}
       {files === null && !error && <p className="muted">Loading…</p>}
       {files !== null && files.length === 0 && (
-        <p className="muted">{editable ? "No files yet. Drop or paste an image into the document to attach it." : "No files yet."}</p>
+        <p className="muted">{editable ? "No files yet. Attach one here, or drop or paste an image into the document." : "No files yet."}</p>
       )}
       {files !== null && files.length > 0 && (
         <ul className="attachments-list">
