@@ -228,7 +228,7 @@ describe("images in the browser", () => {
     expect(B.errors).toEqual([]);
   });
 
-  it("the attachments panel attaches any file from a button, so keyboard and touch users can attach too", async () => {
+  it("any file can be attached: from a button in the attachments panel (so keyboard and touch users can), and by a drop into the text, which says where it went", async () => {
     const ada = await env.person("Ada Attacher");
     const doc = await ada.api.createDoc("With a report");
     const A = await env.open("attacher");
@@ -242,14 +242,22 @@ describe("images in the browser", () => {
     // By keyboard: the button is focused and pressed, and the system's file chooser opens.
     const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
     const button = panel.getByRole("button", { name: "Attach files…" });
-    await button.focus();
-    const [chooser] = await Promise.all([a.waitForEvent("filechooser"), a.keyboard.press("Enter")]);
+    const [chooser] = await Promise.all([a.waitForEvent("filechooser"), button.press("Enter")]);
     await chooser.setFiles({ name: "report.pdf", mimeType: "application/pdf", buffer: pdf });
 
     const row = panel.locator('[data-testid="attachment"]').filter({ hasText: "report.pdf" });
     await row.waitFor();
     const files = (await ada.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items;
     expect(files.map((f) => [f.name, f.contentType, f.size])).toEqual([["report.pdf", "application/pdf", pdf.length]]);
+    await a.keyboard.press("Escape");
+
+    // A PDF dropped into the text is attached, and the text says so where it was dropped.
+    const paragraph = await editorOf(a).boundingBox();
+    if (!paragraph) throw new Error("the editor is not on screen");
+    await dropFile(a, { selector: '[data-testid="editor"] .ProseMirror', base64: pdf.toString("base64"), name: "minutes.pdf", type: "application/pdf", x: paragraph.x + 20, y: paragraph.y + 20 });
+    await editorOf(a).getByRole("status").filter({ hasText: "minutes.pdf is attached: it is listed under Attachments." }).waitFor();
+    await vi.waitFor(async () => expect((await ada.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items.map((f) => f.name).sort()).toEqual(["minutes.pdf", "report.pdf"]), WAIT);
+    expect(await editorOf(a).locator(".file-image").count()).toBe(0);
     expect(A.errors).toEqual([]);
   });
 });

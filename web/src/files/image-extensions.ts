@@ -215,9 +215,10 @@ function uploadImages(editor: Editor, files: File[], at: number, docId: string |
     const id = crypto.randomUUID();
     const { element, progress, label } = placeholder(file.name);
     const pos = Math.max(0, Math.min(at, editor.state.doc.content.size));
-    const fail = (message: string): void => {
-      element.dataset.state = "error";
-      element.setAttribute("role", "alert");
+    // What the placeholder says when the upload is over without an image to show: a failure, or a file attached.
+    const settle = (state: "error" | "attached", message: string): void => {
+      element.dataset.state = state;
+      element.setAttribute("role", state === "error" ? "alert" : "status");
       progress.remove();
       label.textContent = message;
       const dismiss = document.createElement("button");
@@ -229,9 +230,11 @@ function uploadImages(editor: Editor, files: File[], at: number, docId: string |
       });
       element.append(" ", dismiss);
     };
+    const fail = (message: string): void => settle("error", message);
+    const image = IMAGE_TYPES.includes(file.type);
     editor.view.dispatch(editor.state.tr.setMeta(uploadsKey, { add: { id, pos, anchor: anchorAt(editor.state, pos), element } } satisfies UploadMeta));
     if (!docId) {
-      fail("Only the owner and editors can add images to this document.");
+      fail(image ? "Only the owner and editors can add images to this document." : "Only the owner and editors can attach files to this document.");
       continue;
     }
     uploadFile(docId, file, {
@@ -241,6 +244,11 @@ function uploadImages(editor: Editor, files: File[], at: number, docId: string |
     }).then(
       (stored) => {
         if (editor.isDestroyed) return;
+        // Not an image: the text has nothing to show for it, but it is attached, and this says where.
+        if (!image) {
+          settle("attached", `${stored.name} is attached: it is listed under Attachments.`);
+          return;
+        }
         primeFileUrl(stored.id, file);
         const pending = uploadsKey.getState(editor.state)?.get(id);
         const where = pending ? positionOf(editor.state, pending) : null;
@@ -260,7 +268,10 @@ function uploadImages(editor: Editor, files: File[], at: number, docId: string |
   }
 }
 
-/** Drop or paste image files into the editor: each uploads with a progress bar, then becomes an image node. */
+/**
+ * Drop or paste files into the editor: each uploads with a progress bar; an image then becomes an
+ * image node, any other file stays attached to the document (listed under Attachments), as its note says.
+ */
 export const ImageUpload = Extension.create<ImageUploadOptions>({
   name: "imageUpload",
 
@@ -272,7 +283,7 @@ export const ImageUpload = Extension.create<ImageUploadOptions>({
     const docId = (): string | null => this.options.docId();
     return [
       FileHandler.configure({
-        allowedMimeTypes: [...IMAGE_TYPES],
+        // Every file: an image becomes part of the text, any other is attached and said so.
         // Pasted HTML that also carries the image file would insert it a second time.
         consumePasteEvent: true,
         onDrop: (editor, files, pos) => uploadImages(editor, files, pos, docId()),
