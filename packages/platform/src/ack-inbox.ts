@@ -1,4 +1,4 @@
-import { NoRespondersError, RequestError, TimeoutError, createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Payload, type Subscription } from "@nats-io/transport-node";
+import { NoRespondersError, PermissionViolationError, RequestError, TimeoutError, createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Payload, type Subscription } from "@nats-io/transport-node";
 import { JetStreamApiError, JetStreamError, type ApiError, type JetStreamClient, type JetStreamPublishOptions, type PubAck } from "@nats-io/jetstream";
 
 interface Waiting {
@@ -29,10 +29,32 @@ class AckInbox {
     // nats.js keeps the connection's inbox prefix (which the bus lets this user subscribe to) in its options; it is not in the type.
     const options = (nc as unknown as { options?: { inboxPrefix?: string } }).options;
     this.prefix = createInbox(options?.inboxPrefix);
+    // A publish the server refuses is reported on the connection, by subject, not to a reply
+    // subject: fail those appends at once (a refusal is not an unknown outcome to wait out).
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type !== "error" || !(status.error instanceof PermissionViolationError) || status.error.operation !== "publish") continue;
+        const refused = status.error;
+        this.failWhere((w) => w.subject === refused.subject, () => new RequestError(refused.message, { cause: refused }));
+      }
+    })().catch(() => undefined);
+    void nc.closed().then(() => this.failWhere(() => true, () => new RequestError("connection closed")));
+  }
+
+  private failWhere(match: (w: Waiting) => boolean, error: () => Error): void {
+    for (const [token, w] of this.waiting) {
+      if (!match(w)) continue;
+      this.waiting.delete(token);
+      w.reject(error());
+    }
   }
 
   publish(subject: string, data: Payload, opts: { msgID?: string; headers?: ReturnType<typeof natsHeaders>; lastSubjectSequence?: number; timeout: number }): Promise<PubAck> {
-    this.open();
+    try {
+      this.open();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const h = opts.headers ?? natsHeaders();
     if (opts.msgID !== undefined) h.set("Nats-Msg-Id", opts.msgID);
     if (opts.lastSubjectSequence !== undefined) h.set("Nats-Expected-Last-Subject-Sequence", String(opts.lastSubjectSequence));

@@ -3,7 +3,7 @@
 
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { RequestError, TimeoutError, connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { PermissionViolationError, RequestError, TimeoutError, connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { natsOptionsFromEnv } from "@palimpsest/devkit";
 import { jetstreamOf, publishDurably } from "../src/index.ts";
@@ -66,6 +66,22 @@ describe("appends through the ack inbox", () => {
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       sub.unsubscribe();
+    }
+  });
+
+  it("given a subject the bus does not let this service publish to, then the append fails at once as refused, and a durable append does not wait out its deadline", async () => {
+    const docs = await connect({ ...natsOptionsFromEnv(inject("storeEnv"), "docs"), name: "ack-inbox-test-docs" });
+    try {
+      const docsJs = jetstreamOf(docs);
+      const started = Date.now();
+      const err = await docsJs.publish(`forbidden.${randomUUID()}`, "x").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RequestError);
+      expect((err as RequestError).cause).toBeInstanceOf(PermissionViolationError);
+      const durable = await publishDurably(docsJs, `forbidden.${randomUUID()}`, "x", { msgID: randomUUID(), stream }).catch((e: unknown) => e);
+      expect(durable).toBeInstanceOf(RequestError);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await docs.close();
     }
   });
 
