@@ -304,25 +304,43 @@ export async function followLive(opts: FollowOptions): Promise<LiveFollower> {
  * state kept current from the stream (a role cache, live access changes) is late, never wrong for
  * good. Only the first open's failure reaches the caller.
  */
-export async function keepFollowing(opts: Omit<FollowOptions, "onError"> & { onLost: (err: unknown) => void }): Promise<LiveFollower> {
-  // "From now on" fixed once, so a follower opened again after a failure before any message goes on from there.
-  let position: number | StreamPosition = opts.after ?? (await opts.jsm.streams.info(opts.stream)).state.last_seq;
+export async function keepFollowing(
+  opts: Omit<FollowOptions, "onError"> & {
+    onLost: (err: unknown) => void;
+    /** A follower opened again after `onLost`: what is stored from now on arrives again. */
+    onFollowing?: () => void;
+  },
+): Promise<LiveFollower> {
+  // "From now on" fixed once, with its stored time, so a follower opened again after a failure
+  // before any message goes on from there, and can still tell if the stream went back meanwhile.
+  let position: number | StreamPosition = opts.after ?? (await positionOf(opts.jsm, opts.stream, (await opts.jsm.streams.info(opts.stream)).state.last_seq));
+  // Failures since the last message handled: the back-off grows with them, so a consumer that
+  // fails again as soon as it opens is not opened again ten times a second.
+  let failures = 0;
   let current: LiveFollower | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   // Bumped by each failure: a follower's late news after it is no longer the current one is ignored.
   let generation = 0;
-  const follow = async (): Promise<void> => {
+  const follow = async (): Promise<LiveFollower> => {
     const mine = generation;
     const follower = await followLive({
       ...opts,
       after: position,
       onMessage: (m) => {
         position = { seq: m.seq, timeMs: storedAtMs(m) };
+        failures = 0;
         return opts.onMessage(m);
       },
       onRewind: (resumeAfter) => {
         position = resumeAfter;
+        // Its stored time, as soon as known: what tells a later rewind from this one.
+        void positionOf(opts.jsm, opts.stream, resumeAfter).then(
+          (at) => {
+            if (position === resumeAfter) position = at;
+          },
+          () => undefined,
+        );
         opts.onRewind?.(resumeAfter);
       },
       onError: (err) => {
@@ -330,20 +348,26 @@ export async function keepFollowing(opts: Omit<FollowOptions, "onError"> & { onL
         generation++;
         current = undefined;
         opts.onLost(err);
-        reopen(0);
+        reopen(failures++);
       },
     });
     if (stopped || mine !== generation) follower.stop();
     else current = follower;
+    return follower;
   };
   const reopen = (attempt: number): void => {
     if (stopped) return;
     retry = setTimeout(
       () => {
-        follow().catch((err: unknown) => {
-          opts.log.warn({ err, stream: opts.stream, attempt }, "could not follow the stream again yet");
-          reopen(attempt + 1);
-        });
+        follow().then(
+          () => {
+            if (!stopped) opts.onFollowing?.();
+          },
+          (err: unknown) => {
+            opts.log.warn({ err, stream: opts.stream, attempt }, "could not follow the stream again yet");
+            reopen(attempt + 1);
+          },
+        );
       },
       Math.min(5_000, 100 * 2 ** attempt),
     );

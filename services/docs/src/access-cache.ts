@@ -19,6 +19,8 @@ interface Entry {
 export class AccessCache {
   private readonly entries = new Map<string, Entry>();
   private follower: LiveFollower | undefined;
+  /** False while the follower is lost: then no state is kept, since nothing would keep it current. */
+  private following = true;
 
   constructor(
     private readonly store: DocumentStore,
@@ -44,10 +46,15 @@ export class AccessCache {
           this.entries.delete(docId);
         }
       },
-      // Until it follows again, changes stored meanwhile reach only states loaded from now on.
+      // Until it follows again nothing keeps a state current: each question reads the stream.
       onLost: (err) => {
-        this.log.error({ err }, "access cache lost its stream; clearing it and following again");
+        this.log.error({ err }, "access cache lost its stream; reading roles from the stream until it follows again");
+        this.following = false;
         this.entries.clear();
+      },
+      onFollowing: () => {
+        this.log.info("access cache follows its stream again");
+        this.following = true;
       },
     });
   }
@@ -70,6 +77,7 @@ export class AccessCache {
   }
 
   async state(docId: string): Promise<DocState> {
+    if (!this.following) return (await this.store.load(docId)).state;
     let entry = this.entries.get(docId);
     if (entry) {
       // Most recently used goes last.
