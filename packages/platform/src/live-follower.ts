@@ -360,8 +360,9 @@ export async function keepFollowing(
     retry = setTimeout(
       () => {
         follow().then(
-          () => {
-            if (!stopped) opts.onFollowing?.();
+          (follower) => {
+            // Not if it failed again while opening: then it is lost, and says so once more later.
+            if (!stopped && current === follower) opts.onFollowing?.();
           },
           (err: unknown) => {
             opts.log.warn({ err, stream: opts.stream, attempt }, "could not follow the stream again yet");

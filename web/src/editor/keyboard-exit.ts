@@ -12,7 +12,7 @@ const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([t
  * Moves focus to the next (or previous) focusable element of the page outside `from`; past the
  * last one it goes round to the first, as the page's own order would after the browser's bar.
  */
-export function focusBeyond(from: HTMLElement, direction: 1 | -1): boolean {
+function focusBeyond(from: HTMLElement, direction: 1 | -1): boolean {
   const candidates = [...document.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
     (el) => (el === from || !from.contains(el)) && el.getClientRects().length > 0 && !el.closest("[hidden], [inert]"),
   );
