@@ -188,16 +188,19 @@ export function renderEventCatalogue(): string {
     EDITS: "one message per accepted Yjs update (or per run of one connection's updates merged while its previous append was in flight)",
     DOCS: "document and board metadata events, and each document's file events",
     AUTH: "user and session events",
+    MAIL: "the outbox: email waiting for the sender (a work queue; a mail leaves once sent)",
+    EDIT_HEADS: "each document's newest edit (version and time), one message per document, written by history's edit log; derived from EDITS, not a source",
   };
   for (const cfg of streamConfigs(1)) {
     out.push(`| \`${cfg.name}\` | ${(cfg.subjects ?? []).map((s) => `\`${s}\``).join(", ")} | ${holds[cfg.name] ?? ""} |`);
   }
   out.push(
     "",
-    "Every stream keeps everything: no limits, no deletes or purges, and a full store refuses writes",
-    "rather than dropping old messages (`streamConfigs` in `packages/platform/src/nats.ts`). The one",
-    "exception is erasure: once a document is purged, history purges its subject from EDITS (only",
+    "The event streams (EDITS, DOCS, AUTH) keep everything: no limits, no deletes or purges, and a full",
+    "store refuses writes rather than dropping old messages (`streamConfigs` in `packages/platform/src/nats.ts`).",
+    "The one exception is erasure: once a document is purged, history purges its subject from EDITS (only",
     "history's NATS user may) and leaves a `doc.erased.v1` tombstone recording where its edit chain stood.",
+    "MAIL is a work queue, and EDIT_HEADS keeps only the newest message of each document: neither is history.",
     "",
     "## Edits",
     "",

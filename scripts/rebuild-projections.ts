@@ -1,7 +1,7 @@
 /**
  * Drops read-model tables and rebuilds them from the streams, while the system runs.
  * Usage: npm run rebuild-projections [-- <name> ...]   (names: auth, docs, docs-users,
- * docs-last-edit, edit-log, doc-activity, files; none means all). Same environment as the services,
+ * docs-edit-heads, edit-log, doc-activity, files; none means all). Same environment as the services,
  * but DATABASE_URL names the database's owner (or an admin), which acts as each service's role in turn.
  */
 import { jetstreamManager } from "@nats-io/jetstream";

@@ -156,7 +156,8 @@ describe("lists", () => {
     const c = ctx.client(older.id, auth.accessToken);
     await vi.waitFor(() => expect(c.provider.synced).toBe(true));
     c.doc.getText("t").insert(0, "an edit moves it up");
-    // The list follows edits within about a second (edits are projected for it once a second).
+    // The list follows edits within about a second: history's edit log takes the edit in (every 200 ms)
+    // and writes the document's head, which docs projects once a second.
     await vi.waitFor(async () => expect((await api.get<Page<DocView>>("/api/docs")).body.items.map((d) => d.id)).toEqual([older.id, newer.id]), { timeout: 5_000 });
     expect((await api.get<Page<DocView>>("/api/docs?q=beta")).body.items.map((d) => d.id)).toEqual([newer.id]);
     expect((await api.get<Page<DocView>>("/api/docs?q=%25")).body.items).toEqual([]);

@@ -17,7 +17,7 @@ const PROJECTIONS: Record<string, { schema: string; stream: string; filter: stri
   auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices"] },
   docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "document_members", "document_invitations", "named_versions"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
-  "docs-last-edit": { schema: "docs", stream: Streams.edits, filter: subjects.allEdits(), tables: ["document_last_edit"] },
+  "docs-edit-heads": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_last_edit"] },
   "edit-log": { schema: "history", stream: Streams.edits, filter: subjects.allEdits(), tables: ["edit_log", "doc_heads"] },
   "doc-activity": { schema: "history", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["doc_activity"] },
   files: { schema: "files", stream: Streams.docs, filter: subjects.allFileEvents(), tables: ["files"] },
@@ -112,6 +112,7 @@ describe("projections are rebuilt from the streams", () => {
     expect(before["pending_registrations"]!.some((r) => (r as { email: string }).email === pendingEmail)).toBe(true);
     expect(before["registration_notices"]!.some((r) => (r as { user_id: string }).user_id === bob.user.id)).toBe(true);
     expect(before["files"]!.some((f) => (f as { doc_id: string }).doc_id === doc.id)).toBe(true);
+    expect(before["document_last_edit"]!.some((r) => (r as { doc_id: string }).doc_id === doc.id)).toBe(true);
 
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/rebuild-projections.ts"], {
       cwd: repoRoot,

@@ -125,7 +125,8 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
       expect(find((s) => s.traceId === connection!.traceId && s.service === "sync" && s.kind === OtlpSpanKind.client)).toBeDefined();
     }, { timeout: 10_000 });
 
-    // Consumers continue the edit's trace from the stored message's headers: the replica's fan-out, history's edit log, docs' last-edit.
+    // Consumers continue the edit's trace from the stored message's headers: the replica's fan-out and history's edit log;
+    // docs' last-edit times follow the document's head, which the edit log writes in the same trace.
     const consumer = (service: string) => find((s) => s.service === service && s.kind === OtlpSpanKind.consumer && s.traceId === producer.traceId);
     await vi.waitFor(() => {
       expect(consumer("sync")).toBeDefined();
@@ -134,7 +135,7 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     }, { timeout: 10_000 });
     expect(consumer("sync")).toMatchObject({ name: "process EDITS", parentSpanId: producer.spanId, attributes: expect.objectContaining({ "messaging.destination.name": subject }) });
     expect(consumer("history")).toMatchObject({ parentSpanId: producer.spanId, attributes: expect.objectContaining({ "palimpsest.projection": "edit-log" }) });
-    expect(consumer("docs")).toMatchObject({ parentSpanId: producer.spanId, attributes: expect.objectContaining({ "palimpsest.projection": "docs-last-edit" }) });
+    expect(consumer("docs")).toMatchObject({ parentSpanId: consumer("history")!.spanId, attributes: expect.objectContaining({ "palimpsest.projection": "docs-edit-heads" }) });
 
     const stored = await ctx.jsm.streams.getMessage(Streams.edits, { last_by_subj: subject });
     expect(stored?.header.get(TraceHeaders.parent)).toBe(`00-${producer.traceId}-${producer.spanId}-01`);

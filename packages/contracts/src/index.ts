@@ -8,6 +8,7 @@ export * from "./replicas.ts";
 export * from "./edits.ts";
 export * from "./edit-codec.ts";
 export * from "./edit-chain.ts";
+export * from "./edit-heads.ts";
 export * from "./audit.ts";
 export * from "./revocation.ts";
 export * from "./mail.ts";

@@ -11,6 +11,7 @@ import { isSubjectSafeId } from "./ids.ts";
  * |        | docs.erased.<docId> | the tombstone history leaves when it erases a purged document's content |
  * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
  * | MAIL   | mail.out.>         | the outbox: email waiting for the sender (JSON, work queue) |
+ * | EDIT_HEADS | edit-heads.<docId> | each document's newest edit, one message per document (edit-heads.ts) |
  *
  * The per-subject sequence check (`Nats-Expected-Last-Subject-Sequence`) compares against the
  * *stream* sequence of the last message on the subject, so an aggregate's version is a stream
@@ -21,6 +22,7 @@ export const Streams = {
   docs: "DOCS",
   auth: "AUTH",
   mail: "MAIL",
+  editHeads: "EDIT_HEADS",
 } as const;
 export type StreamName = (typeof Streams)[keyof typeof Streams];
 
@@ -28,6 +30,7 @@ const EDITS = "edits.";
 const DOC_EVENTS = "docs.evt.";
 const FILE_EVENTS = "docs.file.";
 const ERASURES = "docs.erased.";
+const EDIT_HEADS = "edit-heads.";
 
 function token(id: string): string {
   if (!isSubjectSafeId(id)) throw new Error(`id is not subject-safe: ${JSON.stringify(id)}`);
@@ -68,6 +71,12 @@ export const subjects = {
   /** The outbox: every email any service sends goes here, and one sender delivers it over SMTP. */
   mail: (kind: string) => `mail.out.${token(kind)}`,
   allMail: () => "mail.out.>",
+  /**
+   * A document's newest edit (its version and when it was stored), kept by history: the stream
+   * holds one message per subject, so it is the latest value per document, not a history.
+   */
+  editHead: (docId: string) => `${EDIT_HEADS}${token(docId)}`,
+  allEditHeads: () => "edit-heads.>",
   /** Presence is ephemeral: core NATS, never stored. */
   awareness: (docId: string) => `presence.${token(docId)}`,
   /** A replica that opens a document asks the others for its current presence here. */
@@ -102,6 +111,7 @@ export const subjectDocId = {
   docEvents: (subject: string) => idAfter(DOC_EVENTS, subject),
   fileEvents: (subject: string) => idAfter(FILE_EVENTS, subject),
   erasure: (subject: string) => idAfter(ERASURES, subject),
+  editHead: (subject: string) => idAfter(EDIT_HEADS, subject),
 } as const;
 
 /** The stream that stores a subject's messages, from the prefixes in the table above. */
@@ -110,6 +120,7 @@ export function streamOfSubject(subject: string): StreamName {
   if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS) || subject.startsWith(ERASURES)) return Streams.docs;
   if (subject.startsWith("auth.evt.")) return Streams.auth;
   if (subject.startsWith("mail.out.")) return Streams.mail;
+  if (subject.startsWith(EDIT_HEADS)) return Streams.editHeads;
   throw new Error(`no stream stores ${subject}`);
 }
 

@@ -153,7 +153,8 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         ...streamSetup(),
         ...streamReader(Streams.docs),
         ...streamReader(Streams.auth),
-        ...streamReader(Streams.edits),
+        // The document list's last-edit times: each document's head, not every edit.
+        ...streamReader(Streams.editHeads),
       ],
       [],
       ["rpc.docs.>"],
@@ -193,6 +194,8 @@ export function busPermissions(): Record<BusUser, BusPermission> {
       [
         subjects.allEdits(),
         subjects.allErasures(),
+        // Each document's newest edit, as its edit log takes it in (and an empty one on erasure).
+        subjects.allEditHeads(),
         // Erasing a purged document's edits: the one purge any service may make.
         `$JS.API.STREAM.PURGE.${Streams.edits}`,
         rpc.docs.access,

@@ -82,6 +82,17 @@ export function streamConfigs(replicas: number): StreamConfig[] {
       deny_purge: false,
       max_msg_size: 256 * 1024,
     },
+    // Not history either: the latest head per document (edit-heads.ts in the contracts), so a
+    // newer message on a subject replaces the older one. Erasure writes an empty message rather
+    // than purging, so deletes and purges stay denied.
+    {
+      ...common,
+      name: Streams.editHeads,
+      subjects: [subjects.allEditHeads()],
+      max_msgs_per_subject: 1,
+      discard: DiscardPolicy.Old,
+      max_msg_size: 1024,
+    },
   ] as StreamConfig[];
 }
 

@@ -1,6 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Kysely, Transaction } from "kysely";
-import { readEditHeaders, subjectDocId, type AnyDomainEvent } from "@palimpsest/contracts";
+import { decodeEditHead, subjectDocId, type AnyDomainEvent } from "@palimpsest/contracts";
 import { decodeEvent } from "@palimpsest/platform";
 import type { DocsDb } from "./schema.ts";
 
@@ -63,7 +63,7 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
       await db.deleteFrom("document_members").where("doc_id", "=", docId).execute();
       await db.deleteFrom("document_invitations").where("doc_id", "=", docId).execute();
       await db.deleteFrom("named_versions").where("doc_id", "=", docId).execute();
-      // History erases the document's edits from the stream, so a rebuild has no last edit either.
+      // History erases the document's edits and empties its head, so a rebuild has no last edit either.
       await db.deleteFrom("document_last_edit").where("doc_id", "=", docId).execute();
       await db.deleteFrom("documents").where("id", "=", docId).execute();
       return;
@@ -138,21 +138,33 @@ export async function applyUsersBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): 
   }
 }
 
-/** EDITS → the time of each document's last edit, one row write per document per batch. */
-export async function applyLastEditBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): Promise<void> {
-  const latest = new Map<string, Date>();
+/**
+ * EDIT_HEADS → the time of each document's last edit, one row write per document per batch. The
+ * stream holds one head per document, written by history as its edit log takes the edits in, so
+ * this follows a few messages per edited document per second, not every edit; an empty head (the
+ * document was erased) removes the row.
+ */
+export async function applyEditHeadsBatch(trx: Transaction<DocsDb>, msgs: JsMsg[]): Promise<void> {
+  const latest = new Map<string, Date | null>();
   for (const m of msgs) {
-    const docId = subjectDocId.edits(m.subject);
+    const docId = subjectDocId.editHead(m.subject);
     if (!docId) continue;
-    const at = new Date(readEditHeaders(m.headers, m.info.timestampNanos).time);
+    const head = decodeEditHead(m.data);
+    // Written only by history (bus permissions); a head that does not read is skipped, not fatal.
+    if (head === undefined) continue;
+    const at = head === null ? null : new Date(head.at);
     const prev = latest.get(docId);
-    if (!prev || at > prev) latest.set(docId, at);
+    // In stream order: an erasure after a head wins, and so does a head after an erasure.
+    latest.set(docId, at === null || prev === undefined || prev === null || at > prev ? at : prev);
   }
-  if (latest.size === 0) return;
-  // One statement for the whole batch: a busy server projects many documents' edits at once.
+  const erased = [...latest].filter(([, at]) => at === null).map(([docId]) => docId);
+  const heads = [...latest].flatMap(([docId, at]) => (at === null ? [] : [{ doc_id: docId, last_edit_at: at }]));
+  if (erased.length > 0) await trx.deleteFrom("document_last_edit").where("doc_id", "in", erased).execute();
+  if (heads.length === 0) return;
+  // One statement for the whole batch; a head never moves a document's time back.
   await trx
     .insertInto("document_last_edit")
-    .values([...latest].map(([docId, at]) => ({ doc_id: docId, last_edit_at: at })))
+    .values(heads)
     .onConflict((oc) =>
       oc
         .column("doc_id")

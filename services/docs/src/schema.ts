@@ -135,5 +135,5 @@ export const docsMigrations: Record<string, Migration> = {
 export const docsProjections = {
   docs: ["document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
-  "docs-last-edit": ["document_last_edit"],
+  "docs-edit-heads": ["document_last_edit"],
 } as const;

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { AnyDomainEvent, Role } from "@palimpsest/contracts";
+import type { JsMsg } from "@nats-io/jetstream";
+import { encodeEditHead, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
 import { scratchSchema, type ScratchSchema } from "@palimpsest/devkit";
-import { applyDocsEvent } from "../src/docs-projection.ts";
+import { applyDocsEvent, applyEditHeadsBatch } from "../src/docs-projection.ts";
 import { docsMigrations, type DocsDb } from "../src/schema.ts";
 import { AccessCache } from "../src/access-cache.ts";
 import { emptyDoc, evolve } from "../src/domain/document.ts";
@@ -85,5 +86,32 @@ describe("the access cache, told of events out of order", () => {
     const state = await cache.state(docId);
     expect(state.version).toBe(10);
     expect(Object.fromEntries(state.members)).toEqual({ owner: "owner", alice: "editor", bob: "viewer" });
+  });
+});
+
+describe("the document list's last-edit times, from each document's head", () => {
+  const head = (docId: string, seq: number, at: string) => ({ subject: subjects.editHead(docId), data: encodeEditHead({ seq, at }) }) as unknown as JsMsg;
+  const erased = (docId: string) => ({ subject: subjects.editHead(docId), data: new Uint8Array(0) }) as unknown as JsMsg;
+  const lastEdit = async (docId: string) =>
+    (await db.selectFrom("document_last_edit").select("last_edit_at").where("doc_id", "=", docId).executeTakeFirst())?.last_edit_at.toISOString();
+
+  it("given heads of several documents in a batch, then each keeps its newest time, and a later batch never moves it back", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await db.transaction().execute((trx) => applyEditHeadsBatch(trx, [head(a, 1, "2026-12-01T10:00:00.000Z"), head(b, 4, "2026-12-01T10:00:01.000Z"), head(a, 3, "2026-12-01T10:00:02.000Z")]));
+    expect(await lastEdit(a)).toBe("2026-12-01T10:00:02.000Z");
+    expect(await lastEdit(b)).toBe("2026-12-01T10:00:01.000Z");
+    // Delivered again after a checkpoint that went back: an older head changes nothing.
+    await db.transaction().execute((trx) => applyEditHeadsBatch(trx, [head(a, 1, "2026-12-01T10:00:00.000Z")]));
+    expect(await lastEdit(a)).toBe("2026-12-01T10:00:02.000Z");
+  });
+
+  it("given an erased document's empty head, then its row goes, and a malformed head or another subject is skipped", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await db.transaction().execute((trx) => applyEditHeadsBatch(trx, [head(a, 2, "2026-12-01T11:00:00.000Z"), head(b, 2, "2026-12-01T11:00:00.000Z")]));
+    const junk = { subject: subjects.editHead(b), data: new TextEncoder().encode('{"seq":0,"at":"yesterday"}') } as unknown as JsMsg;
+    const elsewhere = { subject: "edits.x", data: encodeEditHead({ seq: 1, at: "2026-12-01T12:00:00.000Z" }) } as unknown as JsMsg;
+    await db.transaction().execute((trx) => applyEditHeadsBatch(trx, [head(a, 3, "2026-12-01T11:30:00.000Z"), erased(a), junk, elsewhere]));
+    expect(await lastEdit(a)).toBeUndefined();
+    expect(await lastEdit(b)).toBe("2026-12-01T11:00:00.000Z");
   });
 });

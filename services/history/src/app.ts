@@ -18,7 +18,8 @@ import {
   type Metrics,
   type ProjectionRunner,
 } from "@palimpsest/platform";
-import { historyProjectionSpecs } from "./projections.ts";
+import { historyProjectionSpecsWith } from "./projections.ts";
+import { backfillEditHeads, editHeadsPublisher } from "./edit-heads.ts";
 import { createHistoryQueries } from "./history-queries.ts";
 import { createAuditExport } from "./audit-export.ts";
 import { createRestoreCommand } from "./restore-command.ts";
@@ -71,7 +72,9 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     policy: { everyEdits: config.snapshotEveryEdits, chunkEdits: config.snapshotChunkEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
   });
   const erasure = runDurableWorker({ js, jsm, log, spec: createErasure({ db, js, jsm, s3, bucket: config.s3Bucket, snapshots, log }).worker });
-  const projections = historyProjectionSpecs.map(({ spec, tables, batchSize, flushDelayMs }) => {
+  // A new EDIT_HEADS learns the heads of documents edited before it existed; live heads win.
+  const backfill = backfillEditHeads(db, js, jsm, log).catch((err: unknown) => log.error({ err }, "could not fill EDIT_HEADS from the edit log"));
+  const projections = historyProjectionSpecsWith({ publishHeads: editHeadsPublisher(js) }).map(({ spec, tables, batchSize, flushDelayMs }) => {
     const delay = spec.name === "edit-log" ? config.editLogFlushMs : flushDelayMs;
     return runProjection({ ...common, spec, tables, ...(batchSize ? { batchSize } : {}), ...(delay ? { flushDelayMs: delay } : {}) });
   });
@@ -87,6 +90,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       await snapshotter.stop();
       await erasure.stop();
       await Promise.all(projections.map((p) => p.stop()));
+      await backfill;
       await shell.close();
     },
   };

@@ -1,6 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { sql, type Transaction } from "kysely";
-import { GENESIS_HASH, chainHash, readEditHeaders, subjectDocId } from "@palimpsest/contracts";
+import { GENESIS_HASH, chainHash, readEditHeaders, subjectDocId, type EditHead as PublishedHead } from "@palimpsest/contracts";
 import type { HistoryDb } from "./schema.ts";
 
 /** What the projection reads of a stored edit. */
@@ -64,14 +64,29 @@ export function newestRows(rows: EditLogRow[]): EditLogRow[] {
   return [...newest.values()];
 }
 
+/** Each document's new head after a batch; told inside the batch's transaction, so at least once. */
+export type HeadsSink = (heads: { docId: string; head: PublishedHead }[]) => Promise<void>;
+
 /**
  * Projects stored edits into the per-document edit log with its hash chain. Runs on one replica
  * at a time, in stream order, so each document's version is the count of its edits so far.
+ * With `heads`, each batch's new document heads go there once its rows are written: a failure
+ * there fails the batch, which is then applied again.
  */
-export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[]): Promise<void> {
+export function editLogApply(heads?: HeadsSink): (trx: Transaction<HistoryDb>, msgs: JsMsg[]) => Promise<void> {
+  return async (trx, msgs) => {
+    const newest = await applyEdits(trx, msgs);
+    if (heads && newest.length > 0) await heads(newest.map((r) => ({ docId: r.doc_id, head: { seq: r.seq, at: r.at_text } })));
+  };
+}
+
+/** The edit log's projection as operator tools replay it: the heads already published stay valid. */
+export const applyEditBatch = editLogApply();
+
+async function applyEdits(trx: Transaction<HistoryDb>, msgs: JsMsg[]): Promise<EditLogRow[]> {
   const edits = editsOfBatch(msgs);
   const docIds = new Set(edits.map((e) => e.docId));
-  if (docIds.size === 0) return;
+  if (docIds.size === 0) return [];
   // Every document's head in one statement (a batch holds many documents' edits on a busy server);
   // the lateral join reads one index entry per document, however long its log.
   const found = await sql<{ doc_id: string; seq: number; hash: string; stream_seq: number }>`
@@ -87,7 +102,7 @@ export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[])
     await trx.insertInto("edit_log").values(rows.slice(i, i + 1_000)).onConflict((oc) => oc.column("stream_seq").doNothing()).execute();
   }
   const newest = newestRows(rows);
-  if (newest.length === 0) return;
+  if (newest.length === 0) return [];
   await trx
     .insertInto("doc_heads")
     .values(newest.map((h) => ({ doc_id: h.doc_id, seq: h.seq, stream_seq: h.stream_seq, last_at: h.at })))
@@ -102,4 +117,5 @@ export async function applyEditBatch(trx: Transaction<HistoryDb>, msgs: JsMsg[])
         .whereRef("doc_heads.seq", "<", "excluded.seq"),
     )
     .execute();
+  return newest;
 }

@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import { AppError, GENESIS_HASH, Streams, subjects, type DomainEvent, type EventPayload } from "@palimpsest/contracts";
 import { appendEvent, decodeEvent, type DurableWorkerSpec, type Logger } from "@palimpsest/platform";
 import type { SnapshotStore } from "./snapshot-store.ts";
+import { eraseEditHead } from "./edit-heads.ts";
 import type { HistoryDb } from "./schema.ts";
 
 export type Tombstone = EventPayload<"doc.erased.v1">;
@@ -52,7 +53,7 @@ export function tombstoneFor(docId: string, purge: { by: string | null; at: stri
  *    could not be rebuilt; the tombstone's chain head is what an earlier audit export verifies to;
  * 3. snapshot objects are deleted from the object store by prefix (so one whose row a crash lost
  *    goes too), and this replica's cache of snapshot bytes forgets the document;
- * 4. the document's subject is purged from the EDITS stream.
+ * 4. the document's subject is purged from the EDITS stream, and its head in EDIT_HEADS emptied.
  * The document's files are the files service's (its own purge worker).
  */
 export function createErasure(deps: ErasureDeps) {
@@ -113,6 +114,7 @@ export function createErasure(deps: ErasureDeps) {
     // The stream last: on an EDITS stream created before erasure existed (deny_purge, which NATS
     // cannot switch off) this fails and is retried, but everything history itself holds is gone.
     const purged = await jsm.streams.purge(Streams.edits, { filter: subjects.edits(docId) });
+    await eraseEditHead(js, docId);
     log.info({ docId, edits: purged.purged, objects, lastEditSeq: tombstone.lastEditSeq }, "purged document erased");
     return tombstone;
   }
