@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as encoding from "lib0/encoding";
+import { documentChangedIn } from "@palimpsest/contracts";
 import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import { startTestSystem } from "./system.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
@@ -69,6 +70,31 @@ describe("presence across replicas", () => {
       expect(names(ben)).toEqual(["Cat"]);
       expect(names(cat)).toEqual(["Ben"]);
     }, { timeout: 5_000 });
+  });
+
+  it("a rename reaches every open connection on every replica as the server's own presence entry, with no user", async () => {
+    const { api, auth } = await anon.newUser("Renamer");
+    const doc = await api.createDoc("Before");
+    const benToken = await member(api, doc.id, "Reader");
+    const ann = onReplica(0, doc.id, auth.accessToken);
+    const ben = onReplica(1, doc.id, benToken);
+    await vi.waitFor(() => expect(ann.provider.synced && ben.provider.synced).toBe(true));
+    const notices = (c: CollabClient) =>
+      [...c.provider.awareness.getStates().values()].flatMap((s) => {
+        const notice = documentChangedIn(s);
+        return notice ? [{ notice, user: (s as { user?: unknown }).user }] : [];
+      });
+    expect(notices(ann)).toEqual([]);
+    const before = Date.now();
+    expect((await api.call("PATCH", `/api/docs/${doc.id}`, { title: "After" })).status).toBe(200);
+    await vi.waitFor(() => {
+      for (const c of [ann, ben]) {
+        expect(notices(c)).toEqual([{ notice: { what: "renamed", at: expect.any(Number) }, user: undefined }]);
+        expect(notices(c)[0]!.notice.at).toBeGreaterThanOrEqual(before - 1_000);
+      }
+    }, { timeout: 5_000 });
+    // Nobody's name list shows it.
+    expect(names(ann)).toEqual([]);
   });
 
   it("a dead replica's clients vanish from the others within seconds", async () => {

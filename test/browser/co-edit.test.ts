@@ -302,4 +302,38 @@ describe("a newcomer co-edits in a real browser", () => {
     expect((await focused(a)).label).toBe("History");
     for (const win of [A, B]) expect(win.errors).toEqual([]);
   });
+
+  it("renames from the document header, and the new title reaches everyone with it open at once, wherever it was renamed", async () => {
+    const { owner, doc, A, B } = await twoEditors(env, ["Ada Rename", "Bob Rename"], "Draft title");
+    const [a, b] = [A.page, B.page];
+    // Within a few seconds, not at the page's 30 s poll.
+    const soon = { timeout: 5_000, interval: 100 };
+
+    // The owner renames in place: the pencil, a new title, Enter.
+    await a.getByRole("button", { name: "Rename Draft title" }).click();
+    const field = a.getByLabel("Document title");
+    expect(await field.inputValue()).toBe("Draft title");
+    await field.fill("Launch plan");
+    await field.press("Enter");
+    await a.getByTestId("doc-title").filter({ hasText: "Launch plan" }).waitFor();
+    // Focus returns to the pencil, not the page.
+    expect(await a.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute("data-testid"))).toBe("rename-document");
+    await vi.waitFor(async () => expect(await b.getByTestId("doc-title").textContent()).toBe("Launch plan"), soon);
+    await vi.waitFor(async () => expect(await b.title()).toBe("Launch plan · Palimpsest"), soon);
+
+    // Escape leaves the title as it was.
+    await b.getByRole("button", { name: "Rename Launch plan" }).click();
+    await b.getByLabel("Document title").fill("Not this");
+    await b.getByLabel("Document title").press("Escape");
+    expect(await b.getByTestId("doc-title").textContent()).toBe("Launch plan");
+
+    // Renamed elsewhere (the dashboard, another device): open pages follow too.
+    await owner.api.call("PATCH", `/api/docs/${doc.id}`, { title: "Launch plan v2" });
+    await vi.waitFor(async () => {
+      expect(await a.getByTestId("doc-title").textContent()).toBe("Launch plan v2");
+      expect(await b.getByTestId("doc-title").textContent()).toBe("Launch plan v2");
+    }, soon);
+    await a.screenshot({ path: artifact("co-edit-rename.png") });
+    for (const win of [A, B]) expect(win.errors).toEqual([]);
+  });
 });

@@ -26,3 +26,33 @@ export const COLLAB_TOKEN_PROTOCOL_PREFIX = "palimpsest.token.";
 export function collabProtocols(token: string): string[] {
   return [COLLAB_PROTOCOL, `${COLLAB_TOKEN_PROTOCOL_PREFIX}${token}`];
 }
+
+/**
+ * The awareness field of the server's own presence entry in a document: sync sets it, under
+ * SERVER_PRESENCE_CLIENT_ID with no `user` (so no avatar or cursor shows it), when the document's
+ * metadata changed while it was open, so open pages ask for it again at once. y-protocols has no
+ * message for "the title changed"; any y-websocket client takes in the entry and ignores it.
+ * The value says what changed and when (milliseconds since the epoch).
+ */
+export const DOCUMENT_CHANGED_FIELD = "documentChanged";
+
+/**
+ * The client id of that entry, the same on every replica: one past the largest uint32, so no Y.Doc
+ * (whose ids are uint32) can draw it. y-websocket clients send back every awareness change they
+ * receive, this entry included; the server drops it from what clients send.
+ */
+export const SERVER_PRESENCE_CLIENT_ID = 2 ** 32;
+
+export interface DocumentChangedNotice {
+  what: "renamed";
+  at: number;
+}
+
+/** The notice in an awareness state, if it holds one. */
+export function documentChangedIn(state: unknown): DocumentChangedNotice | undefined {
+  if (typeof state !== "object" || state === null) return undefined;
+  const notice = (state as Record<string, unknown>)[DOCUMENT_CHANGED_FIELD];
+  if (typeof notice !== "object" || notice === null) return undefined;
+  const { what, at } = notice as Record<string, unknown>;
+  return what === "renamed" && typeof at === "number" ? { what, at } : undefined;
+}

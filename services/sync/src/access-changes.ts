@@ -3,6 +3,7 @@ import { CloseCodes, Streams, canWrite, closeCodeOf, subjects, type EventPayload
 import { decodeEvent, keepFollowing, type LiveFollower, type Logger } from "@palimpsest/platform";
 import type { Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
+import type { DocumentNotices } from "./document-notices.ts";
 
 /** What an access change means for a user's open connections to a document. */
 export type AccessChange =
@@ -77,7 +78,7 @@ export class RecentAccessChanges {
 /**
  * Makes role changes take effect on open connections as soon as they are stored: a demoted
  * editor's socket stops being able to write, a removed member's socket closes, and so do all
- * sockets of a document moved to the trash.
+ * sockets of a document moved to the trash. A rename is passed on to `notices`.
  */
 export async function followAccessChanges(
   js: JetStreamClient,
@@ -85,6 +86,7 @@ export async function followAccessChanges(
   rooms: RoomRegistry,
   log: Logger,
   recent: RecentAccessChanges = new RecentAccessChanges(),
+  notices?: DocumentNotices,
 ): Promise<LiveFollower> {
   const apply = async (docId: string, userId: string | null, change: AccessChange) => {
     recent.record(docId, userId, change);
@@ -128,6 +130,12 @@ export async function followAccessChanges(
           case "doc.trashed.v1": {
             const d = event.data as EventPayload<"doc.trashed.v1">;
             await apply(d.docId, null, { kind: "trashed" });
+            break;
+          }
+          case "doc.renamed.v1": {
+            // Not access, but heard on the same events: open pages show the new title at once.
+            const d = event.data as EventPayload<"doc.renamed.v1">;
+            await notices?.changed(d.docId, "renamed");
             break;
           }
           case "doc.untrashed.v1": {

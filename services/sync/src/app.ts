@@ -22,6 +22,7 @@ import { StorageQuota } from "./storage-quota.ts";
 import { RoomRegistry } from "./room-registry.ts";
 import { createSyncMetrics } from "./sync-metrics.ts";
 import { RecentAccessChanges, followAccessChanges } from "./access-changes.ts";
+import { DocumentNotices } from "./document-notices.ts";
 import { trackReplicas } from "./replica-presence.ts";
 import type { SyncConfig } from "./config.ts";
 
@@ -60,7 +61,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const recentAccess = new RecentAccessChanges();
   const leases = deps.redis ? new UserConnectionLeases(deps.redis, { maxConnections: config.maxConnectionsPerUser, maxDocuments: config.maxDocumentsPerUser }, log) : undefined;
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess, ...(leases ? { leases } : {}) });
-  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess);
+  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess, new DocumentNotices(rooms));
   const replicas = trackReplicas(nc, config.replicaId, rooms);
   const resync =
     config.resyncMs > 0

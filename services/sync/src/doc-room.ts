@@ -250,7 +250,7 @@ export class DocRoom {
   /** Relays a peer's presence only for client ids bound to it, as the user its token names. */
   private acceptPresence(peer: Peer, update: Uint8Array): void {
     const own = this.peerClients.get(peer.id) ?? new Set<number>();
-    let admitted: Uint8Array;
+    let admitted: Uint8Array | null;
     try {
       admitted = admitPresence(update, { userId: peer.userId, name: peer.name, connectionId: peer.id }, {
         own,
@@ -262,7 +262,7 @@ export class DocRoom {
       this.log.debug({ peer: peer.id, why: err.message }, "refusing a presence message");
       return;
     }
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, admitted, peer);
+    if (admitted) awarenessProtocol.applyAwarenessUpdate(this.awareness, admitted, peer);
   }
 
   private submit(peer: Peer, update: Uint8Array): Promise<void> | undefined {

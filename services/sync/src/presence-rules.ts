@@ -1,6 +1,6 @@
 import * as encoding from "lib0/encoding";
 import * as decoding from "lib0/decoding";
-import { MAX_PRESENCE_NAME, presenceColorOf } from "@palimpsest/contracts";
+import { MAX_PRESENCE_NAME, SERVER_PRESENCE_CLIENT_ID, presenceColorOf } from "@palimpsest/contracts";
 
 /**
  * Bounds on what one connection may say about presence. A y-websocket client announces one
@@ -82,10 +82,11 @@ export function userOfState(state: unknown): string | undefined {
 }
 
 /**
- * Checks a connection's awareness message and returns it as it may be relayed. A client id is
- * bound to the connection that first announced it: another connection may only take it over
- * when it belongs to the same user (a reconnecting tab whose old socket has not closed yet).
- * Throws PresenceRefused when the message is too large or speaks for anyone else.
+ * Checks a connection's awareness message and returns it as it may be relayed, or null when it
+ * only echoes the server's own entry (y-websocket clients send back every change they receive).
+ * A client id is bound to the connection that first announced it: another connection may only
+ * take it over when it belongs to the same user (a reconnecting tab whose old socket has not
+ * closed yet). Throws PresenceRefused when the message is too large or speaks for anyone else.
  */
 export function admitPresence(
   update: Uint8Array,
@@ -96,9 +97,10 @@ export function admitPresence(
     /** The user behind a client id already present (from this replica or another), if any. */
     userOf(clientId: number): string | undefined;
   },
-): Uint8Array {
+): Uint8Array | null {
   if (update.byteLength > PresenceLimits.maxMessageBytes) throw new PresenceRefused(`presence message of ${update.byteLength} bytes`);
-  const entries = decodePresence(update);
+  const entries = decodePresence(update).filter((e) => e.clientId !== SERVER_PRESENCE_CLIENT_ID);
+  if (entries.length === 0) return null;
   const fresh = new Set(entries.map((e) => e.clientId).filter((c) => !ids.own.has(c)));
   if (ids.own.size + fresh.size > PresenceLimits.maxClientsPerConnection) throw new PresenceRefused("too many client ids for one connection");
   for (const c of fresh) {

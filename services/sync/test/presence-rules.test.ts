@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DOCUMENT_CHANGED_FIELD, SERVER_PRESENCE_CLIENT_ID } from "@palimpsest/contracts";
 import { PresenceLimits, PresenceRefused, admitPresence, decodePresence, encodePresence, withoutClients } from "../src/presence-rules.ts";
 
 const mallory = { userId: "u-mallory", name: "Mallory", connectionId: "c-1" };
@@ -7,10 +8,18 @@ const none = { own: new Set<number>(), userOf: () => undefined };
 describe("admitPresence", () => {
   it("rewrites the user to the token's identity and keeps only a hex colour", () => {
     const update = encodePresence([{ clientId: 7, clock: 1, state: { user: { id: "u-ann", name: "<b>Ann</b>", color: "red;background:url(x)" }, cursor: { a: 1 } } }]);
-    const [entry] = decodePresence(admitPresence(update, mallory, none));
+    const [entry] = decodePresence(admitPresence(update, mallory, none)!);
     expect(entry!.state).toEqual({ user: { id: "u-mallory", name: "Mallory", color: "#667085" }, cursor: { a: 1 } });
     const ok = encodePresence([{ clientId: 7, clock: 2, state: { user: { color: "#a1B2c3" } } }]);
-    expect(decodePresence(admitPresence(ok, mallory, none))[0]!.state).toEqual({ user: { id: "u-mallory", name: "Mallory", color: "#a1B2c3" } });
+    expect(decodePresence(admitPresence(ok, mallory, none)!)[0]!.state).toEqual({ user: { id: "u-mallory", name: "Mallory", color: "#a1B2c3" } });
+  });
+
+  it("drops the server's own entry that a client sends back, so no connection takes it over or speaks under it", () => {
+    const notice = { clientId: SERVER_PRESENCE_CLIENT_ID, clock: 1_765_000_000_000, state: { [DOCUMENT_CHANGED_FIELD]: { what: "renamed", at: 1 } } };
+    expect(admitPresence(encodePresence([notice]), mallory, none)).toBeNull();
+    expect(admitPresence(encodePresence([{ ...notice, state: null }]), mallory, none)).toBeNull();
+    const mixed = admitPresence(encodePresence([notice, { clientId: 7, clock: 3, state: { cursor: 1 } }]), mallory, none);
+    expect(decodePresence(mixed!).map((e) => e.clientId)).toEqual([7]);
   });
 
   it("refuses a client id held by another user, for a state or a removal", () => {

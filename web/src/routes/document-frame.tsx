@@ -12,6 +12,7 @@ import { isChunkLoadError } from "../components/error-boundary";
 import { PresenceAvatars } from "../components/presence-avatars";
 import { StatusPill } from "../components/status-pill";
 import { ShareButton } from "../share/share-button";
+import { DocumentTitle } from "./document-title";
 import type { CollabProblem, CollabStatus } from "../collab/collab-provider";
 import type { Peer } from "../collab/use-collab";
 
@@ -48,9 +49,7 @@ export function DocumentFrame({ doc, status, peers, problem, actions, onAccessCh
             <span aria-hidden="true">←</span>
             <span className="visually-hidden">All documents</span>
           </Link>
-          <h1 className="doc-title" data-testid="doc-title" title={title}>
-            {title}
-          </h1>
+          <DocumentTitle doc={doc} />
           {readOnly && (
             <span className="badge badge-readonly" data-testid="readonly-badge" title={`You are a ${doc.role}; you can read but not edit.`}>
               View only

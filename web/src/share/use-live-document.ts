@@ -8,12 +8,15 @@
 // something suggests the answer changed:
 // - whoever changes access announces it through awareness (see announceAccessChange), which every
 //   open window of the document receives within milliseconds;
+// - the server says the document was renamed (its own awareness entry, DOCUMENT_CHANGED_FIELD),
+//   wherever the rename was made;
 // - the server closed or refused the connection;
 // - the connection came back (the role may have changed while we were away);
 // - the tab became visible again, and every so often while it is visible, for changes made where
 //   no window of this document was open.
 
 import { useCallback, useEffect, useRef, useState } from "react";
+import { documentChangedIn } from "@palimpsest/contracts/shared";
 import { api } from "../api/api-client";
 import { ApiError } from "../api/http";
 import type { DocMeta } from "../api/types";
@@ -82,7 +85,10 @@ export function useLiveDocument(initial: DocMeta, connection: CollabConnection |
     const onChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
       let changed = false;
       for (const clientId of [...added, ...updated]) {
-        const stamp = accessStamp(awareness.getStates().get(clientId));
+        const state = awareness.getStates().get(clientId);
+        // The server's own entry says the document changed (a rename), as it happens.
+        if (documentChangedIn(state)) changed = true;
+        const stamp = accessStamp(state);
         const before = seen.get(clientId);
         seen.set(clientId, stamp);
         // Someone joining with an old announcement is no news; an updated one is.
