@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
 import { connectClient } from "../collab-client.ts";
 import {
+  artifact,
   databasesOf,
   editorOf,
   openText,
@@ -160,6 +161,35 @@ describe("offline work in a real browser", () => {
     await a.getByRole("heading", { name: "Sign in" }).waitFor();
     await vi.waitFor(async () => expect((await databasesOf(a)).filter((name) => name.startsWith(prefix))).toEqual([]), WAIT);
     expect(unexpectedErrors(A)).toEqual([]);
+  });
+
+  it("the history opened without a network says once that it needs one, and loads by itself when the network returns", async () => {
+    const { A } = await twoEditors(env, ["Ada History", "Bob History"], "Offline history");
+    const a = A.page;
+    await editorOf(a).click();
+    await a.keyboard.type("Kept.");
+    await waitForStatus(a, ["saved"]);
+    await A.context.setOffline(true);
+    await waitForStatus(a, ["offline"]);
+    await a.getByRole("button", { name: "History", exact: true }).click();
+    const panel = a.getByTestId("history-panel");
+    await panel.waitFor();
+    await vi.waitFor(async () => expect(await panel.getByRole("alert").count()).toBeGreaterThan(0), WAIT);
+    const text = (await panel.innerText()).replace(/\s+/g, " ");
+    process.stdout.write(`offline history: ${text}\n`);
+    await a.screenshot({ path: artifact("offline-history.png") });
+    // One plain statement of why, not an empty document's words ("No versions yet") or each list's own error.
+    expect(text).not.toContain("No versions yet");
+    expect(text).not.toContain("Nothing has been written");
+    expect(await panel.getByText(/you're offline/i).count()).toBe(1);
+    expect(await panel.getByRole("alert").count()).toBe(1);
+
+    expect(await panel.getByRole("button", { name: "Try again" }).count()).toBe(1);
+
+    // Back online, the history loads by itself.
+    await A.context.setOffline(false);
+    await vi.waitFor(async () => expect(await panel.getByTestId("history-sessions").locator("li").count()).toBeGreaterThan(0), WAIT);
+    expect(await panel.getByText(/you're offline/i).count()).toBe(0);
   });
 
   it("measures the time to a first editable document", async () => {

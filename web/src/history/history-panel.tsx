@@ -44,8 +44,17 @@ export interface HistoryPanelProps {
 }
 
 export default function HistoryPanel({ doc, connection, extensions, onClose, onRestored }: HistoryPanelProps): ReactNode {
-  const history = useEditHistory(doc.id, connection);
-  const named = useNamedVersions(doc.id);
+  // Loading again after a failure: Try again, or the browser says the network is back.
+  const [attempt, setAttempt] = useState(0);
+  const history = useEditHistory(doc.id, connection, attempt);
+  const named = useNamedVersions(doc.id, attempt);
+  const failed = history.error !== null;
+  useEffect(() => {
+    if (!failed) return;
+    const retry = (): void => setAttempt((n) => n + 1);
+    window.addEventListener("online", retry);
+    return () => window.removeEventListener("online", retry);
+  }, [failed]);
   const people = usePeople(doc.id);
   const mayEdit = canWrite(doc.role);
   const sliderId = useId();
@@ -124,6 +133,7 @@ export default function HistoryPanel({ doc, connection, extensions, onClose, onR
           edits={edits.length}
           first={first}
           head={head}
+          unavailable={failed}
           seq={seq}
           selectedEdit={selectedEdit}
           named={named.items}
@@ -143,7 +153,7 @@ export default function HistoryPanel({ doc, connection, extensions, onClose, onR
         />
 
         <HistoryPreview
-          historyError={history.error}
+          historyError={history.error === null ? null : { message: history.error, unreachable: history.unreachable, retry: () => setAttempt((n) => n + 1) }}
           empty={empty}
           showChanges={showChanges}
           diffRange={diffRange}
@@ -179,7 +189,8 @@ export default function HistoryPanel({ doc, connection, extensions, onClose, onR
         )}
 
         <div className="history-lists">
-          <NamedVersionList items={named.items} error={named.error} selectedSeq={seq} people={people} onSelect={select} />
+          {/* When the history itself failed, its message says why once; the lists stay quiet. */}
+          <NamedVersionList items={named.items} error={failed ? null : named.error} selectedSeq={seq} people={people} onSelect={select} />
           <SessionList
             loading={history.loading}
             edits={edits.length}

@@ -8,8 +8,8 @@ import type { DiffLoad, People, VersionLoad } from "./use-history";
 import { VersionPreview } from "./version-preview";
 
 interface HistoryPreviewProps {
-  /** Why the history could not be loaded, if it could not. */
-  historyError: string | null;
+  /** Why the history could not be loaded, if it could not, and how to try again. */
+  historyError: { message: string; unreachable: boolean; retry: () => void } | null;
   /** Nothing written yet. */
   empty: boolean;
   showChanges: boolean;
@@ -41,9 +41,16 @@ export function HistoryPreview({ historyError, empty, showChanges, diffRange, di
         aria-busy={version.loading || diff.loading}
       >
         {historyError ? (
-          <p className="form-alert" role="alert">
-            {historyError}
-          </p>
+          <div className="history-unavailable">
+            <p className="form-alert" role="alert">
+              {historyError.unreachable && !navigator.onLine
+                ? "You're offline. The history is kept on the server, so it needs a connection; the document itself stays open for editing here."
+                : historyError.message}
+            </p>
+            <button type="button" className="button" onClick={historyError.retry}>
+              Try again
+            </button>
+          </div>
         ) : empty ? (
           <p className="muted">Nothing has been written in this document yet, so it has no history.</p>
         ) : showChanges ? (

@@ -15,6 +15,8 @@ interface HistoryTimesliderProps {
   edits: number;
   first: number;
   head: number;
+  /** The history could not be loaded: there is nothing to say about versions. */
+  unavailable: boolean;
   seq: number;
   selectedEdit: HistoryEvent | undefined;
   named: NamedVersion[];
@@ -29,7 +31,7 @@ interface HistoryTimesliderProps {
 }
 
 export function HistoryTimeslider(props: HistoryTimesliderProps): ReactNode {
-  const { sliderId, ticksId, playing, onTogglePlay, edits, first, head, seq, selectedEdit, named, onSelect } = props;
+  const { sliderId, ticksId, playing, onTogglePlay, edits, first, head, unavailable, seq, selectedEdit, named, onSelect } = props;
   const { showChanges, onShowChanges, compare, compareOptions, onCompare, onPin } = props;
   return (
     <div className="history-bar">
@@ -73,7 +75,7 @@ export function HistoryTimeslider(props: HistoryTimesliderProps): ReactNode {
         ))}
       </datalist>
       <output className="history-position" htmlFor={sliderId} data-testid="history-position">
-        {head === 0 ? "No versions yet" : `Version ${seq} of ${head}`}
+        {unavailable ? "History not loaded" : head === 0 ? "No versions yet" : `Version ${seq} of ${head}`}
       </output>
       <label className="history-toggle">
         <input type="checkbox" checked={showChanges} onChange={(event) => onShowChanges(event.target.checked)} disabled={head === 0} />

@@ -25,17 +25,29 @@ function messageOf(err: unknown, fallback: string): string {
   return err instanceof ApiError ? err.message : fallback;
 }
 
+/** Status 0 is a request that never reached the gateway. */
+function isUnreachable(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 0;
+}
+
 export interface EditHistory {
   edits: HistoryEvent[];
   loading: boolean;
   error: string | null;
+  /** The error is that the server could not be reached at all (offline, or it is down). */
+  unreachable: boolean;
   /** More edits exist than were loaded. */
   truncated: boolean;
 }
 
-/** Every edit of the document, oldest first, growing live while collaborators type. */
-export function useEditHistory(docId: string, connection: CollabConnection | null): EditHistory {
-  const [state, setState] = useState<EditHistory>({ edits: [], loading: true, error: null, truncated: false });
+const loading: EditHistory = { edits: [], loading: true, error: null, unreachable: false, truncated: false };
+
+/**
+ * Every edit of the document, oldest first, growing live while collaborators type. Loaded again
+ * when `attempt` changes (Try again, or the network came back).
+ */
+export function useEditHistory(docId: string, connection: CollabConnection | null, attempt = 0): EditHistory {
+  const [state, setState] = useState<EditHistory>(loading);
   const editsRef = useRef<HistoryEvent[]>([]);
   const loadedRef = useRef(false);
 
@@ -51,7 +63,7 @@ export function useEditHistory(docId: string, connection: CollabConnection | nul
     const controller = new AbortController();
     editsRef.current = [];
     loadedRef.current = false;
-    setState({ edits: [], loading: true, error: null, truncated: false });
+    setState(loading);
     void (async () => {
       try {
         let after = 0;
@@ -69,11 +81,11 @@ export function useEditHistory(docId: string, connection: CollabConnection | nul
         loadedRef.current = true;
         setState((s) => ({ ...s, loading: false, truncated: true }));
       } catch (err) {
-        if (!isAbortError(err)) setState((s) => ({ ...s, loading: false, error: messageOf(err, "Could not load the history.") }));
+        if (!isAbortError(err)) setState((s) => ({ ...s, loading: false, error: messageOf(err, "Could not load the history."), unreachable: isUnreachable(err) }));
       }
     })();
     return () => controller.abort();
-  }, [docId, append]);
+  }, [docId, append, attempt]);
 
   // Collaborators keep typing while the panel is open; their edits join the list.
   useEffect(() => {
@@ -130,12 +142,13 @@ export interface NamedVersions {
   name: (name: string, seq: number) => Promise<void>;
 }
 
-export function useNamedVersions(docId: string): NamedVersions {
+export function useNamedVersions(docId: string, attempt = 0): NamedVersions {
   const [items, setItems] = useState<NamedVersion[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     const controller = new AbortController();
+    setError(null);
     api.versions.named(docId, controller.signal).then(
       (result) => setItems(result.items),
       (err: unknown) => {
@@ -143,7 +156,7 @@ export function useNamedVersions(docId: string): NamedVersions {
       },
     );
     return () => controller.abort();
-  }, [docId]);
+  }, [docId, attempt]);
 
   const name = useCallback(
     async (label: string, seq: number) => {
