@@ -303,6 +303,35 @@ describe("a newcomer co-edits in a real browser", () => {
     for (const win of [A, B]) expect(win.errors).toEqual([]);
   });
 
+  it("a link is followed with Ctrl+click while writing, says so on hover, and a plain click only places the caret", async () => {
+    const { A, B } = await twoEditors(env, ["Ada Links", "Bob Links"], "Links");
+    const [a, b] = [A.page, B.page];
+    // The address answers here: nothing leaves the machine.
+    await B.context.route("https://shop.example.com/**", (route) => route.fulfill({ contentType: "text/html", body: "<title>Shop</title>" }));
+    await editorOf(a).click();
+    await a.keyboard.type("Buy at https://shop.example.com/milk ");
+    const link = editorOf(b).locator('a[href="https://shop.example.com/milk"]');
+    await link.waitFor();
+    await link.hover();
+    await vi.waitFor(async () => expect(await b.getByRole("tooltip").textContent()).toBe("Ctrl+click to open https://shop.example.com/milk"), WAIT);
+    await b.screenshot({ path: artifact("co-edit-link-hint.png") });
+
+    const pagesBefore = B.context.pages().length;
+    await link.click();
+    expect(B.context.pages().length).toBe(pagesBefore);
+
+    const [opened] = await Promise.all([B.context.waitForEvent("page"), link.click({ modifiers: ["Control"] })]);
+    await opened.waitForLoadState();
+    expect(opened.url()).toBe("https://shop.example.com/milk");
+    // Opened without a way back to the document's page.
+    expect(await opened.evaluate(() => (globalThis as unknown as { opener: unknown }).opener)).toBeNull();
+    expect(B.context.pages().length).toBe(pagesBefore + 1);
+    await opened.close();
+    // The text is as it was: following a link changed nothing.
+    expect(await textOf(b)).toBe("Buy at https://shop.example.com/milk ");
+    for (const win of [A, B]) expect(win.errors).toEqual([]);
+  });
+
   it("renames from the document header, and the new title reaches everyone with it open at once, wherever it was renamed", async () => {
     const { owner, doc, A, B } = await twoEditors(env, ["Ada Rename", "Bob Rename"], "Draft title");
     const [a, b] = [A.page, B.page];

@@ -4,6 +4,7 @@
 
 import { Extension, InputRule } from "@tiptap/core";
 import type { Extensions } from "@tiptap/core";
+import { Plugin, PluginKey } from "@tiptap/pm/state";
 import { TaskItem, TaskList } from "@tiptap/extension-list";
 import StarterKit from "@tiptap/starter-kit";
 import { isAllowedLinkUri } from "./link-address";
@@ -38,8 +39,8 @@ export function textExtensions(): Extensions {
       // Yjs keeps the undo history (per user, shared-document aware), so ProseMirror's must be off.
       undoRedo: false,
       link: {
-        // A click while writing places the caret; the link box (Mod-K) has "Open". Read-only
-        // documents follow links on click as web pages do.
+        // A click while writing places the caret; Mod+click follows the link (LinkOpening, which
+        // says so on hover), and a plain click does where the text is read-only, as on a web page.
         openOnClick: false,
         autolink: true,
         markdownLinks: true,
@@ -47,6 +48,7 @@ export function textExtensions(): Extensions {
         isAllowedUri: (uri) => isAllowedLinkUri(uri),
       },
     }),
+    LinkOpening,
     TaskList,
     ChecklistItem.configure({
       nested: true,
@@ -54,6 +56,80 @@ export function textExtensions(): Extensions {
     }),
   ];
 }
+
+const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.userAgent);
+
+/**
+ * Following a link while writing: Cmd+click on a Mac, Ctrl+click elsewhere (where the text cannot
+ * be edited, the browser follows a click on a link itself). Opened in a new tab without access
+ * back to this page, and only when the address is one a link may have: another client may have
+ * stored anything.
+ */
+const LinkOpening = Extension.create({
+  name: "linkOpening",
+  addProseMirrorPlugins() {
+    const editor = this.editor;
+    // Hovering a link while writing says how to follow it, with where it goes. Outside the
+    // editable element, so nothing of it can become text.
+    let hint: HTMLElement | null = null;
+    const hide = (): void => {
+      if (hint) hint.hidden = true;
+    };
+    return [
+      new Plugin({
+        key: new PluginKey("linkOpening"),
+        view(view) {
+          hint = document.createElement("div");
+          hint.className = "link-hint";
+          hint.setAttribute("role", "tooltip");
+          hint.dataset["testid"] = "link-hint";
+          hint.hidden = true;
+          view.dom.parentElement?.appendChild(hint);
+          return {
+            destroy() {
+              hint?.remove();
+              hint = null;
+            },
+          };
+        },
+        props: {
+          handleDOMEvents: {
+            mouseover(view, event) {
+              const target = event.target instanceof Element ? event.target.closest("a[href]") : null;
+              if (!hint || !target || !view.dom.contains(target) || !editor.isEditable) return false;
+              const href = target.getAttribute("href") ?? "";
+              if (!isAllowedLinkUri(href)) return false;
+              hint.textContent = `${isMac ? "⌘" : "Ctrl+"}click to open ${href}`;
+              const box = target.getBoundingClientRect();
+              hint.style.left = `${Math.max(4, box.left)}px`;
+              hint.style.top = `${box.bottom + 4}px`;
+              hint.hidden = false;
+              return false;
+            },
+            mouseout(_view, event) {
+              if (event.target instanceof Element && event.target.closest("a[href]")) hide();
+              return false;
+            },
+            keydown() {
+              hide();
+              return false;
+            },
+          },
+          handleClick(view, _pos, event) {
+            if (event.button !== 0) return false;
+            const target = event.target instanceof Element ? event.target.closest("a[href]") : null;
+            if (!target || !view.dom.contains(target)) return false;
+            if (!editor.isEditable || !(isMac ? event.metaKey : event.ctrlKey)) return false;
+            const href = target.getAttribute("href") ?? "";
+            if (isAllowedLinkUri(href)) window.open(href, "_blank", "noopener,noreferrer");
+            event.preventDefault();
+            return true;
+          },
+        },
+      }),
+    ];
+  },
+});
 
 /** Mod-K asks for the link box, which lives in the toolbar: `onRequest` opens it. */
 export const LinkShortcut = Extension.create<{ onRequest: () => void }>({
