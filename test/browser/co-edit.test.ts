@@ -20,6 +20,7 @@ import {
   waitForStatus,
   WAIT,
   twoEditors,
+  unexpectedErrors,
 } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-co-edit");
@@ -112,6 +113,30 @@ describe("a newcomer co-edits in a real browser", () => {
       expect(win.sockets.map((s) => s.closed)).toEqual([false]);
       expect(win.errors).toEqual([]);
     }
+  });
+
+  it("signing up with an address that has an account offers to sign in instead, and the server's words read as sentences", async () => {
+    const taken = await env.person("Already Here");
+    const W = await env.open("A");
+    const page = W.page;
+    await page.goto("/");
+    await page.getByRole("button", { name: "Create an account" }).click();
+    await page.getByLabel("Name").fill("Someone Else");
+    await page.getByLabel("Email").fill(taken.email);
+    await page.getByLabel("Password").fill("a different password");
+    await page.getByRole("button", { name: "Create account" }).click();
+    const alert = page.getByTestId("auth-error");
+    await alert.filter({ hasText: "An account with this email already exists." }).waitFor();
+    await alert.getByRole("button", { name: "Sign in instead" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    // The address typed is kept.
+    expect(await page.getByLabel("Email").inputValue()).toBe(taken.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await alert.filter({ hasText: "Email or password is incorrect." }).waitFor();
+    expect(await alert.textContent()).toBe("Email or password is incorrect.");
+    // The refused requests themselves (409, 401) are the browser's own console lines.
+    expect(unexpectedErrors(W)).toEqual([]);
   });
 
   it("a document screen that cannot be downloaded offers a reload instead of a blank page", async () => {

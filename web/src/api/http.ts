@@ -38,6 +38,17 @@ const FALLBACK_MESSAGES: Record<number, string> = {
   504: "The server took too long to answer.",
 };
 
+/**
+ * The services' messages are written for logs and API clients ("email or password is incorrect");
+ * on a screen they read as sentences: a capital first letter and a full stop.
+ */
+export function asSentence(message: string): string {
+  const text = message.trim();
+  if (text === "") return text;
+  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?…)]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
@@ -49,7 +60,7 @@ async function errorFrom(response: Response): Promise<ApiError> {
     const body: unknown = await response.json();
     if (isRecord(body) && isRecord(body.error)) {
       if (typeof body.error.code === "string") code = body.error.code;
-      if (typeof body.error.message === "string" && body.error.message !== "") message = body.error.message;
+      if (typeof body.error.message === "string" && body.error.message !== "") message = asSentence(body.error.message);
     }
   } catch {
     // Not JSON (a proxy error page, say): the fallback message is the best we can do.

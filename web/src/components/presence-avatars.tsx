@@ -9,7 +9,7 @@ export function PresenceAvatars({ peers }: { peers: Peer[] }): ReactNode {
   const hidden = peers.slice(MAX_SHOWN);
   const names = peers.map((peer) => (peer.isSelf ? `${peer.name} (you)` : peer.name)).join(", ");
   return (
-    <div className="presence" data-testid="presence" aria-label={peers.length > 0 ? `Here now: ${names}` : "Nobody else is here"}>
+    <div className="presence" role="group" data-testid="presence" aria-label={peers.length > 0 ? `Here now: ${names}` : "Nobody else is here"}>
       {shown.map((peer) => (
         <span
           key={peer.id}

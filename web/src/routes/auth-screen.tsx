@@ -18,6 +18,8 @@ export function AuthScreen(): ReactNode {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
+  /** Signing up with an address that has an account: offer to sign in with it instead. */
+  const [emailTaken, setEmailTaken] = useState(false);
   const [busy, setBusy] = useState(false);
   /** The address a registration link was sent to, where registering is confirmed by email. */
   const [sentTo, setSentTo] = useState<string | null>(null);
@@ -26,6 +28,7 @@ export function AuthScreen(): ReactNode {
   const switchMode = (next: Mode): void => {
     setMode(next);
     setError(null);
+    setEmailTaken(false);
     dismissNotice();
   };
 
@@ -33,6 +36,7 @@ export function AuthScreen(): ReactNode {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setEmailTaken(false);
     try {
       if (mode === "signin") await signIn(email.trim(), password);
       else if ("pending" in (await signUp(name.trim(), email.trim(), password))) {
@@ -44,6 +48,7 @@ export function AuthScreen(): ReactNode {
       // visitor was heading to) as soon as the session exists.
     } catch (err) {
       setError(err instanceof ApiError ? err.message : "Something went wrong. Please try again.");
+      setEmailTaken(err instanceof ApiError && err.code === "EMAIL_TAKEN");
       setBusy(false);
     }
   };
@@ -122,6 +127,14 @@ export function AuthScreen(): ReactNode {
 
         <p id={`${ids}-alert`} className="form-alert" role="alert" data-testid="auth-error">
           {message}
+          {emailTaken && signingUp && (
+            <>
+              {" "}
+              <button type="button" className="link-button" onClick={() => switchMode("signin")}>
+                Sign in instead
+              </button>
+            </>
+          )}
         </p>
 
         <button type="submit" className="button button-primary button-block" disabled={busy}>
