@@ -142,6 +142,13 @@ describe("version history in the browser", () => {
       expect(await textOf(a)).toBe(draft);
       expect(await textOf(b)).toBe(draft);
     }, WAIT);
+    // Ben's text changed under him: he is told by whom, and where the text from before is.
+    const told = b.getByTestId("document-notice");
+    await told.filter({ hasText: "Ada Author restored an earlier version" }).waitFor();
+    await told.getByRole("button", { name: "Open the history" }).waitFor();
+    // Ada, who restored it, has her own words for it, not Ben's.
+    expect(await a.getByTestId("document-notice").filter({ hasText: "restored an earlier version, so the text changed" }).count()).toBe(0);
+    await told.getByRole("button", { name: "Dismiss" }).click();
 
     // The restore is one more version; everything before it is still there.
     await vi.waitFor(async () => {

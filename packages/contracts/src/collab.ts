@@ -32,7 +32,7 @@ export function collabProtocols(token: string): string[] {
  * SERVER_PRESENCE_CLIENT_ID with no `user` (so no avatar or cursor shows it), when the document's
  * metadata changed while it was open, so open pages ask for it again at once. y-protocols has no
  * message for "the title changed"; any y-websocket client takes in the entry and ignores it.
- * The value says what changed and when (milliseconds since the epoch).
+ * The value says what changed, when (milliseconds since the epoch) and, for a restore, by whom.
  */
 export const DOCUMENT_CHANGED_FIELD = "documentChanged";
 
@@ -43,16 +43,20 @@ export const DOCUMENT_CHANGED_FIELD = "documentChanged";
  */
 export const SERVER_PRESENCE_CLIENT_ID = 2 ** 32;
 
-export interface DocumentChangedNotice {
-  what: "renamed";
-  at: number;
-}
+/**
+ * `renamed`: the title changed. `restored`: an earlier version was restored, by the user `by`, so
+ * text written since may be gone from the page (it stays in the history).
+ */
+export type DocumentChangedNotice = { what: "renamed"; at: number } | { what: "restored"; at: number; by: string };
 
 /** The notice in an awareness state, if it holds one. */
 export function documentChangedIn(state: unknown): DocumentChangedNotice | undefined {
   if (typeof state !== "object" || state === null) return undefined;
   const notice = (state as Record<string, unknown>)[DOCUMENT_CHANGED_FIELD];
   if (typeof notice !== "object" || notice === null) return undefined;
-  const { what, at } = notice as Record<string, unknown>;
-  return what === "renamed" && typeof at === "number" ? { what, at } : undefined;
+  const { what, at, by } = notice as Record<string, unknown>;
+  if (typeof at !== "number") return undefined;
+  if (what === "renamed") return { what, at };
+  if (what === "restored" && typeof by === "string") return { what, at, by };
+  return undefined;
 }

@@ -135,7 +135,7 @@ export async function followAccessChanges(
           case "doc.renamed.v1": {
             // Not access, but heard on the same events: open pages show the new title at once.
             const d = event.data as EventPayload<"doc.renamed.v1">;
-            await notices?.changed(d.docId, "renamed");
+            await notices?.renamed(d.docId);
             break;
           }
           case "doc.untrashed.v1": {

@@ -1,7 +1,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CloseCodes, READ_ONLY_REFUSAL, closeCodeOf } from "@palimpsest/contracts";
+import { CloseCodes, READ_ONLY_REFUSAL, closeCodeOf, isRestoreClient } from "@palimpsest/contracts";
 import type { Logger, SpanContext } from "@palimpsest/platform";
 import { SnapshotAhead, type EditFeed, type EditLog, type EditMeta } from "./edit-log.ts";
 import {
@@ -14,6 +14,7 @@ import {
   type IncomingMessage,
 } from "./protocol.ts";
 import { PresenceRelay } from "./presence-relay.ts";
+import { documentNoticeMessage } from "./document-notices.ts";
 import { PresenceRefused, admitPresence, userOfState } from "./presence-rules.ts";
 import { RoomWriter } from "./room-writer.ts";
 import { splitUpdate } from "./update-parts.ts";
@@ -397,8 +398,11 @@ export class DocRoom {
     this.pruneAccepted(update);
     if (this.peers.size === 0) return;
     const message = encodeUpdate(update);
+    // A restore replaces what people see, their own recent typing included: each page is told who did it.
+    const restored = isRestoreClient(meta.client) ? documentNoticeMessage({ what: "restored", at: Date.now(), by: meta.author }) : undefined;
     for (const peer of this.peers.values()) {
       if (peer.id !== meta.client) peer.send(message);
+      if (restored) peer.send(restored);
     }
     const storedAt = Date.parse(meta.time);
     if (!Number.isNaN(storedAt)) this.metrics.fanoutSeconds.observe(Math.max(0, Date.now() - storedAt) / 1000);

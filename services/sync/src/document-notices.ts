@@ -4,29 +4,33 @@ import { encodePresence } from "./presence-rules.ts";
 import type { RoomRegistry } from "./room-registry.ts";
 
 /**
- * Tells the open connections of a document that its metadata changed (a rename), so a page shows
- * the new title at once instead of at its next poll. y-protocols has no message for it: the
- * notice is an awareness entry under the server's own client id, with no `user`, so it
- * shows no avatar or cursor, and any y-websocket client takes it in and ignores it. It goes to
- * this replica's connections only; every replica follows the same events and tells its own.
+ * Awareness takes an entry only at a higher clock than the last one seen for its client id, and
+ * every replica speaks under the same id: the clock is the time, so a client that moves to
+ * another replica still takes its notices (give or take the replicas' clock skew).
  */
-export class DocumentNotices {
-  /**
-   * Awareness takes an entry only at a higher clock than the last one seen for its client id, and
-   * every replica speaks under the same id: the clock is the time, so a client that moves to
-   * another replica still takes its notices (give or take the replicas' clock skew).
-   */
-  private clock = 0;
+let clock = 0;
 
+/**
+ * The message that tells a document's open connections that it changed in a way their page must
+ * show (a rename, a restore). y-protocols has no message for it: the notice is an awareness
+ * entry under the server's own client id, with no `user`, so it shows no avatar or cursor, and
+ * any y-websocket client takes it in and ignores it. It goes to one replica's connections; every
+ * replica hears the same events and tells its own.
+ */
+export function documentNoticeMessage(notice: DocumentChangedNotice): Uint8Array {
+  clock = Math.max(clock + 1, notice.at);
+  return encodeAwareness(encodePresence([{ clientId: SERVER_PRESENCE_CLIENT_ID, clock, state: { [DOCUMENT_CHANGED_FIELD]: notice } }]));
+}
+
+/** Tells the open connections of a renamed document, so their pages show the new title at once. */
+export class DocumentNotices {
   constructor(private readonly rooms: RoomRegistry) {}
 
-  async changed(docId: string, what: DocumentChangedNotice["what"]): Promise<void> {
+  async renamed(docId: string): Promise<void> {
     const room = await this.rooms.peek(docId);
     const peers = room?.allPeers() ?? [];
     if (peers.length === 0) return;
-    const notice: DocumentChangedNotice = { what, at: Date.now() };
-    this.clock = Math.max(this.clock + 1, notice.at);
-    const message = encodeAwareness(encodePresence([{ clientId: SERVER_PRESENCE_CLIENT_ID, clock: this.clock, state: { [DOCUMENT_CHANGED_FIELD]: notice } }]));
+    const message = documentNoticeMessage({ what: "renamed", at: Date.now() });
     for (const peer of peers) peer.send(message);
   }
 }

@@ -9,6 +9,7 @@ import type { DocMeta } from "../api/types";
 import { DocFields, canWrite } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
+import { useRestoreNotices } from "../collab/use-restore-notices";
 import { EditorToolbar } from "../components/editor-toolbar";
 import { ErrorBoundary } from "../components/error-boundary";
 import { KeyboardExit } from "../editor/keyboard-exit";
@@ -112,6 +113,15 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
     );
   }, []);
 
+  // Someone else restored a version: say who, and where the text from before it is.
+  const peersRef = useRef(peers);
+  peersRef.current = peers;
+  useRestoreNotices(connection, ({ by }) => {
+    if (by === user?.id) return;
+    const name = peersRef.current.find((p) => p.id === by)?.name ?? "Someone with edit access";
+    setNotice(`${name} restored an earlier version, so the text changed. Anything written before the restore, yours included, is kept in the history.`);
+  });
+
   if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} lost />;
   const doc = live.doc;
   const editable = canWrite(doc.role) && collab.problem === null;
@@ -132,8 +142,22 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
       }
     >
       {notice !== "" && (
-        <p className="banner banner-info" role="status">
+        <p className="banner banner-info" role="status" data-testid="document-notice">
           {notice}{" "}
+          {!historyOpen && (
+            <>
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => {
+                  setNotice("");
+                  setHistoryOpen(true);
+                }}
+              >
+                Open the history
+              </button>{" "}
+            </>
+          )}
           <button type="button" className="link-button" onClick={() => setNotice("")}>
             Dismiss
           </button>
