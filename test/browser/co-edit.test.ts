@@ -364,7 +364,7 @@ describe("a newcomer co-edits in a real browser", () => {
     const soon = { timeout: 5_000, interval: 100 };
 
     // The owner renames in place: the pencil, a new title, Enter.
-    await a.getByRole("button", { name: "Rename Draft title" }).click();
+    await a.getByRole("button", { name: "Rename document" }).click();
     const field = a.getByLabel("Document title");
     expect(await field.inputValue()).toBe("Draft title");
     await field.fill("Launch plan");
@@ -376,7 +376,7 @@ describe("a newcomer co-edits in a real browser", () => {
     await vi.waitFor(async () => expect(await b.title()).toBe("Launch plan · Palimpsest"), soon);
 
     // Escape leaves the title as it was.
-    await b.getByRole("button", { name: "Rename Launch plan" }).click();
+    await b.getByRole("button", { name: "Rename document" }).click();
     await b.getByLabel("Document title").fill("Not this");
     await b.getByLabel("Document title").press("Escape");
     expect(await b.getByTestId("doc-title").textContent()).toBe("Launch plan");

@@ -158,4 +158,42 @@ describe("sharing in the browser", () => {
     // The browser logs the refused request for the document (404) after the removal.
     expect(G.errors.filter((e) => !/console: Failed to load resource: the server responded with a status of 40[34]/.test(e))).toEqual([]);
   });
+
+  it("a role changed elsewhere reaches the open page at once, and what a demoted editor typed offline stays on the page, said to be unsaved", async () => {
+    const owner = await env.person("Olga Owner");
+    const editor = await env.person("Ed Demoted");
+    const doc = await owner.api.createDoc("Demotions");
+    expect((await owner.api.post(`/api/docs/${doc.id}/members`, { email: editor.email, role: "editor" })).status).toBe(201);
+    const E = await env.open("E");
+    const e = E.page;
+    await signInAt(e, `/d/${doc.id}`, { email: editor.email });
+    await waitForStatus(e, ["online", "saved"]);
+    await editorOf(e).click();
+    await e.keyboard.type("Saved words.");
+    await waitForStatus(e, ["saved"]);
+
+    // Made a viewer from the owner's own tools (the API here): the page follows within moments, not at its 30 s look.
+    expect((await owner.api.call("PATCH", `/api/docs/${doc.id}/members/${editor.auth.user.id}`, { role: "viewer" })).status).toBe(200);
+    await vi.waitFor(async () => expect(await isEditable(e)).toBe(false), { timeout: 5_000, interval: 100 });
+    await e.getByTestId("readonly-badge").waitFor();
+    // And back.
+    expect((await owner.api.call("PATCH", `/api/docs/${doc.id}/members/${editor.auth.user.id}`, { role: "editor" })).status).toBe(200);
+    await vi.waitFor(async () => expect(await isEditable(e)).toBe(true), { timeout: 5_000, interval: 100 });
+
+    // Offline, the page cannot hear of a demotion: Ed keeps typing, and is demoted meanwhile.
+    await E.context.setOffline(true);
+    await waitForStatus(e, ["offline"]);
+    await editorOf(e).click();
+    await e.keyboard.press("End");
+    await e.keyboard.type(" Typed offline.");
+    expect((await owner.api.call("PATCH", `/api/docs/${doc.id}/members/${editor.auth.user.id}`, { role: "viewer" })).status).toBe(200);
+    await E.context.setOffline(false);
+    // Back online the server refuses those words; the page says so and keeps them in view.
+    await e.getByTestId("writes-refused").waitFor({ timeout: 15_000 });
+    expect(await textOf(e)).toBe("Saved words. Typed offline.");
+    expect(await isEditable(e)).toBe(false);
+    const stored = await owner.api.get<VersionView>(`/api/docs/${doc.id}/versions/${(await owner.api.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history`)).body.items.at(-1)?.seq ?? 0}`);
+    expect(stored.body.text).toBe("Saved words.");
+    await e.screenshot({ path: artifact("share-demoted-unsaved.png") });
+  });
 });

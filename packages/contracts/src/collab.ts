@@ -44,10 +44,11 @@ export const DOCUMENT_CHANGED_FIELD = "documentChanged";
 export const SERVER_PRESENCE_CLIENT_ID = 2 ** 32;
 
 /**
- * `renamed`: the title changed. `restored`: an earlier version was restored, by the user `by`, so
- * text written since may be gone from the page (it stays in the history).
+ * `renamed`: the title changed. `access`: this connection's role changed (sent to that user's
+ * connections only). `restored`: an earlier version was restored, by the user `by`, so text
+ * written since may be gone from the page (it stays in the history).
  */
-export type DocumentChangedNotice = { what: "renamed"; at: number } | { what: "restored"; at: number; by: string };
+export type DocumentChangedNotice = { what: "renamed" | "access"; at: number } | { what: "restored"; at: number; by: string };
 
 /** The notice in an awareness state, if it holds one. */
 export function documentChangedIn(state: unknown): DocumentChangedNotice | undefined {
@@ -56,7 +57,7 @@ export function documentChangedIn(state: unknown): DocumentChangedNotice | undef
   if (typeof notice !== "object" || notice === null) return undefined;
   const { what, at, by } = notice as Record<string, unknown>;
   if (typeof at !== "number") return undefined;
-  if (what === "renamed") return { what, at };
+  if (what === "renamed" || what === "access") return { what, at };
   if (what === "restored" && typeof by === "string") return { what, at, by };
   return undefined;
 }

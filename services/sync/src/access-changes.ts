@@ -3,7 +3,7 @@ import { CloseCodes, Streams, canWrite, closeCodeOf, subjects, type EventPayload
 import { decodeEvent, keepFollowing, type LiveFollower, type Logger } from "@palimpsest/platform";
 import type { Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
-import type { DocumentNotices } from "./document-notices.ts";
+import { documentNoticeMessage, type DocumentNotices } from "./document-notices.ts";
 
 /** What an access change means for a user's open connections to a document. */
 export type AccessChange =
@@ -92,7 +92,13 @@ export async function followAccessChanges(
     recent.record(docId, userId, change);
     const room = await rooms.peek(docId);
     const peers = userId === null ? (room?.allPeers() ?? []) : (room?.peersOf(userId) ?? []);
-    for (const peer of peers) applyAccessChange(peer, change);
+    // A new role takes effect on the socket at once; the page is told too, so it stops offering
+    // to write (or starts) now rather than at its next look.
+    const told = change.kind === "role" ? documentNoticeMessage({ what: "access", at: Date.now() }) : undefined;
+    for (const peer of peers) {
+      applyAccessChange(peer, change);
+      if (told) peer.send(told);
+    }
   };
   return keepFollowing({
     js,

@@ -105,7 +105,7 @@ export function DocumentTitle({ doc }: { doc: DocMeta }): ReactNode {
         {title}
       </h1>
       {mayRename && (
-        <button ref={pencil} type="button" className="icon-button doc-rename" data-testid="rename-document" aria-label={`Rename ${title}`} title="Rename" onClick={start}>
+        <button ref={pencil} type="button" className="icon-button doc-rename" data-testid="rename-document" aria-label="Rename document" title={`Rename “${title}”`} onClick={start}>
           <svg viewBox="0 0 20 20" aria-hidden="true">
             <path d="M4 16h3l8.5-8.5-3-3L4 13z" />
             <path d="m11 6 3 3" />

@@ -141,6 +141,12 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
         </>
       }
     >
+      {collab.writesRefused && !canWrite(doc.role) && (
+        <p className="banner banner-warning" role="alert" data-testid="writes-refused">
+          You can only read this document now, so what you typed after your role changed is not saved in it. It stays on this page and on
+          this device; copy it if you need it, or ask the owner to make you an editor again.
+        </p>
+      )}
       {notice !== "" && (
         <p className="banner banner-info" role="status" data-testid="document-notice">
           {notice}{" "}
