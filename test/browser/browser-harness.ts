@@ -57,8 +57,9 @@ export interface BrowserSystem {
   /**
    * A new browser context with one page; `label` prefixes its errors. `blockServiceWorker`
    * for tests that intercept requests: what a service worker answers never reaches page.route.
+   * `phone`: 390 x 844, touch.
    */
-  open(label: string, opts?: { blockServiceWorker?: boolean }): Promise<UserWindow>;
+  open(label: string, opts?: { blockServiceWorker?: boolean; phone?: boolean }): Promise<UserWindow>;
 }
 
 // y-websocket's first byte: 0 sync (then 0 step 1, 1 step 2, 2 update), 1 awareness.
@@ -115,7 +116,8 @@ export function useBrowserSystem(name: string, opts: Omit<SystemOptions, "storeE
       if (!browser) throw new Error("the browser did not start");
       const context = await browser.newContext({
         baseURL: need().gatewayUrl(),
-        viewport: { width: 1280, height: 820 },
+        // A phone: the width and touch of a current iPhone or Pixel, where the app must work too.
+        ...(opts.phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 820 } }),
         serviceWorkers: opts.blockServiceWorker ? "block" : "allow",
       });
       contexts.push(context);

@@ -231,7 +231,7 @@ export function AttachmentsButton({ doc }: { doc: DocMeta }): ReactNode {
         <svg className="button-icon" viewBox="0 0 20 20" aria-hidden="true">
           <path d="M13.5 6.5 8 12a1.8 1.8 0 0 1-2.5-2.5l6-6a3 3 0 0 1 4.2 4.2l-6.4 6.4a4.2 4.2 0 0 1-6-6L9 2.5" />
         </svg>
-        Attachments
+        <span className="button-label">Attachments</span>
       </button>
       {open && <AttachmentsPanel doc={doc} onClose={close} />}
     </span>

@@ -33,7 +33,7 @@ export function HistoryButton({ open, onToggle }: { open: boolean; onToggle: () 
       <svg className="button-icon" viewBox="0 0 20 20" aria-hidden="true">
         <path d="M3.5 10a6.5 6.5 0 1 0 1.9-4.6M3.5 3.5v3.2h3.2M10 6.5V10l2.5 2" />
       </svg>
-      History
+      <span className="button-label">History</span>
     </button>
   );
 }

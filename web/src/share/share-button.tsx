@@ -35,7 +35,7 @@ export function ShareButton({ doc, onAccessChanged }: ShareButtonProps): ReactNo
           <circle cx="7.5" cy="7" r="3" />
           <path d="M2.5 16.5c.6-2.8 2.6-4.3 5-4.3s4.4 1.5 5 4.3M14 5.5v5M11.5 8h5" />
         </svg>
-        Share
+        <span className="button-label">Share</span>
       </button>
       {open && (
         <ErrorBoundary
