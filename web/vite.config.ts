@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import sharp from "sharp";
 import { defineConfig } from "vite";
 import type { Plugin, ProxyOptions } from "vite";
 import react from "@vitejs/plugin-react";
@@ -50,9 +52,53 @@ function precacheManifest(): Plugin {
   };
 }
 
+/**
+ * The web app manifest and its icons, so the app can be installed (a home-screen icon that opens
+ * it in its own window, offline included, through the service worker). The PNGs are rendered from
+ * the SVGs in icons/ at build time: "any" icons keep the rounded tile, the maskable one and
+ * Apple's fill the square (the platform cuts its own shape, inside the safe zone).
+ */
+function appManifest(): Plugin {
+  const icon = (name: string) => fileURLToPath(new URL(`icons/${name}`, import.meta.url));
+  const renders = [
+    { file: "icons/icon-192.png", svg: "app-icon.svg", size: 192 },
+    { file: "icons/icon-512.png", svg: "app-icon.svg", size: 512 },
+    { file: "icons/maskable-512.png", svg: "app-icon-full-bleed.svg", size: 512 },
+    { file: "icons/apple-touch-icon.png", svg: "app-icon-full-bleed.svg", size: 180 },
+  ];
+  return {
+    name: "palimpsest-app-manifest",
+    apply: "build",
+    async generateBundle() {
+      for (const r of renders) {
+        const svg = await readFile(icon(r.svg));
+        const png = await sharp(svg, { density: Math.ceil((72 * r.size) / 32) }).resize(r.size, r.size).png().toBuffer();
+        this.emitFile({ type: "asset", fileName: r.file, source: png });
+      }
+      const manifest = {
+        id: "/",
+        name: "Palimpsest",
+        short_name: "Palimpsest",
+        description: "Write together, live, and keep every edit.",
+        start_url: "/",
+        scope: "/",
+        display: "standalone",
+        background_color: "#f6f4ef",
+        theme_color: "#f6f4ef",
+        icons: [
+          { src: "/icons/icon-192.png", sizes: "192x192", type: "image/png", purpose: "any" },
+          { src: "/icons/icon-512.png", sizes: "512x512", type: "image/png", purpose: "any" },
+          { src: "/icons/maskable-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
+        ],
+      };
+      this.emitFile({ type: "asset", fileName: "manifest.webmanifest", source: `${JSON.stringify(manifest, null, 2)}\n` });
+    },
+  };
+}
+
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
-  plugins: [react(), precacheManifest()],
+  plugins: [react(), appManifest(), precacheManifest()],
   // The workspace install holds more than one copy of these packages (hoisting put newer
   // @tiptap/core and @tiptap/pm at the repository root). Two copies of the editor core, or of
   // yjs, break the editor at runtime, so always take the ones this package depends on.

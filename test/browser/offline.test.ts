@@ -6,6 +6,7 @@
 
 import { describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
+import sharp from "sharp";
 import { connectClient } from "../collab-client.ts";
 import {
   artifact,
@@ -190,6 +191,37 @@ describe("offline work in a real browser", () => {
     await A.context.setOffline(false);
     await vi.waitFor(async () => expect(await panel.getByTestId("history-sessions").locator("li").count()).toBeGreaterThan(0), WAIT);
     expect(await panel.getByText(/you're offline/i).count()).toBe(0);
+  });
+
+  it("the app can be installed: its manifest names it and its icons, and Chromium finds nothing missing", async () => {
+    const owner = await env.person("Ida Install");
+    const W = await env.open("I");
+    const page = W.page;
+    await signIn(page, owner);
+    await page.getByRole("heading", { name: "Documents" }).waitFor();
+    await waitForOfflineApp(page);
+
+    expect(await page.locator('link[rel="manifest"]').getAttribute("href")).toBe("/manifest.webmanifest");
+    const res = await page.request.get("/manifest.webmanifest");
+    expect(res.status()).toBe(200);
+    expect(res.headers()["content-type"]).toMatch(/^application\/manifest\+json/);
+    const manifest = (await res.json()) as { name: string; start_url: string; display: string; icons: { src: string; sizes: string; type: string; purpose: string }[] };
+    expect(manifest).toMatchObject({ name: "Palimpsest", start_url: "/", display: "standalone" });
+    expect(manifest.icons.map((i) => `${i.sizes} ${i.purpose}`)).toEqual(["192x192 any", "512x512 any", "512x512 maskable"]);
+    for (const icon of [...manifest.icons, { src: "/icons/apple-touch-icon.png", sizes: "180x180" }]) {
+      const file = await page.request.get(icon.src);
+      expect(file.status(), icon.src).toBe(200);
+      expect(file.headers()["content-type"]).toBe("image/png");
+      const { width, height } = await sharp(await file.body()).metadata();
+      expect(`${width}x${height}`, icon.src).toBe(icon.sizes);
+    }
+
+    // What Chrome itself checks before it offers to install (manifest, icons, service worker).
+    // The harness's contexts are incognito profiles, where Chrome never offers it: that one is the profile's, not the app's.
+    const cdp = await W.context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send("Page.getInstallabilityErrors")) as { installabilityErrors: { errorId: string }[] };
+    expect(installabilityErrors.filter((e) => e.errorId !== "in-incognito")).toEqual([]);
+    expect(W.errors).toEqual([]);
   });
 
   it("measures the time to a first editable document", async () => {
