@@ -260,4 +260,46 @@ describe("images in the browser", () => {
     expect(await editorOf(a).locator(".file-image").count()).toBe(0);
     expect(A.errors).toEqual([]);
   });
+
+  it("the board's Image button uploads a picture from the device, by keyboard or touch, and it becomes an image card in view for everyone", async () => {
+    const owner = await env.person("Ivy Image");
+    const editor = await env.person("Ian Looker");
+    const doc = await owner.api.createDoc("Pictures", "board");
+    await share(owner, doc, editor, "editor");
+    const A = await env.open("owner");
+    const B = await env.open("editor");
+    const [a, b] = [A.page, B.page];
+    for (const [page, person] of [[a, owner], [b, editor]] as const) {
+      await signIn(page, person);
+      await openBoard(page, doc);
+    }
+    const png = await gradientPng(120, 80);
+    await a.getByRole("button", { name: "Add image" }).press("Enter");
+    const form = a.getByRole("form", { name: "Add an image" });
+    const upload = form.getByRole("button", { name: "Upload from this device…" });
+    await upload.focus();
+    const [chooser] = await Promise.all([a.waitForEvent("filechooser"), upload.press("Enter")]);
+    expect(chooser.isMultiple()).toBe(true);
+    await chooser.setFiles({ name: "sketch.png", mimeType: "image/png", buffer: png });
+    await form.waitFor({ state: "detached" });
+
+    const cardB = b.locator('[data-kind="image"]');
+    await vi.waitFor(async () => expect(await decoded(cardB.locator("img[data-file-id]"))).toMatchObject({ width: 120, height: 80 }), WAIT);
+    const files = (await editor.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items;
+    expect(files.map((f) => f.name)).toEqual(["sketch.png"]);
+    // Placed in the middle of what the owner sees.
+    const card = await a.locator('[data-kind="image"]').boundingBox();
+    const view = await a.getByTestId("board").boundingBox();
+    if (!card || !view) throw new Error("not on screen");
+    expect(card.x).toBeGreaterThanOrEqual(view.x);
+    expect(card.x + card.width).toBeLessThanOrEqual(view.x + view.width);
+
+    // Something that is not a picture is refused, with the way to attach it instead.
+    await a.getByRole("button", { name: "Add image" }).click();
+    const [again] = await Promise.all([a.waitForEvent("filechooser"), a.getByRole("button", { name: "Upload from this device…" }).click()]);
+    await again.setFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+    await a.getByRole("alert").filter({ hasText: "notes.txt is not a picture" }).waitFor();
+    await a.screenshot({ path: artifact("files-board-image-button.png") });
+    for (const win of [A, B]) expect(win.errors).toEqual([]);
+  });
 });

@@ -133,6 +133,7 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
         onUndo={() => undo?.undo()}
         onRedo={() => undo?.redo()}
         onZoom={(next) => applyZoom(next)}
+        onPickImages={imageUpload.pick}
       />
       <main
         ref={viewport}

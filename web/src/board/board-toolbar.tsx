@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
+import { IMAGE_TYPES } from "../files/files-api";
 import { safeUrl } from "./board-model";
 import type { CardKind } from "./board-model";
 
@@ -20,6 +21,8 @@ interface BoardToolbarProps {
   onUndo: () => void;
   onRedo: () => void;
   onZoom: (zoom: number) => void;
+  /** Pictures chosen from this device for new image cards. */
+  onPickImages: (files: File[]) => void;
 }
 
 export const ZOOM_STEPS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2] as const;
@@ -34,8 +37,16 @@ function stepZoom(zoom: number, direction: 1 | -1): number {
 const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.userAgent);
 const mod = isMac ? "⌘" : "Ctrl+";
 
-function AddressForm({ kind, onCreate, onClose }: { kind: "image" | "link"; onCreate: (request: NewCardRequest) => void; onClose: () => void }): ReactNode {
+interface AddressFormProps {
+  kind: "image" | "link";
+  onCreate: (request: NewCardRequest) => void;
+  onPickImages: (files: File[]) => void;
+  onClose: () => void;
+}
+
+function AddressForm({ kind, onCreate, onPickImages, onClose }: AddressFormProps): ReactNode {
   const ids = useId();
+  const fileInput = useRef<HTMLInputElement>(null);
   const [url, setUrl] = useState("");
   const [title, setTitle] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -70,6 +81,29 @@ function AddressForm({ kind, onCreate, onClose }: { kind: "image" | "link"; onCr
         if (event.key === "Escape") onClose();
       }}
     >
+      {kind === "image" && (
+        <>
+          {/* A picture on this device first: most images people add are their own. */}
+          <button type="button" className="button" onClick={() => fileInput.current?.click()}>
+            Upload from this device…
+          </button>
+          <input
+            ref={fileInput}
+            type="file"
+            accept={IMAGE_TYPES.join(",")}
+            multiple
+            hidden
+            data-testid="board-image-file"
+            onChange={(event) => {
+              const files = Array.from(event.target.files ?? []);
+              if (files.length === 0) return;
+              onPickImages(files);
+              onClose();
+            }}
+          />
+          <p className="board-popover-or muted">or add one from the web:</p>
+        </>
+      )}
       <label htmlFor={`${ids}-url`}>{kind === "image" ? "Image address" : "Link address"}</label>
       <input
         id={`${ids}-url`}
@@ -134,7 +168,7 @@ function KindIcon({ kind }: { kind: CardKind }): ReactNode {
 
 const KIND_NAMES: Record<CardKind, string> = { note: "Note", task: "Task", image: "Image", link: "Link" };
 
-export function BoardToolbar({ readOnly, zoom, canUndo, canRedo, onCreate, onUndo, onRedo, onZoom }: BoardToolbarProps): ReactNode {
+export function BoardToolbar({ readOnly, zoom, canUndo, canRedo, onCreate, onUndo, onRedo, onZoom, onPickImages }: BoardToolbarProps): ReactNode {
   const [asking, setAsking] = useState<"image" | "link" | null>(null);
 
   return (
@@ -159,7 +193,7 @@ export function BoardToolbar({ readOnly, zoom, canUndo, canRedo, onCreate, onUnd
                 <span>{KIND_NAMES[kind]}</span>
               </button>
             ))}
-            {asking && <AddressForm kind={asking} onCreate={onCreate} onClose={() => setAsking(null)} />}
+            {asking && <AddressForm kind={asking} onCreate={onCreate} onPickImages={onPickImages} onClose={() => setAsking(null)} />}
           </div>
           <div className="tool-group">
             <button type="button" className="tool" aria-label="Undo" title={`Undo (${mod}Z)`} disabled={!canUndo} onClick={onUndo}>

@@ -37,6 +37,8 @@ export interface BoardImageUpload {
   onDragOver: (event: DragEvent<HTMLElement>) => void;
   onDrop: (event: DragEvent<HTMLElement>) => void;
   onPaste: (event: ClipboardEvent<HTMLElement>) => void;
+  /** Images chosen from the device (the toolbar's Image button): placed in the middle of the view. */
+  pick: (files: File[]) => void;
   /** The uploads in progress, drawn on the board's plane (board coordinates). */
   overlay: ReactNode;
 }
@@ -119,6 +121,19 @@ export function useBoardImageUpload(options: BoardImageUploadOptions): BoardImag
     [start],
   );
 
+  const pick = useCallback(
+    (files: File[]): void => {
+      const images = files.filter((file) => IMAGE_TYPES.includes(file.type));
+      const others = files.filter((file) => !IMAGE_TYPES.includes(file.type));
+      const at = latest.current.center();
+      for (const file of others) {
+        setUploads((current) => [...current, { id: crypto.randomUUID(), name: file.name, at, percent: 0, error: `${file.name} is not a picture: a board shows PNG, JPEG, GIF, WebP and AVIF images. Attach other files from Attachments.` }]);
+      }
+      if (images.length > 0) start(images, at);
+    },
+    [start],
+  );
+
   const overlay = uploads.map((upload) => (
     <div
       key={upload.id}
@@ -144,5 +159,5 @@ export function useBoardImageUpload(options: BoardImageUploadOptions): BoardImag
     </div>
   ));
 
-  return { onDragOver, onDrop, onPaste, overlay };
+  return { onDragOver, onDrop, onPaste, pick, overlay };
 }
