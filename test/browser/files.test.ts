@@ -185,6 +185,16 @@ describe("images in the browser", () => {
     expect(await rowC.getByRole("button", { name: "Delete chart.png" }).count()).toBe(0);
     await b.screenshot({ path: artifact("files-image-drop.png") });
 
+    // Deleting a file the text shows: the confirmation says so before anything is done.
+    await rowB.getByRole("button", { name: "Delete chart.png" }).click();
+    const confirm = rowB.getByRole("group", { name: "Delete chart.png?" });
+    await confirm.getByRole("alert").filter({ hasText: "This file is shown in the document." }).waitFor();
+    await confirm.getByRole("button", { name: "Delete anyway" }).waitFor();
+    await b.screenshot({ path: artifact("files-delete-in-use.png") });
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    await rowB.getByRole("button", { name: "Delete chart.png" }).waitFor();
+    expect((await owner.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items.map((f) => f.id)).toEqual([fileId]);
+
     for (const win of [A, B, C]) expect(win.errors).toEqual([]);
   });
 
@@ -258,6 +268,15 @@ describe("images in the browser", () => {
     await editorOf(a).getByRole("status").filter({ hasText: "minutes.pdf is attached: it is listed under Attachments." }).waitFor();
     await vi.waitFor(async () => expect((await ada.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items.map((f) => f.name).sort()).toEqual(["minutes.pdf", "report.pdf"]), WAIT);
     expect(await editorOf(a).locator(".file-image").count()).toBe(0);
+
+    // A file the document does not show is deleted after a plain confirmation.
+    await a.getByRole("button", { name: "Attachments" }).click();
+    await panel.getByRole("button", { name: "Delete report.pdf" }).click();
+    const confirm = panel.getByRole("group", { name: "Delete report.pdf?" });
+    expect(await confirm.getByRole("alert").count()).toBe(0);
+    await confirm.getByRole("button", { name: "Delete", exact: true }).click();
+    await panel.locator('[data-testid="attachment"]').filter({ hasText: "report.pdf" }).waitFor({ state: "detached" });
+    expect((await ada.api.get<{ items: FileView[] }>(`/api/docs/${doc.id}/files`)).body.items.map((f) => f.name)).toEqual(["minutes.pdf"]);
     expect(A.errors).toEqual([]);
   });
 

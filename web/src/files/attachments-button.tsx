@@ -9,7 +9,9 @@ import { ApiError, isAbortError } from "../api/http";
 import type { DocMeta } from "../api/types";
 import { canWrite } from "@palimpsest/contracts/shared";
 import { exactTime, timeAgo } from "../lib/format";
+import type * as Y from "yjs";
 import { deleteFile, downloadFile, listFiles, onFilesChanged, uploadFile } from "./files-api";
+import { documentShowsFile } from "./file-usage";
 import type { FileView } from "./files-api";
 import { FilePicture } from "./file-picture";
 import "./files.css";
@@ -32,8 +34,18 @@ function messageOf(err: unknown, fallback: string): string {
   return err instanceof ApiError ? err.message : fallback;
 }
 
-function AttachmentRow({ file, canDelete, onDeleted }: { file: FileView; canDelete: boolean; onDeleted: () => void }): ReactNode {
+interface AttachmentRowProps {
+  file: FileView;
+  canDelete: boolean;
+  /** Whether the document shows this file (asked when a delete is to be confirmed). */
+  inUse: (fileId: string) => boolean;
+  onDeleted: () => void;
+}
+
+function AttachmentRow({ file, canDelete, inUse, onDeleted }: AttachmentRowProps): ReactNode {
   const [confirming, setConfirming] = useState(false);
+  /** The document shows the file: the confirmation says what deleting it does there. */
+  const [shown, setShown] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -80,16 +92,24 @@ function AttachmentRow({ file, canDelete, onDeleted }: { file: FileView; canDele
       </span>
       {canDelete &&
         (confirming ? (
-          <span className="attachment-confirm">
+          <span className="attachment-confirm" role="group" aria-label={`Delete ${file.name}?`}>
+            {shown && (
+              <span className="attachment-warning" role="alert">
+                This file is shown in the document. Deleting it leaves an empty box there, for everyone.
+              </span>
+            )}
             <button type="button" className="button button-compact button-danger" disabled={busy} onClick={remove}>
-              {busy ? "Deleting…" : "Delete"}
+              {busy ? "Deleting…" : shown ? "Delete anyway" : "Delete"}
             </button>
             <button type="button" className="button button-compact" disabled={busy} onClick={() => setConfirming(false)}>
               Keep
             </button>
           </span>
         ) : (
-          <button type="button" className="icon-button" aria-label={`Delete ${file.name}`} title="Delete this file" onClick={() => setConfirming(true)}>
+          <button type="button" className="icon-button" aria-label={`Delete ${file.name}`} title="Delete this file" onClick={() => {
+              setShown(inUse(file.id));
+              setConfirming(true);
+            }}>
             <svg viewBox="0 0 16 16" aria-hidden="true">
               <path d="M3 4.5h10M6.5 4.5V3h3v1.5M4.5 4.5l.6 8.5h5.8l.6-8.5" />
             </svg>
@@ -99,7 +119,7 @@ function AttachmentRow({ file, canDelete, onDeleted }: { file: FileView; canDele
   );
 }
 
-function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void }): ReactNode {
+function AttachmentsPanel({ doc, inUse, onClose }: { doc: DocMeta; inUse: (fileId: string) => boolean; onClose: () => void }): ReactNode {
   const [files, setFiles] = useState<FileView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const panel = useRef<HTMLDivElement>(null);
@@ -206,7 +226,7 @@ function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void 
       {files !== null && files.length > 0 && (
         <ul className="attachments-list">
           {files.map((file) => (
-            <AttachmentRow key={file.id} file={file} canDelete={editable} onDeleted={() => setFiles((current) => current?.filter((f) => f.id !== file.id) ?? null)} />
+            <AttachmentRow key={file.id} file={file} canDelete={editable} inUse={inUse} onDeleted={() => setFiles((current) => current?.filter((f) => f.id !== file.id) ?? null)} />
           ))}
         </ul>
       )}
@@ -214,7 +234,8 @@ function AttachmentsPanel({ doc, onClose }: { doc: DocMeta; onClose: () => void 
   );
 }
 
-export function AttachmentsButton({ doc }: { doc: DocMeta }): ReactNode {
+/** `ydoc`: the open document's content, to tell whether it shows a file before it is deleted. */
+export function AttachmentsButton({ doc, ydoc }: { doc: DocMeta; ydoc: Y.Doc | null }): ReactNode {
   const [open, setOpen] = useState(false);
   const close = useCallback(() => setOpen(false), []);
   return (
@@ -233,7 +254,7 @@ export function AttachmentsButton({ doc }: { doc: DocMeta }): ReactNode {
         </svg>
         <span className="button-label">Attachments</span>
       </button>
-      {open && <AttachmentsPanel doc={doc} onClose={close} />}
+      {open && <AttachmentsPanel doc={doc} inUse={(fileId) => (ydoc ? documentShowsFile(ydoc, fileId) : false)} onClose={close} />}
     </span>
   );
 }

@@ -35,7 +35,7 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
       problem={collab.problem}
       savedOnDevice={collab.savedLocally}
       onAccessChanged={() => announceAccessChange(connection)}
-      actions={<AttachmentsButton doc={doc} />}
+      actions={<AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />}
     >
       {connection && user ? (
         <BoardEditor

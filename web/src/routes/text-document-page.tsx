@@ -136,7 +136,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
       onAccessChanged={() => announceAccessChange(connection)}
       actions={
         <>
-          <AttachmentsButton doc={doc} />
+          <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
           <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />
         </>
       }
