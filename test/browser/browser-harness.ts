@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
 import { afterAll, beforeAll, expect, vi } from "vitest";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { TestApi, type RunningSystem, type SystemOptions } from "@palimpsest/devkit";
@@ -298,4 +299,29 @@ export async function stillMarked(page: Page): Promise<boolean> {
  */
 export function unexpectedErrors(win: UserWindow): string[] {
   return win.errors.filter((error) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(error));
+}
+
+/** An accessibility rule a page breaks, as axe-core reports it. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/**
+ * Runs axe-core (the WCAG 2.x A and AA rules) on the page as it is now and returns the serious
+ * and critical violations, each with the elements it found.
+ */
+export async function accessibilityViolations(page: Page): Promise<AxeViolation[]> {
+  const source = await fs.promises.readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  // Evaluated through the debugging protocol: the app's Content Security Policy refuses inline scripts, rightly.
+  await page.evaluate(source);
+  const found = await page.evaluate(async () => {
+    type Result = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
+    const { axe } = globalThis as unknown as { axe: { run(options: unknown): Promise<{ violations: Result[] }> } };
+    const results = await axe.run({ runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return results.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.map(String).join(" ")) }));
+  });
+  return found.filter((v) => v.impact === "serious" || v.impact === "critical");
 }

@@ -213,7 +213,7 @@ export function BoardToolbar({ readOnly, zoom, canUndo, canRedo, onCreate, onUnd
         <button type="button" className="tool" aria-label="Zoom out" title="Zoom out" disabled={zoom <= MIN_ZOOM} onClick={() => onZoom(stepZoom(zoom, -1))}>
           −
         </button>
-        <button type="button" className="tool tool-wide" aria-label="Reset zoom" title="Back to 100%" onClick={() => onZoom(1)} data-testid="zoom-level">
+        <button type="button" className="tool tool-wide" aria-label={`${Math.round(zoom * 100)}%, reset zoom`} title="Back to 100%" onClick={() => onZoom(1)} data-testid="zoom-level">
           {Math.round(zoom * 100)}%
         </button>
         <button type="button" className="tool" aria-label="Zoom in" title="Zoom in" disabled={zoom >= MAX_ZOOM} onClick={() => onZoom(stepZoom(zoom, 1))}>

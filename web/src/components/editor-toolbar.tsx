@@ -112,13 +112,13 @@ export function EditorToolbar({ editor, disabled = false, linkOpen, onLinkOpenCh
         </ToolButton>
       </div>
       <div className="tool-group">
-        <ToolButton label="Heading 1" disabled={disabled} active={state.h1} onRun={() => chain().toggleHeading({ level: 1 }).run()}>
+        <ToolButton label="H1, heading 1" disabled={disabled} active={state.h1} onRun={() => chain().toggleHeading({ level: 1 }).run()}>
           H1
         </ToolButton>
-        <ToolButton label="Heading 2" disabled={disabled} active={state.h2} onRun={() => chain().toggleHeading({ level: 2 }).run()}>
+        <ToolButton label="H2, heading 2" disabled={disabled} active={state.h2} onRun={() => chain().toggleHeading({ level: 2 }).run()}>
           H2
         </ToolButton>
-        <ToolButton label="Heading 3" disabled={disabled} active={state.h3} onRun={() => chain().toggleHeading({ level: 3 }).run()}>
+        <ToolButton label="H3, heading 3" disabled={disabled} active={state.h3} onRun={() => chain().toggleHeading({ level: 3 }).run()}>
           H3
         </ToolButton>
       </div>

@@ -23,15 +23,33 @@ function hslToHex(h: number, s: number, l: number): string {
   return `#${channel(0)}${channel(8)}${channel(4)}`;
 }
 
+/** WCAG relative luminance of a #rrggbb colour. */
+function luminance(hex: string): number {
+  const channel = (i: number): number => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/** WCAG AA for the small bold text of initials and caret names. */
+const MIN_CONTRAST_WITH_WHITE = 4.5;
+
 /**
  * A #rrggbb colour (the collaboration caret only accepts that form) dark enough for white
- * text on top, so names on carets and avatars stay legible.
+ * text on top (WCAG AA), so names on carets and avatars stay legible: yellows and greens,
+ * bright at the same lightness as blues, are darkened until they are.
  */
 export function colorForUser(userId: string): string {
   const h = hash(userId);
   const hue = h % 360;
-  const lightness = 0.38 + ((h >>> 9) % 8) / 100;
-  return hslToHex(hue, 0.62, lightness);
+  let lightness = 0.38 + ((h >>> 9) % 8) / 100;
+  let color = hslToHex(hue, 0.62, lightness);
+  while (1.05 / (luminance(color) + 0.05) < MIN_CONTRAST_WITH_WHITE && lightness > 0.1) {
+    lightness -= 0.02;
+    color = hslToHex(hue, 0.62, lightness);
+  }
+  return color;
 }
 
 export function initialsOf(name: string): string {

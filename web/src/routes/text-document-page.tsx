@@ -61,7 +61,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
       injectCSS: false,
       editable,
       editorProps: {
-        attributes: { "aria-label": "Document text", "aria-description": "Tab indents a list item; press Escape, then Tab, to move on.", spellcheck: "true" },
+        attributes: { role: "textbox", "aria-multiline": "true", "aria-label": "Document text", "aria-description": "Tab indents a list item; press Escape, then Tab, to move on.", spellcheck: "true" },
       },
     },
     // A new connection means a new Y.Doc, and the editor is bound to its document for life.
