@@ -1,10 +1,12 @@
 // Every screen checked with axe-core (WCAG 2.1 A and AA) in a real browser: sign-in, the
 // dashboard, a text document with its share dialog, history and attachments, a board, and the
-// account page, on a desktop and on a phone. No serious or critical violation is allowed.
+// account page, on a desktop and on a phone. No serious or critical violation is allowed. And
+// the main flows by keyboard alone, with the focus visible at every stop.
 
 import { describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
-import { accessibilityViolations, artifact, openBoard, openText, share, signIn, useBrowserSystem, type AxeViolation } from "./browser-harness.ts";
+import type { Locator, Page } from "playwright-core";
+import { vi } from "vitest";
+import { PASSWORD, accessibilityViolations, artifact, editorOf, openBoard, openText, share, signIn, textOf, useBrowserSystem, WAIT, type AxeViolation } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-accessibility");
 
@@ -61,4 +63,71 @@ describe("accessibility", () => {
       expect(found).toEqual({});
     });
   }
+
+  it("by keyboard alone: sign in, create a document, write, share it and open its history, the focus always visible", async () => {
+    const me = await env.person("Kim Keys");
+    const friend = await env.person("Lee Keys");
+    const W = await env.open("K");
+    const p = W.page;
+
+    /** Presses Tab until `target` has the focus (at most 60 times), checking each stop shows where it is. */
+    const tabTo = async (target: Locator): Promise<void> => {
+      for (let i = 0; i < 60; i++) {
+        await p.keyboard.press("Tab");
+        const ring = await p.evaluate(() => {
+          const { document: d, getComputedStyle: style } = globalThis as unknown as {
+            document: { activeElement: { tagName: string } | null };
+            getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string };
+          };
+          const e = d.activeElement;
+          if (!e || e.tagName === "BODY") return null;
+          const s = style(e);
+          return { tag: e.tagName, outline: s.outlineStyle === "none" ? 0 : parseFloat(s.outlineWidth) };
+        });
+        // The editor shows its caret instead of a ring.
+        if (ring && ring.tag !== "DIV") expect(ring.outline, `focus ring on a ${ring.tag}`).toBeGreaterThanOrEqual(2);
+        if (await target.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)) return;
+      }
+      throw new Error("the keyboard never reached it");
+    };
+
+    await p.goto("/");
+    await tabTo(p.getByLabel("Email"));
+    await p.keyboard.type(me.email);
+    await tabTo(p.getByLabel("Password"));
+    await p.keyboard.type(PASSWORD);
+    await p.keyboard.press("Enter");
+    await p.getByRole("heading", { name: "Documents" }).waitFor();
+
+    await tabTo(p.getByPlaceholder("Title of a new document"));
+    await p.keyboard.type("Typed by keys");
+    await p.keyboard.press("Enter");
+    await p.waitForURL(/\/d\/[^/]+$/);
+    await p.locator('[data-testid="editor"][data-loaded="true"]').waitFor();
+
+    await tabTo(editorOf(p));
+    await p.keyboard.type("Written without a mouse.");
+    await vi.waitFor(async () => expect(await textOf(p)).toBe("Written without a mouse."), WAIT);
+    // Out of the text, and on to Share.
+    await p.keyboard.press("Escape");
+    await tabTo(p.getByRole("button", { name: "Share" }));
+    await p.keyboard.press("Enter");
+    const dialog = p.getByTestId("share-dialog");
+    await dialog.waitFor();
+    await tabTo(dialog.getByLabel("Email"));
+    await p.keyboard.type(friend.email);
+    await p.keyboard.press("Enter");
+    await dialog.locator(`[data-user-email="${friend.email}"]`).waitFor();
+    await p.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+
+    await tabTo(p.getByRole("button", { name: "History", exact: true }));
+    await p.keyboard.press("Enter");
+    const panel = p.getByTestId("history-panel");
+    await panel.getByTestId("history-sessions").locator("li").first().waitFor();
+    await p.keyboard.press("Escape");
+    await panel.waitFor({ state: "detached" });
+    await p.screenshot({ path: artifact("accessibility-keyboard.png") });
+    expect(W.errors).toEqual([]);
+  });
 });
