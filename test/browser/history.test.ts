@@ -120,10 +120,12 @@ describe("version history in the browser", () => {
     expect(insertedBy.map(([, text]) => text).join("")).toBe(draft);
     expect(insertedBy.filter(([author]) => author === ben.auth.user.id).map(([, text]) => text).join("")).toContain("Ben added more.");
     await a.screenshot({ path: artifact("history-diff.png") });
+    // At 1280 px the bar with the comparison's controls keeps to one row.
+    expect((await a.locator(".history-bar").boundingBox())?.height).toBeLessThan(60);
     // Two chosen versions: keep the earliest as one side, then pick the named draft.
     await slider.focus();
     await a.keyboard.press("Home");
-    await a.getByRole("button", { name: "Compare with this version" }).click();
+    await a.getByRole("button", { name: "Pin this version" }).click();
     await a.getByTestId("named-versions").getByRole("button", { name: /First draft/ }).click();
     await a.getByText(`What changed from version ${first} to version ${namedSeq}:`).waitFor();
     await vi.waitFor(async () => {

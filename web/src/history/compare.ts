@@ -1,6 +1,6 @@
 // What the shown version is compared with when the changes are shown: the current version, the
 // version before its session, the empty document, or a chosen version (named, or kept with
-// "Compare with this version").
+// "Pin this version").
 
 import type { NamedVersion } from "../api/types";
 import { sessionOf } from "./sessions";

@@ -83,13 +83,16 @@ export function HistoryTimeslider(props: HistoryTimesliderProps): ReactNode {
       </label>
       {showChanges && (
         <>
-          <select aria-label="Compare with" value={compare} onChange={(event) => onCompare(event.target.value as Compare)}>
-            {compareOptions.map((o) => (
-              <option key={o.value} value={o.value}>
-                Compare with: {o.label}
-              </option>
-            ))}
-          </select>
+          <label className="history-compare">
+            Compare with
+            <select value={compare} onChange={(event) => onCompare(event.target.value as Compare)}>
+              {compareOptions.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </label>
           <button
             type="button"
             className="button button-compact button-quiet"
@@ -97,7 +100,7 @@ export function HistoryTimeslider(props: HistoryTimesliderProps): ReactNode {
             disabled={seq === 0}
             onClick={onPin}
           >
-            Compare with this version
+            Pin this version
           </button>
         </>
       )}
