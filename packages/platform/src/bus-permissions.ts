@@ -194,8 +194,10 @@ export function busPermissions(): Record<BusUser, BusPermission> {
       [
         subjects.allEdits(),
         subjects.allErasures(),
-        // Each document's newest edit, as its edit log takes it in (and an empty one on erasure).
+        // Each document's newest edit, as its edit log takes it in (and an empty one on erasure);
+        // read back to repair what a crash left behind.
         subjects.allEditHeads(),
+        ...streamReader(Streams.editHeads),
         // Erasing a purged document's edits: the one purge any service may make.
         `$JS.API.STREAM.PURGE.${Streams.edits}`,
         rpc.docs.access,

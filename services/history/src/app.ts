@@ -19,7 +19,7 @@ import {
   type ProjectionRunner,
 } from "@palimpsest/platform";
 import { historyProjectionSpecsWith } from "./projections.ts";
-import { backfillEditHeads, editHeadsPublisher } from "./edit-heads.ts";
+import { editHeadsPublisher, repairEditHeads } from "./edit-heads.ts";
 import { createHistoryQueries } from "./history-queries.ts";
 import { createAuditExport } from "./audit-export.ts";
 import { createRestoreCommand } from "./restore-command.ts";
@@ -72,9 +72,14 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     policy: { everyEdits: config.snapshotEveryEdits, chunkEdits: config.snapshotChunkEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
   });
   const erasure = runDurableWorker({ js, jsm, log, spec: createErasure({ db, js, jsm, s3, bucket: config.s3Bucket, snapshots, log }).worker });
-  // A new EDIT_HEADS learns the heads of documents edited before it existed; live heads win.
-  const backfill = backfillEditHeads(db, js, jsm, log).catch((err: unknown) => log.error({ err }, "could not fill EDIT_HEADS from the edit log"));
-  const projections = historyProjectionSpecsWith({ publishHeads: editHeadsPublisher(js) }).map(({ spec, tables, batchSize, flushDelayMs }) => {
+  // EDIT_HEADS learns what it lacks of the edit log (a new stream, a head lost in a crash); live heads win.
+  const repair = repairEditHeads(db, js, jsm).then(
+    (written) => {
+      if (written > 0) log.info({ written }, "document heads written to EDIT_HEADS from the edit log");
+    },
+    (err: unknown) => log.error({ err }, "could not bring EDIT_HEADS up to the edit log"),
+  );
+  const projections = historyProjectionSpecsWith({ publishHeads: editHeadsPublisher(js, log) }).map(({ spec, tables, batchSize, flushDelayMs }) => {
     const delay = spec.name === "edit-log" ? config.editLogFlushMs : flushDelayMs;
     return runProjection({ ...common, spec, tables, ...(batchSize ? { batchSize } : {}), ...(delay ? { flushDelayMs: delay } : {}) });
   });
@@ -90,7 +95,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       await snapshotter.stop();
       await erasure.stop();
       await Promise.all(projections.map((p) => p.stop()));
-      await backfill;
+      await repair;
       await shell.close();
     },
   };

@@ -1,24 +1,42 @@
 import { JetStreamApiError, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { Kysely } from "kysely";
-import { Streams, encodeEditHead, subjects } from "@palimpsest/contracts";
+import { Streams, decodeEditHead, encodeEditHead, subjects, type EditHead } from "@palimpsest/contracts";
 import { traceHeaders, type Logger } from "@palimpsest/platform";
 import type { HeadsSink } from "./edit-log-projection.ts";
 import type { HistoryDb } from "./schema.ts";
 
 /** The server's answer to an expected last subject sequence that does not hold. */
 const WRONG_LAST_SEQUENCE = 10071;
-const BACKFILL_PAGE = 500;
+const REPAIR_PAGE = 500;
 
 /**
  * Publishes each document's new head to EDIT_HEADS (see edit-heads.ts in the contracts): the edit
  * log's live projection calls it with every batch, so a reader learns each edited document's
  * latest version a few times a second at most, however many edits it had.
+ *
+ * Best effort: EDIT_HEADS is derived, and the edit log must not stop because it cannot be
+ * written (a stream missing, a permission not yet granted during a rollout). A head that could
+ * not be published is tried again with the next batch, and `repairEditHeads` puts right what a
+ * crash in between lost.
  */
-export function editHeadsPublisher(js: JetStreamClient): HeadsSink {
+export function editHeadsPublisher(js: JetStreamClient, log: Logger): HeadsSink {
+  const unsent = new Map<string, EditHead>();
   return async (heads) => {
+    for (const { docId, head } of heads) {
+      const before = unsent.get(docId);
+      if (!before || before.seq < head.seq) unsent.set(docId, head);
+    }
     // In the trace of the batch that took the edits in, when tracing is on.
     const headers = traceHeaders();
-    await Promise.all(heads.map(({ docId, head }) => js.publish(subjects.editHead(docId), encodeEditHead(head), headers ? { headers } : undefined)));
+    const sending = [...unsent];
+    const results = await Promise.allSettled(sending.map(([docId, head]) => js.publish(subjects.editHead(docId), encodeEditHead(head), headers ? { headers } : undefined)));
+    let failed: unknown;
+    results.forEach((r, i) => {
+      const [docId, head] = sending[i]!;
+      if (r.status === "rejected") failed = r.reason;
+      else if (unsent.get(docId) === head) unsent.delete(docId);
+    });
+    if (failed !== undefined) log.warn({ err: failed, unsent: unsent.size }, "could not publish document heads; trying again with the next batch");
   };
 }
 
@@ -31,32 +49,27 @@ type HeadsTarget = { stream: string; subject: (docId: string) => string };
 const editHeadsTarget: HeadsTarget = { stream: Streams.editHeads, subject: subjects.editHead };
 
 /**
- * Fills a new, empty EDIT_HEADS from the edit log's heads, so a deployment that had documents
- * before the stream existed lists them in order at once. Nothing is done when the stream has
- * ever held a message.
+ * Brings EDIT_HEADS up to the edit log: every document whose head there is missing or older than
+ * its head in the edit log gets it written. Fills a new stream (a deployment that had documents
+ * before it existed), and puts right heads a crash or a failed publish left behind. Each write
+ * expects the head it read (expected last subject sequence), so a newer one the live projection
+ * wrote meanwhile stays. Run by every history replica when it starts.
  */
-export async function backfillEditHeads(db: Kysely<HistoryDb>, js: JetStreamClient, jsm: JetStreamManager, log: Logger, target: HeadsTarget = editHeadsTarget): Promise<number> {
-  const state = (await jsm.streams.info(target.stream)).state;
-  if (state.last_seq > 0) return 0;
-  const written = await writeMissingHeads(db, js, target);
-  if (written > 0) log.info({ written }, "document heads written to a new EDIT_HEADS stream");
-  return written;
-}
-
-/**
- * Writes the edit log's head of every document that has none in the stream yet (expected last
- * subject sequence 0): a head the live projection wrote meanwhile is newer and stays.
- */
-export async function writeMissingHeads(db: Kysely<HistoryDb>, js: JetStreamClient, target: HeadsTarget = editHeadsTarget): Promise<number> {
+export async function repairEditHeads(db: Kysely<HistoryDb>, js: JetStreamClient, jsm: JetStreamManager, target: HeadsTarget = editHeadsTarget): Promise<number> {
   let written = 0;
   let after = "";
   for (;;) {
-    const rows = await db.selectFrom("doc_heads").select(["doc_id", "seq", "last_at"]).where("doc_id", ">", after).orderBy("doc_id").limit(BACKFILL_PAGE).execute();
+    const rows = await db.selectFrom("doc_heads").select(["doc_id", "seq", "last_at"]).where("doc_id", ">", after).orderBy("doc_id").limit(REPAIR_PAGE).execute();
     if (rows.length === 0) return written;
     await Promise.all(
       rows.map(async (r) => {
+        const subject = target.subject(r.doc_id);
+        const stored = await jsm.streams.getMessage(target.stream, { last_by_subj: subject });
+        const current = stored ? decodeEditHead(stored.data) : undefined;
+        // An empty head is an erased document's: it stays so.
+        if (current === null || (current !== undefined && current.seq >= Number(r.seq))) return;
         try {
-          await js.publish(target.subject(r.doc_id), encodeEditHead({ seq: Number(r.seq), at: r.last_at.toISOString() }), { expect: { lastSubjectSequence: 0 } });
+          await js.publish(subject, encodeEditHead({ seq: Number(r.seq), at: r.last_at.toISOString() }), { expect: { lastSubjectSequence: stored?.seq ?? 0 } });
           written++;
         } catch (err) {
           if (!(err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE)) throw err;

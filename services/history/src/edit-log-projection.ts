@@ -70,8 +70,8 @@ export type HeadsSink = (heads: { docId: string; head: PublishedHead }[]) => Pro
 /**
  * Projects stored edits into the per-document edit log with its hash chain. Runs on one replica
  * at a time, in stream order, so each document's version is the count of its edits so far.
- * With `heads`, each batch's new document heads go there once its rows are written: a failure
- * there fails the batch, which is then applied again.
+ * With `heads`, each batch's new document heads go there once its rows are written, before the
+ * batch commits (so at least once; a sink that throws fails the batch, the live one never does).
  */
 export function editLogApply(heads?: HeadsSink): (trx: Transaction<HistoryDb>, msgs: JsMsg[]) => Promise<void> {
   return async (trx, msgs) => {

@@ -53,7 +53,7 @@ export function tombstoneFor(docId: string, purge: { by: string | null; at: stri
  *    could not be rebuilt; the tombstone's chain head is what an earlier audit export verifies to;
  * 3. snapshot objects are deleted from the object store by prefix (so one whose row a crash lost
  *    goes too), and this replica's cache of snapshot bytes forgets the document;
- * 4. the document's subject is purged from the EDITS stream, and its head in EDIT_HEADS emptied.
+ * 4. its head in EDIT_HEADS is emptied and its subject purged from the EDITS stream.
  * The document's files are the files service's (its own purge worker).
  */
 export function createErasure(deps: ErasureDeps) {
@@ -113,8 +113,9 @@ export function createErasure(deps: ErasureDeps) {
     snapshots.forget(docId);
     // The stream last: on an EDITS stream created before erasure existed (deny_purge, which NATS
     // cannot switch off) this fails and is retried, but everything history itself holds is gone.
-    const purged = await jsm.streams.purge(Streams.edits, { filter: subjects.edits(docId) });
+    // The head before the stream: it must go even where the purge below is refused (an older EDITS).
     await eraseEditHead(js, docId);
+    const purged = await jsm.streams.purge(Streams.edits, { filter: subjects.edits(docId) });
     log.info({ docId, edits: purged.purged, objects, lastEditSeq: tombstone.lastEditSeq }, "purged document erased");
     return tombstone;
   }

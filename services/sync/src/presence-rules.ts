@@ -1,6 +1,6 @@
 import * as encoding from "lib0/encoding";
 import * as decoding from "lib0/decoding";
-import { MAX_PRESENCE_NAME, SERVER_PRESENCE_CLIENT_ID, presenceColorOf } from "@palimpsest/contracts";
+import { DOCUMENT_CHANGED_FIELD, MAX_PRESENCE_NAME, SERVER_PRESENCE_CLIENT_ID, presenceColorOf } from "@palimpsest/contracts";
 
 /**
  * Bounds on what one connection may say about presence. A y-websocket client announces one
@@ -65,13 +65,19 @@ export function encodePresence(entries: readonly PresenceEntry[]): Uint8Array {
 
 /**
  * The state as relayed to everyone: `user` says who the token says, with the colour the client
- * chose only when it is a plain hex colour; the rest (cursor, pointer) passes as data.
+ * chose only when it is a plain hex colour; the rest (cursor, pointer) passes as data, except the
+ * server's own notice field, which only the server may say (a viewer could otherwise tell every
+ * page that the owner restored a version).
  */
 export function withIdentity(state: Record<string, unknown>, who: PresenceIdentity): Record<string, unknown> {
   const claimed = state["user"];
   const color = typeof claimed === "object" && claimed !== null ? (claimed as Record<string, unknown>)["color"] : undefined;
-  return { ...state, user: { id: who.userId, name: who.name.slice(0, MAX_PRESENCE_NAME), color: presenceColorOf(color) } };
+  const { [DOCUMENT_CHANGED_FIELD]: _serverOnly, ...said } = state;
+  return { ...said, user: { id: who.userId, name: who.name.slice(0, MAX_PRESENCE_NAME), color: presenceColorOf(color) } };
 }
+
+/** A Y.Doc's client id is a uint32; anything larger is not a client's (the server's own is 2^32). */
+const MAX_CLIENT_ID = 0xffffffff;
 
 /** The user a relayed state belongs to (set by withIdentity), if any. */
 export function userOfState(state: unknown): string | undefined {
@@ -99,7 +105,8 @@ export function admitPresence(
   },
 ): Uint8Array | null {
   if (update.byteLength > PresenceLimits.maxMessageBytes) throw new PresenceRefused(`presence message of ${update.byteLength} bytes`);
-  const entries = decodePresence(update).filter((e) => e.clientId !== SERVER_PRESENCE_CLIENT_ID);
+  // The server's own entry comes back from every y-websocket client (they send every change they receive): dropped.
+  const entries = decodePresence(update).filter((e) => e.clientId !== SERVER_PRESENCE_CLIENT_ID && e.clientId <= MAX_CLIENT_ID);
   if (entries.length === 0) return null;
   const fresh = new Set(entries.map((e) => e.clientId).filter((c) => !ids.own.has(c)));
   if (ids.own.size + fresh.size > PresenceLimits.maxClientsPerConnection) throw new PresenceRefused("too many client ids for one connection");

@@ -20,6 +20,13 @@ describe("admitPresence", () => {
     expect(admitPresence(encodePresence([{ ...notice, state: null }]), mallory, none)).toBeNull();
     const mixed = admitPresence(encodePresence([notice, { clientId: 7, clock: 3, state: { cursor: 1 } }]), mallory, none);
     expect(decodePresence(mixed!).map((e) => e.clientId)).toEqual([7]);
+    // Nor any other id past a Y.Doc's uint32.
+    expect(admitPresence(encodePresence([{ ...notice, clientId: 2 ** 32 + 5 }]), mallory, none)).toBeNull();
+  });
+
+  it("strips the server's notice field from a client's own state, so no one can claim a restore or a rename", () => {
+    const forged = encodePresence([{ clientId: 7, clock: 1, state: { cursor: 1, [DOCUMENT_CHANGED_FIELD]: { what: "restored", at: 9e15, by: "u-owner" } } }]);
+    expect(decodePresence(admitPresence(forged, mallory, none)!)[0]!.state).toEqual({ cursor: 1, user: { id: "u-mallory", name: "Mallory", color: "#667085" } });
   });
 
   it("refuses a client id held by another user, for a state or a removal", () => {

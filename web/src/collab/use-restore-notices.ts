@@ -3,7 +3,7 @@
 // changed under them instead of letting their recent typing vanish without a word.
 
 import { useEffect, useRef } from "react";
-import { documentChangedIn } from "@palimpsest/contracts/shared";
+import { SERVER_PRESENCE_CLIENT_ID, documentChangedIn } from "@palimpsest/contracts/shared";
 import type { CollabConnection } from "./collab-provider";
 
 export interface RestoreNotice {
@@ -21,6 +21,7 @@ export function useRestoreNotices(connection: CollabConnection | null, onRestore
     let lastAt = 0;
     const onChange = ({ added, updated }: { added: number[]; updated: number[] }): void => {
       for (const clientId of [...added, ...updated]) {
+        if (clientId !== SERVER_PRESENCE_CLIENT_ID) continue;
         const notice = documentChangedIn(awareness.getStates().get(clientId));
         if (notice?.what !== "restored" || notice.at <= lastAt) continue;
         lastAt = notice.at;

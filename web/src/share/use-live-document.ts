@@ -16,7 +16,7 @@
 //   no window of this document was open.
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { documentChangedIn } from "@palimpsest/contracts/shared";
+import { SERVER_PRESENCE_CLIENT_ID, documentChangedIn } from "@palimpsest/contracts/shared";
 import { api } from "../api/api-client";
 import { ApiError } from "../api/http";
 import type { DocMeta } from "../api/types";
@@ -87,7 +87,7 @@ export function useLiveDocument(initial: DocMeta, connection: CollabConnection |
       for (const clientId of [...added, ...updated]) {
         const state = awareness.getStates().get(clientId);
         // The server's own entry says the document changed (a rename), as it happens.
-        if (documentChangedIn(state)) changed = true;
+        if (clientId === SERVER_PRESENCE_CLIENT_ID && documentChangedIn(state)) changed = true;
         const stamp = accessStamp(state);
         const before = seen.get(clientId);
         seen.set(clientId, stamp);
