@@ -371,7 +371,7 @@ describe("a newcomer co-edits in a real browser", () => {
     await field.press("Enter");
     await a.getByTestId("doc-title").filter({ hasText: "Launch plan" }).waitFor();
     // Focus returns to the pencil, not the page.
-    expect(await a.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute("data-testid"))).toBe("rename-document");
+    await vi.waitFor(async () => expect(await a.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute("data-testid"))).toBe("rename-document"), soon);
     await vi.waitFor(async () => expect(await b.getByTestId("doc-title").textContent()).toBe("Launch plan"), soon);
     await vi.waitFor(async () => expect(await b.title()).toBe("Launch plan · Palimpsest"), soon);
 

@@ -46,6 +46,9 @@ export interface HistoryApp {
   close(): Promise<void>;
 }
 
+const EDIT_HEADS_REPAIR_AT_START_MS = 10 * 60_000;
+const EDIT_HEADS_REPAIR_EVERY_MS = 60_000;
+
 export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   const { config, nc, db, s3, log, metrics } = deps;
   await ensureCheckpointTable(db);
@@ -72,13 +75,23 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     policy: { everyEdits: config.snapshotEveryEdits, chunkEdits: config.snapshotChunkEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
   });
   const erasure = runDurableWorker({ js, jsm, log, spec: createErasure({ db, js, jsm, s3, bucket: config.s3Bucket, snapshots, log }).worker });
-  // EDIT_HEADS learns what it lacks of the edit log (a new stream, a head lost in a crash); live heads win.
-  const repair = repairEditHeads(db, js, jsm).then(
-    (written) => {
-      if (written > 0) log.info({ written }, "document heads written to EDIT_HEADS from the edit log");
-    },
-    (err: unknown) => log.error({ err }, "could not bring EDIT_HEADS up to the edit log"),
-  );
+  // EDIT_HEADS learns what it lacks of the edit log: at start (a new stream; heads lost in a crash
+  // up to ten minutes before), then every minute for what was edited lately (heads whose publish
+  // failed, or that an older release leading the edit log during a rollout never published).
+  let repair: Promise<void> = Promise.resolve();
+  const repairSince = (ms: number) => {
+    repair = repair
+      .then(() => repairEditHeads(db, js, jsm, new Date(Date.now() - ms)))
+      .then(
+        (written) => {
+          if (written > 0) log.info({ written }, "document heads written to EDIT_HEADS from the edit log");
+        },
+        (err: unknown) => log.error({ err }, "could not bring EDIT_HEADS up to the edit log"),
+      );
+  };
+  repairSince(EDIT_HEADS_REPAIR_AT_START_MS);
+  const repairTimer = setInterval(() => repairSince(2 * EDIT_HEADS_REPAIR_EVERY_MS), EDIT_HEADS_REPAIR_EVERY_MS);
+  repairTimer.unref();
   const projections = historyProjectionSpecsWith({ publishHeads: editHeadsPublisher(js, log) }).map(({ spec, tables, batchSize, flushDelayMs }) => {
     const delay = spec.name === "edit-log" ? config.editLogFlushMs : flushDelayMs;
     return runProjection({ ...common, spec, tables, ...(batchSize ? { batchSize } : {}), ...(delay ? { flushDelayMs: delay } : {}) });
@@ -95,6 +108,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       await snapshotter.stop();
       await erasure.stop();
       await Promise.all(projections.map((p) => p.stop()));
+      clearInterval(repairTimer);
       await repair;
       await shell.close();
     },

@@ -16,8 +16,8 @@ const REPAIR_PAGE = 500;
  *
  * Best effort: EDIT_HEADS is derived, and the edit log must not stop because it cannot be
  * written (a stream missing, a permission not yet granted during a rollout). A head that could
- * not be published is tried again with the next batch, and `repairEditHeads` puts right what a
- * crash in between lost.
+ * not be published is tried again with the next batch, and `repairEditHeads` (at start and every
+ * minute) puts right what a crash in between lost.
  */
 export function editHeadsPublisher(js: JetStreamClient, log: Logger): HeadsSink {
   const unsent = new Map<string, EditHead>();
@@ -50,16 +50,29 @@ const editHeadsTarget: HeadsTarget = { stream: Streams.editHeads, subject: subje
 
 /**
  * Brings EDIT_HEADS up to the edit log: every document whose head there is missing or older than
- * its head in the edit log gets it written. Fills a new stream (a deployment that had documents
- * before it existed), and puts right heads a crash or a failed publish left behind. Each write
- * expects the head it read (expected last subject sequence), so a newer one the live projection
- * wrote meanwhile stays. Run by every history replica when it starts.
+ * its head in the edit log gets it written. Each write expects the head it read (expected last
+ * subject sequence), so a newer one the live projection wrote meanwhile stays.
+ *
+ * It costs one read per document, so it looks at every document only when the stream has fewer
+ * documents than the edit log (a new stream on a deployment that had documents, a fill cut short);
+ * otherwise only at those edited since `recent` (heads a crash or a failed publish left behind).
  */
-export async function repairEditHeads(db: Kysely<HistoryDb>, js: JetStreamClient, jsm: JetStreamManager, target: HeadsTarget = editHeadsTarget): Promise<number> {
+export async function repairEditHeads(
+  db: Kysely<HistoryDb>,
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  recent: Date,
+  target: HeadsTarget = editHeadsTarget,
+): Promise<number> {
+  const known = (await jsm.streams.info(target.stream)).state.num_subjects ?? 0;
+  const documents = Number((await db.selectFrom("doc_heads").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirst())?.n ?? 0);
+  const since = known < documents ? null : recent;
   let written = 0;
   let after = "";
   for (;;) {
-    const rows = await db.selectFrom("doc_heads").select(["doc_id", "seq", "last_at"]).where("doc_id", ">", after).orderBy("doc_id").limit(REPAIR_PAGE).execute();
+    let page = db.selectFrom("doc_heads").select(["doc_id", "seq", "last_at"]).where("doc_id", ">", after);
+    if (since) page = page.where("last_at", ">=", since);
+    const rows = await page.orderBy("doc_id").limit(REPAIR_PAGE).execute();
     if (rows.length === 0) return written;
     await Promise.all(
       rows.map(async (r) => {

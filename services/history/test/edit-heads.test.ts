@@ -44,11 +44,13 @@ describe("bringing EDIT_HEADS up to the edit log", () => {
 
   it("given documents edited before the stream existed, then each gets its head, in pages; a second run writes nothing", async () => {
     for (let i = 0; i < docs.length; i += 500) await db.insertInto("doc_heads").values(docs.slice(i, i + 500)).execute();
-    expect(await repairEditHeads(db, js, jsm, target)).toBe(docs.length);
+    const longAgo = new Date(Date.UTC(2027, 0, 1));
+    // The stream has fewer documents than the edit log: every document is looked at, however old its edit.
+    expect(await repairEditHeads(db, js, jsm, longAgo, target)).toBe(docs.length);
     expect(await headOf("doc-00000")).toEqual({ seq: 1, at: "2026-12-01T10:00:00.000Z" });
     expect(await headOf("doc-01202")).toEqual({ seq: 1_203, at: docs[1_202]!.last_at.toISOString() });
     expect((await jsm.streams.info(stream)).state.num_subjects).toBe(docs.length);
-    expect(await repairEditHeads(db, js, jsm, target)).toBe(0);
+    expect(await repairEditHeads(db, js, jsm, new Date(0), target)).toBe(0);
   });
 
   it("given a head older than the edit log's (a publish lost in a crash), then it is replaced; a newer one and an erased one stay", async () => {
@@ -56,7 +58,9 @@ describe("bringing EDIT_HEADS up to the edit log", () => {
     const live = { seq: 99, at: "2026-12-06T09:00:00.000Z" };
     await js.publish(target.subject("doc-00005"), encodeEditHead(live));
     await js.publish(target.subject("doc-00007"), new Uint8Array(0));
-    expect(await repairEditHeads(db, js, jsm, target)).toBe(1);
+    // Once the stream knows every document, only those edited since the given time are looked at.
+    expect(await repairEditHeads(db, js, jsm, new Date(docs[4]!.last_at), target)).toBe(0);
+    expect(await repairEditHeads(db, js, jsm, new Date(docs[3]!.last_at), target)).toBe(1);
     expect(await headOf("doc-00003")).toEqual({ seq: 4, at: docs[3]!.last_at.toISOString() });
     expect(await headOf("doc-00005")).toEqual(live);
     expect(await headOf("doc-00007")).toBeNull();

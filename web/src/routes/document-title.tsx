@@ -32,11 +32,17 @@ export function DocumentTitle({ doc }: { doc: DocMeta }): ReactNode {
     setError(null);
     setEditing(true);
   };
+  // Focus goes back where it came from, not to the page, once the pencil is back on screen.
+  const returnFocus = useRef(false);
+  useEffect(() => {
+    if (editing || !returnFocus.current) return;
+    returnFocus.current = false;
+    pencil.current?.focus();
+  }, [editing]);
   const stop = (): void => {
+    returnFocus.current = true;
     setEditing(false);
     setError(null);
-    // Focus goes back where it came from, not to the page.
-    requestAnimationFrame(() => pencil.current?.focus());
   };
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
