@@ -66,16 +66,23 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
       // Not allowed here (a container without the capability): it then runs at normal priority.
     }
   }
+  // What /readyz said last, so a start that times out says which check held it back.
+  let lastAnswer = "no answer";
   try {
     await waitUntil(
       label,
-      async () => (await fetch(`http://127.0.0.1:${opts.port}/readyz`)).status === 200,
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${opts.port}/readyz`);
+        lastAnswer = `${res.status} ${await res.text()}`;
+        return res.status === 200;
+      },
       // SERVICE_READY_TIMEOUT_MS (a crowded machine): how long a start may take before it counts as failed.
       { process: proc, timeoutMs: opts.readyTimeoutMs ?? Number(process.env["SERVICE_READY_TIMEOUT_MS"] ?? 60_000), intervalMs: 150 },
     );
   } catch (err) {
     // A service that never became ready must not outlive the attempt.
     await proc.stop(2_000);
+    if (err instanceof Error) err.message = err.message.replace("not ready in time", `not ready in time; last /readyz: ${lastAnswer}`);
     throw err;
   }
   return proc;
