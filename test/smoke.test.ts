@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestApi, type RunningSystem } from "@palimpsest/devkit";
+import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
+import { connect } from "@nats-io/transport-node";
+import { rpc } from "@palimpsest/contracts";
+import { TestApi, natsOptionsFromEnv, type RunningSystem } from "@palimpsest/devkit";
 import { startTestSystem } from "./system.ts";
 import { apiRoutes, proxiedRoutes } from "../services/gateway/src/routes.ts";
 
@@ -16,6 +18,25 @@ describe("operations endpoints", () => {
     const res = await new TestApi(system.gatewayUrl()).get<{ ready: boolean; checks: Record<string, boolean> }>("/readyz");
     expect(res.status).toBe(200);
     expect(res.body.checks).toEqual({ nats: true, redis: true, auth: true, docs: true, sync: true, files: true, history: true, syncReplicas: true, filesReplicas: true });
+  });
+
+  it("given a replica of a service that says it is not ready (stopping, say), when another replica is ready, then the gateway stays ready", async () => {
+    // Answers at once on the bus, as a history replica in its shutdown would; the real one answers yes.
+    const nc = await connect(natsOptionsFromEnv(inject("storeEnv")));
+    const stopping = nc.subscribe(rpc.ready("history"), {
+      callback: (_err, msg) => void msg.respond(JSON.stringify({ service: "history", ready: false, checks: { postgres: false } })),
+    });
+    try {
+      await nc.flush();
+      for (let i = 0; i < 5; i++) {
+        const res = await new TestApi(system.gatewayUrl()).get<{ checks: Record<string, boolean> }>("/readyz");
+        expect(res.body.checks["history"]).toBe(true);
+        expect(res.status).toBe(200);
+      }
+    } finally {
+      stopping.unsubscribe();
+      await nc.close();
+    }
   });
 
   it("every service answers /healthz, /readyz and Prometheus /metrics", async () => {
