@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TestApi, type RunningSystem } from "@palimpsest/devkit";
-import type { AuthResult, DiffView, EditView, Page, RestoreResult, VersionView } from "@palimpsest/contracts";
+import * as Y from "yjs";
+import { DIFF_CHANGE_MARK, type AuthResult, type DiffView, type EditView, type Page, type RestoreResult, type VersionView } from "@palimpsest/contracts";
 import { startTestSystem } from "./system.ts";
 import { connectClient, type CollabClient } from "./collab-client.ts";
 
@@ -134,5 +135,48 @@ describe("diff", () => {
     const whole = await api.get<DiffView>(`/api/docs/${doc.id}/diff?from=0&to=${to}`);
     expect(whole.body.segments.filter((s) => s.kind !== "delete").map((s) => s.text).join("")).toBe("quick brown fox.");
     expect((await api.get(`/api/docs/${doc.id}/diff?from=${to}&to=${from}`)).status).toBe(400);
+  });
+
+  it("given rich text, when a paragraph becomes a heading and a bold line is added, then the diff shows them formatted, each change marked with its author", async () => {
+    const { api, auth: alice } = await anon.newUser("Alice");
+    const { auth: bob } = await anon.newUser("Bob");
+    const doc = await api.createDoc("Rich diff");
+    await api.post(`/api/docs/${doc.id}/members`, { email: bob.user.email, role: "editor" });
+    const a = live(doc.id, alice);
+    const b = live(doc.id, bob);
+    await vi.waitFor(() => expect(a.provider.synced && b.provider.synced).toBe(true));
+    const block = (type: string, text: string, attrs: Record<string, string> = {}) => {
+      const el = new Y.XmlElement(type);
+      for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+      el.insert(0, [new Y.XmlText(text)]);
+      return el;
+    };
+    a.doc.getXmlFragment("default").insert(0, [block("paragraph", "Plan")]);
+    await vi.waitFor(() => expect(b.doc.getXmlFragment("default").length).toBe(1));
+    await vi.waitFor(async () => expect(await head(api, doc.id)).toBeGreaterThan(0));
+    const from = await head(api, doc.id);
+    // As the editor writes a change of a block's kind: the old block out, a new one in.
+    b.doc.transact(() => {
+      const f = b.doc.getXmlFragment("default");
+      f.delete(0, 1);
+      f.insert(0, [block("heading", "Plan", { level: "1" })]);
+      const done = block("paragraph", "");
+      f.insert(1, [done]);
+      (done.get(0) as Y.XmlText).insert(0, "done", { bold: {} });
+    });
+    await vi.waitFor(async () => expect(await head(api, doc.id)).toBeGreaterThan(from));
+    const to = await head(api, doc.id);
+
+    const d = await api.get<DiffView>(`/api/docs/${doc.id}/diff?from=${from}&to=${to}`);
+    expect(d.status).toBe(200);
+    const change = (kind: string) => ({ type: DIFF_CHANGE_MARK, attrs: { kind, userId: bob.user.id } });
+    expect(d.body.rich?.content).toEqual({
+      type: "doc",
+      content: [
+        { type: "heading", attrs: { level: "1" }, content: [{ type: "text", text: "Plan", marks: [change("format")] }] },
+        { type: "paragraph", content: [{ type: "text", text: "done", marks: [{ type: "bold" }, change("insert")] }] },
+      ],
+    });
+    expect(d.body.rich?.totals).toEqual([{ userId: bob.user.id, inserted: 4, deleted: 0, formatted: 4 }]);
   });
 });

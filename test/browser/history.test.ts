@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contracts";
 import type { Page } from "playwright-core";
-import { artifact, editorOf, share, signInAt, textOf, useBrowserSystem, visibleText, waitForStatus, WAIT } from "./browser-harness.ts";
+import { artifact, editorOf, share, signInAt, textOf, unexpectedErrors, useBrowserSystem, visibleText, waitForStatus, WAIT } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-history");
 
@@ -167,6 +167,74 @@ describe("version history in the browser", () => {
     await vi.waitFor(async () => expect(await textOf(a)).toBe(`${draft} The end.`), WAIT);
 
     for (const win of [A, B]) expect(win.errors).toEqual([]);
+  });
+
+  it("Show changes keeps the document's formatting and marks each change with its author, a new heading and a word made bold included", { timeout: 180_000 }, async () => {
+    const ada = await env.person("Ada Reader");
+    const ben = await env.person("Ben Formatter");
+    const doc = await ada.api.createDoc("Formatted changes");
+    await share(ada, doc, ben, "editor");
+    const docPath = `/d/${doc.id}`;
+    const B = await env.open("ben-formatter");
+    const b = B.page;
+    await signInAt(b, docPath, ben);
+    await editorOf(b).click();
+    await b.keyboard.type("Results are in");
+    await b.keyboard.press("Enter");
+    await b.keyboard.type("The trial ran for weeks.");
+    await waitForStatus(b, ["saved"]);
+
+    // Given a version named once the history holds the plain draft
+    const draft = "Results are in\nThe trial ran for weeks.";
+    const draftSeq = await vi.waitFor(async () => {
+      const edits = await ada.api.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`);
+      const seq = edits.body.items.at(-1)?.seq ?? 0;
+      expect((await ada.api.get<VersionView>(`/api/docs/${doc.id}/versions/${seq}`)).body.text).toBe(draft);
+      return seq;
+    }, WAIT);
+    expect((await ada.api.call("POST", `/api/docs/${doc.id}/versions`, { name: "Plain draft", seq: draftSeq })).status).toBe(201);
+
+    // When Ben makes the first line a heading, one word bold, and adds a sentence
+    await editorOf(b).locator("p", { hasText: "Results are in" }).click();
+    await b.getByRole("button", { name: "H2, heading 2" }).click();
+    await editorOf(b).locator("h2", { hasText: "Results are in" }).waitFor();
+    await editorOf(b).locator("p", { hasText: "weeks" }).click();
+    await b.keyboard.press("End");
+    await b.keyboard.press("ArrowLeft");
+    for (let i = 0; i < "weeks".length; i++) await b.keyboard.press("Shift+ArrowLeft");
+    await vi.waitFor(async () => expect(await b.evaluate(() => String((globalThis as unknown as { getSelection(): unknown }).getSelection()))).toBe("weeks"), WAIT);
+    await b.getByRole("button", { name: "Bold" }).click();
+    await editorOf(b).locator("strong", { hasText: "weeks" }).waitFor();
+    await editorOf(b).click();
+    await b.keyboard.press("End");
+    await b.keyboard.type(" Twelve people took part.");
+    await waitForStatus(b, ["saved"]);
+
+    // Then Ada, comparing with the named draft, sees the document as formatted now with each change marked as Ben's
+    const A = await env.open("ada-reader");
+    const a = A.page;
+    await signInAt(a, docPath, ada);
+    await a.getByRole("button", { name: "History" }).click();
+    await panel(a).waitFor();
+    await a.getByLabel("Show changes").check();
+    await a.getByLabel("Compare with").selectOption(`seq:${draftSeq}`);
+    const diff = a.getByTestId("diff-text");
+    await vi.waitFor(async () => {
+      expect(await diff.locator("h2").textContent()).toBe("Results are in");
+      expect(await diff.locator("h2 .diff-format").getAttribute("data-author")).toBe(ben.auth.user.id);
+      expect(await diff.locator(".diff-format strong").textContent()).toBe("weeks");
+      expect(await diff.locator(".diff-format strong").getAttribute("class")).toBeNull();
+      expect((await diff.locator("ins").allTextContents()).join("")).toBe(" Twelve people took part.");
+      expect(await diff.locator("del").count()).toBe(0);
+    }, WAIT);
+    expect(new Set(await diff.locator("ins, .diff-format").evaluateAll((els) => els.map((el) => el.getAttribute("data-author"))))).toEqual(new Set([ben.auth.user.id]));
+    expect(await diff.locator(".diff-format").first().getAttribute("title")).toBe("Formatting changed by Ben Formatter");
+    const legend = a.getByTestId("diff-legend");
+    await legend.getByText("Ben Formatter").waitFor();
+    expect(await legend.textContent()).toMatch(/\+25 characters.*19 characters reformatted/);
+    await a.screenshot({ path: artifact("history-formatted-diff.png") });
+    expect(unexpectedErrors(A)).toEqual([]);
+    expect(unexpectedErrors(B)).toEqual([]);
   });
 
   it("the name of someone removed from the document stays with what they wrote in its history", async () => {

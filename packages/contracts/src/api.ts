@@ -151,8 +151,34 @@ export interface DiffSegment {
 export interface DiffView {
   from: number;
   to: number;
+  /** The plain text's changes, for clients that show text only, and boards. */
   segments: DiffSegment[];
   authors: string[];
+  /** Rich text documents: the changes shown in the document itself, with its formatting. */
+  rich?: RichDiff;
+}
+
+/**
+ * The mark a rich diff puts on text inserted, deleted or reformatted between the two versions:
+ * `attrs.kind` says which, `attrs.userId` who. Browsers render it with the editor's own schema.
+ */
+export const DIFF_CHANGE_MARK = "diffChange";
+export type DiffChangeKind = "insert" | "delete" | "format";
+
+/** A node of the editor's JSON (ProseMirror's), as the editor's schema reads it. */
+export interface RichDiffNode {
+  type: string;
+  attrs?: Record<string, unknown>;
+  content?: RichDiffNode[];
+  text?: string;
+  marks?: { type: string; attrs?: Record<string, unknown> }[];
+}
+
+export interface RichDiff {
+  /** The later version with what was deleted since the earlier one kept in place, every change marked. */
+  content: RichDiffNode;
+  /** Characters each author inserted, deleted and reformatted, most first. */
+  totals: { userId: string; inserted: number; deleted: number; formatted: number }[];
 }
 
 export const SnapshotInput = Type.Object({ docId: Id }, { additionalProperties: false });

@@ -21,10 +21,14 @@ import {
 import { chunkChain, documentAt, headSeq, seqAt } from "./document-state.ts";
 import { renderDocument } from "./render-document.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
+import { RichDiffBuilder } from "./rich-diff.ts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import { requireCaller, requireDocRole, throwIfAbandoned, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
+
+/** The formatted diff is left out of a reply past this size (the plain text's changes still go). */
+const RICH_DIFF_MAX_CHARS = 3_000_000;
 
 /**
  * Sessions are found among this many newest edits (an index range on the log's primary key), so the
@@ -113,6 +117,8 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const start = await documentAt(db, js, snapshots, q.id, q.from);
       const end = await db.selectFrom("edit_log").select("stream_seq").where("doc_id", "=", q.id).where("seq", "=", q.to).executeTakeFirst();
       if (q.to > 0 && !end) throw new AppError("NOT_FOUND", `version ${q.to} does not exist`);
+      // The same edits again on a copy that keeps what they delete: the changes shown in the formatted text.
+      const rich = new RichDiffBuilder(start.doc);
       try {
         throwIfAbandoned(ctx);
         let text = renderDocument(start.doc).text;
@@ -125,6 +131,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
           for await (const e of readEdits(js, q.id, start.streamSeq + 1, end.stream_seq)) {
             throwIfAbandoned(ctx);
             Y.applyUpdate(start.doc, e.update);
+            rich.apply(e.update, e.author);
             const next = renderDocument(start.doc).text;
             rendered += next.length;
             if (rendered > limits.diffMaxRenderedChars) throw tooLarge();
@@ -133,9 +140,16 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
             text = next;
           }
         }
-        const view: DiffView = { from: q.from, to: q.to, segments: attributed.result(), authors: [...authors] };
+        let richResult = rich.result();
+        // The reply must stay well within a NATS message; past that, the plain text's changes alone.
+        if (richResult && JSON.stringify(richResult).length > RICH_DIFF_MAX_CHARS) {
+          log.info({ docId: q.id, from: q.from, to: q.to }, "formatted diff too large to send; sending the text's changes only");
+          richResult = undefined;
+        }
+        const view: DiffView = { from: q.from, to: q.to, segments: attributed.result(), authors: [...authors], ...(richResult ? { rich: richResult } : {}) };
         return { body: view };
       } finally {
+        rich.destroy();
         start.doc.destroy();
       }
     },

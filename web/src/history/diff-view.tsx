@@ -1,22 +1,28 @@
-// What changed between two versions: the text with insertions and deletions marked in the
-// colour of whoever made them (the same colour as their caret and avatar), and a legend.
+// What changed between two versions: the document with insertions, deletions and changes of
+// formatting marked in the colour of whoever made them (the same colour as their caret and
+// avatar), and a legend.
 
-import type { CSSProperties, ReactNode } from "react";
+import { useMemo, type CSSProperties, type ReactNode } from "react";
+import type { Extensions, JSONContent } from "@tiptap/react";
 import type { DiffView } from "../api/types";
+import { diffChangeMark } from "./diff-change-mark";
 import type { People } from "./use-history";
+import { VersionPreview } from "./version-preview";
 
 interface AuthorTotals {
   userId: string;
   inserted: number;
   deleted: number;
+  formatted: number;
 }
 
 function totalsOf(diff: DiffView): AuthorTotals[] {
+  if (diff.rich) return diff.rich.totals;
   const byAuthor = new Map<string, AuthorTotals>();
   for (const segment of diff.segments) {
     if (segment.kind === "same") continue;
     const userId = segment.userId ?? "";
-    const totals = byAuthor.get(userId) ?? { userId, inserted: 0, deleted: 0 };
+    const totals = byAuthor.get(userId) ?? { userId, inserted: 0, deleted: 0, formatted: 0 };
     if (segment.kind === "insert") totals.inserted += segment.text.length;
     else totals.deleted += segment.text.length;
     byAuthor.set(userId, totals);
@@ -31,7 +37,7 @@ const authorStyle = (color: string): CSSProperties => ({ "--author": color }) as
 
 export function DiffLegend({ diff, people }: { diff: DiffView; people: People }): ReactNode {
   const totals = totalsOf(diff);
-  if (totals.length === 0) return <p className="diff-legend diff-legend-empty">No changes to the text between these versions.</p>;
+  if (totals.length === 0) return <p className="diff-legend diff-legend-empty">No changes to the text or its formatting between these versions.</p>;
   return (
     <ul className="diff-legend" aria-label="Who changed what" data-testid="diff-legend">
       {totals.map((t) => (
@@ -42,6 +48,8 @@ export function DiffLegend({ diff, people }: { diff: DiffView; people: People })
             {t.inserted > 0 && <ins className="diff-count">+{plural(t.inserted, "character")}</ins>}
             {t.inserted > 0 && t.deleted > 0 && " "}
             {t.deleted > 0 && <del className="diff-count">−{plural(t.deleted, "character")}</del>}
+            {t.inserted + t.deleted > 0 && t.formatted > 0 && ", "}
+            {t.formatted > 0 && <span className="diff-count diff-count-format">{plural(t.formatted, "character")} reformatted</span>}
           </span>
         </li>
       ))}
@@ -49,7 +57,19 @@ export function DiffLegend({ diff, people }: { diff: DiffView; people: People })
   );
 }
 
-export function DiffText({ diff, people }: { diff: DiffView; people: People }): ReactNode {
+/**
+ * The changes in the document itself, with its headings, lists and marks, when the server sent
+ * them so (rich text); otherwise the plain text with the changes marked.
+ */
+export function DiffText({ diff, people, extensions }: { diff: DiffView; people: People; extensions: Extensions }): ReactNode {
+  const withChanges = useMemo(() => [...extensions, diffChangeMark(people)], [extensions, people]);
+  if (diff.rich) {
+    return (
+      <div className="diff-rich" data-testid="diff-text">
+        <VersionPreview extensions={withChanges} content={diff.rich.content as JSONContent} label="What changed between the two versions" />
+      </div>
+    );
+  }
   return (
     <div className="diff-text" data-testid="diff-text">
       {diff.segments.map((segment, i) => {

@@ -29,7 +29,7 @@ export function HistoryPreview({ historyError, empty, showChanges, diffRange, di
         <div className="history-diff-head">
           <p className="muted">
             What changed from version {diffRange.from} to version {diffRange.to}
-            {diffRange.to === head ? " (current)" : ""}: added text is underlined, deleted text struck through, in each author’s colour.
+            {diffRange.to === head ? " (current)" : ""}: added text is underlined, deleted text struck through, reformatted text underlined with dots, in each author’s colour.
           </p>
           <DiffLegend diff={diff.diff} people={people} />
         </div>
@@ -63,7 +63,7 @@ export function HistoryPreview({ historyError, empty, showChanges, diffRange, di
               {diff.error}
             </p>
           ) : diff.diff ? (
-            <DiffText diff={diff.diff} people={people} />
+            <DiffText diff={diff.diff} people={people} extensions={extensions} />
           ) : null
         ) : version.error ? (
           <p className="form-alert" role="alert">

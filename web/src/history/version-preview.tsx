@@ -6,7 +6,7 @@ import type { ReactNode } from "react";
 import { EditorContent, useEditor } from "@tiptap/react";
 import type { Extensions, JSONContent } from "@tiptap/react";
 
-export function VersionPreview({ extensions, content }: { extensions: Extensions; content: JSONContent | null }): ReactNode {
+export function VersionPreview({ extensions, content, label = "The document at this version" }: { extensions: Extensions; content: JSONContent | null; label?: string }): ReactNode {
   const editor = useEditor(
     {
       extensions,
@@ -14,7 +14,7 @@ export function VersionPreview({ extensions, content }: { extensions: Extensions
       injectCSS: false,
       editable: false,
       content: content ?? "",
-      editorProps: { attributes: { "aria-label": "The document at this version", "aria-readonly": "true" } },
+      editorProps: { attributes: { "aria-label": label, "aria-readonly": "true" } },
     },
     [extensions],
   );
