@@ -1,8 +1,8 @@
 /**
  * History on the real 260k-edit trace, stored as events exactly as the sync service stores them:
  * how fast the edit log is projected and snapshots follow, how large the snapshots are beside the
- * raw log, how quickly any version is served (p50/p99 at random sequences), and how long a fresh
- * sync process takes to open the document (newest snapshot plus the tail).
+ * raw log, how quickly any version and any diff are served (p50/p99 at random sequences), and how
+ * long a fresh sync process takes to open the document (newest snapshot plus the tail).
  *
  * Run: npm run bench:history   (BENCH_TRACE_EDITS=<n> for a shorter trace)
  */
@@ -10,7 +10,7 @@ import { headers as natsHeaders, connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
 import type * as Y from "yjs";
-import { Streams, subjects, writeEditHeaders, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
+import { Streams, subjects, writeEditHeaders, type DiffView, type EditView, type Page, type VersionView } from "@palimpsest/contracts";
 import { TestApi, natsOptionsFromEnv, waitUntil } from "@palimpsest/devkit";
 import { connectClient } from "../test/collab-client.ts";
 import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
@@ -18,6 +18,7 @@ import { loadRichTrace } from "./trace-data.ts";
 
 const limit = process.env["BENCH_TRACE_EDITS"] ? Number(process.env["BENCH_TRACE_EDITS"]) : undefined;
 const VERSION_REQUESTS = Number(process.env["BENCH_VERSION_REQUESTS"] ?? 200);
+const DIFF_REQUESTS = Number(process.env["BENCH_DIFF_REQUESTS"] ?? 30);
 const t0 = performance.now();
 const trace = loadRichTrace(limit);
 console.log(`machine: ${machine()}`);
@@ -103,7 +104,28 @@ try {
   if (last.body.text !== trace.endContent) throw new Error("the newest version's text is not the trace's end content");
   console.log(`\nGET /versions/:seq at ${VERSION_REQUESTS} random seqs (text, Markdown and Yjs state): p50 ${fmt(vs.p50)} p90 ${fmt(vs.p90)} p99 ${fmt(vs.p99)}`);
 
-  // 5. Opening the document in a fresh sync process, through the gateway.
+  // 5. Diffs ("Show changes") over the last 20 and 200 versions before random points, as the history
+  // panel asks for them; the reply carries the plain text's changes and, for rich text, the
+  // formatted document with the changes marked.
+  for (const span of [20, 200]) {
+    const ends = Array.from({ length: DIFF_REQUESTS }, () => span + Math.floor(Math.random() * (n - span)));
+    const times: number[] = [];
+    let bytes = 0;
+    let formatted = 0;
+    for (const to of ends) {
+      const t = performance.now();
+      const res = await fetch(`${api.baseUrl}/api/docs/${doc.id}/diff?from=${to - span}&to=${to}`, { headers: { authorization: `Bearer ${api.token}` } });
+      const body = await res.text();
+      times.push(performance.now() - t);
+      if (res.status !== 200) throw new Error(`diff to ${to}: ${res.status} ${body.slice(0, 200)}`);
+      bytes += body.length;
+      if ((JSON.parse(body) as DiffView).rich) formatted++;
+    }
+    const ds = summary(times);
+    console.log(`GET /diff over ${span} versions at ${DIFF_REQUESTS} random points: p50 ${fmt(ds.p50)} p90 ${fmt(ds.p90)} p99 ${fmt(ds.p99)}; reply ${(bytes / DIFF_REQUESTS / 1e3).toFixed(0)} kB on average, formatted in ${formatted} of ${DIFF_REQUESTS}`);
+  }
+
+  // 6. Opening the document in a fresh sync process, through the gateway.
   const opens: number[] = [];
   for (let i = 0; i < 3; i++) {
     const sync = bench.system.byName("sync")[0]!;
