@@ -295,26 +295,36 @@ export function machineCpuSeconds(): number {
   return (user + nice + system + irq + softirq) / TICKS_PER_SECOND;
 }
 
-/** CPU seconds of a process and, with `tree`, of its children (one level, as PostgreSQL's backends are). */
-function servedCpuSeconds(p: ServedProcess): number {
-  let total = cpuSeconds(p.pid);
-  if (!p.tree) return total;
+/**
+ * CPU seconds of a process and, with `tree`, of each of its children (one level, as PostgreSQL's
+ * backends are), by pid: a child that exits takes its seconds with it, so a window compares the
+ * children it saw at both ends (and counts new ones whole) instead of subtracting the departed.
+ */
+function servedCpuSeconds(p: ServedProcess): Map<number, number> {
+  const byPid = new Map([[p.pid, cpuSeconds(p.pid)]]);
+  if (!p.tree) return byPid;
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === p.pid) total += cpuSeconds(Number(entry));
+      if (ppid === p.pid) byPid.set(Number(entry), cpuSeconds(Number(entry)));
     } catch {
       // gone meanwhile
     }
   }
+  return byPid;
+}
+
+function secondsSince(start: Map<number, number> | undefined, now: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, secs] of now) total += secs - (start?.get(pid) ?? 0);
   return total;
 }
 
 /** CPU use of some processes, of this process and of the machine over a window, in cores. */
 export class CpuMeter {
-  private readonly start: Map<string, number>;
+  private readonly start: Map<string, Map<number, number>>;
   private readonly startClient = process.cpuUsage();
   private readonly startMachine = machineCpuSeconds();
   private readonly t0 = performance.now();
@@ -326,11 +336,11 @@ export class CpuMeter {
   /** "server CPU gateway 0.21 + sync 0.35 = 0.56 cores; load generator 0.60; unattributed (...) 0.04; machine busy 1.20 of 2" */
   report(): string {
     const secs = (performance.now() - this.t0) / 1000;
-    const parts = this.procs.map((p) => ({ name: p.name, cores: (servedCpuSeconds(p) - (this.start.get(p.name) ?? 0)) / secs }));
+    const parts = this.procs.map((p) => ({ name: p.name, cores: secondsSince(this.start.get(p.name), servedCpuSeconds(p)) / secs }));
     const total = parts.reduce((a, p) => a + p.cores, 0);
     const client = process.cpuUsage(this.startClient);
     const clientCores = (client.user + client.system) / 1e6 / secs;
-    const server = parts.length === 1 ? `${total.toFixed(2)}` : `${parts.map((p) => `${p.name} ${p.cores.toFixed(2)}`).join(" + ")} = ${total.toFixed(2)}`;
+    const server = parts.length === 1 ? `${total.toFixed(3)}` : `${parts.map((p) => `${p.name} ${p.cores.toFixed(3)}`).join(" + ")} = ${total.toFixed(3)}`;
     const machineCores = (machineCpuSeconds() - this.startMachine) / secs;
     const rest = Math.max(0, machineCores - total - clientCores);
     return `server CPU ${server} cores; load generator ${clientCores.toFixed(2)}; unattributed (kernel network work, other processes) ${rest.toFixed(2)}; machine busy ${machineCores.toFixed(2)} of ${os.cpus().length}`;
