@@ -63,15 +63,9 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess, ...(leases ? { leases } : {}) });
   const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess, new DocumentNotices(rooms));
   const replicas = trackReplicas(nc, config.replicaId, rooms);
-  // Every round asks the connections that wrote lately; every few rounds, all of them.
-  const roundsPerFull = config.resyncMs > 0 ? Math.max(1, Math.round(config.fullResyncMs / config.resyncMs)) : 1;
-  let round = 0;
   const resync =
     config.resyncMs > 0
-      ? setInterval(() => {
-          const everyone = ++round % roundsPerFull === 0;
-          void rooms.loaded().then((all) => all.forEach((r) => r.resync(everyone)));
-        }, config.resyncMs)
+      ? setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.resync())), config.resyncMs)
       : undefined;
   resync?.unref();
   // A revocation notice is sent once, at most: open connections are also checked against the shared list now and then.

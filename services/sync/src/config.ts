@@ -46,15 +46,11 @@ export const syncConfigSpec = {
   maxConnectionsPerDoc: env.int("SYNC_MAX_CONNECTIONS_PER_DOC", 500, "open connections one document accepts", { min: 1 }),
   /** An idle document stays in memory this long after its last client left, so a reload is instant. */
   /**
-   * Anti-entropy: connections are asked for anything the server lacks (a sync step 1; the client
-   * answers with what is missing, usually nothing). Heals an update lost in transit on any path,
-   * e.g. during a failover, without waiting for a reconnect. Those that sent updates lately are
-   * asked every SYNC_RESYNC_MS (a lost update is usually followed by others, which the server
-   * cannot apply without it); all of them every SYNC_FULL_RESYNC_MS, so idle connections, most
-   * of them at scale, cost a round trip a minute instead of every few seconds.
+   * Anti-entropy: every connection is asked this often for anything the server lacks (a sync
+   * step 1; the client answers with what is missing, usually nothing). Heals an update lost in
+   * transit on any path, e.g. during a failover, without waiting for a reconnect.
    */
-  resyncMs: env.int("SYNC_RESYNC_MS", 10_000, "how often each connection that sent updates since it was last asked is asked for anything the server lacks (0: never)", { min: 0 }),
-  fullResyncMs: env.int("SYNC_FULL_RESYNC_MS", 60_000, "how often every connection that may write is asked for anything the server lacks, idle ones included (rounded to a multiple of SYNC_RESYNC_MS; 0: every time)", { min: 0 }),
+  resyncMs: env.int("SYNC_RESYNC_MS", 10_000, "how often each connection is asked for anything the server lacks (0: never)", { min: 0 }),
   revocationRecheckMs: env.int("SYNC_REVOCATION_RECHECK_MS", 30_000, "how often open connections' sessions are checked against the revocation list, in case a revocation notice was lost (0: never)", { min: 0 }),
   idleUnloadMs: env.int("SYNC_IDLE_UNLOAD_MS", 30_000, "ms before an unused document is unloaded", { min: 0 }),
 } as const;

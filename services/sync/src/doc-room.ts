@@ -75,8 +75,6 @@ export class DocRoom {
   /** The connection each awareness client id is bound to: the one that announced it first. */
   private readonly clientOwner = new Map<number, Peer>();
   private readonly readOnlyWarned = new Set<string>();
-  /** Connections that sent an update since the last resync. */
-  private readonly sentSinceResync = new Set<string>();
   private readonly writer: RoomWriter;
   private readonly relay: PresenceRelay;
   private feed: EditFeed | undefined;
@@ -180,21 +178,10 @@ export class DocRoom {
   }
 
   /** Asks every connection for whatever the server does not have yet. */
-  /**
-   * Asks connections that may write for anything the server lacks (a sync step 1): those that
-   * sent an update since they were last asked, or, with `everyone`, all of them. A connection
-   * that sent nothing has nothing new to lose, and asking thousands of idle ones every few
-   * seconds costs a round trip each.
-   */
-  resync(everyone = true): void {
+  resync(): void {
     if (this.peers.size === 0) return;
-    let step1: Uint8Array | undefined;
-    for (const peer of this.peers.values()) {
-      if (!peer.canWrite || (!everyone && !this.sentSinceResync.has(peer.id))) continue;
-      step1 ??= encodeSyncStep1(this.doc);
-      peer.send(step1);
-    }
-    this.sentSinceResync.clear();
+    const step1 = encodeSyncStep1(this.doc);
+    for (const peer of this.peers.values()) if (peer.canWrite) peer.send(step1);
   }
 
   peersOf(userId: string): Peer[] {
@@ -219,7 +206,6 @@ export class DocRoom {
 
   leave(peer: Peer): void {
     this.peers.delete(peer.id);
-    this.sentSinceResync.delete(peer.id);
     const clients = this.peerClients.get(peer.id);
     this.peerClients.delete(peer.id);
     this.readOnlyWarned.delete(peer.id);
@@ -294,9 +280,7 @@ export class DocRoom {
       peer.close(closeCodeOf("MALFORMED_UPDATE"), "malformed update");
       return undefined;
     }
-    // An answer to a resync that brings nothing does not count as sending.
     if (empty) return undefined;
-    this.sentSinceResync.add(peer.id);
     // Its clients are being reconnected; they send this again to the room that replaces it.
     if (this.broken) return undefined;
     if (peer.canWrite && update.byteLength > STORED_PART_BYTES) return this.submitInParts(peer, update);

@@ -99,14 +99,6 @@ class Client {
     });
   }
 
-  /** How many sync step 1 messages (requests for what the server lacks) wait unread. */
-  asked(): number {
-    return this.inbox.filter((m) => {
-      const d = decoding.createDecoder(m);
-      return decoding.readVarUint(d) === MessageType.sync && decoding.readVarUint(d) === SyncType.step1;
-    }).length;
-  }
-
   /** Handles what the server sent; resolves once what it answered is stored. */
   async read(): Promise<void> {
     for (const m of this.inbox.splice(0)) {
@@ -153,30 +145,6 @@ describe("a document's room", () => {
 
     // Then the history holds only what the client did
     expect(edits.editsOf("doc-1")).toBe(typed);
-    room.close();
-  });
-
-  it("given an idle client and one typing, when a round asks only those that sent lately, then only the typist is asked, and a full round asks both", async () => {
-    const room = await DocRoom.open("doc-6", deps(new MemoryEditLog()));
-    const idle = new Client(() => room, "idle");
-    const typist = new Client(() => room, "typist");
-    for (const c of [idle, typist]) {
-      room.join(c.peer);
-      await c.read();
-    }
-    typist.doc.getText("t").insert(0, "typing");
-    await settle();
-    await idle.read();
-
-    room.resync(false);
-    expect([idle.asked(), typist.asked()]).toEqual([0, 1]);
-    // Its answer brings nothing new: it is not asked again until it types.
-    await typist.read();
-    room.resync(false);
-    expect(typist.asked()).toBe(0);
-
-    room.resync(true);
-    expect([idle.asked(), typist.asked()]).toEqual([1, 1]);
     room.close();
   });
 
