@@ -34,7 +34,10 @@ function cpuMs(pid: number | undefined): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-const bench = await startBenchSystem();
+// A hundred failed sign-ins to one account are timed (a known account must fail as fast as an
+// unknown one); at the shipped defaults the fifth locks it for this address (429), which is
+// the lockout working, not what is measured here.
+const bench = await startBenchSystem({ env: { LOGIN_FAILURES_PER_ADDRESS: "1000", LOGIN_FAILURES_PER_ACCOUNT: "1000" } });
 try {
   const base = bench.system.gatewayUrl();
   const anon = new TestApi(base);

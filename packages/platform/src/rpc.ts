@@ -13,6 +13,7 @@ import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { TokenVerifier } from "./tokens.ts";
 import { SpanAttributes, SpanKind, recordErrorCode, traceContextOf, traceHeaders, tracingEnabled, withSpan, type Span } from "./tracing.ts";
+import { replyInboxOf } from "./reply-inbox.ts";
 
 export interface RpcContext {
   requestId: string;
@@ -233,7 +234,7 @@ async function requestRpc(
   try {
     const headers = (span ? traceHeaders() : undefined) ?? natsHeaders();
     headers.set(RpcHeaders.deadline, String(Date.now() + timeoutMs));
-    const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs, headers });
+    const msg = await replyInboxOf(nc).request(subject, JSON.stringify(request), { timeout: timeoutMs, headers });
     const reply = decodeReply(msg, subject);
     if (span) {
       span.setAttributes({ [SpanAttributes.rpcOutcome]: reply.ok ? "ok" : "error", [SpanAttributes.requestId]: request.requestId });
