@@ -50,7 +50,8 @@ export class ReplyInbox {
     }
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
-      this.waiting.set(token, { subject, deadline: Date.now() + opts.timeout, resolve, reject });
+      // Monotonic: a change of the wall clock neither stretches nor cuts a request's wait.
+      this.waiting.set(token, { subject, deadline: performance.now() + opts.timeout, resolve, reject });
       this.sweep();
       try {
         this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, ...(opts.headers ? { headers: opts.headers } : {}) });
@@ -102,7 +103,7 @@ export class ReplyInbox {
   private sweep(): void {
     if (this.sweeper || this.waiting.size === 0) return;
     this.sweeper = setInterval(() => {
-      const now = Date.now();
+      const now = performance.now();
       for (const [token, w] of this.waiting) {
         if (w.deadline > now) continue;
         this.waiting.delete(token);

@@ -138,15 +138,22 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
   if (!msg.reply) return;
   // The outcome travels in headers and the payload is the body alone, so the gateway can pass a
   // large body (a version of a long document) to its client without parsing and re-encoding it.
-  const h = natsHeaders();
   if (reply.ok) {
-    h.set(RpcHeaders.outcome, "ok");
-    h.set(RpcHeaders.status, String(reply.status));
-    msg.respond(reply.body === undefined ? "" : JSON.stringify(reply.body), { headers: h });
-  } else {
-    h.set(RpcHeaders.outcome, "error");
-    msg.respond(JSON.stringify({ error: reply.error }), { headers: h });
+    try {
+      const h = natsHeaders();
+      h.set(RpcHeaders.outcome, "ok");
+      h.set(RpcHeaders.status, String(reply.status));
+      msg.respond(reply.body === undefined ? "" : JSON.stringify(reply.body), { headers: h });
+      return;
+    } catch (err) {
+      // Larger than a NATS message, or not JSON: the caller hears so now instead of waiting out its deadline.
+      log.error({ err, reqId: requestId, rpc: subject }, "rpc reply could not be sent");
+      reply = { ok: false, ...new AppError("INTERNAL", "the answer could not be sent").toBody() };
+    }
   }
+  const h = natsHeaders();
+  h.set(RpcHeaders.outcome, "error");
+  msg.respond(JSON.stringify({ error: reply.error }), { headers: h });
 }
 
 /**

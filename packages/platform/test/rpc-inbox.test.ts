@@ -18,6 +18,7 @@ beforeAll(async () => {
     "rpc-inbox-test",
     {
       [`${prefix}.echo`]: async (input) => ({ body: { echoed: input } }),
+      [`${prefix}.huge`]: async () => ({ body: "x".repeat(9 * 1024 * 1024) }),
       [`${prefix}.slow`]: async (input) => {
         await new Promise((r) => setTimeout(r, Number(input)));
         return { body: "late" };
@@ -41,6 +42,12 @@ describe("RPCs through the reply inbox", () => {
     const started = performance.now();
     await expect(callRpc(nc, `${prefix}.nobody`, request(null), 5_000)).rejects.toMatchObject({ code: "UNAVAILABLE" });
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("given an answer larger than a NATS message, then the caller hears an error at once instead of waiting out its deadline", async () => {
+    const started = performance.now();
+    await expect(callRpcOk(nc, `${prefix}.huge`, request(null), 20_000)).rejects.toMatchObject({ code: "INTERNAL" });
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it("given a service slower than the caller's deadline, then the call fails as TIMEOUT near its deadline, and a later reply changes nothing", async () => {

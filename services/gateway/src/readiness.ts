@@ -17,13 +17,19 @@ export function gatewayReadiness(nc: NatsConnection, redis: Redis, upstreams: { 
 /**
  * Every replica answers; one that says yes is enough. Taking the first answer would let a replica
  * that is stopping (a rolling deploy) or stuck take every gateway out of service while the others
- * serve. Answers are collected until they stop coming (a quarter second after the last) or two
- * seconds pass.
+ * serve. The first yes ends the wait; without one, answers are awaited for two seconds, since a
+ * replica that says no answers at once while a ready one first runs its checks.
  */
 async function anyReplicaReady(nc: NatsConnection, svc: ServiceName): Promise<boolean> {
-  const answers = await nc.requestMany(rpc.ready(svc), "", { strategy: "stall", stall: 250, maxWait: 2_000 });
+  const answers = await nc.requestMany(rpc.ready(svc), "", { strategy: "timer", maxWait: 2_000 });
   for await (const msg of answers) {
-    if (msg.json<ReadyResult>().ready === true) return true;
+    let ready = false;
+    try {
+      ready = msg.json<ReadyResult>().ready === true;
+    } catch {
+      // One replica's unreadable answer is its no, not the end of the others'.
+    }
+    if (ready) return true;
   }
   return false;
 }

@@ -7,6 +7,7 @@ import {
   DiffInput,
   HeadInput,
   type DiffView,
+  type RichDiff,
   HistoryListInput,
   SnapshotInput,
   VersionInput,
@@ -27,8 +28,8 @@ import type { SnapshotStore } from "./snapshot-store.ts";
 import { requireCaller, requireDocRole, throwIfAbandoned, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
-/** The formatted diff is left out of a reply past this size (the plain text's changes still go). */
-const RICH_DIFF_MAX_CHARS = 3_000_000;
+/** Room left in a NATS message for the reply's headers. */
+const REPLY_HEADROOM_BYTES = 64 * 1024;
 
 /**
  * Sessions are found among this many newest edits (an index range on the log's primary key), so the
@@ -117,14 +118,15 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const start = await documentAt(db, js, snapshots, q.id, q.from);
       const end = await db.selectFrom("edit_log").select("stream_seq").where("doc_id", "=", q.id).where("seq", "=", q.to).executeTakeFirst();
       if (q.to > 0 && !end) throw new AppError("NOT_FOUND", `version ${q.to} does not exist`);
-      // The same edits again on a copy that keeps what they delete: the changes shown in the formatted text.
-      const rich = new RichDiffBuilder(start.doc);
+      let rich: RichDiffBuilder | undefined;
       try {
         throwIfAbandoned(ctx);
         let text = renderDocument(start.doc).text;
         let rendered = text.length;
         // Refuse before walking when the first version alone shows the range cannot fit.
         if (text.length * (q.to - q.from) > limits.diffMaxRenderedChars) throw tooLarge();
+        // The same edits again on a copy that keeps what they delete: the changes shown in the formatted text.
+        rich = new RichDiffBuilder(start.doc);
         const attributed = new AttributedDiff(text);
         const authors = new Set<string>();
         if (end && q.to > q.from) {
@@ -140,16 +142,24 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
             text = next;
           }
         }
-        let richResult = rich.result();
-        // The reply must stay well within a NATS message; past that, the plain text's changes alone.
-        if (richResult && JSON.stringify(richResult).length > RICH_DIFF_MAX_CHARS) {
-          log.info({ docId: q.id, from: q.from, to: q.to }, "formatted diff too large to send; sending the text's changes only");
-          richResult = undefined;
+        const plain: DiffView = { from: q.from, to: q.to, segments: attributed.result(), authors: [...authors] };
+        // The reply must fit in a NATS message: the formatted diff goes when it fits, the text's changes alone otherwise.
+        const maxBytes = (nc.info?.max_payload ?? 1024 * 1024) - REPLY_HEADROOM_BYTES;
+        let richResult: RichDiff | undefined;
+        try {
+          richResult = rich.result();
+        } catch (err) {
+          log.warn({ err, docId: q.id, from: q.from, to: q.to }, "could not build the formatted diff; sending the text's changes only");
         }
-        const view: DiffView = { from: q.from, to: q.to, segments: attributed.result(), authors: [...authors], ...(richResult ? { rich: richResult } : {}) };
-        return { body: view };
+        if (richResult) {
+          const view: DiffView = { ...plain, rich: richResult };
+          if (Buffer.byteLength(JSON.stringify(view)) <= maxBytes) return { body: view };
+          log.info({ docId: q.id, from: q.from, to: q.to }, "formatted diff too large to send; sending the text's changes only");
+        }
+        if (Buffer.byteLength(JSON.stringify(plain)) > maxBytes) throw tooLarge();
+        return { body: plain };
       } finally {
-        rich.destroy();
+        rich?.destroy();
         start.doc.destroy();
       }
     },

@@ -1,7 +1,7 @@
 import * as Y from "yjs";
 import { DIFF_CHANGE_MARK, DocFields, type DiffChangeKind, type RichDiff, type RichDiffNode } from "@palimpsest/contracts";
 
-type DeleteSet = ReturnType<typeof Y.decodeUpdate>["ds"];
+type DeleteSet = Y.Transaction["deleteSet"];
 
 interface Range {
   clock: number;
@@ -11,26 +11,31 @@ interface Range {
 
 /**
  * Who made each piece of the edits in a range: the author of the edit that inserted an item, and
- * of the edit that deleted it. Kept by client id and clock, as Yjs identifies items; the first
- * edit to carry a range wins (a later edit may repeat what is already stored).
+ * of the edit that deleted it. Taken from what applying each edit actually changed (the clocks it
+ * added, the items it deleted), not from what its update claims: a client's catch-up repeats its
+ * whole delete set, and an update with gaps spans clocks it does not hold. Kept by client id and
+ * clock, as Yjs identifies items, in order, so a lookup is a binary search.
  */
 export class EditAuthorship {
   private readonly inserted = new Map<number, Range[]>();
   private readonly deleted = new Map<number, Range[]>();
-  /** The delete sets of the edits, to split the items at their bounds before they are read. */
+  private sorted = true;
+  /** What each edit deleted, to split the items at those bounds before they are read. */
   readonly deleteSets: DeleteSet[] = [];
 
-  record(update: Uint8Array, userId: string): void {
-    const meta = Y.parseUpdateMeta(update);
-    for (const [client, from] of meta.from) {
-      const to = meta.to.get(client) ?? from;
+  /** Notes what one applied edit changed, from its transaction. */
+  record(tr: Y.Transaction, userId: string): void {
+    for (const [client, to] of tr.afterState) {
+      const from = tr.beforeState.get(client) ?? 0;
+      // A client's clocks only grow: its ranges arrive in order.
       if (to > from) push(this.inserted, client, { clock: from, end: to, userId });
     }
-    const { ds } = Y.decodeUpdate(update);
-    this.deleteSets.push(ds);
-    for (const [client, items] of ds.clients) {
+    if (tr.deleteSet.clients.size === 0) return;
+    this.deleteSets.push(tr.deleteSet);
+    for (const [client, items] of tr.deleteSet.clients) {
       for (const d of items) push(this.deleted, client, { clock: d.clock, end: d.clock + d.len, userId });
     }
+    this.sorted = false;
   }
 
   insertedBy(id: Y.ID): string | undefined {
@@ -38,6 +43,11 @@ export class EditAuthorship {
   }
 
   deletedBy(id: Y.ID): string | undefined {
+    if (!this.sorted) {
+      // An item is deleted once, so the ranges do not overlap; edits delete anywhere, so sort once.
+      for (const list of this.deleted.values()) list.sort((a, b) => a.clock - b.clock);
+      this.sorted = true;
+    }
     return find(this.deleted, id);
   }
 }
@@ -48,8 +58,20 @@ function push(map: Map<number, Range[]>, client: number, range: Range): void {
   else map.set(client, [range]);
 }
 
+/** The range holding the clock, in a list sorted by clock without overlaps. */
 function find(map: Map<number, Range[]>, id: Y.ID): string | undefined {
-  return map.get(id.client)?.find((r) => r.clock <= id.clock && id.clock < r.end)?.userId;
+  const list = map.get(id.client);
+  if (!list) return undefined;
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = list[mid]!;
+    if (id.clock < r.clock) hi = mid - 1;
+    else if (id.clock >= r.end) lo = mid + 1;
+    else return r.userId;
+  }
+  return undefined;
 }
 
 const visibleIn = (item: Y.Item, s: Y.Snapshot): boolean => (s.sv.get(item.id.client) ?? 0) > item.id.clock && !Y.isDeleted(s.ds, item.id);
@@ -96,8 +118,9 @@ export function richDiff(doc: Y.Doc, from: Y.Snapshot, to: Y.Snapshot, who: Edit
 
   function textNodes(text: Y.XmlText): RichDiffNode[] {
     const out: RichDiffNode[] = [];
-    const before: Attrs = {};
-    const after: Attrs = {};
+    // No prototype: a mark named "__proto__" is a key like any other.
+    const before = Object.create(null) as Attrs;
+    const after = Object.create(null) as Attrs;
     let formattedBy: string | undefined;
     for (let item = text._start; item; item = item.right) {
       const inFrom = visibleIn(item, from);
@@ -124,12 +147,12 @@ export function richDiff(doc: Y.Doc, from: Y.Snapshot, to: Y.Snapshot, who: Edit
   }
 
   function elementNode(el: Y.XmlElement, inFrom: boolean, inTo: boolean): RichDiffNode {
-    const attrs = Y.typeMapGetAllSnapshot(el, inTo ? to : from) as Attrs;
+    const attrs = safeAttrs(Y.typeMapGetAllSnapshot(el, inTo ? to : from));
     const node: RichDiffNode = { type: el.nodeName };
     if (Object.keys(attrs).length > 0) node.attrs = attrs;
     const content = childNodes(el);
     if (content.length > 0) node.content = content;
-    if (inFrom && inTo && !sameAttrs(Y.typeMapGetAllSnapshot(el, from) as Attrs, attrs)) {
+    if (inFrom && inTo && !sameAttrs(safeAttrs(Y.typeMapGetAllSnapshot(el, from)), attrs)) {
       const userId = attributeAuthor(el);
       restamp(node, "format", userId, (n) => count("format", userId, n));
     }
@@ -184,21 +207,29 @@ export function richDiff(doc: Y.Doc, from: Y.Snapshot, to: Y.Snapshot, who: Edit
     for (let start = 0; start < items.length; ) {
       let end = start;
       while (end < items.length && items[end]!.state !== "same") end++;
-      for (let d = start; d < end; d++) {
-        const gone = items[d]!;
-        const text = gone.state === "deleted" && gone.node.type !== "text" ? plainText(gone.node) : "";
+      // Each block's text once; the added blocks by their text, to be matched in order.
+      const added = new Map<string, number[]>();
+      for (let k = start; k < end; k++) {
+        const item = items[k]!;
+        if (item.state !== "inserted" || item.node.type === "text") continue;
+        const text = plainText(item.node);
         if (text.length === 0) continue;
-        for (let k = start; k < end; k++) {
-          const added = items[k]!;
-          if (added.state !== "inserted" || added.node.type === "text" || replaced.has(k) || plainText(added.node) !== text) continue;
-          uncount(gone.node);
-          uncount(added.node);
-          const node = stripped(added.node);
-          if (JSON.stringify(stripped(gone.node)) !== JSON.stringify(node)) restamp(node, "format", added.userId, (n) => count("format", added.userId, n));
-          replaced.set(k, node);
-          dropped.add(d);
-          break;
-        }
+        const list = added.get(text);
+        if (list) list.push(k);
+        else added.set(text, [k]);
+      }
+      for (let d = start; d < end && added.size > 0; d++) {
+        const gone = items[d]!;
+        if (gone.state !== "deleted" || gone.node.type === "text") continue;
+        const k = added.get(plainText(gone.node))?.shift();
+        if (k === undefined) continue;
+        const twin = items[k]!;
+        uncount(gone.node);
+        uncount(twin.node);
+        const node = stripped(twin.node);
+        if (JSON.stringify(stripped(gone.node)) !== JSON.stringify(node)) restamp(node, "format", twin.userId, (n) => count("format", twin.userId, n));
+        replaced.set(k, node);
+        dropped.add(d);
       }
       start = end === start ? end + 1 : end;
     }
@@ -230,7 +261,23 @@ export function richDiff(doc: Y.Doc, from: Y.Snapshot, to: Y.Snapshot, who: Edit
 
 function setAttr(attrs: Attrs, key: string, value: unknown): void {
   if (value === null) delete attrs[key];
-  else attrs[key] = value;
+  else attrs[key] = jsonSafe(value);
+}
+
+/**
+ * A value as JSON carries it: a writer may store any value Yjs can encode in an attribute or a
+ * mark (a BigInt, bytes), and one that JSON cannot carry must not fail the whole diff.
+ */
+function jsonSafe(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? "null") as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function safeAttrs(attrs: Record<string, unknown>): Attrs {
+  return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, jsonSafe(v)]));
 }
 
 function walkText(node: RichDiffNode, f: (text: RichDiffNode) => void): void {
@@ -286,8 +333,13 @@ export class RichDiffBuilder {
   }
 
   apply(update: Uint8Array, userId: string): void {
-    Y.applyUpdate(this.doc, update);
-    this.who.record(update, userId);
+    const record = (tr: Y.Transaction) => this.who.record(tr, userId);
+    this.doc.on("afterTransaction", record);
+    try {
+      Y.applyUpdate(this.doc, update);
+    } finally {
+      this.doc.off("afterTransaction", record);
+    }
   }
 
   result(): RichDiff | undefined {

@@ -18,6 +18,8 @@ function twoEditors() {
   return {
     alice: (change: (f: Y.XmlFragment) => void) => as(alice, "alice", change),
     bob: (change: (f: Y.XmlFragment) => void) => as(bob, "bob", change),
+    /** Stores a person's whole state again, as a reconnecting client's sync step 2 is stored. */
+    resend: (userId: "alice" | "bob") => edits.push({ update: Y.encodeStateAsUpdate(userId === "alice" ? alice : bob), userId }),
     /** The diff of everything after the first `base` edits. */
     diff(base: number): RichDiff {
       const start = new Y.Doc();
@@ -182,6 +184,31 @@ describe("rich diff", () => {
       ["abc", null, null, []],
       ["def", "insert", "alice", []],
     ]);
+  });
+
+  it("given a client's catch-up that repeats everything it knows, deletions included, then each deletion stays with whoever made it", () => {
+    const e = twoEditors();
+    e.alice((f) => f.insert(0, [paragraph("keep drop")]));
+    e.alice((f) => textOf(f, 0).delete(4, 5));
+    // Bob reconnects and sends his whole state (as a sync step 2 does), with one new word of his.
+    e.bob((f) => textOf(f, 0).insert(4, "!"));
+    e.resend("bob");
+    const d = e.diff(1);
+    expect(runs(blocks(d)[0]!)).toEqual([
+      ["keep", null, null, []],
+      [" drop", "delete", "alice", []],
+      ["!", "insert", "bob", []],
+    ]);
+  });
+
+  it("given an attribute value JSON cannot carry (a BigInt, which Yjs stores), then the diff is still made, with it as text", () => {
+    const e = twoEditors();
+    e.alice((f) => f.insert(0, [paragraph("odd")]));
+    e.bob((f) => (f.get(0) as Y.XmlElement).setAttribute("weight", 10n as unknown as string));
+    const d = e.diff(1);
+    expect(blocks(d)[0]!.attrs).toEqual({ weight: "10" });
+    expect(runs(blocks(d)[0]!)).toEqual([["odd", "format", "bob", []]]);
+    expect(() => JSON.stringify(d)).not.toThrow();
   });
 
   it("given text typed and deleted again within the range, then it does not show", () => {

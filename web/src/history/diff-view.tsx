@@ -3,6 +3,7 @@
 // avatar), and a legend.
 
 import { useMemo, type CSSProperties, type ReactNode } from "react";
+import { getSchema } from "@tiptap/core";
 import type { Extensions, JSONContent } from "@tiptap/react";
 import type { DiffView } from "../api/types";
 import { diffChangeMark } from "./diff-change-mark";
@@ -63,7 +64,19 @@ export function DiffLegend({ diff, people }: { diff: DiffView; people: People })
  */
 export function DiffText({ diff, people, extensions }: { diff: DiffView; people: People; extensions: Extensions }): ReactNode {
   const withChanges = useMemo(() => [...extensions, diffChangeMark(people)], [extensions, people]);
-  if (diff.rich) {
+  // A node or mark the editor's schema does not know (written by some other client) would make the
+  // document show empty: the plain text's changes are shown instead. (Not a full check: inline code
+  // excludes every other mark, the change mark included, yet shows with it.)
+  const fitsSchema = useMemo(() => {
+    if (!diff.rich) return false;
+    try {
+      getSchema(withChanges).nodeFromJSON(diff.rich.content);
+      return true;
+    } catch {
+      return false;
+    }
+  }, [diff.rich, withChanges]);
+  if (diff.rich && fitsSchema) {
     return (
       <div className="diff-rich" data-testid="diff-text">
         <VersionPreview extensions={withChanges} content={diff.rich.content as JSONContent} label="What changed between the two versions" />
