@@ -310,11 +310,10 @@ function stripped(node: RichDiffNode): RichDiffNode {
 /** Marks every piece of text under `node` as `kind` by `userId` (in place), counting it. */
 function restamp(node: RichDiffNode, kind: DiffChangeKind, userId: string | undefined, counted: (n: number) => void): void {
   walkText(node, (t) => {
-    const previous = changeOf(t);
-    // Text inserted or deleted inside the block keeps that; the rest is reformatted.
-    if (previous && previous.kind !== "format") return;
-    t.marks = [...(t.marks ?? []).filter((m) => m.type !== DIFF_CHANGE_MARK), { type: DIFF_CHANGE_MARK, attrs: { kind, userId: userId ?? null } }];
-    if (!previous) counted(t.text?.length ?? 0);
+    // Text inserted, deleted or reformatted inside the block keeps that change and its author; the rest is reformatted.
+    if (changeOf(t)) return;
+    t.marks = [...(t.marks ?? []), { type: DIFF_CHANGE_MARK, attrs: { kind, userId: userId ?? null } }];
+    counted(t.text?.length ?? 0);
   });
 }
 

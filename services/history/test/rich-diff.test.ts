@@ -136,6 +136,26 @@ describe("rich diff", () => {
     expect(runs(item.content![0]!)).toEqual([["write", "format", "bob", []]]);
   });
 
+  it("given a heading's level changed by one person and a word in it made bold by another, then each change keeps its own author", () => {
+    const e = twoEditors();
+    e.alice((f) => {
+      const h = paragraph("big news", "heading");
+      h.setAttribute("level", 1 as unknown as string);
+      f.insert(0, [h]);
+    });
+    e.alice((f) => (f.get(0) as Y.XmlElement).setAttribute("level", 2 as unknown as string));
+    e.bob((f) => textOf(f, 0).format(0, 3, { bold: {} }));
+    const d = e.diff(1);
+    expect(runs(blocks(d)[0]!)).toEqual([
+      ["big", "format", "bob", ["bold"]],
+      [" news", "format", "alice", []],
+    ]);
+    expect(d.totals).toEqual([
+      { userId: "alice", inserted: 0, deleted: 0, formatted: 5 },
+      { userId: "bob", inserted: 0, deleted: 0, formatted: 3 },
+    ]);
+  });
+
   it("given a block rewritten with the same text and formatting (as a restore writes it), then it shows unchanged", () => {
     const e = twoEditors();
     e.alice((f) => f.insert(0, [paragraph("same words")]));
