@@ -116,11 +116,13 @@ describe("purging a document", () => {
     // Nothing of the edits is left that a rebuild from the stream could not give back: the
     // tombstone's head is the record of where the chain stood.
     expect(await count("select count(*) as n from edit_log where doc_id = $1", doc.id)).toBe(0);
-    expect(await count("select count(*) as n from docs.document_last_edit where doc_id = $1", doc.id)).toBe(0);
-    // Its head is emptied too, so a rebuild of the document list's times has none for it.
+    // Its head is emptied too, so a rebuild of the document list's times has none for it, and the
+    // list's read model drops its time once it reads that (a head it had not read yet when the
+    // purge was applied may bring the row back for a moment).
     await vi.waitFor(async () => {
       const head = await sys.jsm.streams.getMessage(Streams.editHeads, { last_by_subj: subjects.editHead(doc.id) });
       expect(head?.data.byteLength).toBe(0);
+      expect(await count("select count(*) as n from docs.document_last_edit where doc_id = $1", doc.id)).toBe(0);
     }, patience);
     // And the export made before the purge still verifies, offline, against the tombstone's head.
     expect((await auditCli("verify", file)).code).toBe(0);
