@@ -1,4 +1,4 @@
-import { RequestError, TimeoutError, headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import {
   JetStreamApiCodes,
   JetStreamApiError,
@@ -23,6 +23,7 @@ import {
 } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
 import { withAckInbox } from "./ack-inbox.ts";
+import { busUnavailable } from "./bus-errors.ts";
 import { SpanAttributes, SpanKind, injectTraceHeaders, tracingEnabled, withSpan, type Span, type SpanContext } from "./tracing.ts";
 
 export function newEvent<T extends EventType>(type: T, data: EventPayload<T>, actorId?: string): DomainEvent<T> {
@@ -63,16 +64,6 @@ export interface DurablePublishOptions {
    * linked to `links` (the connection it came from).
    */
   trace?: { newTrace?: boolean; links?: readonly SpanContext[] };
-}
-
-/** Failures after which the message may or may not have been stored, and trying again is safe. */
-function outcomeUnknown(err: unknown): boolean {
-  if (err instanceof TimeoutError) return true;
-  if (err instanceof RequestError) return err.isNoResponders() || err.cause instanceof TimeoutError;
-  // nats.js reports "no responders" on a publish as JetStream not being enabled, with the cause kept.
-  if (err instanceof Error && err.cause instanceof RequestError) return err.cause.isNoResponders();
-  if (err instanceof JetStreamApiError) return err.status === 503;
-  return err instanceof Error && /timeout|disconnect/i.test(err.message);
 }
 
 function wrongLastSequence(err: unknown): boolean {
@@ -152,7 +143,8 @@ async function publishWithRetries(js: JetStreamClient, subject: string, data: Ui
         if (seq !== undefined) return ours({ stream: opts.stream ?? streamOfSubject(subject), seq, duplicate: true, domain: "" } as PubAck, attempt);
         throw err;
       }
-      if (!outcomeUnknown(err)) throw err;
+      // Through a timeout the message may or may not have been stored: trying again is safe.
+      if (!busUnavailable(err)) throw err;
       if (Date.now() >= deadline) {
         const outcome = await unconfirmed(js, subject, opts, err);
         if (outcome instanceof AppError) throw outcome;

@@ -1,6 +1,7 @@
 export { ConfigError, commonConfig, deepFreeze, env, loadConfig, refuseBuiltInCredentials, type CommonConfig, type ConfigOf, type ConfigSpec, type Field } from "./config.ts";
 export { createLogger, type Logger } from "./logger.ts";
-export { connectNats, ensureStreams, natsReady, streamConfigs, type EnsureStreamsOptions, type NatsSettings } from "./nats.ts";
+export { connectNats, ensureStreams, natsReady, prepareStreams, streamConfigs, type EnsureStreamsOptions, type NatsSettings, type PrepareStreamsOptions } from "./nats.ts";
+export { busUnavailable } from "./bus-errors.ts";
 export { BusUsers, busPermissions, inboxPrefixOf, natsPasswordEnv, renderNatsAuthorization, type BusPermission, type BusUser } from "./bus-permissions.ts";
 export { appendEvent, decodeEvent, jetstreamOf, newEvent, publishDurably, type Appended, type DurablePublishOptions } from "./event-store.ts";
 export { callRpc, callRpcOk, callRpcRaw, requireCaller, serveRpc, throwIfAbandoned, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult, type ServeRpcOptions } from "./rpc.ts";

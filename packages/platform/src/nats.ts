@@ -11,6 +11,7 @@ import {
 import { Streams, subjects } from "@palimpsest/contracts";
 import type { Logger } from "./logger.ts";
 import { inboxPrefixOf, type BusUser } from "./bus-permissions.ts";
+import { busUnavailable } from "./bus-errors.ts";
 
 export interface NatsSettings {
   natsUrl: string;
@@ -136,6 +137,32 @@ export async function ensureStreams(jsm: JetStreamManager, replicas: number, opt
         continue;
       }
       throw err;
+    }
+  }
+}
+
+export interface PrepareStreamsOptions {
+  /** How long the bus may take to answer before the start fails. @default 60000 */
+  deadlineMs?: number;
+}
+
+/**
+ * A service's first words to JetStream at start: makes sure the event streams exist (never
+ * changing one, see ensureStreams) and returns the manager. A bus that does not answer yet, as
+ * while a cluster elects its leaders or a node rejoins it, is waited for and asked again instead
+ * of failing the start; anything else, such as a stream that lacks a subject, fails at once.
+ */
+export async function prepareStreams(nc: NatsConnection, replicas: number, log: Logger, opts: PrepareStreamsOptions = {}): Promise<JetStreamManager> {
+  const deadline = performance.now() + (opts.deadlineMs ?? 60_000);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStreams(jsm, replicas, { update: false });
+      return jsm;
+    } catch (err) {
+      if (!busUnavailable(err) || performance.now() >= deadline) throw err;
+      log.warn({ err, attempt }, "JetStream did not answer at start; asking again");
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 4_000)));
     }
   }
 }

@@ -1,5 +1,4 @@
-import { connectNats, createDb, createRedis, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, createDb, createRedis, createLogger, createMetrics, prepareStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadAuthConfig } from "./config.ts";
 import { authMigrations, type AuthDb } from "./schema.ts";
 import { buildAuthApp } from "./app.ts";
@@ -12,7 +11,7 @@ startTracing(config, "auth", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `auth:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
+  await prepareStreams(nc, config.streamReplicas, log);
   const db = createDb<AuthDb>(config.databaseUrl);
   await migrateToLatest(db, "auth", authMigrations);
   const redis = createRedis(config.redisUrl);

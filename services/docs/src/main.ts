@@ -1,5 +1,4 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
+import { connectNats, createDb, createLogger, createMetrics, prepareStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadDocsConfig } from "./config.ts";
 import { docsMigrations, type DocsDb } from "./schema.ts";
 import { buildDocsApp } from "./app.ts";
@@ -12,7 +11,7 @@ startTracing(config, "docs", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `docs:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
+  await prepareStreams(nc, config.streamReplicas, log);
   const db = createDb<DocsDb>(config.databaseUrl);
   await migrateToLatest(db, "docs", docsMigrations);
   const app = await buildDocsApp({ config, nc, db, log, metrics: createMetrics("docs") });

@@ -1,6 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { advertisedUrl, announceReplica, connectNats, createDb, createRedis, createLogger, createMetrics, createS3, ensureBucket, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createDb, createRedis, createLogger, createMetrics, createS3, ensureBucket, prepareStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadFilesConfig } from "./config.ts";
 import { filesMigrations, type FilesDb } from "./schema.ts";
 import { buildFilesApp } from "./app.ts";
@@ -13,7 +12,7 @@ startTracing(config, "files", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `files:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
+  await prepareStreams(nc, config.streamReplicas, log);
   const db = createDb<FilesDb>(config.databaseUrl);
   await migrateToLatest(db, "files", filesMigrations);
   const s3 = createS3(config);

@@ -1,5 +1,4 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, createS3, createDb, createLogger, createMetrics, ensureStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
+import { connectNats, createS3, createDb, createLogger, createMetrics, prepareStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
 import { loadHistoryConfig } from "./config.ts";
 import { historyMigrations, type HistoryDb } from "./schema.ts";
 import { buildHistoryApp } from "./app.ts";
@@ -12,7 +11,7 @@ startTracing(config, "history", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `history:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
+  await prepareStreams(nc, config.streamReplicas, log);
   const db = createDb<HistoryDb>(config.databaseUrl);
   await migrateToLatest(db, "history", historyMigrations);
   const s3 = createS3(config);

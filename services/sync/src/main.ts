@@ -1,6 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { advertisedUrl, announceReplica, connectNats, createLogger, createRedis, createMetrics, ensureStreams, runUntilSignalled, startTracing } from "@palimpsest/platform";
+import { advertisedUrl, announceReplica, connectNats, createLogger, createRedis, createMetrics, prepareStreams, runUntilSignalled, startTracing } from "@palimpsest/platform";
 import { loadSyncConfig } from "./config.ts";
 import { buildSyncApp } from "./app.ts";
 
@@ -11,7 +10,7 @@ startTracing(config, "sync", log);
 
 await runUntilSignalled(log, async () => {
   const nc = await connectNats(config, `sync:${config.replicaId}`, log);
-  await ensureStreams(await jetstreamManager(nc), config.streamReplicas, { update: false });
+  await prepareStreams(nc, config.streamReplicas, log);
   const redis = createRedis(config.redisUrl);
   const app = await buildSyncApp({ config, nc, redis, log, metrics: createMetrics("sync") });
   await app.http.listen({ host: config.host, port: config.port });
