@@ -37,6 +37,11 @@ export interface ServerUnderTest {
   /** Which path the clients take, printed with every figure. */
   path: string;
   newDocument(): Promise<string>;
+  /**
+   * Readies what a client of the document needs before it connects (ours: a user made a member,
+   * an access token), so a timed open measures the open alone. Connecting without it does the same first.
+   */
+  prepare?(docName: string): Promise<void>;
   connect(docName: string): BenchClient;
   /** Processes whose RSS is "the server's memory". */
   memoryProcesses(): ServedProcess[];
@@ -172,11 +177,17 @@ export function palimpsestServer(opts: {
   cpu: () => ServedProcess[];
   metricsUrls: { sync: string };
 }): ServerUnderTest {
+  const prepared = new Map<string, Promise<string>[]>();
   return {
     label: opts.label,
     path: opts.path,
     newDocument: async () => (await opts.api.createDoc("bench")).id,
-    connect: (docId) => yWebsocketClient(opts.collabUrl, docId, opts.identities.tokenFor(docId)),
+    async prepare(docId) {
+      const token = opts.identities.tokenFor(docId);
+      prepared.set(docId, [...(prepared.get(docId) ?? []), token]);
+      await token;
+    },
+    connect: (docId) => yWebsocketClient(opts.collabUrl, docId, prepared.get(docId)?.shift() ?? opts.identities.tokenFor(docId)),
     memoryProcesses: opts.memory,
     cpuProcesses: opts.cpu,
     connections: async () => metricValue(opts.metricsUrls.sync, "sync_connections"),
@@ -331,6 +342,12 @@ export class CpuMeter {
 
   constructor(private readonly procs: ServedProcess[]) {
     this.start = new Map(procs.map((p) => [p.name, servedCpuSeconds(p)]));
+  }
+
+  /** The server processes' CPU since the meter started, in cores. */
+  cores(): number {
+    const secs = (performance.now() - this.t0) / 1000;
+    return this.procs.reduce((a, p) => a + secondsSince(this.start.get(p.name), servedCpuSeconds(p)), 0) / secs;
   }
 
   /** "server CPU gateway 0.21 + sync 0.35 = 0.56 cores; load generator 0.60; unattributed (...) 0.04; machine busy 1.20 of 2" */

@@ -12,6 +12,11 @@ export interface ScaleResult {
   label: string;
   documents: number;
   openMs: ReturnType<typeof summary>;
+  /** How long the servers took to finish the set-up's work before the opens began. */
+  settledAfterSeconds: number;
+  /** The server processes' CPU while the documents were being opened, and per open. */
+  openCpu: string;
+  openCpuMsEach: number;
   rssBefore: Map<string, number>;
   rssAfter: Map<string, number>;
   idleCpu: string;
@@ -48,13 +53,20 @@ export async function scaleRun(
   for (let i = 0; i < opts.documents; i += 20) {
     names.push(...(await Promise.all(Array.from({ length: Math.min(20, opts.documents - i) }, () => server.newDocument()))));
   }
-  await sleep(2000);
+  if (server.prepare) {
+    for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((name) => server.prepare!(name)));
+  }
+  // Creating and sharing them leaves the servers' projections busy for a while: opens are
+  // timed once that work is done, so they measure what an open costs.
+  const settledAfter = await quiet(opts.processes);
   const rss = () => new Map(opts.processes.map((p) => [p.name, rssBytes(p.pid)]));
   const rssBefore = rss();
   const consumersBefore = await opts.consumers?.();
   const clients: BenchClient[] = [];
   const openTimes: number[] = [];
   const openWindow = await opts.openInternals?.();
+  const opening = new CpuMeter(opts.processes);
+  const openStart = performance.now();
   const deadline = performance.now() + Math.max(300_000, opts.documents * 100);
   try {
     // Twenty opens at a time, each timed from connect to synced: every one is a cold open.
@@ -68,6 +80,8 @@ export async function scaleRun(
       await Promise.all(group);
       if (performance.now() > deadline) throw new Error(`${server.label}: opening ${opts.documents} documents took too long`);
     }
+    const openCpu = opening.report();
+    const openCpuMsEach = (opening.cores() * (performance.now() - openStart)) / names.length;
     const openedInside = await openWindow?.();
     await sleep(5000);
     const idle = new CpuMeter(opts.processes);
@@ -93,6 +107,9 @@ export async function scaleRun(
       label: server.label,
       documents: opts.documents,
       openMs: summary(openTimes),
+      settledAfterSeconds: settledAfter,
+      openCpu,
+      openCpuMsEach,
       rssBefore,
       rssAfter,
       idleCpu,
@@ -105,4 +122,16 @@ export async function scaleRun(
   } finally {
     for (const c of clients) c.destroy();
   }
+}
+
+/** Waits until the processes burn under 0.1 cores over a second (at most a minute); returns the seconds waited. */
+async function quiet(processes: ServedProcess[]): Promise<number> {
+  const t0 = performance.now();
+  await sleep(1000);
+  while (performance.now() - t0 < 60_000) {
+    const meter = new CpuMeter(processes);
+    await sleep(1000);
+    if (meter.cores() < 0.1) break;
+  }
+  return (performance.now() - t0) / 1000;
 }

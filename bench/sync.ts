@@ -811,8 +811,9 @@ try {
     for (const r of runs) {
       const grown = [...r.rssAfter].map(([name, after]) => `${name} ${mib(r.rssBefore.get(name)!)} -> ${mib(after)}`).join(", ");
       const perDoc = [...r.rssAfter].reduce((a, [name, after]) => a + after - r.rssBefore.get(name)!, 0) / r.documents;
-      console.log(`  ${r.label}: cold open p50 ${ms(r.openMs.p50)}, p99 ${ms(r.openMs.p99)}; RSS ${grown}; ${(perDoc / 1024).toFixed(1)} KiB per open document (all processes)`);
+      console.log(`  ${r.label}: cold open (after the set-up settled in ${r.settledAfterSeconds.toFixed(1)} s) p50 ${ms(r.openMs.p50)}, p99 ${ms(r.openMs.p99)}; RSS ${grown}; ${(perDoc / 1024).toFixed(1)} KiB per open document (all processes)`);
       if (r.consumers) console.log(`  ${r.label}: JetStream consumers on nats-server ${int(r.consumers.before)} before, ${int(r.consumers.after)} with every document open`);
+      console.log(`  ${r.label}, opening: ${r.openCpu}; ${r.openCpuMsEach.toFixed(2)} ms of server CPU per open`);
       if (r.openedInside) console.log(`  ${r.label}: ${r.openedInside}`);
       console.log(`  ${r.label}, idle: ${r.idleCpu}`);
       console.log(`  ${r.label}, 1% typing (${int(r.typingEdits)} edits): ${r.typingCpu}`);
@@ -823,6 +824,7 @@ try {
         ["", "Palimpsest", "Hocuspocus", "ours/theirs"],
         ["cold open p50", ms(a.openMs.p50), ms(b.openMs.p50), ratio(a.openMs.p50, b.openMs.p50)],
         ["cold open p99", ms(a.openMs.p99), ms(b.openMs.p99), ratio(a.openMs.p99, b.openMs.p99)],
+        ["server CPU per open", `${a.openCpuMsEach.toFixed(2)} ms`, `${b.openCpuMsEach.toFixed(2)} ms`, ratio(a.openCpuMsEach, b.openCpuMsEach)],
         ["idle CPU, all processes (cores)", a.idleCores.toFixed(3), b.idleCores.toFixed(3), ratio(a.idleCores, b.idleCores)],
       ]),
     );
