@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type MsgRequest } from "@nats-io/jetstream";
 import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
 import { appendEvent, decodeEvent, discardConsumer } from "@palimpsest/platform";
 import { decide, emptyDoc, evolve, type DocCommand, type DocState } from "./domain/document.ts";
@@ -20,6 +20,9 @@ interface EarlierTry {
   /** Stored by a release whose commands gave only their first event an id from the key. */
   legacy: boolean;
 }
+
+/** Events of a document read one request each; a longer history is read through a consumer. */
+const DIRECT_READS = 16;
 
 /** Ids derived from the caller's idempotency key: a retried command produces the same event id. */
 export function idempotentId(parts: string[]): string {
@@ -46,19 +49,37 @@ export class DocumentStore {
     let state = emptyDoc(docId);
     let earlier: EarlierTry | undefined;
     if (!last) return { state, eventIds };
-    const consumer = await this.js.consumers.get(Streams.docs, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const apply = (m: { seq: number; json<T>(): T }) => {
+      const event = decodeEvent(m);
+      eventIds.add(event.id);
+      if (ofCommand?.has(event.id)) {
+        earlier ??= { before: state, types: new Set(), lastSeq: 0, legacy: false };
+        earlier.types.add(event.type);
+        earlier.lastSeq = m.seq;
+        if (event.id === legacyId) earlier.legacy = true;
+      }
+      state = evolve(state, event, m.seq);
+    };
+    // A document has a few events: each is read through the stream's leader, which has every
+    // stored one, at the cost of a request. Setting up a consumer (create, pull, delete) cost the
+    // server and this service several times that; a long history still goes through one.
+    let seq = 0;
+    for (let i = 0; i < DIRECT_READS && seq < last.seq; i++) {
+      // The server takes `next_by_subj` in a message get; nats.js types it only for direct gets.
+      const m = await this.jsm.streams.getMessage(Streams.docs, { seq: seq + 1, next_by_subj: subject } as unknown as MsgRequest);
+      if (!m) break;
+      apply(m);
+      seq = m.seq;
+    }
+    if (seq >= last.seq) return { state, eventIds, ...(earlier ? { earlier } : {}) };
+    const consumer = await this.js.consumers.get(Streams.docs, {
+      filter_subjects: subject,
+      ...(seq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq + 1 } : { deliver_policy: DeliverPolicy.All }),
+    });
     const messages = await consumer.consume({ max_messages: 1_000 });
     try {
       for await (const m of messages) {
-        const event = decodeEvent(m);
-        eventIds.add(event.id);
-        if (ofCommand?.has(event.id)) {
-          earlier ??= { before: state, types: new Set(), lastSeq: 0, legacy: false };
-          earlier.types.add(event.type);
-          earlier.lastSeq = m.seq;
-          if (event.id === legacyId) earlier.legacy = true;
-        }
-        state = evolve(state, event, m.seq);
+        if (m.seq > seq) apply(m);
         if (m.seq >= last.seq) break;
       }
     } finally {

@@ -43,6 +43,34 @@ async function storedTypes(docId: string): Promise<string[]> {
 
 const apply = async () => undefined;
 
+describe("loading a document", () => {
+  it.each([
+    ["a few events (read one by one)", 3],
+    ["a long history (the rest through a consumer)", 40],
+  ])("given %s, interleaved with another document's, then the state is the fold of all of its own", async (_label, renames) => {
+    const owner = randomUUID();
+    const docId = randomUUID();
+    const other = randomUUID();
+    const store = new DocumentStore(js, jsm);
+    await store.execute(docId, { type: "create", title: "title 0", kind: "text" }, owner, { apply });
+    await store.execute(other, { type: "create", title: "other", kind: "text" }, owner, { apply });
+    for (let i = 1; i <= renames; i++) {
+      await store.execute(docId, { type: "rename", title: `title ${i}` }, owner, { apply });
+      if (i % 3 === 0) await store.execute(other, { type: "rename", title: `other ${i}` }, owner, { apply });
+    }
+    const member = randomUUID();
+    await store.execute(docId, { type: "share-with-user", userId: member, role: "commenter" }, owner, { apply });
+
+    const { state, eventIds } = await new DocumentStore(js, jsm).load(docId);
+    expect(state.title).toBe(`title ${renames}`);
+    expect(state.members.get(member)).toBe("commenter");
+    expect(eventIds.size).toBe(renames + 2);
+    const last = await jsm.streams.getMessage(Streams.docs, { last_by_subj: subjects.docEvents(docId) });
+    expect(state.version).toBe(last!.seq);
+    expect((await new DocumentStore(js, jsm).load(other)).state.title).toBe(`other ${renames - (renames % 3)}`);
+  });
+});
+
 describe("commands with an idempotency key", () => {
   it("given a purge whose second event was never stored (the service died between the two), when it is retried with the same key, then the retry stores what is missing", async () => {
     const owner = randomUUID();
