@@ -125,7 +125,9 @@ export class DocRoom {
     // The newest snapshot plus only the tail after it; without one (or if history is down), the whole log.
     let after = 0;
     try {
-      const snap = await deps.loadSnapshot?.(docId);
+      // A document never edited (most often a new one, opened by its author) has no snapshot:
+      // one look at the stream spares asking history for it.
+      const snap = deps.loadSnapshot && (await deps.editLog.lastStreamSeq(docId)) > 0 ? await deps.loadSnapshot(docId) : null;
       if (snap) {
         Y.transact(room.doc, () => {
           for (const u of snap.updates) Y.applyUpdate(room.doc, u, REMOTE);
