@@ -94,7 +94,6 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   const collab = new CollabProxy({
     sync: syncUpstreams,
     verifier,
-    nc,
     log,
     registry: metrics.registry,
     maxBufferedBytes: config.collabMaxBufferedBytes,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, revokedSessionKey, type Caller } from "@palimpsest/contracts";
-import type { CollabGrant, Logger, Redis, TokenVerifier } from "@palimpsest/platform";
+import type { Logger, Redis, TokenVerifier } from "@palimpsest/platform";
+import type { CollabCaller } from "./collab-proxy.ts";
 import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
 import { LoginLockout } from "./login-lockout.ts";
 import { contentSecurityPolicy, strictTransportSecurity } from "./browser-policy.ts";
@@ -59,8 +60,8 @@ export interface RequestGuards {
   signedIn(req: FastifyRequest, reply: FastifyReply): Promise<void>;
   /** For routes without a token (sign-in, register): a per-address limit against guessing. */
   anonymous(req: FastifyRequest, reply: FastifyReply): Promise<void>;
-  /** For a /collab connection already authorized: revocation and the connection rate. */
-  admitCollab(grant: CollabGrant): Promise<void>;
+  /** For a /collab connection whose token was verified: revocation and the connection rate. */
+  admitCollab(caller: CollabCaller): Promise<void>;
   /** Before a sign-in to `email` is checked: refused while the account is locked for this address. */
   beforeSignIn(req: FastifyRequest, reply: FastifyReply, email: string): Promise<void>;
   /** After it was checked: a 401 counts towards a lockout, a success starts this address's count over. */
@@ -139,8 +140,8 @@ export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verif
         log.warn({ err }, "sign-in lockout unavailable; the attempt is not counted");
       }
     },
-    async admitCollab(grant) {
-      const decision = await limit(policies.collab, grant.userId, grant.sessionId);
+    async admitCollab(caller) {
+      const decision = await limit(policies.collab, caller.userId, caller.sessionId);
       if (decision?.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");
       if (decision && !decision.allowed) throw new AppError("RATE_LIMITED", `too many connections; try again in ${decision.resetSeconds} s`);
     },
