@@ -107,12 +107,20 @@ export class RevocationList {
         this.opts.log.warn({ err }, "revocation list in Redis unavailable; deciding from the local copy");
       }
     }
+    this.decide(claims, shared);
+  }
+
+  /**
+   * As assertActive, with the shared list's answer already in hand (`undefined`: it could not be
+   * asked), for a caller that reads the revocation marker in a round trip to Redis of its own.
+   */
+  decide(claims: SessionClaims, shared: boolean | undefined): void {
+    if (this.revokedAt.has(claims.sessionId)) throw revoked();
     if (shared === true) {
       this.note(claims.sessionId);
       throw revoked();
     }
     if (shared === false) return;
-    if (this.revokedAt.has(claims.sessionId)) throw revoked();
     if (claims.issuedAt < this.coveredSince) throw new AppError("UNAVAILABLE", "cannot check the session right now; try again shortly");
   }
 }

@@ -40,7 +40,6 @@ export interface GatewayApp {
   http: FastifyInstance;
   /** /metrics alone, for METRICS_PORT: the public port does not serve it. */
   metricsHttp: FastifyInstance;
-  verifier: TokenVerifier;
   close(): Promise<void>;
 }
 
@@ -50,8 +49,10 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   // Redis down must not let a revoked token through: the local copy of the notices decides then, or nothing passes.
   const revocations = new RevocationList({ nc, redis, log });
   await revocations.start();
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
-  const guards = requestGuards({ config, redis, verifier, log });
+  // Signatures only: the guards read the session's revocation marker in their rate-limit round
+  // trip to Redis, and decide with the revocation list from that answer.
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const guards = requestGuards({ config, redis, verifier, revocations, log });
   const web = webApp(config.webDist, log);
 
   const http = createHttpApp(log, metrics, { bodyLimit: config.bodyLimitBytes, trustProxy: config.trustProxy, notFound: web.notFound });
@@ -105,7 +106,6 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   return {
     http,
     metricsHttp,
-    verifier,
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();

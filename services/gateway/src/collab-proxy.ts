@@ -53,7 +53,7 @@ interface Relay {
 }
 
 /** Who opens a /collab connection, as their token says. */
-export type CollabCaller = Pick<VerifiedToken, "userId" | "sessionId">;
+export type CollabCaller = Pick<VerifiedToken, "userId" | "sessionId" | "issuedAt">;
 
 export interface CollabProxyOptions {
   /** The sync replicas, fixed or discovered; tried in the order given for each connection. */
@@ -63,8 +63,8 @@ export interface CollabProxyOptions {
   registry: Registry;
   /** A client that does not read is cut off once this much is queued for it here. */
   maxBufferedBytes: number;
-  /** Further checks before a connection is relayed (revocation, connection rate); throws an AppError to refuse. */
-  admit?: (caller: CollabCaller) => Promise<void>;
+  /** Checks after the token's signature, before a connection is relayed (revocation, connection rate); throws an AppError to refuse. */
+  admit: (caller: CollabCaller) => Promise<void>;
 }
 
 /**
@@ -156,7 +156,7 @@ export class CollabProxy {
       // anyway; asking here too cost every open one more round trip through the bus.
       if (!token) throw new AppError("UNAUTHENTICATED", "an access token is required");
       const grant = await this.opts.verifier.verify(token);
-      await this.opts.admit?.(grant);
+      await this.opts.admit(grant);
       if (client.destroyed) return;
       // A token that came in the subprotocol header goes on in it (forwarded below), not in the URL.
       const upstream = await this.connectUpstream(req, docId, inQuery ? (token ?? "") : null, requestId, log);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, revokedSessionKey, type Caller } from "@palimpsest/contracts";
-import type { Logger, Redis, TokenVerifier } from "@palimpsest/platform";
+import type { Logger, Redis, RevocationList, TokenVerifier } from "@palimpsest/platform";
 import type { CollabCaller } from "./collab-proxy.ts";
 import { RateLimiter, rateLimitHeaders, type LimitDecision, type LimitPolicy } from "./rate-limiter.ts";
 import { LoginLockout } from "./login-lockout.ts";
@@ -60,7 +60,7 @@ export interface RequestGuards {
   signedIn(req: FastifyRequest, reply: FastifyReply): Promise<void>;
   /** For routes without a token (sign-in, register): a per-address limit against guessing. */
   anonymous(req: FastifyRequest, reply: FastifyReply): Promise<void>;
-  /** For a /collab connection whose token was verified: revocation and the connection rate. */
+  /** For a /collab connection whose token's signature was verified: revocation and the connection rate. */
   admitCollab(caller: CollabCaller): Promise<void>;
   /** Before a sign-in to `email` is checked: refused while the account is locked for this address. */
   beforeSignIn(req: FastifyRequest, reply: FastifyReply, email: string): Promise<void>;
@@ -68,8 +68,8 @@ export interface RequestGuards {
   afterSignIn(req: FastifyRequest, email: string, status: number): Promise<void>;
 }
 
-export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verifier: TokenVerifier; log: Logger }): RequestGuards {
-  const { config, redis, verifier, log } = deps;
+export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verifier: TokenVerifier; revocations: Pick<RevocationList, "decide">; log: Logger }): RequestGuards {
+  const { config, redis, verifier, revocations, log } = deps;
   const limiter = new RateLimiter(redis);
   const lockout = new LoginLockout(redis, {
     failuresPerAddress: config.loginFailuresPerAddress,
@@ -97,23 +97,21 @@ export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verif
   function enforce(reply: FastifyReply, policy: LimitPolicy, decision: LimitDecision | undefined): void {
     if (!decision) return;
     reply.headers(rateLimitHeaders(policy, decision));
-    if (decision.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");
     if (!decision.allowed) throw new AppError("RATE_LIMITED", `too many requests; try again in ${decision.resetSeconds} s`);
-  }
-
-  async function authenticate(req: FastifyRequest): Promise<Caller> {
-    const header = req.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match?.[1]) throw new AppError("UNAUTHENTICATED", "send an access token as 'Authorization: Bearer <token>'");
-    const claims = await verifier.verify(match[1]);
-    req.accessToken = match[1];
-    return { userId: claims.userId, sessionId: claims.sessionId };
   }
 
   return {
     async signedIn(req, reply) {
-      req.caller = await authenticate(req);
-      enforce(reply, policies.user, await limit(policies.user, req.caller.userId, req.caller.sessionId));
+      const header = req.headers.authorization;
+      const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+      if (!match?.[1]) throw new AppError("UNAUTHENTICATED", "send an access token as 'Authorization: Bearer <token>'");
+      const claims = await verifier.verify(match[1]);
+      // One round trip counts the request and reads the session's revocation marker.
+      const decision = await limit(policies.user, claims.userId, claims.sessionId);
+      revocations.decide(claims, decision?.revoked);
+      req.accessToken = match[1];
+      req.caller = { userId: claims.userId, sessionId: claims.sessionId };
+      enforce(reply, policies.user, decision);
     },
     async anonymous(req, reply) {
       enforce(reply, policies.auth, await limit(policies.auth, req.ip));
@@ -142,7 +140,7 @@ export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verif
     },
     async admitCollab(caller) {
       const decision = await limit(policies.collab, caller.userId, caller.sessionId);
-      if (decision?.revoked) throw new AppError("SESSION_REVOKED", "this session has ended; sign in again");
+      revocations.decide(caller, decision?.revoked);
       if (decision && !decision.allowed) throw new AppError("RATE_LIMITED", `too many connections; try again in ${decision.resetSeconds} s`);
     },
   };
