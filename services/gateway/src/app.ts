@@ -12,7 +12,6 @@ import {
   type Logger,
   type Redis,
   type Metrics,
-  type TokenVerifier,
 } from "@palimpsest/platform";
 import { apiRoutes, proxiedRoutes } from "./routes.ts";
 import { registerFilesProxy } from "./files-proxy.ts";
