@@ -166,18 +166,20 @@ export function hocuspocusClient(url: string, name: string): BenchClient {
   };
 }
 
-/** Our system: documents made over REST by one user; clients connect to `collabUrl` (the gateway's or a sync replica's /collab). */
+/** Our system: documents made over REST by one user; clients connect to `collabUrl` (the gateway's or a sync replica's /collab), in turn when there are several. */
 export function palimpsestServer(opts: {
   label: string;
   path: string;
   api: TestApi;
   identities: BenchIdentities;
-  collabUrl: string;
+  collabUrl: string | string[];
   memory: () => ServedProcess[];
   cpu: () => ServedProcess[];
   metricsUrls: { sync: string };
 }): ServerUnderTest {
   const prepared = new Map<string, Promise<string>[]>();
+  const urls = typeof opts.collabUrl === "string" ? [opts.collabUrl] : opts.collabUrl;
+  let next = 0;
   return {
     label: opts.label,
     path: opts.path,
@@ -187,7 +189,7 @@ export function palimpsestServer(opts: {
       prepared.set(docId, [...(prepared.get(docId) ?? []), token]);
       await token;
     },
-    connect: (docId) => yWebsocketClient(opts.collabUrl, docId, prepared.get(docId)?.shift() ?? opts.identities.tokenFor(docId)),
+    connect: (docId) => yWebsocketClient(urls[next++ % urls.length]!, docId, prepared.get(docId)?.shift() ?? opts.identities.tokenFor(docId)),
     memoryProcesses: opts.memory,
     cpuProcesses: opts.cpu,
     connections: async () => metricValue(opts.metricsUrls.sync, "sync_connections"),

@@ -21,6 +21,8 @@
  * BENCH_TRACE_EDITS (all), BENCH_OPEN_RUNS (3), BENCH_LATENCY_SCENARIOS ("20x5,1x50": docs x clients),
  * BENCH_SYNC_DIRECT=1 adds runs with our clients connected to the sync service directly (no gateway),
  * BENCH_STOP_HISTORY=1 (diagnosis) stops our history service first, to see what its projection costs.
+ * BENCH_GATEWAYS and BENCH_SYNC_REPLICAS (1 each) run more of either; clients take the gateways in
+ * turn (a gateway holds two descriptors per connection, and this machine allows 20,000 a process).
  * Every loop is bounded by count and by time; every process started here is stopped by its PID.
  */
 import fs from "node:fs";
@@ -82,6 +84,8 @@ const EDITS_PER_SECOND = 10;
 const SCALE_DOCS = Math.max(1, envNum("BENCH_SCALE_DOCS", 1000));
 const SCALE_IDLE_SECONDS = Math.max(1, envNum("BENCH_SCALE_IDLE_SECONDS", 10));
 const SCALE_TYPING_SECONDS = Math.max(1, envNum("BENCH_SCALE_TYPING_SECONDS", 10));
+const GATEWAYS = Math.max(1, envNum("BENCH_GATEWAYS", 1));
+const SYNC_REPLICAS = Math.max(1, envNum("BENCH_SYNC_REPLICAS", 1));
 const TRACE_FILE = path.join(repoRoot, "..", "shared", "data", "traces", "automerge-paper.json.gz");
 
 function selectedParts(): Part[] {
@@ -659,6 +663,8 @@ console.log(`machine: ${machine()}; load average at start ${fs.readFileSync("/pr
 console.log(`parts: ${parts.join(", ")}${DIRECT ? " (+ direct-to-sync runs)" : ""}${STOP_HISTORY ? "; OUR HISTORY SERVICE STOPPED (diagnosis)" : ""}`);
 
 const bench = await startBenchSystem({
+  gateways: GATEWAYS,
+  syncReplicas: SYNC_REPLICAS,
   env: {
     // The sync service's budgets are left at their shipped defaults: a replayed trace is what a
     // fast legitimate client does, and it must run at pipeline speed under them.
@@ -684,6 +690,14 @@ try {
     if (!h?.process.pid) throw new Error(`no ${name} process`);
     return { name, pid: h.process.pid };
   };
+  /** Every replica of a service, named apart when there are several. */
+  const procs = (name: "gateway" | "sync"): ServedProcess[] => {
+    const all = bench.system.byName(name);
+    return all.map((h, i) => {
+      if (!h.process.pid) throw new Error(`no ${name} process`);
+      return { name: all.length === 1 ? name : `${name}-${i + 1}`, pid: h.process.pid };
+    });
+  };
   const natsProc = bench.stores.processes.find((p) => p.options.name.includes("nats"));
   const nats: ServedProcess[] = natsProc?.pid ? [{ name: "nats", pid: natsProc.pid }] : [];
   const pgProc = bench.stores.processes.find((p) => p.options.name.includes("postgres"));
@@ -695,7 +709,7 @@ try {
   const history = () => (STOP_HISTORY ? [] : [proc("history"), ...postgres]);
   // Every server process an edit can cost CPU in: the services that follow EDITS, the stores they write.
   const others = () => [proc("docs"), proc("auth"), proc("files"), ...redis];
-  const cpuOurs = () => [proc("gateway"), proc("sync"), ...nats, ...history(), ...others()];
+  const cpuOurs = () => [...procs("gateway"), ...procs("sync"), ...nats, ...history(), ...others()];
   // Clients connect as many users, each within the per-user /collab caps at their defaults.
   const identities = new BenchIdentities(api);
   const ours = palimpsestServer({
@@ -703,8 +717,8 @@ try {
     path: "y-websocket -> gateway -> sync -> JetStream (ack) -> sync -> gateway -> y-websocket",
     api,
     identities,
-    collabUrl: `${base.replace(/^http/, "ws")}/collab`,
-    memory: () => [proc("gateway"), proc("sync")],
+    collabUrl: Array.from({ length: GATEWAYS }, (_, i) => `${bench.system.gatewayUrl(i).replace(/^http/, "ws")}/collab`),
+    memory: () => [...procs("gateway"), ...procs("sync")],
     cpu: cpuOurs,
     metricsUrls: syncMetrics,
   });
