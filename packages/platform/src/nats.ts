@@ -23,7 +23,7 @@ export interface NatsSettings {
  * Connects as the given NATS user. Replies come to inboxes under the user's own prefix, which is
  * all of `_INBOX…` its permissions let it subscribe to (see bus-permissions.ts).
  */
-export async function connectNats(settings: NatsSettings, name: string, log: Logger): Promise<NatsConnection> {
+export async function connectNats(settings: NatsSettings, name: string, log: Logger, opts: { noEcho?: boolean } = {}): Promise<NatsConnection> {
   const auth =
     settings.natsUser === undefined
       ? {}
@@ -39,6 +39,8 @@ export async function connectNats(settings: NatsSettings, name: string, log: Log
     // keep the caller's stack; on the edit path that cost more CPU than the rest of the publish.
     // Failures are logged with their context where they are handled.
     noAsyncTraces: true,
+    // A process that ignores what it publishes itself need not have it sent back.
+    ...(opts.noEcho ? { noEcho: true } : {}),
   });
   void (async () => {
     for await (const s of nc.status()) {

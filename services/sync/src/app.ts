@@ -23,7 +23,7 @@ import { RoomRegistry } from "./room-registry.ts";
 import { createSyncMetrics } from "./sync-metrics.ts";
 import { RecentAccessChanges, followAccessChanges } from "./access-changes.ts";
 import { DocumentNotices } from "./document-notices.ts";
-import { trackReplicas } from "./replica-presence.ts";
+import { ReplicaPeers, trackReplicas } from "./replica-presence.ts";
 import type { SyncConfig } from "./config.ts";
 
 export interface SyncDeps {
@@ -54,7 +54,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
     return { streamSeq: snap.tailAfterStreamSeq, updates };
   };
   const quota = await StorageQuota.open(nc, config.streamReplicas, { perUserBytes: config.userQuotaBytes, perDocBytes: config.docQuotaBytes });
-  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, quota, idleUnloadMs: config.idleUnloadMs, maxNestingDepth: config.maxNestingDepth, loadSnapshot });
+  const peers = new ReplicaPeers(config.replicaId);
+  const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, quota, idleUnloadMs: config.idleUnloadMs, maxNestingDepth: config.maxNestingDepth, loadSnapshot, replicas: peers });
   const revocations = new RevocationList({ nc, log, ...(deps.redis ? { redis: deps.redis } : {}) });
   await revocations.start();
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
@@ -62,7 +63,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const leases = deps.redis ? new UserConnectionLeases(deps.redis, { maxConnections: config.maxConnectionsPerUser, maxDocuments: config.maxDocumentsPerUser }, log) : undefined;
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess, ...(leases ? { leases } : {}) });
   const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess, new DocumentNotices(rooms));
-  const replicas = trackReplicas(nc, config.replicaId, rooms);
+  const replicas = trackReplicas(nc, config.replicaId, rooms, peers);
   const resync =
     config.resyncMs > 0
       ? setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.resync())), config.resyncMs)

@@ -14,6 +14,7 @@ import {
   type IncomingMessage,
 } from "./protocol.ts";
 import { PresenceRelay } from "./presence-relay.ts";
+import type { ReplicaPeers } from "./replica-presence.ts";
 import { documentNoticeMessage } from "./document-notices.ts";
 import { PresenceRefused, admitPresence, userOfState } from "./presence-rules.ts";
 import { RoomWriter } from "./room-writer.ts";
@@ -53,6 +54,8 @@ export interface RoomDeps {
   metrics: SyncMetrics;
   quota: StorageQuota;
   maxNestingDepth: number;
+  /** The other sync replicas, to share presence with only when there are some. */
+  replicas?: ReplicaPeers;
   /** The newest snapshot of a document and the chunks after it; null when it has none. */
   loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
 }
@@ -102,12 +105,13 @@ export class DocRoom {
     private readonly metrics: SyncMetrics,
     quota: StorageQuota,
     private readonly maxNestingDepth: number,
+    replicas?: ReplicaPeers,
   ) {
     // Named by the document: otherwise Yjs draws a random guid, 31 calls to the system's random source per document opened.
     this.doc = new Y.Doc({ gc: true, guid: docId });
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.writer = new RoomWriter(docId, editLog, log, metrics, quota);
-    this.relay = new PresenceRelay(docId, this.awareness, nc, replicaId, log, (client) => this.clientOwner.has(client));
+    this.relay = new PresenceRelay(docId, this.awareness, nc, replicaId, log, (client) => this.clientOwner.has(client), replicas);
     // The server is not a participant.
     this.awareness.setLocalState(null);
     this.awareness.on("update", this.onAwarenessUpdate);
@@ -120,7 +124,7 @@ export class DocRoom {
       onBroken?: () => void;
     },
   ): Promise<DocRoom> {
-    const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics, deps.quota, deps.maxNestingDepth);
+    const room = new DocRoom(docId, deps.editLog, deps.nc, deps.replicaId, deps.log.child({ docId }), deps.metrics, deps.quota, deps.maxNestingDepth, deps.replicas);
     const started = performance.now();
     // The newest snapshot plus only the tail after it; without one (or if history is down), the whole log.
     let after = 0;

@@ -9,7 +9,8 @@ const log = createLogger("sync", config.logLevel, config.replicaId);
 startTracing(config, "sync", log);
 
 await runUntilSignalled(log, async () => {
-  const nc = await connectNats(config, `sync:${config.replicaId}`, log);
+  // Presence and heartbeats it publishes come back to its own subscriptions only to be dropped.
+  const nc = await connectNats(config, `sync:${config.replicaId}`, log, { noEcho: true });
   await prepareStreams(nc, config.streamReplicas, log);
   const redis = createRedis(config.redisUrl);
   const app = await buildSyncApp({ config, nc, redis, log, metrics: createMetrics("sync") });

@@ -3,6 +3,7 @@ import { headers as natsHeaders, type NatsConnection, type Subscription } from "
 import { EditHeaders, subjects } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
 import { withoutClients } from "./presence-rules.ts";
+import type { ReplicaPeers } from "./replica-presence.ts";
 
 /** Origin of presence removed here on a dead replica's behalf, so the removal is not published back. */
 const REMOTE = Symbol("remote");
@@ -34,6 +35,8 @@ export class PresenceRelay {
     private readonly log: Logger,
     /** Whether a client id is bound to a connection on this replica. */
     private readonly isLocalClient: (clientId: number) => boolean = () => false,
+    /** The other replicas; without them known, every change is published. */
+    private readonly peers?: ReplicaPeers,
   ) {}
 
   /** Listens to the other replicas and asks them who is here. */
@@ -42,6 +45,7 @@ export class PresenceRelay {
       callback: (_err, msg) => {
         const replica = msg.headers?.get(EditHeaders.replica) ?? "";
         if (replica === this.replicaId) return;
+        this.peers?.seen(replica);
         try {
           const update = withoutClients(msg.data, this.isLocalClient);
           if (update) awarenessProtocol.applyAwarenessUpdate(this.awareness, update, { replica } satisfies RemoteOrigin);
@@ -53,7 +57,9 @@ export class PresenceRelay {
     // Another replica just opened this document: tell it who is here.
     this.querySub = this.nc.subscribe(subjects.awarenessQuery(this.docId), {
       callback: (_err, msg) => {
-        if (msg.headers?.get(EditHeaders.replica) === this.replicaId) return;
+        const replica = msg.headers?.get(EditHeaders.replica) ?? "";
+        if (replica === this.replicaId) return;
+        this.peers?.seen(replica);
         this.publishLocal();
       },
     });
@@ -96,6 +102,9 @@ export class PresenceRelay {
   }
 
   private publish(update: Uint8Array): void {
+    // With no other replica about, each client's presence renewal (every 15 s) would go to the
+    // bus for nobody; a replica that starts asks for what it missed (see start).
+    if (this.peers?.alone) return;
     const h = natsHeaders();
     h.set(EditHeaders.replica, this.replicaId);
     this.nc.publish(subjects.awareness(this.docId), update, { headers: h });

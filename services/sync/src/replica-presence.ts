@@ -10,27 +10,57 @@ export interface ReplicaPresenceOptions {
 }
 
 /**
+ * The other sync replicas this one has heard from lately: by their heartbeats, and by any
+ * presence or presence query they send. A replica that has heard from none is alone, and its
+ * clients' presence has nobody to go to; until it has listened for a whole dead period after
+ * starting, it does not count itself alone.
+ */
+export class ReplicaPeers {
+  private readonly lastSeen = new Map<string, number>();
+  private readonly listeningSince: number;
+
+  constructor(
+    private readonly replicaId: string,
+    readonly deadAfterMs = 6_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.listeningSince = now();
+  }
+
+  seen(replica: string): void {
+    if (replica && replica !== this.replicaId) this.lastSeen.set(replica, this.now());
+  }
+
+  get alone(): boolean {
+    const now = this.now();
+    if (now - this.listeningSince < this.deadAfterMs) return false;
+    for (const at of this.lastSeen.values()) if (now - at < this.deadAfterMs) return false;
+    return true;
+  }
+
+  /** Forgets and returns the replicas silent for a dead period. */
+  expire(): string[] {
+    const now = this.now();
+    const gone = [...this.lastSeen].filter(([, at]) => now - at >= this.deadAfterMs).map(([r]) => r);
+    for (const r of gone) this.lastSeen.delete(r);
+    return gone;
+  }
+}
+
+/**
  * Replicas announce themselves every few seconds on core NATS. When one falls silent (killed,
  * partitioned), every other replica removes the presence of the clients it carried, so their
  * cursors vanish within seconds instead of lingering until the awareness timeout (30 s).
  */
-export function trackReplicas(nc: NatsConnection, replicaId: string, rooms: RoomRegistry, opts: ReplicaPresenceOptions = {}): { stop(): void } {
+export function trackReplicas(nc: NatsConnection, replicaId: string, rooms: RoomRegistry, peers: ReplicaPeers, opts: Pick<ReplicaPresenceOptions, "heartbeatMs"> = {}): { stop(): void } {
   const heartbeatMs = opts.heartbeatMs ?? 2_000;
-  const deadAfterMs = opts.deadAfterMs ?? 6_000;
-  const lastSeen = new Map<string, number>();
   const sub: Subscription = nc.subscribe(subjects.replicaHeartbeat(), {
-    callback: (_err, msg) => {
-      const from = msg.string();
-      if (from && from !== replicaId) lastSeen.set(from, Date.now());
-    },
+    callback: (_err, msg) => peers.seen(msg.string()),
   });
   const beat = setInterval(() => nc.publish(subjects.replicaHeartbeat(), replicaId), heartbeatMs);
   nc.publish(subjects.replicaHeartbeat(), replicaId);
   const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [replica, seen] of lastSeen) {
-      if (now - seen < deadAfterMs) continue;
-      lastSeen.delete(replica);
+    for (const replica of peers.expire()) {
       void rooms.loaded().then((all) => {
         for (const room of all) room.dropReplica(replica);
       });

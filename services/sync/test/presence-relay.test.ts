@@ -5,6 +5,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { EditHeaders, subjects } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
 import { PresenceRelay } from "../src/presence-relay.ts";
+import { ReplicaPeers } from "../src/replica-presence.ts";
 
 interface Published {
   subject: string;
@@ -40,11 +41,11 @@ function clientPresence(name: string): { id: number; update: Uint8Array } {
 }
 
 /** A room's awareness wired to the relay the way DocRoom wires it. */
-function room() {
+function room(peers?: ReplicaPeers) {
   const nats = fakeNats();
   const awareness = new awarenessProtocol.Awareness(new Y.Doc());
   awareness.setLocalState(null);
-  const relay = new PresenceRelay("doc-1", awareness, nats.nc, "replica-a", log);
+  const relay = new PresenceRelay("doc-1", awareness, nats.nc, "replica-a", log, () => false, peers);
   awareness.on("update", ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
     relay.noteOrigin(added, updated, removed, origin);
     relay.forward(awarenessProtocol.encodeAwarenessUpdate(awareness, [...added, ...updated, ...removed]), origin);
@@ -107,5 +108,58 @@ describe("presence relay", () => {
     const seen = new awarenessProtocol.Awareness(new Y.Doc());
     awarenessProtocol.applyAwarenessUpdate(seen, published[0]!.data, "test");
     expect([...seen.getStates().keys()].filter((c) => c !== seen.clientID)).toEqual([alice.id]);
+  });
+});
+
+describe("presence relay with the other replicas known", () => {
+  /** A replica that started `sinceMs` ago and has heard from nobody. */
+  function clock(sinceMs: number) {
+    let now = 1_000_000;
+    const peers = new ReplicaPeers("replica-a", 6_000, () => now);
+    now += sinceMs;
+    return { peers, advance: (ms: number) => (now += ms) };
+  }
+
+  it("given a replica that has heard from no other for a whole dead period, when a local client's presence changes, then nothing goes to the bus", () => {
+    const { peers } = clock(6_000);
+    const { awareness, published } = room(peers);
+    awarenessProtocol.applyAwarenessUpdate(awareness, clientPresence("alice").update, { id: "conn-1" });
+    expect(peers.alone).toBe(true);
+    expect(published).toHaveLength(0);
+  });
+
+  it("given a replica that started moments ago, when a local client's presence changes, then it is published: others may not have been heard yet", () => {
+    const { peers } = clock(1_000);
+    const { awareness, published } = room(peers);
+    awarenessProtocol.applyAwarenessUpdate(awareness, clientPresence("alice").update, { id: "conn-1" });
+    expect(published).toHaveLength(1);
+  });
+
+  it("given a replica alone, when another asks who is here, then it answers and publishes changes from then on, until the other falls silent", () => {
+    const { peers, advance } = clock(10_000);
+    const { awareness, relay, published, deliver } = room(peers);
+    relay.start();
+    published.length = 0;
+    awarenessProtocol.applyAwarenessUpdate(awareness, clientPresence("alice").update, { id: "conn-1" });
+    expect(published).toHaveLength(0);
+
+    deliver(subjects.awarenessQuery("doc-1"), new Uint8Array(), "replica-b");
+    expect(published).toHaveLength(1);
+    awarenessProtocol.applyAwarenessUpdate(awareness, clientPresence("dave").update, { id: "conn-2" });
+    expect(published).toHaveLength(2);
+
+    advance(6_000);
+    expect(peers.expire()).toEqual(["replica-b"]);
+    awarenessProtocol.applyAwarenessUpdate(awareness, clientPresence("erin").update, { id: "conn-3" });
+    expect(published).toHaveLength(2);
+  });
+
+  it("given a replica alone, when another replica's presence arrives, then that replica counts as heard from", () => {
+    const { peers } = clock(10_000);
+    const { relay, deliver } = room(peers);
+    relay.start();
+    expect(peers.alone).toBe(true);
+    deliver(subjects.awareness("doc-1"), clientPresence("bob").update, "replica-b");
+    expect(peers.alone).toBe(false);
   });
 });
