@@ -5,8 +5,6 @@ import type { RoomRegistry } from "./room-registry.ts";
 export interface ReplicaPresenceOptions {
   /** How often this replica says it is alive. @default 2000 */
   heartbeatMs?: number;
-  /** A replica silent this long is dead: its clients' presence is removed everywhere. @default 6000 */
-  deadAfterMs?: number;
 }
 
 /**
@@ -21,6 +19,7 @@ export class ReplicaPeers {
 
   constructor(
     private readonly replicaId: string,
+    /** A replica silent this long is dead: its clients' presence is removed everywhere. */
     readonly deadAfterMs = 6_000,
     private readonly now: () => number = Date.now,
   ) {
@@ -52,7 +51,7 @@ export class ReplicaPeers {
  * partitioned), every other replica removes the presence of the clients it carried, so their
  * cursors vanish within seconds instead of lingering until the awareness timeout (30 s).
  */
-export function trackReplicas(nc: NatsConnection, replicaId: string, rooms: RoomRegistry, peers: ReplicaPeers, opts: Pick<ReplicaPresenceOptions, "heartbeatMs"> = {}): { stop(): void } {
+export function trackReplicas(nc: NatsConnection, replicaId: string, rooms: RoomRegistry, peers: ReplicaPeers, opts: ReplicaPresenceOptions = {}): { stop(): void } {
   const heartbeatMs = opts.heartbeatMs ?? 2_000;
   const sub: Subscription = nc.subscribe(subjects.replicaHeartbeat(), {
     callback: (_err, msg) => peers.seen(msg.string()),
