@@ -2,6 +2,7 @@
  * Runs the local S3-compatible object store (s3rver) as its own process.
  * Usage: s3-server-main.ts <port> <directory> <bucket> [<access key id> <secret access key>]
  */
+import fs from "node:fs/promises";
 import S3rver from "s3rver";
 // @ts-expect-error: s3rver ships no types for its account registry
 import { DUMMY_ACCOUNT } from "s3rver/lib/models/account.js";
@@ -36,6 +37,22 @@ const server = new S3rver({
   silent: true,
   configureBuckets: [{ name: bucket, configs: [cors] }],
 });
+/**
+ * s3rver removes a deleted object's directories once they are empty, while a put into the same
+ * prefix may be between creating them and opening its file: that put then fails (ENOENT) on a
+ * stream nothing listens to, and the whole store process exits. Empty directories are kept
+ * instead; listings are made from the object files, so they do not show.
+ */
+const store = (server as unknown as { store: { deleteObject(bucket: string, key: string): Promise<void>; getResourcePath(bucket: string, key: string, type: string): string } }).store;
+store.deleteObject = async (bucket, key) => {
+  await Promise.all(
+    ["object", "object.md5", "metadata.json"].map((type) =>
+      fs.unlink(store.getResourcePath(bucket, key, type)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      }),
+    ),
+  );
+};
 await server.run();
 process.stdout.write(`s3rver listening on 127.0.0.1:${portArg}\n`);
 const stop = () => {
