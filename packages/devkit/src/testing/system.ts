@@ -62,7 +62,22 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const key = `${p.name}-${p.instance}`;
       const existing = handles.get(key);
       if (existing?.process.running) return;
-      const process = await startServiceProcess({ name: p.name, instance: p.instance, port: p.port, env: p.env, logDir, ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) });
+      let process: ManagedProcess;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          process = await startServiceProcess({ name: p.name, instance: p.instance, port: p.port, env: p.env, logDir, ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) });
+          break;
+        } catch (err) {
+          // A port found free when the plan was made can be taken before the service binds it (by
+          // another test's server, or as the local end of an outgoing connection): new ports, again.
+          if (attempt >= 3 || !String(err).includes("EADDRINUSE")) throw err;
+          p.port = await freePort();
+          if (p.metricsPort !== undefined) {
+            p.metricsPort = await freePort();
+            p.env = { ...p.env, METRICS_PORT: String(p.metricsPort) };
+          }
+        }
+      }
       handles.set(key, { name: p.name, instance: p.instance, port: p.port, metricsPort: p.metricsPort ?? p.port, process });
     };
     // Every launch settles before a failure is reported, so none is left running unregistered.
