@@ -46,11 +46,12 @@ export const syncConfigSpec = {
   maxConnectionsPerDoc: env.int("SYNC_MAX_CONNECTIONS_PER_DOC", 500, "open connections one document accepts", { min: 1 }),
   /** An idle document stays in memory this long after its last client left, so a reload is instant. */
   /**
-   * Anti-entropy: every connection is asked this often for anything the server lacks (a sync
-   * step 1; the client answers with what is missing, usually nothing). Heals an update lost in
-   * transit on any path, e.g. during a failover, without waiting for a reconnect.
+   * Anti-entropy: a connection that sent an edit is asked this often for anything the server
+   * lacks (a sync step 1; the client answers with what is missing, usually nothing), and every
+   * connection six times as seldom. Heals an update lost in transit on any path, e.g. during a
+   * failover, without waiting for a reconnect.
    */
-  resyncMs: env.int("SYNC_RESYNC_MS", 10_000, "how often each connection is asked for anything the server lacks (0: never)", { min: 0 }),
+  resyncMs: env.int("SYNC_RESYNC_MS", 10_000, "how often a connection that sent edits is asked for anything the server lacks; quiet connections every sixth time (0: never)", { min: 0 }),
   revocationRecheckMs: env.int("SYNC_REVOCATION_RECHECK_MS", 30_000, "how often open connections' sessions are checked against the revocation list, in case a revocation notice was lost (0: never)", { min: 0 }),
   idleUnloadMs: env.int("SYNC_IDLE_UNLOAD_MS", 30_000, "ms before an unused document is unloaded", { min: 0 }),
 } as const;

@@ -60,6 +60,9 @@ export interface RoomDeps {
   loadSnapshot?: (docId: string) => Promise<{ streamSeq: number; updates: Uint8Array[] } | null>;
 }
 
+/** A connection that sent nothing new is asked for what the server lacks once in this many resync rounds. */
+export const QUIET_RESYNC_ROUNDS = 6;
+
 /** Origin of updates that came from the stream or a snapshot, never from a client. */
 const REMOTE = Symbol("remote");
 
@@ -92,6 +95,12 @@ export class DocRoom {
    * builds on its previous one before the room has applied it. Dropped once applied.
    */
   private readonly accepted = new Map<number, StructDepth[]>();
+  /**
+   * Rounds of the periodic resync each connection has not been asked in. A connection that sent
+   * something new since it was last asked is asked at the next round (its update may be what the
+   * server lacks); any other only every `QUIET_RESYNC_ROUNDS`th, so idle documents cost little.
+   */
+  private readonly unasked = new Map<string, { rounds: number; sent: boolean }>();
   lastStreamSeq = 0;
   /** Set once its feed broke: the room takes no more edits and is being replaced. */
   broken = false;
@@ -185,11 +194,24 @@ export class DocRoom {
     return this.peers.size;
   }
 
-  /** Asks every connection for whatever the server does not have yet. */
+  /**
+   * One round of anti-entropy: asks for whatever the server does not have yet every connection
+   * that may write and sent something since it was last asked, and the others once in a while.
+   * A connection loses nothing silently (a failed append closes it), so the quiet ones are asked
+   * only against a path nobody foresaw.
+   */
   resync(): void {
-    if (this.peers.size === 0) return;
-    const step1 = encodeSyncStep1(this.doc);
-    for (const peer of this.peers.values()) if (peer.canWrite) peer.send(step1);
+    let step1: Uint8Array | undefined;
+    for (const peer of this.peers.values()) {
+      const state = this.unasked.get(peer.id);
+      if (!peer.canWrite || !state) continue;
+      state.rounds++;
+      if (!state.sent && state.rounds < QUIET_RESYNC_ROUNDS) continue;
+      state.rounds = 0;
+      state.sent = false;
+      step1 ??= encodeSyncStep1(this.doc);
+      peer.send(step1);
+    }
   }
 
   peersOf(userId: string): Peer[] {
@@ -207,6 +229,7 @@ export class DocRoom {
     }
     this.peers.set(peer.id, peer);
     this.peerClients.set(peer.id, new Set());
+    this.unasked.set(peer.id, { rounds: 0, sent: false });
     peer.send(encodeSyncStep1(this.doc));
     const states = [...this.awareness.getStates().keys()];
     if (states.length > 0) peer.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)));
@@ -216,6 +239,7 @@ export class DocRoom {
     this.peers.delete(peer.id);
     const clients = this.peerClients.get(peer.id);
     this.peerClients.delete(peer.id);
+    this.unasked.delete(peer.id);
     this.readOnlyWarned.delete(peer.id);
     this.writer.forget(peer.id);
     // What a failed write left behind is never applied; with nobody connected nothing builds on it.
@@ -289,6 +313,8 @@ export class DocRoom {
       return undefined;
     }
     if (empty) return undefined;
+    const asked = this.unasked.get(peer.id);
+    if (asked) asked.sent = true;
     // Its clients are being reconnected; they send this again to the room that replaces it.
     if (this.broken) return undefined;
     if (peer.canWrite && update.byteLength > STORED_PART_BYTES) return this.submitInParts(peer, update);

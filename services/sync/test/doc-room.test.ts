@@ -5,7 +5,7 @@ import * as encoding from "lib0/encoding";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { AppError, CloseCodes, closeCodeOf } from "@palimpsest/contracts";
 import { createLogger, createMetrics } from "@palimpsest/platform";
-import { DocRoom, type Peer } from "../src/doc-room.ts";
+import { DocRoom, QUIET_RESYNC_ROUNDS, type Peer } from "../src/doc-room.ts";
 import type { EditFeed, EditLog, EditMeta } from "../src/edit-log.ts";
 import { RoomRegistry } from "../src/room-registry.ts";
 import type { StorageQuota } from "../src/storage-quota.ts";
@@ -99,6 +99,11 @@ class Client {
     });
   }
 
+  /** What the server sent that has not been read yet. */
+  pending(): Uint8Array[] {
+    return [...this.inbox];
+  }
+
   /** Handles what the server sent; resolves once what it answered is stored. */
   async read(): Promise<void> {
     for (const m of this.inbox.splice(0)) {
@@ -145,6 +150,39 @@ describe("a document's room", () => {
 
     // Then the history holds only what the client did
     expect(edits.editsOf("doc-1")).toBe(typed);
+    room.close();
+  });
+
+  it("given three connections of which one typed, when the room resyncs, then only the one that typed is asked, and the quiet ones every sixth round", async () => {
+    // Given a room with two writers and a viewer, all synced
+    const edits = new MemoryEditLog();
+    const room = await DocRoom.open("doc-7", deps(edits));
+    const typist = new Client(() => room, "a");
+    const quiet = new Client(() => room, "b");
+    const viewer = new Client(() => room, "c");
+    (viewer.peer as { canWrite: boolean }).canWrite = false;
+    for (const c of [typist, quiet, viewer]) {
+      room.join(c.peer);
+      await c.read();
+    }
+    const asked = (c: Client) => c.pending().filter((m) => m[0] === MessageType.sync && m[1] === SyncType.step1).length;
+
+    // When one writer types and the room resyncs
+    typist.doc.getText("t").insert(0, "typed");
+    await settle();
+    room.resync();
+
+    // Then only that writer is asked for what the server lacks
+    expect([asked(typist), asked(quiet), asked(viewer)]).toEqual([1, 0, 0]);
+    await typist.read();
+
+    // When nobody types for five more rounds, nobody is asked; at the sixth the quiet writers are
+    for (let round = 2; round <= QUIET_RESYNC_ROUNDS; round++) {
+      room.resync();
+      expect([asked(typist), asked(quiet), asked(viewer)]).toEqual([0, round === QUIET_RESYNC_ROUNDS ? 1 : 0, 0]);
+      await Promise.all([typist.read(), quiet.read()]);
+    }
+    expect(edits.editsOf("doc-7")).toBe(1);
     room.close();
   });
 
