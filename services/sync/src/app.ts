@@ -26,6 +26,9 @@ import { DocumentNotices } from "./document-notices.ts";
 import { ReplicaPeers, trackReplicas } from "./replica-presence.ts";
 import type { SyncConfig } from "./config.ts";
 
+/** How often outdated presence is looked for: as often as each y-protocols Awareness would. */
+const PRESENCE_SWEEP_MS = 3_000;
+
 export interface SyncDeps {
   config: SyncConfig;
   nc: NatsConnection;
@@ -69,6 +72,9 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       ? setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.resync())), config.resyncMs)
       : undefined;
   resync?.unref();
+  // Presence nobody renewed for 30 s is dropped: one timer for every room (see DocRoom.dropOutdatedPresence).
+  const presenceSweep = setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.dropOutdatedPresence())), PRESENCE_SWEEP_MS);
+  presenceSweep.unref();
   // A revocation notice is sent once, at most: open connections are also checked against the shared list now and then.
   const recheck =
     config.revocationRecheckMs > 0
@@ -104,6 +110,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
       accessChanges.stop();
       replicas.stop();
       if (resync) clearInterval(resync);
+      clearInterval(presenceSweep);
       if (recheck) clearInterval(recheck);
       revocations.stop();
       leases?.stop();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
+import * as awarenessProtocol from "y-protocols/awareness";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -183,6 +184,36 @@ describe("a document's room", () => {
       await Promise.all([typist.read(), quiet.read()]);
     }
     expect(edits.editsOf("doc-7")).toBe(1);
+    room.close();
+  });
+
+  it("given a client whose presence is not renewed, when the replica sweeps its rooms, then the presence is dropped after 30 s and the others are told", async () => {
+    // Given two clients in a room, one of which announced its presence
+    const room = await DocRoom.open("doc-8", deps(new MemoryEditLog()));
+    const away = new Client(() => room, "a");
+    const other = new Client(() => room, "b");
+    for (const c of [away, other]) {
+      room.join(c.peer);
+      await c.read();
+    }
+    const presence = new awarenessProtocol.Awareness(away.doc);
+    presence.setLocalState({ cursor: 3 });
+    await room.handle(away.peer, { type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(presence, [presence.clientID]) });
+    presence.destroy();
+    expect(room.awareness.getStates().has(away.doc.clientID)).toBe(true);
+    await other.read();
+    const announced = Date.now();
+
+    // When the replica sweeps before 30 s have passed, the presence stays
+    room.dropOutdatedPresence(announced + 29_000);
+    expect(room.awareness.getStates().has(away.doc.clientID)).toBe(true);
+    expect(other.pending()).toHaveLength(0);
+
+    // When it sweeps after 30 s, the presence is gone and the other client is sent its removal
+    room.dropOutdatedPresence(announced + 30_500);
+    expect(room.awareness.getStates().has(away.doc.clientID)).toBe(false);
+    const told = other.pending().filter((m) => m[0] === MessageType.awareness);
+    expect(told).toHaveLength(1);
     room.close();
   });
 
