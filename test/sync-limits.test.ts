@@ -37,6 +37,8 @@ const ctx = useSystem("sync-limits", {
 });
 
 const wsUrl = (docId: string, token: string) => `${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${docId}?token=${token}`;
+/** Straight to one sync replica, as a gateway forwards a connection there (sync checks the token itself). */
+const replicaUrl = (i: number, docId: string, token: string) => `ws://127.0.0.1:${ctx.system.byName("sync")[i]!.port}/collab/${docId}?token=${token}`;
 
 function closesOf(c: CollabClient): number[] {
   const codes: number[] = [];
@@ -185,9 +187,6 @@ describe("per-user limits on open connections and documents", () => {
 });
 
 describe("per-user limits over several sync replicas", () => {
-  /** Straight to one sync replica, as a gateway forwards a connection there (sync checks the token itself). */
-  const replicaUrl = (i: number, docId: string, token: string) => `ws://127.0.0.1:${ctx.system.byName("sync")[i]!.port}/collab/${docId}?token=${token}`;
-
   it("given a user's connections spread over two replicas, when they open one more than allowed, then it is refused (4429) whichever replica it reaches", async () => {
     const { api, auth } = await ctx.anon.newUser("Two replicas");
     const [a, b] = await Promise.all([api.createDoc("A"), api.createDoc("B")]);
@@ -217,6 +216,32 @@ describe("per-user limits over several sync replicas", () => {
       expect(deniedReasons(third).join(" ")).toMatch(/too many open documents/);
     } finally {
       for (const s of open) s.socket.close();
+    }
+  });
+});
+
+describe("per-user limits when a sync replica dies", () => {
+  it("given a user at the connection limit with two connections on a replica that is killed, when they reconnect to the other one, then they are admitted within seconds instead of after the dead replica's leases lapse (a minute)", async () => {
+    const { api, auth } = await ctx.anon.newUser("Failover");
+    const [a, b] = await Promise.all([api.createDoc("A"), api.createDoc("B")]);
+    const open = [replicaUrl(0, a.id, auth.accessToken), replicaUrl(0, a.id, auth.accessToken), replicaUrl(1, b.id, auth.accessToken)].map(rawConnect);
+    const victim = ctx.system.byName("sync")[0]!;
+    try {
+      for (const s of open) await vi.waitFor(() => expect(s.messages.length).toBeGreaterThan(0), { timeout: 15_000 });
+
+      // When the replica holding two of the three dies without closing anything
+      await victim.process.kill();
+      await Promise.all(open.slice(0, 2).map((s) => s.closed));
+
+      // Then both come back on the other replica within 15 s each (the dead replica's leases would hold their places for 60 s)
+      await connectOnceAdmitted(replicaUrl(1, a.id, auth.accessToken), open);
+      await connectOnceAdmitted(replicaUrl(1, a.id, auth.accessToken), open);
+      // And the limit still holds over what is really open: three on the live replica
+      const extra = rawConnect(replicaUrl(1, b.id, auth.accessToken));
+      expect((await extra.closed).code).toBe(CloseCodes.rateLimited);
+    } finally {
+      for (const s of open) s.socket.close();
+      await ctx.system.start();
     }
   });
 });

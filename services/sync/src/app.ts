@@ -63,10 +63,10 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   await revocations.start();
   const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
   const recentAccess = new RecentAccessChanges();
-  const leases = deps.redis ? new UserConnectionLeases(deps.redis, { maxConnections: config.maxConnectionsPerUser, maxDocuments: config.maxDocumentsPerUser }, log) : undefined;
+  const leases = deps.redis ? new UserConnectionLeases(deps.redis, { maxConnections: config.maxConnectionsPerUser, maxDocuments: config.maxDocumentsPerUser }, log, config.replicaId) : undefined;
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess, ...(leases ? { leases } : {}) });
   const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess, new DocumentNotices(rooms));
-  const replicas = trackReplicas(nc, config.replicaId, rooms, peers);
+  const replicas = trackReplicas(nc, config.replicaId, rooms, peers, { onGone: (replica) => void leases?.releaseReplica(replica) });
   const resync =
     config.resyncMs > 0
       ? setInterval(() => void rooms.loaded().then((all) => all.forEach((r) => r.resync())), config.resyncMs)

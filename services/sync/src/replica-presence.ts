@@ -5,6 +5,8 @@ import type { RoomRegistry } from "./room-registry.ts";
 export interface ReplicaPresenceOptions {
   /** How often this replica says it is alive. @default 2000 */
   heartbeatMs?: number;
+  /** Called once for each replica found gone, after its clients' presence is removed. */
+  onGone?: (replica: string) => void;
 }
 
 /**
@@ -63,6 +65,7 @@ export function trackReplicas(nc: NatsConnection, replicaId: string, rooms: Room
       void rooms.loaded().then((all) => {
         for (const room of all) room.dropReplica(replica);
       });
+      opts.onGone?.(replica);
     }
   }, 1_000);
   beat.unref();
