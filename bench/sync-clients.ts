@@ -22,6 +22,8 @@ export interface BenchClient {
   synced: Promise<void>;
   /** Bytes the client's socket has not yet handed to the kernel. */
   bufferedAmount(): number;
+  /** Connected and holding the server's state now: false from a lost connection until the provider has reconnected and synced again. */
+  isSynced(): boolean;
   destroy(): void;
 }
 
@@ -86,6 +88,7 @@ export function yWebsocketClient(serverUrl: string, room: string, token: string 
     doc,
     synced,
     bufferedAmount: () => provider?.ws?.bufferedAmount ?? 0,
+    isSynced: () => provider?.wsconnected === true && provider.synced,
     destroy: () => {
       destroyed = true;
       provider?.destroy();
@@ -158,6 +161,7 @@ export function hocuspocusClient(url: string, name: string): BenchClient {
     doc,
     synced,
     bufferedAmount: () => socket.webSocket?.bufferedAmount ?? 0,
+    isSynced: () => provider.isSynced,
     destroy: () => {
       provider.destroy();
       socket.destroy();
@@ -264,11 +268,11 @@ export interface HocuspocusProcess {
   stop(): Promise<void>;
 }
 
-const tsxLoader = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs")).href;
+export const tsxLoader = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs")).href;
 
 /** Starts bench/hocuspocus-server.ts as a child process on a free port of 127.0.0.1 (same node, same tsx loader as our services). */
-export async function startHocuspocus(opts: { logDir: string; name: string; stateDir?: string }): Promise<HocuspocusProcess> {
-  const port = await freePort();
+export async function startHocuspocus(opts: { logDir: string; name: string; stateDir?: string; port?: number }): Promise<HocuspocusProcess> {
+  const port = opts.port ?? (await freePort());
   const proc = new ManagedProcess({
     name: opts.name,
     command: process.execPath,

@@ -125,7 +125,7 @@ export async function scaleRun(
 }
 
 /** Waits until the processes burn under 0.1 cores over a second (at most a minute); returns the seconds waited. */
-async function quiet(processes: ServedProcess[]): Promise<number> {
+export async function quiet(processes: ServedProcess[]): Promise<number> {
   const t0 = performance.now();
   await sleep(1000);
   while (performance.now() - t0 < 60_000) {

@@ -15,6 +15,12 @@
  *   open     time for a fresh client to sync a document whose history is the whole trace
  *   scale    (only when named) BENCH_SCALE_DOCS documents (1,000) open at once, one client each:
  *            cold-open times, RSS and idle CPU of every process, JetStream consumers, then 1% typing
+ *   connections (only when named) BENCH_CONNECTIONS idle /collab clients (20,000), BENCH_CONNECTIONS_PER_DOC
+ *            (10) per document, held by child processes: RSS per connection of every serving process,
+ *            idle CPU, then how long until every client is synced again after a sync replica is
+ *            killed (needs BENCH_SYNC_REPLICAS >= 2; with 20,000, use 3 gateways and 3 replicas, as a
+ *            process may hold 20,000 descriptors here). Hocuspocus: at most 19,500 (one process),
+ *            and its process killed and started again.
  *
  * Run: npm run bench:sync [-- memory latency trace open]
  * Knobs: BENCH_LATENCY_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_IDLE_CONNECTIONS (1000),
@@ -37,6 +43,8 @@ import { Streams, editMessageId, subjects, writeEditHeaders } from "@palimpsest/
 import { TestApi, natsOptionsFromEnv, repoRoot } from "@palimpsest/devkit";
 import { machine, startBenchSystem, summary, type BenchSystem } from "./bench-system.ts";
 import { scaleRun, type ScaleResult } from "./sync-scale.ts";
+import { connectionsRun, type ConnectionsResult } from "./sync-connections.ts";
+import type { WorkerClient } from "./connection-workers.ts";
 import {
   BenchIdentities,
   CpuMeter,
@@ -54,7 +62,7 @@ import {
   type ServerUnderTest,
 } from "./sync-clients.ts";
 
-const ALL_PARTS = ["memory", "latency", "trace", "open", "scale"] as const;
+const ALL_PARTS = ["memory", "latency", "trace", "open", "scale", "connections"] as const;
 type Part = (typeof ALL_PARTS)[number];
 /** "scale" opens thousands of documents: only when asked for. */
 const DEFAULT_PARTS: Part[] = ["memory", "latency", "trace", "open"];
@@ -84,6 +92,11 @@ const EDITS_PER_SECOND = 10;
 const SCALE_DOCS = Math.max(1, envNum("BENCH_SCALE_DOCS", 1000));
 const SCALE_IDLE_SECONDS = Math.max(1, envNum("BENCH_SCALE_IDLE_SECONDS", 10));
 const SCALE_TYPING_SECONDS = Math.max(1, envNum("BENCH_SCALE_TYPING_SECONDS", 10));
+const CONNECTIONS = Math.max(1, envNum("BENCH_CONNECTIONS", 20_000));
+const CONNECTIONS_PER_DOC = Math.max(1, envNum("BENCH_CONNECTIONS_PER_DOC", 10));
+const CONNECTIONS_IDLE_SECONDS = Math.max(1, envNum("BENCH_CONNECTIONS_IDLE_SECONDS", 20));
+/** Hocuspocus is one process, and a process may hold 20,000 descriptors on this machine. */
+const HOCUSPOCUS_MAX_CONNECTIONS = 19_500;
 const GATEWAYS = Math.max(1, envNum("BENCH_GATEWAYS", 1));
 const SYNC_REPLICAS = Math.max(1, envNum("BENCH_SYNC_REPLICAS", 1));
 const TRACE_FILE = path.join(repoRoot, "..", "shared", "data", "traces", "automerge-paper.json.gz");
@@ -840,6 +853,92 @@ try {
         ["cold open p99", ms(a.openMs.p99), ms(b.openMs.p99), ratio(a.openMs.p99, b.openMs.p99)],
         ["server CPU per open", `${a.openCpuMsEach.toFixed(2)} ms`, `${b.openCpuMsEach.toFixed(2)} ms`, ratio(a.openCpuMsEach, b.openCpuMsEach)],
         ["idle CPU, all processes (cores)", a.idleCores.toFixed(3), b.idleCores.toFixed(3), ratio(a.idleCores, b.idleCores)],
+      ]),
+    );
+  }
+
+  if (parts.includes("connections")) {
+    if (SYNC_REPLICAS < 2) throw new Error("the connections part kills a sync replica: run it with BENCH_SYNC_REPLICAS=2 or more");
+    const docs = Math.ceil(CONNECTIONS / CONNECTIONS_PER_DOC);
+    console.log(
+      `\n== 6. Connections at scale: ${int(CONNECTIONS)} idle /collab clients (${CONNECTIONS_PER_DOC} per document) through ${GATEWAYS} gateway(s) to ${SYNC_REPLICAS} sync replicas; ` +
+        `${CONNECTIONS_IDLE_SECONDS} s idle; then a sync replica killed`,
+    );
+    const urls = Array.from({ length: GATEWAYS }, (_, i) => `${bench.system.gatewayUrl(i).replace(/^http/, "ws")}/collab`);
+    const docIds: string[] = [];
+    for (let i = 0; i < docs; i += 20) docIds.push(...(await Promise.all(Array.from({ length: Math.min(20, docs - i) }, () => ours.newDocument()))));
+    // A document's clients one after another, so each bench user holds few documents (and few shares are made).
+    const oursClients: WorkerClient[] = [];
+    for (let i = 0; i < CONNECTIONS; i += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, CONNECTIONS - i) }, async (_, k) => {
+          const j = i + k;
+          const room = docIds[Math.floor(j / CONNECTIONS_PER_DOC)]!;
+          oursClients[j] = { kind: "ours", url: urls[j % urls.length]!, room, token: await identities.tokenFor(room) };
+        }),
+      );
+    }
+    const syncPorts = bench.system.byName("sync").map((h) => h.port);
+    const syncConnections = async (port: number) => metricValue(`http://127.0.0.1:${port}/metrics`, "sync_connections").catch(() => 0);
+    const results: ConnectionsResult[] = [];
+    results.push(
+      await connectionsRun({
+        label: "Palimpsest",
+        clients: oursClients,
+        memory: [...procs("gateway"), ...procs("sync"), ...nats],
+        cpu: cpuOurs(),
+        idleSeconds: CONNECTIONS_IDLE_SECONDS,
+        counted: (n) => waitFor(`ours: ${n} connections counted`, async () => (await Promise.all(syncPorts.map(syncConnections))).reduce((a, b) => a + b, 0) >= n, 120_000, 500),
+        fail: async () => {
+          const victim = bench.system.byName("sync")[0]!;
+          const held = await syncConnections(victim.port);
+          await victim.process.kill();
+          return `sync-1 killed (SIGKILL) holding ${int(held)} of the connections; the gateways send its clients to the others`;
+        },
+        recoveryBoundSeconds: 180,
+      }),
+    );
+    await bench.system.start();
+
+    const peerCount = Math.min(CONNECTIONS, HOCUSPOCUS_MAX_CONNECTIONS);
+    const peer = await startHocuspocus({ logDir: hocusLogs, name: "hocuspocus-connections" });
+    started.push(peer);
+    const peerProcess = [{ name: "hocuspocus", pid: peer.process.pid ?? 0 }];
+    results.push(
+      await connectionsRun({
+        label: "Hocuspocus",
+        clients: Array.from({ length: peerCount }, (_, j) => ({ kind: "hocuspocus", url: peer.url, room: `connections-${Math.floor(j / CONNECTIONS_PER_DOC)}-${process.pid}` })),
+        memory: peerProcess,
+        cpu: peerProcess,
+        idleSeconds: CONNECTIONS_IDLE_SECONDS,
+        counted: (n) => waitFor(`hocuspocus: ${n} connections counted`, async () => (await peer.stats()).connections >= n, 120_000, 500),
+        fail: async () => {
+          await peer.process.kill();
+          started.push(await startHocuspocus({ logDir: hocusLogs, name: "hocuspocus-connections-again", port: peer.port }));
+          return "its process killed (SIGKILL) and started again on the same port (it has no other replica to move to)";
+        },
+        recoveryBoundSeconds: 180,
+      }),
+    );
+    for (const r of results) {
+      const each = [...r.perConnection].map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)}`).join(" + ");
+      console.log(`  ${r.label}: ${int(r.connections)} clients opened in ${r.openSeconds.toFixed(1)} s (${int(r.notSynced)} not synced within 60 s); RSS per connection ${each} = ${(r.perConnectionTotal / 1024).toFixed(1)} KiB`);
+      console.log(`  ${r.label}, idle: ${r.idleCpu}`);
+      console.log(
+        `  ${r.label}, ${r.failure}: ${int(r.connections - r.fewestSynced)} clients lost their connection at once at most; ` +
+          (r.recoveredSeconds !== undefined ? `all ${int(r.connections)} synced again ${r.recoveredSeconds.toFixed(1)} s after the kill` : `only ${int(r.syncedAtEnd)} synced again within the bound`),
+      );
+    }
+    const [a, b] = results as [ConnectionsResult, ConnectionsResult];
+    const secs = (v: number | undefined) => (v === undefined ? "n/a" : `${v.toFixed(1)} s`);
+    console.log(
+      table([
+        ["", "Palimpsest", "Hocuspocus", "ours/theirs"],
+        ["idle connections", int(a.connections), int(b.connections), ""],
+        ["time to open them all", secs(a.openSeconds), secs(b.openSeconds), ratio(a.openSeconds, b.openSeconds)],
+        ["server RSS per connection", `${(a.perConnectionTotal / 1024).toFixed(1)} KiB`, `${(b.perConnectionTotal / 1024).toFixed(1)} KiB`, ratio(a.perConnectionTotal, b.perConnectionTotal)],
+        ["clients cut off by the kill", int(a.connections - a.fewestSynced), int(b.connections - b.fewestSynced), ""],
+        ["kill -> every client synced again", secs(a.recoveredSeconds), secs(b.recoveredSeconds), a.recoveredSeconds !== undefined && b.recoveredSeconds !== undefined ? ratio(a.recoveredSeconds, b.recoveredSeconds) : "n/a"],
       ]),
     );
   }
