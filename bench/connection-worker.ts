@@ -3,7 +3,7 @@
  * clients, since one process may hold only 20,000 descriptors here and the part opens more. It
  * opens the clients it is sent a few at a time, and answers how many of them are synced now.
  */
-import { hocuspocusClient, yWebsocketClient, type BenchClient } from "./sync-clients.ts";
+import { closeCodesSeen, hocuspocusClient, yWebsocketClient, type BenchClient } from "./sync-clients.ts";
 import { CLIENTS_PER_WORKER, type WorkerReply, type WorkerRequest } from "./connection-workers.ts";
 
 const clients: BenchClient[] = [];
@@ -39,7 +39,7 @@ process.on("message", (raw: unknown) => {
       void open(request).catch((err: unknown) => reply({ op: "error", message: String(err) }));
       return;
     case "count":
-      reply({ op: "count", synced: clients.filter((c) => c.isSynced()).length, total: clients.length });
+      reply({ op: "count", synced: clients.filter((c) => c.isSynced()).length, total: clients.length, closes: Object.fromEntries(closeCodesSeen) });
       return;
     case "close":
       for (const c of clients.splice(0)) c.destroy();

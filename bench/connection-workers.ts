@@ -16,7 +16,7 @@ export interface WorkerClient {
 export type WorkerRequest = { op: "open"; clients: WorkerClient[]; concurrency: number } | { op: "count" } | { op: "close" };
 export type WorkerReply =
   | { op: "opened"; ms: number; failed: number }
-  | { op: "count"; synced: number; total: number }
+  | { op: "count"; synced: number; total: number; closes: Record<string, number> }
   | { op: "closed" }
   | { op: "error"; message: string };
 
@@ -45,10 +45,19 @@ export class ClientWorkers {
     return { ms: performance.now() - started, failed: answers.reduce((n, a) => n + (a.op === "opened" ? a.failed : 0), 0) };
   }
 
-  /** How many of all the clients are connected and synced now. */
-  async synced(): Promise<{ synced: number; total: number }> {
+  /** How many of all the clients are connected and synced now, and the close codes they have seen so far. */
+  async synced(): Promise<{ synced: number; total: number; closes: Map<string, number> }> {
     const answers = await Promise.all(this.children.map((child) => this.ask(child, { op: "count" }, "count", 10_000)));
-    return answers.reduce((sum, a) => (a.op === "count" ? { synced: sum.synced + a.synced, total: sum.total + a.total } : sum), { synced: 0, total: 0 });
+    const closes = new Map<string, number>();
+    let synced = 0;
+    let total = 0;
+    for (const a of answers) {
+      if (a.op !== "count") continue;
+      synced += a.synced;
+      total += a.total;
+      for (const [code, n] of Object.entries(a.closes)) closes.set(code, (closes.get(code) ?? 0) + n);
+    }
+    return { synced, total, closes };
   }
 
   /** Closes every client and ends the workers. */

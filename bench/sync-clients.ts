@@ -14,6 +14,8 @@ import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/provider";
 import { ManagedProcess, freePort, waitUntil, type TestApi } from "@palimpsest/devkit";
+import { CloseCodes } from "@palimpsest/contracts";
+import { RATE_LIMIT_RETRY_MS } from "../web/src/collab/reconnect.ts";
 
 /** One connected client as the workload sees it: a Y.Doc kept in sync by some provider. */
 export interface BenchClient {
@@ -59,6 +61,13 @@ export interface ServerUnderTest {
 
 const WS = WebSocket as unknown as typeof globalThis.WebSocket;
 
+/** How many times this process's clients saw their connection closed, by close code ("none": closed without a frame). */
+export const closeCodesSeen = new Map<string, number>();
+function countClose(code: number | undefined): void {
+  const key = code === undefined || code === 1005 || code === 1006 ? "none" : String(code);
+  closeCodesSeen.set(key, (closeCodesSeen.get(key) ?? 0) + 1);
+}
+
 /** An unmodified y-websocket provider, as test/collab-client.ts connects: our wire protocol. */
 export function yWebsocketClient(serverUrl: string, room: string, token: string | Promise<string>): BenchClient {
   const doc = new Y.Doc();
@@ -74,6 +83,12 @@ export function yWebsocketClient(serverUrl: string, room: string, token: string 
       maxBackoffTime: 1000,
     });
     provider = p;
+    p.on("connection-close", (event) => countClose(event?.code));
+    // As the web app does (web/src/collab/reconnect.ts): a refusal for too many connections is
+    // tried again after a pause, where y-websocket alone would stop at any 4xxx close.
+    p.on("closed", (event) => {
+      if (event.code === CloseCodes.rateLimited) setTimeout(() => !destroyed && p.connect(), RATE_LIMIT_RETRY_MS).unref();
+    });
     await new Promise<void>((resolve) => {
       if (p.synced) resolve();
       const onSync = (state: boolean) => {
@@ -151,6 +166,7 @@ export class BenchIdentities {
 export function hocuspocusClient(url: string, name: string): BenchClient {
   const doc = new Y.Doc();
   const socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket, maxDelay: 1000 });
+  socket.on("close", ({ event }: { event: { code?: number } }) => countClose(event.code));
   const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc });
   const synced = new Promise<void>((resolve) => {
     if (provider.isSynced) resolve();

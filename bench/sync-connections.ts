@@ -25,6 +25,8 @@ export interface ConnectionsResult {
   /** Seconds from the kill until every client was connected and synced again (undefined: not within the bound). */
   recoveredSeconds: number | undefined;
   syncedAtEnd: number;
+  /** Close codes the clients saw from the kill to the end, with how often. */
+  closesAfterKill: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -59,11 +61,12 @@ export async function connectionsRun(opts: {
     await sleep(opts.idleSeconds * 1000);
     const idleCpu = idle.report();
 
+    const closesBefore = (await workers.synced()).closes;
     const failure = await opts.fail();
     const killedAt = performance.now();
     let fewest = n;
     let recovered: number | undefined;
-    let last = { synced: 0, total: n };
+    let last: Awaited<ReturnType<ClientWorkers["synced"]>> = { synced: 0, total: n, closes: new Map() };
     while (performance.now() - killedAt < opts.recoveryBoundSeconds * 1000) {
       last = await workers.synced();
       fewest = Math.min(fewest, last.synced);
@@ -86,6 +89,11 @@ export async function connectionsRun(opts: {
       fewestSynced: fewest,
       recoveredSeconds: recovered,
       syncedAtEnd: last.synced,
+      closesAfterKill: [...last.closes]
+        .map(([code, count]) => [code, count - (closesBefore.get(code) ?? 0)] as const)
+        .filter(([, count]) => count > 0)
+        .map(([code, count]) => `${code} x${count}`)
+        .join(", "),
     };
   } finally {
     await workers.close();

@@ -926,7 +926,8 @@ try {
       console.log(`  ${r.label}, idle: ${r.idleCpu}`);
       console.log(
         `  ${r.label}, ${r.failure}: ${int(r.connections - r.fewestSynced)} clients lost their connection at once at most; ` +
-          (r.recoveredSeconds !== undefined ? `all ${int(r.connections)} synced again ${r.recoveredSeconds.toFixed(1)} s after the kill` : `only ${int(r.syncedAtEnd)} synced again within the bound`),
+          (r.recoveredSeconds !== undefined ? `all ${int(r.connections)} synced again ${r.recoveredSeconds.toFixed(1)} s after the kill` : `only ${int(r.syncedAtEnd)} synced again within the bound`) +
+          `; close codes the clients saw meanwhile: ${r.closesAfterKill || "none"}`,
       );
     }
     const [a, b] = results as [ConnectionsResult, ConnectionsResult];

@@ -284,6 +284,11 @@ export class CollabProxy {
         ...(typeof req.headers["sec-websocket-protocol"] === "string" ? [`Sec-WebSocket-Protocol: ${req.headers["sec-websocket-protocol"]}`] : []),
       ];
       const opened = await openUpstream(url.hostname, Number(url.port || 80), `${lines.join("\r\n")}\r\n\r\n`);
+      if (opened === "busy") {
+        // A replica opening as many connections as it will at once: expected in a burst of reconnects.
+        log.debug({ syncUrl: base }, "sync replica busy; trying the next");
+        continue;
+      }
       if (opened) return opened;
       log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
     }
@@ -297,8 +302,8 @@ export class CollabProxy {
   }
 }
 
-/** Sends the handshake and waits for a 101 answer; anything else, an error or a silence of 3 s is a failure. */
-function openUpstream(host: string, port: number, request: string): Promise<{ socket: net.Socket; handshake: Buffer } | undefined> {
+/** Sends the handshake and waits for a 101 answer; a 503 is "busy"; anything else, an error or a silence of 3 s is a failure. */
+function openUpstream(host: string, port: number, request: string): Promise<{ socket: net.Socket; handshake: Buffer } | "busy" | undefined> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     let received = Buffer.alloc(0);
@@ -315,8 +320,11 @@ function openUpstream(host: string, port: number, request: string): Promise<{ so
         if (received.length > MAX_RESPONSE_HEAD_BYTES) fail();
         return;
       }
-      if (!/^HTTP\/1\.1 101 /.test(received.subarray(0, end).toString("latin1"))) {
-        fail();
+      const status = received.subarray(0, end).toString("latin1");
+      if (!/^HTTP\/1\.1 101 /.test(status)) {
+        cleanup();
+        socket.destroy();
+        resolve(/^HTTP\/1\.1 503 /.test(status) ? "busy" : undefined);
         return;
       }
       cleanup();

@@ -44,6 +44,8 @@ export class CollabServer {
   /** Every connection being handled, from the upgrade until its last update is stored. */
   private readonly runs = new Set<Promise<void>>();
   private accepting = true;
+  /** Connections between their upgrade and joining their room (or being refused). */
+  private opening = 0;
   private readonly users: UserConnections;
   private readonly idleSweep: NodeJS.Timeout | undefined;
 
@@ -73,12 +75,29 @@ export class CollabServer {
       socket.end(`HTTP/1.1 ${this.accepting ? "404 Not Found" : "503 Service Unavailable"}\r\nConnection: close\r\n\r\n`);
       return;
     }
+    if (this.opening >= this.deps.config.maxOpening) {
+      this.deps.metrics.shedOpens.inc();
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    this.opening++;
+    let counted = true;
+    const opened = () => {
+      if (!counted) return;
+      counted = false;
+      this.opening--;
+    };
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // With tracing on, authorizing and loading continue the trace of the gateway's connection span.
-      const run = runInTraceContext(httpTraceContextOf(req.headers), () => this.onConnection(ws, socket, target.docId, collabTokenOf(req).token, req.headers["x-request-id"]));
+      const run = runInTraceContext(httpTraceContextOf(req.headers), () => this.onConnection(ws, socket, target.docId, collabTokenOf(req).token, req.headers["x-request-id"], opened));
       this.runs.add(run);
-      void run.finally(() => this.runs.delete(run));
+      void run.finally(() => {
+        opened();
+        this.runs.delete(run);
+      });
     });
+    // A handshake ws refused (a bad key, a closed socket) never reaches the callback.
+    socket.once("close", opened);
   }
 
   /** Closes every connection of a revoked session at once. */
@@ -102,7 +121,7 @@ export class CollabServer {
     }
   }
 
-  private async onConnection(ws: WebSocket, socket: Duplex, docId: string, token: string | null, requestIdHeader: string | string[] | undefined): Promise<void> {
+  private async onConnection(ws: WebSocket, socket: Duplex, docId: string, token: string | null, requestIdHeader: string | string[] | undefined, opened: () => void): Promise<void> {
     const { config, rooms, metrics } = this.deps;
     const connId = randomUUID();
     const log = this.deps.log.child({ docId, connId, reqId: typeof requestIdHeader === "string" ? requestIdHeader : undefined });
@@ -241,6 +260,7 @@ export class CollabServer {
     this.connections.add(connection);
     metrics.connections.inc();
     room.join(peer);
+    opened();
     const missed = this.deps.recentAccess?.since(accessMark, docId, grant.userId);
     if (missed) applyAccessChange(peer, missed);
     // The token is only good until it expires: the client reconnects with a renewed one (4401).

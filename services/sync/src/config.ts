@@ -43,6 +43,14 @@ export const syncConfigSpec = {
    * Real documents (lists in quotes in tables) stay within a few dozen levels.
    */
   maxNestingDepth: env.int("SYNC_MAX_NESTING_DEPTH", 256, "deepest nesting of types (elements in elements, maps in maps) an update may create; deeper updates are refused (4422)", { min: 8, max: 1000 }),
+  /**
+   * A burst of reconnects (a replica died and its clients come here) would otherwise all be
+   * worked on at once: each waits longer than the gateway does (3 s), the gateway gives up, the
+   * client comes back, and the replica spends itself on opens nobody waits for. Past this, a new
+   * connection is answered 503 at once: the gateway tries another replica or tells the client to
+   * come back later (1013).
+   */
+  maxOpening: env.int("SYNC_MAX_OPENING", 128, "connections this replica authorizes and loads at once; more are answered 503 before the WebSocket handshake", { min: 1 }),
   maxConnectionsPerDoc: env.int("SYNC_MAX_CONNECTIONS_PER_DOC", 500, "open connections one document accepts", { min: 1 }),
   /** An idle document stays in memory this long after its last client left, so a reload is instant. */
   /**

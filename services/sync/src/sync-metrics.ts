@@ -12,6 +12,7 @@ export interface SyncMetrics {
   fanoutSeconds: Histogram;
   docLoadSeconds: Histogram;
   snapshotLoads: Counter;
+  shedOpens: Counter;
 }
 
 // Fine below 10 ms, where an edit's path is judged: a p99 that only reads "<= 5 ms" hides a 2x change.
@@ -28,6 +29,7 @@ export function createSyncMetrics(base: Metrics): SyncMetrics {
     rejectedUpdates: new Counter({ name: "sync_updates_rejected_total", help: "updates refused", labelNames: ["reason"], registers }),
     appendSeconds: new Histogram({ name: "sync_append_seconds", help: "time from receiving an update to JetStream's ack", buckets: LATENCY_BUCKETS, registers }),
     fanoutSeconds: new Histogram({ name: "sync_fanout_seconds", help: "time from storing an update to sending it to local clients", buckets: LATENCY_BUCKETS, registers }),
+    shedOpens: new Counter({ name: "sync_opens_shed_total", help: "new /collab connections answered 503 because SYNC_MAX_OPENING were being opened already", registers }),
     snapshotLoads: new Counter({ name: "sync_snapshot_loads_total", help: "documents opened from a snapshot plus the tail after it", registers }),
     docLoadSeconds: new Histogram({ name: "sync_document_load_seconds", help: "time to load a document from the stream", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10], registers }),
   };
