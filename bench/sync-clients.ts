@@ -269,8 +269,8 @@ export function hocuspocusServer(label: string, h: HocuspocusProcess): ServerUnd
 }
 
 /** One sample of a Prometheus text exposition (the first series of that name). */
-export async function metricValue(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url)).text();
+export async function metricValue(url: string, name: string, timeoutMs?: number): Promise<number> {
+  const text = await (await fetch(url, timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) })).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   if (!line) throw new Error(`metric ${name} not found at ${url}`);
   return Number(line.slice(line.lastIndexOf(" ") + 1));

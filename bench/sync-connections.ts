@@ -44,6 +44,8 @@ export async function connectionsRun(opts: {
   /** Kills a part of the server and says what; the clients find their way back by themselves. */
   fail: () => Promise<string>;
   recoveryBoundSeconds: number;
+  /** What the server says of itself now (printed every 5 s while the clients find their way back). */
+  progress?: () => Promise<string>;
 }): Promise<ConnectionsResult> {
   const n = opts.clients.length;
   await quiet(opts.cpu);
@@ -67,8 +69,13 @@ export async function connectionsRun(opts: {
     let fewest = n;
     let recovered: number | undefined;
     let last: Awaited<ReturnType<ClientWorkers["synced"]>> = { synced: 0, total: n, closes: new Map() };
+    let reported = killedAt;
     while (performance.now() - killedAt < opts.recoveryBoundSeconds * 1000) {
       last = await workers.synced();
+      if (performance.now() - reported >= 5000) {
+        reported = performance.now();
+        console.log(`    ${opts.label}, ${((reported - killedAt) / 1000).toFixed(0)} s after the kill: ${last.synced} synced${opts.progress ? `; ${await opts.progress()}` : ""}`);
+      }
       fewest = Math.min(fewest, last.synced);
       // Done once the drop was seen and every client is back.
       if (fewest < n && last.synced === n) {

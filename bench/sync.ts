@@ -893,9 +893,19 @@ try {
           const victim = bench.system.byName("sync")[0]!;
           const held = await syncConnections(victim.port);
           await victim.process.kill();
-          return `sync-1 killed (SIGKILL) holding ${int(held)} of the connections; the gateways send its clients to the others`;
+          return `sync-${victim.instance} killed (SIGKILL) holding ${int(held)} of the connections; the gateways send its clients to the others`;
         },
         recoveryBoundSeconds: 180,
+        progress: async () => {
+          const read = async (name: string, port: number) => {
+            // A process too busy to answer within a second says so instead of holding up the count.
+            const value = (metric: string) => metricValue(`http://127.0.0.1:${port}/metrics`, metric, 1000).catch(() => Number.NaN);
+            const lag = `loop p99 ${((await value("nodejs_eventloop_lag_p99_seconds")) * 1000).toFixed(0)} ms`;
+            return name.startsWith("sync") ? `${name} ${lag}, ${await value("sync_connections")} conns, ${await value("sync_opens_shed_total")} shed` : `${name} ${lag}`;
+          };
+          const live = [...bench.system.byName("gateway"), ...bench.system.byName("sync")].filter((h) => h.process.running);
+          return (await Promise.all(live.map((h) => read(`${h.name}-${h.instance}`, h.metricsPort)))).join("; ");
+        },
       }),
     );
     await bench.system.start();
