@@ -23,7 +23,6 @@ import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
 import { FrameBoundaries, closeFrame } from "./ws-frames.ts";
 import type { Upstreams } from "./upstreams.ts";
-import { BusyReplicas } from "./busy-replicas.ts";
 
 /** With no sync replica known (this gateway just started, or every replica is restarting), how long a connection waits for one. */
 const NO_REPLICA_WAIT_MS = 3_000;
@@ -83,7 +82,6 @@ export interface CollabProxyOptions {
 export class CollabProxy {
   private readonly refusals: WebSocketServer;
   private readonly relays = new Set<Relay>();
-  private readonly busy = new BusyReplicas();
   private accepting = true;
   private readonly active: Gauge;
   private readonly refused: Counter<"code">;
@@ -156,12 +154,6 @@ export class CollabProxy {
       // Here: who is calling (a valid token of a live session) and how often they connect. Their
       // role on the document is decided by the replica that takes the connection, which asks docs
       // anyway; asking here too cost every open one more round trip through the bus.
-      // Every replica turned a connection away a moment ago: nothing here would get further.
-      if (this.busy.allBusy(this.opts.sync.peek(), Date.now())) {
-        span?.setAttribute(SpanAttributes.errorType, "UNAVAILABLE");
-        this.refuse(req, client, head, "TRY_AGAIN_LATER", "sync service busy; try again later");
-        return;
-      }
       if (!token) throw new AppError("UNAUTHENTICATED", "an access token is required");
       const grant = await this.opts.verifier.verify(token);
       await this.opts.admit(grant);
@@ -276,7 +268,6 @@ export class CollabProxy {
       urls = this.opts.sync.pick();
     }
     for (const base of urls) {
-      if (this.busy.isBusy(base, Date.now())) continue;
       const url = new URL(base);
       const query = queryToken === null ? "" : `?token=${encodeURIComponent(queryToken)}`;
       const path = `${url.pathname.replace(/\/$/, "")}/collab/${encodeURIComponent(docId)}${query}`;
@@ -293,11 +284,13 @@ export class CollabProxy {
         ...(typeof req.headers["sec-websocket-protocol"] === "string" ? [`Sec-WebSocket-Protocol: ${req.headers["sec-websocket-protocol"]}`] : []),
       ];
       const opened = await openUpstream(url.hostname, Number(url.port || 80), `${lines.join("\r\n")}\r\n\r\n`);
-      if (opened && opened !== "busy") return opened;
-      this.busy.mark(base, Date.now());
-      // A replica opening as many connections as it will at once is expected in a burst of reconnects.
-      if (opened === "busy") log.debug({ syncUrl: base }, "sync replica busy; trying the next");
-      else log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
+      if (opened === "busy") {
+        // A replica opening as many connections as it will at once: expected in a burst of reconnects.
+        log.debug({ syncUrl: base }, "sync replica busy; trying the next");
+        continue;
+      }
+      if (opened) return opened;
+      log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
     }
     return undefined;
   }

@@ -9,8 +9,6 @@ export interface Upstreams {
   readonly mode: "static" | "discovered";
   /** URLs to try for one new connection, in order; empty when no replica is known. */
   pick(): string[];
-  /** The URLs new work may go to now, without taking a turn. */
-  peek(): string[];
   /** How many replicas new work may go to now (a fixed list counts its entries). */
   count(): number;
   /** Resolves once a replica is known, or after `ms` without one (a gateway that just started, a rollout's gap). */
@@ -24,7 +22,6 @@ export function staticUpstreams(urls: readonly string[]): Upstreams {
   return {
     mode: "static",
     pick: () => rotate(urls, turn++),
-    peek: () => [...urls],
     count: () => urls.length,
     waitForAny: async () => undefined,
     stop: () => undefined,
@@ -69,7 +66,6 @@ export async function discoveredUpstreams(nc: NatsConnection, service: Discovera
   return {
     mode: "discovered",
     pick: () => set.choose(Date.now()),
-    peek: () => set.live(Date.now()).map((r) => r.url),
     count: () => set.live(Date.now()).length,
     waitForAny(ms) {
       if (set.live(Date.now()).length > 0) return Promise.resolve();
