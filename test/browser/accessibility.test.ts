@@ -30,6 +30,7 @@ describe("accessibility", () => {
       await p.goto("/");
       await p.getByRole("heading", { name: "Sign in" }).waitFor();
       await check(p, "sign-in", found);
+      await p.screenshot({ path: artifact(`sign-in${phone ? "-phone" : ""}.png`) });
       await p.getByRole("button", { name: "Create an account" }).click();
       await check(p, "sign-up", found);
 

@@ -117,8 +117,9 @@ export function useBrowserSystem(name: string, opts: Omit<SystemOptions, "storeE
       if (!browser) throw new Error("the browser did not start");
       const context = await browser.newContext({
         baseURL: need().gatewayUrl(),
-        // A phone: the width and touch of a current iPhone or Pixel, where the app must work too.
-        ...(opts.phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 820 } }),
+        // A phone: the width and touch of a current iPhone or Pixel, where the app must work too;
+        // otherwise a small laptop's screen.
+        ...(opts.phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 800 } }),
         serviceWorkers: opts.blockServiceWorker ? "block" : "allow",
       });
       contexts.push(context);
