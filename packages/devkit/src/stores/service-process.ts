@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,6 +42,46 @@ function serviceEnv(name: ServiceName, env: NodeJS.ProcessEnv): NodeJS.ProcessEn
   return { ...own, NATS_USER: name, NATS_PASSWORD: readCredentials(file)[name] };
 }
 
+/**
+ * Whether a process holds the listening TCP socket of a port of this machine (Linux: the socket's
+ * inode in /proc/net/tcp among the process's descriptors). Without /proc it cannot tell, and says yes.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const listening = new Set<string>();
+  let readable = false;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    readable = true;
+    for (const line of text.split("\n").slice(1)) {
+      // sl local_address rem_address st ... inode: state 0A is LISTEN.
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[1]!.endsWith(hexPort) && f[3] === "0A") listening.add(f[9]!);
+    }
+  }
+  if (!readable) return true;
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode !== undefined && listening.has(inode)) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
+}
+
 /** Starts one service as its own process from its TypeScript sources and waits until its /readyz answers 200. */
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ManagedProcess> {
   const label = opts.instance ? `${opts.name}-${opts.instance}` : opts.name;
@@ -74,6 +115,12 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
       async () => {
         const res = await fetch(`http://127.0.0.1:${opts.port}/readyz`);
         lastAnswer = `${res.status} ${await res.text()}`;
+        // Another test's service can hold the port this one was given (it was free when planned):
+        // its "ready" would be taken for ours, while ours fails to listen (EADDRINUSE) and exits.
+        if (res.status === 200 && proc.pid !== undefined && !listensOn(proc.pid, opts.port)) {
+          lastAnswer = `200 from another process on port ${opts.port}`;
+          return false;
+        }
         return res.status === 200;
       },
       // SERVICE_READY_TIMEOUT_MS (a crowded machine): how long a start may take before it counts as failed.
