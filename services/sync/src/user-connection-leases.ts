@@ -115,13 +115,21 @@ export class UserConnectionLeases {
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
     const until = String(Date.now() + this.leaseMs);
-    const batch = this.redis.pipeline();
+    // One write per user, not per connection: a user with many tabs renews them together.
+    const byUser = new Map<string, string[]>();
     for (const h of this.held.values()) {
-      // XX: a lease released meanwhile is not brought back.
-      batch.zadd(this.key(h.userId), "XX", until, h.member);
-      batch.pexpire(this.key(h.userId), this.leaseMs);
-      batch.sadd(this.indexKey(this.replicaId), this.key(h.userId));
+      const key = this.key(h.userId);
+      const members = byUser.get(key);
+      if (members) members.push(until, h.member);
+      else byUser.set(key, [until, h.member]);
     }
+    const batch = this.redis.pipeline();
+    for (const [key, scoresAndMembers] of byUser) {
+      // XX: a lease released meanwhile is not brought back.
+      batch.zadd(key, "XX", ...scoresAndMembers);
+      batch.pexpire(key, this.leaseMs);
+    }
+    batch.sadd(this.indexKey(this.replicaId), ...byUser.keys());
     batch.pexpire(this.indexKey(this.replicaId), this.leaseMs);
     try {
       await batch.exec();
