@@ -16,6 +16,21 @@ async function syncConnections(port: number): Promise<number> {
   return Number(line?.split(" ").pop() ?? NaN);
 }
 
+/** Established TCP connections to this port on 127.0.0.1, from /proc (IPv4). */
+async function tcpConnectionsTo(port: number): Promise<number> {
+  const { readFile } = await import("node:fs/promises");
+  const table = await readFile("/proc/net/tcp", "utf8");
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  // Columns: sl, local address, remote address, state (01: established).
+  return table
+    .split("\n")
+    .slice(1)
+    .filter((line) => {
+      const cols = line.trim().split(/\s+/);
+      return cols[1]?.endsWith(`:${hexPort}`) && cols[3] === "01";
+    }).length;
+}
+
 /** The opcodes of the server's frames in a raw byte stream (server frames are unmasked). */
 function serverOpcodes(bytes: Buffer): { opcodes: number[]; closeCodes: number[] } {
   const opcodes: number[] = [];
@@ -34,7 +49,7 @@ function serverOpcodes(bytes: Buffer): { opcodes: number[]; closeCodes: number[]
 }
 
 describe("live collaboration through the gateway", () => {
-  it("passes the replica's WebSocket through byte for byte: its handshake, its frames, and exactly one close frame", async () => {
+  it("speaks WebSocket to a raw client: a 101 handshake, binary frames, and exactly one close frame answering the client's", async () => {
     const { api, auth } = await ctx.anon.newUser("Raw");
     const doc = await api.createDoc("Raw bytes");
     const url = new URL(ctx.system.gatewayUrl());
@@ -57,7 +72,7 @@ describe("live collaboration through the gateway", () => {
     // The server's opening messages (sync step 1 at least) arrive as binary frames.
     await vi.waitFor(() => expect(serverOpcodes(Buffer.concat(received)).opcodes).toContain(0x2));
     expect(Buffer.concat(received).toString("latin1")).toMatch(/^HTTP\/1\.1 101 /);
-    // The client closes (a masked close frame, code 1000); the replica answers, then the TCP stream ends.
+    // The client closes (a masked close frame, code 1000); the gateway answers, then the TCP stream ends.
     const mask = randomBytes(4);
     const payload = Buffer.from([0x03, 0xe8]).map((b, i) => b ^ mask[i % 4]!);
     socket.write(Buffer.concat([Buffer.from([0x88, 0x80 | 2]), mask, payload]));
@@ -100,6 +115,30 @@ describe("live collaboration through the gateway", () => {
       expect(history.body.items.every((e) => e.userId === aliceAuth.user.id)).toBe(true);
       expect(history.body.items.map((e) => e.seq)).toEqual(history.body.items.map((_, i) => i + 1));
     });
+  });
+
+  it("carries its clients to each replica on one shared connection, not one connection per client", async () => {
+    const { api, auth } = await ctx.anon.newUser("Many");
+    const doc = await api.createDoc("Many clients");
+    const [s1, s2] = ctx.system.byName("sync");
+    const before = [await syncConnections(s1!.port), await syncConnections(s2!.port)];
+    const clients = Array.from({ length: 8 }, () => ctx.client(doc.id, auth.accessToken));
+    await vi.waitFor(() => expect(clients.every((c) => c.provider.synced)).toBe(true));
+    clients[0]!.doc.getText("t").insert(0, "to all eight");
+    await vi.waitFor(() => expect(clients.map((c) => c.text())).toEqual(Array(8).fill("to all eight")));
+
+    // Both replicas took clients, and the gateway reaches each over one channel.
+    const after = [await syncConnections(s1!.port), await syncConnections(s2!.port)];
+    expect(after[0]! - before[0]! + after[1]! - before[1]!).toBe(8);
+    expect(after[0]! - before[0]!).toBeGreaterThan(0);
+    expect(after[1]! - before[1]!).toBeGreaterThan(0);
+    const [gw] = ctx.system.byName("gateway");
+    const gateway = await (await fetch(`http://127.0.0.1:${gw!.metricsPort}/metrics`)).text();
+    expect(gateway).toMatch(/^gateway_sync_channels\{[^}]*\} 2$/m);
+    for (const replica of [s1!, s2!]) {
+      const established = await tcpConnectionsTo(replica.port);
+      expect(established).toBeLessThanOrEqual(2);
+    }
   });
 
   it("attributes each edit to the user who made it", async () => {

@@ -12,3 +12,4 @@ export * from "./edit-heads.ts";
 export * from "./audit.ts";
 export * from "./revocation.ts";
 export * from "./mail.ts";
+export * from "./collab-mux.ts";

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from "node:http";
-import net from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
-import { AppError, CloseCodes, closeCodeOf, toAppError, type ErrorCode } from "@palimpsest/contracts";
+import { WebSocketServer, WebSocket } from "ws";
+import { AppError, CloseCodes, closeCodeOf, toAppError, type ErrorCode, type MuxHello } from "@palimpsest/contracts";
 import {
   SpanAttributes,
   SpanKind,
@@ -21,16 +20,17 @@ import {
 } from "@palimpsest/platform";
 import { Counter, Gauge } from "prom-client";
 import type { Registry } from "prom-client";
-import { FrameBoundaries, closeFrame } from "./ws-frames.ts";
+import { SyncChannels, type SyncStream } from "./sync-channels.ts";
 import type { Upstreams } from "./upstreams.ts";
 
 /** With no sync replica known (this gateway just started, or every replica is restarting), how long a connection waits for one. */
 const NO_REPLICA_WAIT_MS = 3_000;
 /** How long a relay waits for the sync replica's own close before cutting a revoked session. */
 const REVOCATION_GRACE_MS = 1_000;
-/** How long a client may take to answer our close frame before its socket is dropped. */
+/** How long a client may take to answer a close before its socket is dropped. */
 const CLOSE_GRACE_MS = 2_000;
-const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+/** The code a replica uses to have a client dropped without a close frame. */
+const TERMINATE_CODE = 1006;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /** y-protocols auth message: [messageAuth=2][permissionDenied=0][reason]. Built by hand to keep Yjs out of the gateway. */
@@ -48,7 +48,7 @@ function permissionDenied(reason: string): Buffer {
 
 interface Relay {
   sessionId: string;
-  /** Ends the relay with a close frame of the gateway's own, sent between two of the server's frames. */
+  /** Closes the client with a code of the gateway's own. */
   close(code: number, reason: string): void;
 }
 
@@ -70,17 +70,22 @@ export interface CollabProxyOptions {
 /**
  * Terminates /collab on the public side: checks the token, the session and the connection rate
  * before any work (the replica checks the caller's role before anything of the document is
- * sent), then joins the client's TCP stream to a sync replica's,
- * spreading connections over the replicas in turn and trying the next when one does not answer
- * (or answers that it is shutting down: a draining replica refuses new connections with 503).
+ * sent), then carries the client's messages to a sync replica over a channel that many clients
+ * share (sync-channels.ts): one socket and one set of system calls for all of them, instead of a
+ * TCP connection and a handshake per client. New connections go to the replicas in turn; one that
+ * does not answer, or answers that it is busy or draining, is skipped for the next.
  *
- * Once joined, the bytes pass through without being decoded: the sync replica speaks WebSocket
- * to the client directly (its handshake answer included), and enforces message size, rate and
- * access itself. The gateway only follows frame boundaries on the way down, so it can still end a
- * connection with a proper close frame (revoked session, shutdown, a client that stopped reading).
+ * The replica handles each client as if it were connected directly: it checks the token and the
+ * role, paces the client (the gateway stops reading a client whose data the replica has not
+ * handled yet, so TCP slows it down) and decides when to close it and with which code. The gateway
+ * ends connections on its own for a revoked session, its own shutdown, a client that stops
+ * reading, and a replica that went away (1012: reconnect).
  */
 export class CollabProxy {
   private readonly refusals: WebSocketServer;
+  /** Client-facing servers by the largest message they take (a replica's hello says its own). */
+  private readonly servers = new Map<number, WebSocketServer>();
+  private readonly channels: SyncChannels;
   private readonly relays = new Set<Relay>();
   private accepting = true;
   private readonly active: Gauge;
@@ -94,6 +99,8 @@ export class CollabProxy {
     this.active = new Gauge({ name: "gateway_collab_connections", help: "open /collab relays", registers: [opts.registry] });
     this.refused = new Counter({ name: "gateway_collab_refused_total", help: "refused /collab connections", labelNames: ["code"], registers: [opts.registry] });
     this.slowDisconnects = new Counter({ name: "gateway_collab_slow_disconnects_total", help: "/collab clients cut off for not reading", registers: [opts.registry] });
+    const channelCount = new Gauge({ name: "gateway_sync_channels", help: "open channels to sync replicas, each carrying many /collab clients", registers: [opts.registry] });
+    this.channels = new SyncChannels(opts.log, (n) => channelCount.set(n));
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -107,11 +114,11 @@ export class CollabProxy {
       socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
       return;
     }
-    const { token, inQuery } = collabTokenOf(req);
+    const { token } = collabTokenOf(req);
     const requestId = typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"] : crypto.randomUUID();
     socket.on("error", (err) => this.opts.log.debug({ err }, "client socket error"));
     if (!tracingEnabled()) {
-      void this.relay(req, socket as net.Socket, head, target.docId, token, inQuery, requestId, undefined);
+      void this.relay(req, socket, head, target.docId, token, requestId, undefined);
       return;
     }
     // The span covers opening the connection (authorization, admission, reaching a replica), not
@@ -123,7 +130,7 @@ export class CollabProxy {
         parent: httpTraceContextOf(req.headers) ?? null,
         attributes: { [SpanAttributes.httpMethod]: "GET", [SpanAttributes.httpRoute]: "/collab/:docId", [SpanAttributes.docId]: target.docId, [SpanAttributes.requestId]: requestId },
       },
-      (span) => this.relay(req, socket as net.Socket, head, target.docId, token, inQuery, requestId, span),
+      (span) => this.relay(req, socket, head, target.docId, token, requestId, span),
     );
   }
 
@@ -148,7 +155,7 @@ export class CollabProxy {
     });
   }
 
-  private async relay(req: IncomingMessage, client: net.Socket, head: Buffer, docId: string, token: string | null, inQuery: boolean, requestId: string, span: Span | undefined): Promise<void> {
+  private async relay(req: IncomingMessage, client: Duplex, head: Buffer, docId: string, token: string | null, requestId: string, span: Span | undefined): Promise<void> {
     const log = this.opts.log.child({ docId, reqId: requestId });
     try {
       // Here: who is calling (a valid token of a live session) and how often they connect. Their
@@ -158,18 +165,18 @@ export class CollabProxy {
       const grant = await this.opts.verifier.verify(token);
       await this.opts.admit(grant);
       if (client.destroyed) return;
-      // A token that came in the subprotocol header goes on in it (forwarded below), not in the URL.
-      const upstream = await this.connectUpstream(req, docId, inQuery ? (token ?? "") : null, requestId, log);
-      if (!upstream) {
+      const stream = await this.openStream(docId, token, requestId, log);
+      if (!stream) {
         span?.setAttribute(SpanAttributes.errorType, "UNAVAILABLE");
         this.refuse(req, client, head, "TRY_AGAIN_LATER", "no sync service available");
         return;
       }
-      if (client.destroyed) {
-        upstream.socket.destroy();
+      if (client.destroyed || !this.accepting) {
+        stream.end(CloseCodes.goingAway);
+        if (!client.destroyed) this.refuse(req, client, head, "TRY_AGAIN_LATER", "server restarting");
         return;
       }
-      this.join(client, head, upstream.socket, upstream.handshake, grant.sessionId, log);
+      this.accept(req, client, head, stream, grant.sessionId, log);
     } catch (err) {
       const appErr = toAppError(err);
       if (appErr.code === "INTERNAL") log.error({ err }, "collab authorization failed");
@@ -178,169 +185,139 @@ export class CollabProxy {
     }
   }
 
-  /** Joins the two streams: the replica's handshake answer goes to the client, then bytes flow both ways. */
-  private join(client: net.Socket, head: Buffer, upstream: net.Socket, handshake: Buffer, sessionId: string, log: Logger): void {
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    const frames = new FrameBoundaries();
-    let closing: { code: number; reason: string } | undefined;
-    let ended = false;
-
-    const finish = () => {
-      if (ended) return;
-      ended = true;
-      this.relays.delete(relay);
-      this.active.dec();
-      upstream.destroy();
-      // The client gets a moment to answer a close frame; then its socket goes either way.
-      client.end();
-      setTimeout(() => client.destroy(), CLOSE_GRACE_MS).unref();
-    };
-    const sendClose = () => {
-      if (!closing || ended) return;
-      // A close frame from the replica has already gone down: a second one is a protocol error.
-      if (!frames.closeSeen) client.write(closeFrame(closing.code, closing.reason));
-      finish();
-    };
-    const relay: Relay = {
-      sessionId,
-      close: (code, reason) => {
-        if (ended || closing) return;
-        closing = { code, reason };
-        if (frames.atBoundary) sendClose();
-        // Otherwise the frame in progress is completed first, as it arrives.
-      },
-    };
-    this.relays.add(relay);
-    this.active.inc();
-
-    const down = (chunk: Buffer) => {
-      if (ended) return;
-      if (closing) {
-        const upTo = frames.feed(chunk, true);
-        if (upTo > 0) client.write(chunk.subarray(0, upTo));
-        if (frames.atBoundary) sendClose();
-        return;
-      }
-      frames.feed(chunk);
-      client.write(chunk);
-      if (client.writableLength > this.opts.maxBufferedBytes) {
-        log.warn({ buffered: client.writableLength }, "client is not reading; disconnecting it");
-        this.slowDisconnects.inc();
-        ended = true;
-        this.relays.delete(relay);
-        this.active.dec();
-        upstream.destroy();
-        client.destroy();
-      }
-    };
-
-    client.write(handshake.subarray(0, handshake.indexOf("\r\n\r\n") + 4));
-    const early = handshake.subarray(handshake.indexOf("\r\n\r\n") + 4);
-    if (early.length > 0) down(early);
-    upstream.on("data", down);
-    upstream.resume();
-    if (head.length > 0) upstream.write(head);
-    // Up: the client's bytes to the replica, paused while the replica is not reading (it paces senders).
-    client.pipe(upstream, { end: false });
-    upstream.on("close", () => {
-      if (ended) return;
-      // The replica went away without a close frame (crashed): tell the client to reconnect.
-      if (!closing) closing = { code: CloseCodes.serviceRestart, reason: "sync service went away" };
-      if (frames.atBoundary) sendClose();
-      else finish();
-    });
-    upstream.on("error", (err) => log.warn({ err }, "sync relay error"));
-    client.on("close", () => {
-      if (ended) return;
-      ended = true;
-      this.relays.delete(relay);
-      this.active.dec();
-      upstream.destroy();
-    });
-  }
-
-  /** Opens a connection to a sync replica with the client's own handshake key, so the replica's answer is valid for the client. */
-  private async connectUpstream(req: IncomingMessage, docId: string, queryToken: string | null, requestId: string, log: Logger): Promise<{ socket: net.Socket; handshake: Buffer } | undefined> {
+  /** A stream on a replica that takes the client: the replicas in turn, skipping those that are busy or do not answer. */
+  private async openStream(docId: string, token: string, requestId: string, log: Logger): Promise<SyncStream | undefined> {
     let urls = this.opts.sync.pick();
     if (urls.length === 0) {
       await this.opts.sync.waitForAny(NO_REPLICA_WAIT_MS);
       urls = this.opts.sync.pick();
     }
+    // The replica continues this connection's trace (empty when tracing is off).
+    const open = { docId, token, requestId, trace: traceHttpHeaders() };
     for (const base of urls) {
-      const url = new URL(base);
-      const query = queryToken === null ? "" : `?token=${encodeURIComponent(queryToken)}`;
-      const path = `${url.pathname.replace(/\/$/, "")}/collab/${encodeURIComponent(docId)}${query}`;
-      const lines = [
-        `GET ${path} HTTP/1.1`,
-        `Host: ${url.host}`,
-        "Connection: Upgrade",
-        "Upgrade: websocket",
-        "Sec-WebSocket-Version: 13",
-        `Sec-WebSocket-Key: ${String(req.headers["sec-websocket-key"])}`,
-        `X-Request-Id: ${requestId}`,
-        // The replica continues this connection's trace (empty when tracing is off).
-        ...Object.entries(traceHttpHeaders()).map(([name, value]) => `${name}: ${value}`),
-        ...(typeof req.headers["sec-websocket-protocol"] === "string" ? [`Sec-WebSocket-Protocol: ${req.headers["sec-websocket-protocol"]}`] : []),
-      ];
-      const opened = await openUpstream(url.hostname, Number(url.port || 80), `${lines.join("\r\n")}\r\n\r\n`);
-      if (opened === "busy") {
-        // A replica opening as many connections as it will at once: expected in a burst of reconnects.
+      const result = await this.channels.open(base, open);
+      if (result === "busy") {
+        // A replica opening as many connections as it will at once, or draining: expected in a burst of reconnects.
         log.debug({ syncUrl: base }, "sync replica busy; trying the next");
         continue;
       }
-      if (opened) return opened;
-      log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
+      if (result === "failed") {
+        log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
+        continue;
+      }
+      return result.stream;
     }
     return undefined;
+  }
+
+  private serverFor(hello: MuxHello): WebSocketServer {
+    let server = this.servers.get(hello.maxMessageBytes);
+    if (!server) {
+      server = new WebSocketServer({ noServer: true, maxPayload: hello.maxMessageBytes, perMessageDeflate: false, handleProtocols: selectCollabProtocol });
+      this.servers.set(hello.maxMessageBytes, server);
+    }
+    return server;
+  }
+
+  /** Completes the client's handshake and joins it to its stream. */
+  private accept(req: IncomingMessage, client: Duplex, head: Buffer, stream: SyncStream, sessionId: string, log: Logger): void {
+    let upgraded = false;
+    // A handshake ws refuses, or a client gone meanwhile, never reaches the callback.
+    client.once("close", () => {
+      if (!upgraded) stream.end(CloseCodes.goingAway);
+    });
+    this.serverFor(stream.hello).handleUpgrade(req, client, head, (ws) => {
+      upgraded = true;
+      this.join(ws, client, stream, sessionId, log);
+    });
+  }
+
+  private join(ws: WebSocket, socket: Duplex, stream: SyncStream, sessionId: string, log: Logger): void {
+    const { window } = stream.hello;
+    let outstanding = 0;
+    let paused = false;
+    /** The replica has forgotten the stream (it dropped the client, or the channel is lost). */
+    let replicaGone = false;
+    let held = false;
+    let cutOff: NodeJS.Timeout | undefined;
+    const closeClient = (code: number, reason: string) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.close(code, reason);
+      // A client that does not answer the close is dropped, whatever it still sends.
+      cutOff = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+      cutOff.unref();
+    };
+    const relay: Relay = { sessionId, close: (code, reason) => closeClient(code, reason) };
+    this.relays.add(relay);
+    this.active.inc();
+
+    ws.on("error", (err) => log.debug({ err }, "client socket error"));
+    ws.on("message", (data) => {
+      if (replicaGone) return;
+      const message = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      stream.send(message);
+      outstanding += message.byteLength;
+      // What the replica has not handled yet stays in TCP, on the client's side.
+      if (!paused && outstanding >= window) {
+        paused = true;
+        ws.pause();
+      }
+    });
+    ws.once("close", (code) => {
+      clearTimeout(cutOff);
+      this.relays.delete(relay);
+      this.active.dec();
+      if (!replicaGone) stream.end(code);
+    });
+    stream.listen({
+      data: (message) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        // Messages for one client produced together leave in one system call.
+        if (!held) {
+          held = true;
+          socket.cork();
+          process.nextTick(() => {
+            held = false;
+            socket.uncork();
+          });
+        }
+        ws.send(message);
+        if (ws.bufferedAmount > this.opts.maxBufferedBytes) {
+          log.warn({ buffered: ws.bufferedAmount }, "client is not reading; disconnecting it");
+          this.slowDisconnects.inc();
+          ws.terminate();
+        }
+      },
+      credit: (bytes) => {
+        outstanding = Math.max(0, outstanding - bytes);
+        if (paused && outstanding < window) {
+          paused = false;
+          ws.resume();
+        }
+      },
+      close: (code, reason) => {
+        if (code === TERMINATE_CODE) {
+          replicaGone = true;
+          ws.terminate();
+          return;
+        }
+        // What the client sends until it answers still goes to the replica (a draining replica
+        // stores it), and the stream ends when the client's socket does.
+        closeClient(code, reason);
+      },
+      lost: () => {
+        replicaGone = true;
+        // The replica went away without closing its clients (crashed): they reconnect.
+        closeClient(CloseCodes.serviceRestart, "sync service went away");
+      },
+    });
   }
 
   async close(): Promise<void> {
     this.accepting = false;
     for (const r of this.relays) r.close(CloseCodes.serviceRestart, "server restarting");
     this.refusals.close();
+    for (const server of this.servers.values()) server.close();
+    this.channels.close();
   }
 }
-
-/** Sends the handshake and waits for a 101 answer; a 503 is "busy"; anything else, an error or a silence of 3 s is a failure. */
-function openUpstream(host: string, port: number, request: string): Promise<{ socket: net.Socket; handshake: Buffer } | "busy" | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let received = Buffer.alloc(0);
-    const fail = () => {
-      cleanup();
-      socket.destroy();
-      resolve(undefined);
-    };
-    const timer = setTimeout(fail, 3_000);
-    const onData = (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const end = received.indexOf("\r\n\r\n");
-      if (end < 0) {
-        if (received.length > MAX_RESPONSE_HEAD_BYTES) fail();
-        return;
-      }
-      const status = received.subarray(0, end).toString("latin1");
-      if (!/^HTTP\/1\.1 101 /.test(status)) {
-        cleanup();
-        socket.destroy();
-        resolve(/^HTTP\/1\.1 503 /.test(status) ? "busy" : undefined);
-        return;
-      }
-      cleanup();
-      socket.pause();
-      resolve({ socket, handshake: received });
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      socket.off("data", onData);
-      socket.off("error", fail);
-      socket.off("close", fail);
-    };
-    socket.on("data", onData);
-    socket.once("error", fail);
-    socket.once("close", fail);
-    socket.once("connect", () => socket.write(request));
-  });
-}
-

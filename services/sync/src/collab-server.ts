@@ -1,15 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage as HttpRequest } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, WebSocket, type RawData } from "ws";
+import { WebSocketServer } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, CloseCodes, canWrite, closeCodeOf, toAppError } from "@palimpsest/contracts";
+import { AppError, COLLAB_MUX_PATH, COLLAB_MUX_PROTOCOL, CloseCodes, MUX_FRAME_OVERHEAD, canWrite, closeCodeOf, toAppError, type MuxOpen } from "@palimpsest/contracts";
 import { authorizeCollab, collabTokenOf, httpTraceContextOf, parseCollabUrl, selectCollabProtocol, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { webSocketLink, type ClientLink } from "./client-link.ts";
+import { MuxChannel, type OpenDecision } from "./mux-channel.ts";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
 import { MessagePacer } from "./message-pacer.ts";
 import { UserConnections } from "./user-connections.ts";
 import type { UserConnectionLeases } from "./user-connection-leases.ts";
-import { writeCoalescer } from "./write-coalescer.ts";
 import type { Peer } from "./doc-room.ts";
 import { applyAccessChange, type RecentAccessChanges } from "./access-changes.ts";
 import type { RoomRegistry } from "./room-registry.ts";
@@ -27,7 +28,7 @@ interface Connection {
   peer: Peer;
   sessionId: string;
   tokenIssuedAt: number;
-  ws: WebSocket;
+  link: ClientLink;
   /** When the client last sent a message (performance.now()). */
   readonly activity: { lastMessageAt: number };
   /** Tells the client to reconnect elsewhere (1012), taking in what it still sends until it answers. */
@@ -40,6 +41,9 @@ interface Connection {
  */
 export class CollabServer {
   private readonly wss: WebSocketServer;
+  /** Gateways' channels, each carrying many clients (see COLLAB_MUX_PATH). */
+  private readonly channelServer: WebSocketServer;
+  private readonly channels = new Set<MuxChannel>();
   private readonly connections = new Set<Connection>();
   /** Every connection being handled, from the upgrade until its last update is stored. */
   private readonly runs = new Set<Promise<void>>();
@@ -53,6 +57,12 @@ export class CollabServer {
     private readonly deps: { config: SyncConfig; nc: NatsConnection; verifier: TokenVerifier; rooms: RoomRegistry; log: Logger; metrics: SyncMetrics; recentAccess?: RecentAccessChanges; leases?: UserConnectionLeases },
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: largestMessage(deps.config), perMessageDeflate: false, handleProtocols: selectCollabProtocol });
+    this.channelServer = new WebSocketServer({
+      noServer: true,
+      maxPayload: largestMessage(deps.config) + MUX_FRAME_OVERHEAD,
+      perMessageDeflate: false,
+      handleProtocols: (offered) => (offered.has(COLLAB_MUX_PROTOCOL) ? COLLAB_MUX_PROTOCOL : false),
+    });
     this.users = new UserConnections(deps.config.maxConnectionsPerUser, deps.config.maxDocumentsPerUser);
     const idleMs = deps.config.idleTimeoutMs;
     if (idleMs > 0) {
@@ -65,11 +75,15 @@ export class CollabServer {
   private closeIdle(idleMs: number): void {
     const now = performance.now();
     for (const c of this.connections) {
-      if (now - c.activity.lastMessageAt > idleMs && c.ws.readyState === WebSocket.OPEN) c.ws.close(CloseCodes.goingAway, "idle timeout");
+      if (now - c.activity.lastMessageAt > idleMs && c.link.isOpen) c.link.close(CloseCodes.goingAway, "idle timeout");
     }
   }
 
   handleUpgrade(req: HttpRequest, socket: Duplex, head: Buffer): void {
+    if (req.url === COLLAB_MUX_PATH) {
+      this.openChannel(req, socket, head);
+      return;
+    }
     const target = parseCollabUrl(req.url);
     if (!target || !this.accepting) {
       socket.end(`HTTP/1.1 ${this.accepting ? "404 Not Found" : "503 Service Unavailable"}\r\nConnection: close\r\n\r\n`);
@@ -88,21 +102,63 @@ export class CollabServer {
       this.opening--;
     };
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      // With tracing on, authorizing and loading continue the trace of the gateway's connection span.
-      const run = runInTraceContext(httpTraceContextOf(req.headers), () => this.onConnection(ws, socket, target.docId, collabTokenOf(req).token, req.headers["x-request-id"], opened));
-      this.runs.add(run);
-      void run.finally(() => {
-        opened();
-        this.runs.delete(run);
-      });
+      ws.on("error", (err) => this.deps.log.debug({ err }, "socket error"));
+      const requestId = req.headers["x-request-id"];
+      this.run(httpTraceContextOf(req.headers), webSocketLink(ws, socket), target.docId, collabTokenOf(req).token, typeof requestId === "string" ? requestId : undefined, opened);
     });
     // A handshake ws refused (a bad key, a closed socket) never reaches the callback.
     socket.once("close", opened);
   }
 
+  /** A gateway's channel: its clients' connections arrive as streams (see COLLAB_MUX_PATH). */
+  private openChannel(req: HttpRequest, socket: Duplex, head: Buffer): void {
+    if (!this.accepting) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    this.channelServer.handleUpgrade(req, socket, head, (ws) => {
+      const { config } = this.deps;
+      const hello = { replicaId: config.replicaId, maxMessageBytes: largestMessage(config), window: config.maxPendingBytes };
+      const channel = new MuxChannel(ws, socket, hello, (open) => this.openStream(open), this.deps.log);
+      this.channels.add(channel);
+      ws.once("close", () => this.channels.delete(channel));
+    });
+  }
+
+  private openStream(open: MuxOpen): OpenDecision {
+    if (!this.accepting) return { busy: "shutting down" };
+    if (this.opening >= this.deps.config.maxOpening) {
+      this.deps.metrics.shedOpens.inc();
+      return { busy: "opening as many connections as it will" };
+    }
+    this.opening++;
+    let counted = true;
+    const opened = () => {
+      if (!counted) return;
+      counted = false;
+      this.opening--;
+    };
+    return {
+      accept: (link) => {
+        link.onClose(opened);
+        this.run(httpTraceContextOf(open.trace), link, open.docId, open.token, open.requestId, opened);
+      },
+    };
+  }
+
+  private run(trace: ReturnType<typeof httpTraceContextOf>, link: ClientLink, docId: string, token: string | null, requestId: string | undefined, opened: () => void): void {
+    // With tracing on, authorizing and loading continue the trace of the gateway's connection span.
+    const run = runInTraceContext(trace, () => this.onConnection(link, docId, token, requestId, opened));
+    this.runs.add(run);
+    void run.finally(() => {
+      opened();
+      this.runs.delete(run);
+    });
+  }
+
   /** Closes every connection of a revoked session at once. */
   closeSession(sessionId: string, reason: string): void {
-    for (const c of this.connections) if (c.sessionId === sessionId) c.ws.close(closeCodeOf("SESSION_REVOKED"), reason);
+    for (const c of this.connections) if (c.sessionId === sessionId) c.link.close(closeCodeOf("SESSION_REVOKED"), reason);
   }
 
   /**
@@ -121,18 +177,28 @@ export class CollabServer {
     }
   }
 
-  private async onConnection(ws: WebSocket, socket: Duplex, docId: string, token: string | null, requestIdHeader: string | string[] | undefined, opened: () => void): Promise<void> {
+  private async onConnection(link: ClientLink, docId: string, token: string | null, requestId: string | undefined, opened: () => void): Promise<void> {
     const { config, rooms, metrics } = this.deps;
     const connId = randomUUID();
-    const log = this.deps.log.child({ docId, connId, reqId: typeof requestIdHeader === "string" ? requestIdHeader : undefined });
+    const log = this.deps.log.child({ docId, connId, reqId: requestId });
     // Messages that arrive while we authenticate and load wait here, in order.
     // They count as pending until handled, so the pacer bounds them like any other.
-    const early: RawData[] = [];
+    const early: Uint8Array[] = [];
     let handleEarly: () => void = () => undefined;
     const handled = new Promise<void>((resolve) => (handleEarly = resolve));
-    const route: { handler?: (data: RawData) => Promise<void> | undefined } = {};
+    const route: { handler?: (data: Uint8Array) => Promise<void> | undefined } = {};
     const activity = { lastMessageAt: performance.now() };
-    const pacer = new MessagePacer<RawData>(
+    // The link learns what is done with, so a gateway carrying the client can read it further.
+    const done = (data: Uint8Array, pending: Promise<void> | undefined): Promise<void> | undefined => {
+      if (!pending) {
+        link.handled(data.byteLength);
+        return undefined;
+      }
+      const settled = () => link.handled(data.byteLength);
+      pending.then(settled, settled);
+      return pending;
+    };
+    const pacer = new MessagePacer<Uint8Array>(
       {
         bytesPerSecond: config.bytesPerSecond,
         burstBytes: config.burstBytes,
@@ -140,27 +206,26 @@ export class CollabServer {
         // What the socket had read before it was paused; more means the peer ignores flow control.
         maxHeldBytes: config.maxPendingBytes + largestMessage(config) + config.maxMessageBytes,
       },
-      { pause: () => ws.pause(), resume: () => ws.resume(), get isOpen() { return ws.readyState === WebSocket.OPEN; } },
+      { pause: () => link.pause(), resume: () => link.resume(), get isOpen() { return link.isOpen; } },
       (data) => {
-        if (route.handler) return route.handler(data);
+        if (route.handler) return done(data, route.handler(data));
         early.push(data);
-        return handled;
+        return done(data, handled);
       },
       {
         onThrottle: () => metrics.throttled.inc(),
         onOverflow: () => {
           log.warn("client ignored flow control; disconnecting it");
           metrics.rejectedUpdates.inc({ reason: "overflow" });
-          ws.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
+          link.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
         },
       },
     );
-    ws.on("message", (data) => {
+    link.onMessage((data) => {
       activity.lastMessageAt = performance.now();
-      pacer.push(data, byteLengthOf(data));
+      pacer.push(data, data.byteLength);
     });
-    ws.on("error", (err) => log.debug({ err }, "socket error"));
-    const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+    const closed = new Promise<void>((resolve) => link.onClose(resolve));
 
     // Access changes heard from here on reach this connection even if they land before it joins its room.
     const accessMark = this.deps.recentAccess?.mark() ?? 0;
@@ -170,13 +235,13 @@ export class CollabServer {
     } catch (err) {
       const appErr = toAppError(err);
       if (appErr.code === "INTERNAL") log.error({ err }, "collab authorization failed");
-      if (ws.readyState === WebSocket.OPEN) {
-        ws.send(encodePermissionDenied(appErr.message));
-        ws.close(closeCodeOf(appErr.code), appErr.code);
+      if (link.isOpen) {
+        link.send(encodePermissionDenied(appErr.message));
+        link.close(closeCodeOf(appErr.code), appErr.code);
       }
       return;
     }
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (!link.isOpen) return;
 
     let refusal = this.users.open(grant.userId, docId);
     if (!refusal && this.deps.leases) {
@@ -185,9 +250,9 @@ export class CollabServer {
     }
     if (refusal) {
       metrics.rejectedUpdates.inc({ reason: "user-limit" });
-      if (ws.readyState === WebSocket.OPEN) {
-        ws.send(encodePermissionDenied(refusal));
-        ws.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
+      if (link.isOpen) {
+        link.send(encodePermissionDenied(refusal));
+        link.close(closeCodeOf("RATE_LIMITED"), "RATE_LIMITED");
       }
       return;
     }
@@ -201,20 +266,19 @@ export class CollabServer {
       room = await rooms.acquire(docId);
     } catch (err) {
       log.error({ err }, "could not load document");
-      ws.close(CloseCodes.tryAgainLater, "document unavailable");
+      link.close(CloseCodes.tryAgainLater, "document unavailable");
       return;
     }
     if (room.size >= config.maxConnectionsPerDoc) {
       rooms.release(room);
-      ws.close(CloseCodes.tryAgainLater, "too many connections to this document");
+      link.close(CloseCodes.tryAgainLater, "too many connections to this document");
       return;
     }
-    if (ws.readyState !== WebSocket.OPEN) {
+    if (!link.isOpen) {
       rooms.release(room);
       return;
     }
 
-    const holdWrites = writeCoalescer(socket);
     /** This connection's updates not yet stored. */
     const appends = new Set<Promise<void>>();
     const connectionTrace = spanContextOf();
@@ -225,24 +289,24 @@ export class CollabServer {
       canWrite: canWrite(grant.role),
       ...(connectionTrace ? { trace: connectionTrace } : {}),
       send: (message) => {
-        if (ws.readyState !== WebSocket.OPEN) return;
-        if (ws.bufferedAmount > config.maxBufferedBytes) {
-          log.warn({ buffered: ws.bufferedAmount }, "client is not reading; disconnecting it");
+        if (!link.isOpen) return;
+        if (link.bufferedAmount > config.maxBufferedBytes) {
+          log.warn({ buffered: link.bufferedAmount }, "client is not reading; disconnecting it");
           metrics.rejectedUpdates.inc({ reason: "slow-reader" });
-          ws.terminate();
+          link.terminate();
           return;
         }
-        holdWrites();
-        ws.send(message);
+        link.holdWrites();
+        link.send(message);
       },
-      close: (code, reason) => ws.close(code, reason),
+      close: (code, reason) => link.close(code, reason),
     };
     let draining = false;
     const connection: Connection = {
       peer,
       sessionId: grant.sessionId,
       tokenIssuedAt: grant.tokenIssuedAt,
-      ws,
+      link,
       activity,
       drain: () => {
         if (draining) return;
@@ -250,11 +314,11 @@ export class CollabServer {
         // Messages the pacer holds back were received from the client: they go to the room now,
         // and so does whatever arrives before the client's own close frame.
         pacer.unlimit();
-        ws.close(CloseCodes.serviceRestart, "server restarting");
+        link.close(CloseCodes.serviceRestart, "server restarting");
         // A client that never answers the close is cut off; what it sent until then is kept.
-        const cutOff = setTimeout(() => ws.terminate(), DRAIN_TIMEOUT_MS);
+        const cutOff = setTimeout(() => link.terminate(), DRAIN_TIMEOUT_MS);
         cutOff.unref();
-        ws.once("close", () => clearTimeout(cutOff));
+        link.onClose(() => clearTimeout(cutOff));
       },
     };
     this.connections.add(connection);
@@ -264,24 +328,23 @@ export class CollabServer {
     const missed = this.deps.recentAccess?.since(accessMark, docId, grant.userId);
     if (missed) applyAccessChange(peer, missed);
     // The token is only good until it expires: the client reconnects with a renewed one (4401).
-    const expiry = setTimeout(() => ws.close(closeCodeOf("TOKEN_EXPIRED"), "access token expired"), Math.max(0, grant.tokenExpiresAt - Date.now()));
+    const expiry = setTimeout(() => link.close(closeCodeOf("TOKEN_EXPIRED"), "access token expired"), Math.max(0, grant.tokenExpiresAt - Date.now()));
     expiry.unref();
-    ws.once("close", () => clearTimeout(expiry));
+    link.onClose(() => clearTimeout(expiry));
 
-    const handler = (data: RawData): Promise<void> | undefined => {
-      const bytes = toUint8Array(data);
+    const handler = (bytes: Uint8Array): Promise<void> | undefined => {
       let message;
       try {
         message = decodeMessage(bytes);
       } catch {
         metrics.rejectedUpdates.inc({ reason: "malformed" });
-        ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
+        link.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
         return undefined;
       }
       // Only a document update may be larger than an ordinary message (ws already refused anything above its bound).
       if (bytes.byteLength > config.maxMessageBytes && message.type !== "sync-update") {
         metrics.rejectedUpdates.inc({ reason: "too-large" });
-        ws.close(CloseCodes.messageTooBig, "message too big");
+        link.close(CloseCodes.messageTooBig, "message too big");
         return undefined;
       }
       try {
@@ -293,10 +356,11 @@ export class CollabServer {
         return pending;
       } catch (err) {
         log.warn({ err }, "refusing message");
-        ws.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
+        link.close(closeCodeOf("MALFORMED_UPDATE"), "malformed message");
         return undefined;
       }
     };
+    // Credited to the link already, when `handled` resolves just below.
     for (const data of early.splice(0)) handler(data);
     route.handler = handler;
     handleEarly();
@@ -324,7 +388,10 @@ export class CollabServer {
     if (this.idleSweep) clearInterval(this.idleSweep);
     for (const c of this.connections) c.drain();
     while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
+    // Every stream has ended by now; the gateways open channels to the replicas that remain.
+    for (const channel of this.channels) channel.terminate();
     this.wss.close();
+    this.channelServer.close();
   }
 }
 
@@ -333,13 +400,3 @@ function largestMessage(config: SyncConfig): number {
   return Math.max(config.maxMessageBytes, config.maxUpdateBytes);
 }
 
-function byteLengthOf(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.byteLength, 0);
-  return data.byteLength;
-}
-
-function toUint8Array(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
