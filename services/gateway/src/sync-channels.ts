@@ -78,6 +78,8 @@ class SyncChannel {
     private readonly ws: WebSocket,
     private readonly log: Logger,
     private readonly onEnd: (channel: SyncChannel) => void,
+    /** Its last stream ended. */
+    private readonly onIdle: (channel: SyncChannel) => void,
   ) {
     this.ready = new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -121,7 +123,7 @@ class SyncChannel {
     this.slots.set(id, slot);
     const hello = await this.ready;
     if (!hello || this.closed) {
-      this.slots.delete(id);
+      this.forget(id);
       return "failed";
     }
     const answer = await new Promise<"accepted" | "busy" | "failed">((resolve) => {
@@ -136,7 +138,7 @@ class SyncChannel {
     if (answer !== "accepted") {
       // A late accept is answered by this close; a replica that said busy has forgotten the stream already.
       if (answer === "failed") this.write({ kind: MuxKind.close, stream: id, code: 1001, reason: "" });
-      this.slots.delete(id);
+      this.forget(id);
       return answer;
     }
     return { stream: this.stream(id, slot, hello) };
@@ -147,8 +149,9 @@ class SyncChannel {
       hello,
       send: (message) => this.write({ kind: MuxKind.data, stream: id, data: message }),
       end: (code) => {
-        if (!this.slots.delete(id)) return;
+        if (!this.slots.has(id)) return;
         this.write({ kind: MuxKind.close, stream: id, code: validCloseCode(code), reason: "" });
+        this.forget(id);
       },
       listen: (events) => {
         slot.events = events;
@@ -158,8 +161,12 @@ class SyncChannel {
   }
 
   close(): void {
-    this.ws.close(1001, "gateway closing");
+    this.ws.close(1000, "closing");
     this.end();
+  }
+
+  private forget(id: number): void {
+    if (this.slots.delete(id) && this.slots.size === 0 && !this.closed) this.onIdle(this);
   }
 
   private write(frame: MuxFrame): void {
@@ -271,14 +278,23 @@ export class SyncChannels {
   private connect(baseUrl: string): SyncChannel {
     const url = `${baseUrl.replace(/\/$/, "")}${COLLAB_MUX_PATH}`;
     const ws = new WebSocket(url, COLLAB_MUX_PROTOCOL, { perMessageDeflate: false, maxPayload: MAX_FRAME_FROM_REPLICA, handshakeTimeout: ANSWER_MS });
-    const channel = new SyncChannel(baseUrl, ws, this.log, (ended) => {
-      const list = this.byUrl.get(baseUrl);
-      if (!list) return;
-      const rest = list.filter((c) => c !== ended);
-      if (rest.length > 0) this.byUrl.set(baseUrl, rest);
-      else this.byUrl.delete(baseUrl);
-      this.reportCount();
-    });
+    const channel = new SyncChannel(
+      baseUrl,
+      ws,
+      this.log,
+      (ended) => {
+        const list = this.byUrl.get(baseUrl);
+        if (!list) return;
+        const rest = list.filter((c) => c !== ended);
+        if (rest.length > 0) this.byUrl.set(baseUrl, rest);
+        else this.byUrl.delete(baseUrl);
+        this.reportCount();
+      },
+      // One channel per replica stays open for the next client; the others close once empty.
+      (idle) => {
+        if ((this.byUrl.get(baseUrl)?.length ?? 0) > 1) idle.close();
+      },
+    );
     return channel;
   }
 

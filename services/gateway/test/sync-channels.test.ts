@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { COLLAB_MUX_PROTOCOL, MuxKind, decodeMuxFrame, encodeMuxFrame, type MuxFrame } from "@palimpsest/contracts";
 import { createLogger } from "@palimpsest/platform";
 import { STREAMS_PER_CHANNEL, SyncChannels, type StreamEvents, type SyncStream } from "../src/sync-channels.ts";
@@ -65,6 +65,10 @@ describe("the gateway's channels to sync replicas", () => {
     expect(results.every((r) => typeof r === "object")).toBe(true);
     expect(replica.channels).toHaveLength(2);
     expect(replica.channels.map((c) => c.frames.length).sort((a, b) => a - b)).toEqual([10, STREAMS_PER_CHANNEL]);
+
+    // When every client has gone, one channel stays for the next, and the other is closed.
+    for (const r of results) (r as { stream: SyncStream }).stream.end(1000);
+    await vi.waitFor(() => expect(replica.channels.map((c) => c.ws.readyState).sort()).toEqual([WebSocket.OPEN, WebSocket.CLOSED]));
   });
 
   it("given a replica that is busy, or silent, when a client opens, then the open says so (the gateway tries the next replica)", async () => {
