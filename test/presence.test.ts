@@ -72,6 +72,34 @@ describe("presence across replicas", () => {
     }, { timeout: 5_000 });
   });
 
+  it("what a client sends back of others' presence (y-websocket sends every change it receives) is dropped, not refused", async () => {
+    const { api, auth } = await anon.newUser("Dee");
+    const doc = await api.createDoc("Echoes");
+    const eveToken = await member(api, doc.id, "Eve");
+    const port = system.byName("sync")[0]!.port;
+    const refused = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith("sync_updates_rejected_total") && l.includes('reason="presence"'));
+      return Number(line?.split(" ").pop() ?? 0);
+    };
+    const before = await refused();
+    const dee = onReplica(0, doc.id, auth.accessToken);
+    const eve = onReplica(0, doc.id, eveToken);
+    dee.provider.awareness.setLocalStateField("user", { name: "Dee", color: "#aa0000" });
+    eve.provider.awareness.setLocalStateField("user", { name: "Eve", color: "#0000aa" });
+    await vi.waitFor(() => expect([names(dee), names(eve)]).toEqual([["Eve"], ["Dee"]]));
+
+    // Dee moves her cursor; Eve's client sends Dee's new state straight back. Eve's next change
+    // reaching Dee means the server has handled that echo (one connection's messages stay in order).
+    dee.provider.awareness.setLocalStateField("cursor", { anchor: 1, head: 1 });
+    await vi.waitFor(() => expect((eve.provider.awareness.getStates().get(dee.doc.clientID) as { cursor?: unknown }).cursor).toEqual({ anchor: 1, head: 1 }));
+    eve.provider.awareness.setLocalStateField("cursor", { anchor: 2, head: 2 });
+    await vi.waitFor(() => expect((dee.provider.awareness.getStates().get(eve.doc.clientID) as { cursor?: unknown }).cursor).toEqual({ anchor: 2, head: 2 }));
+
+    expect(await refused()).toBe(before);
+    expect((dee.provider.awareness.getStates().get(dee.doc.clientID) as { user?: { name?: string } }).user?.name).toBe("Dee");
+  });
+
   it("a rename reaches every open connection on every replica as the server's own presence entry, with no user", async () => {
     const { api, auth } = await anon.newUser("Renamer");
     const doc = await api.createDoc("Before");

@@ -292,6 +292,10 @@ export class DocRoom {
       admitted = admitPresence(update, { userId: peer.userId, name: peer.name, connectionId: peer.id }, {
         own,
         userOf: (client) => this.clientOwner.get(client)?.userId ?? userOfState(this.awareness.getStates().get(client)),
+        known: (client) => {
+          const meta = this.awareness.meta.get(client);
+          return meta ? { clock: meta.clock, present: this.awareness.states.has(client) } : undefined;
+        },
       });
     } catch (err) {
       if (!(err instanceof PresenceRefused)) throw err;

@@ -89,7 +89,10 @@ export function userOfState(state: unknown): string | undefined {
 
 /**
  * Checks a connection's awareness message and returns it as it may be relayed, or null when it
- * only echoes the server's own entry (y-websocket clients send back every change they receive).
+ * only echoes what the client was sent (y-websocket clients send back every change they receive:
+ * in a document with n people, each renewal comes back n-1 times). An entry for someone else's
+ * client id at a clock the room already has changes nothing (y-protocols ignores it), so it is
+ * dropped before any other check, at no cost.
  * A client id is bound to the connection that first announced it: another connection may only
  * take it over when it belongs to the same user (a reconnecting tab whose old socket has not
  * closed yet). Throws PresenceRefused when the message is too large or speaks for anyone else.
@@ -102,11 +105,19 @@ export function admitPresence(
     own: ReadonlySet<number>;
     /** The user behind a client id already present (from this replica or another), if any. */
     userOf(clientId: number): string | undefined;
+    /** What the room holds for a client id: its clock, and whether it has a state (not removed). */
+    known(clientId: number): { clock: number; present: boolean } | undefined;
   },
 ): Uint8Array | null {
   if (update.byteLength > PresenceLimits.maxMessageBytes) throw new PresenceRefused(`presence message of ${update.byteLength} bytes`);
-  // The server's own entry comes back from every y-websocket client (they send every change they receive): dropped.
-  const entries = decodePresence(update).filter((e) => e.clientId !== SERVER_PRESENCE_CLIENT_ID && e.clientId <= MAX_CLIENT_ID);
+  const isEcho = (e: PresenceEntry): boolean => {
+    if (ids.own.has(e.clientId)) return false;
+    const known = ids.known(e.clientId);
+    // A removal at the current clock of a state still present would apply: that one is checked.
+    return known !== undefined && (e.clock < known.clock || (e.clock === known.clock && (e.state !== null || !known.present)));
+  };
+  // The server's own entry comes back from every y-websocket client too: dropped.
+  const entries = decodePresence(update).filter((e) => e.clientId !== SERVER_PRESENCE_CLIENT_ID && e.clientId <= MAX_CLIENT_ID && !isEcho(e));
   if (entries.length === 0) return null;
   const fresh = new Set(entries.map((e) => e.clientId).filter((c) => !ids.own.has(c)));
   if (ids.own.size + fresh.size > PresenceLimits.maxClientsPerConnection) throw new PresenceRefused("too many client ids for one connection");

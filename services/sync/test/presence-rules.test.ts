@@ -3,7 +3,7 @@ import { DOCUMENT_CHANGED_FIELD, SERVER_PRESENCE_CLIENT_ID } from "@palimpsest/c
 import { PresenceLimits, PresenceRefused, admitPresence, decodePresence, encodePresence, withoutClients } from "../src/presence-rules.ts";
 
 const mallory = { userId: "u-mallory", name: "Mallory", connectionId: "c-1" };
-const none = { own: new Set<number>(), userOf: () => undefined };
+const none = { own: new Set<number>(), userOf: () => undefined, known: () => undefined };
 
 describe("admitPresence", () => {
   it("rewrites the user to the token's identity and keeps only a hex colour", () => {
@@ -30,11 +30,26 @@ describe("admitPresence", () => {
   });
 
   it("refuses a client id held by another user, for a state or a removal", () => {
-    const ids = { own: new Set<number>(), userOf: (c: number) => (c === 7 ? "u-ann" : undefined) };
+    const ids = { own: new Set<number>(), userOf: (c: number) => (c === 7 ? "u-ann" : undefined), known: () => undefined };
     expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 5, state: {} }]), mallory, ids)).toThrow(PresenceRefused);
     expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 5, state: null }]), mallory, ids)).toThrow(PresenceRefused);
     // The same user's other connection may take it over (a tab reconnecting).
     expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 5, state: null }]), { ...mallory, userId: "u-ann" }, ids)).not.toThrow();
+  });
+
+  it("given a client sending back another client's state it was sent, when it arrives, then it is dropped without a refusal; a newer state or a removal of a present one is still checked", () => {
+    // Client 7 is Ann's, at clock 5 with a state; Mallory's client echoes what it received.
+    const ids = { own: new Set<number>(), userOf: (c: number) => (c === 7 ? "u-ann" : undefined), known: (c: number) => (c === 7 ? { clock: 5, present: true } : undefined) };
+    expect(admitPresence(encodePresence([{ clientId: 7, clock: 5, state: { cursor: 1 } }]), mallory, ids)).toBeNull();
+    expect(admitPresence(encodePresence([{ clientId: 7, clock: 4, state: null }]), mallory, ids)).toBeNull();
+    expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 6, state: { cursor: 1 } }]), mallory, ids)).toThrow(PresenceRefused);
+    expect(() => admitPresence(encodePresence([{ clientId: 7, clock: 5, state: null }]), mallory, ids)).toThrow(PresenceRefused);
+    // Once Ann's client left (removed at clock 6), the echo of the removal is dropped too.
+    const gone = { ...ids, known: (c: number) => (c === 7 ? { clock: 6, present: false } : undefined) };
+    expect(admitPresence(encodePresence([{ clientId: 7, clock: 6, state: null }]), mallory, gone)).toBeNull();
+    // The client's own entry at an old clock is left to y-protocols, as before.
+    const own = { ...ids, own: new Set([9]), known: () => ({ clock: 5, present: true }) };
+    expect(admitPresence(encodePresence([{ clientId: 9, clock: 5, state: {} }]), mallory, own)).not.toBeNull();
   });
 
   it("refuses oversized messages, too many client ids and malformed states", () => {
@@ -43,7 +58,7 @@ describe("admitPresence", () => {
     const many = encodePresence([1, 2, 3, 4, 5].map((clientId) => ({ clientId, clock: 1, state: {} })));
     expect(() => admitPresence(many, mallory, none)).toThrow(PresenceRefused);
     const fourMore = encodePresence([11, 12].map((clientId) => ({ clientId, clock: 1, state: {} })));
-    expect(() => admitPresence(fourMore, mallory, { own: new Set([1, 2, 3]), userOf: () => undefined })).toThrow(PresenceRefused);
+    expect(() => admitPresence(fourMore, mallory, { own: new Set([1, 2, 3]), userOf: () => undefined, known: () => undefined })).toThrow(PresenceRefused);
     expect(() => admitPresence(new Uint8Array([1, 7, 1, 3, 0x5b, 0x31, 0x5d]), mallory, none)).toThrow(PresenceRefused);
     expect(() => admitPresence(new Uint8Array([9]), mallory, none)).toThrow(PresenceRefused);
   });
