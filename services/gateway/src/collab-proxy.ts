@@ -29,6 +29,16 @@ const NO_REPLICA_WAIT_MS = 3_000;
 const REVOCATION_GRACE_MS = 1_000;
 /** How long a client may take to answer a close before its socket is dropped. */
 const CLOSE_GRACE_MS = 2_000;
+/**
+ * When every replica answers that it is opening as many connections as it will (a burst of
+ * reconnects after a replica died), the gateway keeps the client waiting and asks again, for up to
+ * this long, instead of sending it away with 1013: a client sent away comes back within a second or
+ * two and pays for its token check, its admission and its handshake again, and a thousand of them
+ * doing so at once are what keeps the replicas busy.
+ */
+const BUSY_WAIT_MS = 15_000;
+/** The first pause between two rounds of asking; it doubles up to a second, with jitter. */
+const BUSY_FIRST_PAUSE_MS = 100;
 /** The code a replica uses to have a client dropped without a close frame. */
 const TERMINATE_CODE = 1006;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -91,6 +101,7 @@ export class CollabProxy {
   private readonly active: Gauge;
   private readonly refused: Counter<"code">;
   private readonly slowDisconnects: Counter;
+  private readonly busyWaits: Counter;
 
   constructor(private readonly opts: CollabProxyOptions) {
     // Only to answer refused connections in the protocol: an auth message and a close code.
@@ -99,6 +110,7 @@ export class CollabProxy {
     this.active = new Gauge({ name: "gateway_collab_connections", help: "open /collab relays", registers: [opts.registry] });
     this.refused = new Counter({ name: "gateway_collab_refused_total", help: "refused /collab connections", labelNames: ["code"], registers: [opts.registry] });
     this.slowDisconnects = new Counter({ name: "gateway_collab_slow_disconnects_total", help: "/collab clients cut off for not reading", registers: [opts.registry] });
+    this.busyWaits = new Counter({ name: "gateway_collab_busy_waits_total", help: "times a /collab client waited because every sync replica was opening as many connections as it will", registers: [opts.registry] });
     const channelCount = new Gauge({ name: "gateway_sync_channels", help: "open channels to sync replicas, each carrying many /collab clients", registers: [opts.registry] });
     this.channels = new SyncChannels(opts.log, (n) => channelCount.set(n));
   }
@@ -165,7 +177,7 @@ export class CollabProxy {
       const grant = await this.opts.verifier.verify(token);
       await this.opts.admit(grant);
       if (client.destroyed) return;
-      const stream = await this.openStream(docId, token, requestId, log);
+      const stream = await this.openStream(docId, token, requestId, client, log);
       if (!stream) {
         span?.setAttribute(SpanAttributes.errorType, "UNAVAILABLE");
         this.refuse(req, client, head, "TRY_AGAIN_LATER", "no sync service available");
@@ -185,29 +197,42 @@ export class CollabProxy {
     }
   }
 
-  /** A stream on a replica that takes the client: the replicas in turn, skipping those that are busy or do not answer. */
-  private async openStream(docId: string, token: string, requestId: string, log: Logger): Promise<SyncStream | undefined> {
-    let urls = this.opts.sync.pick();
-    if (urls.length === 0) {
-      await this.opts.sync.waitForAny(NO_REPLICA_WAIT_MS);
-      urls = this.opts.sync.pick();
-    }
+  /**
+   * A stream on a replica that takes the client: the replicas in turn, skipping those that are busy
+   * or do not answer. While at least one said busy, it asks again after a pause, for a while.
+   */
+  private async openStream(docId: string, token: string, requestId: string, client: Duplex, log: Logger): Promise<SyncStream | undefined> {
     // The replica continues this connection's trace (empty when tracing is off).
     const open = { docId, token, requestId, trace: traceHttpHeaders() };
-    for (const base of urls) {
-      const result = await this.channels.open(base, open);
-      if (result === "busy") {
-        // A replica opening as many connections as it will at once, or draining: expected in a burst of reconnects.
-        log.debug({ syncUrl: base }, "sync replica busy; trying the next");
-        continue;
+    const giveUpAt = performance.now() + BUSY_WAIT_MS;
+    for (let round = 0; ; round++) {
+      let urls = this.opts.sync.pick();
+      if (urls.length === 0) {
+        await this.opts.sync.waitForAny(NO_REPLICA_WAIT_MS);
+        urls = this.opts.sync.pick();
       }
-      if (result === "failed") {
-        log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
-        continue;
+      let busy = 0;
+      for (const base of urls) {
+        const result = await this.channels.open(base, open);
+        if (result === "busy") {
+          // A replica opening as many connections as it will at once, or draining: expected in a burst of reconnects.
+          log.debug({ syncUrl: base }, "sync replica busy; trying the next");
+          busy++;
+          continue;
+        }
+        if (result === "failed") {
+          log.warn({ syncUrl: base }, "sync replica did not accept the connection; trying the next");
+          continue;
+        }
+        return result.stream;
       }
-      return result.stream;
+      if (busy === 0 || client.destroyed || !this.accepting) return undefined;
+      const pause = Math.min(1_000, BUSY_FIRST_PAUSE_MS * 2 ** round) * (0.5 + Math.random());
+      if (performance.now() + pause > giveUpAt) return undefined;
+      this.busyWaits.inc();
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (client.destroyed || !this.accepting) return undefined;
     }
-    return undefined;
   }
 
   private serverFor(hello: MuxHello): WebSocketServer {

@@ -1,8 +1,8 @@
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { WebSocket, WebSocketServer } from "ws";
-import { COLLAB_MUX_PROTOCOL, MuxKind, decodeMuxFrame, encodeMuxFrame, type MuxFrame } from "@palimpsest/contracts";
+import { WebSocket } from "ws";
+import { MuxKind } from "@palimpsest/contracts";
 import { createLogger } from "@palimpsest/platform";
+import { scriptedReplica } from "./scripted-replica.ts";
 import { STREAMS_PER_CHANNEL, SyncChannels, type StreamEvents, type SyncStream } from "../src/sync-channels.ts";
 
 const log = createLogger("gateway", "silent", "gateway-test");
@@ -10,33 +10,6 @@ const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
-
-/** A replica that speaks the channel protocol by script: `answer` decides what an open gets. */
-async function scriptedReplica(answer: (f: MuxFrame & { kind: typeof MuxKind.open }) => "accept" | "busy" | "silent" = () => "accept") {
-  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", handleProtocols: (p) => (p.has(COLLAB_MUX_PROTOCOL) ? COLLAB_MUX_PROTOCOL : false) });
-  await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
-  const channels: { ws: WebSocket; frames: MuxFrame[] }[] = [];
-  wss.on("connection", (ws) => {
-    const ch = { ws, frames: [] as MuxFrame[] };
-    channels.push(ch);
-    ws.send(encodeMuxFrame({ kind: MuxKind.hello, stream: 0, hello: { replicaId: "r1", maxMessageBytes: 1 << 20, window: 1 << 16 } }));
-    ws.on("message", (data: Buffer) => {
-      const f = decodeMuxFrame(new Uint8Array(data));
-      ch.frames.push(f);
-      if (f.kind !== MuxKind.open) return;
-      const what = answer(f);
-      if (what === "accept") ws.send(encodeMuxFrame({ kind: MuxKind.accept, stream: f.stream }));
-      if (what === "busy") ws.send(encodeMuxFrame({ kind: MuxKind.busy, stream: f.stream, reason: "busy" }));
-    });
-  });
-  cleanups.push(() => new Promise<void>((resolve) => {
-    for (const c of wss.clients) c.terminate();
-    wss.close(() => resolve());
-  }));
-  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
-  const send = (ch: number, f: MuxFrame) => channels[ch]!.ws.send(encodeMuxFrame(f));
-  return { url, channels, send };
-}
 
 function pool(): SyncChannels {
   const channels = new SyncChannels(log);
@@ -59,7 +32,7 @@ function recorder(): StreamEvents & { seen: unknown[] } {
 
 describe("the gateway's channels to sync replicas", () => {
   it(`given more clients than one channel carries (${STREAMS_PER_CHANNEL}), when they open, then a second channel is opened and no more`, async () => {
-    const replica = await scriptedReplica();
+    const replica = await scriptedReplica(cleanups);
     const channels = pool();
     const results = await Promise.all(Array.from({ length: STREAMS_PER_CHANNEL + 10 }, (_, i) => channels.open(replica.url, open(i))));
     expect(results.every((r) => typeof r === "object")).toBe(true);
@@ -73,7 +46,7 @@ describe("the gateway's channels to sync replicas", () => {
 
   it("given a replica that is busy, or silent, when a client opens, then the open says so (the gateway tries the next replica)", async () => {
     let n = 0;
-    const replica = await scriptedReplica(() => (n++ === 0 ? "busy" : "silent"));
+    const replica = await scriptedReplica(cleanups, () => (n++ === 0 ? "busy" : "silent"));
     const channels = pool();
     expect(await channels.open(replica.url, open(1))).toBe("busy");
     expect(await channels.open(replica.url, open(2))).toBe("failed");
@@ -82,7 +55,7 @@ describe("the gateway's channels to sync replicas", () => {
   });
 
   it("given an open stream, when the replica sends data and closes it, then the client gets both in order, and the stream ends when the gateway says the client is gone", async () => {
-    const replica = await scriptedReplica();
+    const replica = await scriptedReplica(cleanups);
     const channels = pool();
     const result = await channels.open(replica.url, open(1));
     const stream = (result as { stream: SyncStream }).stream;
@@ -109,7 +82,7 @@ describe("the gateway's channels to sync replicas", () => {
   });
 
   it("given open streams, when the replica's channel is lost, then every stream hears it, and the next client gets a new channel", async () => {
-    const replica = await scriptedReplica();
+    const replica = await scriptedReplica(cleanups);
     const channels = pool();
     const streams = await Promise.all([1, 2].map(async (i) => ((await channels.open(replica.url, open(i))) as { stream: SyncStream }).stream));
     const events = streams.map((s) => {
