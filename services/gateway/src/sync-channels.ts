@@ -277,7 +277,16 @@ export class SyncChannels {
 
   private connect(baseUrl: string): SyncChannel {
     const url = `${baseUrl.replace(/\/$/, "")}${COLLAB_MUX_PATH}`;
-    const ws = new WebSocket(url, COLLAB_MUX_PROTOCOL, { perMessageDeflate: false, maxPayload: MAX_FRAME_FROM_REPLICA, handshakeTimeout: ANSWER_MS });
+    const ws = new WebSocket(url, COLLAB_MUX_PROTOCOL, {
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_FROM_REPLICA,
+      handshakeTimeout: ANSWER_MS,
+      // A client's frames are masked so that a browser's bytes cannot pose as another protocol to a
+      // proxy between it and the server; between a gateway and a replica there is no such browser.
+      // A zero mask is valid on the wire and lets ws skip the copy, the masking and the random
+      // bytes for every client message passed on.
+      generateMask: (mask) => mask.fill(0),
+    });
     const channel = new SyncChannel(
       baseUrl,
       ws,
