@@ -89,18 +89,11 @@ export class CollabServer {
       socket.end(`HTTP/1.1 ${this.accepting ? "404 Not Found" : "503 Service Unavailable"}\r\nConnection: close\r\n\r\n`);
       return;
     }
-    if (this.opening >= this.deps.config.maxOpening) {
-      this.deps.metrics.shedOpens.inc();
+    const opened = this.takeOpeningPlace();
+    if (!opened) {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\r\n");
       return;
     }
-    this.opening++;
-    let counted = true;
-    const opened = () => {
-      if (!counted) return;
-      counted = false;
-      this.opening--;
-    };
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on("error", (err) => this.deps.log.debug({ err }, "socket error"));
       const requestId = req.headers["x-request-id"];
@@ -127,22 +120,31 @@ export class CollabServer {
 
   private openStream(open: MuxOpen): OpenDecision {
     if (!this.accepting) return { busy: "shutting down" };
-    if (this.opening >= this.deps.config.maxOpening) {
-      this.deps.metrics.shedOpens.inc();
-      return { busy: "opening as many connections as it will" };
-    }
-    this.opening++;
-    let counted = true;
-    const opened = () => {
-      if (!counted) return;
-      counted = false;
-      this.opening--;
-    };
+    const opened = this.takeOpeningPlace();
+    if (!opened) return { busy: "opening as many connections as it will" };
     return {
       accept: (link) => {
         link.onClose(opened);
         this.run(httpTraceContextOf(open.trace), link, open.docId, open.token, open.requestId, opened);
       },
+    };
+  }
+
+  /**
+   * One of the SYNC_MAX_OPENING places for a connection being authorized and loaded, with the
+   * function that gives it back (once, however often it is called); none when all are taken.
+   */
+  private takeOpeningPlace(): (() => void) | undefined {
+    if (this.opening >= this.deps.config.maxOpening) {
+      this.deps.metrics.shedOpens.inc();
+      return undefined;
+    }
+    this.opening++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.opening--;
     };
   }
 
