@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { SAFE_ID_PATTERN } from "./ids.ts";
 import { isValid } from "./schema.ts";
 
 /**
@@ -61,7 +62,8 @@ export type MuxHello = Static<typeof MuxHello>;
 
 export const MuxOpen = Type.Object(
   {
-    docId: Type.String({ minLength: 1, maxLength: 200 }),
+    /** As in `/collab/<docId>`: it becomes part of NATS subjects, so nothing else passes. */
+    docId: Type.String({ pattern: SAFE_ID_PATTERN }),
     token: Type.Union([Type.String({ maxLength: 16 * 1024 }), Type.Null()]),
     requestId: Type.String({ minLength: 1, maxLength: 200 }),
     /** The client connection's trace headers (traceparent, tracestate), when tracing is on. */

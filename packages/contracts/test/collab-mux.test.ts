@@ -35,6 +35,7 @@ describe("the gateway-replica channel's frames", () => {
     ["a hello on a client's stream", encodeMuxFrame({ kind: MuxKind.busy, stream: 0, reason: "x" })],
     ["an open whose JSON does not parse", new Uint8Array([MuxKind.open, 0, 0, 0, 1, 123])],
     ["an open with a field missing", new Uint8Array([MuxKind.open, 0, 0, 0, 1, ...new TextEncoder().encode(JSON.stringify({ docId: "d", token: null }))])],
+    ["an open for a document id that is not subject-safe", new Uint8Array([MuxKind.open, 0, 0, 0, 1, ...new TextEncoder().encode(JSON.stringify({ docId: "doc.>", token: null, requestId: "r", trace: {} }))])],
     ["an accept with a body", new Uint8Array([MuxKind.accept, 0, 0, 0, 1, 0])],
     ["a close without its code", new Uint8Array([MuxKind.close, 0, 0, 0, 1, 3])],
     ["a credit of the wrong size", new Uint8Array([MuxKind.credit, 0, 0, 0, 1, 0, 0])],

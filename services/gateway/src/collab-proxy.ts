@@ -91,6 +91,11 @@ export interface CollabProxyOptions {
  * ends connections on its own for a revoked session, its own shutdown, a client that stops
  * reading, and a replica that went away (1012: reconnect).
  */
+/** Whether a close frame may carry this code (RFC 6455 section 7.4). */
+function sendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
 export class CollabProxy {
   private readonly refusals: WebSocketServer;
   /** Client-facing servers by the largest message they take (a replica's hello says its own). */
@@ -267,7 +272,9 @@ export class CollabProxy {
     let cutOff: NodeJS.Timeout | undefined;
     const closeClient = (code: number, reason: string) => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      ws.close(code, reason);
+      // A code no close frame may carry (a replica's mistake) would make ws throw: 1011 instead.
+      if (!sendableCloseCode(code)) ws.close(CloseCodes.internalError, "internal error");
+      else ws.close(code, reason);
       // A client that does not answer the close is dropped, whatever it still sends.
       cutOff = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
       cutOff.unref();

@@ -60,6 +60,26 @@ describe("/collab at the gateway", () => {
     client.close();
   });
 
+  it("given a replica that closes a client with a code no close frame may carry, when it does, then the client gets 1011 and the gateway keeps serving", async () => {
+    const replica = await scriptedReplica(cleanups);
+    const gw = await gateway(replica.url);
+    const open = async () => {
+      const client = new WebSocket(`${gw.url}/collab/doc-1?token=t`);
+      const closed = new Promise<number>((resolve) => client.on("close", (c) => resolve(c)));
+      await new Promise<void>((resolve, reject) => {
+        client.once("open", () => resolve());
+        client.once("error", reject);
+      });
+      return { stream: replica.channels[0]!.frames.at(-1)!.stream, closed };
+    };
+    const first = await open();
+    replica.send(0, { kind: MuxKind.close, stream: first.stream, code: 1005, reason: "" });
+    expect(await first.closed).toBe(1011);
+    const second = await open();
+    replica.send(0, { kind: MuxKind.close, stream: second.stream, code: 4403, reason: "FORBIDDEN" });
+    expect(await second.closed).toBe(4403);
+  });
+
   it("given a replica that does not answer, when a client comes, then it is told to come back later (1013) once the replica has had its time to answer, without waiting further", async () => {
     const replica = await scriptedReplica(cleanups, () => "silent");
     const gw = await gateway(replica.url);
