@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as encoding from "lib0/encoding";
-import { documentChangedIn } from "@palimpsest/contracts";
+import { documentChangedIn, type DocView } from "@palimpsest/contracts";
 import { TestApi, type RunningSystem } from "@palimpsest/devkit";
 import { startTestSystem } from "./system.ts";
 import { connectClient, rawConnect, type CollabClient } from "./collab-client.ts";
@@ -114,10 +114,14 @@ describe("presence across replicas", () => {
       });
     expect(notices(ann)).toEqual([]);
     const before = Date.now();
-    expect((await api.call("PATCH", `/api/docs/${doc.id}`, { title: "After" })).status).toBe(200);
+    const renamed = await api.call<DocView>("PATCH", `/api/docs/${doc.id}`, { title: "After" });
+    expect(renamed.status).toBe(200);
+    // The version the rename made, so a page that reads the REST API before its read model has
+    // the rename asks again instead of keeping the old title.
+    const version = renamed.body.version;
     await vi.waitFor(() => {
       for (const c of [ann, ben]) {
-        expect(notices(c)).toEqual([{ notice: { what: "renamed", at: expect.any(Number) }, user: undefined }]);
+        expect(notices(c)).toEqual([{ notice: { what: "renamed", at: expect.any(Number), version }, user: undefined }]);
         expect(notices(c)[0]!.notice.at).toBeGreaterThanOrEqual(before - 1_000);
       }
     }, { timeout: 5_000 });

@@ -47,8 +47,12 @@ export const SERVER_PRESENCE_CLIENT_ID = 2 ** 32;
  * `renamed`: the title changed. `access`: this connection's role changed (sent to that user's
  * connections only). `restored`: an earlier version was restored, by the user `by`, so text
  * written since may be gone from the page (it stays in the history).
+ *
+ * `version` is the document's version (its `DocView.version`) that the change made. The notice
+ * follows the stored event, and the read model the REST API answers from may not hold it yet:
+ * a page that reads an older version asks again until it sees this one.
  */
-export type DocumentChangedNotice = { what: "renamed" | "access"; at: number } | { what: "restored"; at: number; by: string };
+export type DocumentChangedNotice = { what: "renamed" | "access"; at: number; version?: number } | { what: "restored"; at: number; by: string };
 
 /** The notice in an awareness state, if it holds one. */
 export function documentChangedIn(state: unknown): DocumentChangedNotice | undefined {
@@ -57,7 +61,10 @@ export function documentChangedIn(state: unknown): DocumentChangedNotice | undef
   if (typeof notice !== "object" || notice === null) return undefined;
   const { what, at, by } = notice as Record<string, unknown>;
   if (typeof at !== "number") return undefined;
-  if (what === "renamed" || what === "access") return { what, at };
+  if (what === "renamed" || what === "access") {
+    const { version } = notice as Record<string, unknown>;
+    return Number.isSafeInteger(version) && (version as number) > 0 ? { what, at, version: version as number } : { what, at };
+  }
   if (what === "restored" && typeof by === "string") return { what, at, by };
   return undefined;
 }

@@ -124,7 +124,9 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
   async function apply(docId: string, event: AnyDomainEvent, seq: number, previousSeq: number): Promise<void> {
     cache.observe(docId, event, seq, previousSeq);
     const deadline = Date.now() + APPLY_IN_ORDER_WAIT_MS;
-    while (!(await applyDocsEvent(db, event, seq, previousSeq))) {
+    // In one transaction: a reader sees the version and what the event changed together, which a
+    // page told of this version (a rename notice) relies on.
+    while (!(await db.transaction().execute((trx) => applyDocsEvent(trx, event, seq, previousSeq)))) {
       // The projector applies it in stream order a moment later; the command is stored either way.
       if (Date.now() > deadline) return;
       await delay(APPLY_RETRY_MS);

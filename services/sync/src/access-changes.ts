@@ -88,13 +88,14 @@ export async function followAccessChanges(
   recent: RecentAccessChanges = new RecentAccessChanges(),
   notices?: DocumentNotices,
 ): Promise<LiveFollower> {
-  const apply = async (docId: string, userId: string | null, change: AccessChange) => {
+  /** `version`: the DOCS stream sequence of the event, the document's version once the REST API has it. */
+  const apply = async (docId: string, userId: string | null, change: AccessChange, version: number) => {
     recent.record(docId, userId, change);
     const room = await rooms.peek(docId);
     const peers = userId === null ? (room?.allPeers() ?? []) : (room?.peersOf(userId) ?? []);
     // A new role takes effect on the socket at once; the page is told too, so it stops offering
     // to write (or starts) now rather than at its next look.
-    const told = change.kind === "role" ? documentNoticeMessage({ what: "access", at: Date.now() }) : undefined;
+    const told = change.kind === "role" ? documentNoticeMessage({ what: "access", at: Date.now(), version }) : undefined;
     for (const peer of peers) {
       applyAccessChange(peer, change);
       if (told) peer.send(told);
@@ -114,34 +115,34 @@ export async function followAccessChanges(
         switch (event.type) {
           case "doc.shared.v1": {
             const d = event.data as EventPayload<"doc.shared.v1">;
-            await apply(d.docId, d.userId, { kind: "role", role: d.role });
+            await apply(d.docId, d.userId, { kind: "role", role: d.role }, m.seq);
             break;
           }
           case "doc.role-changed.v1": {
             const d = event.data as EventPayload<"doc.role-changed.v1">;
-            await apply(d.docId, d.userId, { kind: "role", role: d.role });
+            await apply(d.docId, d.userId, { kind: "role", role: d.role }, m.seq);
             break;
           }
           case "doc.ownership-transferred.v1": {
             const d = event.data as EventPayload<"doc.ownership-transferred.v1">;
-            await apply(d.docId, d.fromUserId, { kind: "role", role: "editor" });
-            await apply(d.docId, d.toUserId, { kind: "role", role: "owner" });
+            await apply(d.docId, d.fromUserId, { kind: "role", role: "editor" }, m.seq);
+            await apply(d.docId, d.toUserId, { kind: "role", role: "owner" }, m.seq);
             break;
           }
           case "doc.member-removed.v1": {
             const d = event.data as EventPayload<"doc.member-removed.v1">;
-            await apply(d.docId, d.userId, { kind: "removed" });
+            await apply(d.docId, d.userId, { kind: "removed" }, m.seq);
             break;
           }
           case "doc.trashed.v1": {
             const d = event.data as EventPayload<"doc.trashed.v1">;
-            await apply(d.docId, null, { kind: "trashed" });
+            await apply(d.docId, null, { kind: "trashed" }, m.seq);
             break;
           }
           case "doc.renamed.v1": {
             // Not access, but heard on the same events: open pages show the new title at once.
             const d = event.data as EventPayload<"doc.renamed.v1">;
-            await notices?.renamed(d.docId);
+            await notices?.renamed(d.docId, m.seq);
             break;
           }
           case "doc.untrashed.v1": {

@@ -26,11 +26,12 @@ export function documentNoticeMessage(notice: DocumentChangedNotice): Uint8Array
 export class DocumentNotices {
   constructor(private readonly rooms: RoomRegistry) {}
 
-  async renamed(docId: string): Promise<void> {
+  /** `version`: the DOCS stream sequence of the rename, which the REST API answers as the document's version. */
+  async renamed(docId: string, version: number): Promise<void> {
     const room = await this.rooms.peek(docId);
     const peers = room?.allPeers() ?? [];
     if (peers.length === 0) return;
-    const message = documentNoticeMessage({ what: "renamed", at: Date.now() });
+    const message = documentNoticeMessage({ what: "renamed", at: Date.now(), version });
     for (const peer of peers) peer.send(message);
   }
 }

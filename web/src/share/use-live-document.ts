@@ -25,6 +25,9 @@ import type { CollabConnection, CollabState } from "../collab/collab-provider";
 /** The awareness field a window sets after it changed who has access. */
 const ACCESS_FIELD = "accessChangedAt";
 const POLL_MS = 30_000;
+/** Asking again for a version a notice announced: 0.1 s, doubling, six times (about 6 s in all). */
+const STALE_RETRY_MS = 100;
+const STALE_RETRIES = 6;
 
 export type LiveDocument =
   | { state: "ready"; doc: DocMeta }
@@ -53,28 +56,47 @@ export function useLiveDocument(initial: DocMeta, connection: CollabConnection |
     setLive({ state: "ready", doc: initial });
   }, [initial]);
 
-  const recheck = useCallback(() => {
-    const request = ++latestRequest.current;
-    api.docs.get(docId).then(
-      (doc) => {
-        if (request !== latestRequest.current) return;
-        setLive((current) => (current.state === "ready" && sameDoc(current.doc, doc) ? current : { state: "ready", doc }));
-      },
-      (err: unknown) => {
-        if (request !== latestRequest.current) return;
-        // Strangers get a 404 (they learn nothing about the document), so from inside an open
-        // document a 404 means: my access ended, or the document went to the trash.
-        if (err instanceof ApiError && (err.status === 404 || err.status === 403)) {
-          setLive({
-            state: "lost",
-            status: 403,
-            message: "You no longer have access to this document. It was unshared with you or moved to the trash; ask its owner if you still need it.",
-          });
-        }
-        // Anything else (offline, a server hiccup) says nothing about access: keep what we know.
-      },
-    );
-  }, [docId]);
+  /** The highest version a notice announced: an answer older than it is not the news yet. */
+  const announced = useRef(0);
+
+  /**
+   * Asks the REST API again. `atLeast`: the version a notice said the change made. The read
+   * model may not hold it the moment the notice arrives, so an older answer is asked again, a
+   * little later each time, for a few seconds.
+   */
+  const recheck = useCallback(
+    (atLeast?: number) => {
+      if (atLeast !== undefined) announced.current = Math.max(announced.current, atLeast);
+      const request = ++latestRequest.current;
+      const ask = (attempt: number): void => {
+        api.docs.get(docId).then(
+          (doc) => {
+            if (request !== latestRequest.current) return;
+            if (doc.version < announced.current && attempt < STALE_RETRIES) {
+              setTimeout(() => ask(attempt + 1), STALE_RETRY_MS * 2 ** attempt);
+              return;
+            }
+            setLive((current) => (current.state === "ready" && sameDoc(current.doc, doc) ? current : { state: "ready", doc }));
+          },
+          (err: unknown) => {
+            if (request !== latestRequest.current) return;
+            // Strangers get a 404 (they learn nothing about the document), so from inside an open
+            // document a 404 means: my access ended, or the document went to the trash.
+            if (err instanceof ApiError && (err.status === 404 || err.status === 403)) {
+              setLive({
+                state: "lost",
+                status: 403,
+                message: "You no longer have access to this document. It was unshared with you or moved to the trash; ask its owner if you still need it.",
+              });
+            }
+            // Anything else (offline, a server hiccup) says nothing about access: keep what we know.
+          },
+        );
+      };
+      ask(0);
+    },
+    [docId],
+  );
 
   // Hints from other windows of this document, through awareness.
   useEffect(() => {
@@ -84,10 +106,15 @@ export function useLiveDocument(initial: DocMeta, connection: CollabConnection |
     for (const [clientId, state] of awareness.getStates()) seen.set(clientId, accessStamp(state));
     const onChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
       let changed = false;
+      let atLeast: number | undefined;
       for (const clientId of [...added, ...updated]) {
         const state = awareness.getStates().get(clientId);
         // The server's own entry says the document changed (a rename), as it happens.
-        if (clientId === SERVER_PRESENCE_CLIENT_ID && documentChangedIn(state)) changed = true;
+        const notice = clientId === SERVER_PRESENCE_CLIENT_ID ? documentChangedIn(state) : undefined;
+        if (notice) {
+          changed = true;
+          if ("version" in notice && notice.version !== undefined) atLeast = Math.max(atLeast ?? 0, notice.version);
+        }
         const stamp = accessStamp(state);
         const before = seen.get(clientId);
         seen.set(clientId, stamp);
@@ -95,7 +122,7 @@ export function useLiveDocument(initial: DocMeta, connection: CollabConnection |
         if (clientId !== awareness.clientID && stamp !== undefined && stamp !== before && !added.includes(clientId)) changed = true;
       }
       for (const clientId of removed) seen.delete(clientId);
-      if (changed) recheck();
+      if (changed) recheck(atLeast);
     };
     awareness.on("change", onChange);
     return () => awareness.off("change", onChange);
