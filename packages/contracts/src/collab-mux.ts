@@ -30,6 +30,13 @@ import { isValid } from "./schema.ts";
  * data the client sent until then still comes, as on a direct WebSocket. A lost channel ends
  * every stream on it (the gateway closes their clients with 1012, so they reconnect).
  */
+/**
+ * In a close from the replica: drop the client's socket without a close frame (a client that
+ * does not read is not waited for). 1006 is the code no close frame carries: what a client sees
+ * when its connection just ends.
+ */
+export const MUX_TERMINATE_CODE = 1006;
+
 export const MuxKind = {
   hello: 0,
   open: 1,

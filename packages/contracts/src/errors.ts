@@ -37,6 +37,15 @@ export function isRefusalClose(code: number): boolean {
 }
 
 /**
+ * Whether a close frame may carry the code (RFC 6455 section 7.4): 1004, 1005, 1006 and 1015 are
+ * never sent, 1016-2999 are unassigned and the rest is out of range. `ws` throws on any other, so
+ * a code that came from elsewhere (a client, a replica) is checked with this before it is sent.
+ */
+export function closeFrameMayCarry(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+/**
  * Every error that crosses a service boundary carries one of these stable codes.
  * The HTTP status and the WebSocket close code are decided here and nowhere else,
  * so the gateway, the services and the clients agree on what a failure means.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CloseCodes, ErrorCodes, closeCodeOf, httpStatusOf, isRefusalClose, type ErrorCode } from "../src/shared.ts";
+import { CloseCodes, ErrorCodes, closeCodeOf, closeFrameMayCarry, httpStatusOf, isRefusalClose, type ErrorCode } from "../src/shared.ts";
 
 // RFC 6455 codes the servers send, or ws sends for them: each with the meaning the registry gives it.
 const STANDARD = { goingAway: 1001, messageTooBig: 1009, internalError: 1011, serviceRestart: 1012, tryAgainLater: 1013 };
@@ -41,5 +41,10 @@ describe("WebSocket close codes", () => {
     expect(closeCodeOf("SESSION_REVOKED")).toBe(4401);
     expect(CloseCodes.serviceRestart).toBe(1012);
     for (const code of [4401, 4403, 4404, 4429, 4400]) expect(isRefusalClose(code)).toBe(true);
+  });
+
+  it("given a code from elsewhere, when asked whether a close frame may carry it, then it answers as RFC 6455 does", () => {
+    for (const code of [...Object.values(CloseCodes), 1000, 1014, 3000, 4999]) expect(closeFrameMayCarry(code), String(code)).toBe(true);
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000]) expect(closeFrameMayCarry(code), String(code)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket } from "ws";
-import { AppError, CloseCodes, closeCodeOf, toAppError, type ErrorCode, type MuxHello } from "@palimpsest/contracts";
+import { AppError, CloseCodes, MUX_TERMINATE_CODE, closeCodeOf, closeFrameMayCarry, toAppError, type ErrorCode, type MuxHello } from "@palimpsest/contracts";
 import {
   SpanAttributes,
   SpanKind,
@@ -39,8 +39,6 @@ const CLOSE_GRACE_MS = 2_000;
 const BUSY_WAIT_MS = 15_000;
 /** The first pause between two rounds of asking; it doubles up to a second, with jitter. */
 const BUSY_FIRST_PAUSE_MS = 100;
-/** The code a replica uses to have a client dropped without a close frame. */
-const TERMINATE_CODE = 1006;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /** y-protocols auth message: [messageAuth=2][permissionDenied=0][reason]. Built by hand to keep Yjs out of the gateway. */
@@ -91,10 +89,6 @@ export interface CollabProxyOptions {
  * ends connections on its own for a revoked session, its own shutdown, a client that stops
  * reading, and a replica that went away (1012: reconnect).
  */
-/** Whether a close frame may carry this code (RFC 6455 section 7.4). */
-function sendableCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
-}
 
 export class CollabProxy {
   private readonly refusals: WebSocketServer;
@@ -273,7 +267,7 @@ export class CollabProxy {
     const closeClient = (code: number, reason: string) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       // A code no close frame may carry (a replica's mistake) would make ws throw: 1011 instead.
-      if (!sendableCloseCode(code)) ws.close(CloseCodes.internalError, "internal error");
+      if (!closeFrameMayCarry(code)) ws.close(CloseCodes.internalError, "internal error");
       else ws.close(code, reason);
       // A client that does not answer the close is dropped, whatever it still sends.
       cutOff = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
@@ -328,7 +322,7 @@ export class CollabProxy {
         }
       },
       close: (code, reason) => {
-        if (code === TERMINATE_CODE) {
+        if (code === MUX_TERMINATE_CODE) {
           replicaGone = true;
           ws.terminate();
           return;

@@ -6,6 +6,7 @@ import {
   MUX_FRAME_OVERHEAD,
   MuxKind,
   MuxProtocolError,
+  closeFrameMayCarry,
   decodeMuxFrame,
   encodeMuxFrame,
   type MuxFrame,
@@ -150,7 +151,7 @@ class SyncChannel {
       send: (message) => this.write({ kind: MuxKind.data, stream: id, data: message }),
       end: (code) => {
         if (!this.slots.has(id)) return;
-        this.write({ kind: MuxKind.close, stream: id, code: validCloseCode(code), reason: "" });
+        this.write({ kind: MuxKind.close, stream: id, code: closeFrameMayCarry(code) ? code : 1000, reason: "" });
         this.forget(id);
       },
       listen: (events) => {
@@ -312,9 +313,4 @@ export class SyncChannels {
     for (const list of this.byUrl.values()) n += list.length;
     this.onCountChange(n);
   }
-}
-
-/** A client's close code as a replica may be told it: codes that never travel in a close frame become 1000. */
-function validCloseCode(code: number): number {
-  return code >= 1000 && code <= 4999 && code !== 1005 && code !== 1006 && code !== 1015 ? code : 1000;
 }

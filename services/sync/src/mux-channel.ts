@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { WebSocket } from "ws";
-import { MuxKind, MuxProtocolError, decodeMuxFrame, encodeMuxFrame, type MuxFrame, type MuxHello, type MuxOpen } from "@palimpsest/contracts";
+import { MUX_TERMINATE_CODE, MuxKind, MuxProtocolError, decodeMuxFrame, encodeMuxFrame, type MuxFrame, type MuxHello, type MuxOpen } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
 import type { ClientLink } from "./client-link.ts";
 import { writeCoalescer } from "./write-coalescer.ts";
@@ -12,8 +12,6 @@ const CLOSE_ANSWER_MS = 10_000;
  * clients: past this the channel is dropped (its clients reconnect).
  */
 const MAX_CHANNEL_BUFFERED_BYTES = 64 * 1024 * 1024;
-/** The close code that tells the gateway to drop its client's socket without a close frame (it is never sent in one). */
-export const TERMINATE_CODE = 1006;
 
 /** What the collab server says to a new stream: take it (and handle it), or not now. */
 export type OpenDecision = { accept: (link: ClientLink) => void } | { busy: string };
@@ -155,7 +153,7 @@ class MuxStream implements ClientLink {
 
   terminate(): void {
     if (this.state === "closed") return;
-    this.channel.write({ kind: MuxKind.close, stream: this.id, code: TERMINATE_CODE, reason: "" });
+    this.channel.write({ kind: MuxKind.close, stream: this.id, code: MUX_TERMINATE_CODE, reason: "" });
     this.ended();
   }
 
