@@ -14,7 +14,9 @@ export function VersionPreview({ extensions, content, label = "The document at t
       injectCSS: false,
       editable: false,
       content: content ?? "",
-      editorProps: { attributes: { "aria-label": label, "aria-readonly": "true" } },
+      // A plain div may carry neither a label nor aria-readonly: as a read-only multi-line
+      // textbox, screen readers read it like the live editor and say it cannot be changed.
+      editorProps: { attributes: { role: "textbox", "aria-multiline": "true", "aria-readonly": "true", "aria-label": label } },
     },
     [extensions],
   );
