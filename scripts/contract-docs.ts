@@ -60,6 +60,12 @@ const families: { prefix: string; subject: string; producer: string; note?: stri
     note: "the document aggregate's subject: each append names the sequence it was decided on, so of two concurrent commands one is stored and the other is a 409.",
   },
   {
+    prefix: "comment.",
+    subject: subjectPattern(subjects.docEvents, "docId"),
+    producer: "docs",
+    note: "comments are part of the document aggregate, on its subject: in its activity and audit trail, and decided with its members and roles. Two comments at once conflict on the expected sequence; the docs service decides the loser again, so a comment only fails when the document changed in a way that refuses it.",
+  },
+  {
     prefix: "file.",
     subject: subjectPattern(subjects.fileEvents, "docId"),
     producer: "files",
@@ -119,6 +125,9 @@ interface SchemaLike {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  items?: SchemaLike;
+  maxItems?: number;
+  uniqueItems?: boolean;
   properties?: Record<string, SchemaLike>;
   required?: string[];
 }
@@ -141,6 +150,17 @@ function describeType(schema: SchemaLike): string {
     if (schema.maximum !== undefined) parts.push(`≤ ${schema.maximum}`);
     return parts.join(" ");
   }
+  if (schema.type === "array" && schema.items) {
+    const parts = [`array of ${describeType(schema.items)}`];
+    if (schema.maxItems !== undefined) parts.push(`at most ${schema.maxItems}`);
+    if (schema.uniqueItems) parts.push("no repeats");
+    return parts.join(", ");
+  }
+  if (schema.type === "object" && schema.properties) {
+    const fields = Object.entries(schema.properties).map(([name, field]) => (field.const !== undefined ? `${name}: \`${String(field.const)}\`` : `${name}${schema.required?.includes(name) ? "" : "?"}: ${field.type ?? "any"}`));
+    return `{${fields.join(", ")}}`;
+  }
+  if (schema.anyOf) return `one of ${schema.anyOf.map(describeType).join("; ")}`;
   if (schema.type === undefined && schema.anyOf === undefined) return "any JSON (the payload below)";
   throw new Error(`no description for schema ${JSON.stringify(schema)}`);
 }

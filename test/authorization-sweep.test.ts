@@ -73,6 +73,13 @@ const requirements: Record<string, Requirement> = {
   "POST /api/docs/:id/files": "write",
   "GET /api/files/:id": "read",
   "GET /api/files/:id/thumbnail": "read",
+  "GET /api/docs/:id/comments": "read",
+  "POST /api/docs/:id/comments": "comment",
+  "POST /api/comments/:id/replies": "comment",
+  // With `resolved`: any member who may comment resolves a thread (changing the text is the author's alone).
+  "PATCH /api/comments/:id": "comment",
+  // The fixture's comment is the owner's: only its author (and the owner, who moderates) deletes it.
+  "DELETE /api/comments/:id": "moderateComments",
 };
 
 const table = [...apiRoutes.map((r) => ({ method: r.method, url: r.url, auth: r.auth })), ...proxiedRoutes.map((r) => ({ method: r.method, url: r.url, auth: true }))];
@@ -128,6 +135,8 @@ interface Fixture {
   doc: DocView;
   file: FileView;
   invited: string;
+  /** A thread the owner started. */
+  comment: string;
 }
 
 /** A document with a member of each role (plus `target`, a viewer to act on), two edits, an image and a pending invitation. */
@@ -141,7 +150,9 @@ async function fixture(owner = users.owner, withFile = true): Promise<Fixture> {
   const invited = `invited-${randomUUID()}@example.test`;
   expect((await owner.api.post(`/api/docs/${doc.id}/members`, { email: invited, role: "viewer" })).status).toBeLessThan(300);
   const file = withFile ? await upload(owner.api, doc.id) : ({ id: "none" } as FileView);
-  return { doc, file, invited };
+  const comment = await owner.api.post<{ id: string }>(`/api/docs/${doc.id}/comments`, { body: "What about this?" });
+  expect(comment.status).toBe(201);
+  return { doc, file, invited, comment: comment.body.id };
 }
 
 /** The request a route gets in the sweep: the fixture's ids in the path, a valid body. */
@@ -158,7 +169,7 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
   const url = route.url
     .replace(":userId", users.target.auth.user.id)
     .replace(":seq", "1")
-    .replace(":id", route.url.startsWith("/api/files/") ? fileId : f.doc.id);
+    .replace(":id", route.url.startsWith("/api/files/") ? fileId : route.url.startsWith("/api/comments/") ? f.comment : f.doc.id);
   const query: Record<string, string> = { "GET /api/docs/:id/versions/at": `?at=${encodeURIComponent(new Date().toISOString())}`, "GET /api/docs/:id/diff": "?from=1&to=2" };
   const bodies: Record<string, unknown> = {
     "POST /api/auth/register": { email: `u-${randomUUID()}@example.test`, password: "correct horse battery staple", name: "Swept" },
@@ -177,6 +188,9 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "POST /api/docs/:id/transfer": { userId: users.target.auth.user.id },
     "POST /api/docs/:id/versions": { name: "Named", seq: 1 },
     "POST /api/docs/:id/restore": { seq: 1 },
+    "POST /api/docs/:id/comments": { body: `From ${who}` },
+    "POST /api/comments/:id/replies": { body: `Reply from ${who}` },
+    "PATCH /api/comments/:id": { resolved: true },
   };
   const k = key(route);
   if (k === "POST /api/auth/password/reset") {
@@ -290,6 +304,7 @@ describe("authorisation sweep over the route table", () => {
       members: (await users.other.api.get(`/api/docs/${b.doc.id}/members`)).body,
       files: (await users.other.api.get(`/api/docs/${b.doc.id}/files`)).body,
       versions: (await users.other.api.get(`/api/docs/${b.doc.id}/versions`)).body,
+      comments: (await users.other.api.get(`/api/docs/${b.doc.id}/comments`)).body,
       edits: await storedEdits(ctx.jsm, b.doc.id),
       events: await storedDocEvents(ctx.jsm, b.doc.id),
     });
@@ -316,10 +331,22 @@ describe("authorisation sweep over the route table", () => {
         cases.push({ what: `${key(route)} with B's file ${fileId}`, send: () => owner.call(route.method, route.url.replace(":id", fileId)), allowed: [404] });
       }
     }
+    // B's comment in every route that takes a comment id.
+    for (const route of table.filter((r) => r.url.startsWith("/api/comments/:id"))) {
+      cases.push({
+        what: `${key(route)} with B's comment`,
+        send: async () => {
+          const req = await requestFor(route, a, "owner");
+          return call("owner", route, { ...req, url: req.url.replace(a.comment, b.comment) });
+        },
+        allowed: [404],
+      });
+    }
     // A member of B only, in A's member routes and transfer.
     cases.push({ what: "PATCH A's member: B's member", send: () => owner.call("PATCH", `/api/docs/${a.doc.id}/members/${onlyB.user.id}`, { role: "editor" }), allowed: [404] });
     cases.push({ what: "DELETE A's member: B's member", send: () => owner.call("DELETE", `/api/docs/${a.doc.id}/members/${onlyB.user.id}`), allowed: [404] });
     cases.push({ what: "transfer A to B's member", send: () => owner.post(`/api/docs/${a.doc.id}/transfer`, { userId: onlyB.user.id }), allowed: [403, 404, 400, 409] });
+    cases.push({ what: "comment on A mentioning B's member", send: () => owner.post(`/api/docs/${a.doc.id}/comments`, { body: "@B", mentions: [onlyB.user.id] }), allowed: [400] });
     cases.push({ what: "cancel B's invitation on A", send: () => owner.post(`/api/docs/${a.doc.id}/invitations/cancel`, { email: b.invited }), allowed: [404] });
     // B's version numbers (B has more edits than A) in A's version routes.
     cases.push({ what: "A's version at B's head", send: () => owner.get(`/api/docs/${a.doc.id}/versions/${bHead}`), allowed: [404, 400] });

@@ -15,7 +15,7 @@ import { connectClient } from "./collab-client.ts";
 /** `schema` is the owning service's (each keeps its own checkpoints). */
 const PROJECTIONS: Record<string, { schema: string; stream: string; filter: string; tables: string[] }> = {
   auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices"] },
-  docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "document_members", "document_invitations", "named_versions"] },
+  docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "comments", "document_members", "document_invitations", "named_versions"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
   "docs-edit-heads": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_last_edit"] },
   "edit-log": { schema: "history", stream: Streams.edits, filter: subjects.allEdits(), tables: ["edit_log", "doc_heads"] },
@@ -76,6 +76,13 @@ describe("projections are rebuilt from the streams", () => {
     await api.post(`/api/docs/${doc.id}/members`, { email: bob.user.email, role: "editor" });
     await api.post(`/api/docs/${doc.id}/members`, { email: `pending-${crypto.randomUUID()}@example.test`, role: "viewer" });
     await api.call("PATCH", `/api/docs/${doc.id}/members/${bob.user.id}`, { role: "commenter" });
+    const thread = (await api.post<{ id: string }>(`/api/docs/${doc.id}/comments`, { body: "First", mentions: [bob.user.id] })).body;
+    const bobApi = api.withToken(bob.accessToken);
+    const reply = (await bobApi.post<{ id: string }>(`/api/comments/${thread.id}/replies`, { body: "Second" })).body;
+    await bobApi.call("PATCH", `/api/comments/${reply.id}`, { body: "Second, edited" });
+    await bobApi.call("PATCH", `/api/comments/${thread.id}`, { resolved: true });
+    const gone = (await api.post<{ id: string }>(`/api/docs/${doc.id}/comments`, { body: "Deleted" })).body;
+    await api.call("DELETE", `/api/comments/${gone.id}`);
     const trashed = await api.createDoc("Trash me");
     await api.call("DELETE", `/api/docs/${trashed.id}`);
     await anon.post("/api/auth/refresh", { refreshToken: auth.refreshToken });
@@ -109,6 +116,7 @@ describe("projections are rebuilt from the streams", () => {
     expect(before["documents"]!.length).toBeGreaterThan(0);
     expect(before["edit_log"]!.length).toBeGreaterThan(0);
     expect(before["document_invitations"]!.length).toBeGreaterThan(0);
+    expect(before["comments"]!.filter((r) => (r as { doc_id: string }).doc_id === doc.id)).toHaveLength(2);
     expect(before["pending_registrations"]!.some((r) => (r as { email: string }).email === pendingEmail)).toBe(true);
     expect(before["registration_notices"]!.some((r) => (r as { user_id: string }).user_id === bob.user.id)).toBe(true);
     expect(before["files"]!.some((f) => (f as { doc_id: string }).doc_id === doc.id)).toBe(true);

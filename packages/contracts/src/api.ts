@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { DocKind, Role } from "./events.ts";
+import { CommentAnchor, CommentBody, CommentMentions, DocKind, Role } from "./events.ts";
 import type { ErrorBody } from "./errors.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 
@@ -244,6 +244,48 @@ export const CreateDocInput = Type.Object(
   { body: Type.Unknown(), idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
   { additionalProperties: false },
 );
+
+/** `POST /api/docs/:id/comments`: a new thread, on a range of the text, on a card, or on the whole document. */
+export const CreateCommentBody = Type.Object({ body: CommentBody, anchor: Type.Optional(CommentAnchor), mentions: Type.Optional(CommentMentions) }, { additionalProperties: false });
+/** `POST /api/comments/:id/replies`. */
+export const ReplyBody = Type.Object({ body: CommentBody, mentions: Type.Optional(CommentMentions) }, { additionalProperties: false });
+/** `PATCH /api/comments/:id`: new text for one's own comment (with the mentions it has), or a thread resolved or opened again. */
+export const UpdateCommentBody = Type.Object(
+  { body: Type.Optional(CommentBody), mentions: Type.Optional(CommentMentions), resolved: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const CommentStatus = Type.Union([Type.Literal("open"), Type.Literal("resolved"), Type.Literal("all")]);
+export const CommentsQuery = Type.Object({ status: Type.Optional(CommentStatus) }, { additionalProperties: false });
+export const CommentsInput = Type.Object({ id: Id, status: Type.Optional(CommentStatus) }, { additionalProperties: false });
+export const CommentIdParams = Type.Object({ id: Id }, { additionalProperties: false });
+/** Input of a command on one comment over RPC: the comment's id, the body, and an idempotency key. */
+export const CommentCommandInput = Type.Object(
+  { id: Id, body: Type.Optional(Type.Unknown()), idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  { additionalProperties: false },
+);
+
+export interface CommentView {
+  id: string;
+  body: string;
+  authorId: string;
+  /** The author's name as it is now (empty when the account is unknown here). */
+  authorName: string;
+  mentions: string[];
+  createdAt: string;
+  /** When its text last changed (the creation time if never). */
+  updatedAt: string;
+}
+
+/** A thread: its first comment, where it points, whether it is done, and the replies in order. */
+export interface CommentThreadView extends CommentView {
+  docId: string;
+  /** Absent for a comment on the whole document. */
+  anchor?: CommentAnchor;
+  resolved: boolean;
+  resolvedBy?: string;
+  resolvedAt?: string;
+  replies: CommentView[];
+}
 
 export interface MemberView {
   userId: string;

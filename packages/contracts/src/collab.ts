@@ -45,14 +45,14 @@ export const SERVER_PRESENCE_CLIENT_ID = 2 ** 32;
 
 /**
  * `renamed`: the title changed. `access`: this connection's role changed (sent to that user's
- * connections only). `restored`: an earlier version was restored, by the user `by`, so text
+ * connections only). `comments`: a comment was added, changed, resolved, reopened or deleted. `restored`: an earlier version was restored, by the user `by`, so text
  * written since may be gone from the page (it stays in the history).
  *
  * `version` is the document's version (its `DocView.version`) that the change made. The notice
  * follows the stored event, and the read model the REST API answers from may not hold it yet:
  * a page that reads an older version asks again until it sees this one.
  */
-export type DocumentChangedNotice = { what: "renamed" | "access"; at: number; version?: number } | { what: "restored"; at: number; by: string };
+export type DocumentChangedNotice = { what: "renamed" | "access" | "comments"; at: number; version?: number } | { what: "restored"; at: number; by: string };
 
 /** The notice in an awareness state, if it holds one. */
 export function documentChangedIn(state: unknown): DocumentChangedNotice | undefined {
@@ -61,7 +61,7 @@ export function documentChangedIn(state: unknown): DocumentChangedNotice | undef
   if (typeof notice !== "object" || notice === null) return undefined;
   const { what, at, by } = notice as Record<string, unknown>;
   if (typeof at !== "number") return undefined;
-  if (what === "renamed" || what === "access") {
+  if (what === "renamed" || what === "access" || what === "comments") {
     const { version } = notice as Record<string, unknown>;
     return Number.isSafeInteger(version) && (version as number) > 0 ? { what, at, version: version as number } : { what, at };
   }

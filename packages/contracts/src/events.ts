@@ -14,6 +14,24 @@ export type Role = Static<typeof Role>;
 export const DocKind = Type.Union([Type.Literal("text"), Type.Literal("board")]);
 export type DocKind = Static<typeof DocKind>;
 
+/** A Yjs relative position (`Y.encodeRelativePosition`), base64: it follows its text through concurrent edits. */
+const RelativePosition = Type.String({ minLength: 4, maxLength: 1024, pattern: "^[A-Za-z0-9+/]+={0,2}$" });
+/**
+ * Where a comment thread points: a range of the rich text (relative positions into the
+ * XmlFragment `default`, so the range moves with the text and collapses when its text is
+ * deleted, which shows the thread as detached) or a board card (by the card's id in the
+ * Y.Map `board`).
+ */
+export const CommentAnchor = Type.Union([
+  Type.Object({ type: Type.Literal("text"), start: RelativePosition, end: RelativePosition }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal("card"), cardId: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
+]);
+export type CommentAnchor = Static<typeof CommentAnchor>;
+/** A comment's text: plain text, mentions as `@Name` in it and their ids beside it. */
+export const CommentBody = Type.String({ minLength: 1, maxLength: 10_000 });
+/** The members a comment mentions; each is told (a notification, and an email if they want one). */
+export const CommentMentions = Type.Array(Type.String({ pattern: SAFE_ID_PATTERN }), { maxItems: 50, uniqueItems: true });
+
 export const EventPayloads = {
   "user.registered.v1": Type.Object({
     userId: Id,
@@ -110,6 +128,25 @@ export const EventPayloads = {
   "doc.version-named.v1": Type.Object({ docId: Id, name: Type.String({ minLength: 1, maxLength: 100 }), seq: Type.Integer({ minimum: 0 }) }),
   /** The owner emptied the document from the trash: it is gone for everyone and its files are deleted from the store. */
   "doc.purged.v1": Type.Object({ docId: Id }),
+  /**
+   * A comment, on the document's own subject, by the event's actor: a new thread (no `threadId`,
+   * maybe an anchor) or a reply in the thread `threadId`.
+   */
+  "comment.created.v1": Type.Object({
+    docId: Id,
+    commentId: Id,
+    threadId: Type.Optional(Id),
+    anchor: Type.Optional(CommentAnchor),
+    body: CommentBody,
+    mentions: CommentMentions,
+  }),
+  /** Its author changed a comment's text; `mentions` are the ones the new text has. */
+  "comment.edited.v1": Type.Object({ docId: Id, commentId: Id, body: CommentBody, mentions: CommentMentions }),
+  /** A comment deleted by its author or the owner; deleting a thread's first comment deletes the thread. */
+  "comment.deleted.v1": Type.Object({ docId: Id, commentId: Id }),
+  /** A thread (named by its first comment) marked done, or opened again. */
+  "comment.resolved.v1": Type.Object({ docId: Id, commentId: Id }),
+  "comment.reopened.v1": Type.Object({ docId: Id, commentId: Id }),
   /**
    * The tombstone history leaves once a purged document's content is erased everywhere (the EDITS
    * stream, the edit log's copies, chunks, snapshots): who purged it and when, and where its edit

@@ -17,10 +17,14 @@ export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (Roles as readonly string[]).includes(value);
 }
 
-/** Owners do everything; editors change content, rename and share below owner; the rest only read. */
+/** Owners do everything; editors change content, rename and share below owner; commenters comment; viewers only read. */
 export const Permissions = {
   read: ["owner", "editor", "commenter", "viewer"],
   write: ["owner", "editor"],
+  /** Start a thread, reply, edit or delete one's own comments, resolve and reopen threads. */
+  comment: ["owner", "editor", "commenter"],
+  /** Delete anyone's comment. */
+  moderateComments: ["owner"],
   rename: ["owner", "editor"],
   share: ["owner", "editor"],
   manageMembers: ["owner"],
@@ -43,6 +47,9 @@ export const canRead = (role: Role | null | undefined): boolean => can(role, "re
  * Viewers and commenters connected to /collab receive everything but their updates are refused.
  */
 export const canWrite = (role: Role | null | undefined): boolean => can(role, "write");
+
+/** Comments, replies, resolves and reopens threads. */
+export const canComment = (role: Role | null | undefined): boolean => can(role, "comment");
 
 /** Invites people and shares with them, below owner. */
 export const canShare = (role: Role | null | undefined): boolean => can(role, "share");

@@ -159,6 +159,11 @@ export const rpc = {
     transfer: "rpc.docs.transfer",
     nameVersion: "rpc.docs.name-version",
     versions: "rpc.docs.versions",
+    comments: "rpc.docs.comments",
+    addComment: "rpc.docs.add-comment",
+    reply: "rpc.docs.reply",
+    updateComment: "rpc.docs.update-comment",
+    deleteComment: "rpc.docs.delete-comment",
   },
   history: {
     list: "rpc.history.list",

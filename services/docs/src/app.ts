@@ -18,6 +18,8 @@ import {
   type ProjectionRunner,
 } from "@palimpsest/platform";
 import { createDocuments } from "./documents.ts";
+import { createComments } from "./comments.ts";
+import { readYourWrites } from "./read-your-writes.ts";
 import { docsProjectionSpecs } from "./projections.ts";
 import { DocumentStore } from "./document-store.ts";
 import { AccessCache } from "./access-cache.ts";
@@ -45,7 +47,9 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const store = new DocumentStore(js, await jetstreamManager(nc));
   const cache = new AccessCache(store, log);
   await cache.start(js, await jetstreamManager(nc));
-  const docs = createDocuments(db, store, cache, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
+  const apply = readYourWrites(db, cache);
+  const docs = createDocuments(db, store, cache, apply, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
+  const comments = createComments(db, store, cache, apply);
   const rpcSubs = serveRpc(
     nc,
     "docs",
@@ -67,6 +71,11 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.transfer]: docs.transfer,
       [rpc.docs.nameVersion]: docs.nameVersion,
       [rpc.docs.versions]: docs.versions,
+      [rpc.docs.comments]: comments.list,
+      [rpc.docs.addComment]: comments.add,
+      [rpc.docs.reply]: comments.reply,
+      [rpc.docs.updateComment]: comments.update,
+      [rpc.docs.deleteComment]: comments.remove,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );

@@ -63,6 +63,7 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
       await db.deleteFrom("document_members").where("doc_id", "=", docId).execute();
       await db.deleteFrom("document_invitations").where("doc_id", "=", docId).execute();
       await db.deleteFrom("named_versions").where("doc_id", "=", docId).execute();
+      await db.deleteFrom("comments").where("doc_id", "=", docId).execute();
       // History erases the document's edits and empties its head, so a rebuild has no last edit either.
       await db.deleteFrom("document_last_edit").where("doc_id", "=", docId).execute();
       await db.deleteFrom("documents").where("id", "=", docId).execute();
@@ -111,6 +112,41 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
         .values({ doc_id: docId, name: event.data.name, seq: event.data.seq, named_by: event.actorId ?? "", named_at: at, stream_seq: seq })
         .onConflict((oc) => oc.column("stream_seq").doNothing())
         .execute();
+      return;
+    case "comment.created.v1": {
+      const d = event.data;
+      await db
+        .insertInto("comments")
+        .values({
+          id: d.commentId,
+          doc_id: docId,
+          thread_id: d.threadId ?? null,
+          author_id: event.actorId ?? "",
+          anchor: d.anchor ? JSON.stringify(d.anchor) : null,
+          body: d.body,
+          mentions: JSON.stringify(d.mentions),
+          created_at: at,
+          updated_at: at,
+          resolved_at: null,
+          resolved_by: null,
+          stream_seq: seq,
+        })
+        .onConflict((oc) => oc.column("id").doNothing())
+        .execute();
+      return;
+    }
+    case "comment.edited.v1":
+      await db.updateTable("comments").set({ body: event.data.body, mentions: JSON.stringify(event.data.mentions), updated_at: at }).where("id", "=", event.data.commentId).execute();
+      return;
+    case "comment.deleted.v1":
+      // A thread goes with its first comment.
+      await db.deleteFrom("comments").where((eb) => eb.or([eb("id", "=", event.data.commentId), eb("thread_id", "=", event.data.commentId)])).execute();
+      return;
+    case "comment.resolved.v1":
+      await db.updateTable("comments").set({ resolved_at: at, resolved_by: event.actorId ?? null }).where("id", "=", event.data.commentId).execute();
+      return;
+    case "comment.reopened.v1":
+      await db.updateTable("comments").set({ resolved_at: null, resolved_by: null }).where("id", "=", event.data.commentId).execute();
       return;
     case "doc.ownership-transferred.v1": {
       const d = event.data;

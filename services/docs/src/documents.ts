@@ -1,5 +1,4 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { setTimeout as delay } from "node:timers/promises";
 import { sql, type Kysely } from "kysely";
 import {
   AcceptInvitationBody,
@@ -25,22 +24,17 @@ import {
   parse,
   type AcceptedInvitation,
   type AccessResult,
-  type AnyDomainEvent,
   type DocView,
   type MembersView,
   type Page,
 } from "@palimpsest/contracts";
 import { callRpcOk, jetstreamOf, queueMail, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { applyDocsEvent } from "./docs-projection.ts";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
 import type { AccessCache } from "./access-cache.ts";
+import type { ApplyStored } from "./read-your-writes.ts";
 import type { DocsDb } from "./schema.ts";
-
-/** How long a command waits for an earlier event on its document to be applied before answering anyway. */
-const APPLY_IN_ORDER_WAIT_MS = 5_000;
-const APPLY_RETRY_MS = 15;
 
 interface Cursor {
   u: string;
@@ -77,7 +71,7 @@ export interface InvitationSettings {
 }
 
 /** The docs service's commands and queries; each is an RPC handler behind a gateway route. */
-export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, nc: NatsConnection, invitations: InvitationSettings) {
+export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, apply: ApplyStored, nc: NatsConnection, invitations: InvitationSettings) {
   const js = jetstreamOf(nc);
   async function namedVersions(docId: string): Promise<NamedVersion[]> {
     const rows = await db.selectFrom("named_versions").select(["name", "seq", "named_by", "named_at"]).where("doc_id", "=", docId).orderBy("stream_seq", "desc").execute();
@@ -114,23 +108,6 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     // A stranger learns nothing, not even that the document exists.
     if (!row) throw new AppError("NOT_FOUND", "document not found");
     return toView(row);
-  }
-
-  /**
-   * Makes the command's own event visible before answering, so the caller reads what it wrote.
-   * An earlier event on the same document that another command stored but has not applied yet
-   * comes first: wait for it (its command or the projector applies it), never jump over it.
-   */
-  async function apply(docId: string, event: AnyDomainEvent, seq: number, previousSeq: number): Promise<void> {
-    cache.observe(docId, event, seq, previousSeq);
-    const deadline = Date.now() + APPLY_IN_ORDER_WAIT_MS;
-    // In one transaction: a reader sees the version and what the event changed together, which a
-    // page told of this version (a rename notice) relies on.
-    while (!(await db.transaction().execute((trx) => applyDocsEvent(trx, event, seq, previousSeq)))) {
-      // The projector applies it in stream order a moment later; the command is stored either way.
-      if (Date.now() > deadline) return;
-      await delay(APPLY_RETRY_MS);
-    }
   }
 
   async function run(input: unknown, ctx: RpcContext, toCommand: (i: DocCommandInput) => DocCommand | Promise<DocCommand>) {

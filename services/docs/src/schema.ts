@@ -1,6 +1,6 @@
-import { sql } from "kysely";
+import { sql, type ColumnType } from "kysely";
 import type { Migration } from "@palimpsest/platform";
-import type { DocKind, Role } from "@palimpsest/contracts";
+import type { CommentAnchor, DocKind, Role } from "@palimpsest/contracts";
 
 export interface DocumentsTable {
   id: string;
@@ -54,7 +54,26 @@ export interface NamedVersionsTable {
   stream_seq: number;
 }
 
+/** Comments that are not deleted; a thread is its first comment (no `thread_id`) and the replies naming it. */
+export interface CommentsTable {
+  id: string;
+  doc_id: string;
+  thread_id: string | null;
+  author_id: string;
+  /** JSON, written as text. */
+  anchor: ColumnType<CommentAnchor | null, string | null, string | null>;
+  body: string;
+  mentions: ColumnType<string[], string, string>;
+  created_at: Date;
+  updated_at: Date;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  /** The DOCS stream sequence of the comment's creation: the order of a document's comments. */
+  stream_seq: number;
+}
+
 export interface DocsDb {
+  comments: CommentsTable;
   named_versions: NamedVersionsTable;
   documents: DocumentsTable;
   document_members: MembersTable;
@@ -129,11 +148,32 @@ export const docsMigrations: Record<string, Migration> = {
       await db.schema.createIndex("document_invitations_token_idx").on("document_invitations").column("token_hash").unique().execute();
     },
   },
+  "004_comments": {
+    async up(db) {
+      await db.schema
+        .createTable("comments")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("thread_id", "text")
+        .addColumn("author_id", "text", (c) => c.notNull())
+        .addColumn("anchor", "jsonb")
+        .addColumn("body", "text", (c) => c.notNull())
+        .addColumn("mentions", "jsonb", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull())
+        .addColumn("resolved_at", "timestamptz")
+        .addColumn("resolved_by", "text")
+        .addColumn("stream_seq", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("comments_doc_idx").on("comments").columns(["doc_id", "stream_seq"]).execute();
+      await db.schema.createIndex("comments_thread_idx").on("comments").column("thread_id").execute();
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
 export const docsProjections = {
-  docs: ["document_members", "document_invitations", "named_versions", "documents"],
+  docs: ["comments", "document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
 } as const;

@@ -2,6 +2,11 @@ import type { TSchema } from "@sinclair/typebox";
 import type { SessionStep } from "./session-cookies.ts";
 import {
   AcceptInvitationBody,
+  CommentIdParams,
+  CommentsQuery,
+  CreateCommentBody,
+  ReplyBody,
+  UpdateCommentBody,
   ChangePasswordBody,
   ConfirmRegistrationBody,
   CreateDocBody,
@@ -57,6 +62,12 @@ function commandInput(r: RouteRequest, extra: { userId?: unknown } = {}) {
     ...(key ? { idempotencyKey: key } : {}),
     ...(expectedVersion !== undefined ? { expectedVersion } : {}),
   };
+}
+
+/** A command on one comment: its id, the body, and an idempotency key. */
+function commentInput(r: RouteRequest) {
+  const key = header(r, "idempotency-key");
+  return { id: r.params["id"], ...(r.body !== undefined && r.body !== null ? { body: r.body } : {}), ...(key ? { idempotencyKey: key } : {}) };
 }
 
 /**
@@ -203,6 +214,29 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "GET", url: "/api/docs/:id/versions", subject: rpc.docs.versions, auth: true, summary: "named versions, newest first",
     schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/comments", subject: rpc.docs.comments, auth: true, summary: "comment threads, oldest first (?status=open|resolved|all)",
+    schema: { params: DocIdParams, querystring: CommentsQuery }, input: (r) => ({ ...r.query, id: r.params["id"] }),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/comments", subject: rpc.docs.addComment, auth: true,
+    summary: "start a thread on a range of the text, a card or the whole document (owner, editor, commenter)",
+    schema: { params: DocIdParams, body: CreateCommentBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "POST", url: "/api/comments/:id/replies", subject: rpc.docs.reply, auth: true, summary: "reply in a comment's thread (owner, editor, commenter)",
+    schema: { params: CommentIdParams, body: ReplyBody }, input: (r) => commentInput(r),
+  },
+  {
+    method: "PATCH", url: "/api/comments/:id", subject: rpc.docs.updateComment, auth: true,
+    summary: "change your own comment's text, or resolve or reopen its thread (owner, editor, commenter)",
+    schema: { params: CommentIdParams, body: UpdateCommentBody }, input: (r) => commentInput(r),
+  },
+  {
+    method: "DELETE", url: "/api/comments/:id", subject: rpc.docs.deleteComment, auth: true,
+    summary: "delete your own comment (the owner: any); a thread goes with its first comment",
+    schema: { params: CommentIdParams }, input: (r) => commentInput({ ...r, body: undefined }),
   },
   {
     method: "GET", url: "/api/docs/:id/versions/at", subject: rpc.history.version, auth: true,

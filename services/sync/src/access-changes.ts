@@ -78,7 +78,7 @@ export class RecentAccessChanges {
 /**
  * Makes role changes take effect on open connections as soon as they are stored: a demoted
  * editor's socket stops being able to write, a removed member's socket closes, and so do all
- * sockets of a document moved to the trash. A rename is passed on to `notices`.
+ * sockets of a document moved to the trash. A rename or a comment is passed on to `notices`.
  */
 export async function followAccessChanges(
   js: JetStreamClient,
@@ -142,9 +142,16 @@ export async function followAccessChanges(
           case "doc.renamed.v1": {
             // Not access, but heard on the same events: open pages show the new title at once.
             const d = event.data as EventPayload<"doc.renamed.v1">;
-            await notices?.renamed(d.docId, m.seq);
+            await notices?.changed(d.docId, "renamed", m.seq);
             break;
           }
+          case "comment.created.v1":
+          case "comment.edited.v1":
+          case "comment.deleted.v1":
+          case "comment.resolved.v1":
+          case "comment.reopened.v1":
+            await notices?.changed((event.data as EventPayload<"comment.deleted.v1">).docId, "comments", m.seq);
+            break;
           case "doc.untrashed.v1": {
             const d = event.data as EventPayload<"doc.untrashed.v1">;
             recent.record(d.docId, null, { kind: "untrashed" });

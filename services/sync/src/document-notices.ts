@@ -22,16 +22,19 @@ export function documentNoticeMessage(notice: DocumentChangedNotice): Uint8Array
   return encodeAwareness(encodePresence([{ clientId: SERVER_PRESENCE_CLIENT_ID, clock, state: { [DOCUMENT_CHANGED_FIELD]: notice } }]));
 }
 
-/** Tells the open connections of a renamed document, so their pages show the new title at once. */
+/**
+ * Tells the open connections of a document that it was renamed or its comments changed, so their
+ * pages show it at once.
+ */
 export class DocumentNotices {
   constructor(private readonly rooms: RoomRegistry) {}
 
-  /** `version`: the DOCS stream sequence of the rename, which the REST API answers as the document's version. */
-  async renamed(docId: string, version: number): Promise<void> {
+  /** `version`: the DOCS stream sequence of the change, which the REST API answers as the document's version. */
+  async changed(docId: string, what: "renamed" | "comments", version: number): Promise<void> {
     const room = await this.rooms.peek(docId);
     const peers = room?.allPeers() ?? [];
     if (peers.length === 0) return;
-    const message = documentNoticeMessage({ what: "renamed", at: Date.now(), version });
+    const message = documentNoticeMessage({ what, at: Date.now(), version });
     for (const peer of peers) peer.send(message);
   }
 }

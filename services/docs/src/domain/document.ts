@@ -1,4 +1,4 @@
-import { AppError, can, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role } from "@palimpsest/contracts";
+import { AppError, can, type CommentAnchor, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role } from "@palimpsest/contracts";
 
 /**
  * The document aggregate: title, kind, trash state, members and pending invitations.
@@ -19,8 +19,19 @@ export interface DocState {
   formerMembers: ReadonlySet<string>;
   /** Pending invitations by email. */
   invitations: ReadonlyMap<string, Invitation>;
+  /** Comments that are not deleted, by id: who wrote each and where it belongs (the text is in the read model). */
+  comments: ReadonlyMap<string, CommentState>;
   /** Stream sequence of the last event: the version commands are checked against. */
   version: number;
+}
+
+export interface CommentState {
+  authorId: string;
+  /** The thread's first comment; absent when this is one. */
+  threadId?: string;
+  /** For a thread's first comment: whether the thread is done. */
+  resolved: boolean;
+  mentions: readonly string[];
 }
 
 export interface Invitation {
@@ -41,6 +52,7 @@ export const emptyDoc = (docId: string): DocState => ({
   members: new Map(),
   formerMembers: new Set(),
   invitations: new Map(),
+  comments: new Map(),
   version: 0,
 });
 
@@ -59,7 +71,14 @@ export type DocCommand =
   | { type: "remove-member"; userId: string }
   | { type: "leave" }
   | { type: "transfer-ownership"; toUserId: string }
-  | { type: "name-version"; name: string; seq: number };
+  | { type: "name-version"; name: string; seq: number }
+  | { type: "add-comment"; commentId: string; body: string; mentions: readonly string[]; anchor?: CommentAnchor }
+  /** `to`: the thread, or any comment in it. */
+  | { type: "reply"; commentId: string; to: string; body: string; mentions: readonly string[] }
+  | { type: "edit-comment"; commentId: string; body: string; mentions: readonly string[] }
+  | { type: "delete-comment"; commentId: string }
+  /** `commentId`: the thread, or any comment in it. */
+  | { type: "resolve-thread"; commentId: string; resolved: boolean };
 
 export type DocEventData = {
   [K in DocEventType]: { type: K; data: EventPayload<K> };
@@ -78,7 +97,12 @@ export type DocEventType =
   | "doc.role-changed.v1"
   | "doc.member-removed.v1"
   | "doc.ownership-transferred.v1"
-  | "doc.version-named.v1";
+  | "doc.version-named.v1"
+  | "comment.created.v1"
+  | "comment.edited.v1"
+  | "comment.deleted.v1"
+  | "comment.resolved.v1"
+  | "comment.reopened.v1";
 
 function notFound(): AppError {
   return new AppError("NOT_FOUND", "document not found");
@@ -95,6 +119,24 @@ function require(state: DocState, actorId: string, permission: Permission, opts:
   const role = roleOf(state, actorId, opts);
   if (!can(role, permission)) throw new AppError("FORBIDDEN", `a ${role} cannot do this`);
   return role;
+}
+
+/** A comment that is not deleted, or NOT_FOUND. */
+function commentIn(state: DocState, commentId: string): CommentState {
+  const comment = state.comments.get(commentId);
+  if (!comment) throw new AppError("NOT_FOUND", "comment not found");
+  return comment;
+}
+
+/** The thread a comment belongs to: its own id for a thread's first comment. */
+function threadOf(state: DocState, commentId: string): string {
+  return commentIn(state, commentId).threadId ?? commentId;
+}
+
+/** Only members can be mentioned: they are the ones who can open the document to answer. */
+function checkMentions(state: DocState, mentions: readonly string[]): void {
+  const strangers = mentions.filter((id) => !state.members.has(id));
+  if (strangers.length > 0) throw new AppError("VALIDATION_FAILED", "only members of the document can be mentioned; share it with them first");
 }
 
 export function decide(state: DocState, command: DocCommand, actorId: string): DocEventData[] {
@@ -178,6 +220,44 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
     case "name-version":
       require(state, actorId, "write");
       return [{ type: "doc.version-named.v1", data: { docId, name: command.name, seq: command.seq } }];
+    case "add-comment": {
+      require(state, actorId, "comment");
+      checkMentions(state, command.mentions);
+      if (state.comments.has(command.commentId)) throw new AppError("CONFLICT", "comment already exists");
+      const anchor = command.anchor;
+      if (anchor && (anchor.type === "text") !== (state.kind === "text")) {
+        throw new AppError("VALIDATION_FAILED", state.kind === "text" ? "a comment on a text document points at a range of its text" : "a comment on a board points at a card");
+      }
+      return [{ type: "comment.created.v1", data: { docId, commentId: command.commentId, ...(anchor ? { anchor } : {}), body: command.body, mentions: [...command.mentions] } }];
+    }
+    case "reply": {
+      require(state, actorId, "comment");
+      checkMentions(state, command.mentions);
+      const threadId = threadOf(state, command.to);
+      if (state.comments.has(command.commentId)) throw new AppError("CONFLICT", "comment already exists");
+      const reply: DocEventData = { type: "comment.created.v1", data: { docId, commentId: command.commentId, threadId, body: command.body, mentions: [...command.mentions] } };
+      // Answering a thread that was done opens it again, as people expect from a conversation.
+      return commentIn(state, threadId).resolved ? [{ type: "comment.reopened.v1", data: { docId, commentId: threadId } }, reply] : [reply];
+    }
+    case "edit-comment": {
+      require(state, actorId, "comment");
+      const comment = commentIn(state, command.commentId);
+      if (comment.authorId !== actorId) throw new AppError("FORBIDDEN", "only its author can change a comment");
+      checkMentions(state, command.mentions.filter((id) => !comment.mentions.includes(id)));
+      return [{ type: "comment.edited.v1", data: { docId, commentId: command.commentId, body: command.body, mentions: [...command.mentions] } }];
+    }
+    case "delete-comment": {
+      const role = require(state, actorId, "comment");
+      const comment = commentIn(state, command.commentId);
+      if (comment.authorId !== actorId && !can(role, "moderateComments")) throw new AppError("FORBIDDEN", "only its author or the owner can delete a comment");
+      return [{ type: "comment.deleted.v1", data: { docId, commentId: command.commentId } }];
+    }
+    case "resolve-thread": {
+      require(state, actorId, "comment");
+      const threadId = threadOf(state, command.commentId);
+      if (commentIn(state, threadId).resolved === command.resolved) return [];
+      return [{ type: command.resolved ? "comment.resolved.v1" : "comment.reopened.v1", data: { docId, commentId: threadId } }];
+    }
     case "transfer-ownership": {
       require(state, actorId, "transfer");
       if (command.toUserId === actorId) return [];
@@ -204,6 +284,11 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     f(m);
     return m;
   };
+  const withComments = (f: (m: Map<string, CommentState>) => void): ReadonlyMap<string, CommentState> => {
+    const m = new Map(state.comments);
+    f(m);
+    return m;
+  };
   switch (event.type) {
     case "doc.created.v1": {
       const d = event.data as EventPayload<"doc.created.v1">;
@@ -215,8 +300,6 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
       return next({ trashed: true });
     case "doc.untrashed.v1":
       return next({ trashed: false });
-    case "doc.purged.v1":
-      return next({ exists: false, purged: true, trashed: true, members: new Map(), formerMembers: new Set(), invitations: new Map() });
     case "doc.shared.v1": {
       const d = event.data as EventPayload<"doc.shared.v1">;
       return next({
@@ -249,6 +332,33 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
       const d = event.data as EventPayload<"doc.ownership-transferred.v1">;
       return next({ ownerId: d.toUserId, members: withMembers((m) => m.set(d.fromUserId, "editor").set(d.toUserId, "owner")) });
     }
+    case "comment.created.v1": {
+      const d = event.data as EventPayload<"comment.created.v1">;
+      const comment: CommentState = { authorId: event.actorId ?? "", resolved: false, mentions: d.mentions, ...(d.threadId ? { threadId: d.threadId } : {}) };
+      return next({ comments: withComments((m) => m.set(d.commentId, comment)) });
+    }
+    case "comment.edited.v1": {
+      const d = event.data as EventPayload<"comment.edited.v1">;
+      const comment = state.comments.get(d.commentId);
+      return comment ? next({ comments: withComments((m) => m.set(d.commentId, { ...comment, mentions: d.mentions })) }) : next({});
+    }
+    case "comment.deleted.v1": {
+      const d = event.data as EventPayload<"comment.deleted.v1">;
+      // A thread goes with its first comment.
+      return next({ comments: withComments((m) => {
+        m.delete(d.commentId);
+        for (const [id, c] of m) if (c.threadId === d.commentId) m.delete(id);
+      }) });
+    }
+    case "comment.resolved.v1":
+    case "comment.reopened.v1": {
+      const d = event.data as EventPayload<"comment.resolved.v1">;
+      const comment = state.comments.get(d.commentId);
+      const resolved = event.type === "comment.resolved.v1";
+      return comment ? next({ comments: withComments((m) => m.set(d.commentId, { ...comment, resolved })) }) : next({});
+    }
+    case "doc.purged.v1":
+      return next({ exists: false, purged: true, trashed: true, members: new Map(), formerMembers: new Set(), invitations: new Map(), comments: new Map() });
     default:
       return next({});
   }
