@@ -287,6 +287,12 @@ export interface CommentThreadView extends CommentView {
   replies: CommentView[];
 }
 
+/** `GET /api/docs/:id/comments`: the threads, and the document's version they were read at. */
+export interface CommentList {
+  items: CommentThreadView[];
+  version: number;
+}
+
 export interface MemberView {
   userId: string;
   email: string;

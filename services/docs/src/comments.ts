@@ -9,6 +9,7 @@ import {
   ReplyBody,
   UpdateCommentBody,
   parse,
+  type CommentList,
   type CommentThreadView,
   type CommentView,
 } from "@palimpsest/contracts";
@@ -110,7 +111,11 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const caller = requireCaller(ctx);
       const { id, status } = parse(CommentsInput, input, "query");
       roleOf(await cache.state(id), caller.userId);
-      return { body: { items: await threads(id, status ? { status } : {}) } };
+      // The version first: the threads read after it hold at least what it says, so a page told
+      // of a newer version (a notice) knows this answer is older and asks again.
+      const version = (await db.selectFrom("documents").select("version").where("id", "=", id).executeTakeFirst())?.version ?? 0;
+      const list: CommentList = { items: await threads(id, status ? { status } : {}), version: Number(version) };
+      return { body: list };
     },
 
     async add(input: unknown, ctx: RpcContext): Promise<RpcResult> {

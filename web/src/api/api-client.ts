@@ -6,6 +6,10 @@ import { endSession, freshAccessToken, refreshSession, SESSION_EXPIRED_MESSAGE }
 import { ApiError, sendJson } from "./http";
 import type { HttpRequest } from "./http";
 import type {
+  Comment,
+  CommentAnchor,
+  CommentList,
+  CommentThread,
   RegistrationPending,
   SessionGrant,
   DiffView,
@@ -169,6 +173,24 @@ export const api = {
 
     cancelInvitation: (id: string, email: string): Promise<void> =>
       authorized({ method: "POST", path: `${docPath(id)}/invitations/cancel`, body: { email } }),
+  },
+
+  comments: {
+    list: (id: string, signal?: AbortSignal): Promise<CommentList> =>
+      authorized({ method: "GET", path: `${docPath(id)}/comments`, signal }),
+
+    /** Starts a thread on a range of the text, a card, or (without an anchor) the whole document. */
+    create: (id: string, input: { body: string; anchor?: CommentAnchor; mentions?: string[] }): Promise<CommentThread> =>
+      authorized({ method: "POST", path: `${docPath(id)}/comments`, body: input }),
+
+    reply: (commentId: string, input: { body: string; mentions?: string[] }): Promise<Comment> =>
+      authorized({ method: "POST", path: `/api/comments/${encodeURIComponent(commentId)}/replies`, body: input }),
+
+    /** My own comment's new text, or the thread resolved or opened again. */
+    update: (commentId: string, input: { body?: string; mentions?: string[]; resolved?: boolean }): Promise<CommentThread> =>
+      authorized({ method: "PATCH", path: `/api/comments/${encodeURIComponent(commentId)}`, body: input }),
+
+    remove: (commentId: string): Promise<void> => authorized({ method: "DELETE", path: `/api/comments/${encodeURIComponent(commentId)}` }),
   },
 
   versions: {

@@ -51,8 +51,12 @@ export function DocumentFrame({ doc, status, peers, problem, actions, onAccessCh
           </Link>
           <DocumentTitle doc={doc} />
           {readOnly && (
-            <span className="badge badge-readonly" data-testid="readonly-badge" title={`You are a ${doc.role}; you can read but not edit.`}>
-              View only
+            <span
+              className="badge badge-readonly"
+              data-testid="readonly-badge"
+              title={doc.role === "commenter" ? "You are a commenter: you can read and comment, not edit." : `You are a ${doc.role}; you can read but not edit.`}
+            >
+              {doc.role === "commenter" ? "Comment only" : "View only"}
             </span>
           )}
         </div>

@@ -6,7 +6,7 @@ import type { Extensions } from "@tiptap/react";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import type { DocMeta } from "../api/types";
-import { DocFields, canWrite } from "@palimpsest/contracts/shared";
+import { DocFields, canComment, canWrite } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { useRestoreNotices } from "../collab/use-restore-notices";
@@ -22,6 +22,11 @@ import { documentPath } from "../lib/paths";
 import { announceAccessChange, useLiveDocument } from "../share/use-live-document";
 import { DocumentFrame, DocumentLoading, DocumentUnavailable } from "./document-frame";
 import { useDocument } from "./use-document";
+import { anchorOfSelection } from "../comments/comment-anchors";
+import { CommentHighlights, commentHighlightsKey, type HighlightedThread } from "../comments/comment-highlights";
+import { CommentsButton } from "../comments/comments-button";
+import { CommentsSidebar } from "../comments/comments-sidebar";
+import { useComments, type Comments } from "../comments/use-comments";
 import "../editor/rich-text.css";
 
 /** The Yjs XmlFragment that holds rich text; every client of the platform agrees on it. */
@@ -29,22 +34,31 @@ import "../editor/rich-text.css";
 // Most visits never open the history: its code loads on first use.
 const HistoryPanel = lazy(loadHistoryPanel);
 /** Extensions that bind an editor to the live document; old versions are shown without them. */
-const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut", "redoKeys", "keyboardExit"]);
+const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut", "redoKeys", "keyboardExit", "commentHighlights"]);
 
 interface EditorProps {
+  doc: DocMeta;
   connection: CollabConnection;
   user: PresenceUser;
   editable: boolean;
   loaded: boolean;
   /** The editor's extensions minus collaboration, so the history renders with the same schema. */
   onExtensions: (extensions: Extensions) => void;
+  comments: Comments;
+  commentsOpen: boolean;
+  onCommentsOpen: (open: boolean) => void;
 }
 
-function CollaborativeEditor({ connection, user, editable, loaded, onExtensions }: EditorProps): ReactNode {
+function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtensions, comments, commentsOpen, onCommentsOpen }: EditorProps): ReactNode {
   // Read at each drop or paste: the role can change while the editor lives.
   const uploadTo = useRef<string | null>(null);
   uploadTo.current = editable ? connection.docId : null;
   const [linkOpen, setLinkOpen] = useState(false);
+  const [activeThread, setActiveThread] = useState<string | null>(null);
+  const [draft, setDraft] = useState<{ anchor: HighlightedThread["anchor"]; quote: string } | null>(null);
+  const [hint, setHint] = useState("");
+  // The extension is made once per editor; what it calls is read when it calls.
+  const calls = useRef({ activate: (_id: string) => undefined as void, request: () => undefined as void });
   const editor = useEditor(
     {
       extensions: [
@@ -56,6 +70,7 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
         CollaborationCaret.configure({ provider: connection.provider, user }),
         FileImage,
         ImageUpload.configure({ docId: () => uploadTo.current }),
+        CommentHighlights.configure({ onActivate: (id) => calls.current.activate(id), onRequest: () => calls.current.request() }),
       ],
       // The Content-Security-Policy refuses injected <style> elements: the base styles ship in tiptap-base.css.
       injectCSS: false,
@@ -76,18 +91,72 @@ function CollaborativeEditor({ connection, user, editable, loaded, onExtensions 
     onExtensions(editor.options.extensions.filter((extension) => !LIVE_ONLY_EXTENSIONS.has(extension.name)));
   }, [editor, onExtensions]);
 
+  const requestComment = (): void => {
+    if (!canComment(doc.role)) return;
+    const anchor = anchorOfSelection(editor.state);
+    onCommentsOpen(true);
+    if (!anchor) {
+      setHint("Select the words you want to comment on, then press Comment.");
+      return;
+    }
+    setHint("");
+    const { from, to } = editor.state.selection;
+    setDraft({ anchor, quote: editor.state.doc.textBetween(from, to, " ", " ") });
+  };
+  calls.current.request = requestComment;
+  calls.current.activate = (id) => {
+    setActiveThread(id);
+    onCommentsOpen(true);
+  };
+
+  // The open threads' ranges, highlighted in the text.
+  useEffect(() => {
+    const threads: HighlightedThread[] = comments.threads.flatMap((t) => (!t.resolved && t.anchor?.type === "text" ? [{ id: t.id, anchor: t.anchor }] : []));
+    if (editor.isDestroyed) return;
+    editor.view.dispatch(editor.state.tr.setMeta(commentHighlightsKey, { threads, active: activeThread }));
+  }, [editor, comments.threads, activeThread]);
+
+  const activate = (id: string | null): void => {
+    setActiveThread(id);
+    const thread = comments.threads.find((t) => t.id === id);
+    if (!id || thread?.anchor?.type !== "text") return;
+    // Show where the thread is: its words, in view.
+    editor.view.dom.querySelector(`[data-comment-thread="${CSS.escape(id)}"]`)?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  };
+
   return (
     <>
       <EditorToolbar editor={editor} disabled={!editable} linkOpen={linkOpen} onLinkOpenChange={setLinkOpen} />
-      <main className="editor-scroll">
-        <div
-          className={`editor-surface${editable ? "" : " editor-readonly"}`}
-          data-testid="editor"
-          data-loaded={loaded ? "true" : "false"}
-        >
-          <EditorContent editor={editor} />
-        </div>
-      </main>
+      <div className="editor-with-comments">
+        <main className="editor-scroll">
+          <div
+            className={`editor-surface${editable ? "" : " editor-readonly"}`}
+            data-testid="editor"
+            data-loaded={loaded ? "true" : "false"}
+          >
+            <EditorContent editor={editor} />
+          </div>
+        </main>
+        {commentsOpen && user.id && (
+          <CommentsSidebar
+            doc={doc}
+            me={user.id}
+            editor={editor}
+            comments={comments}
+            active={activeThread}
+            onActivate={activate}
+            draft={draft}
+            hint={hint}
+            onRequest={requestComment}
+            onDraftDone={() => setDraft(null)}
+            onClose={() => {
+              setDraft(null);
+              setActiveThread(null);
+              onCommentsOpen(false);
+            }}
+          />
+        )}
+      </div>
     </>
   );
 }
@@ -100,6 +169,8 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
   // My role can change while the page is open (the share dialog, elsewhere): follow it live.
   const live = useLiveDocument(opened, connection, collab);
   const [historyOpen, setHistoryOpen] = useState(false);
+  const comments = useComments(opened.id, connection);
+  const [commentsOpen, setCommentsOpen] = useState(false);
   const [extensions, setExtensions] = useState<Extensions | null>(null);
   const [notice, setNotice] = useState("");
   const closeHistory = useCallback(() => setHistoryOpen(false), []);
@@ -136,6 +207,11 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
       onAccessChanged={() => announceAccessChange(connection)}
       actions={
         <>
+          <CommentsButton
+            open={commentsOpen}
+            count={comments.threads.filter((t) => !t.resolved).length}
+            onToggle={() => setCommentsOpen(!commentsOpen)}
+          />
           <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
           <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />
         </>
@@ -174,6 +250,10 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
         {connection && user ? (
           <CollaborativeEditor
             key={connection.docId}
+            doc={doc}
+            comments={comments}
+            commentsOpen={commentsOpen}
+            onCommentsOpen={setCommentsOpen}
             connection={connection}
             user={user}
             editable={editable}

@@ -346,7 +346,7 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
           </form>
         ) : null}
         {canInvite ? (
-          <p className="share-note">Editors change the text and can share it; commenters and viewers can read it but not change it.</p>
+          <p className="share-note">Editors change the text and can share it; commenters read it and comment on it; viewers only read it.</p>
         ) : (
           <p className="share-note">You are a {doc.role} of this document. Only its owner and editors can share it.</p>
         )}

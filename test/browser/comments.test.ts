@@ -1,0 +1,120 @@
+// Comments in a real browser against the whole running system: a commenter selects words in
+// the read-only text and asks about them; the owner sees the thread arrive live, with its words
+// highlighted, replies and resolves it; the words follow the text as it changes, and a thread
+// whose words were deleted says so. A viewer reads the threads and cannot add to them.
+
+import { describe, expect, it, vi } from "vitest";
+import type { Page } from "playwright-core";
+import { accessibilityViolations, artifact, editorOf, openText, share, signIn, textOf, useBrowserSystem, WAIT } from "./browser-harness.ts";
+
+const env = useBrowserSystem("browser-comments");
+
+const sidebar = (page: Page) => page.getByTestId("comments-sidebar");
+const threads = (page: Page) => sidebar(page).getByTestId("comment-thread");
+/** The highlighted words (a peer's caret inside them splits the highlight in two). */
+const highlighted = async (page: Page) => (await editorOf(page).locator(".comment-highlight").allTextContents()).join("");
+
+/** Selects `words` in the editor, as a double-click or a drag would, through the DOM selection. */
+async function select(page: Page, words: string): Promise<void> {
+  // Runs in the page, which has a DOM; this file is compiled without one.
+  const found = await page.evaluate(`(() => {
+    const target = ${JSON.stringify(words)};
+    const root = document.querySelector('[data-testid="editor"] .ProseMirror');
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent.indexOf(target);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + target.length);
+      root.focus();
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      return true;
+    }
+    return false;
+  })()`);
+  if (!found) throw new Error(`"${words}" is not in the text`);
+  // ProseMirror reads the DOM selection on selectionchange.
+  await page.waitForTimeout(0);
+}
+
+describe("comments in the browser", () => {
+  it("a commenter asks about some words, the owner sees it live, answers and resolves; the words follow the text, and deleted words leave the thread detached", { timeout: 180_000 }, async () => {
+    const owner = await env.person("Olga Owner");
+    const commenter = await env.person("Carl Commenter");
+    const viewer = await env.person("Vera Viewer");
+    const doc = await owner.api.createDoc("Launch notes");
+    await share(owner, doc, commenter, "commenter");
+    await share(owner, doc, viewer, "viewer");
+    const [O, C, V] = [await env.open("owner"), await env.open("commenter"), await env.open("viewer")];
+    for (const [w, who] of [[O, owner], [C, commenter], [V, viewer]] as const) {
+      await signIn(w.page, who);
+      await openText(w.page, doc);
+    }
+    const [o, c, v] = [O.page, C.page, V.page];
+
+    await editorOf(o).click();
+    await o.keyboard.type("We launch on Friday after the review.");
+    await vi.waitFor(async () => expect(await textOf(c)).toBe("We launch on Friday after the review."), WAIT);
+
+    // The commenter cannot type, but can select words and comment on them.
+    expect(await editorOf(c).getAttribute("contenteditable")).toBe("false");
+    await c.getByTestId("comments-button").click();
+    await select(c, "Friday");
+    await sidebar(c).getByRole("button", { name: "Comment on the selection" }).click();
+    const draft = c.getByTestId("new-comment");
+    expect(await draft.locator(".comment-quote").textContent()).toBe("Friday");
+    await draft.getByLabel("Your comment").fill("Which Friday? The 12th?");
+    await draft.getByRole("button", { name: "Comment" }).click();
+    await vi.waitFor(async () => expect(await threads(c).count()).toBe(1), WAIT);
+    expect(await threads(c).first().getByTestId("comment-quote").textContent()).toBe("Friday");
+    await vi.waitFor(async () => expect(await highlighted(c)).toBe("Friday"), WAIT);
+
+    // The owner's page hears of it without a reload: the count, the highlight, the thread.
+    await vi.waitFor(async () => expect(await o.getByTestId("comments-button").textContent()).toContain("1"), WAIT);
+    await vi.waitFor(async () => expect(await highlighted(o)).toBe("Friday"), WAIT);
+    await editorOf(o).locator(".comment-highlight").first().click();
+    await vi.waitFor(async () => expect(await threads(o).count()).toBe(1), WAIT);
+    expect(await threads(o).first().getAttribute("class")).toContain("comment-thread-active");
+    expect(await threads(o).first().getByTestId("comment").first().textContent()).toContain("Which Friday? The 12th?");
+
+    // Typing inside the words moves the highlight with them.
+    await editorOf(o).click();
+    await select(o, "day");
+    await o.keyboard.press("ArrowLeft");
+    await o.keyboard.type("the 12th, ");
+    await vi.waitFor(async () => expect(await highlighted(c)).toBe("Frithe 12th, day"), WAIT);
+
+    // A reply and a resolve, seen by the commenter live.
+    const thread = threads(o).first();
+    await thread.getByLabel("Reply").fill("Yes, the 12th.");
+    await thread.getByRole("button", { name: "Reply" }).click();
+    await vi.waitFor(async () => expect(await threads(c).first().getByTestId("comment").count()).toBe(2), WAIT);
+    await o.screenshot({ path: artifact("comments-thread.png") });
+    await thread.getByRole("button", { name: "Resolve" }).click();
+    await vi.waitFor(async () => expect(await threads(c).count()).toBe(0), WAIT);
+    expect(await highlighted(c)).toBe("");
+    await sidebar(c).getByRole("button", { name: /Resolved/ }).click();
+    await vi.waitFor(async () => expect(await threads(c).count()).toBe(1), WAIT);
+    // Reopened from the resolved list, and the words are highlighted again.
+    await threads(c).first().getByRole("button", { name: "Reopen" }).click();
+    await vi.waitFor(async () => expect(await highlighted(o)).toBe("Frithe 12th, day"), WAIT);
+    await sidebar(c).getByRole("button", { name: /Open/ }).click();
+
+    // The viewer reads the thread and cannot add to it.
+    await v.getByTestId("comments-button").click();
+    await vi.waitFor(async () => expect(await threads(v).count()).toBe(1), WAIT);
+    expect(await sidebar(v).getByRole("button", { name: "Comment on the selection" }).count()).toBe(0);
+    expect(await threads(v).first().getByLabel("Reply").count()).toBe(0);
+    expect(await accessibilityViolations(v)).toEqual([]);
+
+    // The words go: the thread stays, detached.
+    await select(o, "Frithe 12th, day");
+    await o.keyboard.press("Backspace");
+    await vi.waitFor(async () => expect(await threads(c).first().getByTestId("comment-detached").count()).toBe(1), WAIT);
+    await c.screenshot({ path: artifact("comments-detached.png") });
+    for (const w of [O, C, V]) expect(w.errors).toEqual([]);
+  });
+});
