@@ -5,7 +5,7 @@
 
 import { describe, expect, it, vi } from "vitest";
 import type { Page } from "playwright-core";
-import { accessibilityViolations, artifact, editorOf, openText, share, signIn, textOf, useBrowserSystem, WAIT } from "./browser-harness.ts";
+import { accessibilityViolations, artifact, editorOf, openBoard, openText, share, signIn, textOf, useBrowserSystem, WAIT } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-comments");
 
@@ -116,5 +116,86 @@ describe("comments in the browser", () => {
     await vi.waitFor(async () => expect(await threads(c).first().getByTestId("comment-detached").count()).toBe(1), WAIT);
     await c.screenshot({ path: artifact("comments-detached.png") });
     for (const w of [O, C, V]) expect(w.errors).toEqual([]);
+  });
+
+  it("on a board, a commenter comments on a card; the card shows it, the owner answers, and a deleted card leaves the thread detached", { timeout: 180_000 }, async () => {
+    const owner = await env.person("Bea Board");
+    const commenter = await env.person("Cy Cards");
+    const doc = await owner.api.createDoc("Sprint board", "board");
+    await share(owner, doc, commenter, "commenter");
+    const [O, C] = [await env.open("owner"), await env.open("commenter")];
+    await signIn(O.page, owner);
+    await signIn(C.page, commenter);
+    await openBoard(O.page, doc);
+    await openBoard(C.page, doc);
+    const [o, c] = [O.page, C.page];
+
+    await o.getByRole("button", { name: "Add note" }).click();
+    await o.locator("[data-card-id] textarea:focus").waitFor();
+    await o.keyboard.type("Ship the beta");
+    const card = (page: Page) => page.locator("[data-card-id]").first();
+    await vi.waitFor(async () => expect(await card(c).locator("textarea").inputValue()).toBe("Ship the beta"), WAIT);
+
+    // The commenter selects the card (its grip) and comments on it.
+    await c.getByTestId("comments-button").click();
+    await card(c).getByTestId("card-grip").click();
+    await sidebar(c).getByRole("button", { name: "Comment on the selected card" }).click();
+    const draft = c.getByTestId("new-comment");
+    expect(await draft.locator(".comment-quote").textContent()).toBe("Ship the beta");
+    await draft.getByLabel("Your comment").fill("By when?");
+    await draft.getByRole("button", { name: "Comment" }).click();
+    await vi.waitFor(async () => expect(await threads(c).count()).toBe(1), WAIT);
+
+    // The owner's card shows one open comment; pressing it shows the thread.
+    await vi.waitFor(async () => expect(await card(o).getByTestId("card-comments").textContent()).toContain("1"), WAIT);
+    await card(o).getByTestId("card-comments").click();
+    await vi.waitFor(async () => expect(await threads(o).count()).toBe(1), WAIT);
+    expect(await threads(o).first().getAttribute("class")).toContain("comment-thread-active");
+    expect(await threads(o).first().getByTestId("comment-quote").textContent()).toBe("Ship the beta");
+    await threads(o).first().getByLabel("Reply").fill("Friday.");
+    await threads(o).first().getByRole("button", { name: "Reply" }).click();
+    await vi.waitFor(async () => expect(await threads(c).first().getByTestId("comment").count()).toBe(2), WAIT);
+    await o.screenshot({ path: artifact("comments-board.png") });
+
+    // The card goes; the thread stays and says so.
+    await card(o).getByRole("button", { name: "Delete card" }).click();
+    await vi.waitFor(async () => expect(await threads(c).first().getByTestId("comment-detached").textContent()).toBe("The card this comment was on has been deleted."), WAIT);
+    for (const w of [O, C]) expect(w.errors).toEqual([]);
+  });
+
+  it("the history's Activity says who did what, grouped by day, and shows the document as it was after an entry", { timeout: 120_000 }, async () => {
+    const owner = await env.person("Ivy Activity");
+    const friend = await env.person("Finn Friend");
+    const doc = await owner.api.createDoc("Diary");
+    const W = await env.open("owner");
+    const p = W.page;
+    await signIn(p, owner);
+    await openText(p, doc);
+    await editorOf(p).click();
+    await p.keyboard.type("First words.");
+    await vi.waitFor(async () => expect((await owner.api.get<{ items: unknown[] }>(`/api/docs/${doc.id}/history`)).body.items.length).toBeGreaterThan(0), WAIT);
+    await share(owner, doc, friend, "commenter");
+    expect((await friend.api.post(`/api/docs/${doc.id}/comments`, { body: "Nice start" })).status).toBe(201);
+    expect((await owner.api.call("PATCH", `/api/docs/${doc.id}`, { title: "My diary" })).status).toBe(200);
+
+    await p.getByRole("button", { name: "History", exact: true }).click();
+    await p.getByTestId("history-panel").waitFor();
+    await p.getByRole("button", { name: "Activity" }).click();
+    const lines = p.getByTestId("activity-item");
+    await vi.waitFor(async () => {
+      const text = (await lines.allTextContents()).join("\n");
+      expect(text).toContain("Ivy Activity renamed it “My diary”");
+      expect(text).toContain("Finn Friend commented");
+      expect(text).toContain("Ivy Activity shared it with Finn Friend as commenter");
+      expect(text).toMatch(/Ivy Activity edited \(\d+ changes?\)/);
+      expect(text).toContain("Ivy Activity created the document");
+    }, WAIT);
+    expect(await p.getByTestId("activity").getByRole("heading", { name: "Today" }).count()).toBe(1);
+    // Newest first.
+    expect(await lines.first().getAttribute("data-type")).toBe("renamed");
+    await p.screenshot({ path: artifact("history-activity.png") });
+    await lines.filter({ hasText: "commented" }).getByRole("button", { name: "Show the version" }).click();
+    expect(await accessibilityViolations(p)).toEqual([]);
+    expect(W.errors).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { endSession, freshAccessToken, refreshSession, SESSION_EXPIRED_MESSAGE }
 import { ApiError, sendJson } from "./http";
 import type { HttpRequest } from "./http";
 import type {
+  ActivityItem,
   Comment,
   CommentAnchor,
   CommentList,
@@ -151,6 +152,10 @@ export const api = {
     trash: (id: string): Promise<void> => authorized({ method: "DELETE", path: docPath(id) }),
 
     untrash: (id: string): Promise<DocSummary> => authorized({ method: "POST", path: `${docPath(id)}/untrash` }),
+
+    /** Who did what, newest first: metadata events, comments, attachments and editing sessions. */
+    activity: (id: string, signal?: AbortSignal): Promise<{ items: ActivityItem[] }> =>
+      authorized({ method: "GET", path: `${docPath(id)}/activity`, signal }),
 
     history: (id: string, params: HistoryParams = {}, signal?: AbortSignal): Promise<Page<HistoryEvent>> =>
       authorized({ method: "GET", path: `${docPath(id)}/history${query({ ...params })}`, signal }),

@@ -25,6 +25,8 @@ export interface CardActions {
   setColor: (id: string, color: NoteColor) => void;
   setUrl: (id: string, url: string) => void;
   remove: (id: string) => void;
+  /** Shows the comment threads on this card. */
+  openComments: (id: string) => void;
 }
 
 interface BoardCardProps {
@@ -37,6 +39,8 @@ interface BoardCardProps {
   autoFocus: boolean;
   peers: readonly PeerMark[];
   actions: CardActions;
+  /** Open comment threads on this card. */
+  comments: number;
 }
 
 const KIND_LABELS: Record<CardKind, string> = { note: "Note", task: "Task", image: "Image", link: "Link" };
@@ -124,7 +128,7 @@ function ImageContent({ card, caption }: { card: CardView; caption: ReactNode })
   );
 }
 
-export const BoardCard = memo(function BoardCard({ card, rect, readOnly, selected, moving, autoFocus, peers, actions }: BoardCardProps): ReactNode {
+export const BoardCard = memo(function BoardCard({ card, rect, readOnly, selected, moving, autoFocus, peers, actions, comments }: BoardCardProps): ReactNode {
   const [editingUrl, setEditingUrl] = useState(false);
   const field = textFieldOf(card.kind);
   const onEdit = (previous: string, next: string): void => actions.editText(card.id, field, previous, next);
@@ -222,6 +226,21 @@ export const BoardCard = memo(function BoardCard({ card, rect, readOnly, selecte
               </span>
             ))}
           </span>
+        )}
+        {comments > 0 && (
+          <button
+            type="button"
+            className="card-button card-comments"
+            data-testid="card-comments"
+            title={`${comments} open comment${comments === 1 ? "" : "s"}: show`}
+            onClick={() => actions.openComments(card.id)}
+          >
+            <svg viewBox="0 0 16 16" aria-hidden="true">
+              <path d="M3 3.5h10a.5.5 0 0 1 .5.5v6a.5.5 0 0 1-.5.5H7l-3 2.5V10.5H3a.5.5 0 0 1-.5-.5V4a.5.5 0 0 1 .5-.5Z" />
+            </svg>
+            {comments}
+            <span className="visually-hidden"> open comment{comments === 1 ? "" : "s"}</span>
+          </button>
         )}
         {!readOnly && (
           <span className="card-actions">

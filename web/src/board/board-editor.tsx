@@ -24,7 +24,7 @@ import { useMemo, useRef } from "react";
 import type { PointerEvent as ReactPointerEvent, ReactNode } from "react";
 import { DocFields } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
-import { deleteCard, editText, setColor, setDone, setUrl } from "./board-model";
+import { deleteCard, editText, setColor, setDone, setUrl, type CardView } from "./board-model";
 import { BoardCard } from "./board-card";
 import type { CardActions, PeerMark } from "./board-card";
 import { useBoardPeers } from "./board-presence";
@@ -42,15 +42,25 @@ import { useCardDrag } from "./use-card-drag";
 import { usePresencePublisher } from "./use-presence-publisher";
 import { useSettlingDrops } from "./use-settling-drops";
 
+/** The comment threads on cards: how many are open on each, and the sidebar beside the board. */
+export interface BoardComments {
+  counts: ReadonlyMap<string, number>;
+  /** A card's comment button was pressed. */
+  open: (cardId: string) => void;
+  /** Drawn beside the board, with what it needs to quote cards and comment on the selected one. */
+  sidebar: (board: { cards: readonly CardView[]; selected: string | null }) => ReactNode;
+}
+
 interface BoardEditorProps {
   connection: CollabConnection;
   user: PresenceUser;
   readOnly: boolean;
   loaded: boolean;
   localLoaded: boolean;
+  comments: BoardComments;
 }
 
-export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }: BoardEditorProps): ReactNode {
+export function BoardEditor({ connection, user, readOnly, loaded, localLoaded, comments }: BoardEditorProps): ReactNode {
   const board = useMemo(() => connection.doc.getMap<unknown>(DocFields.board), [connection]);
   const cards = useBoardCards(board);
   const peers = useBoardPeers(connection.awareness);
@@ -70,6 +80,8 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
   const { motion } = drag;
   const beginDrag = drag.begin;
 
+  const openComments = useRef(comments.open);
+  openComments.current = comments.open;
   const actions = useMemo<CardActions>(
     () => ({
       startGesture: (event, id, kind) => {
@@ -84,6 +96,10 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
       remove: (id) => {
         deleteCard(board, id, origin);
         viewport.current?.focus({ preventScroll: true });
+      },
+      openComments: (id) => {
+        setSelected(id);
+        openComments.current(id);
       },
     }),
     [board, origin, beginDrag, setSelected],
@@ -135,6 +151,7 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
         onZoom={(next) => applyZoom(next)}
         onPickImages={imageUpload.pick}
       />
+      <div className="board-with-comments">
       <main
         ref={viewport}
         className="board-viewport"
@@ -175,6 +192,7 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
                 autoFocus={focusId === card.id}
                 peers={marks.get(card.id) ?? NO_MARKS}
                 actions={actions}
+                comments={comments.counts.get(card.id) ?? 0}
               />
             ))}
             {peers.map((peer) => (
@@ -190,6 +208,8 @@ export function BoardEditor({ connection, user, readOnly, loaded, localLoaded }:
         )}
         {!ready && <p className="board-empty muted">Loading the board…</p>}
       </main>
+      {comments.sidebar({ cards, selected })}
+      </div>
     </>
   );
 }

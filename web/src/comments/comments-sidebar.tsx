@@ -1,53 +1,49 @@
-// The comment threads beside the text: the open ones (or the resolved ones), each with the words
-// it is about, its conversation, and what the reader may do with it: reply, resolve or reopen,
-// change or delete their own words (the owner: delete anything). Starting a thread on the
-// selection happens here too, from the toolbar's button or Ctrl+Alt+M.
+// The comment threads beside a text or a board: the open ones (or the resolved ones), each with
+// what it is about (the words, the card), its conversation, and what the reader may do with it:
+// reply, resolve or reopen, change or delete their own words (the owner: delete anything).
+// Starting a thread on the selection (words, a card) happens here too.
 
 import { useEffect, useId, useRef, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
-import type { Editor } from "@tiptap/react";
 import { canComment, can } from "@palimpsest/contracts/shared";
 import { api } from "../api/api-client";
 import { ApiError } from "../api/http";
 import type { Comment, CommentAnchor, CommentThread, DocMeta } from "../api/types";
 import { exactTime, timeAgo } from "../lib/format";
-import { quotedText } from "./comment-anchors";
 import type { Comments } from "./use-comments";
 import "./comments.css";
 
-type TextAnchor = Extract<CommentAnchor, { type: "text" }>;
+/** What a thread is about as it is now: its words (or card), gone (with why), or the whole document (null). */
+export type ThreadSubject = { quote: string } | { detached: string } | null;
+
+export interface CommentDraft {
+  anchor: CommentAnchor;
+  /** What the thread will be about, shown above the box. */
+  quote: string;
+}
 
 export interface CommentsSidebarProps {
   doc: DocMeta;
   me: string;
-  editor: Editor;
   comments: Comments;
+  subjectOf: (thread: CommentThread) => ThreadSubject;
   active: string | null;
   onActivate: (threadId: string | null) => void;
-  /** A new thread being written on this range (its quote shown above the box). */
-  draft: { anchor: TextAnchor; quote: string } | null;
+  draft: CommentDraft | null;
   onDraftDone: () => void;
   /** Why no new thread could start (nothing selected). */
   hint: string;
-  /** Comment on the editor's selection. */
+  /** Comment on the selection; `requestLabel` says what it is ("the selection", "the selected card"). */
   onRequest: () => void;
+  requestLabel: string;
   onClose: () => void;
 }
 
 const failure = (err: unknown): string =>
   err instanceof ApiError ? err.message : "That did not go through: the connection seems to be down. Try again in a moment.";
 
-export function CommentsSidebar({ doc, me, editor, comments, active, onActivate, draft, onDraftDone, hint, onRequest, onClose }: CommentsSidebarProps): ReactNode {
+export function CommentsSidebar({ doc, me, comments, subjectOf, active, onActivate, draft, onDraftDone, hint, onRequest, requestLabel, onClose }: CommentsSidebarProps): ReactNode {
   const [show, setShow] = useState<"open" | "resolved">("open");
-  // The quotes follow the text as people type: read again on every change of the document.
-  const [, setRevision] = useState(0);
-  useEffect(() => {
-    const bump = () => setRevision((n) => n + 1);
-    editor.on("update", bump);
-    return () => {
-      editor.off("update", bump);
-    };
-  }, [editor]);
 
   const open = comments.threads.filter((t) => !t.resolved);
   const resolved = comments.threads.filter((t) => t.resolved);
@@ -72,9 +68,9 @@ export function CommentsSidebar({ doc, me, editor, comments, active, onActivate,
           // Keeps the editor's selection: the button takes no focus from it on a click.
           onMouseDown={(e) => e.preventDefault()}
           onClick={onRequest}
-          title="Comment on the selected words (Ctrl+Alt+M)"
+          title={`Comment on ${requestLabel}`}
         >
-          Comment on the selection
+          Comment on {requestLabel}
         </button>
       )}
       {hint && !draft && (
@@ -100,7 +96,7 @@ export function CommentsSidebar({ doc, me, editor, comments, active, onActivate,
         <p className="muted comments-empty">
           {show === "open"
             ? mayComment
-              ? "No open comments. Select some text and press Comment (Ctrl+Alt+M) to ask about it."
+              ? `No open comments. Select something and press “Comment on ${requestLabel}” to ask about it.`
               : "No open comments."
             : "No resolved comments."}
         </p>
@@ -112,7 +108,7 @@ export function CommentsSidebar({ doc, me, editor, comments, active, onActivate,
               thread={thread}
               doc={doc}
               me={me}
-              quote={thread.anchor?.type === "text" ? quotedText(editor.state, thread.anchor) : null}
+              subject={subjectOf(thread)}
               active={thread.id === active}
               onActivate={() => onActivate(thread.id)}
               onChanged={comments.refresh}
@@ -124,7 +120,7 @@ export function CommentsSidebar({ doc, me, editor, comments, active, onActivate,
   );
 }
 
-function NewThread({ doc, draft, onDone }: { doc: DocMeta; draft: { anchor: TextAnchor; quote: string }; onDone: (threadId: string | null) => void }): ReactNode {
+function NewThread({ doc, draft, onDone }: { doc: DocMeta; draft: CommentDraft; onDone: (threadId: string | null) => void }): ReactNode {
   const [body, setBody] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
@@ -182,14 +178,13 @@ interface ThreadProps {
   thread: CommentThread;
   doc: DocMeta;
   me: string;
-  /** The words the thread is about as they read now; null for a thread on the whole document. */
-  quote: string | null;
+  subject: ThreadSubject;
   active: boolean;
   onActivate: () => void;
   onChanged: () => void;
 }
 
-function Thread({ thread, doc, me, quote, active, onActivate, onChanged }: ThreadProps): ReactNode {
+function Thread({ thread, doc, me, subject, active, onActivate, onChanged }: ThreadProps): ReactNode {
   const [reply, setReply] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
@@ -206,7 +201,6 @@ function Thread({ thread, doc, me, quote, active, onActivate, onChanged }: Threa
       setBusy(false);
     }
   };
-  const detached = quote !== null && quote.trim() === "";
   return (
     <article
       className={`comment-thread${active ? " comment-thread-active" : ""}${thread.resolved ? " comment-thread-resolved" : ""}`}
@@ -216,14 +210,14 @@ function Thread({ thread, doc, me, quote, active, onActivate, onChanged }: Threa
       onClick={onActivate}
       onFocusCapture={onActivate}
     >
-      {quote !== null &&
-        (detached ? (
+      {subject &&
+        ("detached" in subject ? (
           <p className="comment-detached" data-testid="comment-detached">
-            The text this comment was about has been deleted.
+            {subject.detached}
           </p>
         ) : (
           <blockquote className="comment-quote" data-testid="comment-quote">
-            {quote}
+            {subject.quote}
           </blockquote>
         ))}
       <CommentBody comment={thread} doc={doc} me={me} onChanged={onChanged} />

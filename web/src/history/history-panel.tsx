@@ -7,8 +7,8 @@
 //   history-preview       the version, or the changes with their legend
 //   selected-version      the selected version, with name-version-form and restore-confirm,
 //                         their state in use-version-actions
-//   named-version-list, session-list
-//                         the named versions and the editing sessions
+//   named-version-list, session-list, activity-list
+//                         the named versions, the editing sessions, who did what
 //   use-playback          the playback's frames; compare.ts the comparison's choices
 
 import { useEffect, useId, useMemo, useState } from "react";
@@ -25,6 +25,7 @@ import { HistoryTimeslider } from "./history-timeslider";
 import { NamedVersionList } from "./named-version-list";
 import { SelectedVersion } from "./selected-version";
 import { SessionList } from "./session-list";
+import { ActivityList } from "./activity-list";
 import { groupSessions, playbackStep } from "./sessions";
 import { useDiff, useEditHistory, useNamedVersions, usePeople, useVersion } from "./use-history";
 import { usePlayback } from "./use-playback";
@@ -61,6 +62,7 @@ export default function HistoryPanel({ doc, connection, extensions, onClose, onR
   const ticksId = useId();
 
   const [selected, setSelected] = useState<Selection>("head");
+  const [list, setList] = useState<"versions" | "activity">("versions");
   const [showChanges, setShowChanges] = useState(false);
   const [compare, setCompare] = useState<Compare>("current");
   /** A version kept as one side of the comparison while the slider picks the other. */
@@ -188,19 +190,34 @@ export default function HistoryPanel({ doc, connection, extensions, onClose, onR
           />
         )}
 
+        <div className="history-tabs" role="group" aria-label="What to list">
+          <button type="button" className={`button button-compact${list === "versions" ? " button-pressed" : ""}`} aria-pressed={list === "versions"} onClick={() => setList("versions")}>
+            Versions
+          </button>
+          <button type="button" className={`button button-compact${list === "activity" ? " button-pressed" : ""}`} aria-pressed={list === "activity"} onClick={() => setList("activity")}>
+            Activity
+          </button>
+        </div>
+
         <div className="history-lists">
-          {/* When the history itself failed, its message says why once; the lists stay quiet. */}
-          <NamedVersionList items={named.items} error={failed ? null : named.error} selectedSeq={seq} people={people} onSelect={select} />
-          <SessionList
-            loading={history.loading}
-            edits={edits.length}
-            truncated={history.truncated}
-            newestFirst={newestFirst}
-            selectedSeq={seq}
-            named={named.items}
-            people={people}
-            onSelect={select}
-          />
+          {list === "activity" ? (
+            <ActivityList docId={doc.id} edits={edits} people={people} onSelect={select} />
+          ) : (
+            <>
+              {/* When the history itself failed, its message says why once; the lists stay quiet. */}
+              <NamedVersionList items={named.items} error={failed ? null : named.error} selectedSeq={seq} people={people} onSelect={select} />
+              <SessionList
+                loading={history.loading}
+                edits={edits.length}
+                truncated={history.truncated}
+                newestFirst={newestFirst}
+                selectedSeq={seq}
+                named={named.items}
+                people={people}
+                onSelect={select}
+              />
+            </>
+          )}
         </div>
       </aside>
     </div>

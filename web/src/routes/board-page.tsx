@@ -1,11 +1,16 @@
 // A board at /b/:id: cards (notes, tasks, images, links) that everyone here moves, resizes and
 // edits at once, with each other's pointers, through the same sync and offline copy as text.
 
+import { useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
-import type { DocMeta } from "../api/types";
-import { canWrite } from "@palimpsest/contracts/shared";
-import { BoardEditor } from "../board/board-editor";
+import type { CommentThread, DocMeta } from "../api/types";
+import { canComment, canWrite } from "@palimpsest/contracts/shared";
+import { BoardEditor, type BoardComments } from "../board/board-editor";
+import type { CardView } from "../board/board-model";
+import { CommentsButton } from "../comments/comments-button";
+import { CommentsSidebar, type CommentDraft, type ThreadSubject } from "../comments/comments-sidebar";
+import { useComments } from "../comments/use-comments";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { AttachmentsButton } from "../files/attachments-button";
 import { documentPath } from "../lib/paths";
@@ -21,11 +26,70 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   const peers = usePresence(connection);
   // My role can change while the board is open (the share dialog, elsewhere): follow it live.
   const live = useLiveDocument(opened, connection, collab);
+  const comments = useComments(opened.id, connection);
+  const [commentsOpen, setCommentsOpen] = useState(false);
+  const [activeThread, setActiveThread] = useState<string | null>(null);
+  const [draft, setDraft] = useState<CommentDraft | null>(null);
+  const [hint, setHint] = useState("");
+
+  // Open threads per card, for the cards' comment buttons.
+  const counts = useMemo(() => {
+    const byCard = new Map<string, number>();
+    for (const t of comments.threads) if (!t.resolved && t.anchor?.type === "card") byCard.set(t.anchor.cardId, (byCard.get(t.anchor.cardId) ?? 0) + 1);
+    return byCard;
+  }, [comments.threads]);
 
   if (live.state === "lost") return <DocumentUnavailable status={live.status} message={live.message} lost />;
   const doc = live.doc;
   // Viewers and commenters look, point and follow along; the server refuses their edits anyway.
   const readOnly = !canWrite(doc.role) || collab.problem !== null;
+
+  const boardComments: BoardComments = {
+    counts,
+    open: (cardId) => {
+      setCommentsOpen(true);
+      setActiveThread(comments.threads.find((t) => !t.resolved && t.anchor?.type === "card" && t.anchor.cardId === cardId)?.id ?? null);
+    },
+    sidebar: ({ cards, selected }) => {
+      if (!commentsOpen || !user) return null;
+      const subjectOf = (thread: CommentThread): ThreadSubject => {
+        if (thread.anchor?.type !== "card") return null;
+        const cardId = thread.anchor.cardId;
+        const card = cards.find((c) => c.id === cardId);
+        return card ? { quote: cardQuote(card) } : { detached: "The card this comment was on has been deleted." };
+      };
+      const request = (): void => {
+        if (!canComment(doc.role)) return;
+        const card = cards.find((c) => c.id === selected);
+        if (!card) {
+          setHint("Select the card you want to comment on, then press Comment.");
+          return;
+        }
+        setHint("");
+        setDraft({ anchor: { type: "card", cardId: card.id }, quote: cardQuote(card) });
+      };
+      return (
+        <CommentsSidebar
+          doc={doc}
+          me={user.id}
+          comments={comments}
+          subjectOf={subjectOf}
+          active={activeThread}
+          onActivate={setActiveThread}
+          draft={draft}
+          onDraftDone={() => setDraft(null)}
+          hint={hint}
+          onRequest={request}
+          requestLabel="the selected card"
+          onClose={() => {
+            setDraft(null);
+            setActiveThread(null);
+            setCommentsOpen(false);
+          }}
+        />
+      );
+    },
+  };
 
   return (
     <DocumentFrame
@@ -35,7 +99,12 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
       problem={collab.problem}
       savedOnDevice={collab.savedLocally}
       onAccessChanged={() => announceAccessChange(connection)}
-      actions={<AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />}
+      actions={
+        <>
+          <CommentsButton open={commentsOpen} count={comments.threads.filter((t) => !t.resolved).length} onToggle={() => setCommentsOpen(!commentsOpen)} />
+          <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
+        </>
+      }
     >
       {connection && user ? (
         <BoardEditor
@@ -45,12 +114,20 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
           readOnly={readOnly}
           loaded={collab.loaded}
           localLoaded={collab.localLoaded}
+          comments={boardComments}
         />
       ) : (
         <main className="board-viewport" aria-busy="true" />
       )}
     </DocumentFrame>
   );
+}
+
+const KIND_NAMES: Record<CardView["kind"], string> = { note: "A note", task: "A task", image: "An image", link: "A link" };
+
+/** What a card thread quotes: the card's words, or what kind of card it is when it has none. */
+function cardQuote(card: CardView): string {
+  return card.text.trim() || `${KIND_NAMES[card.kind]} without words`;
 }
 
 export default function BoardPage(): ReactNode {

@@ -5,7 +5,7 @@ import { EditorContent, useEditor } from "@tiptap/react";
 import type { Extensions } from "@tiptap/react";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
-import type { DocMeta } from "../api/types";
+import type { CommentAnchor, DocMeta } from "../api/types";
 import { DocFields, canComment, canWrite } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
@@ -22,10 +22,10 @@ import { documentPath } from "../lib/paths";
 import { announceAccessChange, useLiveDocument } from "../share/use-live-document";
 import { DocumentFrame, DocumentLoading, DocumentUnavailable } from "./document-frame";
 import { useDocument } from "./use-document";
-import { anchorOfSelection } from "../comments/comment-anchors";
+import { anchorOfSelection, quotedText } from "../comments/comment-anchors";
 import { CommentHighlights, commentHighlightsKey, type HighlightedThread } from "../comments/comment-highlights";
 import { CommentsButton } from "../comments/comments-button";
-import { CommentsSidebar } from "../comments/comments-sidebar";
+import { CommentsSidebar, type CommentDraft, type ThreadSubject } from "../comments/comments-sidebar";
 import { useComments, type Comments } from "../comments/use-comments";
 import "../editor/rich-text.css";
 
@@ -55,7 +55,7 @@ function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtens
   uploadTo.current = editable ? connection.docId : null;
   const [linkOpen, setLinkOpen] = useState(false);
   const [activeThread, setActiveThread] = useState<string | null>(null);
-  const [draft, setDraft] = useState<{ anchor: HighlightedThread["anchor"]; quote: string } | null>(null);
+  const [draft, setDraft] = useState<CommentDraft | null>(null);
   const [hint, setHint] = useState("");
   // The extension is made once per editor; what it calls is read when it calls.
   const calls = useRef({ activate: (_id: string) => undefined as void, request: () => undefined as void });
@@ -86,6 +86,22 @@ function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtens
   useEffect(() => {
     if (editor.isEditable !== editable) editor.setEditable(editable);
   }, [editor, editable]);
+
+  // The threads' quotes follow the text as people type: drawn again on every change of it.
+  const [, setRevision] = useState(0);
+  useEffect(() => {
+    if (!commentsOpen) return;
+    const bump = () => setRevision((n) => n + 1);
+    editor.on("update", bump);
+    return () => {
+      editor.off("update", bump);
+    };
+  }, [editor, commentsOpen]);
+  const subjectOf = (thread: { anchor?: CommentAnchor }): ThreadSubject => {
+    if (thread.anchor?.type !== "text") return null;
+    const quote = quotedText(editor.state, thread.anchor);
+    return quote.trim() === "" ? { detached: "The text this comment was about has been deleted." } : { quote };
+  };
 
   useEffect(() => {
     onExtensions(editor.options.extensions.filter((extension) => !LIVE_ONLY_EXTENSIONS.has(extension.name)));
@@ -141,13 +157,14 @@ function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtens
           <CommentsSidebar
             doc={doc}
             me={user.id}
-            editor={editor}
             comments={comments}
+            subjectOf={subjectOf}
             active={activeThread}
             onActivate={activate}
             draft={draft}
             hint={hint}
             onRequest={requestComment}
+            requestLabel="the selection"
             onDraftDone={() => setDraft(null)}
             onClose={() => {
               setDraft(null);
