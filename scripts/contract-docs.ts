@@ -66,6 +66,12 @@ const families: { prefix: string; subject: string; producer: string; note?: stri
     note: "comments are part of the document aggregate, on its subject: in its activity and audit trail, and decided with its members and roles. Two comments at once conflict on the expected sequence; the docs service decides the loser again, so a comment only fails when the document changed in a way that refuses it.",
   },
   {
+    prefix: "notification.",
+    subject: subjectPattern(subjects.inbox, "userId"),
+    producer: "docs",
+    note: "a person's inbox: only what they did with their notifications. The notifications themselves are a read model of the documents' events (mentions, replies, shares).",
+  },
+  {
     prefix: "file.",
     subject: subjectPattern(subjects.fileEvents, "docId"),
     producer: "files",

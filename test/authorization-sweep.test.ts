@@ -73,6 +73,8 @@ const requirements: Record<string, Requirement> = {
   "POST /api/docs/:id/files": "write",
   "GET /api/files/:id": "read",
   "GET /api/files/:id/thumbnail": "read",
+  "GET /api/notifications": "signed-in",
+  "POST /api/notifications/read": "signed-in",
   "GET /api/docs/:id/comments": "read",
   "POST /api/docs/:id/comments": "comment",
   "POST /api/comments/:id/replies": "comment",
@@ -191,6 +193,7 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "POST /api/docs/:id/comments": { body: `From ${who}` },
     "POST /api/comments/:id/replies": { body: `Reply from ${who}` },
     "PATCH /api/comments/:id": { resolved: true },
+    "POST /api/notifications/read": { all: true },
   };
   const k = key(route);
   if (k === "POST /api/auth/password/reset") {

@@ -16,6 +16,7 @@ import { connectClient } from "./collab-client.ts";
 const PROJECTIONS: Record<string, { schema: string; stream: string; filter: string; tables: string[] }> = {
   auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices"] },
   docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "comments", "document_members", "document_invitations", "named_versions"] },
+  "docs-notifications": { schema: "docs", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["notifications", "thread_participants"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
   "docs-edit-heads": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_last_edit"] },
   "edit-log": { schema: "history", stream: Streams.edits, filter: subjects.allEdits(), tables: ["edit_log", "doc_heads"] },

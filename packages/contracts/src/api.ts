@@ -293,6 +293,39 @@ export interface CommentList {
   version: number;
 }
 
+/** `GET /api/notifications?unread=true`. */
+export const NotificationsQuery = Type.Object({ unread: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false });
+/** `POST /api/notifications/read`: these (ids from my inbox), or all of them. */
+export const MarkReadBody = Type.Object(
+  { ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 500 })), all: Type.Optional(Type.Literal(true)) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type NotificationType = "mention" | "reply" | "share";
+
+export interface NotificationView {
+  id: string;
+  type: NotificationType;
+  docId: string;
+  /** The document's title now (empty when it is gone). */
+  docTitle: string;
+  docKind: Static<typeof DocKind>;
+  /** The comment it is about (a mention, a reply). */
+  commentId?: string;
+  /** Who did it, and their name now. */
+  actorId: string;
+  actorName: string;
+  /** For a mention or a reply: the start of what was said. */
+  excerpt?: string;
+  at: string;
+  read: boolean;
+}
+
+export interface NotificationList {
+  items: NotificationView[];
+  /** Unread notifications in all, however many are listed. */
+  unread: number;
+}
+
 export interface MemberView {
   userId: string;
   email: string;

@@ -147,6 +147,8 @@ export const EventPayloads = {
   /** A thread (named by its first comment) marked done, or opened again. */
   "comment.resolved.v1": Type.Object({ docId: Id, commentId: Id }),
   "comment.reopened.v1": Type.Object({ docId: Id, commentId: Id }),
+  /** The person marked these notifications of theirs read (ids from their inbox), on their inbox's subject. */
+  "notification.read.v1": Type.Object({ userId: Id, ids: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 500 }) }),
   /**
    * The tombstone history leaves once a purged document's content is erased everywhere (the EDITS
    * stream, the edit log's copies, chunks, snapshots): who purged it and when, and where its edit

@@ -9,6 +9,7 @@ import { isSubjectSafeId } from "./ids.ts";
  * | DOCS   | docs.evt.<docId>   | document and board metadata events (JSON)                  |
  * |        | docs.file.<docId>  | the document's file events (JSON): uploaded, thumbnail, deleted |
  * |        | docs.erased.<docId> | the tombstone history leaves when it erases a purged document's content |
+ * |        | docs.inbox.<userId> | what a person did with their notifications (read them) |
  * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
  * | MAIL   | mail.out.>         | the outbox: email waiting for the sender (JSON, work queue) |
  * | EDIT_HEADS | edit-heads.<docId> | each document's newest edit, one message per document (edit-heads.ts) |
@@ -30,6 +31,7 @@ const EDITS = "edits.";
 const DOC_EVENTS = "docs.evt.";
 const FILE_EVENTS = "docs.file.";
 const ERASURES = "docs.erased.";
+const INBOX = "docs.inbox.";
 const EDIT_HEADS = "edit-heads.";
 
 function token(id: string): string {
@@ -56,6 +58,13 @@ export const subjects = {
    */
   erasure: (docId: string) => `${ERASURES}${token(docId)}`,
   allErasures: () => "docs.erased.>",
+  /**
+   * A person's notification inbox: what they did with their notifications (marked them read).
+   * The notifications themselves are read from the documents' events; only the reader's own acts
+   * are stored here, in the DOCS stream, so the inbox rebuilds from one stream in one order.
+   */
+  inbox: (userId: string) => `${INBOX}${token(userId)}`,
+  allInboxes: () => "docs.inbox.>",
   /** Every subject of the DOCS stream (document and file events), for read models that want both. */
   allDocsStream: () => "docs.>",
   /** Registration claims the email: the subject is keyed by the email's hash, so a second claim fails the expected-sequence check. */
@@ -117,7 +126,7 @@ export const subjectDocId = {
 /** The stream that stores a subject's messages, from the prefixes in the table above. */
 export function streamOfSubject(subject: string): StreamName {
   if (subject.startsWith(EDITS)) return Streams.edits;
-  if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS) || subject.startsWith(ERASURES)) return Streams.docs;
+  if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS) || subject.startsWith(ERASURES) || subject.startsWith(INBOX)) return Streams.docs;
   if (subject.startsWith("auth.evt.")) return Streams.auth;
   if (subject.startsWith("mail.out.")) return Streams.mail;
   if (subject.startsWith(EDIT_HEADS)) return Streams.editHeads;
@@ -164,6 +173,8 @@ export const rpc = {
     reply: "rpc.docs.reply",
     updateComment: "rpc.docs.update-comment",
     deleteComment: "rpc.docs.delete-comment",
+    notifications: "rpc.docs.notifications",
+    markRead: "rpc.docs.mark-read",
   },
   history: {
     list: "rpc.history.list",

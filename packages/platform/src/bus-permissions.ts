@@ -146,6 +146,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
     docs: user(
       [
         subjects.allDocEvents(),
+        subjects.allInboxes(),
         subjects.allMail(),
         rpc.auth.lookup,
         rpc.auth.jwks,

@@ -19,6 +19,7 @@ import {
 } from "@palimpsest/platform";
 import { createDocuments } from "./documents.ts";
 import { createComments } from "./comments.ts";
+import { createNotifications } from "./notifications.ts";
 import { readYourWrites } from "./read-your-writes.ts";
 import { docsProjectionSpecs } from "./projections.ts";
 import { DocumentStore } from "./document-store.ts";
@@ -50,6 +51,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const apply = readYourWrites(db, cache);
   const docs = createDocuments(db, store, cache, apply, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
   const comments = createComments(db, store, cache, apply);
+  const notifications = createNotifications(db, js);
   const rpcSubs = serveRpc(
     nc,
     "docs",
@@ -76,6 +78,8 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.reply]: comments.reply,
       [rpc.docs.updateComment]: comments.update,
       [rpc.docs.deleteComment]: comments.remove,
+      [rpc.docs.notifications]: notifications.list,
+      [rpc.docs.markRead]: notifications.markRead,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );

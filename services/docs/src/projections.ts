@@ -1,6 +1,7 @@
 import { Streams, subjects } from "@palimpsest/contracts";
 import type { ProjectionSpec } from "@palimpsest/platform";
 import { applyDocsBatch, applyEditHeadsBatch, applyUsersBatch } from "./docs-projection.ts";
+import { applyNotificationsBatch } from "./notifications-projection.ts";
 import { docsProjections, type DocsDb } from "./schema.ts";
 
 /** The docs service's read models: how each is built from its stream, and the tables it owns. */
@@ -15,5 +16,10 @@ export const docsProjectionSpecs: { spec: ProjectionSpec<DocsDb>; tables: readon
     tables: docsProjections["docs-edit-heads"],
     batchSize: 5_000,
     flushDelayMs: 1_000,
+  },
+  {
+    // The documents' events (mentions, replies, shares) and the inboxes (what was read), in one order.
+    spec: { name: "docs-notifications", stream: Streams.docs, filterSubject: subjects.allDocsStream(), apply: applyNotificationsBatch },
+    tables: docsProjections["docs-notifications"],
   },
 ];

@@ -72,7 +72,32 @@ export interface CommentsTable {
   stream_seq: number;
 }
 
+/** A person's notifications, from the documents' events; gone with the comment they are about. */
+export interface NotificationsTable {
+  /** `<stream sequence of the event>-<recipient>`: one per event and person, so a replay stores it once. */
+  id: string;
+  user_id: string;
+  type: "mention" | "reply" | "share";
+  doc_id: string;
+  comment_id: string | null;
+  /** The thread the comment is in, so a deleted thread takes its notifications with it. */
+  thread_id: string | null;
+  actor_id: string;
+  excerpt: string | null;
+  at: Date;
+  read_at: Date | null;
+  stream_seq: number;
+}
+
+/** Who wrote in each thread: those a reply notifies. Owned by the notifications projection. */
+export interface ThreadParticipantsTable {
+  thread_id: string;
+  user_id: string;
+}
+
 export interface DocsDb {
+  notifications: NotificationsTable;
+  thread_participants: ThreadParticipantsTable;
   comments: CommentsTable;
   named_versions: NamedVersionsTable;
   documents: DocumentsTable;
@@ -169,6 +194,32 @@ export const docsMigrations: Record<string, Migration> = {
       await db.schema.createIndex("comments_thread_idx").on("comments").column("thread_id").execute();
     },
   },
+  "005_notifications": {
+    async up(db) {
+      await db.schema
+        .createTable("notifications")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("comment_id", "text")
+        .addColumn("thread_id", "text")
+        .addColumn("actor_id", "text", (c) => c.notNull())
+        .addColumn("excerpt", "text")
+        .addColumn("at", "timestamptz", (c) => c.notNull())
+        .addColumn("read_at", "timestamptz")
+        .addColumn("stream_seq", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("notifications_user_idx").on("notifications").columns(["user_id", "stream_seq"]).execute();
+      await db.schema.createIndex("notifications_thread_idx").on("notifications").column("thread_id").execute();
+      await db.schema
+        .createTable("thread_participants")
+        .addColumn("thread_id", "text", (c) => c.notNull())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("thread_participants_pk", ["thread_id", "user_id"])
+        .execute();
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
@@ -176,4 +227,5 @@ export const docsProjections = {
   docs: ["comments", "document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
+  "docs-notifications": ["notifications", "thread_participants"],
 } as const;

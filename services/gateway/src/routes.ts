@@ -3,6 +3,8 @@ import type { SessionStep } from "./session-cookies.ts";
 import {
   AcceptInvitationBody,
   CommentIdParams,
+  MarkReadBody,
+  NotificationsQuery,
   CommentsQuery,
   CreateCommentBody,
   ReplyBody,
@@ -223,6 +225,15 @@ export const apiRoutes: ApiRoute[] = [
     method: "POST", url: "/api/docs/:id/comments", subject: rpc.docs.addComment, auth: true,
     summary: "start a thread on a range of the text, a card or the whole document (owner, editor, commenter)",
     schema: { params: DocIdParams, body: CreateCommentBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "GET", url: "/api/notifications", subject: rpc.docs.notifications, auth: true,
+    summary: "my notifications, newest first (?unread=true): mentions, replies to my threads, documents shared with me",
+    schema: { querystring: NotificationsQuery }, input: (r) => r.query,
+  },
+  {
+    method: "POST", url: "/api/notifications/read", subject: rpc.docs.markRead, auth: true, summary: "mark my notifications read: {ids} or {all: true}",
+    schema: { body: MarkReadBody }, input: (r) => r.body,
   },
   {
     method: "POST", url: "/api/comments/:id/replies", subject: rpc.docs.reply, auth: true, summary: "reply in a comment's thread (owner, editor, commenter)",
