@@ -180,7 +180,7 @@ describe("comments in the browser", () => {
 
     await p.getByRole("button", { name: "History", exact: true }).click();
     await p.getByTestId("history-panel").waitFor();
-    await p.getByRole("button", { name: "Activity" }).click();
+    await p.getByRole("button", { name: "Activity", exact: true }).click();
     const lines = p.getByTestId("activity-item");
     await vi.waitFor(async () => {
       const text = (await lines.allTextContents()).join("\n");
@@ -197,5 +197,48 @@ describe("comments in the browser", () => {
     await lines.filter({ hasText: "commented" }).getByRole("button", { name: "Show the version" }).click();
     expect(await accessibilityViolations(p)).toEqual([]);
     expect(W.errors).toEqual([]);
+  });
+
+  it("@ offers the document's members; the mention reaches that person's inbox, and opening it goes to the document and marks it read", { timeout: 120_000 }, async () => {
+    const owner = await env.person("Mia Mentioner");
+    const editor = await env.person("Eli Editor");
+    const doc = await owner.api.createDoc("Budget");
+    await share(owner, doc, editor, "editor");
+    const M = await env.open("mentioner");
+    const m = M.page;
+    await signIn(m, owner);
+    await openText(m, doc);
+    await editorOf(m).click();
+    await m.keyboard.type("Costs rise by ten percent.");
+    await m.getByTestId("comments-button").click();
+    await select(m, "ten percent");
+    await sidebar(m).getByRole("button", { name: "Comment on the selection" }).click();
+    const box = m.getByTestId("new-comment").getByLabel("Your comment");
+    await box.pressSequentially("Is this right, @El");
+    const option = m.getByRole("option", { name: /Eli Editor/ });
+    await option.waitFor();
+    await m.screenshot({ path: artifact("comments-mention.png") });
+    await m.keyboard.press("Enter");
+    await box.pressSequentially("?");
+    expect(await box.inputValue()).toBe("Is this right, @Eli Editor ?");
+    await m.getByTestId("new-comment").getByRole("button", { name: "Comment" }).click();
+    await vi.waitFor(async () => expect(await threads(m).count()).toBe(1), WAIT);
+
+    const E = await env.open("mentioned");
+    const e = E.page;
+    await signIn(e, editor);
+    await e.getByRole("heading", { name: "Documents" }).waitFor();
+    // The share and the mention, both unread.
+    await vi.waitFor(async () => expect(await e.getByTestId("inbox-count").textContent()).toContain("2"), WAIT);
+    await e.getByTestId("inbox-button").click();
+    const items = e.getByTestId("inbox-item");
+    expect(await items.first().textContent()).toContain("Mia Mentioner mentioned you in “Budget”");
+    expect(await items.first().textContent()).toContain("Is this right, @Eli Editor ?");
+    expect(await accessibilityViolations(e)).toEqual([]);
+    await e.screenshot({ path: artifact("inbox.png") });
+    await items.first().click();
+    await e.waitForURL(`**/d/${doc.id}`);
+    await vi.waitFor(async () => expect(await e.getByTestId("inbox-count").textContent()).toContain("1"), WAIT);
+    for (const w of [M, E]) expect(w.errors).toEqual([]);
   });
 });

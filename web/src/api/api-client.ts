@@ -11,6 +11,7 @@ import type {
   CommentAnchor,
   CommentList,
   CommentThread,
+  NotificationList,
   RegistrationPending,
   SessionGrant,
   DiffView,
@@ -196,6 +197,13 @@ export const api = {
       authorized({ method: "PATCH", path: `/api/comments/${encodeURIComponent(commentId)}`, body: input }),
 
     remove: (commentId: string): Promise<void> => authorized({ method: "DELETE", path: `/api/comments/${encodeURIComponent(commentId)}` }),
+  },
+
+  notifications: {
+    list: (params: { unread?: boolean } = {}, signal?: AbortSignal): Promise<NotificationList> =>
+      authorized({ method: "GET", path: `/api/notifications${query({ unread: params.unread ? "true" : undefined })}`, signal }),
+
+    read: (input: { ids: string[] } | { all: true }): Promise<void> => authorized({ method: "POST", path: "/api/notifications/read", body: input }),
   },
 
   versions: {

@@ -3,13 +3,14 @@
 // reply, resolve or reopen, change or delete their own words (the owner: delete anything).
 // Starting a thread on the selection (words, a card) happens here too.
 
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
 import { canComment, can } from "@palimpsest/contracts/shared";
 import { api } from "../api/api-client";
 import { ApiError } from "../api/http";
 import type { Comment, CommentAnchor, CommentThread, DocMeta } from "../api/types";
 import { exactTime, timeAgo } from "../lib/format";
+import { MentionInput, mentionsIn, type MentionValue } from "./mention-input";
 import type { Comments } from "./use-comments";
 import "./comments.css";
 
@@ -86,7 +87,7 @@ export function CommentsSidebar({ doc, me, comments, subjectOf, active, onActiva
           Resolved ({resolved.length})
         </button>
       </div>
-      {draft && <NewThread doc={doc} draft={draft} onDone={(id) => { onDraftDone(); if (id) { setShow("open"); onActivate(id); comments.refresh(); } }} />}
+      {draft && <NewThread doc={doc} me={me} draft={draft} onDone={(id) => { onDraftDone(); if (id) { setShow("open"); onActivate(id); comments.refresh(); } }} />}
       {comments.error && (
         <p className="banner banner-warning" role="status">
           {comments.error}
@@ -120,18 +121,19 @@ export function CommentsSidebar({ doc, me, comments, subjectOf, active, onActiva
   );
 }
 
-function NewThread({ doc, draft, onDone }: { doc: DocMeta; draft: CommentDraft; onDone: (threadId: string | null) => void }): ReactNode {
-  const [body, setBody] = useState("");
+const EMPTY: MentionValue = { text: "", chosen: new Map() };
+
+function NewThread({ doc, me, draft, onDone }: { doc: DocMeta; me: string; draft: CommentDraft; onDone: (threadId: string | null) => void }): ReactNode {
+  const [value, setValue] = useState<MentionValue>(EMPTY);
+  const body = value.text;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
-  const box = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => box.current?.focus(), [draft]);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!body.trim()) return;
+  const submit = async (e?: FormEvent) => {
+    e?.preventDefault();
+    if (!body.trim() || busy) return;
     setBusy(true);
     try {
-      const thread = await api.comments.create(doc.id, { body: body.trim(), anchor: draft.anchor });
+      const thread = await api.comments.create(doc.id, { body: body.trim(), anchor: draft.anchor, mentions: mentionsIn(value) });
       onDone(thread.id);
     } catch (err) {
       setError(failure(err));
@@ -144,18 +146,17 @@ function NewThread({ doc, draft, onDone }: { doc: DocMeta; draft: CommentDraft; 
       <label className="visually-hidden" htmlFor="new-comment-body">
         Your comment
       </label>
-      <textarea
+      <MentionInput
+        docId={doc.id}
+        me={me}
         id="new-comment-body"
-        ref={box}
-        className="comment-input"
-        value={body}
+        value={value}
+        onChange={setValue}
         rows={3}
-        placeholder="Add a comment"
-        onChange={(e) => setBody(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Escape") onDone(null);
-          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void submit(e);
-        }}
+        placeholder="Add a comment; @ to mention someone"
+        onSubmit={() => void submit()}
+        onCancel={() => onDone(null)}
+        autoFocus
       />
       {error && (
         <p className="comment-error" role="alert">
@@ -185,7 +186,8 @@ interface ThreadProps {
 }
 
 function Thread({ thread, doc, me, subject, active, onActivate, onChanged }: ThreadProps): ReactNode {
-  const [reply, setReply] = useState("");
+  const [replyValue, setReplyValue] = useState<MentionValue>(EMPTY);
+  const reply = replyValue.text;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const mayComment = canComment(doc.role);
@@ -234,24 +236,23 @@ function Thread({ thread, doc, me, subject, active, onActivate, onChanged }: Thr
             e.preventDefault();
             if (!reply.trim()) return;
             void run(async () => {
-              await api.comments.reply(thread.id, { body: reply.trim() });
-              setReply("");
+              await api.comments.reply(thread.id, { body: reply.trim(), mentions: mentionsIn(replyValue) });
+              setReplyValue(EMPTY);
             });
           }}
         >
           <label className="visually-hidden" htmlFor={`reply-${thread.id}`}>
             Reply
           </label>
-          <textarea
+          <MentionInput
+            docId={doc.id}
+            me={me}
             id={`reply-${thread.id}`}
-            className="comment-input"
+            value={replyValue}
+            onChange={setReplyValue}
             rows={1}
-            value={reply}
             placeholder={thread.resolved ? "Reply to open it again" : "Reply"}
-            onChange={(e) => setReply(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) e.currentTarget.form?.requestSubmit();
-            }}
+            onSubmit={() => document.getElementById(`reply-${thread.id}`)?.closest("form")?.requestSubmit()}
           />
           <div className="comment-actions">
             {reply.trim() !== "" && (

@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { signOut, unsyncedDocumentTitles, useSession } from "../auth/use-session";
 import { colorForUser, initialsOf } from "../lib/user-color";
+import { InboxButton } from "../inbox/inbox-button";
 
 export function BrandMark(): ReactNode {
   return (
@@ -46,6 +47,7 @@ export function AppHeader({ children }: { children?: ReactNode }): ReactNode {
       <div className="app-header-middle">{children}</div>
       {session && (
         <div className="account">
+          <InboxButton />
           <span className="avatar avatar-small" style={{ backgroundColor: colorForUser(session.user.id) }} aria-hidden="true">
             {initialsOf(session.user.name)}
           </span>
