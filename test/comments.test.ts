@@ -152,7 +152,9 @@ describe("comments", () => {
     expect((await ben.api.call("DELETE", `/api/comments/${reply.body.id}`)).status).toBe(403);
     expect((await ann.api.call("DELETE", `/api/comments/${reply.body.id}`)).status).toBe(204);
     expect((await threads(ann.api, doc.id)).find((t) => t.id === thread.id)!.replies.map((r) => r.body)).toEqual(["I do.", "Wait, one more thing"]);
-    expect((await ben.api.call("DELETE", `/api/comments/${thread.id}`)).status).toBe(204);
+    // Others replied in Ben's thread: he cannot take their words with his; the owner can.
+    expect((await ben.api.call("DELETE", `/api/comments/${thread.id}`)).status).toBe(403);
+    expect((await ann.api.call("DELETE", `/api/comments/${thread.id}`)).status).toBe(204);
     expect((await threads(ann.api, doc.id)).map((t) => t.id)).toEqual([other.id]);
     expect((await ann.api.post(`/api/comments/${reply.body.id}/replies`, { body: "?" })).status).toBe(404);
   });

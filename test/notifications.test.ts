@@ -79,4 +79,22 @@ describe("notifications", () => {
     await ann.api.call("DELETE", `/api/docs/${doc.id}/members/${ben.auth.user.id}`);
     expect(await inbox(ben.api)).toEqual({ items: [], unread: 0 });
   });
+
+  it("an edit that mentions someone new tells them, and every inbox shows what the comment says now", async () => {
+    const ann = await ctx.anon.newUser("Ann");
+    const ben = await ctx.anon.newUser("Ben");
+    const cat = await ctx.anon.newUser("Cat");
+    const doc = await ann.api.createDoc("Edits");
+    for (const who of [ben, cat]) await ann.api.post(`/api/docs/${doc.id}/members`, { email: who.auth.user.email, role: "editor" });
+    const c = (await ann.api.post<{ id: string }>(`/api/docs/${doc.id}/comments`, { body: "@Ben see this", mentions: [ben.auth.user.id] })).body;
+    await vi.waitFor(async () => expect(summary(await inbox(ben.api))[0]).toBe("mention from Ann: @Ben see this"));
+    expect((await ann.api.call("PATCH", `/api/comments/${c.id}`, { body: "@Ben and @Cat see this", mentions: [ben.auth.user.id, cat.auth.user.id] })).status).toBe(200);
+    await vi.waitFor(async () => {
+      expect(summary(await inbox(ben.api))).toEqual(["mention from Ann: @Ben and @Cat see this", "share from Ann"]);
+      expect(summary(await inbox(cat.api))).toEqual(["mention from Ann: @Ben and @Cat see this", "share from Ann"]);
+    });
+    // Once is enough: the same mention again tells nobody twice.
+    await ann.api.call("PATCH", `/api/comments/${c.id}`, { body: "@Ben and @Cat, see this" });
+    await vi.waitFor(async () => expect(summary(await inbox(cat.api))).toEqual(["mention from Ann: @Ben and @Cat, see this", "share from Ann"]));
+  });
 });

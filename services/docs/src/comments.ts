@@ -152,7 +152,8 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const docId = await docOf(i.id, caller.userId);
       let state: Executed["state"] | undefined;
       if (body.body !== undefined) {
-        ({ state } = await execute(docId, { type: "edit-comment", commentId: i.id, body: trimmed(body.body), mentions: body.mentions ?? [] }, caller.userId, i.idempotencyKey));
+        const edit: DocCommand = { type: "edit-comment", commentId: i.id, body: trimmed(body.body), ...(body.mentions ? { mentions: body.mentions } : {}) };
+        ({ state } = await execute(docId, edit, caller.userId, i.idempotencyKey));
       }
       if (body.resolved !== undefined) {
         ({ state } = await execute(docId, { type: "resolve-thread", commentId: i.id, resolved: body.resolved }, caller.userId, i.idempotencyKey));

@@ -38,12 +38,27 @@ export async function applyNotificationsBatch(trx: Transaction<DocsDb>, msgs: Js
         // Who wrote in the thread, or was mentioned in it, hears of its replies from now on.
         const joined = [...new Set([actor, ...mentioned].filter((u) => u !== ""))].map((user_id) => ({ thread_id: threadId, user_id }));
         if (joined.length > 0) await trx.insertInto("thread_participants").values(joined).onConflict((oc) => oc.doNothing()).execute();
+        await trx.insertInto("comment_threads").values({ comment_id: d.commentId, thread_id: threadId, doc_id: d.docId }).onConflict((oc) => oc.doNothing()).execute();
+        break;
+      }
+      case "comment.edited.v1": {
+        // The inboxes show what the comment says now, and whoever the new words mention hears of it.
+        const d = event.data as EventPayload<"comment.edited.v1">;
+        const excerpt = excerptOf(d.body);
+        await trx.updateTable("notifications").set({ excerpt }).where("comment_id", "=", d.commentId).execute();
+        const where = await trx.selectFrom("comment_threads").select(["thread_id", "doc_id"]).where("comment_id", "=", d.commentId).executeTakeFirst();
+        if (!where) break;
+        const told = new Set((await trx.selectFrom("notifications").select("user_id").where("comment_id", "=", d.commentId).where("type", "=", "mention").execute()).map((r) => r.user_id));
+        const fresh = d.mentions.filter((u) => !told.has(u));
+        await notify(fresh.map((user_id) => ({ user_id, type: "mention" as const, doc_id: where.doc_id, comment_id: d.commentId, thread_id: where.thread_id, excerpt })));
+        if (fresh.length > 0) await trx.insertInto("thread_participants").values(fresh.map((user_id) => ({ thread_id: where.thread_id, user_id }))).onConflict((oc) => oc.doNothing()).execute();
         break;
       }
       case "comment.deleted.v1": {
         const d = event.data as EventPayload<"comment.deleted.v1">;
         await trx.deleteFrom("notifications").where((eb) => eb.or([eb("comment_id", "=", d.commentId), eb("thread_id", "=", d.commentId)])).execute();
         await trx.deleteFrom("thread_participants").where("thread_id", "=", d.commentId).execute();
+        await trx.deleteFrom("comment_threads").where((eb) => eb.or([eb("comment_id", "=", d.commentId), eb("thread_id", "=", d.commentId)])).execute();
         break;
       }
       case "doc.shared.v1": {
@@ -54,6 +69,8 @@ export async function applyNotificationsBatch(trx: Transaction<DocsDb>, msgs: Js
       case "doc.purged.v1": {
         const d = event.data as EventPayload<"doc.purged.v1">;
         await trx.deleteFrom("notifications").where("doc_id", "=", d.docId).execute();
+        await trx.deleteFrom("thread_participants").where("thread_id", "in", trx.selectFrom("comment_threads").select("thread_id").where("doc_id", "=", d.docId)).execute();
+        await trx.deleteFrom("comment_threads").where("doc_id", "=", d.docId).execute();
         break;
       }
       case "notification.read.v1": {

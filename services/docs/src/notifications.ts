@@ -22,9 +22,10 @@ export function createNotifications(db: Kysely<DocsDb>, js: JetStreamClient) {
   async function markRead(userId: string, ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += READ_BATCH) {
       const chunk = ids.slice(i, i + READ_BATCH);
-      await appendEvent(js, subjects.inbox(userId), newEvent("notification.read.v1", { userId, ids: chunk }, userId));
+      const event = newEvent("notification.read.v1", { userId, ids: chunk }, userId);
+      await appendEvent(js, subjects.inbox(userId), event);
       // Read what you wrote: the projection applies the same a moment later, and changes nothing then.
-      await db.updateTable("notifications").set({ read_at: new Date() }).where("user_id", "=", userId).where("id", "in", chunk).where("read_at", "is", null).execute();
+      await db.updateTable("notifications").set({ read_at: new Date(event.at) }).where("user_id", "=", userId).where("id", "in", chunk).where("read_at", "is", null).execute();
     }
   }
 

@@ -95,8 +95,16 @@ export interface ThreadParticipantsTable {
   user_id: string;
 }
 
+/** Each comment's thread and document, for the notifications an edit or a purge changes. Owned by the notifications projection. */
+export interface CommentThreadsTable {
+  comment_id: string;
+  thread_id: string;
+  doc_id: string;
+}
+
 export interface DocsDb {
   notifications: NotificationsTable;
+  comment_threads: CommentThreadsTable;
   thread_participants: ThreadParticipantsTable;
   comments: CommentsTable;
   named_versions: NamedVersionsTable;
@@ -220,6 +228,17 @@ export const docsMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "006_comment_threads": {
+    async up(db) {
+      await db.schema
+        .createTable("comment_threads")
+        .addColumn("comment_id", "text", (c) => c.primaryKey())
+        .addColumn("thread_id", "text", (c) => c.notNull())
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("comment_threads_doc_idx").on("comment_threads").column("doc_id").execute();
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
@@ -227,5 +246,5 @@ export const docsProjections = {
   docs: ["comments", "document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
-  "docs-notifications": ["notifications", "thread_participants"],
+  "docs-notifications": ["notifications", "thread_participants", "comment_threads"],
 } as const;

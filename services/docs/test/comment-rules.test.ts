@@ -116,6 +116,19 @@ describe("comments on a document", () => {
     given(...thread).when({ type: "edit-comment", commentId: "t1", body: "Typo fixed", mentions: [VIEWER] }, EDITOR).then(ev.edited("t1", "Typo fixed", [VIEWER]));
   });
 
+  it("given a thread others replied in, when its author deletes its first comment, then only the owner may; alone in it, the author may", () => {
+    const thread = [...team(), by(COMMENTER, ev.thread("t1")), by(EDITOR, ev.reply("r1", "t1"))];
+    given(...thread).when({ type: "delete-comment", commentId: "t1" }, COMMENTER).thenRefused("FORBIDDEN");
+    given(...thread).when({ type: "delete-comment", commentId: "t1" }, OWNER).then(ev.deleted("t1"));
+    given(...team(), by(COMMENTER, ev.thread("t1")), by(COMMENTER, ev.reply("r1", "t1"))).when({ type: "delete-comment", commentId: "t1" }, COMMENTER).then(ev.deleted("t1"));
+  });
+
+  it("given a comment with mentions, when its author changes the text without naming mentions, then it keeps them", () => {
+    given(...team(), by(EDITOR, ev.thread("t1", { mentions: [VIEWER] })))
+      .when({ type: "edit-comment", commentId: "t1", body: "Typo fixed" }, EDITOR)
+      .then(ev.edited("t1", "Typo fixed", [VIEWER]));
+  });
+
   it("given comments, when deleted, then the author or the owner may; the thread goes with its first comment", () => {
     const thread = [...team(), by(COMMENTER, ev.thread("t1")), by(EDITOR, ev.reply("r1", "t1"))];
     given(...thread).when({ type: "delete-comment", commentId: "r1" }, EDITOR).then(ev.deleted("r1"));

@@ -305,7 +305,8 @@ function CommentBody({ comment, doc, me, onChanged, reply = false }: { comment: 
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (text.trim()) void act(() => api.comments.update(comment.id, { body: text.trim(), mentions: comment.mentions }));
+            // Without mentions the server keeps the comment's own.
+            if (text.trim()) void act(() => api.comments.update(comment.id, { body: text.trim() }));
           }}
         >
           <label className="visually-hidden" htmlFor={`edit-${comment.id}`}>
@@ -337,7 +338,7 @@ function CommentBody({ comment, doc, me, onChanged, reply = false }: { comment: 
               className="link-button"
               onClick={() => {
                 const what = reply ? "this reply" : "this comment and its replies";
-                if (window.confirm(`Delete ${what}? This cannot be undone.`)) void act(() => api.comments.remove(comment.id));
+                if (window.confirm(`Delete ${what}? It goes for everyone; the document's audit trail keeps a record of it.`)) void act(() => api.comments.remove(comment.id));
               }}
             >
               Delete

@@ -21,7 +21,14 @@ const membersCache = new Map<string, Promise<Member[]>>();
 function membersOf(docId: string): Promise<Member[]> {
   let found = membersCache.get(docId);
   if (!found) {
-    found = api.members.list(docId).then((m) => m.members, () => []);
+    found = api.members.list(docId).then(
+      (m) => m.members,
+      () => {
+        // Not remembered: the next box asks again.
+        membersCache.delete(docId);
+        return [];
+      },
+    );
     membersCache.set(docId, found);
     // Asked again after a while: people join and leave.
     setTimeout(() => membersCache.delete(docId), 60_000);

@@ -27,15 +27,28 @@ export function useComments(docId: string, connection: CollabConnection | null):
   const [error, setError] = useState<string | null>(null);
   const announced = useRef(0);
   const latest = useRef(0);
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  // Another document: nothing of the last one's carries over.
+  useEffect(() => {
+    announced.current = 0;
+    setThreads([]);
+    setLoaded(false);
+    return () => {
+      latest.current++;
+      clearTimeout(retry.current);
+    };
+  }, [docId]);
 
   const refresh = useCallback(() => {
     const request = ++latest.current;
+    clearTimeout(retry.current);
     const ask = (attempt: number): void => {
       api.comments.list(docId).then(
         (list) => {
           if (request !== latest.current) return;
           if (list.version < announced.current && attempt < STALE_RETRIES) {
-            setTimeout(() => ask(attempt + 1), STALE_RETRY_MS * 2 ** attempt);
+            retry.current = setTimeout(() => ask(attempt + 1), STALE_RETRY_MS * 2 ** attempt);
             return;
           }
           setThreads(list.items);

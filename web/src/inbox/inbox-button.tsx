@@ -34,8 +34,13 @@ export function InboxButton(): ReactNode {
   const panelId = useId();
   const root = useRef<HTMLDivElement>(null);
 
+  const latest = useRef(0);
   const refresh = useCallback(() => {
-    api.notifications.list().then(setList, () => undefined);
+    // Only the newest question's answer counts: a slow poll does not undo a fresher list.
+    const request = ++latest.current;
+    api.notifications.list().then((list) => {
+      if (request === latest.current) setList(list);
+    }, () => undefined);
   }, []);
 
   useEffect(() => {

@@ -111,7 +111,8 @@ export function useLiveDocument(initial: DocMeta, connection: CollabConnection |
         const state = awareness.getStates().get(clientId);
         // The server's own entry says the document changed (a rename), as it happens.
         const notice = clientId === SERVER_PRESENCE_CLIENT_ID ? documentChangedIn(state) : undefined;
-        if (notice) {
+        // A comment changes nothing this hook keeps; the comments have their own list.
+        if (notice && notice.what !== "comments") {
           changed = true;
           if ("version" in notice && notice.version !== undefined) atLeast = Math.max(atLeast ?? 0, notice.version);
         }

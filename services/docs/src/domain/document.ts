@@ -75,7 +75,8 @@ export type DocCommand =
   | { type: "add-comment"; commentId: string; body: string; mentions: readonly string[]; anchor?: CommentAnchor }
   /** `to`: the thread, or any comment in it. */
   | { type: "reply"; commentId: string; to: string; body: string; mentions: readonly string[] }
-  | { type: "edit-comment"; commentId: string; body: string; mentions: readonly string[] }
+  /** Without `mentions`, the comment keeps the ones it has. */
+  | { type: "edit-comment"; commentId: string; body: string; mentions?: readonly string[] }
   | { type: "delete-comment"; commentId: string }
   /** `commentId`: the thread, or any comment in it. */
   | { type: "resolve-thread"; commentId: string; resolved: boolean };
@@ -243,13 +244,19 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       require(state, actorId, "comment");
       const comment = commentIn(state, command.commentId);
       if (comment.authorId !== actorId) throw new AppError("FORBIDDEN", "only its author can change a comment");
-      checkMentions(state, command.mentions.filter((id) => !comment.mentions.includes(id)));
-      return [{ type: "comment.edited.v1", data: { docId, commentId: command.commentId, body: command.body, mentions: [...command.mentions] } }];
+      const mentions = command.mentions ?? comment.mentions;
+      checkMentions(state, mentions.filter((id) => !comment.mentions.includes(id)));
+      return [{ type: "comment.edited.v1", data: { docId, commentId: command.commentId, body: command.body, mentions: [...mentions] } }];
     }
     case "delete-comment": {
       const role = require(state, actorId, "comment");
       const comment = commentIn(state, command.commentId);
       if (comment.authorId !== actorId && !can(role, "moderateComments")) throw new AppError("FORBIDDEN", "only its author or the owner can delete a comment");
+      // A thread's first comment takes the replies with it: others' words go only by the owner's hand.
+      const othersReplied = [...state.comments.values()].some((c) => c.threadId === command.commentId && c.authorId !== actorId);
+      if (othersReplied && !can(role, "moderateComments")) {
+        throw new AppError("FORBIDDEN", "others have replied in this thread: resolve it, or change your comment; only the owner can delete the thread");
+      }
       return [{ type: "comment.deleted.v1", data: { docId, commentId: command.commentId } }];
     }
     case "resolve-thread": {
