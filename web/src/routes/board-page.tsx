@@ -1,7 +1,7 @@
 // A board at /b/:id: cards (notes, tasks, images, links) that everyone here moves, resizes and
 // edits at once, with each other's pointers, through the same sync and offline copy as text.
 
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
 import type { CommentThread, DocMeta } from "../api/types";
@@ -9,7 +9,8 @@ import { canComment, canWrite } from "@palimpsest/contracts/shared";
 import { BoardEditor, type BoardComments } from "../board/board-editor";
 import type { CardView } from "../board/board-model";
 import { CommentsButton } from "../comments/comments-button";
-import { CommentsSidebar, type CommentDraft, type ThreadSubject } from "../comments/comments-sidebar";
+import { CommentsSidebar, type ThreadSubject } from "../comments/comments-sidebar";
+import { useCommentPanel } from "../comments/use-comment-panel";
 import { useComments } from "../comments/use-comments";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { AttachmentsButton } from "../files/attachments-button";
@@ -27,10 +28,7 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   // My role can change while the board is open (the share dialog, elsewhere): follow it live.
   const live = useLiveDocument(opened, connection, collab);
   const comments = useComments(opened.id, connection);
-  const [commentsOpen, setCommentsOpen] = useState(false);
-  const [activeThread, setActiveThread] = useState<string | null>(null);
-  const [draft, setDraft] = useState<CommentDraft | null>(null);
-  const [hint, setHint] = useState("");
+  const panel = useCommentPanel();
 
   // Open threads per card, for the cards' comment buttons.
   const counts = useMemo(() => {
@@ -46,12 +44,9 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
 
   const boardComments: BoardComments = {
     counts,
-    open: (cardId) => {
-      setCommentsOpen(true);
-      setActiveThread(comments.threads.find((t) => !t.resolved && t.anchor?.type === "card" && t.anchor.cardId === cardId)?.id ?? null);
-    },
+    open: (cardId) => panel.focus(comments.threads.find((t) => !t.resolved && t.anchor?.type === "card" && t.anchor.cardId === cardId)?.id ?? null),
     sidebar: ({ cards, selected }) => {
-      if (!commentsOpen || !user) return null;
+      if (!panel.open || !user) return null;
       const subjectOf = (thread: CommentThread): ThreadSubject => {
         if (thread.anchor?.type !== "card") return null;
         const cardId = thread.anchor.cardId;
@@ -62,11 +57,10 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
         if (!canComment(doc.role)) return;
         const card = cards.find((c) => c.id === selected);
         if (!card) {
-          setHint("Select the card you want to comment on, then press Comment.");
+          panel.explain("Select the card you want to comment on, then press Comment.");
           return;
         }
-        setHint("");
-        setDraft({ anchor: { type: "card", cardId: card.id }, quote: cardQuote(card) });
+        panel.startDraft({ anchor: { type: "card", cardId: card.id }, quote: cardQuote(card) });
       };
       return (
         <CommentsSidebar
@@ -74,18 +68,14 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
           me={user.id}
           comments={comments}
           subjectOf={subjectOf}
-          active={activeThread}
-          onActivate={setActiveThread}
-          draft={draft}
-          onDraftDone={() => setDraft(null)}
-          hint={hint}
+          active={panel.active}
+          onActivate={panel.focus}
+          draft={panel.draft}
+          onDraftDone={panel.draftDone}
+          hint={panel.hint}
           onRequest={request}
           requestLabel="the selected card"
-          onClose={() => {
-            setDraft(null);
-            setActiveThread(null);
-            setCommentsOpen(false);
-          }}
+          onClose={panel.close}
         />
       );
     },
@@ -101,7 +91,7 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
       onAccessChanged={() => announceAccessChange(connection)}
       actions={
         <>
-          <CommentsButton open={commentsOpen} count={comments.threads.filter((t) => !t.resolved).length} onToggle={() => setCommentsOpen(!commentsOpen)} />
+          <CommentsButton open={panel.open} count={comments.threads.filter((t) => !t.resolved).length} onToggle={panel.toggle} />
           <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
         </>
       }

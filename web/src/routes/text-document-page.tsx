@@ -25,7 +25,8 @@ import { useDocument } from "./use-document";
 import { anchorOfSelection, quotedText } from "../comments/comment-anchors";
 import { CommentHighlights, commentHighlightsKey, type HighlightedThread } from "../comments/comment-highlights";
 import { CommentsButton } from "../comments/comments-button";
-import { CommentsSidebar, type CommentDraft, type ThreadSubject } from "../comments/comments-sidebar";
+import { CommentsSidebar, type ThreadSubject } from "../comments/comments-sidebar";
+import { useCommentPanel, type CommentPanel } from "../comments/use-comment-panel";
 import { useComments, type Comments } from "../comments/use-comments";
 import "../editor/rich-text.css";
 
@@ -45,18 +46,14 @@ interface EditorProps {
   /** The editor's extensions minus collaboration, so the history renders with the same schema. */
   onExtensions: (extensions: Extensions) => void;
   comments: Comments;
-  commentsOpen: boolean;
-  onCommentsOpen: (open: boolean) => void;
+  panel: CommentPanel;
 }
 
-function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtensions, comments, commentsOpen, onCommentsOpen }: EditorProps): ReactNode {
+function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtensions, comments, panel }: EditorProps): ReactNode {
   // Read at each drop or paste: the role can change while the editor lives.
   const uploadTo = useRef<string | null>(null);
   uploadTo.current = editable ? connection.docId : null;
   const [linkOpen, setLinkOpen] = useState(false);
-  const [activeThread, setActiveThread] = useState<string | null>(null);
-  const [draft, setDraft] = useState<CommentDraft | null>(null);
-  const [hint, setHint] = useState("");
   // The extension is made once per editor; what it calls is read when it calls.
   const calls = useRef({ activate: (_id: string) => undefined as void, request: () => undefined as void });
   const editor = useEditor(
@@ -89,6 +86,7 @@ function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtens
 
   // The threads' quotes follow the text as people type: drawn again on every change of it.
   const [, setRevision] = useState(0);
+  const commentsOpen = panel.open;
   useEffect(() => {
     if (!commentsOpen) return;
     const bump = () => setRevision((n) => n + 1);
@@ -110,20 +108,16 @@ function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtens
   const requestComment = (): void => {
     if (!canComment(doc.role)) return;
     const anchor = anchorOfSelection(editor.state);
-    onCommentsOpen(true);
     if (!anchor) {
-      setHint("Select the words you want to comment on, then press Comment.");
+      panel.explain("Select the words you want to comment on, then press Comment.");
       return;
     }
-    setHint("");
     const { from, to } = editor.state.selection;
-    setDraft({ anchor, quote: editor.state.doc.textBetween(from, to, " ", " ") });
+    panel.startDraft({ anchor, quote: editor.state.doc.textBetween(from, to, " ", " ") });
   };
   calls.current.request = requestComment;
-  calls.current.activate = (id) => {
-    setActiveThread(id);
-    onCommentsOpen(true);
-  };
+  calls.current.activate = panel.focus;
+  const activeThread = panel.active;
 
   // The open threads' ranges, highlighted in the text.
   useEffect(() => {
@@ -133,7 +127,7 @@ function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtens
   }, [editor, comments.threads, activeThread]);
 
   const activate = (id: string | null): void => {
-    setActiveThread(id);
+    panel.focus(id);
     const thread = comments.threads.find((t) => t.id === id);
     if (!id || thread?.anchor?.type !== "text") return;
     // Show where the thread is: its words, in view.
@@ -161,16 +155,12 @@ function CollaborativeEditor({ doc, connection, user, editable, loaded, onExtens
             subjectOf={subjectOf}
             active={activeThread}
             onActivate={activate}
-            draft={draft}
-            hint={hint}
+            draft={panel.draft}
+            hint={panel.hint}
             onRequest={requestComment}
             requestLabel="the selection"
-            onDraftDone={() => setDraft(null)}
-            onClose={() => {
-              setDraft(null);
-              setActiveThread(null);
-              onCommentsOpen(false);
-            }}
+            onDraftDone={panel.draftDone}
+            onClose={panel.close}
           />
         )}
       </div>
@@ -187,7 +177,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
   const live = useLiveDocument(opened, connection, collab);
   const [historyOpen, setHistoryOpen] = useState(false);
   const comments = useComments(opened.id, connection);
-  const [commentsOpen, setCommentsOpen] = useState(false);
+  const panel = useCommentPanel();
   const [extensions, setExtensions] = useState<Extensions | null>(null);
   const [notice, setNotice] = useState("");
   const closeHistory = useCallback(() => setHistoryOpen(false), []);
@@ -225,9 +215,9 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
       actions={
         <>
           <CommentsButton
-            open={commentsOpen}
+            open={panel.open}
             count={comments.threads.filter((t) => !t.resolved).length}
-            onToggle={() => setCommentsOpen(!commentsOpen)}
+            onToggle={panel.toggle}
           />
           <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
           <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />
@@ -269,8 +259,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
             key={connection.docId}
             doc={doc}
             comments={comments}
-            commentsOpen={commentsOpen}
-            onCommentsOpen={setCommentsOpen}
+            panel={panel}
             connection={connection}
             user={user}
             editable={editable}
