@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AppError, type CommentAnchor, type DomainEvent, type ErrorCode } from "@palimpsest/contracts";
-import { decide, emptyDoc, evolve, type DocCommand, type DocEventData, type DocState } from "../src/domain/document.ts";
+import type { CommentAnchor } from "@palimpsest/contracts";
+import type { DocCommand, DocEventData, DocState } from "../src/domain/document.ts";
+import { foldDocument, givenDocument } from "./given-document.ts";
 
 /**
  * Comments in the document aggregate, as given(events, each by its actor) / when(command by
@@ -33,33 +34,8 @@ const ev = {
   reopened: (commentId: string): DocEventData => ({ type: "comment.reopened.v1", data: { docId: DOC, commentId } }),
 };
 
-function fold(events: readonly By[]): DocState {
-  return events.reduce((state, [e, actorId], i) => evolve(state, { id: `e${i}`, type: e.type, at: "2026-01-01T00:00:00.000Z", actorId, data: e.data } as DomainEvent, i + 1), emptyDoc(DOC));
-}
-
-function given(...events: By[]) {
-  const state = fold(events);
-  return {
-    state,
-    when(command: DocCommand, actor: string) {
-      const run = () => decide(state, command, actor);
-      return {
-        then: (...expected: DocEventData[]) => expect(run()).toEqual(expected),
-        thenNothing: () => expect(run()).toEqual([]),
-        thenRefused(code: ErrorCode) {
-          try {
-            run();
-          } catch (err) {
-            expect(err).toBeInstanceOf(AppError);
-            expect((err as AppError).code).toBe(code);
-            return;
-          }
-          throw new Error(`expected ${code}, but the command was accepted`);
-        },
-      };
-    },
-  };
-}
+const fold = (events: readonly By[]): DocState => foldDocument(DOC, events);
+const given = givenDocument(DOC);
 
 describe("comments on a document", () => {
   it("given a shared document, when each role starts a thread, then owners, editors and commenters may and viewers and strangers may not", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AppError, type DocKind, type DomainEvent, type ErrorCode, type Role } from "@palimpsest/contracts";
-import { decide, emptyDoc, evolve, type DocCommand, type DocEventData, type DocState } from "../src/domain/document.ts";
+import type { DocKind, DomainEvent, Role } from "@palimpsest/contracts";
+import { emptyDoc, evolve, type DocCommand, type DocEventData, type DocState } from "../src/domain/document.ts";
+import { foldDocument, givenDocument, stored, type Given } from "./given-document.ts";
 
 /**
  * The document aggregate, as given(stored events) / when(command by actor) / then(new events, or
@@ -41,45 +42,8 @@ const ev = {
 /** A document with one member of every role, as most cases start from. */
 const team = [ev.created(), ev.shared(EDITOR, "editor"), ev.shared(COMMENTER, "commenter"), ev.shared(VIEWER, "viewer")];
 
-function stored(e: DocEventData, i: number): DomainEvent {
-  return { id: `e${i}`, type: e.type, at: "2026-01-01T00:00:00.000Z", data: e.data } as DomainEvent;
-}
-
-/** Folds the events as the store does, each at its stream sequence (1, 2, 3 ... unless given). */
-function fold(events: readonly DocEventData[], seqs: readonly number[] = events.map((_, i) => i + 1)): DocState {
-  return events.reduce((state, e, i) => evolve(state, stored(e, i), seqs[i]!), emptyDoc(DOC));
-}
-
-function given(...events: DocEventData[]) {
-  const state = fold(events);
-  return {
-    state,
-    when(command: DocCommand, actor: string) {
-      const run = () => decide(state, command, actor);
-      return {
-        then(...expected: DocEventData[]) {
-          const decided = run();
-          expect(decided).toEqual(expected);
-          // What was decided must fold: a decision the aggregate cannot apply would wedge the document.
-          fold([...events, ...decided]);
-        },
-        thenNothing() {
-          expect(run()).toEqual([]);
-        },
-        thenRefused(code: ErrorCode) {
-          let thrown: unknown;
-          try {
-            run();
-          } catch (err) {
-            thrown = err;
-          }
-          expect(thrown, `expected ${code}`).toBeInstanceOf(AppError);
-          expect((thrown as AppError).code).toBe(code);
-        },
-      };
-    },
-  };
-}
+const fold = (events: readonly Given[], seqs?: readonly number[]): DocState => foldDocument(DOC, events, seqs);
+const given = givenDocument(DOC);
 
 describe("document aggregate: decide", () => {
   describe("create", () => {
