@@ -75,6 +75,8 @@ const requirements: Record<string, Requirement> = {
   "GET /api/files/:id/thumbnail": "read",
   "GET /api/notifications": "signed-in",
   "POST /api/notifications/read": "signed-in",
+  "GET /api/notifications/settings": "signed-in",
+  "PATCH /api/notifications/settings": "signed-in",
   "GET /api/docs/:id/comments": "read",
   "POST /api/docs/:id/comments": "comment",
   "POST /api/comments/:id/replies": "comment",
@@ -194,6 +196,7 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "POST /api/comments/:id/replies": { body: `Reply from ${who}` },
     "PATCH /api/comments/:id": { resolved: true },
     "POST /api/notifications/read": { all: true },
+    "PATCH /api/notifications/settings": { email: "mentions" },
   };
   const k = key(route);
   if (k === "POST /api/auth/password/reset") {

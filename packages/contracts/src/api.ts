@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { CommentAnchor, CommentBody, CommentMentions, DocKind, Role } from "./events.ts";
+import { CommentAnchor, CommentBody, CommentMentions, DocKind, NotificationEmailSetting, Role } from "./events.ts";
 import type { ErrorBody } from "./errors.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 
@@ -325,6 +325,20 @@ export interface NotificationList {
   /** Unread notifications in all, however many are listed. */
   unread: number;
 }
+
+/** `GET/PUT /api/notifications/settings`: what comes by email besides the inbox. */
+export const NotificationSettings = Type.Object({ email: NotificationEmailSetting }, { additionalProperties: false });
+export type NotificationSettings = Static<typeof NotificationSettings>;
+
+/**
+ * One message on `GET /api/notifications/live` (Server-Sent Events, event name `inbox`): the
+ * person's inbox changed (something new, or read elsewhere); the client reads it again.
+ */
+export interface InboxChangedNotice {
+  at: string;
+}
+/** The SSE event name of an InboxChangedNotice. */
+export const INBOX_CHANGED_EVENT = "inbox";
 
 export interface MemberView {
   userId: string;

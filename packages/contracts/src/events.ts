@@ -31,6 +31,12 @@ export type CommentAnchor = Static<typeof CommentAnchor>;
 export const CommentBody = Type.String({ minLength: 1, maxLength: 10_000 });
 /** The members a comment mentions; each is told (a notification, and an email if they want one). */
 export const CommentMentions = Type.Array(Type.String({ pattern: SAFE_ID_PATTERN }), { maxItems: 50, uniqueItems: true });
+/**
+ * Which notifications also come by email: all of them (mentions, replies in my threads, shares),
+ * mentions only, or none. Every notification stays in the inbox whatever this says.
+ */
+export const NotificationEmailSetting = Type.Union([Type.Literal("all"), Type.Literal("mentions"), Type.Literal("none")]);
+export type NotificationEmailSetting = Static<typeof NotificationEmailSetting>;
 
 export const EventPayloads = {
   "user.registered.v1": Type.Object({
@@ -149,6 +155,13 @@ export const EventPayloads = {
   "comment.reopened.v1": Type.Object({ docId: Id, commentId: Id }),
   /** The person marked these notifications of theirs read (ids from their inbox), on their inbox's subject. */
   "notification.read.v1": Type.Object({ userId: Id, ids: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 500 }) }),
+  /**
+   * These notifications went out to the person in one email (a batch), on their inbox's subject:
+   * stored so a rebuilt inbox does not mail them again.
+   */
+  "notification.mailed.v1": Type.Object({ userId: Id, ids: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 500 }) }),
+  /** The person chose which notifications also come by email, on their inbox's subject. */
+  "notification.settings-changed.v1": Type.Object({ userId: Id, email: NotificationEmailSetting }),
   /**
    * The tombstone history leaves once a purged document's content is erased everywhere (the EDITS
    * stream, the edit log's copies, chunks, snapshots): who purged it and when, and where its edit

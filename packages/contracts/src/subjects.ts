@@ -9,7 +9,7 @@ import { isSubjectSafeId } from "./ids.ts";
  * | DOCS   | docs.evt.<docId>   | document and board metadata events (JSON)                  |
  * |        | docs.file.<docId>  | the document's file events (JSON): uploaded, thumbnail, deleted |
  * |        | docs.erased.<docId> | the tombstone history leaves when it erases a purged document's content |
- * |        | docs.inbox.<userId> | what a person did with their notifications (read them) |
+ * |        | docs.inbox.<userId> | what a person did with their notifications (read them, had them mailed, chose what is mailed) |
  * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
  * | MAIL   | mail.out.>         | the outbox: email waiting for the sender (JSON, work queue) |
  * | EDIT_HEADS | edit-heads.<docId> | each document's newest edit, one message per document (edit-heads.ts) |
@@ -33,6 +33,7 @@ const FILE_EVENTS = "docs.file.";
 const ERASURES = "docs.erased.";
 const INBOX = "docs.inbox.";
 const EDIT_HEADS = "edit-heads.";
+const INBOX_CHANGED = "inbox-changed.";
 
 function token(id: string): string {
   if (!isSubjectSafeId(id)) throw new Error(`id is not subject-safe: ${JSON.stringify(id)}`);
@@ -59,7 +60,8 @@ export const subjects = {
   erasure: (docId: string) => `${ERASURES}${token(docId)}`,
   allErasures: () => "docs.erased.>",
   /**
-   * A person's notification inbox: what they did with their notifications (marked them read).
+   * A person's notification inbox: what they did with their notifications (marked them read, had
+   * them mailed, chose which are mailed).
    * The notifications themselves are read from the documents' events; only the reader's own acts
    * are stored here, in the DOCS stream, so the inbox rebuilds from one stream in one order.
    */
@@ -86,6 +88,12 @@ export const subjects = {
    */
   editHead: (docId: string) => `${EDIT_HEADS}${token(docId)}`,
   allEditHeads: () => "edit-heads.>",
+  /**
+   * A person's inbox changed (the notifications read model committed something of theirs): core
+   * NATS, never stored, so the gateways can tell that person's open pages at once.
+   */
+  inboxChanged: (userId: string) => `${INBOX_CHANGED}${token(userId)}`,
+  allInboxChanges: () => "inbox-changed.>",
   /** Presence is ephemeral: core NATS, never stored. */
   awareness: (docId: string) => `presence.${token(docId)}`,
   /** A replica that opens a document asks the others for its current presence here. */
@@ -121,6 +129,12 @@ export const subjectDocId = {
   fileEvents: (subject: string) => idAfter(FILE_EVENTS, subject),
   erasure: (subject: string) => idAfter(ERASURES, subject),
   editHead: (subject: string) => idAfter(EDIT_HEADS, subject),
+} as const;
+
+/** The person in a subject built by `subjects.inbox` or `inboxChanged`; undefined for any other subject. */
+export const subjectUserId = {
+  inbox: (subject: string) => idAfter(INBOX, subject),
+  inboxChanged: (subject: string) => idAfter(INBOX_CHANGED, subject),
 } as const;
 
 /** The stream that stores a subject's messages, from the prefixes in the table above. */
@@ -175,6 +189,8 @@ export const rpc = {
     deleteComment: "rpc.docs.delete-comment",
     notifications: "rpc.docs.notifications",
     markRead: "rpc.docs.mark-read",
+    notificationSettings: "rpc.docs.notification-settings",
+    setNotificationSettings: "rpc.docs.set-notification-settings",
   },
   history: {
     list: "rpc.history.list",

@@ -134,7 +134,8 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         subjects.replicaQuery("sync"),
         subjects.replicaQuery("files"),
       ],
-      [subjects.collabControl(), subjects.allReplicaAnnouncements()],
+      // Inbox changes: each signed-in page's live stream of its person's inbox.
+      [subjects.collabControl(), subjects.allReplicaAnnouncements(), subjects.allInboxChanges()],
       [],
     ),
     auth: user(
@@ -147,6 +148,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
       [
         subjects.allDocEvents(),
         subjects.allInboxes(),
+        subjects.allInboxChanges(),
         subjects.allMail(),
         rpc.auth.lookup,
         rpc.auth.jwks,

@@ -31,6 +31,7 @@ export {
 } from "./projection.ts";
 export { jwksFetcher } from "./jwks-client.ts";
 export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outcome as DurableWorkerOutcome } from "./durable-worker.ts";
+export { wakeableSleep } from "./wakeable-sleep.ts";
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, collabTokenOf, parseCollabUrl, selectCollabProtocol, type CollabGrant } from "./collab-access.ts";
 export { lookupDocAccess, requireDocRole, type DocAccessQuery } from "./doc-access.ts";

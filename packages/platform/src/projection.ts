@@ -91,6 +91,11 @@ export function runProjection<DB>(opts: {
   tables?: readonly string[];
   /** How often the checkpoint is checked against the stream for a rewind. @default 10000 */
   verifyMs?: number;
+  /**
+   * Told of each batch once its transaction committed (never of one rolled back), so live notices
+   * go out only for what a reader can already see. Its errors are logged and change nothing.
+   */
+  committed?: (msgs: JsMsg[]) => Promise<void>;
 }): ProjectionRunner {
   const { db, js, spec, metrics } = opts;
   const log = opts.log.child({ projection: spec.name });
@@ -132,6 +137,7 @@ export function runProjection<DB>(opts: {
   async function flush(batch: JsMsg[]): Promise<void> {
     const last = batch[batch.length - 1];
     if (!last) return;
+    let applied: JsMsg[] = [];
     await db.transaction().execute(async (trx) => {
       // The row lock serialises writers even if two replicas briefly both believe they lead.
       await sql`insert into projection_checkpoints (name) values (${spec.name}) on conflict (name) do nothing`.execute(trx);
@@ -139,6 +145,7 @@ export function runProjection<DB>(opts: {
       const current = locked.rows[0]?.stream_seq ?? 0;
       const fresh = batch.filter((m) => m.seq > current);
       if (fresh.length === 0) return;
+      applied = fresh;
       if (tracingEnabled()) {
         // In the trace of the append that stored the event (a batch links to each of its events' traces).
         await withConsumerSpan(`process ${spec.stream}`, fresh, { [SpanAttributes.messagingSystem]: "nats", [SpanAttributes.operationType]: "process", [SpanAttributes.destination]: spec.filterSubject, [SpanAttributes.projection]: spec.name, [SpanAttributes.consumerGroup]: spec.name }, () => spec.apply(trx, fresh));
@@ -150,6 +157,7 @@ export function runProjection<DB>(opts: {
         on conflict (name) do update set stream_seq = excluded.stream_seq, stream_time_ms = excluded.stream_time_ms, updated_at = now()
         where projection_checkpoints.stream_seq < excluded.stream_seq`.execute(trx);
     });
+    if (opts.committed && applied.length > 0) await opts.committed(applied).catch((err: unknown) => log.warn({ err }, "a committed batch's follow-up failed"));
     metrics.projectedEvents.inc({ projection: spec.name }, batch.length);
     metrics.projectionLagSeconds.set({ projection: spec.name }, Math.max(0, (Date.now() - last.info.timestampNanos / 1e6) / 1000));
   }

@@ -21,7 +21,9 @@ import { createDocuments } from "./documents.ts";
 import { createComments } from "./comments.ts";
 import { createNotifications } from "./notifications.ts";
 import { readYourWrites } from "./read-your-writes.ts";
-import { docsProjectionSpecs } from "./projections.ts";
+import { docsProjectionSpecs, NOTIFICATIONS_PROJECTION } from "./projections.ts";
+import { inboxNotices } from "./inbox-notices.ts";
+import { runNotificationMailer } from "./notification-mailer.ts";
 import { DocumentStore } from "./document-store.ts";
 import { AccessCache } from "./access-cache.ts";
 import type { DocsConfig } from "./config.ts";
@@ -80,13 +82,26 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.deleteComment]: comments.remove,
       [rpc.docs.notifications]: notifications.list,
       [rpc.docs.markRead]: notifications.markRead,
+      [rpc.docs.notificationSettings]: notifications.settings,
+      [rpc.docs.setNotificationSettings]: notifications.changeSettings,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   // No reactor turns registrations into memberships any more: registering proves nothing about
   // an address, so an invitation is accepted only with the token its email carried.
-  const projections = docsProjectionSpecs.map(({ spec, tables, batchSize, flushDelayMs }) => runProjection({ ...common, spec, tables, ...(batchSize ? { batchSize } : {}), ...(flushDelayMs ? { flushDelayMs } : {}) }));
+  const toldLive = inboxNotices(nc, db);
+  const projections = docsProjectionSpecs.map(({ spec, tables, batchSize, flushDelayMs }) =>
+    runProjection({
+      ...common,
+      spec,
+      tables,
+      ...(batchSize ? { batchSize } : {}),
+      ...(flushDelayMs ? { flushDelayMs } : {}),
+      ...(spec.name === NOTIFICATIONS_PROJECTION ? { committed: toldLive } : {}),
+    }),
+  );
+  const mailer = runNotificationMailer({ db, js, log, metrics, delayMs: config.notificationMailDelaySeconds * 1000, publicUrl: config.publicUrl });
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };
   const shell = createServiceShell({ service: "docs", nc, log, metrics, checks });
   shell.track(...rpcSubs);
@@ -97,6 +112,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
     async close() {
       shell.beginShutdown();
       cache.stop();
+      await mailer.stop();
       await Promise.all(projections.map((p) => p.stop()));
       await shell.close();
     },

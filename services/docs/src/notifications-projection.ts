@@ -11,7 +11,8 @@ const excerptOf = (body: string): string => (body.length > EXCERPT_CHARS ? `${bo
 
 /**
  * The DOCS stream → each person's notifications: a mention in a comment, a reply in a thread they
- * wrote or were mentioned in, a document shared with them; and, from their inbox's subject, which ones they read.
+ * wrote or were mentioned in, a document shared with them; and, from their inbox's subject, which
+ * ones they read, which went out by email, and which they want by email.
  * Nobody is notified of what they did themselves. A deleted comment or thread takes its
  * notifications with it, and so does a purged document.
  */
@@ -20,8 +21,8 @@ export async function applyNotificationsBatch(trx: Transaction<DocsDb>, msgs: Js
     const event = decodeEvent(m);
     const at = new Date(event.at);
     const actor = event.actorId ?? "";
-    const notify = async (rows: Omit<NotificationsTable, "id" | "at" | "read_at" | "stream_seq" | "actor_id">[]) => {
-      const values = rows.filter((r) => r.user_id !== actor).map((r) => ({ ...r, id: `${m.seq}-${r.user_id}`, actor_id: actor, at, read_at: null, stream_seq: m.seq }));
+    const notify = async (rows: Omit<NotificationsTable, "id" | "at" | "read_at" | "mailed_at" | "stream_seq" | "actor_id">[]) => {
+      const values = rows.filter((r) => r.user_id !== actor).map((r) => ({ ...r, id: `${m.seq}-${r.user_id}`, actor_id: actor, at, read_at: null, mailed_at: null, stream_seq: m.seq }));
       if (values.length > 0) await trx.insertInto("notifications").values(values).onConflict((oc) => oc.column("id").doNothing()).execute();
     };
     switch (event.type) {
@@ -76,6 +77,20 @@ export async function applyNotificationsBatch(trx: Transaction<DocsDb>, msgs: Js
       case "notification.read.v1": {
         const d = event.data as EventPayload<"notification.read.v1">;
         await trx.updateTable("notifications").set({ read_at: at }).where("user_id", "=", d.userId).where("id", "in", d.ids).where("read_at", "is", null).execute();
+        break;
+      }
+      case "notification.mailed.v1": {
+        const d = event.data as EventPayload<"notification.mailed.v1">;
+        await trx.updateTable("notifications").set({ mailed_at: at }).where("user_id", "=", d.userId).where("id", "in", d.ids).where("mailed_at", "is", null).execute();
+        break;
+      }
+      case "notification.settings-changed.v1": {
+        const d = event.data as EventPayload<"notification.settings-changed.v1">;
+        await trx
+          .insertInto("notification_settings")
+          .values({ user_id: d.userId, email: d.email })
+          .onConflict((oc) => oc.column("user_id").doUpdateSet({ email: d.email }))
+          .execute();
         break;
       }
       default:

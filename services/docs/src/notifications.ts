@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { MarkReadBody, NotificationsQuery, parse, subjects, type NotificationList, type NotificationView } from "@palimpsest/contracts";
+import { MarkReadBody, NotificationSettings, NotificationsQuery, parse, subjects, type NotificationList, type NotificationView } from "@palimpsest/contracts";
 import { appendEvent, newEvent, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { DocsDb } from "./schema.ts";
 
@@ -62,6 +62,28 @@ export function createNotifications(db: Kysely<DocsDb>, js: JetStreamClient) {
         unread: Number(unread?.n ?? 0),
       };
       return { body: list };
+    },
+
+    async settings(_input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const row = await db.selectFrom("notification_settings").select("email").where("user_id", "=", caller.userId).executeTakeFirst();
+      const settings: NotificationSettings = { email: row?.email ?? "all" };
+      return { body: settings };
+    },
+
+    async changeSettings(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const body = parse(NotificationSettings, input, "body");
+      const event = newEvent("notification.settings-changed.v1", { userId: caller.userId, email: body.email }, caller.userId);
+      await appendEvent(js, subjects.inbox(caller.userId), event);
+      // Read what you wrote, as for reads.
+      await db
+        .insertInto("notification_settings")
+        .values({ user_id: caller.userId, email: body.email })
+        .onConflict((oc) => oc.column("user_id").doUpdateSet({ email: body.email }))
+        .execute();
+      const settings: NotificationSettings = { email: body.email };
+      return { body: settings };
     },
 
     async markRead(input: unknown, ctx: RpcContext): Promise<RpcResult> {

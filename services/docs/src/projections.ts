@@ -4,6 +4,9 @@ import { applyDocsBatch, applyEditHeadsBatch, applyUsersBatch } from "./docs-pro
 import { applyNotificationsBatch } from "./notifications-projection.ts";
 import { docsProjections, type DocsDb } from "./schema.ts";
 
+/** The read model of everyone's notifications: whose inbox its batches change is told live (inbox-notices.ts). */
+export const NOTIFICATIONS_PROJECTION = "docs-notifications";
+
 /** The docs service's read models: how each is built from its stream, and the tables it owns. */
 export const docsProjectionSpecs: { spec: ProjectionSpec<DocsDb>; tables: readonly string[]; batchSize?: number; flushDelayMs?: number }[] = [
   { spec: { name: "docs", stream: Streams.docs, filterSubject: subjects.allDocEvents(), apply: applyDocsBatch }, tables: docsProjections.docs },
@@ -19,7 +22,7 @@ export const docsProjectionSpecs: { spec: ProjectionSpec<DocsDb>; tables: readon
   },
   {
     // The documents' events (mentions, replies, shares) and the inboxes (what was read), in one order.
-    spec: { name: "docs-notifications", stream: Streams.docs, filterSubject: subjects.allDocsStream(), apply: applyNotificationsBatch },
+    spec: { name: NOTIFICATIONS_PROJECTION, stream: Streams.docs, filterSubject: subjects.allDocsStream(), apply: applyNotificationsBatch },
     tables: docsProjections["docs-notifications"],
   },
 ];

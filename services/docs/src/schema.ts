@@ -1,6 +1,6 @@
 import { sql, type ColumnType } from "kysely";
 import type { Migration } from "@palimpsest/platform";
-import type { CommentAnchor, DocKind, Role } from "@palimpsest/contracts";
+import type { CommentAnchor, DocKind, NotificationEmailSetting, Role } from "@palimpsest/contracts";
 
 export interface DocumentsTable {
   id: string;
@@ -86,7 +86,15 @@ export interface NotificationsTable {
   excerpt: string | null;
   at: Date;
   read_at: Date | null;
+  /** When it went out in an email (null: not mailed, and maybe never, as the person chose). */
+  mailed_at: Date | null;
   stream_seq: number;
+}
+
+/** Which notifications each person also gets by email; no row: the default, all. */
+export interface NotificationSettingsTable {
+  user_id: string;
+  email: NotificationEmailSetting;
 }
 
 /** Who wrote in each thread: those a reply notifies. Owned by the notifications projection. */
@@ -104,6 +112,7 @@ export interface CommentThreadsTable {
 
 export interface DocsDb {
   notifications: NotificationsTable;
+  notification_settings: NotificationSettingsTable;
   comment_threads: CommentThreadsTable;
   thread_participants: ThreadParticipantsTable;
   comments: CommentsTable;
@@ -239,6 +248,18 @@ export const docsMigrations: Record<string, Migration> = {
       await db.schema.createIndex("comment_threads_doc_idx").on("comment_threads").column("doc_id").execute();
     },
   },
+  "007_notification_mail": {
+    async up(db) {
+      await db.schema.alterTable("notifications").addColumn("mailed_at", "timestamptz").execute();
+      // What the mail batcher looks for: notifications nobody has read or been mailed yet.
+      await db.schema.createIndex("notifications_unmailed_idx").on("notifications").columns(["at"]).where(sql.ref("mailed_at"), "is", null).where(sql.ref("read_at"), "is", null).execute();
+      await db.schema
+        .createTable("notification_settings")
+        .addColumn("user_id", "text", (c) => c.primaryKey())
+        .addColumn("email", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
@@ -246,5 +267,5 @@ export const docsProjections = {
   docs: ["comments", "document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
-  "docs-notifications": ["notifications", "thread_participants", "comment_threads"],
+  "docs-notifications": ["notifications", "thread_participants", "comment_threads", "notification_settings"],
 } as const;

@@ -21,6 +21,7 @@ import { CollabProxy } from "./collab-proxy.ts";
 import { discoveredUpstreams, staticUpstreams, type Upstreams } from "./upstreams.ts";
 import { addCorsAndSecurityHeaders, requestGuards } from "./http-policy.ts";
 import { registerJwksRoute, registerRestRoutes } from "./rest-routes.ts";
+import { registerInboxStream } from "./inbox-stream.ts";
 import { webApp } from "./static-files.ts";
 import { sessionCookies } from "./session-cookies.ts";
 import { gatewayReadiness } from "./readiness.ts";
@@ -68,6 +69,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     sessionCookies: sessionCookies({ maxAgeSeconds: config.sessionCookieMaxAgeSeconds }),
   });
 
+  const inbox = registerInboxStream(http, { nc, log, registry: metrics.registry, guard: guards.signedIn, verifier, revocations });
+
   // Sync and files replicas: a fixed list when configured (a Kubernetes Service), else those announcing themselves.
   const upstreamsOf = async (service: "sync" | "files", urls: readonly string[] | typeof DISCOVER): Promise<Upstreams> =>
     urls === DISCOVER ? discoveredUpstreams(nc, service, log, metrics.registry) : staticUpstreams(urls);
@@ -108,6 +111,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
     async close() {
       shuttingDown = true;
       for (const s of subs) s.unsubscribe();
+      inbox.close();
       revocations.stop();
       await collab.close();
       await http.close();

@@ -4,6 +4,7 @@ import {
   AcceptInvitationBody,
   CommentIdParams,
   MarkReadBody,
+  NotificationSettings,
   NotificationsQuery,
   CommentsQuery,
   CreateCommentBody,
@@ -234,6 +235,15 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "POST", url: "/api/notifications/read", subject: rpc.docs.markRead, auth: true, summary: "mark my notifications read: {ids} or {all: true}",
     schema: { body: MarkReadBody }, input: (r) => r.body,
+  },
+  {
+    method: "GET", url: "/api/notifications/settings", subject: rpc.docs.notificationSettings, auth: true,
+    summary: "which of my notifications also come by email: {email: all | mentions | none}", schema: {}, input: () => ({}),
+  },
+  {
+    method: "PATCH", url: "/api/notifications/settings", subject: rpc.docs.setNotificationSettings, auth: true,
+    summary: "choose which of my notifications also come by email (batched: at most one mail per few minutes)",
+    schema: { body: NotificationSettings }, input: (r) => r.body,
   },
   {
     method: "POST", url: "/api/comments/:id/replies", subject: rpc.docs.reply, auth: true, summary: "reply in a comment's thread (owner, editor, commenter)",
