@@ -241,4 +241,42 @@ describe("comments in the browser", () => {
     await vi.waitFor(async () => expect(await e.getByTestId("inbox-count").textContent()).toContain("1"), WAIT);
     for (const w of [M, E]) expect(w.errors).toEqual([]);
   });
+
+  it("the inbox count moves live in every tab, over one stream for all of them; its footer chooses what comes by email", { timeout: 120_000 }, async () => {
+    const owner = await env.person("Lia Live");
+    const reader = await env.person("Rey Reader");
+    const doc = await owner.api.createDoc("Live inbox");
+    await share(owner, doc, reader, "commenter");
+    const R = await env.open("reader");
+    const streams: string[] = [];
+    R.context.on("request", (req) => {
+      if (new URL(req.url()).pathname === "/api/notifications/live") streams.push(req.url());
+    });
+    await signIn(R.page, reader);
+    await R.page.getByRole("heading", { name: "Documents" }).waitFor();
+    await vi.waitFor(async () => expect(await R.page.getByTestId("inbox-count").textContent()).toContain("1"), WAIT);
+    const second = await R.context.newPage();
+    await second.goto("/");
+    await second.getByRole("heading", { name: "Documents" }).waitFor();
+    await vi.waitFor(async () => expect(await second.getByTestId("inbox-count").textContent()).toContain("1"), WAIT);
+
+    // The page reads its inbox every minute besides; a count that moves within seconds came live.
+    await owner.api.post(`/api/docs/${doc.id}/comments`, { body: "@Rey Reader have a look", mentions: [reader.auth.user.id] });
+    const LIVE = { timeout: 8_000, interval: 100 };
+    await vi.waitFor(async () => expect(await R.page.getByTestId("inbox-count").textContent()).toContain("2"), LIVE);
+    await vi.waitFor(async () => expect(await second.getByTestId("inbox-count").textContent()).toContain("2"), LIVE);
+    expect(streams).toHaveLength(1);
+
+    await second.getByTestId("inbox-button").click();
+    const choice = second.getByLabel("Email me");
+    await vi.waitFor(async () => expect(await choice.inputValue()).toBe("all"), WAIT);
+    await choice.selectOption("mentions");
+    await vi.waitFor(async () => expect((await reader.api.get("/api/notifications/settings")).body).toEqual({ email: "mentions" }), WAIT);
+    expect(await accessibilityViolations(second)).toEqual([]);
+    await second.screenshot({ path: artifact("inbox-email-setting.png") });
+    // Marked read in one tab, the other's count goes too.
+    await second.getByRole("button", { name: "Mark all read" }).click();
+    await vi.waitFor(async () => expect(await R.page.getByTestId("inbox-count").count()).toBe(0), LIVE);
+    expect(R.errors).toEqual([]);
+  });
 });

@@ -12,6 +12,7 @@ import type {
   CommentList,
   CommentThread,
   NotificationList,
+  NotificationSettings,
   RegistrationPending,
   SessionGrant,
   DiffView,
@@ -204,6 +205,11 @@ export const api = {
       authorized({ method: "GET", path: `/api/notifications${query({ unread: params.unread ? "true" : undefined })}`, signal }),
 
     read: (input: { ids: string[] } | { all: true }): Promise<void> => authorized({ method: "POST", path: "/api/notifications/read", body: input }),
+
+    settings: (signal?: AbortSignal): Promise<NotificationSettings> => authorized({ method: "GET", path: "/api/notifications/settings", signal }),
+
+    /** Which notifications also come by email. */
+    changeSettings: (input: NotificationSettings): Promise<NotificationSettings> => authorized({ method: "PATCH", path: "/api/notifications/settings", body: input }),
   },
 
   versions: {

@@ -20,5 +20,5 @@ export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId"
 
 // The shapes the history and files services answer with, defined once in the contracts package.
 export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts/shared";
-export type { NotificationList, NotificationView } from "@palimpsest/contracts/shared";
+export type { NotificationList, NotificationSettings, NotificationView } from "@palimpsest/contracts/shared";
 export type { ActivityItem, CommentAnchor, CommentList, CommentThreadView as CommentThread, CommentView as Comment } from "@palimpsest/contracts/shared";

@@ -1,18 +1,26 @@
 // The inbox in the header: how many notifications are unread, and the list of them (a mention,
 // a reply in a thread of mine, a document shared with me). Opening one goes to its document and
-// marks it read. The list is asked for again every little while, when the tab comes back, and
-// when it opens.
+// marks it read. The list is read again whenever the live stream says it changed, and besides
+// every little while (should the stream be down), when the tab comes back, and when it opens.
+// Its footer chooses which notifications also come by email.
 
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { useNavigate } from "react-router-dom";
 import { api } from "../api/api-client";
-import type { NotificationList, NotificationView } from "../api/types";
+import type { NotificationList, NotificationSettings, NotificationView } from "../api/types";
+import { followInbox } from "./live-inbox";
 import { timeAgo, exactTime } from "../lib/format";
 import { documentPath } from "../lib/paths";
 import "./inbox.css";
 
-const POLL_MS = 20_000;
+const POLL_MS = 60_000;
+
+const EMAIL_CHOICES: { value: NotificationSettings["email"]; label: string }[] = [
+  { value: "all", label: "All notifications" },
+  { value: "mentions", label: "Mentions only" },
+  { value: "none", label: "Never" },
+];
 
 function sentence(n: NotificationView): string {
   const who = n.actorName || "Someone";
@@ -45,6 +53,7 @@ export function InboxButton(): ReactNode {
 
   useEffect(() => {
     refresh();
+    const unfollow = followInbox(refresh);
     const timer = setInterval(() => {
       if (document.visibilityState === "visible") refresh();
     }, POLL_MS);
@@ -53,10 +62,33 @@ export function InboxButton(): ReactNode {
     };
     document.addEventListener("visibilitychange", onVisible);
     return () => {
+      unfollow();
       clearInterval(timer);
       document.removeEventListener("visibilitychange", onVisible);
     };
   }, [refresh]);
+
+  const [email, setEmail] = useState<NotificationSettings["email"] | null>(null);
+  const [emailError, setEmailError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!open) return;
+    const abort = new AbortController();
+    api.notifications.settings(abort.signal).then((s) => setEmail(s.email), () => undefined);
+    return () => abort.abort();
+  }, [open]);
+  const chooseEmail = (value: NotificationSettings["email"]): void => {
+    const before = email;
+    setEmail(value);
+    setEmailError(null);
+    api.notifications.changeSettings({ email: value }).then(
+      (s) => setEmail(s.email),
+      (err: unknown) => {
+        setEmail(before);
+        setEmailError(err instanceof Error ? err.message : "Could not save the setting.");
+      },
+    );
+  };
+  const emailSelectId = useId();
 
   // A click elsewhere or Escape closes the list.
   useEffect(() => {
@@ -133,6 +165,30 @@ export function InboxButton(): ReactNode {
               ))}
             </ul>
           )}
+          <div className="inbox-footer">
+            <label htmlFor={emailSelectId}>Email me</label>
+            <select
+              id={emailSelectId}
+              className="inbox-email"
+              data-testid="inbox-email"
+              value={email ?? ""}
+              disabled={email === null}
+              onChange={(e) => chooseEmail(e.target.value as NotificationSettings["email"])}
+            >
+              {email === null && <option value="">…</option>}
+              {EMAIL_CHOICES.map((c) => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
+                </option>
+              ))}
+            </select>
+            {emailError && (
+              <p className="inbox-error" role="alert">
+                {emailError}
+              </p>
+            )}
+            <p className="muted inbox-footnote">Emails come a few minutes later, several at once, and not for what you read here first.</p>
+          </div>
         </div>
       )}
     </div>
