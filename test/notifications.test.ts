@@ -91,6 +91,14 @@ describe("notifications", () => {
     for (const n of [1, 2, 3]) await ann.api.post(`/api/docs/${doc.id}/comments`, { body: `Ping ${n}`, mentions: [ben.auth.user.id] });
     await vi.waitFor(async () => expect((await inbox(ben.api)).unread).toBe(4));
     const [newest] = (await inbox(ben.api)).items;
+    // Pages, newest first.
+    const first = await inbox(ben.api, "?limit=3");
+    expect(first.items.map((n) => n.excerpt ?? n.type)).toEqual(["Ping 3", "Ping 2", "Ping 1"]);
+    expect(first.unread).toBe(4);
+    const rest = await inbox(ben.api, `?limit=3&cursor=${first.nextCursor}`);
+    expect(rest.items.map((n) => n.excerpt ?? n.type)).toEqual(["share"]);
+    expect(rest.nextCursor).toBeUndefined();
+    for (const bad of ["?cursor=abc", "?cursor=0", "?limit=0"]) expect((await ben.api.get(`/api/notifications${bad}`)).status).toBe(400);
 
     // Ann cannot mark Ben's notification read.
     expect((await ann.api.post("/api/notifications/read", { ids: [newest!.id] })).status).toBe(204);

@@ -294,7 +294,15 @@ export interface CommentList {
 }
 
 /** `GET /api/notifications?unread=true`. */
-export const NotificationsQuery = Type.Object({ unread: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false });
+export const NotificationsQuery = Type.Object(
+  {
+    unread: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    /** The previous page's `nextCursor`: the notifications older than its last. */
+    cursor: Type.Optional(Type.String({ pattern: "^[1-9][0-9]{0,15}$" })),
+  },
+  { additionalProperties: false },
+);
 /** `POST /api/notifications/read`: these (ids from my inbox), or all of them. */
 export const MarkReadBody = Type.Object(
   { ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 500 })), all: Type.Optional(Type.Literal(true)) },
@@ -324,6 +332,8 @@ export interface NotificationList {
   items: NotificationView[];
   /** Unread notifications in all, however many are listed. */
   unread: number;
+  /** There are older ones: ask again with `?cursor=` this. */
+  nextCursor?: string;
 }
 
 /** `GET/PUT /api/notifications/settings`: what comes by email besides the inbox. */

@@ -136,7 +136,8 @@ export const EventPayloads = {
   "doc.purged.v1": Type.Object({ docId: Id }),
   /**
    * A comment, on the document's own subject, by the event's actor: a new thread (no `threadId`,
-   * maybe an anchor) or a reply in the thread `threadId`.
+   * maybe an anchor) or a reply in the thread `threadId`, which opens that thread again if it was
+   * resolved (before 2026-12 a reply to a resolved thread came after a `comment.reopened.v1`).
    */
   "comment.created.v1": Type.Object({
     docId: Id,

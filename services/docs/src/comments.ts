@@ -12,6 +12,7 @@ import {
   type CommentList,
   type CommentThreadView,
   type CommentView,
+  type EventPayload,
 } from "@palimpsest/contracts";
 import { requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import { idempotentId, type DocumentStore, type Executed } from "./document-store.ts";
@@ -95,6 +96,33 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
     return found;
   }
 
+  /**
+   * A new comment as its stored event says. The read model may not hold it yet when the command's
+   * apply gave up waiting for an earlier event on the document; the caller still hears what was
+   * stored, never a 404 for it.
+   */
+  async function storedComment(executed: Executed, commentId: string): Promise<CommentThreadView | undefined> {
+    const stored = executed.events.find((e) => e.event.type === "comment.created.v1" && (e.event.data as EventPayload<"comment.created.v1">).commentId === commentId);
+    if (!stored) return undefined;
+    const { event } = stored;
+    const d = event.data as EventPayload<"comment.created.v1">;
+    const authorId = event.actorId ?? "";
+    const author = await db.selectFrom("doc_users").select("name").where("id", "=", authorId).executeTakeFirst();
+    return {
+      id: commentId,
+      body: d.body,
+      authorId,
+      authorName: author?.name ?? "",
+      mentions: d.mentions,
+      createdAt: event.at,
+      updatedAt: event.at,
+      docId: d.docId,
+      ...(d.anchor ? { anchor: d.anchor } : {}),
+      resolved: false,
+      replies: [],
+    };
+  }
+
   /** The thread a comment is in, once the command's events are in the read model. */
   function threadIdOf(state: Executed["state"], commentId: string): string {
     return state.comments.get(commentId)?.threadId ?? commentId;
@@ -123,13 +151,16 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const i = parse(DocCommandInput, input, "request");
       const body = parse(CreateCommentBody, i.body, "body");
       const commentId = i.idempotencyKey ? idempotentId([caller.userId, "comment", i.id, i.idempotencyKey]) : randomUUID();
-      await execute(
+      const executed = await execute(
         i.id,
         { type: "add-comment", commentId, body: trimmed(body.body), mentions: body.mentions ?? [], ...(body.anchor ? { anchor: body.anchor } : {}) },
         caller.userId,
         i.idempotencyKey,
       );
-      return { status: 201, body: await thread(i.id, commentId) };
+      const [found] = await threads(i.id, { threadId: commentId });
+      const created = found ?? (await storedComment(executed, commentId));
+      if (!created) throw new AppError("NOT_FOUND", "comment not found");
+      return { status: 201, body: created };
     },
 
     async reply(input: unknown, ctx: RpcContext): Promise<RpcResult> {
@@ -138,8 +169,11 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const body = parse(ReplyBody, i.body, "body");
       const docId = await docOf(i.id, caller.userId);
       const commentId = i.idempotencyKey ? idempotentId([caller.userId, "reply", i.id, i.idempotencyKey]) : randomUUID();
-      const { state } = await execute(docId, { type: "reply", commentId, to: i.id, body: trimmed(body.body), mentions: body.mentions ?? [] }, caller.userId, i.idempotencyKey);
-      const reply = (await thread(docId, threadIdOf(state, commentId))).replies.find((r) => r.id === commentId);
+      const executed = await execute(docId, { type: "reply", commentId, to: i.id, body: trimmed(body.body), mentions: body.mentions ?? [] }, caller.userId, i.idempotencyKey);
+      const [found] = await threads(docId, { threadId: threadIdOf(executed.state, commentId) });
+      const asReply = (c: CommentThreadView | undefined): CommentView | undefined =>
+        c && { id: c.id, body: c.body, authorId: c.authorId, authorName: c.authorName, mentions: c.mentions, createdAt: c.createdAt, updatedAt: c.updatedAt };
+      const reply = found?.replies.find((r) => r.id === commentId) ?? asReply(await storedComment(executed, commentId));
       if (!reply) throw new AppError("NOT_FOUND", "comment not found");
       return { status: 201, body: reply };
     },

@@ -133,6 +133,8 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
         })
         .onConflict((oc) => oc.column("id").doNothing())
         .execute();
+      // A reply opens a resolved thread again.
+      if (d.threadId) await db.updateTable("comments").set({ resolved_at: null, resolved_by: null }).where("id", "=", d.threadId).where("resolved_at", "is not", null).execute();
       return;
     }
     case "comment.edited.v1":

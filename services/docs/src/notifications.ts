@@ -33,16 +33,21 @@ export function createNotifications(db: Kysely<DocsDb>, js: JetStreamClient) {
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(NotificationsQuery, input ?? {}, "query");
+      const limit = q.limit ?? 50;
+      // One notification per person per event: the event's stream sequence orders a person's inbox and pages it.
       let rows = visible(caller.userId)
         .leftJoin("doc_users as u", "u.id", "n.actor_id")
-        .select(["n.id", "n.type", "n.doc_id", "n.comment_id", "n.actor_id", "n.excerpt", "n.at", "n.read_at", "d.title", "d.kind", "u.name"])
+        .select(["n.id", "n.type", "n.doc_id", "n.comment_id", "n.actor_id", "n.excerpt", "n.at", "n.read_at", "n.stream_seq", "d.title", "d.kind", "u.name"])
         .orderBy("n.stream_seq", "desc")
-        .limit(q.limit ?? 50);
+        .limit(limit + 1);
       if (q.unread) rows = rows.where("n.read_at", "is", null);
-      const [items, unread] = await Promise.all([
+      if (q.cursor) rows = rows.where("n.stream_seq", "<", Number(q.cursor));
+      const [page, unread] = await Promise.all([
         rows.execute(),
         visible(caller.userId).where("n.read_at", "is", null).select(sql<number>`count(*)::int`.as("n")).executeTakeFirst(),
       ]);
+      const items = page.slice(0, limit);
+      const last = items[items.length - 1];
       const list: NotificationList = {
         items: items.map(
           (r): NotificationView => ({
@@ -60,6 +65,7 @@ export function createNotifications(db: Kysely<DocsDb>, js: JetStreamClient) {
           }),
         ),
         unread: Number(unread?.n ?? 0),
+        ...(page.length > limit && last ? { nextCursor: String(last.stream_seq) } : {}),
       };
       return { body: list };
     },

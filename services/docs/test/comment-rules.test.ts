@@ -69,10 +69,14 @@ describe("comments on a document", () => {
     given(...thread).when({ type: "reply", commentId: "r2", to: "nope", body: "x", mentions: [] }, OWNER).thenRefused("NOT_FOUND");
   });
 
-  it("given a resolved thread, when someone replies, then it opens again", () => {
-    given(...team(), by(EDITOR, ev.thread("t1")), by(OWNER, ev.resolved("t1")))
+  it("given a resolved thread, when someone replies, then the reply is one event and it opens the thread again", () => {
+    const resolved = [...team(), by(EDITOR, ev.thread("t1")), by(OWNER, ev.resolved("t1"))];
+    given(...resolved)
       .when({ type: "reply", commentId: "r1", to: "t1", body: "Not yet.", mentions: [] }, COMMENTER)
-      .then(ev.reopened("t1"), ev.reply("r1", "t1", "Not yet."));
+      .then(ev.reply("r1", "t1", "Not yet."));
+    expect(foldDocument(DOC, [...resolved, by(COMMENTER, ev.reply("r1", "t1", "Not yet."))]).comments.get("t1")?.resolved).toBe(false);
+    // Stored before replies were one event: the reopening, then the reply; it folds the same.
+    expect(foldDocument(DOC, [...resolved, by(COMMENTER, ev.reopened("t1")), by(COMMENTER, ev.reply("r1", "t1", "Not yet."))]).comments.get("t1")?.resolved).toBe(false);
   });
 
   it("given a comment, when its author edits it, then it changes; nobody else may, not even the owner", () => {

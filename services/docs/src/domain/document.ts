@@ -236,9 +236,9 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       checkMentions(state, command.mentions);
       const threadId = threadOf(state, command.to);
       if (state.comments.has(command.commentId)) throw new AppError("CONFLICT", "comment already exists");
-      const reply: DocEventData = { type: "comment.created.v1", data: { docId, commentId: command.commentId, threadId, body: command.body, mentions: [...command.mentions] } };
-      // Answering a thread that was done opens it again, as people expect from a conversation.
-      return commentIn(state, threadId).resolved ? [{ type: "comment.reopened.v1", data: { docId, commentId: threadId } }, reply] : [reply];
+      // One event, which also opens a resolved thread again (see evolve): a reply stored without
+      // its reopening would leave a keyed retry nothing to decide but a conflict.
+      return [{ type: "comment.created.v1", data: { docId, commentId: command.commentId, threadId, body: command.body, mentions: [...command.mentions] } }];
     }
     case "edit-comment": {
       require(state, actorId, "comment");
@@ -342,7 +342,14 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     case "comment.created.v1": {
       const d = event.data as EventPayload<"comment.created.v1">;
       const comment: CommentState = { authorId: event.actorId ?? "", resolved: false, mentions: d.mentions, ...(d.threadId ? { threadId: d.threadId } : {}) };
-      return next({ comments: withComments((m) => m.set(d.commentId, comment)) });
+      return next({
+        comments: withComments((m) => {
+          m.set(d.commentId, comment);
+          // Answering a thread that was done opens it again, as people expect from a conversation.
+          const thread = d.threadId === undefined ? undefined : m.get(d.threadId);
+          if (d.threadId !== undefined && thread?.resolved) m.set(d.threadId, { ...thread, resolved: false });
+        }),
+      });
     }
     case "comment.edited.v1": {
       const d = event.data as EventPayload<"comment.edited.v1">;
