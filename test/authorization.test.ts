@@ -6,7 +6,7 @@ import { storedEdits } from "./stream-helpers.ts";
 import { rawConnect, type CollabClient } from "./collab-client.ts";
 
 type Who = Role | "stranger";
-const WHO: Who[] = ["owner", "editor", "commenter", "viewer", "stranger"];
+const WHO: Who[] = ["owner", "editor", "commenter", "viewer", "auditor", "stranger"];
 
 const ctx = useSystem("authorization");
 const users = {} as Record<Who | "target", { api: TestApi; auth: AuthResult }>;
@@ -20,7 +20,7 @@ beforeAll(async () => {
 async function sharedDoc(): Promise<DocView> {
   const owner = users.owner.api;
   const doc = await owner.createDoc("Matrix");
-  for (const [who, role] of [["editor", "editor"], ["commenter", "commenter"], ["viewer", "viewer"], ["target", "viewer"]] as const) {
+  for (const [who, role] of [["editor", "editor"], ["commenter", "commenter"], ["viewer", "viewer"], ["auditor", "auditor"], ["target", "viewer"]] as const) {
     const r = await owner.post(`/api/docs/${doc.id}/members`, { email: users[who].auth.user.email, role });
     expect(r.status).toBe(201);
   }
@@ -35,41 +35,51 @@ interface Cell {
 }
 
 const target = () => users.target.auth.user.id;
-const everyone = (ok: number): Record<Who, number> => ({ owner: ok, editor: ok, commenter: ok, viewer: ok, stranger: 404 });
+const everyone = (ok: number): Record<Who, number> => ({ owner: ok, editor: ok, commenter: ok, viewer: ok, auditor: ok, stranger: 404 });
+/** History (edits, versions, diffs, activity, the audit trail) is for owners, editors and auditors; viewers and commenters see the document as it is now. */
+const historyReaders = (ok: number): Record<Who, number> => ({ owner: ok, editor: ok, commenter: 403, viewer: 403, auditor: ok, stranger: 404 });
 
 const matrix: Cell[] = [
   { name: "GET /api/docs/:id", call: (a, d) => a.get(`/api/docs/${d.id}`), expected: everyone(200) },
   { name: "GET members", call: (a, d) => a.get(`/api/docs/${d.id}/members`), expected: everyone(200) },
-  { name: "GET history", call: (a, d) => a.get(`/api/docs/${d.id}/history`), expected: everyone(200) },
-  { name: "GET activity", call: (a, d) => a.get(`/api/docs/${d.id}/activity`), expected: everyone(200) },
-  { name: "PATCH rename", call: (a, d) => a.call("PATCH", `/api/docs/${d.id}`, { title: "Renamed" }), expected: { owner: 200, editor: 200, commenter: 403, viewer: 403, stranger: 404 } },
+  { name: "GET history", call: (a, d) => a.get(`/api/docs/${d.id}/history`), expected: historyReaders(200) },
+  { name: "GET activity", call: (a, d) => a.get(`/api/docs/${d.id}/activity`), expected: historyReaders(200) },
+  { name: "GET diff", call: (a, d) => a.get(`/api/docs/${d.id}/diff?from=0&to=0`), expected: historyReaders(200) },
+  { name: "GET named versions", call: (a, d) => a.get(`/api/docs/${d.id}/versions`), expected: historyReaders(200) },
+  { name: "GET audit trail", call: (a, d) => a.get(`/api/docs/${d.id}/audit`), expected: historyReaders(200) },
+  {
+    name: "POST comment",
+    call: (a, d) => a.post(`/api/docs/${d.id}/comments`, { body: "A question" }),
+    expected: { owner: 201, editor: 201, commenter: 201, viewer: 403, auditor: 403, stranger: 404 },
+  },
+  { name: "PATCH rename", call: (a, d) => a.call("PATCH", `/api/docs/${d.id}`, { title: "Renamed" }), expected: { owner: 200, editor: 200, commenter: 403, viewer: 403, auditor: 403, stranger: 404 } },
   {
     name: "POST members (share)",
     call: (a, d) => a.post(`/api/docs/${d.id}/members`, { email: `x-${crypto.randomUUID()}@example.test`, role: "viewer" }),
-    expected: { owner: 201, editor: 201, commenter: 403, viewer: 403, stranger: 404 },
+    expected: { owner: 201, editor: 201, commenter: 403, viewer: 403, auditor: 403, stranger: 404 },
   },
   {
     name: "PATCH member role",
     call: (a, d) => a.call("PATCH", `/api/docs/${d.id}/members/${target()}`, { role: "editor" }),
-    expected: { owner: 200, editor: 403, commenter: 403, viewer: 403, stranger: 404 },
+    expected: { owner: 200, editor: 403, commenter: 403, viewer: 403, auditor: 403, stranger: 404 },
   },
   {
     name: "DELETE member",
     call: (a, d) => a.call("DELETE", `/api/docs/${d.id}/members/${target()}`),
-    expected: { owner: 204, editor: 403, commenter: 403, viewer: 403, stranger: 404 },
+    expected: { owner: 204, editor: 403, commenter: 403, viewer: 403, auditor: 403, stranger: 404 },
   },
   {
     name: "POST transfer",
     call: (a, d) => a.post(`/api/docs/${d.id}/transfer`, { userId: target() }),
-    expected: { owner: 200, editor: 403, commenter: 403, viewer: 403, stranger: 404 },
+    expected: { owner: 200, editor: 403, commenter: 403, viewer: 403, auditor: 403, stranger: 404 },
   },
-  { name: "POST leave", call: (a, d) => a.post(`/api/docs/${d.id}/leave`), expected: { owner: 403, editor: 204, commenter: 204, viewer: 204, stranger: 404 } },
-  { name: "DELETE (to trash)", call: (a, d) => a.call("DELETE", `/api/docs/${d.id}`), expected: { owner: 204, editor: 403, commenter: 403, viewer: 403, stranger: 404 } },
+  { name: "POST leave", call: (a, d) => a.post(`/api/docs/${d.id}/leave`), expected: { owner: 403, editor: 204, commenter: 204, viewer: 204, auditor: 204, stranger: 404 } },
+  { name: "DELETE (to trash)", call: (a, d) => a.call("DELETE", `/api/docs/${d.id}`), expected: { owner: 204, editor: 403, commenter: 403, viewer: 403, auditor: 403, stranger: 404 } },
   {
     name: "POST untrash",
     before: async (d) => void (await users.owner.api.call("DELETE", `/api/docs/${d.id}`)),
     call: (a, d) => a.post(`/api/docs/${d.id}/untrash`),
-    expected: { owner: 200, editor: 403, commenter: 403, viewer: 403, stranger: 404 },
+    expected: { owner: 200, editor: 403, commenter: 403, viewer: 403, auditor: 403, stranger: 404 },
   },
 ];
 
@@ -90,13 +100,13 @@ describe("authorization matrix on /collab", () => {
   it("members read the document; only owners and editors write; strangers get nothing", async () => {
     const doc = await sharedDoc();
     const sockets = Object.fromEntries(
-      (["owner", "editor", "commenter", "viewer"] as const).map((who) => {
+      (["owner", "editor", "commenter", "viewer", "auditor"] as const).map((who) => {
         const c = ctx.client(doc.id, users[who].auth.accessToken);
         return [who, c];
       }),
     ) as Record<Exclude<Who, "stranger">, CollabClient>;
     await vi.waitFor(() => expect(Object.values(sockets).every((c) => c.provider.synced)).toBe(true));
-    for (const who of ["viewer", "commenter", "editor", "owner"] as const) sockets[who].doc.getText("t").insert(0, `[${who}]`);
+    for (const who of ["auditor", "viewer", "commenter", "editor", "owner"] as const) sockets[who].doc.getText("t").insert(0, `[${who}]`);
     // Everyone converges on what was stored: the owner's and the editor's text only.
     await vi.waitFor(() => {
       for (const who of ["owner", "editor"] as const) {
@@ -105,6 +115,7 @@ describe("authorization matrix on /collab", () => {
         expect(text).toContain("[editor]");
         expect(text).not.toContain("[viewer]");
         expect(text).not.toContain("[commenter]");
+        expect(text).not.toContain("[auditor]");
       }
     });
     const stored = await ctx.jsm.streams.getMessage(Streams.edits, { last_by_subj: subjects.edits(doc.id) });

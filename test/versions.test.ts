@@ -180,11 +180,13 @@ describe("versions", () => {
 });
 
 describe("named versions", () => {
-  it("names the current or a given version; members list them; viewers cannot name", async () => {
+  it("names the current or a given version; owners, editors and auditors list and read them; viewers do neither", async () => {
     const { api, auth } = await anon.newUser();
     const viewer = await anon.newUser();
+    const auditor = await anon.newUser();
     const doc = await api.createDoc("Named");
     await api.post(`/api/docs/${doc.id}/members`, { email: viewer.auth.user.email, role: "viewer" });
+    await api.post(`/api/docs/${doc.id}/members`, { email: auditor.auth.user.email, role: "auditor" });
     const c = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     clients.push(c);
     await vi.waitFor(() => expect(c.provider.synced).toBe(true));
@@ -198,9 +200,14 @@ describe("named versions", () => {
     expect((await api.post(`/api/docs/${doc.id}/versions`, { name: "Empty", seq: 0 })).status).toBe(201);
     expect((await api.post(`/api/docs/${doc.id}/versions`, { name: "Future", seq: first + 100 })).status).toBe(400);
     expect((await viewer.api.post(`/api/docs/${doc.id}/versions`, { name: "Mine" })).status).toBe(403);
-    const list = await viewer.api.get<{ items: { name: string; seq: number }[] }>(`/api/docs/${doc.id}/versions`);
+    expect((await auditor.api.post(`/api/docs/${doc.id}/versions`, { name: "Mine" })).status).toBe(403);
+    const list = await auditor.api.get<{ items: { name: string; seq: number }[] }>(`/api/docs/${doc.id}/versions`);
     expect(list.body.items.map((v) => [v.name, v.seq])).toEqual([["Empty", 0], ["First draft", first]]);
-    expect((await viewer.api.get<VersionView>(`/api/docs/${doc.id}/versions/${first}`)).body.text).toBe("draft one");
+    expect((await auditor.api.get<VersionView>(`/api/docs/${doc.id}/versions/${first}`)).body.text).toBe("draft one");
+    // A viewer sees the document as it is now, not what it was.
+    expect((await viewer.api.get(`/api/docs/${doc.id}/versions`)).status).toBe(403);
+    expect((await viewer.api.get(`/api/docs/${doc.id}/versions/${first}`)).status).toBe(403);
+    expect((await viewer.api.get(`/api/docs/${doc.id}`)).status).toBe(200);
     const { api: stranger } = await anon.newUser();
     expect((await stranger.get(`/api/docs/${doc.id}/versions`)).status).toBe(404);
   });

@@ -6,20 +6,31 @@
  */
 
 /**
- * Every role on a document, the most able first. The event and API schemas are built from this
- * list, so a role cannot be stored before it has its place here. No schema library in this
- * module: the web app's first screen checks roles and should not carry one.
+ * Every role on a document, the most able first; an auditor reads more than a viewer (the whole
+ * history) and changes nothing. The event and API schemas are built from this list, so a role
+ * cannot be stored before it has its place here. No schema library in this module: the web
+ * app's first screen checks roles and should not carry one.
  */
-export const Roles = ["owner", "editor", "commenter", "viewer"] as const;
+export const Roles = ["owner", "editor", "commenter", "viewer", "auditor"] as const;
 type Role = (typeof Roles)[number];
 
 export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (Roles as readonly string[]).includes(value);
 }
 
-/** Owners do everything; editors change content, rename and share below owner; commenters comment; viewers only read. */
+/**
+ * Owners do everything; editors change content, rename and share below owner; commenters comment;
+ * viewers only read the document as it is now; auditors read it and its whole history, and change
+ * nothing.
+ */
 export const Permissions = {
-  read: ["owner", "editor", "commenter", "viewer"],
+  /** The document as it is now: its content, title, members, comments and files. */
+  read: ["owner", "editor", "commenter", "viewer", "auditor"],
+  /**
+   * Everything it ever was: the edit history, versions, diffs, the activity and the audit trail,
+   * deleted text included. As in the best editors, history comes with edit access, or the auditor role.
+   */
+  history: ["owner", "editor", "auditor"],
   write: ["owner", "editor"],
   /** Start a thread, reply, edit or delete one's own comments, resolve and reopen threads. */
   comment: ["owner", "editor", "commenter"],
@@ -39,7 +50,7 @@ export function can(role: Role | null | undefined, permission: Permission): bool
   return role !== undefined && role !== null && (Permissions[permission] as readonly Role[]).includes(role);
 }
 
-/** Opens the document and reads its content, history and members. */
+/** Opens the document and reads its content and members. */
 export const canRead = (role: Role | null | undefined): boolean => can(role, "read");
 
 /**
@@ -47,6 +58,9 @@ export const canRead = (role: Role | null | undefined): boolean => can(role, "re
  * Viewers and commenters connected to /collab receive everything but their updates are refused.
  */
 export const canWrite = (role: Role | null | undefined): boolean => can(role, "write");
+
+/** Reads the edit history, versions, diffs, activity and audit trail. */
+export const canReadHistory = (role: Role | null | undefined): boolean => can(role, "history");
 
 /** Comments, replies, resolves and reopens threads. */
 export const canComment = (role: Role | null | undefined): boolean => can(role, "comment");

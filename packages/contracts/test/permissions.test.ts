@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Role, Permissions, Roles, can, canManageMembers, canRead, canShare, canWrite, isRole, type Permission } from "../src/shared.ts";
+import { Role, Permissions, Roles, can, canManageMembers, canRead, canReadHistory, canShare, canWrite, isRole, type Permission } from "../src/shared.ts";
 
 describe("document permissions", () => {
   it("given the role schema, when the roles are listed, then every stored role is there once, the owner first", () => {
@@ -8,9 +8,17 @@ describe("document permissions", () => {
     expect(Roles[0]).toBe("owner");
   });
 
-  it("given an owner or an editor, when they edit, then they may; given a commenter or a viewer, then they may only read", () => {
+  it("given an owner or an editor, when they edit, then they may; given a commenter, a viewer or an auditor, then they may only read", () => {
     expect(Roles.filter(canWrite)).toEqual(["owner", "editor"]);
-    expect(Roles.filter(canRead)).toEqual(["owner", "editor", "commenter", "viewer"]);
+    expect(Roles.filter(canRead)).toEqual(["owner", "editor", "commenter", "viewer", "auditor"]);
+  });
+
+  it("given the history, when asked who reads it, then owners, editors and auditors; viewers and commenters see the document as it is now", () => {
+    expect(Roles.filter(canReadHistory)).toEqual(["owner", "editor", "auditor"]);
+  });
+
+  it("given an auditor, when anything is asked, then they read the document and its history and change nothing", () => {
+    expect((Object.keys(Permissions) as Permission[]).filter((p) => can("auditor", p))).toEqual(["read", "history"]);
   });
 
   it("given a stranger (no role), when anything is asked, then nothing is allowed", () => {
@@ -30,9 +38,11 @@ describe("document permissions", () => {
     expect(Roles.filter((r) => can(r, "transfer"))).toEqual(["owner"]);
   });
 
-  it("given any permission, when granted to a role, then every more able role has it too", () => {
+  it("given any permission, when granted to a role of the ranked ones, then every more able role has it too", () => {
+    // The auditor stands apart: it reads more than a viewer (the history) and may change nothing.
+    const ranked = Roles.filter((r) => r !== "auditor");
     for (const permission of Object.keys(Permissions) as Permission[]) {
-      const allowed = Roles.map((r) => can(r, permission));
+      const allowed = ranked.map((r) => can(r, permission));
       // In rank order, once a role lacks a permission no role below it has it.
       expect(allowed).toEqual([...allowed].sort((a, b) => Number(b) - Number(a)));
     }

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, rpc, type AccessResult, type Role } from "@palimpsest/contracts";
+import { AppError, can, rpc, type AccessResult, type Permission, type Role } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
 import { callRpcOk } from "./rpc.ts";
 
@@ -24,5 +24,15 @@ export function lookupDocAccess(nc: NatsConnection, q: DocAccessQuery): Promise<
 export async function requireDocRole(nc: NatsConnection, q: DocAccessQuery): Promise<Role> {
   const { role } = await lookupDocAccess(nc, q);
   if (!role) throw new AppError("NOT_FOUND", "document not found");
+  return role;
+}
+
+/**
+ * The user's role on a document when it may do `permission`: NOT_FOUND for a stranger (as
+ * requireDocRole), FORBIDDEN for a member whose role may not.
+ */
+export async function requireDocPermission(nc: NatsConnection, q: DocAccessQuery, permission: Permission, refusal: string): Promise<Role> {
+  const role = await requireDocRole(nc, q);
+  if (!can(role, permission)) throw new AppError("FORBIDDEN", refusal);
   return role;
 }

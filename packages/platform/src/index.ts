@@ -34,7 +34,7 @@ export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outc
 export { wakeableSleep } from "./wakeable-sleep.ts";
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, collabTokenOf, parseCollabUrl, selectCollabProtocol, type CollabGrant } from "./collab-access.ts";
-export { lookupDocAccess, requireDocRole, type DocAccessQuery } from "./doc-access.ts";
+export { lookupDocAccess, requireDocPermission, requireDocRole, type DocAccessQuery } from "./doc-access.ts";
 export { rebuildProjection, type ReadModels } from "./rebuild.ts";
 export { followLive, followedMeta, keepFollowing, storedAtMs, type FollowOptions, type FollowedMessage, type LiveFollower, type StreamPosition } from "./live-follower.ts";
 export { discardConsumer } from "./ordered-consumer.ts";

@@ -27,6 +27,7 @@ import {
   type DocView,
   type MembersView,
   type Page,
+  canReadHistory,
 } from "@palimpsest/contracts";
 import { callRpcOk, jetstreamOf, queueMail, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -339,7 +340,8 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     async versions(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const { id } = parse(DocGetInput, input, "params");
-      roleOf(await cache.state(id), caller.userId);
+      // Named versions are places in the history: for those who may read it.
+      if (!canReadHistory(roleOf(await cache.state(id), caller.userId))) throw new AppError("FORBIDDEN", "only owners, editors and auditors can read the document's history");
       return { body: { items: await namedVersions(id) } };
     },
 

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { AuditPageInput, Streams, parse, subjects, type AuditEndLine, type AuditPage } from "@palimpsest/contracts";
-import { requireCaller, requireDocRole, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { requireCaller, requireDocPermission, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import { editLine, eventLine, MismatchError } from "./audit-chains.ts";
 import { decodeCursor, encodeCursor, type Cursor } from "./audit-cursor.ts";
 import { editTime, eventTime, mergeBySeq, orderKey, Peekable, readSubject } from "./audit-merge.ts";
@@ -42,7 +42,7 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
   const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
 
   async function requireAccess(docId: string, userId: string, requestId: string): Promise<void> {
-    await requireDocRole(nc, { docId, userId, requestId });
+    await requireDocPermission(nc, { docId, userId, requestId }, "history", "only owners, editors and auditors can export the audit trail");
   }
 
   async function page(input: unknown, ctx: RpcContext): Promise<RpcResult> {

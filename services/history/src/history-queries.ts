@@ -25,7 +25,7 @@ import { AttributedDiff } from "./attributed-diff.ts";
 import { RichDiffBuilder } from "./rich-diff.ts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
-import { requireCaller, requireDocRole, throwIfAbandoned, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { requireCaller, requireDocPermission, throwIfAbandoned, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { HistoryDb } from "./schema.ts";
 
 /** Room left in a NATS message for the reply's headers. */
@@ -45,7 +45,9 @@ export interface HistoryQueryLimits {
 }
 
 export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger, limits: HistoryQueryLimits) {
-  const requireAccess = (docId: string, userId: string, requestId: string) => requireDocRole(nc, { docId, userId, requestId });
+  // History is for those who may read it (owners, editors, auditors): a viewer sees the document as it is now.
+  const requireAccess = (docId: string, userId: string, requestId: string) =>
+    requireDocPermission(nc, { docId, userId, requestId }, "history", "only owners, editors and auditors can read the document's history");
 
   return {
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {

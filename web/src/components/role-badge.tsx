@@ -6,6 +6,7 @@ const LABELS: Record<DocRole, string> = {
   editor: "Editor",
   commenter: "Commenter",
   viewer: "Viewer",
+  auditor: "Auditor",
 };
 
 export function RoleBadge({ role }: { role: DocRole }): ReactNode {

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
-import type { DocMeta } from "../api/types";
+import type { DocMeta, DocRole } from "../api/types";
 import { canWrite } from "@palimpsest/contracts/shared";
 import { signInAgain, useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
@@ -15,6 +15,12 @@ import { ShareButton } from "../share/share-button";
 import { DocumentTitle } from "./document-title";
 import type { CollabProblem, CollabStatus } from "../collab/collab-provider";
 import type { Peer } from "../collab/use-collab";
+
+const READ_ONLY_BADGES: Partial<Record<DocRole, string>> = { commenter: "Comment only", auditor: "Audit" };
+const READ_ONLY_TITLES: Partial<Record<DocRole, string>> = {
+  commenter: "You are a commenter: you can read and comment, not edit.",
+  auditor: "You are an auditor: you can read this document and its whole history, not change it.",
+};
 
 interface DocumentFrameProps {
   doc: DocMeta;
@@ -54,9 +60,9 @@ export function DocumentFrame({ doc, status, peers, problem, actions, onAccessCh
             <span
               className="badge badge-readonly"
               data-testid="readonly-badge"
-              title={doc.role === "commenter" ? "You are a commenter: you can read and comment, not edit." : `You are a ${doc.role}; you can read but not edit.`}
+              title={READ_ONLY_TITLES[doc.role] ?? `You are a ${doc.role}; you can read but not edit.`}
             >
-              {doc.role === "commenter" ? "Comment only" : "View only"}
+              {READ_ONLY_BADGES[doc.role] ?? "View only"}
             </span>
           )}
         </div>

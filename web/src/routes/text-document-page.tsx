@@ -6,7 +6,7 @@ import type { Extensions } from "@tiptap/react";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import type { CommentAnchor, DocMeta } from "../api/types";
-import { DocFields, canComment, canWrite } from "@palimpsest/contracts/shared";
+import { DocFields, canComment, canReadHistory, canWrite } from "@palimpsest/contracts/shared";
 import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { useRestoreNotices } from "../collab/use-restore-notices";
@@ -175,7 +175,10 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
   const peers = usePresence(connection);
   // My role can change while the page is open (the share dialog, elsewhere): follow it live.
   const live = useLiveDocument(opened, connection, collab);
-  const [historyOpen, setHistoryOpen] = useState(false);
+  const [historyWanted, setHistoryOpen] = useState(false);
+  // History is for owners, editors and auditors; a role changed to viewer closes it too.
+  const mayReadHistory = live.state !== "lost" && canReadHistory(live.doc.role);
+  const historyOpen = historyWanted && mayReadHistory;
   const comments = useComments(opened.id, connection);
   const panel = useCommentPanel();
   const [extensions, setExtensions] = useState<Extensions | null>(null);
@@ -220,7 +223,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
             onToggle={panel.toggle}
           />
           <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
-          <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />
+          {mayReadHistory && <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />}
         </>
       }
     >

@@ -20,9 +20,10 @@ const SHARE_ROLES: { role: ShareRole; label: string }[] = [
   { role: "editor", label: "Editor" },
   { role: "commenter", label: "Commenter" },
   { role: "viewer", label: "Viewer" },
+  { role: "auditor", label: "Auditor (reads the history too)" },
 ];
 
-const ROLE_LABELS: Record<DocRole, string> = { owner: "Owner", editor: "Editor", commenter: "Commenter", viewer: "Viewer" };
+const ROLE_LABELS: Record<DocRole, string> = { owner: "Owner", editor: "Editor", commenter: "Commenter", viewer: "Viewer", auditor: "Auditor" };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
