@@ -9,6 +9,7 @@ import {
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
+  apiTokenResolver,
   jwksFetcher,
   natsReady,
   runProjection,
@@ -81,7 +82,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.notifications]: notifications.list,
       [rpc.docs.markRead]: notifications.markRead,
     },
-    { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
+    { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   // No reactor turns registrations into memberships any more: registering proves nothing about

@@ -14,6 +14,7 @@ import {
   type CommentView,
 } from "@palimpsest/contracts";
 import { requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import type { Caller } from "@palimpsest/contracts";
 import { idempotentId, type DocumentStore, type Executed } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
 import type { AccessCache } from "./access-cache.ts";
@@ -29,11 +30,12 @@ const CONFLICT_RETRIES = 8;
 
 /** Comment threads: RPC handlers behind `/api/docs/:id/comments` and `/api/comments/:id`. */
 export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, apply: ApplyStored) {
-  async function execute(docId: string, command: DocCommand, actorId: string, idempotencyKey?: string): Promise<Executed> {
+  async function execute(docId: string, command: DocCommand, caller: Caller, idempotencyKey?: string): Promise<Executed> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await store.execute(docId, command, actorId, {
+        return await store.execute(docId, command, caller.userId, {
           ...(idempotencyKey ? { idempotencyKey } : {}),
+          scopes: caller.token?.scopes,
           apply: (event, seq, previousSeq) => apply(docId, event, seq, previousSeq),
         });
       } catch (err) {
@@ -126,7 +128,7 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       await execute(
         i.id,
         { type: "add-comment", commentId, body: trimmed(body.body), mentions: body.mentions ?? [], ...(body.anchor ? { anchor: body.anchor } : {}) },
-        caller.userId,
+        caller,
         i.idempotencyKey,
       );
       return { status: 201, body: await thread(i.id, commentId) };
@@ -138,7 +140,7 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const body = parse(ReplyBody, i.body, "body");
       const docId = await docOf(i.id, caller.userId);
       const commentId = i.idempotencyKey ? idempotentId([caller.userId, "reply", i.id, i.idempotencyKey]) : randomUUID();
-      const { state } = await execute(docId, { type: "reply", commentId, to: i.id, body: trimmed(body.body), mentions: body.mentions ?? [] }, caller.userId, i.idempotencyKey);
+      const { state } = await execute(docId, { type: "reply", commentId, to: i.id, body: trimmed(body.body), mentions: body.mentions ?? [] }, caller, i.idempotencyKey);
       const reply = (await thread(docId, threadIdOf(state, commentId))).replies.find((r) => r.id === commentId);
       if (!reply) throw new AppError("NOT_FOUND", "comment not found");
       return { status: 201, body: reply };
@@ -153,10 +155,10 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       let state: Executed["state"] | undefined;
       if (body.body !== undefined) {
         const edit: DocCommand = { type: "edit-comment", commentId: i.id, body: trimmed(body.body), ...(body.mentions ? { mentions: body.mentions } : {}) };
-        ({ state } = await execute(docId, edit, caller.userId, i.idempotencyKey));
+        ({ state } = await execute(docId, edit, caller, i.idempotencyKey));
       }
       if (body.resolved !== undefined) {
-        ({ state } = await execute(docId, { type: "resolve-thread", commentId: i.id, resolved: body.resolved }, caller.userId, i.idempotencyKey));
+        ({ state } = await execute(docId, { type: "resolve-thread", commentId: i.id, resolved: body.resolved }, caller, i.idempotencyKey));
       }
       return { body: await thread(docId, threadIdOf(state!, i.id)) };
     },
@@ -165,7 +167,7 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const caller = requireCaller(ctx);
       const i = parse(CommentCommandInput, input, "request");
       const docId = await docOf(i.id, caller.userId);
-      await execute(docId, { type: "delete-comment", commentId: i.id }, caller.userId, i.idempotencyKey);
+      await execute(docId, { type: "delete-comment", commentId: i.id }, caller, i.idempotencyKey);
       return { status: 204, body: null };
     },
   };

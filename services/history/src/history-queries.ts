@@ -1,3 +1,4 @@
+import type { Caller } from "@palimpsest/contracts";
 import { sql, type Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Y from "yjs";
@@ -45,13 +46,13 @@ export interface HistoryQueryLimits {
 }
 
 export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger, limits: HistoryQueryLimits) {
-  const requireAccess = (docId: string, userId: string, requestId: string) => requireDocRole(nc, { docId, userId, requestId });
+  const requireAccess = (docId: string, caller: Caller, requestId: string) => requireDocRole(nc, { docId, userId: caller.userId, scopes: caller.token?.scopes, requestId });
 
   return {
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(HistoryListInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       const limit = q.limit ?? 100;
       let query = db
         .selectFrom("edit_log")
@@ -79,7 +80,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async version(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(VersionInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       const seq = q.seq ?? (q.at ? await seqAt(db, q.id, new Date(q.at)) : undefined);
       if (seq === undefined) throw new AppError("VALIDATION_FAILED", "give a version number or a time");
       const v = await documentAt(db, js, snapshots, q.id, seq);
@@ -108,7 +109,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async diff(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(DiffInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       if (q.to < q.from) throw new AppError("VALIDATION_FAILED", "to must not be before from");
       const tooLarge = () =>
         new AppError("DIFF_TOO_LARGE", `this range is too large to compare (at most ${limits.diffMaxVersions} versions, ${limits.diffMaxRenderedChars} characters rendered in all); choose a smaller range`, {
@@ -189,7 +190,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async activity(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(HistoryListInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       const limit = q.limit ?? 100;
       const events = await db
         .selectFrom("doc_activity")
