@@ -420,6 +420,8 @@ export interface EditView {
   userId: string;
   clientId: string;
   size: number;
+  /** Made through one of the user's API tokens: which one, by id and name. */
+  via?: { tokenId: string; name: string };
 }
 
 /* ---- NATS request/reply envelope ---- */

@@ -56,7 +56,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const limit = q.limit ?? 100;
       let query = db
         .selectFrom("edit_log")
-        .select(["seq", "stream_seq", "at", "user_id", "client_id", "size"])
+        .select(["seq", "stream_seq", "at", "user_id", "client_id", "size", "via_token_id", "via_name"])
         .where("doc_id", "=", q.id)
         .where("seq", ">", q.after ?? 0);
       if (q.author) query = query.where("user_id", "=", q.author);
@@ -70,6 +70,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         userId: r.user_id,
         clientId: r.client_id,
         size: r.size,
+        ...(r.via_token_id ? { via: { tokenId: r.via_token_id, name: r.via_name ?? "" } } : {}),
       }));
       const last = items[items.length - 1];
       const page: Page<EditView> = { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };

@@ -53,7 +53,12 @@ export function createRestoreCommand(db: Kysely<HistoryDb>, nc: NatsConnection, 
         const update = restoreUpdate(current.doc, target.doc);
         if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
         const h = natsHeaders();
-        writeEditHeaders(h, { author: caller.userId, client: restoreClientId(randomUUID()), replica: "history" });
+        writeEditHeaders(h, {
+          author: caller.userId,
+          client: restoreClientId(randomUUID()),
+          replica: "history",
+          ...(caller.token ? { via: { tokenId: caller.token.id, name: caller.token.name } } : {}),
+        });
         const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID: editMessageId(q.id, update), headers: h });
         return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
       } finally {

@@ -290,6 +290,7 @@ export class CollabServer {
       userId: grant.userId,
       name: grant.name,
       canWrite: canWrite(grant.role),
+      ...(grant.apiToken ? { apiToken: grant.apiToken } : {}),
       ...(connectionTrace ? { trace: connectionTrace } : {}),
       send: (message) => {
         if (!link.isOpen) return;
