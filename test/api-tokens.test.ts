@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import type { ApiTokenView, CreatedApiToken, DocView, EditView, ErrorBody, Page } from "@palimpsest/contracts";
+import type { ApiTokenView, AuditEditLine, AuditLine, CreatedApiToken, DocView, EditView, ErrorBody, Page } from "@palimpsest/contracts";
+import { verifyTrail } from "../scripts/audit-trail.ts";
 import type { TestApi } from "@palimpsest/devkit";
 import { useSystem } from "./system.ts";
 import { rawConnect, type CollabClient } from "./collab-client.ts";
@@ -188,10 +189,17 @@ describe("what a token may do on a document", () => {
       expect(items).toHaveLength(1);
       expect(items[0]).toMatchObject({ userId: auth.user.id, via: { tokenId: created.id, name: "Release bot" } });
     });
-    // The trail carries it too, and still verifies.
+    // The trail carries it too, verifies offline, and no longer does once the attribution is changed.
     const audit = await fetch(`${ctx.system.gatewayUrl()}/api/docs/${doc.id}/audit`, { headers: { authorization: `Bearer ${auth.accessToken}` } });
     expect(audit.status).toBe(200);
-    expect(await audit.text()).toContain(`"name":"Release bot"`);
+    const lines = (await audit.text()).split("\n").filter((l) => l !== "");
+    const edit = lines.map((l) => JSON.parse(l) as AuditLine).find((l): l is AuditEditLine => l.type === "edit");
+    expect(edit).toMatchObject({ author: auth.user.id, via: { tokenId: created.id, name: "Release bot" } });
+    const verify = (ls: string[]) => verifyTrail((async function* () { yield* ls; })());
+    expect((await verify(lines)).ok).toBe(true);
+    const forged = lines.map((l) => l.replace('"name":"Release bot"', '"name":"Someone else"'));
+    expect(forged).not.toEqual(lines);
+    expect((await verify(forged)).ok).toBe(false);
   });
 
   it("a read token reads but cannot edit (refused like a viewer) nor comment; a comment token comments but cannot edit", async () => {
