@@ -159,7 +159,8 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
     switch (o["type"]) {
       case "edit": {
         const { seq, streamSeq, time, author, client, update, prevHash, hash } = o;
-        if (!isSeq(seq) || !isSeq(streamSeq) || typeof time !== "string" || typeof author !== "string" || typeof client !== "string" || typeof update !== "string" || typeof prevHash !== "string" || typeof hash !== "string" || !HEX64.test(prevHash) || !HEX64.test(hash)) {
+        const via = viaOf(o["via"]);
+        if (!isSeq(seq) || !isSeq(streamSeq) || typeof time !== "string" || typeof author !== "string" || typeof client !== "string" || typeof update !== "string" || typeof prevHash !== "string" || typeof hash !== "string" || !HEX64.test(prevHash) || !HEX64.test(hash) || via === null) {
           return fail("malformed", "an edit line lacks a field or has one of the wrong type", "edit", isSeq(seq) ? seq : nextEdit);
         }
         const broken = await continuity("edit", edit, o);
@@ -167,7 +168,7 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
         if (prevHash !== edit.hash) return fail("broken-link", `prevHash ${prevHash} is not the hash of edit seq ${edit.seq} (${edit.hash})`, "edit", seq);
         const bytes = Buffer.from(update, "base64");
         if (bytes.toString("base64") !== update) return fail("bad-base64", "the update is not canonical base64", "edit", seq);
-        const recomputed = chainHash(edit.hash, { docId, seq, author, client, time, update: bytes });
+        const recomputed = chainHash(edit.hash, { docId, seq, author, client, time, via, update: bytes });
         if (recomputed !== hash) return fail("hash-mismatch", `the line's content hashes to ${recomputed}, the line says ${hash}`, "edit", seq);
         if (streamSeq <= edit.streamSeq) return fail("reordered", `stream seq ${streamSeq} does not follow ${edit.streamSeq}`, "edit", seq);
         const key = auditOrderKey(time);
@@ -235,4 +236,12 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
   if (lineNo === 0) return fail("header", "the file is empty");
   if (!ended) return fail("truncated", `the file ends after edit seq ${edit.seq} and event seq ${event.seq} without its end line`, "edit", edit.seq + 1);
   return { ok: true, docId, edits: edit.seq, events: event.seq, editHead: edit.hash, eventHead: event.hash, stopped: false };
+}
+
+/** An edit line's API token: absent (undefined), well-formed, or null when malformed. */
+function viaOf(value: unknown): { tokenId: string; name: string } | undefined | null {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null) return null;
+  const { tokenId, name } = value as Record<string, unknown>;
+  return typeof tokenId === "string" && tokenId.length > 0 && typeof name === "string" ? { tokenId, name } : null;
 }

@@ -47,6 +47,7 @@ const families: { prefix: string; subject: string; producer: string; note?: stri
     note: "`emailHash` is the SHA-256 (hex) of the normalised email: the registration claims the email, so of two registrations of one email exactly one is stored (expected sequence 0).",
   },
   { prefix: "session.", subject: subjectPattern(subjects.session, "sessionId"), producer: "auth" },
+  { prefix: "api-token.", subject: subjectPattern(subjects.apiToken, "tokenId"), producer: "auth" },
   {
     prefix: "doc.erased.",
     subject: subjectPattern(subjects.erasure, "docId"),
@@ -85,6 +86,8 @@ const editHeaderMeaning: Record<keyof typeof EditHeaders, string> = {
   client: "id of the /collab connection it came over (a restore: `restore:<uuid>`)",
   time: "when the appending process sent it to the stream, ISO 8601; the edit chain hashes this exact text",
   replica: "the replica that appended it (`history` for a restore); also sent with presence messages on core NATS",
+  viaToken: "only on an edit made through an API token: the token's id (the author is its owner); the edit chain hashes it",
+  viaName: "with `Collab-Via-Token`: the token's name, percent-encoded; the edit chain hashes it",
 };
 
 /** A subject builder's output with its id shown as a placeholder: the contract's own shape, not a copy. */

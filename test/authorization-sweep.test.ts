@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import sharp from "sharp";
-import { Roles, can, type Permission, type AuthResult, type DocView, type Role, type FileView, type PresignedUpload } from "@palimpsest/contracts";
+import { Roles, can, type Permission, type AuthResult, type CreatedApiToken, type DocView, type ErrorBody, type Role, type FileView, type PresignedUpload } from "@palimpsest/contracts";
 import type { TestApi } from "@palimpsest/devkit";
 import { apiRoutes, proxiedRoutes } from "../services/gateway/src/routes.ts";
 import { useSystem } from "./system.ts";
@@ -44,6 +44,10 @@ const requirements: Record<string, Requirement> = {
   "POST /api/auth/register/confirm": "off",
   // The link's token lets any signed-in holder in (a member keeps their role); anonymous callers sign in first.
   "POST /api/invitations/accept": "signed-in",
+  // API tokens: each caller manages its own (an API token cannot: see the row below the sweep).
+  "GET /api/auth/tokens": "signed-in",
+  "POST /api/auth/tokens": "signed-in",
+  "DELETE /api/auth/tokens/:id": "signed-in",
   "POST /api/docs": "signed-in",
   "GET /api/docs": "signed-in",
   "GET /api/docs/:id": "read",
@@ -207,10 +211,19 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     bodies[k] = { token: tokenIn((await waitForMail(forgetful.auth.user.email))[0]!, "/reset-password/"), password: NEW_PASSWORD };
   }
   if (k === "POST /api/invitations/accept") bodies[k] = { token: tokenIn((await waitForMail(f.invited))[0]!, "/invite/") };
-  return { url: url + (query[k] ?? ""), ...(k in bodies ? { body: bodies[k] } : {}), multipart: k === "POST /api/docs/:id/files" };
+  bodies["POST /api/auth/tokens"] = { name: `Bot of ${who}`, scopes: ["read"] };
+  // One of the caller's own tokens (a stranger's own too): revoking someone else's is a 404 like a missing one.
+  const tokenUrl = k === "DELETE /api/auth/tokens/:id" ? `/api/auth/tokens/${who === "anonymous" ? randomUUID() : await ownTokenId(who)}` : undefined;
+  return { url: (tokenUrl ?? url) + (query[k] ?? ""), ...(k in bodies ? { body: bodies[k] } : {}), multipart: k === "POST /api/docs/:id/files" };
 }
 
 const NEW_PASSWORD = "a different horse, battery and staple";
+
+async function ownTokenId(who: Exclude<Caller, "anonymous">): Promise<string> {
+  const created = await users[who].api.post<CreatedApiToken>("/api/auth/tokens", { name: "to revoke", scopes: ["read"] });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
 
 /** Routes that end the caller's sessions or change its password: each cell gets a fresh account so the other cells keep theirs. */
 const SPENDS_SESSION = new Set(["/api/auth/logout", "/api/auth/logout-everywhere", "/api/auth/password"]);
@@ -230,6 +243,31 @@ describe("authorisation sweep over the route table", () => {
   it("classifies every route the gateway serves", () => {
     expect(table.map(key).filter((k) => !(k in requirements))).toEqual([]);
     expect(Object.keys(requirements).filter((k) => !table.some((r) => key(r) === k))).toEqual([]);
+  });
+
+  it("an API token, even the owner's with every scope, cannot reach the account's routes: its tokens, sessions, password and invitations", async () => {
+    const created = await users.owner.api.post<CreatedApiToken>("/api/auth/tokens", { name: "sweep bot", scopes: ["read", "comment", "write"] });
+    expect(created.status).toBe(201);
+    const bot = ctx.anon.withToken(created.body.token);
+    const accountRoutes = apiRoutes.filter((r) => r.sessionOnly);
+    expect(accountRoutes.map(key).sort()).toEqual(
+      ["DELETE /api/auth/tokens/:id", "GET /api/auth/tokens", "POST /api/auth/logout", "POST /api/auth/logout-everywhere", "POST /api/auth/password", "POST /api/auth/tokens", "POST /api/invitations/accept"].sort(),
+    );
+    const bodies: Record<string, unknown> = {
+      "POST /api/auth/tokens": { name: "escalated", scopes: ["write"] },
+      "POST /api/auth/password": { currentPassword: "correct horse battery staple", newPassword: NEW_PASSWORD },
+      "POST /api/invitations/accept": { token: "t".repeat(43) },
+      "POST /api/auth/logout": {},
+      "POST /api/auth/logout-everywhere": {},
+    };
+    for (const route of accountRoutes) {
+      const res = await bot.call<ErrorBody>(route.method, route.url.replace(":id", created.body.id), bodies[key(route)]);
+      expect(res.status, key(route)).toBe(403);
+      expect(res.body.error.code, key(route)).toBe("API_TOKEN_NOT_ALLOWED");
+    }
+    // Nothing changed: the token still works, and is still listed.
+    expect((await bot.get("/api/docs")).status).toBe(200);
+    expect((await users.owner.api.get<{ items: { id: string }[] }>("/api/auth/tokens")).body.items.map((t) => t.id)).toContain(created.body.id);
   });
 
   it("every route x every caller gets the status the permission rules give", { timeout: 900_000 }, async () => {

@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { createHash, randomBytes } from "node:crypto";
 import sharp from "sharp";
-import { Streams, subjects, type FileView } from "@palimpsest/contracts";
+import { Streams, subjects, type CreatedApiToken, type FileView } from "@palimpsest/contracts";
 import { TestApi, repoRoot, type RunningSystem, natsOptionsFromEnv, natsUserEnv } from "@palimpsest/devkit";
 import { appendEvent, newEvent } from "@palimpsest/platform";
 import { startTestSystem } from "./system.ts";
@@ -14,7 +14,7 @@ import { connectClient } from "./collab-client.ts";
 
 /** `schema` is the owning service's (each keeps its own checkpoints). */
 const PROJECTIONS: Record<string, { schema: string; stream: string; filter: string; tables: string[] }> = {
-  auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices"] },
+  auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices", "api_tokens"] },
   docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "comments", "document_members", "document_invitations", "named_versions"] },
   "docs-notifications": { schema: "docs", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["notifications", "thread_participants", "comment_threads"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
@@ -97,10 +97,19 @@ describe("projections are rebuilt from the streams", () => {
     const c = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     await vi.waitFor(() => expect(c.provider.synced).toBe(true), { timeout: 15_000 });
     for (const ch of "content") c.doc.getText("t").insert(c.text().length, ch);
+    // An API token that stays, one that is revoked, and an edit made through one (its name is in the edit log).
+    const kept = (await api.post<CreatedApiToken>("/api/auth/tokens", { name: "Kept bot", scopes: ["write"], expiresAt: new Date(Date.now() + 86_400_000).toISOString() })).body;
+    const revoked = (await api.post<CreatedApiToken>("/api/auth/tokens", { name: "Revoked bot", scopes: ["read"] })).body;
+    expect((await api.call("DELETE", `/api/auth/tokens/${revoked.id}`)).status).toBe(204);
     const check = connectClient(system.gatewayUrl(), doc.id, auth.accessToken);
     // Each keystroke is its own update, paced by sync: on a busy machine that takes longer than a second.
     await vi.waitFor(() => expect(check.text()).toBe("content"), { timeout: 15_000 });
+    const bot = connectClient(system.gatewayUrl(), doc.id, kept.token);
+    await vi.waitFor(() => expect(bot.text()).toBe("content"), { timeout: 15_000 });
+    bot.doc.getText("t").insert(0, "!");
+    await vi.waitFor(() => expect(check.text()).toBe("!content"), { timeout: 15_000 });
     check.destroy();
+    bot.destroy();
     c.destroy();
 
     // This system registers without email confirmation: its events go to the stream as auth appends them.
@@ -116,6 +125,10 @@ describe("projections are rebuilt from the streams", () => {
     const before = await dump();
     expect(before["documents"]!.length).toBeGreaterThan(0);
     expect(before["edit_log"]!.length).toBeGreaterThan(0);
+    expect(before["edit_log"]!.some((r) => (r as { via_name: string | null }).via_name === "Kept bot")).toBe(true);
+    expect(before["api_tokens"]!.map((r) => [(r as { id: string }).id, (r as { revoked_at: unknown }).revoked_at !== null])).toEqual(
+      expect.arrayContaining([[kept.id, false], [revoked.id, true]]),
+    );
     expect(before["document_invitations"]!.length).toBeGreaterThan(0);
     expect(before["comments"]!.filter((r) => (r as { doc_id: string }).doc_id === doc.id)).toHaveLength(2);
     expect(before["pending_registrations"]!.some((r) => (r as { email: string }).email === pendingEmail)).toBe(true);

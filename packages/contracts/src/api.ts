@@ -1,5 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { CommentAnchor, CommentBody, CommentMentions, DocKind, NotificationEmailSetting, Role } from "./events.ts";
+import { ApiTokenName, ApiTokenScopeList, CommentAnchor, CommentBody, CommentMentions, DocKind, NotificationEmailSetting, Role } from "./events.ts";
+import type { ApiTokenScope } from "./permissions.ts";
 import type { ErrorBody } from "./errors.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 
@@ -443,14 +444,27 @@ export interface EditView {
   userId: string;
   clientId: string;
   size: number;
+  /** Made through one of the user's API tokens: which one, by id and name. */
+  via?: { tokenId: string; name: string };
 }
 
 /* ---- NATS request/reply envelope ---- */
 
-/** Who is calling: the user and session of an access token the receiving service verified itself. */
+/**
+ * Who is calling: the user and session of an access token the receiving service verified itself.
+ * Through an API token, `sessionId` is the token's id (revoking it rides the sessions' path) and
+ * `token` says which token and what its scopes allow.
+ */
 export interface Caller {
   userId: string;
   sessionId: string;
+  token?: CallerApiToken;
+}
+
+export interface CallerApiToken {
+  id: string;
+  name: string;
+  scopes: readonly ApiTokenScope[];
 }
 
 /**
@@ -502,4 +516,68 @@ export interface AccessClaims {
   sub: string;
   sid: string;
   name: string;
+}
+
+/* ---- API tokens ---- */
+
+/**
+ * API tokens read `pal_<tokenId>_<secret>`: the prefix tells them from a JWT at a glance (and to
+ * secret scanners), the id finds the stored hash, the secret (256 random bits, base64url) proves it.
+ */
+export const API_TOKEN_PREFIX = "pal_";
+const API_TOKEN_PATTERN = /^pal_([A-Za-z0-9-]{1,64})_([A-Za-z0-9_-]{43})$/;
+
+export function isApiToken(token: string): boolean {
+  return token.startsWith(API_TOKEN_PREFIX);
+}
+
+/** The id and secret of a well-formed API token; null for anything else. */
+export function parseApiToken(token: string): { tokenId: string; secret: string } | null {
+  const m = API_TOKEN_PATTERN.exec(token);
+  return m?.[1] && m[2] ? { tokenId: m[1], secret: m[2] } : null;
+}
+
+export function formatApiToken(tokenId: string, secret: string): string {
+  return `${API_TOKEN_PREFIX}${tokenId}_${secret}`;
+}
+
+/** The longest an API token may live, so a forgotten one ends on its own. */
+export const API_TOKEN_MAX_LIFETIME_MS = 366 * 86_400_000;
+
+/** `POST /api/auth/tokens`. */
+export const CreateApiTokenBody = Type.Object(
+  { name: ApiTokenName, scopes: ApiTokenScopeList, expiresAt: Type.Optional(Type.String({ format: "date-time", minLength: 20, maxLength: 40 })) },
+  { additionalProperties: false },
+);
+export type CreateApiTokenBody = Static<typeof CreateApiTokenBody>;
+export const ApiTokenIdParams = Type.Object({ id: Id }, { additionalProperties: false });
+
+/** An API token as listed: never its secret. */
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  scopes: ApiTokenScope[];
+  createdAt: string;
+  expiresAt: string | null;
+  /** About to the minute: use is recorded at most once a minute. */
+  lastUsedAt: string | null;
+}
+
+/** The answer to its creation: the only time the token itself is shown. */
+export interface CreatedApiToken extends ApiTokenView {
+  token: string;
+}
+
+export const ResolveApiTokenInput = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+
+/** What a service learns of a valid API token from the auth service. */
+export interface ResolvedApiToken {
+  tokenId: string;
+  userId: string;
+  /** The owner's name, as an access token carries it. */
+  userName: string;
+  name: string;
+  scopes: ApiTokenScope[];
+  createdAt: string;
+  expiresAt: string | null;
 }

@@ -26,7 +26,9 @@ export const AUDIT_CONTENT_TYPE = "application/x-ndjson";
 
 export const AUDIT_CHAIN_DESCRIPTION = {
   genesis: GENESIS_HASH,
-  edit: 'hash_n = sha256(hash_{n-1} "\\n" docId "\\n" seq "\\n" author "\\n" client "\\n" time "\\n" update-bytes), hex; seq counts the document\'s edits from 1; update is the base64 of update-bytes',
+  edit:
+    'hash_n = sha256(hash_{n-1} "\\n" docId "\\n" seq "\\n" author "\\n" client "\\n" time "\\n" update-bytes), hex; seq counts the document\'s edits from 1; update is the base64 of update-bytes. ' +
+    'An edit line with via {tokenId, name} (made through an API token) hashes "v2\\n" hash_{n-1} "\\n" docId "\\n" seq "\\n" author "\\n" client "\\n" time "\\n" tokenId "\\n" encodeURIComponent(name) "\\n" update-bytes instead',
   event:
     'hash_n = sha256(hash_{n-1} "\\n" docId "\\n" seq "\\n" canonicalJson(event)), hex; seq counts the document\'s metadata events (its own and its files\', in DOCS stream order) from 1; canonicalJson: no whitespace, object keys sorted by UTF-16 code units, strings and numbers as JSON.stringify writes them',
   order:
@@ -53,6 +55,8 @@ export interface AuditEditLine {
   time: string;
   author: string;
   client: string;
+  /** Made through an API token of the author's: which one. Hashed (see chainHash); absent otherwise. */
+  via?: { tokenId: string; name: string };
   /** The raw Yjs update, base64 (standard alphabet, padded). */
   update: string;
   prevHash: string;

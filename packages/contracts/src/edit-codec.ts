@@ -17,9 +17,17 @@ export interface HeaderSource {
   get(name: string): string | null | undefined;
 }
 
+/** The API token an edit was made through, on its owner's behalf. */
+export interface EditVia {
+  tokenId: string;
+  name: string;
+}
+
 /** Who made an edit and through which connection and replica. */
 export interface EditOrigin {
   author: string;
+  /** Through an API token: which one (the author is its owner). */
+  via?: EditVia;
   /** The connection it came from (`restore:<uuid>` for a restore). */
   client: string;
   /** The process that stored it: a sync replica's id, or `history` for a restore. */
@@ -34,13 +42,26 @@ export interface EditStamp extends EditOrigin {
 
 /**
  * Writes the headers of a new edit. Their order is part of the stored format (headers are stored
- * as written), so it stays author, client, time, replica.
+ * as written), so it stays author, client, time, replica, then the token's id and name when the
+ * edit came through one.
  */
 export function writeEditHeaders(headers: HeaderSink, origin: EditOrigin, at: Date = new Date()): void {
   headers.set(EditHeaders.author, origin.author);
   headers.set(EditHeaders.client, origin.client);
   headers.set(EditHeaders.time, at.toISOString());
   headers.set(EditHeaders.replica, origin.replica);
+  if (origin.via) {
+    headers.set(EditHeaders.viaToken, origin.via.tokenId);
+    headers.set(EditHeaders.viaName, encodeURIComponent(origin.via.name));
+  }
+}
+
+function decodedName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 /**
@@ -50,11 +71,14 @@ export function writeEditHeaders(headers: HeaderSink, origin: EditOrigin, at: Da
  * `storedAtNanos` is the message's stream timestamp (nats.js: `info.timestampNanos`).
  */
 export function readEditHeaders(headers: HeaderSource | undefined, storedAtNanos: number): EditStamp {
+  const tokenId = headers?.get(EditHeaders.viaToken) || "";
   return {
     author: headers?.get(EditHeaders.author) || "",
     client: headers?.get(EditHeaders.client) || "",
     replica: headers?.get(EditHeaders.replica) || "",
     time: headers?.get(EditHeaders.time) || new Date(storedAtNanos / 1e6).toISOString(),
+    // Edits from before tokens, and every edit of a signed-in person, have none.
+    ...(tokenId ? { via: { tokenId, name: decodedName(headers?.get(EditHeaders.viaName) || "") } } : {}),
   };
 }
 

@@ -8,6 +8,9 @@ export const EditHeaders = {
   client: "Collab-Client",
   time: "Collab-Time",
   replica: "Collab-Replica",
+  /** Made through an API token: its id, and its name (percent-encoded, as headers are ASCII). Absent otherwise. */
+  viaToken: "Collab-Via-Token",
+  viaName: "Collab-Via-Name",
 } as const;
 
 /** Stored events carry their type in a header so consumers can route without parsing the body. */

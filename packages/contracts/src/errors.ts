@@ -63,6 +63,8 @@ export const ErrorCodes = {
   REFRESH_TOKEN_INVALID: { status: 401, close: CloseCodes.unauthenticated },
   SESSION_REVOKED: { status: 401, close: CloseCodes.unauthenticated },
   FORBIDDEN: { status: 403, close: CloseCodes.forbidden },
+  /** The call is about the account itself (its tokens, sessions, password) or a document's management: a person signed in makes it, not an API token. */
+  API_TOKEN_NOT_ALLOWED: { status: 403, close: CloseCodes.forbidden },
   /** A cookie-authenticated call without the anti-forgery header, or from another site. */
   CSRF_REJECTED: { status: 403, close: CloseCodes.forbidden },
   NOT_FOUND: { status: 404, close: CloseCodes.notFound },

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { Roles } from "./permissions.ts";
+import { ApiTokenScopes, Roles } from "./permissions.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 
 /**
@@ -11,6 +11,14 @@ const Id = Type.String({ pattern: SAFE_ID_PATTERN });
 const IsoTime = Type.String({ format: "date-time", minLength: 20, maxLength: 40 });
 export const Role = Type.Union(Roles.map((role) => Type.Literal(role)));
 export type Role = Static<typeof Role>;
+/** An API token's scopes: at least one, each once. */
+export const ApiTokenScopeList = Type.Array(Type.Union(ApiTokenScopes.map((scope) => Type.Literal(scope))), {
+  minItems: 1,
+  maxItems: ApiTokenScopes.length,
+  uniqueItems: true,
+});
+/** An API token's name, as its owner chose it, shown in history beside the edits made with it. */
+export const ApiTokenName = Type.String({ minLength: 1, maxLength: 100 });
 export const DocKind = Type.Union([Type.Literal("text"), Type.Literal("board")]);
 export type DocKind = Static<typeof DocKind>;
 
@@ -99,6 +107,21 @@ export const EventPayloads = {
   }),
   /** Someone tried to create an account with an address that has one; its owner was emailed a notice. */
   "user.registration-notice-sent.v1": Type.Object({ userId: Id }),
+  /**
+   * A signed-in user made an API token for a bot or script, on the token's own subject. Only the
+   * SHA-256 of its secret is kept; the token itself was shown once, to its owner.
+   */
+  "api-token.created.v1": Type.Object({
+    tokenId: Id,
+    userId: Id,
+    name: ApiTokenName,
+    scopes: ApiTokenScopeList,
+    secretHash: Type.String({ minLength: 64, maxLength: 64 }),
+    /** Absent: it works until revoked. */
+    expiresAt: Type.Optional(IsoTime),
+  }),
+  /** Its owner revoked the token; it is refused everywhere from then on. */
+  "api-token.revoked.v1": Type.Object({ tokenId: Id, userId: Id }),
   "doc.created.v1": Type.Object({
     docId: Id,
     title: Type.String({ minLength: 1, maxLength: 200 }),

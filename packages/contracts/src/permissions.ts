@@ -70,3 +70,45 @@ export const canShare = (role: Role | null | undefined): boolean => can(role, "s
 
 /** Changes members' roles and removes members. */
 export const canManageMembers = (role: Role | null | undefined): boolean => can(role, "manageMembers");
+
+/**
+ * What an API token (for bots and scripts) may be given. Each scope stands for the most able role
+ * it allows on a document; the token never has more than its owner's own role there.
+ */
+export const ApiTokenScopes = ["read", "comment", "write"] as const;
+export type ApiTokenScope = (typeof ApiTokenScopes)[number];
+
+export function isApiTokenScope(value: unknown): value is ApiTokenScope {
+  return typeof value === "string" && (ApiTokenScopes as readonly string[]).includes(value);
+}
+
+const scopeCeiling: Record<ApiTokenScope, Role> = { read: "viewer", comment: "commenter", write: "editor" };
+
+/**
+ * The only permissions an API token can ever use: a document's content and comments. Its name,
+ * members, owner and place in the trash are for its people, signed in, never for a script.
+ */
+export const ApiTokenPermissions = ["read", "write", "comment"] as const satisfies readonly Permission[];
+
+/**
+ * The role a caller acts with on a document where its user has `role`: through an API token,
+ * the lower of that role and the most its scopes allow (null when the scopes allow nothing);
+ * without a token (`scopes` undefined, a signed-in session), the role itself. The one place
+ * this is decided, so every route and /collab agree.
+ */
+export function roleAllowedByScopes(role: Role | null | undefined, scopes: readonly ApiTokenScope[] | undefined): Role | null {
+  if (role === undefined || role === null) return null;
+  if (scopes === undefined) return role;
+  const ceilings = scopes.map((s) => Roles.indexOf(scopeCeiling[s]));
+  if (ceilings.length === 0) return null;
+  return Roles[Math.max(Roles.indexOf(role), Math.min(...ceilings))] ?? null;
+}
+
+/**
+ * Whether a caller with `role` may do `permission`, through an API token with `scopes` when
+ * given: the role capped by the scopes, and only the permissions a token may use at all.
+ */
+export function canWithScopes(role: Role | null | undefined, permission: Permission, scopes: readonly ApiTokenScope[] | undefined): boolean {
+  if (scopes !== undefined && !(ApiTokenPermissions as readonly Permission[]).includes(permission)) return false;
+  return can(roleAllowedByScopes(role, scopes), permission);
+}

@@ -78,6 +78,7 @@ export const subjects = {
    */
   registration: (emailHash: string) => `auth.evt.registration.${token(emailHash)}`,
   session: (sessionId: string) => `auth.evt.session.${token(sessionId)}`,
+  apiToken: (tokenId: string) => `auth.evt.api-token.${token(tokenId)}`,
   allAuthEvents: () => "auth.evt.>",
   /** The outbox: every email any service sends goes here, and one sender delivers it over SMTP. */
   mail: (kind: string) => `mail.out.${token(kind)}`,
@@ -163,6 +164,12 @@ export const rpc = {
     logoutEverywhere: "rpc.auth.logout-everywhere",
     /** Internal: who has this email, if anyone (for sharing). */
     lookup: "rpc.auth.lookup",
+    /** API tokens for bots and scripts: made, listed and revoked by their signed-in owner. */
+    listApiTokens: "rpc.auth.api-tokens.list",
+    createApiToken: "rpc.auth.api-tokens.create",
+    revokeApiToken: "rpc.auth.api-tokens.revoke",
+    /** Internal: whose an API token is and what it may do, for the service that was handed it. */
+    resolveApiToken: "rpc.auth.api-tokens.resolve",
   },
   docs: {
     create: "rpc.docs.create",

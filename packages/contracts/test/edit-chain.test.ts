@@ -111,3 +111,28 @@ describe("edit chain hash", () => {
     expect(rewritten[2]).not.toBe(chain([first, second, third])[2]);
   });
 });
+
+describe("edits made through an API token", () => {
+  const via = { tokenId: "tok-1", name: "Release bot ✓\nv2" };
+
+  it("given an edit without a token, when hashed, then the hash is as it always was (old trails still verify)", () => {
+    expect(chainHash(GENESIS_HASH, { ...first, via: undefined })).toBe(FIRST_HASH);
+  });
+
+  it("given an edit through a token, when hashed, then the token is covered by the documented v2 preimage", () => {
+    const withVia = chainHash(GENESIS_HASH, { ...first, via });
+    const preimage = Buffer.concat([
+      Buffer.from(`v2\n${GENESIS_HASH}\ndoc-1\n1\nuser-a\nconn-1\n2026-01-01T00:00:00.000Z\ntok-1\n${encodeURIComponent(via.name)}\n`),
+      Buffer.from(first.update),
+    ]);
+    expect(withVia).toBe(createHash("sha256").update(preimage).digest("hex"));
+    expect(withVia).not.toBe(FIRST_HASH);
+  });
+
+  it("given a token's edit, when its attribution is changed or removed, then the hash no longer matches", () => {
+    const h = chainHash(GENESIS_HASH, { ...first, via });
+    expect(chainHash(GENESIS_HASH, { ...first, via: { ...via, name: "Someone else" } })).not.toBe(h);
+    expect(chainHash(GENESIS_HASH, { ...first, via: { ...via, tokenId: "tok-2" } })).not.toBe(h);
+    expect(chainHash(GENESIS_HASH, first)).not.toBe(h);
+  });
+});

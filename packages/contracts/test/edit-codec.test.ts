@@ -98,3 +98,19 @@ describe("edit codec", () => {
     });
   });
 });
+
+describe("an edit's API token", () => {
+  it("given an edit made through a token, when its headers are written and read, then the token's id and name come back, the name safely encoded", () => {
+    const h = new Map<string, string>();
+    writeEditHeaders({ set: (k, v) => h.set(k, v) }, { author: "u", client: "c", replica: "r", via: { tokenId: "tok-1", name: "Bot: «nightly»\n" } });
+    expect(h.get(EditHeaders.viaName)).toMatch(/^[\x21-\x7e]+$/);
+    expect(readEditHeaders({ get: (k) => h.get(k) }, 0).via).toEqual({ tokenId: "tok-1", name: "Bot: «nightly»\n" });
+  });
+
+  it("given an edit without a token (a person's, or one stored before tokens), when read, then it has no via", () => {
+    const h = new Map<string, string>();
+    writeEditHeaders({ set: (k, v) => h.set(k, v) }, { author: "u", client: "c", replica: "r" });
+    expect([...h.keys()]).toEqual([EditHeaders.author, EditHeaders.client, EditHeaders.time, EditHeaders.replica]);
+    expect(readEditHeaders({ get: (k) => h.get(k) }, 0)).not.toHaveProperty("via");
+  });
+});

@@ -35,7 +35,7 @@ export function inboxPrefixOf(user: BusUser): string {
 }
 
 /** Calls only services and tools may make; the gateway never forwards a client to these. */
-const internalRpc: readonly string[] = [rpc.auth.lookup, rpc.history.head, rpc.history.snapshot];
+const internalRpc: readonly string[] = [rpc.auth.lookup, rpc.auth.resolveApiToken, rpc.history.head, rpc.history.snapshot];
 
 function allRpcSubjects(): string[] {
   const out: string[] = [];
@@ -129,6 +129,8 @@ export function busPermissions(): Record<BusUser, BusPermission> {
     gateway: user(
       [
         ...allRpcSubjects().filter((s) => !internalRpc.includes(s)),
+        // Every service that is handed an API token asks auth whose it is.
+        rpc.auth.resolveApiToken,
         ...backend,
         "$JS.API.INFO",
         subjects.replicaQuery("sync"),
@@ -152,6 +154,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         subjects.allMail(),
         rpc.auth.lookup,
         rpc.auth.jwks,
+        rpc.auth.resolveApiToken,
         rpc.history.head,
         ...streamSetup(),
         ...streamReader(Streams.docs),
@@ -172,6 +175,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         rpc.history.snapshot,
         rpc.docs.access,
         rpc.auth.jwks,
+        rpc.auth.resolveApiToken,
         ...streamSetup(),
         ...streamReader(Streams.edits),
         ...streamReader(Streams.docs),
@@ -187,6 +191,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         subjects.replicaAnnounce("files"),
         rpc.docs.access,
         rpc.auth.jwks,
+        rpc.auth.resolveApiToken,
         ...streamSetup(),
         ...streamReader(Streams.docs),
       ],
@@ -205,6 +210,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         `$JS.API.STREAM.PURGE.${Streams.edits}`,
         rpc.docs.access,
         rpc.auth.jwks,
+        rpc.auth.resolveApiToken,
         ...streamSetup(),
         ...streamReader(Streams.edits),
         ...streamReader(Streams.docs),

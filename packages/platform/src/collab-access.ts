@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, COLLAB_PROTOCOL, COLLAB_TOKEN_PROTOCOL_PREFIX, isSubjectSafeId, type Role } from "@palimpsest/contracts";
+import { AppError, COLLAB_PROTOCOL, COLLAB_TOKEN_PROTOCOL_PREFIX, isSubjectSafeId, type CallerApiToken, type Role } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
 import { lookupDocAccess } from "./doc-access.ts";
 import type { TokenVerifier } from "./tokens.ts";
@@ -8,7 +8,10 @@ export interface CollabGrant {
   userId: string;
   sessionId: string;
   name: string;
+  /** The role the connection acts with: an API token's is capped by its scopes. */
   role: Role;
+  /** Through an API token: which one, so its edits name it. */
+  apiToken?: CallerApiToken;
   tokenExpiresAt: number;
   tokenIssuedAt: number;
 }
@@ -56,7 +59,15 @@ export async function authorizeCollab(
 ): Promise<CollabGrant> {
   if (!token) throw new AppError("UNAUTHENTICATED", "an access token is required");
   const claims = await verifier.verify(token);
-  const access = await lookupDocAccess(nc, { docId, userId: claims.userId, requestId, timeoutMs: 3_000 });
+  const access = await lookupDocAccess(nc, { docId, userId: claims.userId, scopes: claims.token?.scopes, requestId, timeoutMs: 3_000 });
   if (!access.role) throw new AppError("FORBIDDEN", "you do not have access to this document");
-  return { userId: claims.userId, sessionId: claims.sessionId, name: claims.name, role: access.role, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt };
+  return {
+    userId: claims.userId,
+    sessionId: claims.sessionId,
+    name: claims.name,
+    role: access.role,
+    ...(claims.token ? { apiToken: claims.token } : {}),
+    tokenExpiresAt: claims.expiresAt,
+    tokenIssuedAt: claims.issuedAt,
+  };
 }

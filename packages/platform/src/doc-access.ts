@@ -1,19 +1,23 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, can, rpc, type AccessResult, type Permission, type Role } from "@palimpsest/contracts";
+import { AppError, can, roleAllowedByScopes, rpc, type AccessResult, type ApiTokenScope, type Permission, type Role } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
 import { callRpcOk } from "./rpc.ts";
 
 export interface DocAccessQuery {
   docId: string;
   userId: string;
+  /** The caller's API token's scopes, which cap the role (see roleAllowedByScopes); none for a signed-in session. */
+  scopes?: readonly ApiTokenScope[] | undefined;
   /** Carried into the docs service's logs; a fresh id when the caller has none. */
   requestId?: string;
   timeoutMs?: number;
 }
 
 /** The user's role on a document (null for strangers and while it is in the trash), as the docs service answers it from memory. */
-export function lookupDocAccess(nc: NatsConnection, q: DocAccessQuery): Promise<AccessResult> {
-  return callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: q.requestId || randomUUID(), input: { docId: q.docId, userId: q.userId } }, q.timeoutMs);
+export async function lookupDocAccess(nc: NatsConnection, q: DocAccessQuery): Promise<AccessResult> {
+  const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: q.requestId || randomUUID(), input: { docId: q.docId, userId: q.userId } }, q.timeoutMs);
+  const role = roleAllowedByScopes(access.role, q.scopes);
+  return { role, kind: role ? access.kind : null };
 }
 
 /**

@@ -4,7 +4,7 @@ export { connectNats, ensureStreams, natsReady, prepareStreams, streamConfigs, t
 export { busUnavailable } from "./bus-errors.ts";
 export { BusUsers, busPermissions, inboxPrefixOf, natsPasswordEnv, renderNatsAuthorization, type BusPermission, type BusUser } from "./bus-permissions.ts";
 export { appendEvent, decodeEvent, jetstreamOf, newEvent, publishDurably, type Appended, type DurablePublishOptions } from "./event-store.ts";
-export { callRpc, callRpcOk, callRpcRaw, requireCaller, serveRpc, throwIfAbandoned, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult, type ServeRpcOptions } from "./rpc.ts";
+export { callRpc, callRpcOk, callRpcRaw, requireCaller, requireSessionCaller, serveRpc, throwIfAbandoned, type RawRpcReply, type RpcContext, type RpcHandler, type RpcResult, type ServeRpcOptions } from "./rpc.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
 export { createDb, dbReady, migrateToLatest, type Migration } from "./db.ts";
 export { DatabaseServices, actingAsUrl, provisionDatabaseRoles, serviceDatabaseUrl, type DatabasePasswords, type DatabaseService } from "./db-roles.ts";
@@ -29,7 +29,7 @@ export {
   type ProjectionRunner,
   type ProjectionSpec,
 } from "./projection.ts";
-export { jwksFetcher } from "./jwks-client.ts";
+export { apiTokenResolver, jwksFetcher } from "./jwks-client.ts";
 export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outcome as DurableWorkerOutcome } from "./durable-worker.ts";
 export { wakeableSleep } from "./wakeable-sleep.ts";
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";

@@ -46,6 +46,16 @@ export function requireCaller(ctx: RpcContext): Caller {
 }
 
 /**
+ * For calls about the account itself (its tokens, sessions, password): a person signed in, never
+ * a script holding one of their API tokens.
+ */
+export function requireSessionCaller(ctx: RpcContext): Caller {
+  const caller = requireCaller(ctx);
+  if (caller.token) throw new AppError("API_TOKEN_NOT_ALLOWED", "an API token cannot do this; sign in to manage your account");
+  return caller;
+}
+
+/**
  * Serves request/reply handlers on NATS with a queue group, so every replica of a service
  * shares the load. Each message is handled on its own so a slow call does not hold up the rest.
  * Errors become `{ok:false, error}` replies; unexpected ones are logged here, once.
@@ -110,7 +120,7 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
     let caller: Caller | undefined;
     if (req.token !== undefined) {
       const claims = await verifier.verify(req.token);
-      caller = { userId: claims.userId, sessionId: claims.sessionId };
+      caller = { userId: claims.userId, sessionId: claims.sessionId, ...(claims.token ? { token: claims.token } : {}) };
     }
     // With tracing on, the handler's log lines name the trace, so a log line leads to its trace.
     const deadline = deadlineOf(msg);

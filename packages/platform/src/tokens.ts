@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { AppError } from "@palimpsest/contracts";
+import { createHash } from "node:crypto";
+import { AppError, isApiToken, type CallerApiToken, type ResolvedApiToken } from "@palimpsest/contracts";
 
 export interface VerifiedToken {
   userId: string;
@@ -8,6 +9,8 @@ export interface VerifiedToken {
   expiresAt: number;
   /** When the token was issued (ms). */
   issuedAt: number;
+  /** An API token: which one and its scopes. `sessionId` is then its id, so revoking it is a session's revocation. */
+  token?: CallerApiToken;
 }
 
 export interface TokenVerifierOptions {
@@ -28,6 +31,17 @@ export interface TokenVerifierOptions {
    * (SESSION_REVOKED) wherever it is presented. Throws UNAVAILABLE when it cannot tell.
    */
   revocations?: { assertActive(claims: { sessionId: string; issuedAt: number }): Promise<void> };
+  /**
+   * Resolves an API token (`pal_…`) with the auth service, which checks its hash and expiry.
+   * None: API tokens are refused (TOKEN_INVALID).
+   */
+  resolveApiToken?: (token: string) => Promise<ResolvedApiToken>;
+  /**
+   * How long a resolved API token is remembered (by a hash of it, never the token itself). Its
+   * revocation is checked on every call all the same; this only bounds the calls to auth.
+   * @default 30000
+   */
+  apiTokenCacheMs?: number;
 }
 
 export interface TokenVerifier {
@@ -48,6 +62,8 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const cacheSize = opts.cacheSize ?? 10_000;
   // Insertion-ordered: the oldest entry goes first when full.
   const verified = new Map<string, VerifiedToken>();
+  const apiTokenCacheMs = opts.apiTokenCacheMs ?? 30_000;
+  const resolved = new Map<string, { claims: VerifiedToken; until: number }>();
 
   async function load(): Promise<JWTVerifyGetKey> {
     loading ??= opts
@@ -89,9 +105,31 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 
   return {
     async verify(token: string): Promise<VerifiedToken> {
-      return checked(await verifySignature(token));
+      return checked(isApiToken(token) ? await resolveApiToken(token) : await verifySignature(token));
     },
   };
+
+  async function resolveApiToken(token: string): Promise<VerifiedToken> {
+    if (!opts.resolveApiToken || token.length > 256) throw new AppError("TOKEN_INVALID", "access token is invalid");
+    const key = createHash("sha256").update(token).digest("base64url");
+    const now = Date.now();
+    const known = resolved.get(key);
+    if (known && known.until > now) return known.claims;
+    resolved.delete(key);
+    const r = await opts.resolveApiToken(token);
+    const expiresAt = r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt);
+    const claims: VerifiedToken = {
+      userId: r.userId,
+      sessionId: r.tokenId,
+      name: r.userName,
+      expiresAt,
+      issuedAt: Date.parse(r.createdAt),
+      token: { id: r.tokenId, name: r.name, scopes: r.scopes },
+    };
+    if (resolved.size >= cacheSize) resolved.delete(resolved.keys().next().value as string);
+    resolved.set(key, { claims, until: Math.min(expiresAt, now + apiTokenCacheMs) });
+    return claims;
+  }
 
   async function verifySignature(token: string): Promise<VerifiedToken> {
     if (token.length === 0 || token.length > 4096) throw new AppError("TOKEN_INVALID", "access token is malformed");

@@ -22,7 +22,7 @@ import {
   type RegistrationPending,
   type UserView,
 } from "@palimpsest/contracts";
-import { appendEvent, newEvent, queueMail, requireCaller, type Logger, type Metrics, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { appendEvent, newEvent, queueMail, requireCaller, requireSessionCaller, type Logger, type Metrics, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import {
   checkEmail,
   checkPasswordPolicy,
@@ -340,7 +340,7 @@ export function createAccounts(deps: AccountsDeps) {
 
     async logout(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       parse(LogoutBody, input ?? {}, "body");
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       const session = await db.selectFrom("sessions").select(["id", "revoked_at"]).where("id", "=", caller.sessionId).executeTakeFirst();
       if (session && !session.revoked_at) {
         await append(subjects.session(session.id), newEvent("session.revoked.v1", { sessionId: session.id, reason: "logout" }, caller.userId), undefined);
@@ -352,7 +352,7 @@ export function createAccounts(deps: AccountsDeps) {
     /** Ends every session of the caller's, this one included. */
     async logoutEverywhere(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       parse(EmptyBody, input ?? {}, "body");
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       await revokeSessions(caller.userId, "signed-out-everywhere");
       // The caller's own session may not be in the table yet on a lagging replica: refuse its tokens all the same.
       await deps.onSessionRevoked(caller.sessionId);
@@ -361,7 +361,7 @@ export function createAccounts(deps: AccountsDeps) {
 
     async changePassword(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const body = parse(ChangePasswordBody, input, "body");
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       const user = await db.selectFrom("users").select(["id", "email", "password_hash", "account_version"]).where("id", "=", caller.userId).executeTakeFirst();
       if (!user) throw noSuchAccount();
       if (!(await verifyPassword(user.password_hash, body.currentPassword))) throw new AppError("INVALID_CREDENTIALS", "the current password is incorrect");

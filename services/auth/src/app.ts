@@ -1,9 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
-import { encodeCollabControl, revokedSessionKey, rpc, subjects } from "@palimpsest/contracts";
+import { encodeCollabControl, revokedSessionKey, rpc, subjects, type AnyDomainEvent, type ResolvedApiToken } from "@palimpsest/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
+  appendEvent,
   createServiceShell,
   createTokenVerifier,
   dbReady,
@@ -20,6 +21,8 @@ import {
   type Redis,
 } from "@palimpsest/platform";
 import { createAccounts } from "./accounts.ts";
+import { createApiTokens } from "./api-tokens.ts";
+import { applyAuthEvent } from "./auth-projection.ts";
 import { authProjectionSpecs } from "./projections.ts";
 import { SigningKeys } from "./signing-keys.ts";
 import { KeyRing } from "./key-encryption.ts";
@@ -52,19 +55,23 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
   await keys.active();
   await ensureCheckpointTable(db);
 
-  const accounts = createAccounts({
+  const onSessionRevoked = async (sessionId: string) => {
+    // Gateways refuse the session's still-valid access tokens from now on, and live sockets close.
+    // The notice first: services keep a local copy of them, which decides when Redis is down.
+    nc.publish(subjects.collabControl(), encodeCollabControl({ type: "session.revoked", sessionId }));
+    // Long enough to outlive any access token of the session, and any API token's resolution a
+    // service still remembers (seconds): after that, auth itself refuses a revoked API token.
+    await redis.set(revokedSessionKey(sessionId), "1", "PX", (config.accessTokenTtlSeconds + 60) * 1000);
+  };
+  const accounts = createAccounts({ db, js, keys, config, log, metrics, onSessionRevoked });
+  const apiTokens = createApiTokens({
     db,
-    js,
-    keys,
-    config,
-    log,
-    metrics,
-    onSessionRevoked: async (sessionId) => {
-      // Gateways refuse the session's still-valid access tokens from now on, and live sockets close.
-      // The notice first: services keep a local copy of them, which decides when Redis is down.
-      nc.publish(subjects.collabControl(), encodeCollabControl({ type: "session.revoked", sessionId }));
-      await redis.set(revokedSessionKey(sessionId), "1", "PX", (config.accessTokenTtlSeconds + 60) * 1000);
+    async append(subject: string, event: AnyDomainEvent, expectedSeq: number | undefined) {
+      const { streamSeq } = await appendEvent(js, subject, event, expectedSeq === undefined ? {} : { expectedSeq });
+      await db.transaction().execute((trx) => applyAuthEvent(trx, event, streamSeq));
     },
+    // An API token's id is its session id wherever it is presented.
+    onRevoked: onSessionRevoked,
   });
   const rpcSubs = serveRpc(
     nc,
@@ -82,9 +89,22 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
       [rpc.auth.forgotPassword]: accounts.forgotPassword,
       [rpc.auth.resetPassword]: accounts.resetPassword,
       [rpc.auth.confirmRegistration]: accounts.confirmRegistration,
+      [rpc.auth.listApiTokens]: apiTokens.list,
+      [rpc.auth.createApiToken]: apiTokens.create,
+      [rpc.auth.revokeApiToken]: apiTokens.revoke,
+      [rpc.auth.resolveApiToken]: apiTokens.resolve,
     },
-    // Auth checks tokens against its own keys, not its own answer on the bus.
-    { log, metrics, verifier: createTokenVerifier({ fetchJwks: () => keys.jwks(), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
+    // Auth checks tokens against its own keys and API tokens against its own table, not its own answer on the bus.
+    {
+      log,
+      metrics,
+      verifier: createTokenVerifier({
+        fetchJwks: () => keys.jwks(),
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        resolveApiToken: async (token) => (await apiTokens.resolve({ token })).body as ResolvedApiToken,
+      }),
+    },
   );
   const projections = authProjectionSpecs.map(({ spec, tables, batchSize }) =>
     runProjection({ db, databaseUrl: config.databaseUrl, js, log, metrics, spec, tables, ...(batchSize ? { batchSize } : {}) }),

@@ -98,6 +98,29 @@ export async function applyAuthEvent(db: Db, event: AnyDomainEvent, seq: number)
       await db.updateTable("password_resets").set({ used_at: new Date(event.at) }).where("user_id", "=", d.userId).where("used_at", "is", null).execute();
       return;
     }
+    case "api-token.created.v1": {
+      const d = event.data;
+      await db
+        .insertInto("api_tokens")
+        .values({
+          id: d.tokenId,
+          user_id: d.userId,
+          name: d.name,
+          scopes: JSON.stringify(d.scopes) as unknown as string[],
+          secret_hash: d.secretHash,
+          created_at: new Date(event.at),
+          expires_at: d.expiresAt ? new Date(d.expiresAt) : null,
+          revoked_at: null,
+          version: seq,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    }
+    case "api-token.revoked.v1": {
+      await db.updateTable("api_tokens").set({ revoked_at: new Date(event.at), version: seq }).where("id", "=", event.data.tokenId).where("version", "<", seq).execute();
+      return;
+    }
     default:
       // Events of other contexts never land on auth subjects; ignore rather than stall the projection.
       return;

@@ -67,6 +67,29 @@ export interface RefreshTokensTable {
   created_at: Date;
 }
 
+/** API tokens for bots and scripts, by id; only the SHA-256 of each secret. */
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** JSON array of scopes. */
+  scopes: string[];
+  secret_hash: string;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  version: number;
+}
+
+/**
+ * When each API token was last used, to the minute. Not an event per request and not part of the
+ * projection: a rebuild leaves it as it is, since no event says it.
+ */
+export interface ApiTokenUsageTable {
+  token_id: string;
+  last_used_at: Date;
+}
+
 export interface SigningKeysTable {
   kid: string;
   private_jwk: string;
@@ -82,6 +105,8 @@ export interface AuthDb {
   password_resets: PasswordResetsTable;
   pending_registrations: PendingRegistrationsTable;
   registration_notices: RegistrationNoticesTable;
+  api_tokens: ApiTokensTable;
+  api_token_usage: ApiTokenUsageTable;
 }
 
 export const authMigrations: Record<string, Migration> = {
@@ -160,7 +185,29 @@ export const authMigrations: Record<string, Migration> = {
       await db.schema.createIndex("registration_notices_user_idx").on("registration_notices").columns(["user_id", "sent_at"]).execute();
     },
   },
+  "004_api_tokens": {
+    async up(db) {
+      await db.schema
+        .createTable("api_tokens")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("scopes", "jsonb", (c) => c.notNull())
+        .addColumn("secret_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("expires_at", "timestamptz")
+        .addColumn("revoked_at", "timestamptz")
+        .addColumn("version", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("api_tokens_user_idx").on("api_tokens").columns(["user_id", "created_at"]).execute();
+      await db.schema
+        .createTable("api_token_usage")
+        .addColumn("token_id", "text", (c) => c.primaryKey())
+        .addColumn("last_used_at", "timestamptz", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** The projection of the AUTH stream and the tables it alone writes (signing keys are secrets, not events). */
-export const authProjections = { auth: ["password_resets", "pending_registrations", "refresh_tokens", "registration_notices", "sessions", "users"] } as const;
+export const authProjections = { auth: ["api_tokens", "password_resets", "pending_registrations", "refresh_tokens", "registration_notices", "sessions", "users"] } as const;

@@ -9,6 +9,7 @@ import {
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
+  apiTokenResolver,
   jwksFetcher,
   natsReady,
   runProjection,
@@ -85,7 +86,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.notificationSettings]: notifications.settings,
       [rpc.docs.setNotificationSettings]: notifications.changeSettings,
     },
-    { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
+    { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   // No reactor turns registrations into memberships any more: registering proves nothing about

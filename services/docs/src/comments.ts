@@ -15,6 +15,7 @@ import {
   type EventPayload,
 } from "@palimpsest/contracts";
 import { requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import type { Caller } from "@palimpsest/contracts";
 import { idempotentId, type DocumentStore, type Executed } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
 import type { AccessCache } from "./access-cache.ts";
@@ -30,11 +31,12 @@ const CONFLICT_RETRIES = 8;
 
 /** Comment threads: RPC handlers behind `/api/docs/:id/comments` and `/api/comments/:id`. */
 export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, apply: ApplyStored) {
-  async function execute(docId: string, command: DocCommand, actorId: string, idempotencyKey?: string): Promise<Executed> {
+  async function execute(docId: string, command: DocCommand, caller: Caller, idempotencyKey?: string): Promise<Executed> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await store.execute(docId, command, actorId, {
+        return await store.execute(docId, command, caller.userId, {
           ...(idempotencyKey ? { idempotencyKey } : {}),
+          scopes: caller.token?.scopes,
           apply: (event, seq, previousSeq) => apply(docId, event, seq, previousSeq),
         });
       } catch (err) {
@@ -154,7 +156,7 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const executed = await execute(
         i.id,
         { type: "add-comment", commentId, body: trimmed(body.body), mentions: body.mentions ?? [], ...(body.anchor ? { anchor: body.anchor } : {}) },
-        caller.userId,
+        caller,
         i.idempotencyKey,
       );
       const [found] = await threads(i.id, { threadId: commentId });
@@ -169,7 +171,7 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const body = parse(ReplyBody, i.body, "body");
       const docId = await docOf(i.id, caller.userId);
       const commentId = i.idempotencyKey ? idempotentId([caller.userId, "reply", i.id, i.idempotencyKey]) : randomUUID();
-      const executed = await execute(docId, { type: "reply", commentId, to: i.id, body: trimmed(body.body), mentions: body.mentions ?? [] }, caller.userId, i.idempotencyKey);
+      const executed = await execute(docId, { type: "reply", commentId, to: i.id, body: trimmed(body.body), mentions: body.mentions ?? [] }, caller, i.idempotencyKey);
       const [found] = await threads(docId, { threadId: threadIdOf(executed.state, commentId) });
       const asReply = (c: CommentThreadView | undefined): CommentView | undefined =>
         c && { id: c.id, body: c.body, authorId: c.authorId, authorName: c.authorName, mentions: c.mentions, createdAt: c.createdAt, updatedAt: c.updatedAt };
@@ -187,10 +189,10 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       let state: Executed["state"] | undefined;
       if (body.body !== undefined) {
         const edit: DocCommand = { type: "edit-comment", commentId: i.id, body: trimmed(body.body), ...(body.mentions ? { mentions: body.mentions } : {}) };
-        ({ state } = await execute(docId, edit, caller.userId, i.idempotencyKey));
+        ({ state } = await execute(docId, edit, caller, i.idempotencyKey));
       }
       if (body.resolved !== undefined) {
-        ({ state } = await execute(docId, { type: "resolve-thread", commentId: i.id, resolved: body.resolved }, caller.userId, i.idempotencyKey));
+        ({ state } = await execute(docId, { type: "resolve-thread", commentId: i.id, resolved: body.resolved }, caller, i.idempotencyKey));
       }
       return { body: await thread(docId, threadIdOf(state!, i.id)) };
     },
@@ -199,7 +201,7 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
       const caller = requireCaller(ctx);
       const i = parse(CommentCommandInput, input, "request");
       const docId = await docOf(i.id, caller.userId);
-      await execute(docId, { type: "delete-comment", commentId: i.id }, caller.userId, i.idempotencyKey);
+      await execute(docId, { type: "delete-comment", commentId: i.id }, caller, i.idempotencyKey);
       return { status: 204, body: null };
     },
   };

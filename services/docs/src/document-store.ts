@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type MsgRequest } from "@nats-io/jetstream";
-import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
+import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent, type ApiTokenScope } from "@palimpsest/contracts";
 import { appendEvent, decodeEvent, discardConsumer } from "@palimpsest/platform";
 import { decide, emptyDoc, evolve, type DocCommand, type DocState } from "./domain/document.ts";
 
@@ -103,7 +103,7 @@ export class DocumentStore {
     docId: string,
     command: DocCommand,
     actorId: string,
-    opts: { idempotencyKey?: string; expectedVersion?: number; apply: (event: AnyDomainEvent, seq: number, previousSeq: number) => Promise<void> },
+    opts: { idempotencyKey?: string; expectedVersion?: number; scopes?: readonly ApiTokenScope[] | undefined; apply: (event: AnyDomainEvent, seq: number, previousSeq: number) => Promise<void> },
   ): Promise<Executed> {
     const key = opts.idempotencyKey;
     const idOf = (type: string) => idempotentId([actorId, docId, command.type, key ?? "", type]);
@@ -113,13 +113,13 @@ export class DocumentStore {
     const { state, earlier } = await this.load(docId, ids, legacyId);
     let decided: ReturnType<typeof decide>;
     if (earlier) {
-      decided = earlier.legacy ? [] : missingAfter(earlier, command, actorId);
+      decided = earlier.legacy ? [] : missingAfter(earlier, command, actorId, opts.scopes);
       // Someone else changed the document since: what is missing was decided on a state that is
       // gone (a purge after an untrash, a member who was removed meanwhile), so it is not stored.
       if (decided.length > 0 && state.version !== earlier.lastSeq) throw conflict(state.version);
     } else {
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== state.version) throw conflict(state.version);
-      decided = decide(state, command, actorId);
+      decided = decide(state, command, actorId, opts.scopes);
     }
     let next = state;
     const stored: Executed["events"] = [];
@@ -144,9 +144,9 @@ export class DocumentStore {
  * try decided on, less the events it stored. A command that can no longer be decided there (an
  * invitation that has expired since) is taken as done: it is answered as the first try was.
  */
-function missingAfter(earlier: EarlierTry, command: DocCommand, actorId: string): ReturnType<typeof decide> {
+function missingAfter(earlier: EarlierTry, command: DocCommand, actorId: string, scopes: readonly ApiTokenScope[] | undefined): ReturnType<typeof decide> {
   try {
-    return decide(earlier.before, command, actorId).filter((d) => !earlier.types.has(d.type));
+    return decide(earlier.before, command, actorId, scopes).filter((d) => !earlier.types.has(d.type));
   } catch {
     return [];
   }

@@ -28,8 +28,9 @@ import {
   type MembersView,
   type Page,
   canReadHistory,
+  roleAllowedByScopes,
 } from "@palimpsest/contracts";
-import { callRpcOk, jetstreamOf, queueMail, requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { callRpcOk, jetstreamOf, queueMail, requireCaller, requireSessionCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
@@ -117,6 +118,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     const command = await toCommand(i);
     return store.execute(i.id, command, caller.userId, {
       ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
+      scopes: caller.token?.scopes,
       ...(i.expectedVersion !== undefined ? { expectedVersion: i.expectedVersion } : {}),
       apply: (event, seq, previousSeq) => apply(i.id, event, seq, previousSeq),
     });
@@ -192,6 +194,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       const docId = i.idempotencyKey ? idempotentId([caller.userId, "create", i.idempotencyKey]) : randomUUID();
       await store.execute(docId, { type: "create", title, kind: body.kind ?? "text" }, caller.userId, {
         ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
+        scopes: caller.token?.scopes,
         apply: (event, seq, previousSeq) => apply(docId, event, seq, previousSeq),
       }).catch((err: unknown) => {
         if (i.idempotencyKey && err instanceof AppError && err.code === "CONFLICT") return undefined;
@@ -275,7 +278,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
 
     /** Accepts an emailed invitation: the signed-in caller becomes a member with the invited role. */
     async acceptInvitation(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       const { token } = parse(AcceptInvitationBody, input, "body");
       const tokenHash = sha256Hex(token);
       const row = await db.selectFrom("document_invitations").select("doc_id").where("token_hash", "=", tokenHash).executeTakeFirst();
@@ -341,7 +344,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       const caller = requireCaller(ctx);
       const { id } = parse(DocGetInput, input, "params");
       // Named versions are places in the history: for those who may read it.
-      if (!canReadHistory(roleOf(await cache.state(id), caller.userId))) throw new AppError("FORBIDDEN", "only owners, editors and auditors can read the document's history");
+      if (!canReadHistory(roleAllowedByScopes(roleOf(await cache.state(id), caller.userId), caller.token?.scopes))) throw new AppError("FORBIDDEN", "only owners, editors and auditors can read the document's history");
       return { body: { items: await namedVersions(id) } };
     },
 

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { AppError, type DomainEvent, type ErrorCode } from "@palimpsest/contracts";
+import { AppError, type ApiTokenScope, type DomainEvent, type ErrorCode } from "@palimpsest/contracts";
 import { decide, emptyDoc, evolve, type DocCommand, type DocEventData, type DocState } from "../src/domain/document.ts";
 
 /** A stored event, or one with the actor who caused it (comments belong to their author). */
@@ -25,8 +25,9 @@ export function givenDocument(docId: string) {
     const state = foldDocument(docId, events);
     return {
       state,
-      when(command: DocCommand, actor: string) {
-        const run = () => decide(state, command, actor);
+      /** `scopes`: the command comes through an API token of the actor's with these scopes. */
+      when(command: DocCommand, actor: string, scopes?: readonly ApiTokenScope[]) {
+        const run = () => decide(state, command, actor, scopes);
         return {
           then(...expected: DocEventData[]) {
             const decided = run();

@@ -10,6 +10,7 @@ import {
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
+  apiTokenResolver,
   jwksFetcher,
   natsReady,
   runProjection,
@@ -72,7 +73,7 @@ export async function buildFilesApp(deps: FilesDeps): Promise<FilesApp> {
   // A download is data served here: a revoked session's token must not fetch it, whatever the gateway did.
   const revocations = new RevocationList({ nc, log, ...(deps.redis ? { redis: deps.redis } : {}) });
   await revocations.start();
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
 
   const filesRpc = createFilesRpc({ records, access, store, uploads, metrics: fileMetrics, log });
   const rpcSubs = serveRpc(nc, "files", { [rpc.files.list]: filesRpc.list, [rpc.files.complete]: filesRpc.complete, [rpc.files.remove]: filesRpc.remove }, { log, metrics, verifier });

@@ -15,7 +15,7 @@ export function createFilesRpc(deps: { records: FileRecords; access: DocAccess; 
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const { id } = parse(FileRefInput, input, "params");
-      await access.reader(id, caller.userId, ctx.requestId);
+      await access.reader(id, caller, ctx.requestId);
       return { body: { items: (await records.ofDocument(id)).map(toFileView) } };
     },
 
@@ -32,7 +32,7 @@ export function createFilesRpc(deps: { records: FileRecords; access: DocAccess; 
       const { id } = parse(FileRefInput, input, "params");
       const row = await records.live(id);
       if (!row) throw new AppError("NOT_FOUND", "file not found");
-      await access.writer(row.doc_id, caller.userId, ctx.requestId);
+      await access.writer(row.doc_id, caller, ctx.requestId);
       await records.append(newEvent("file.deleted.v1", { docId: row.doc_id, fileId: row.file_id, reason: "deleted" }, caller.userId));
       try {
         await store.delete([row.object_key, thumbnailKey(row.object_key)]);

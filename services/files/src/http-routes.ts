@@ -43,7 +43,7 @@ export async function registerFileRoutes(http: FastifyInstance, deps: FileRoutes
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
     if (!match?.[1]) throw new AppError("UNAUTHENTICATED", "send an access token as 'Authorization: Bearer <token>'");
     const claims = await verifier.verify(match[1]);
-    return { userId: claims.userId, sessionId: claims.sessionId };
+    return { userId: claims.userId, sessionId: claims.sessionId, ...(claims.token ? { token: claims.token } : {}) };
   }
 
   http.post("/api/docs/:id/files", { schema: { params: DocIdParams } }, async (req, reply) => {
@@ -64,7 +64,7 @@ export async function registerFileRoutes(http: FastifyInstance, deps: FileRoutes
     const row = await records.live(id);
     if (!row) throw new AppError("NOT_FOUND", "file not found");
     // Members of any role may read; strangers, and everyone while the document is in the trash, get 404.
-    await access.reader(row.doc_id, who.userId, req.id);
+    await access.reader(row.doc_id, who, req.id);
     const thumb = variant === "thumbnail";
     if (thumb && !row.thumb_key) throw new AppError("NOT_FOUND", "this file has no thumbnail (yet)");
     const key = thumb ? (row.thumb_key as string) : row.object_key;

@@ -129,7 +129,7 @@ export function createUploads(deps: UploadDeps) {
     /** `POST /api/docs/:id/files` with a multipart body: one file part, and optionally a `name` field. */
     streamed(docId: string, caller: Caller, requestId: string, declaredLength: number | undefined, parts: () => AsyncIterableIterator<Multipart>): Promise<FileView> {
       return count("service", (async () => {
-        await access.writer(docId, caller.userId, requestId);
+        await access.writer(docId, caller, requestId);
         const tooLarge = () =>
           new AppError("PAYLOAD_TOO_LARGE", `an upload through the service takes at most ${config.maxStreamedBytes} bytes; use a presigned upload for larger files`, {
             details: { max: config.maxStreamedBytes },
@@ -187,7 +187,7 @@ export function createUploads(deps: UploadDeps) {
     /** `POST /api/docs/:id/files` with JSON `{name, size, contentType}`: where to PUT the bytes. */
     async presign(docId: string, caller: Caller, requestId: string, input: unknown): Promise<PresignedUpload> {
       const body = parse(PresignUploadBody, input, "body");
-      await access.writer(docId, caller.userId, requestId);
+      await access.writer(docId, caller, requestId);
       checkSize(body.size, config.maxBytes, "an upload");
       // What the client claims is only a first filter; the bytes decide when the upload is confirmed.
       checkType(body.contentType, config.allowedTypes);
@@ -251,7 +251,7 @@ export function createUploads(deps: UploadDeps) {
             throw new AppError("VALIDATION_FAILED", `${size} bytes were uploaded, ${pending.size} were announced`, { details: { uploaded: size, announced: Number(pending.size) } });
           }
           contentType = checkType(await sniff(await store.readStart(key, SNIFF_BYTES)), config.allowedTypes);
-          await access.writer(pending.doc_id, caller.userId, requestId);
+          await access.writer(pending.doc_id, caller, requestId);
           checkQuota(await records.usedBytes(caller.userId), size, config.quotaBytes);
           // The stored type is what the bytes are, not what the uploader claimed.
           if (contentType !== pending.claimed_type) await store.copy(key, key, contentType);

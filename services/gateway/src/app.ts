@@ -6,6 +6,7 @@ import {
   addOpsRoutes,
   createHttpApp,
   createTokenVerifier,
+  apiTokenResolver,
   jwksFetcher,
   traceHttpServer,
   tracingEnabled,
@@ -51,7 +52,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   await revocations.start();
   // Signatures only: the guards read the session's revocation marker in their rate-limit round
   // trip to Redis, and decide with the revocation list from that answer.
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience });
   const guards = requestGuards({ config, redis, verifier, revocations, log });
   const web = webApp(config.webDist, log);
 

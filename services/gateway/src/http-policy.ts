@@ -110,7 +110,7 @@ export function requestGuards(deps: { config: GatewayConfig; redis: Redis; verif
       const decision = await limit(policies.user, claims.userId, claims.sessionId);
       revocations.decide(claims, decision?.revoked);
       req.accessToken = match[1];
-      req.caller = { userId: claims.userId, sessionId: claims.sessionId };
+      req.caller = { userId: claims.userId, sessionId: claims.sessionId, ...(claims.token ? { token: claims.token } : {}) };
       enforce(reply, policies.user, decision);
     },
     async anonymous(req, reply) {

@@ -25,6 +25,9 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
       schema: route.schema,
       preHandler: route.auth ? guards.signedIn : guards.anonymous,
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        if (route.sessionOnly && req.caller?.token) {
+          throw new AppError("API_TOKEN_NOT_ALLOWED", "an API token cannot do this; sign in to manage your account");
+        }
         const routeInput = route.input({
           params: (req.params ?? {}) as Record<string, unknown>,
           query: (req.query ?? {}) as Record<string, unknown>,

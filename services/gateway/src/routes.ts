@@ -2,6 +2,8 @@ import type { TSchema } from "@sinclair/typebox";
 import type { SessionStep } from "./session-cookies.ts";
 import {
   AcceptInvitationBody,
+  ApiTokenIdParams,
+  CreateApiTokenBody,
   CommentIdParams,
   MarkReadBody,
   NotificationSettings,
@@ -95,6 +97,11 @@ export interface ApiRoute {
   signInAccount?(body: unknown): string | undefined;
   /** The route starts, rotates or ends a session: the refresh token may travel as a cookie (see session-cookies.ts). */
   session?: SessionStep;
+  /**
+   * About the account itself (its sessions, API tokens, password, invitations): only a person
+   * signed in may call it; an API token is refused here (API_TOKEN_NOT_ALLOWED), and by the service.
+   */
+  sessionOnly?: boolean;
 }
 
 export const apiRoutes: ApiRoute[] = [
@@ -116,7 +123,7 @@ export const apiRoutes: ApiRoute[] = [
     schema: { body: RefreshRequestBody }, input: (r) => r.body, session: "rotate",
   },
   {
-    method: "POST", url: "/api/auth/logout", subject: rpc.auth.logout, auth: true, summary: "end this session",
+    method: "POST", url: "/api/auth/logout", subject: rpc.auth.logout, auth: true, sessionOnly: true, summary: "end this session",
     schema: { body: LogoutBody }, input: (r) => r.body ?? {}, session: "end",
   },
   {
@@ -124,12 +131,12 @@ export const apiRoutes: ApiRoute[] = [
     schema: {}, input: () => ({}),
   },
   {
-    method: "POST", url: "/api/auth/logout-everywhere", subject: rpc.auth.logoutEverywhere, auth: true,
+    method: "POST", url: "/api/auth/logout-everywhere", subject: rpc.auth.logoutEverywhere, auth: true, sessionOnly: true,
     summary: "end every session of mine, this one included; access tokens already issued stop working",
     schema: { body: EmptyBody }, input: (r) => r.body ?? {},
   },
   {
-    method: "POST", url: "/api/auth/password", subject: rpc.auth.changePassword, auth: true,
+    method: "POST", url: "/api/auth/password", subject: rpc.auth.changePassword, auth: true, sessionOnly: true,
     summary: "change my password (needs the current one); ends my other sessions",
     schema: { body: ChangePasswordBody }, input: (r) => r.body,
   },
@@ -144,7 +151,22 @@ export const apiRoutes: ApiRoute[] = [
     schema: { body: ResetPasswordBody }, input: (r) => r.body,
   },
   {
-    method: "POST", url: "/api/invitations/accept", subject: rpc.docs.acceptInvitation, auth: true,
+    method: "GET", url: "/api/auth/tokens", subject: rpc.auth.listApiTokens, auth: true, sessionOnly: true,
+    summary: "my API tokens (never their secrets): name, scopes, expiry, last used",
+    schema: {}, input: () => ({}),
+  },
+  {
+    method: "POST", url: "/api/auth/tokens", subject: rpc.auth.createApiToken, auth: true, sessionOnly: true,
+    summary: "make an API token for a bot or script {name, scopes: read|comment|write, expiresAt?}; the token is in this answer only",
+    schema: { body: CreateApiTokenBody }, input: (r) => r.body,
+  },
+  {
+    method: "DELETE", url: "/api/auth/tokens/:id", subject: rpc.auth.revokeApiToken, auth: true, sessionOnly: true,
+    summary: "revoke one of my API tokens: it is refused everywhere at once, and its live connections close",
+    schema: { params: ApiTokenIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "POST", url: "/api/invitations/accept", subject: rpc.docs.acceptInvitation, auth: true, sessionOnly: true,
     summary: "accept an emailed invitation with its link's token: I become a member with the invited role",
     schema: { body: AcceptInvitationBody }, input: (r) => r.body,
   },

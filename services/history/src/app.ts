@@ -8,6 +8,7 @@ import {
   dbReady,
   ensureCheckpointTable,
   jetstreamOf,
+  apiTokenResolver,
   jwksFetcher,
   natsReady,
   s3Ready,
@@ -65,7 +66,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
       [rpc.history.audit]: createAuditExport(db, nc, js, { slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
-    }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
+    }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   const snapshotter = runSnapshotter({
     db,

@@ -9,7 +9,8 @@ import type { HistoryDb } from "./schema.ts";
  * here. A disagreement is thrown as the error line that ends the trail.
  */
 
-export type LogRow = Pick<HistoryDb["edit_log"], "seq" | "stream_seq" | "at_text" | "user_id" | "client_id" | "size" | "prev_hash" | "hash">;
+export type LogRow = Pick<HistoryDb["edit_log"], "seq" | "stream_seq" | "at_text" | "user_id" | "client_id" | "size" | "prev_hash" | "hash"> &
+  Partial<Pick<HistoryDb["edit_log"], "via_token_id" | "via_name">>;
 
 export class MismatchError extends Error {
   constructor(readonly line: AuditErrorLine) {
@@ -20,8 +21,8 @@ export class MismatchError extends Error {
 export function editLine(docId: string, c: Cursor, m: JsMsg, row: LogRow | undefined): AuditEditLine {
   const seq = c.edit.seq + 1;
   // Read as the edit-log projection read it when it hashed the edit.
-  const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
-  const hash = chainHash(c.edit.hash, { docId, seq, author, client, time, update: m.data });
+  const { author, client, time, via } = readEditHeaders(m.headers, m.info.timestampNanos);
+  const hash = chainHash(c.edit.hash, { docId, seq, author, client, time, via, update: m.data });
   const fail = (message: string): never => {
     throw new MismatchError({ type: "error", code: "CHAIN_MISMATCH", chain: "edit", seq, streamSeq: m.seq, message });
   };
@@ -39,7 +40,7 @@ export function editLine(docId: string, c: Cursor, m: JsMsg, row: LogRow | undef
     ].filter((f): f is string => typeof f === "string");
     if (differs.length) fail(`the stored edit log and the stream disagree on edit seq ${seq}: ${differs.join(", ")} (log hash ${row.hash}, the stream's bytes give ${hash})`);
   }
-  return { type: "edit", seq, streamSeq: m.seq, time, author, client, update: Buffer.from(m.data).toString("base64"), prevHash: c.edit.hash, hash };
+  return { type: "edit", seq, streamSeq: m.seq, time, author, client, ...(via ? { via } : {}), update: Buffer.from(m.data).toString("base64"), prevHash: c.edit.hash, hash };
 }
 
 export function eventLine(docId: string, c: Cursor, m: JsMsg): AuditEventLine {

@@ -1,3 +1,4 @@
+import type { Caller } from "@palimpsest/contracts";
 import type { Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -41,14 +42,14 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
   const pageMillis = opts.pageMillis ?? 1_500;
   const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
 
-  async function requireAccess(docId: string, userId: string, requestId: string): Promise<void> {
-    await requireDocPermission(nc, { docId, userId, requestId }, "history", "only owners, editors and auditors can export the audit trail");
+  async function requireAccess(docId: string, caller: Caller, requestId: string): Promise<void> {
+    await requireDocPermission(nc, { docId, userId: caller.userId, scopes: caller.token?.scopes, requestId }, "history", "only owners, editors and auditors can export the audit trail");
   }
 
   async function page(input: unknown, ctx: RpcContext): Promise<RpcResult> {
     const caller = requireCaller(ctx);
     const q = parse(AuditPageInput, input, "query");
-    await requireAccess(q.id, caller.userId, ctx.requestId);
+    await requireAccess(q.id, caller, ctx.requestId);
     const release = opts.slots?.acquire(caller.userId);
     try {
       return await buildPage(q, ctx);

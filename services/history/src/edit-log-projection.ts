@@ -36,9 +36,9 @@ export function chainEdits(edits: { m: EditMessage; docId: string }[], heads: Re
   for (const { m, docId } of edits) {
     const head = current.get(docId) ?? { seq: 0, hash: GENESIS_HASH };
     if (head.streamSeq !== undefined && m.seq <= head.streamSeq) continue;
-    const { author, client, time } = readEditHeaders(m.headers, m.info.timestampNanos);
+    const { author, client, time, via } = readEditHeaders(m.headers, m.info.timestampNanos);
     const seq = head.seq + 1;
-    const hash = chainHash(head.hash, { docId, seq, author, client, time, update: m.data });
+    const hash = chainHash(head.hash, { docId, seq, author, client, time, via, update: m.data });
     rows.push({
       doc_id: docId,
       seq,
@@ -51,6 +51,8 @@ export function chainEdits(edits: { m: EditMessage; docId: string }[], heads: Re
       prev_hash: head.hash,
       hash,
       update: m.data,
+      via_token_id: via?.tokenId ?? null,
+      via_name: via?.name ?? null,
     });
     current.set(docId, { seq, hash, streamSeq: m.seq });
   }

@@ -1,3 +1,4 @@
+import type { Caller } from "@palimpsest/contracts";
 import { sql, type Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Y from "yjs";
@@ -46,18 +47,18 @@ export interface HistoryQueryLimits {
 
 export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore, log: Logger, limits: HistoryQueryLimits) {
   // History is for those who may read it (owners, editors, auditors): a viewer sees the document as it is now.
-  const requireAccess = (docId: string, userId: string, requestId: string) =>
-    requireDocPermission(nc, { docId, userId, requestId }, "history", "only owners, editors and auditors can read the document's history");
+  const requireAccess = (docId: string, caller: Caller, requestId: string) =>
+    requireDocPermission(nc, { docId, userId: caller.userId, scopes: caller.token?.scopes, requestId }, "history", "only owners, editors and auditors can read the document's history");
 
   return {
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(HistoryListInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       const limit = q.limit ?? 100;
       let query = db
         .selectFrom("edit_log")
-        .select(["seq", "stream_seq", "at", "user_id", "client_id", "size"])
+        .select(["seq", "stream_seq", "at", "user_id", "client_id", "size", "via_token_id", "via_name"])
         .where("doc_id", "=", q.id)
         .where("seq", ">", q.after ?? 0);
       if (q.author) query = query.where("user_id", "=", q.author);
@@ -71,6 +72,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         userId: r.user_id,
         clientId: r.client_id,
         size: r.size,
+        ...(r.via_token_id ? { via: { tokenId: r.via_token_id, name: r.via_name ?? "" } } : {}),
       }));
       const last = items[items.length - 1];
       const page: Page<EditView> = { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
@@ -81,7 +83,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async version(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(VersionInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       const seq = q.seq ?? (q.at ? await seqAt(db, q.id, new Date(q.at)) : undefined);
       if (seq === undefined) throw new AppError("VALIDATION_FAILED", "give a version number or a time");
       const v = await documentAt(db, js, snapshots, q.id, seq);
@@ -110,7 +112,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async diff(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(DiffInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       if (q.to < q.from) throw new AppError("VALIDATION_FAILED", "to must not be before from");
       const tooLarge = () =>
         new AppError("DIFF_TOO_LARGE", `this range is too large to compare (at most ${limits.diffMaxVersions} versions, ${limits.diffMaxRenderedChars} characters rendered in all); choose a smaller range`, {
@@ -191,7 +193,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async activity(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(HistoryListInput, input, "query");
-      await requireAccess(q.id, caller.userId, ctx.requestId);
+      await requireAccess(q.id, caller, ctx.requestId);
       const limit = q.limit ?? 100;
       const events = await db
         .selectFrom("doc_activity")

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { Caller } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
@@ -24,7 +25,7 @@ import type { SnapshotStore } from "./snapshot-store.ts";
 
 /** `rpc.history.restore`: history's one command; every other history RPC only reads. */
 export function createRestoreCommand(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, snapshots: SnapshotStore) {
-  const requireAccess = (docId: string, userId: string, requestId: string) => requireDocRole(nc, { docId, userId, requestId });
+  const requireAccess = (docId: string, caller: Caller, requestId: string) => requireDocRole(nc, { docId, userId: caller.userId, scopes: caller.token?.scopes, requestId });
 
   return {
     /**
@@ -35,7 +36,7 @@ export function createRestoreCommand(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async restore(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(RestoreInput, input, "request");
-      const role = await requireAccess(q.id, caller.userId, ctx.requestId);
+      const role = await requireAccess(q.id, caller, ctx.requestId);
       if (!canWrite(role)) throw new AppError("FORBIDDEN", `a ${role} cannot restore versions`);
       const head = await headSeq(db, q.id);
       if (q.seq > head) throw new AppError("NOT_FOUND", `version ${q.seq} does not exist`);
@@ -52,7 +53,12 @@ export function createRestoreCommand(db: Kysely<HistoryDb>, nc: NatsConnection, 
         const update = restoreUpdate(current.doc, target.doc);
         if (!update) return { body: { restoredFrom: q.seq, streamSeq: current.streamSeq, changed: false } satisfies RestoreResult };
         const h = natsHeaders();
-        writeEditHeaders(h, { author: caller.userId, client: restoreClientId(randomUUID()), replica: "history" });
+        writeEditHeaders(h, {
+          author: caller.userId,
+          client: restoreClientId(randomUUID()),
+          replica: "history",
+          ...(caller.token ? { via: { tokenId: caller.token.id, name: caller.token.name } } : {}),
+        });
         const ack = await publishDurably(js, subjects.edits(q.id), update, { msgID: editMessageId(q.id, update), headers: h });
         return { body: { restoredFrom: q.seq, streamSeq: ack.seq, changed: true } satisfies RestoreResult };
       } finally {

@@ -17,6 +17,9 @@ export interface EditLogTable {
    * nearest chunk in one query. Null in rows projected before the column existed.
    */
   update: Uint8Array | null;
+  /** Made through an API token of the user's: its id and name, as the edit's headers say (hashed). */
+  via_token_id: string | null;
+  via_name: string | null;
 }
 
 export interface ActivityTable {
@@ -139,6 +142,11 @@ export const historyMigrations: Record<string, Migration> = {
   "004_edit_log_update": {
     async up(db) {
       await db.schema.alterTable("edit_log").addColumn("update", "bytea").execute();
+    },
+  },
+  "005_edit_log_via_token": {
+    async up(db) {
+      await db.schema.alterTable("edit_log").addColumn("via_token_id", "text").addColumn("via_name", "text").execute();
     },
   },
 };

@@ -99,6 +99,8 @@ describe("the edit-log projection's batch", () => {
               1,
               2,
             ],
+            null,
+            null,
             "doc-b",
             1,
             101,
@@ -112,6 +114,8 @@ describe("the edit-log projection's batch", () => {
             Uint8Array [
               3,
             ],
+            null,
+            null,
             "doc-a",
             6,
             102,
@@ -127,8 +131,10 @@ describe("the edit-log projection's batch", () => {
               5,
               6,
             ],
+            null,
+            null,
           ],
-          "sql": "insert into "edit_log" ("doc_id", "seq", "stream_seq", "at", "at_text", "user_id", "client_id", "size", "prev_hash", "hash", "update") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11), ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) on conflict ("stream_seq") do nothing",
+          "sql": "insert into "edit_log" ("doc_id", "seq", "stream_seq", "at", "at_text", "user_id", "client_id", "size", "prev_hash", "hash", "update", "via_token_id", "via_name") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13), ($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26), ($27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39) on conflict ("stream_seq") do nothing",
         },
         {
           "parameters": [

@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { CloseCodes, Streams, canWrite, closeCodeOf, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
+import { CloseCodes, Streams, canWrite, closeCodeOf, roleAllowedByScopes, subjects, type EventPayload, type Role } from "@palimpsest/contracts";
 import { decodeEvent, keepFollowing, type LiveFollower, type Logger } from "@palimpsest/platform";
 import type { Peer } from "./doc-room.ts";
 import type { RoomRegistry } from "./room-registry.ts";
@@ -18,7 +18,8 @@ export type AccessChange =
 export function applyAccessChange(peer: Peer, change: AccessChange): void {
   switch (change.kind) {
     case "role":
-      peer.canWrite = canWrite(change.role);
+      // A token's scopes cap the new role as they capped the old one.
+      peer.canWrite = canWrite(roleAllowedByScopes(change.role, peer.apiToken?.scopes));
       return;
     case "removed":
       peer.close(closeCodeOf("FORBIDDEN"), "you no longer have access to this document");

@@ -9,6 +9,7 @@ import {
   RevocationList,
   createTokenVerifier,
   jetstreamOf,
+  apiTokenResolver,
   jwksFetcher,
   natsReady,
   type Logger,
@@ -61,7 +62,7 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const rooms = new RoomRegistry({ editLog, nc, replicaId: config.replicaId, log, metrics: syncMetrics, quota, idleUnloadMs: config.idleUnloadMs, maxNestingDepth: config.maxNestingDepth, loadSnapshot, replicas: peers });
   const revocations = new RevocationList({ nc, log, ...(deps.redis ? { redis: deps.redis } : {}) });
   await revocations.start();
-  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
+  const verifier = createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience, revocations });
   const recentAccess = new RecentAccessChanges();
   const leases = deps.redis ? new UserConnectionLeases(deps.redis, { maxConnections: config.maxConnectionsPerUser, maxDocuments: config.maxDocumentsPerUser }, log, config.replicaId) : undefined;
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess, ...(leases ? { leases } : {}) });

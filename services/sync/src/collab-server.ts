@@ -22,6 +22,7 @@ import type { SyncConfig } from "./config.ts";
  * round trip); a client that has not answered by then is cut off. Well inside the 15 s that a
  * service has to stop, and the 30 s Kubernetes gives it by default.
  */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const DRAIN_TIMEOUT_MS = 5_000;
 
 interface Connection {
@@ -289,6 +290,7 @@ export class CollabServer {
       userId: grant.userId,
       name: grant.name,
       canWrite: canWrite(grant.role),
+      ...(grant.apiToken ? { apiToken: grant.apiToken } : {}),
       ...(connectionTrace ? { trace: connectionTrace } : {}),
       send: (message) => {
         if (!link.isOpen) return;
@@ -330,7 +332,9 @@ export class CollabServer {
     const missed = this.deps.recentAccess?.since(accessMark, docId, grant.userId);
     if (missed) applyAccessChange(peer, missed);
     // The token is only good until it expires: the client reconnects with a renewed one (4401).
-    const expiry = setTimeout(() => link.close(closeCodeOf("TOKEN_EXPIRED"), "access token expired"), Math.max(0, grant.tokenExpiresAt - Date.now()));
+    // An API token may live a year, or until revoked (Infinity): past setTimeout's 32-bit limit
+    // the timer would fire at once, so a long one waits the longest it can (the socket rarely does).
+    const expiry = setTimeout(() => link.close(closeCodeOf("TOKEN_EXPIRED"), "access token expired"), Math.min(MAX_TIMER_MS, Math.max(0, grant.tokenExpiresAt - Date.now())));
     expiry.unref();
     link.onClose(() => clearTimeout(expiry));
 

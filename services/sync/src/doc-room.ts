@@ -1,7 +1,7 @@
 import * as Y from "yjs";
 import * as awarenessProtocol from "y-protocols/awareness";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CloseCodes, READ_ONLY_REFUSAL, closeCodeOf, isRestoreClient } from "@palimpsest/contracts";
+import { CloseCodes, READ_ONLY_REFUSAL, closeCodeOf, isRestoreClient, type CallerApiToken } from "@palimpsest/contracts";
 import type { Logger, SpanContext } from "@palimpsest/platform";
 import { SnapshotAhead, type EditFeed, type EditLog, type EditMeta } from "./edit-log.ts";
 import {
@@ -31,6 +31,8 @@ export interface Peer {
   readonly name: string;
   /** Changes live when the user's role changes. */
   canWrite: boolean;
+  /** Connected with an API token: which one (its edits name it) and the scopes that cap the role. */
+  readonly apiToken?: CallerApiToken;
   /** The trace the connection was opened in (tracing on): each edit's own trace links to it. */
   readonly trace?: SpanContext;
   send(message: Uint8Array): void;

@@ -1,6 +1,6 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { Streams, editMessageId, readEditHeaders, subjectDocId, subjects, writeEditHeaders } from "@palimpsest/contracts";
+import { Streams, editMessageId, readEditHeaders, subjectDocId, subjects, writeEditHeaders, type CallerApiToken } from "@palimpsest/contracts";
 import {
   SpanAttributes,
   discardConsumer,
@@ -105,10 +105,13 @@ export class EditLog {
     void this.feed?.then((f) => f.stop(), () => undefined);
   }
 
-  /** `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on). */
-  async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext): Promise<{ streamSeq: number; duplicate: boolean }> {
+  /**
+   * `connection`: the span context the client's connection came with, linked from the edit's own trace (tracing on).
+   * `apiToken`: the token the client connected with, named in the edit beside its owner.
+   */
+  async append(docId: string, update: Uint8Array, author: string, client: string, connection?: SpanContext, apiToken?: Pick<CallerApiToken, "id" | "name">): Promise<{ streamSeq: number; duplicate: boolean }> {
     const h = natsHeaders();
-    writeEditHeaders(h, { author, client, replica: this.replicaId });
+    writeEditHeaders(h, { author, client, replica: this.replicaId, ...(apiToken ? { via: { tokenId: apiToken.id, name: apiToken.name } } : {}) });
     // Through a leader election or a reconnect the append is tried again with the same id: the
     // client's edit is acknowledged late, not refused, and stored once.
     // Each edit is a trace of its own (a connection lives for hours), linked to the connection's.

@@ -38,7 +38,7 @@ export class RoomWriter {
         let stored = 0;
         try {
           for (const part of parts) {
-            await this.editLog.append(this.docId, part, peer.userId, peer.id, peer.trace);
+            await this.editLog.append(this.docId, part, peer.userId, peer.id, peer.trace, peer.apiToken);
             stored += part.byteLength;
           }
         } catch (err) {

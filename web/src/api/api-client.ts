@@ -7,6 +7,9 @@ import { ApiError, sendJson } from "./http";
 import type { HttpRequest } from "./http";
 import type {
   ActivityItem,
+  ApiToken,
+  ApiTokenScope,
+  CreatedApiToken,
   Comment,
   CommentAnchor,
   CommentList,
@@ -118,6 +121,15 @@ export const api = {
 
     /** Ends every session of mine, this one included. */
     logoutEverywhere: (): Promise<void> => authorized({ method: "POST", path: "/api/auth/logout-everywhere", body: {} }),
+
+    /** My API tokens for bots and scripts, newest first; never their secrets. */
+    apiTokens: (signal?: AbortSignal): Promise<{ items: ApiToken[] }> => authorized({ method: "GET", path: "/api/auth/tokens", signal }),
+
+    /** The answer holds the token itself, this once. */
+    createApiToken: (input: { name: string; scopes: ApiTokenScope[]; expiresAt?: string }): Promise<CreatedApiToken> =>
+      authorized({ method: "POST", path: "/api/auth/tokens", body: input }),
+
+    revokeApiToken: (id: string): Promise<void> => authorized({ method: "DELETE", path: `/api/auth/tokens/${encodeURIComponent(id)}` }),
 
     /** Needs the current password; my other sessions end. */
     changePassword: (input: { currentPassword: string; newPassword: string }): Promise<void> =>

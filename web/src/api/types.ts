@@ -22,3 +22,4 @@ export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId"
 export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts/shared";
 export type { NotificationList, NotificationSettings, NotificationView } from "@palimpsest/contracts/shared";
 export type { ActivityItem, CommentAnchor, CommentList, CommentThreadView as CommentThread, CommentView as Comment } from "@palimpsest/contracts/shared";
+export type { ApiTokenScope, ApiTokenView as ApiToken, CreatedApiToken } from "@palimpsest/contracts/shared";

@@ -35,6 +35,7 @@ function SessionItem({ session, current, selectedSeq, named, people, onSelect }:
   const selected = selectedSeq >= session.fromSeq && selectedSeq <= session.toSeq;
   const labels = named.filter((n) => n.seq >= session.fromSeq && n.seq <= session.toSeq);
   const multipleRuns = session.runs.length > 1;
+  const tokens = [...new Set(session.runs.flatMap((r) => (r.via ? [r.via] : [])))];
   return (
     <li className={`history-session${selected ? " history-session-selected" : ""}`} data-from-seq={session.fromSeq} data-to-seq={session.toSeq}>
       <div className="history-session-row">
@@ -50,6 +51,7 @@ function SessionItem({ session, current, selectedSeq, named, people, onSelect }:
             ))}
           </span>
           <Authors authors={session.authors} people={people} />
+          {tokens.length > 0 && <span className="muted history-via">via token {tokens.join(", ")}</span>}
           <span className="history-session-meta muted">
             {session.edits} edit{session.edits === 1 ? "" : "s"} · {timeAgo(session.end)}
           </span>
@@ -79,7 +81,7 @@ function SessionItem({ session, current, selectedSeq, named, people, onSelect }:
                 onClick={() => onSelect(run.toSeq)}
               >
                 <span className="history-dot" style={{ backgroundColor: people.colorOf(run.userId) }} aria-hidden="true" />
-                <span>{people.nameOf(run.userId)}</span>
+                <span>{run.via ? `${people.nameOf(run.userId)} (via token ${run.via})` : people.nameOf(run.userId)}</span>
                 <span className="muted">
                   {new Date(run.end).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" })} · {run.edits} edit
                   {run.edits === 1 ? "" : "s"}

@@ -2,11 +2,13 @@
 // separated by a pause) and, inside each, the runs of consecutive edits by one person.
 
 import { EDIT_SESSION_GAP_MS, isRestoreClient } from "@palimpsest/contracts/shared";
-import type { HistoryEvent } from "../api/types";
+import type { EditView as HistoryEvent } from "@palimpsest/contracts/shared";
 
 /** Consecutive edits by one person inside a session. */
 export interface AuthorRun {
   userId: string;
+  /** Made through one of the user's API tokens: its name. */
+  via?: string;
   fromSeq: number;
   toSeq: number;
   start: string;
@@ -57,12 +59,13 @@ export function groupSessions(edits: readonly HistoryEvent[], gapMs: number = ED
     current.restored ||= isRestore(edit);
     counts.set(edit.userId, (counts.get(edit.userId) ?? 0) + 1);
     const run = current.runs[current.runs.length - 1];
-    if (run && run.userId === edit.userId) {
+    // A bot working with its owner's token is a run of its own beside its owner's typing.
+    if (run && run.userId === edit.userId && run.via === edit.via?.name) {
       run.toSeq = edit.seq;
       run.end = edit.at;
       run.edits += 1;
     } else {
-      current.runs.push({ userId: edit.userId, fromSeq: edit.seq, toSeq: edit.seq, start: edit.at, end: edit.at, edits: 1 });
+      current.runs.push({ userId: edit.userId, ...(edit.via ? { via: edit.via.name } : {}), fromSeq: edit.seq, toSeq: edit.seq, start: edit.at, end: edit.at, edits: 1 });
     }
     previousAt = at;
     // A restore stands alone: whatever follows it is a new session.

@@ -6,6 +6,7 @@ import { ApiError } from "../api/http";
 import { signOut, useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
 import { AuthCard } from "../components/auth-card";
+import { ApiTokensSection } from "./api-tokens-section";
 
 const MIN_PASSWORD_LENGTH = 10;
 const failure = (err: unknown) => (err instanceof ApiError ? err.message : "Something went wrong. Please try again.");
@@ -168,6 +169,7 @@ export function AccountPage(): ReactNode {
         <button type="button" className="button" onClick={() => void everywhere()} disabled={busy}>
           Sign out everywhere
         </button>
+        <ApiTokensSection />
       </main>
     </div>
   );

@@ -1,4 +1,4 @@
-import { AppError, can, type CommentAnchor, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role } from "@palimpsest/contracts";
+import { ApiTokenPermissions, AppError, can, roleAllowedByScopes, type ApiTokenScope, type CommentAnchor, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role } from "@palimpsest/contracts";
 
 /**
  * The document aggregate: title, kind, trash state, members and pending invitations.
@@ -116,10 +116,20 @@ export function roleOf(state: DocState, actorId: string, opts: { allowTrashed?: 
   return role;
 }
 
-function require(state: DocState, actorId: string, permission: Permission, opts: { allowTrashed?: boolean } = {}): Role {
+/**
+ * The role the caller acts with, when it may do `permission`: through an API token (`scopes`),
+ * only a document's content and comments, with no more than the scopes allow (roleAllowedByScopes).
+ */
+function require(state: DocState, actorId: string, scopes: readonly ApiTokenScope[] | undefined, permission: Permission, opts: { allowTrashed?: boolean } = {}): Role {
   const role = roleOf(state, actorId, opts);
-  if (!can(role, permission)) throw new AppError("FORBIDDEN", `a ${role} cannot do this`);
-  return role;
+  if (scopes !== undefined && !(ApiTokenPermissions as readonly Permission[]).includes(permission)) throw apiTokenNotAllowed();
+  const acting = roleAllowedByScopes(role, scopes);
+  if (!acting || !can(acting, permission)) throw new AppError("FORBIDDEN", scopes === undefined ? `a ${role} cannot do this` : "this API token's scopes do not allow this");
+  return acting;
+}
+
+function apiTokenNotAllowed(): AppError {
+  return new AppError("API_TOKEN_NOT_ALLOWED", "an API token cannot do this; sign in to manage the document");
 }
 
 /** A comment that is not deleted, or NOT_FOUND. */
@@ -140,28 +150,31 @@ function checkMentions(state: DocState, mentions: readonly string[]): void {
   if (strangers.length > 0) throw new AppError("VALIDATION_FAILED", "only members of the document can be mentioned; share it with them first");
 }
 
-export function decide(state: DocState, command: DocCommand, actorId: string): DocEventData[] {
+/** `scopes`: the command comes through an API token with these scopes; none for a person signed in. */
+export function decide(state: DocState, command: DocCommand, actorId: string, scopes?: readonly ApiTokenScope[]): DocEventData[] {
   const docId = state.docId;
   switch (command.type) {
     case "create":
+      // A script may make documents for its owner with a write token; it then owns them as its owner does.
+      if (scopes !== undefined && !scopes.includes("write")) throw new AppError("FORBIDDEN", "creating a document needs an API token with the write scope");
       if (state.exists || state.purged) throw new AppError("CONFLICT", "document already exists");
       return [{ type: "doc.created.v1", data: { docId, title: command.title, kind: command.kind, ownerId: actorId } }];
     case "rename":
-      require(state, actorId, "rename");
+      require(state, actorId, scopes, "rename");
       if (command.title === state.title) return [];
       return [{ type: "doc.renamed.v1", data: { docId, title: command.title } }];
     case "trash":
-      require(state, actorId, "trash", { allowTrashed: true });
+      require(state, actorId, scopes, "trash", { allowTrashed: true });
       return state.trashed ? [] : [{ type: "doc.trashed.v1", data: { docId } }];
     case "untrash":
-      require(state, actorId, "trash", { allowTrashed: true });
+      require(state, actorId, scopes, "trash", { allowTrashed: true });
       return state.trashed ? [{ type: "doc.untrashed.v1", data: { docId } }] : [];
     case "purge":
-      require(state, actorId, "trash", { allowTrashed: true });
+      require(state, actorId, scopes, "trash", { allowTrashed: true });
       // Purging skips nothing: a document still in use goes through the trash in the same command.
       return [...(state.trashed ? [] : [{ type: "doc.trashed.v1" as const, data: { docId } }]), { type: "doc.purged.v1", data: { docId } }];
     case "share-with-user": {
-      const actorRole = require(state, actorId, "share");
+      const actorRole = require(state, actorId, scopes, "share");
       if (command.userId === actorId) throw new AppError("VALIDATION_FAILED", "That is your own address: you already have access to this document.");
       if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of sharing as owner");
       const current = state.members.get(command.userId);
@@ -175,13 +188,14 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [{ type: "doc.shared.v1", data: { docId, userId: command.userId, role: command.role, ...(command.invitedEmail ? { invitedEmail: command.invitedEmail } : {}) } }];
     }
     case "invite": {
-      require(state, actorId, "share");
+      require(state, actorId, scopes, "share");
       if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of sharing as owner");
       // Always a new invitation, even for the same email and role: inviting again re-sends the
       // link, and the new token replaces the old one, so only the newest link works.
       return [{ type: "doc.invited.v2", data: { docId, email: command.email, role: command.role, tokenHash: command.tokenHash, expiresAt: command.expiresAt } }];
     }
     case "accept-invitation": {
+      if (scopes !== undefined) throw apiTokenNotAllowed();
       // Only the link proves the address: whoever registered with the invited email learns nothing here.
       const found = [...state.invitations].find(([, inv]) => inv.tokenHash !== undefined && inv.tokenHash === command.tokenHash);
       if (!state.exists || state.trashed || !found) throw new AppError("NOT_FOUND", "this invitation link is no longer valid: it was used, cancelled or replaced by a newer one");
@@ -194,11 +208,11 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [{ type: "doc.shared.v1", data: { docId, userId: command.userId, role: invitation.role, invitedEmail: email } }];
     }
     case "cancel-invitation":
-      require(state, actorId, "share");
+      require(state, actorId, scopes, "share");
       if (!state.invitations.has(command.email)) throw new AppError("NOT_FOUND", "no pending invitation for that email");
       return [{ type: "doc.invitation-cancelled.v1", data: { docId, email: command.email } }];
     case "change-role": {
-      require(state, actorId, "manageMembers");
+      require(state, actorId, scopes, "manageMembers");
       const current = state.members.get(command.userId);
       if (!current) throw new AppError("NOT_FOUND", "that user is not a member");
       if (command.role === "owner") throw new AppError("VALIDATION_FAILED", "transfer ownership instead of making someone owner");
@@ -207,22 +221,23 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [{ type: "doc.role-changed.v1", data: { docId, userId: command.userId, role: command.role, previousRole: current } }];
     }
     case "remove-member": {
-      if (command.userId === actorId) return decide(state, { type: "leave" }, actorId);
-      require(state, actorId, "manageMembers");
+      if (command.userId === actorId) return decide(state, { type: "leave" }, actorId, scopes);
+      require(state, actorId, scopes, "manageMembers");
       const current = state.members.get(command.userId);
       if (!current) throw new AppError("NOT_FOUND", "that user is not a member");
       return [{ type: "doc.member-removed.v1", data: { docId, userId: command.userId, reason: "removed" } }];
     }
     case "leave": {
+      if (scopes !== undefined) throw apiTokenNotAllowed();
       const role = roleOf(state, actorId, { allowTrashed: true });
       if (role === "owner") throw new AppError("FORBIDDEN", "the owner cannot leave; transfer ownership first");
       return [{ type: "doc.member-removed.v1", data: { docId, userId: actorId, reason: "left" } }];
     }
     case "name-version":
-      require(state, actorId, "write");
+      require(state, actorId, scopes, "write");
       return [{ type: "doc.version-named.v1", data: { docId, name: command.name, seq: command.seq } }];
     case "add-comment": {
-      require(state, actorId, "comment");
+      require(state, actorId, scopes, "comment");
       checkMentions(state, command.mentions);
       if (state.comments.has(command.commentId)) throw new AppError("CONFLICT", "comment already exists");
       const anchor = command.anchor;
@@ -232,7 +247,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [{ type: "comment.created.v1", data: { docId, commentId: command.commentId, ...(anchor ? { anchor } : {}), body: command.body, mentions: [...command.mentions] } }];
     }
     case "reply": {
-      require(state, actorId, "comment");
+      require(state, actorId, scopes, "comment");
       checkMentions(state, command.mentions);
       const threadId = threadOf(state, command.to);
       if (state.comments.has(command.commentId)) throw new AppError("CONFLICT", "comment already exists");
@@ -241,7 +256,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [{ type: "comment.created.v1", data: { docId, commentId: command.commentId, threadId, body: command.body, mentions: [...command.mentions] } }];
     }
     case "edit-comment": {
-      require(state, actorId, "comment");
+      require(state, actorId, scopes, "comment");
       const comment = commentIn(state, command.commentId);
       if (comment.authorId !== actorId) throw new AppError("FORBIDDEN", "only its author can change a comment");
       const mentions = command.mentions ?? comment.mentions;
@@ -249,7 +264,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [{ type: "comment.edited.v1", data: { docId, commentId: command.commentId, body: command.body, mentions: [...mentions] } }];
     }
     case "delete-comment": {
-      const role = require(state, actorId, "comment");
+      const role = require(state, actorId, scopes, "comment");
       const comment = commentIn(state, command.commentId);
       if (comment.authorId !== actorId && !can(role, "moderateComments")) throw new AppError("FORBIDDEN", "only its author or the owner can delete a comment");
       // A thread's first comment takes the replies with it: others' words go only by the owner's hand.
@@ -260,13 +275,13 @@ export function decide(state: DocState, command: DocCommand, actorId: string): D
       return [{ type: "comment.deleted.v1", data: { docId, commentId: command.commentId } }];
     }
     case "resolve-thread": {
-      require(state, actorId, "comment");
+      require(state, actorId, scopes, "comment");
       const threadId = threadOf(state, command.commentId);
       if (commentIn(state, threadId).resolved === command.resolved) return [];
       return [{ type: command.resolved ? "comment.resolved.v1" : "comment.reopened.v1", data: { docId, commentId: threadId } }];
     }
     case "transfer-ownership": {
-      require(state, actorId, "transfer");
+      require(state, actorId, scopes, "transfer");
       if (command.toUserId === actorId) return [];
       if (!state.members.has(command.toUserId)) throw new AppError("VALIDATION_FAILED", "share the document with that user first");
       return [{ type: "doc.ownership-transferred.v1", data: { docId, fromUserId: actorId, toUserId: command.toUserId } }];
