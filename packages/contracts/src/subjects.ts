@@ -175,6 +175,11 @@ export const rpc = {
     deleteComment: "rpc.docs.delete-comment",
     notifications: "rpc.docs.notifications",
     markRead: "rpc.docs.mark-read",
+    webhooks: "rpc.docs.webhooks",
+    registerWebhook: "rpc.docs.register-webhook",
+    deleteWebhook: "rpc.docs.delete-webhook",
+    webhookDeliveries: "rpc.docs.webhook-deliveries",
+    replayWebhook: "rpc.docs.replay-webhook",
   },
   history: {
     list: "rpc.history.list",

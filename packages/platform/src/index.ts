@@ -65,3 +65,4 @@ export {
 } from "./tracing.ts";
 export { RevocationList, type RevocationOptions, type SessionClaims } from "./revocations.ts";
 export { queueMail, runMailSender, type MailSenderOptions } from "./mail.ts";
+export { wakeableSleep } from "./wakeable-sleep.ts";

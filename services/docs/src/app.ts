@@ -20,6 +20,8 @@ import {
 import { createDocuments } from "./documents.ts";
 import { createComments } from "./comments.ts";
 import { createNotifications } from "./notifications.ts";
+import { createWebhooks } from "./webhooks.ts";
+import { startWebhookDeliveries } from "./webhook-deliveries.ts";
 import { readYourWrites } from "./read-your-writes.ts";
 import { docsProjectionSpecs } from "./projections.ts";
 import { DocumentStore } from "./document-store.ts";
@@ -52,6 +54,9 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const docs = createDocuments(db, store, cache, apply, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
   const comments = createComments(db, store, cache, apply);
   const notifications = createNotifications(db, js);
+  const jsm = await jetstreamManager(nc);
+  const deliveries = startWebhookDeliveries({ db, js, jsm, store, apply, log, metrics, config });
+  const webhooks = createWebhooks({ db, store, jsm, cache, apply, deliveries, policy: config.webhookAllowPrivateTargets });
   const rpcSubs = serveRpc(
     nc,
     "docs",
@@ -80,6 +85,11 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.deleteComment]: comments.remove,
       [rpc.docs.notifications]: notifications.list,
       [rpc.docs.markRead]: notifications.markRead,
+      [rpc.docs.webhooks]: webhooks.list,
+      [rpc.docs.registerWebhook]: webhooks.register,
+      [rpc.docs.deleteWebhook]: webhooks.remove,
+      [rpc.docs.webhookDeliveries]: webhooks.deliveries,
+      [rpc.docs.replayWebhook]: webhooks.replay,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
@@ -97,6 +107,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
     async close() {
       shell.beginShutdown();
       cache.stop();
+      await deliveries.stop();
       await Promise.all(projections.map((p) => p.stop()));
       await shell.close();
     },
