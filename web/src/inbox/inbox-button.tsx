@@ -1,5 +1,5 @@
 // The inbox in the header: how many notifications are unread, and the list of them (a mention,
-// a reply in a thread of mine, a document shared with me). Opening one goes to its document and
+// a reply in a thread of mine, a document shared with me, a webhook of mine turned off). Opening one goes to its document and
 // marks it read. The list is asked for again every little while, when the tab comes back, and
 // when it opens.
 
@@ -24,6 +24,8 @@ function sentence(n: NotificationView): string {
       return `${who} replied in ${doc}`;
     case "share":
       return `${who} shared ${doc} with you`;
+    case "webhook_disabled":
+      return `A webhook of ${doc} was turned off: its deliveries kept failing`;
   }
 }
 
