@@ -22,3 +22,12 @@ export type DocMeta = Pick<DocView, "id" | "title" | "kind" | "role" | "ownerId"
 export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, RestoreResult, ThumbnailState, VersionView } from "@palimpsest/contracts/shared";
 export type { NotificationList, NotificationView } from "@palimpsest/contracts/shared";
 export type { ActivityItem, CommentAnchor, CommentList, CommentThreadView as CommentThread, CommentView as Comment } from "@palimpsest/contracts/shared";
+export type {
+  RegisteredWebhook,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+  WebhookEventType,
+  WebhookList,
+  WebhookReplayResult,
+  WebhookView,
+} from "@palimpsest/contracts/shared";
