@@ -84,6 +84,15 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
     const docId = subjectDocId.docEvents(m.subject) ?? subjectDocId.fileEvents(m.subject);
     if (!docId) return "done";
     const event = decodeEvent(m);
+    // A deleted endpoint's log goes with it, and so does everything of a purged document.
+    if (event.type === "webhook.deleted.v1" || event.type === "doc.purged.v1") {
+      const which = event.type === "webhook.deleted.v1" ? (["webhook_id", event.data.webhookId] as const) : (["doc_id", docId] as const);
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("webhook_attempts").where("delivery_id", "in", trx.selectFrom("webhook_deliveries").select("id").where(which[0], "=", which[1])).execute();
+        await trx.deleteFrom("webhook_deliveries").where(which[0], "=", which[1]).execute();
+      });
+      return "done";
+    }
     const probe = webhookMessageOf(event, undefined);
     if (!probe) return "done";
     // An endpoint hears of what was stored after it was registered, never before.
