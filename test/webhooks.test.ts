@@ -7,9 +7,10 @@ import type { NotificationList, RegisteredWebhook, WebhookDeliveryList, WebhookL
 import type { TestApi } from "@palimpsest/devkit";
 import { useSystem } from "./system.ts";
 
-// Short retries so a failing receiver is retried, given up on and disabled within a test.
+// Short retries so a failing receiver is retried, given up on and disabled within a test; the last
+// waits are long enough for the docs service to be restarted in between.
 const ctx = useSystem("webhooks", {
-  env: { WEBHOOK_RETRY_SCHEDULE_MS: "200,200,200", WEBHOOK_EDIT_INTERVAL_MS: "1500", WEBHOOK_DISABLE_AFTER: "2", WEBHOOK_POLL_MS: "100" },
+  env: { WEBHOOK_RETRY_SCHEDULE_MS: "300,300,300,3000,3000", WEBHOOK_EDIT_INTERVAL_MS: "1500", WEBHOOK_DISABLE_AFTER: "2", WEBHOOK_POLL_MS: "100" },
 });
 
 interface Received {
@@ -140,6 +141,25 @@ describe("webhooks", () => {
     expect((await ann.api.post(`/api/webhooks/${hook.id}/replay`, { from: "not a time" })).status).toBe(400);
   });
 
+  it("a delivery still failing when the docs service stops is retried by the service that starts again", { timeout: 120_000 }, async () => {
+    const ann = await ctx.anon.newUser("Ann");
+    const doc = await ann.api.createDoc("Restart");
+    let up = false;
+    const rx = await receiver(() => (up ? 200 : 503));
+    const hook = await register(ann.api, doc.id, rx.url, ["doc.renamed"]);
+    await ann.api.call("PATCH", `/api/docs/${doc.id}`, { title: "Restart 2" });
+    await vi.waitFor(() => expect(rx.got.length).toBeGreaterThan(0), { timeout: 15_000 });
+    const [docs] = ctx.system.byName("docs");
+    await docs!.process.stop();
+    const failedBefore = rx.got.length;
+    up = true;
+    await ctx.system.start();
+    await vi.waitFor(async () => expect((await deliveries(ann.api, hook.id)).items[0]?.status).toBe("delivered"), { timeout: 30_000 });
+    const [delivery] = (await deliveries(ann.api, hook.id)).items;
+    expect(delivery!.attempts.map((a) => a.statusCode)).toEqual([200, ...Array<number>(failedBefore).fill(503)]);
+    expect(new Set(rx.got.map((r) => r.headers["webhook-id"]))).toEqual(new Set([delivery!.id]));
+  });
+
   it("an endpoint that keeps failing is disabled and its owner notified; a replay turns it on again", async () => {
     const ann = await ctx.anon.newUser("Ann");
     const doc = await ann.api.createDoc("Broken");
@@ -150,7 +170,7 @@ describe("webhooks", () => {
     await ann.api.call("PATCH", `/api/docs/${doc.id}`, { title: "Broken 2" });
     await vi.waitFor(async () => expect((await ann.api.get<WebhookList>(`/api/docs/${doc.id}/webhooks`)).body.items[0]).toMatchObject({ disabled: true }), { timeout: 20_000 });
     const log = await deliveries(ann.api, hook.id);
-    expect(log.items.map((d) => [d.status, d.attempts.length])).toEqual([["failed", 4], ["failed", 4]]);
+    expect(log.items.map((d) => [d.status, d.attempts.length])).toEqual([["failed", 6], ["failed", 6]]);
     await vi.waitFor(async () => {
       const inbox = (await ann.api.get<NotificationList>("/api/notifications")).body;
       expect(inbox.items[0]).toMatchObject({ type: "webhook_disabled", docId: doc.id, read: false });

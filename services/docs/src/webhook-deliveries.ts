@@ -54,7 +54,8 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
   const serverKey = Buffer.from(config.webhookSigningKey, "base64");
   const { sleep, wake } = wakeableSleep();
   let stopped = false;
-  let inFlight = 0;
+  /** Sends under way: a graceful stop lets them finish (each ends within the timeout) and record their outcome, instead of leaving their rows leased. */
+  const sending = new Set<Promise<void>>();
 
   const sent = new Counter({ name: "webhook_delivery_attempts_total", help: "webhook delivery attempts by outcome", labelNames: ["outcome"], registers: [deps.metrics.registry] });
   const finished = new Counter({ name: "webhook_deliveries_total", help: "webhook deliveries finished, by result (delivered, failed after every retry)", labelNames: ["result"], registers: [deps.metrics.registry] });
@@ -278,16 +279,16 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
   const sender = (async () => {
     while (!stopped) {
       try {
-        const free = MAX_IN_FLIGHT - inFlight;
+        const free = MAX_IN_FLIGHT - sending.size;
         const claimed = free > 0 ? await claim(free) : [];
         for (const d of claimed) {
-          inFlight++;
-          void send(d)
+          const p: Promise<void> = send(d)
             .catch((err: unknown) => log.error({ err, deliveryId: d.id }, "recording a webhook attempt failed; the lease runs out and it is sent again"))
             .finally(() => {
-              inFlight--;
+              sending.delete(p);
               wake();
             });
+          sending.add(p);
         }
         if (claimed.length === 0) await sleep(config.webhookPollMs);
       } catch (err) {
@@ -342,7 +343,7 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
       wake();
       await Promise.all(workers.map((w) => w.stop()));
       await sender;
-      // Sends already under way finish or time out; their leases cover them if the process ends first.
+      await Promise.allSettled([...sending]);
     },
   };
 }
