@@ -61,6 +61,12 @@ const families: { prefix: string; subject: string; producer: string; note?: stri
     note: "the document aggregate's subject: each append names the sequence it was decided on, so of two concurrent commands one is stored and the other is a 409.",
   },
   {
+    prefix: "webhook.",
+    subject: subjectPattern(subjects.docEvents, "docId"),
+    producer: "docs",
+    note: "webhooks are part of the document aggregate (owner only, at most ten per document). No event holds a signing secret: each is derived from the docs service's WEBHOOK_SIGNING_KEY and the webhook's id. The activity feed shows a webhook's host, not its URL. Deliveries and their attempts are the docs service's own records, not events.",
+  },
+  {
     prefix: "comment.",
     subject: subjectPattern(subjects.docEvents, "docId"),
     producer: "docs",

@@ -299,7 +299,7 @@ function placeholderFor(name: string): string {
   if (name === "DATABASE_URL") return "postgres://user:secret@db.example.com:5432/palimpsest";
   if (name === "REDIS_URL") return "redis://:secret@cache.example.com:6379";
   if (name === "SMTP_URL") return "smtp://user:secret@smtp.example.com:587";
-  if (name === "SIGNING_KEY_ENCRYPTION_KEY") return Buffer.alloc(32, 1).toString("base64");
+  if (name === "SIGNING_KEY_ENCRYPTION_KEY" || name === "WEBHOOK_SIGNING_KEY") return Buffer.alloc(32, 1).toString("base64");
   return "secret";
 }
 
@@ -679,6 +679,9 @@ export const networkPolicyCheck: Check = {
     want.add(key("outside", "gateway", 8080));
     // An in-cluster object store is public too: browsers use presigned URLs on it.
     if (pods.some((p) => p.name === "s3")) want.add(key("outside", "s3", 9000));
+    // Webhook deliveries go to whatever public address an owner names (webhook-receivers: ports 80
+    // and 443; 80 is not among the ports tried below).
+    if (pods.some((p) => p.name === "docs")) want.add(key("docs", "outside", 443));
     // Each workload to what its code connects to, at the address its configuration names.
     const managedPort: Record<string, number> = { DATABASE_URL: 5432, REDIS_URL: 6379, S3_ENDPOINT: 443, SMTP_URL: 587 };
     for (const { workload, container, command } of appContainers(objects)) {

@@ -97,7 +97,7 @@ try {
       ...(cfg.smtpUrl ? { smtpUrl: cfg.smtpUrl } : {}),
     },
   });
-  const base = { ...stores.env, LOG_LEVEL: cfg.logLevel, WEB_DIST: path.join(repoRoot, "web", "dist"), PUBLIC_URL: `http://localhost:${cfg.gatewayPort}` };
+  const base = { ...stores.env, LOG_LEVEL: cfg.logLevel, WEB_DIST: path.join(repoRoot, "web", "dist"), PUBLIC_URL: `http://localhost:${cfg.gatewayPort}`, WEBHOOK_ALLOW_PRIVATE_TARGETS: process.env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] ?? "loopback" };
   console.log("starting services ...");
   services.push(await startServiceProcess({ name: "auth", port: servicePorts.auth, env: base, logDir }));
   const rest = await Promise.all([

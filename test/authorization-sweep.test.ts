@@ -88,7 +88,16 @@ const requirements: Record<string, Requirement> = {
   "PATCH /api/comments/:id": "comment",
   // The fixture's comment is the owner's: only its author (and the owner, who moderates) deletes it.
   "DELETE /api/comments/:id": "moderateComments",
+  // A webhook sends the document's events out of the platform: its owner's alone.
+  "GET /api/docs/:id/webhooks": "manageWebhooks",
+  "POST /api/docs/:id/webhooks": "manageWebhooks",
+  "DELETE /api/webhooks/:id": "manageWebhooks",
+  "GET /api/webhooks/:id/deliveries": "manageWebhooks",
+  "POST /api/webhooks/:id/replay": "manageWebhooks",
 };
+
+/** Where the fixtures' webhooks point: nothing listens there, so their deliveries only fail and wait. */
+const WEBHOOK_URL = "http://127.0.0.1:9/hook";
 
 const table = [...apiRoutes.map((r) => ({ method: r.method, url: r.url, auth: r.auth })), ...proxiedRoutes.map((r) => ({ method: r.method, url: r.url, auth: true }))];
 const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
@@ -145,6 +154,8 @@ interface Fixture {
   invited: string;
   /** A thread the owner started. */
   comment: string;
+  /** A webhook the owner registered. */
+  webhook: string;
 }
 
 /** A document with a member of each role (plus `target`, a viewer to act on), two edits, an image and a pending invitation. */
@@ -162,7 +173,9 @@ async function fixture(owner = users.owner, withFile = true): Promise<Fixture> {
   const file = withFile ? await upload(owner.api, doc.id) : ({ id: "none" } as FileView);
   const comment = await owner.api.post<{ id: string }>(`/api/docs/${doc.id}/comments`, { body: "What about this?" });
   expect(comment.status).toBe(201);
-  return { doc, file, invited, comment: comment.body.id };
+  const webhook = await owner.api.post<{ id: string }>(`/api/docs/${doc.id}/webhooks`, { url: WEBHOOK_URL, events: ["doc.renamed"] });
+  expect(webhook.status, JSON.stringify(webhook.body)).toBe(201);
+  return { doc, file, invited, comment: comment.body.id, webhook: webhook.body.id };
 }
 
 /** The request a route gets in the sweep: the fixture's ids in the path, a valid body. */
@@ -179,7 +192,7 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
   const url = route.url
     .replace(":userId", users.target.auth.user.id)
     .replace(":seq", "1")
-    .replace(":id", route.url.startsWith("/api/files/") ? fileId : route.url.startsWith("/api/comments/") ? f.comment : f.doc.id);
+    .replace(":id", route.url.startsWith("/api/files/") ? fileId : route.url.startsWith("/api/comments/") ? f.comment : route.url.startsWith("/api/webhooks/") ? f.webhook : f.doc.id);
   const query: Record<string, string> = { "GET /api/docs/:id/versions/at": `?at=${encodeURIComponent(new Date().toISOString())}`, "GET /api/docs/:id/diff": "?from=1&to=2" };
   const bodies: Record<string, unknown> = {
     "POST /api/auth/register": { email: `u-${randomUUID()}@example.test`, password: "correct horse battery staple", name: "Swept" },
@@ -203,6 +216,8 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "PATCH /api/comments/:id": { resolved: true },
     "POST /api/notifications/read": { all: true },
     "PATCH /api/notifications/settings": { email: "mentions" },
+    "POST /api/docs/:id/webhooks": { url: WEBHOOK_URL, events: ["comment.created"] },
+    "POST /api/webhooks/:id/replay": {},
   };
   const k = key(route);
   if (k === "POST /api/auth/password/reset") {
@@ -351,6 +366,7 @@ describe("authorisation sweep over the route table", () => {
       files: (await users.other.api.get(`/api/docs/${b.doc.id}/files`)).body,
       versions: (await users.other.api.get(`/api/docs/${b.doc.id}/versions`)).body,
       comments: (await users.other.api.get(`/api/docs/${b.doc.id}/comments`)).body,
+      webhooks: (await users.other.api.get(`/api/docs/${b.doc.id}/webhooks`)).body,
       edits: await storedEdits(ctx.jsm, b.doc.id),
       events: await storedDocEvents(ctx.jsm, b.doc.id),
     });
@@ -384,6 +400,17 @@ describe("authorisation sweep over the route table", () => {
         send: async () => {
           const req = await requestFor(route, a, "owner");
           return call("owner", route, { ...req, url: req.url.replace(a.comment, b.comment) });
+        },
+        allowed: [404],
+      });
+    }
+    // B's webhook in every route that takes a webhook id.
+    for (const route of table.filter((r) => r.url.startsWith("/api/webhooks/:id"))) {
+      cases.push({
+        what: `${key(route)} with B's webhook`,
+        send: async () => {
+          const req = await requestFor(route, a, "owner");
+          return call("owner", route, { ...req, url: req.url.replace(a.webhook, b.webhook) });
         },
         allowed: [404],
       });

@@ -15,7 +15,7 @@ import { connectClient } from "./collab-client.ts";
 /** `schema` is the owning service's (each keeps its own checkpoints). */
 const PROJECTIONS: Record<string, { schema: string; stream: string; filter: string; tables: string[] }> = {
   auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices", "api_tokens"] },
-  docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "comments", "document_members", "document_invitations", "named_versions"] },
+  docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "comments", "document_members", "document_invitations", "named_versions", "webhooks"] },
   "docs-notifications": { schema: "docs", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["notifications", "thread_participants", "comment_threads"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
   "docs-edit-heads": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_last_edit"] },
@@ -84,6 +84,10 @@ describe("projections are rebuilt from the streams", () => {
     await bobApi.call("PATCH", `/api/comments/${thread.id}`, { resolved: true });
     const gone = (await api.post<{ id: string }>(`/api/docs/${doc.id}/comments`, { body: "Deleted" })).body;
     await api.call("DELETE", `/api/comments/${gone.id}`);
+    const keptHook = await api.post(`/api/docs/${doc.id}/webhooks`, { url: "http://127.0.0.1:9/kept", events: ["doc.renamed", "comment.created"] });
+    expect(keptHook.status).toBe(201);
+    const dropped = (await api.post<{ id: string }>(`/api/docs/${doc.id}/webhooks`, { url: "http://127.0.0.1:9/dropped", events: ["doc.edited"] })).body;
+    expect((await api.call("DELETE", `/api/webhooks/${dropped.id}`)).status).toBe(204);
     const trashed = await api.createDoc("Trash me");
     await api.call("DELETE", `/api/docs/${trashed.id}`);
     await anon.post("/api/auth/refresh", { refreshToken: auth.refreshToken });
@@ -134,6 +138,7 @@ describe("projections are rebuilt from the streams", () => {
     expect(before["pending_registrations"]!.some((r) => (r as { email: string }).email === pendingEmail)).toBe(true);
     expect(before["registration_notices"]!.some((r) => (r as { user_id: string }).user_id === bob.user.id)).toBe(true);
     expect(before["files"]!.some((f) => (f as { doc_id: string }).doc_id === doc.id)).toBe(true);
+    expect(before["webhooks"]!.filter((r) => (r as { doc_id: string }).doc_id === doc.id)).toHaveLength(1);
     expect(before["document_last_edit"]!.some((r) => (r as { doc_id: string }).doc_id === doc.id)).toBe(true);
 
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/rebuild-projections.ts"], {

@@ -15,6 +15,8 @@ export const testDefaults = {
   RATE_LIMIT_USER_PER_WINDOW: "100000",
   RATE_LIMIT_COLLAB_CONNECTS_PER_WINDOW: "100000",
   SIGNING_KEY_CACHE_MS: "200",
+  // Receivers in tests listen on 127.0.0.1; every other private address stays refused.
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: "loopback",
 };
 
 /** Starts the services for one test file against the run's stores; logs go under the run's data folder. */

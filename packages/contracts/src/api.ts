@@ -309,7 +309,9 @@ export const MarkReadBody = Type.Object(
   { ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 500 })), all: Type.Optional(Type.Literal(true)) },
   { additionalProperties: false, minProperties: 1 },
 );
-export type NotificationType = "mention" | "reply" | "share";
+/** `webhook_disabled`: one of my documents' webhooks was turned off after its deliveries kept failing. */
+export const NotificationTypes = ["mention", "reply", "share", "webhook_disabled"] as const;
+export type NotificationType = (typeof NotificationTypes)[number];
 
 export interface NotificationView {
   id: string;
@@ -323,7 +325,7 @@ export interface NotificationView {
   /** Who did it, and their name now. */
   actorId: string;
   actorName: string;
-  /** For a mention or a reply: the start of what was said. */
+  /** For a mention or a reply: the start of what was said; for a disabled webhook: why. */
   excerpt?: string;
   at: string;
   read: boolean;

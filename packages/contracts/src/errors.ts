@@ -79,6 +79,10 @@ export const ErrorCodes = {
   DIFF_TOO_LARGE: { status: 422, close: CloseCodes.unprocessable },
   /** A document update nesting types deeper than the sync service allows (readers' recursion would overflow). */
   UPDATE_TOO_DEEP: { status: 422, close: CloseCodes.unprocessable },
+  /** A webhook URL pointing where the service does not send: a private, loopback or otherwise internal address (SSRF), or a name that does not resolve. */
+  WEBHOOK_TARGET_REFUSED: { status: 422, close: CloseCodes.unprocessable },
+  /** The document already has as many webhooks as it may (MAX_WEBHOOKS_PER_DOC). */
+  WEBHOOK_LIMIT_REACHED: { status: 422, close: CloseCodes.unprocessable },
   /** A document update building on changes the server does not have: it could never be applied. */
   RATE_LIMITED: { status: 429, close: CloseCodes.rateLimited },
   INTERNAL: { status: 500, close: CloseCodes.internalError },

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { ApiTokenScopes, Roles } from "./permissions.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
+import { WebhookEvents, WebhookUrl } from "./webhooks.ts";
 
 /**
  * Every metadata event is defined once here: its versioned type name, its payload schema
@@ -177,6 +178,21 @@ export const EventPayloads = {
   /** A thread (named by its first comment) marked done, or opened again. */
   "comment.resolved.v1": Type.Object({ docId: Id, commentId: Id }),
   "comment.reopened.v1": Type.Object({ docId: Id, commentId: Id }),
+  /**
+   * The owner named an endpoint for the document's events. No secret here: each endpoint's signing
+   * secret is derived from a server key and the webhook's id, so the stream (and the audit trail
+   * that keeps these events whole) never holds one. `editVersion` is the document's edit version
+   * when it was registered: `doc.edited` deliveries cover the edits after it.
+   */
+  "webhook.registered.v1": Type.Object({ docId: Id, webhookId: Id, url: WebhookUrl, events: WebhookEvents, editVersion: Type.Integer({ minimum: 0 }) }),
+  "webhook.deleted.v1": Type.Object({ docId: Id, webhookId: Id }),
+  /**
+   * Deliveries kept failing, so the service stopped sending (no actor: the service did it);
+   * `ownerId` is who is told, the document's owner then.
+   */
+  "webhook.disabled.v1": Type.Object({ docId: Id, webhookId: Id, reason: Type.String({ minLength: 1, maxLength: 500 }), ownerId: Id }),
+  /** The owner replayed a disabled endpoint's deliveries, which turns it on again. */
+  "webhook.enabled.v1": Type.Object({ docId: Id, webhookId: Id }),
   /** The person marked these notifications of theirs read (ids from their inbox), on their inbox's subject. */
   "notification.read.v1": Type.Object({ userId: Id, ids: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 500 }) }),
   /**

@@ -41,6 +41,8 @@ export const Permissions = {
   manageMembers: ["owner"],
   trash: ["owner"],
   transfer: ["owner"],
+  /** Register, list, delete, inspect and replay the document's webhooks: they send its events out of the platform. */
+  manageWebhooks: ["owner"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof Permissions;

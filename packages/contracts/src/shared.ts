@@ -10,6 +10,7 @@ export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./schema.ts";
 export * from "./api.ts";
+export * from "./webhooks.ts";
 export * from "./files.ts";
 export * from "./email.ts";
 export * from "./permissions.ts";

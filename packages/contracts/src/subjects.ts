@@ -198,6 +198,11 @@ export const rpc = {
     markRead: "rpc.docs.mark-read",
     notificationSettings: "rpc.docs.notification-settings",
     setNotificationSettings: "rpc.docs.set-notification-settings",
+    webhooks: "rpc.docs.webhooks",
+    registerWebhook: "rpc.docs.register-webhook",
+    deleteWebhook: "rpc.docs.delete-webhook",
+    webhookDeliveries: "rpc.docs.webhook-deliveries",
+    replayWebhook: "rpc.docs.replay-webhook",
   },
   history: {
     list: "rpc.history.list",

@@ -17,6 +17,12 @@ export interface DurableWorkerSpec {
   maxDeliver: number;
   /** Messages one replica holds at once. */
   inFlight: number;
+  /**
+   * Where a new consumer starts: `all` (the default) so work stored before it existed is done;
+   * `new` for side effects that only concern what happens from now on (webhooks: no endpoint
+   * existed before their consumer did).
+   */
+  startAt?: "all" | "new";
   /** "done" acks; "give-up" terminates (a message that can never succeed); a throw is retried later. */
   handle(m: JsMsg): Promise<Outcome>;
 }
@@ -49,7 +55,7 @@ export function runDurableWorker(opts: { js: JetStreamClient; jsm: JetStreamMana
       durable_name: spec.durable,
       ack_policy: AckPolicy.Explicit,
       // From the start of the stream the first time: work stored before the consumer existed is not skipped.
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: spec.startAt === "new" ? DeliverPolicy.New : DeliverPolicy.All,
       filter_subject: spec.filterSubject,
     });
   }

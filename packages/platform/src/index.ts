@@ -31,7 +31,6 @@ export {
 } from "./projection.ts";
 export { apiTokenResolver, jwksFetcher } from "./jwks-client.ts";
 export { runDurableWorker, type DurableWorker, type DurableWorkerSpec, type Outcome as DurableWorkerOutcome } from "./durable-worker.ts";
-export { wakeableSleep } from "./wakeable-sleep.ts";
 export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, collabTokenOf, parseCollabUrl, selectCollabProtocol, type CollabGrant } from "./collab-access.ts";
 export { lookupDocAccess, requireDocPermission, requireDocRole, type DocAccessQuery } from "./doc-access.ts";
@@ -66,3 +65,4 @@ export {
 } from "./tracing.ts";
 export { RevocationList, type RevocationOptions, type SessionClaims } from "./revocations.ts";
 export { queueMail, runMailSender, type MailSenderOptions } from "./mail.ts";
+export { wakeableSleep } from "./wakeable-sleep.ts";

@@ -21,6 +21,8 @@ import {
 import { createDocuments } from "./documents.ts";
 import { createComments } from "./comments.ts";
 import { createNotifications } from "./notifications.ts";
+import { createWebhooks } from "./webhooks.ts";
+import { startWebhookDeliveries } from "./webhook-deliveries.ts";
 import { readYourWrites } from "./read-your-writes.ts";
 import { docsProjectionSpecs, NOTIFICATIONS_PROJECTION } from "./projections.ts";
 import { inboxNotices } from "./inbox-notices.ts";
@@ -55,6 +57,9 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const docs = createDocuments(db, store, cache, apply, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
   const comments = createComments(db, store, cache, apply);
   const notifications = createNotifications(db, js);
+  const jsm = await jetstreamManager(nc);
+  const deliveries = startWebhookDeliveries({ db, js, jsm, store, apply, log, metrics, config });
+  const webhooks = createWebhooks({ db, store, jsm, cache, apply, deliveries, policy: config.webhookAllowPrivateTargets });
   const rpcSubs = serveRpc(
     nc,
     "docs",
@@ -85,6 +90,11 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.markRead]: notifications.markRead,
       [rpc.docs.notificationSettings]: notifications.settings,
       [rpc.docs.setNotificationSettings]: notifications.changeSettings,
+      [rpc.docs.webhooks]: webhooks.list,
+      [rpc.docs.registerWebhook]: webhooks.register,
+      [rpc.docs.deleteWebhook]: webhooks.remove,
+      [rpc.docs.webhookDeliveries]: webhooks.deliveries,
+      [rpc.docs.replayWebhook]: webhooks.replay,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
@@ -114,6 +124,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       shell.beginShutdown();
       cache.stop();
       await mailer.stop();
+      await deliveries.stop();
       await Promise.all(projections.map((p) => p.stop()));
       await shell.close();
     },

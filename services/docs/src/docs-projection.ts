@@ -64,6 +64,7 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
       await db.deleteFrom("document_invitations").where("doc_id", "=", docId).execute();
       await db.deleteFrom("named_versions").where("doc_id", "=", docId).execute();
       await db.deleteFrom("comments").where("doc_id", "=", docId).execute();
+      await db.deleteFrom("webhooks").where("doc_id", "=", docId).execute();
       // History erases the document's edits and empties its head, so a rebuild has no last edit either.
       await db.deleteFrom("document_last_edit").where("doc_id", "=", docId).execute();
       await db.deleteFrom("documents").where("id", "=", docId).execute();
@@ -149,6 +150,35 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
       return;
     case "comment.reopened.v1":
       await db.updateTable("comments").set({ resolved_at: null, resolved_by: null }).where("id", "=", event.data.commentId).execute();
+      return;
+    case "webhook.registered.v1": {
+      const d = event.data;
+      await db
+        .insertInto("webhooks")
+        .values({
+          id: d.webhookId,
+          doc_id: docId,
+          url: d.url,
+          events: JSON.stringify(d.events),
+          created_by: event.actorId ?? "",
+          created_at: at,
+          registered_seq: seq,
+          edit_version: d.editVersion,
+          disabled_at: null,
+          disabled_reason: null,
+        })
+        .onConflict((oc) => oc.column("id").doNothing())
+        .execute();
+      return;
+    }
+    case "webhook.deleted.v1":
+      await db.deleteFrom("webhooks").where("id", "=", event.data.webhookId).execute();
+      return;
+    case "webhook.disabled.v1":
+      await db.updateTable("webhooks").set({ disabled_at: at, disabled_reason: event.data.reason }).where("id", "=", event.data.webhookId).execute();
+      return;
+    case "webhook.enabled.v1":
+      await db.updateTable("webhooks").set({ disabled_at: null, disabled_reason: null }).where("id", "=", event.data.webhookId).execute();
       return;
     case "doc.ownership-transferred.v1": {
       const d = event.data;

@@ -124,7 +124,8 @@ export class DocumentStore {
     let next = state;
     const stored: Executed["events"] = [];
     for (const d of decided) {
-      const event = { id: key ? idOf(d.type) : randomUUID(), type: d.type, at: new Date().toISOString(), actorId, data: d.data } as AnyDomainEvent;
+      // An empty actor is the service itself (a webhook it disabled): the event names nobody.
+      const event = { id: key ? idOf(d.type) : randomUUID(), type: d.type, at: new Date().toISOString(), ...(actorId ? { actorId } : {}), data: d.data } as AnyDomainEvent;
       const { streamSeq, duplicate } = await appendEvent(this.js, subjects.docEvents(docId), event, {
         expectedSeq: next.version,
         conflict: () => conflict(next.version),

@@ -1,10 +1,11 @@
 import { connectNats, createDb, createLogger, createMetrics, prepareStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
-import { loadDocsConfig } from "./config.ts";
+import { loadDocsConfig, refuseBuiltInWebhookKey } from "./config.ts";
 import { docsMigrations, type DocsDb } from "./schema.ts";
 import { buildDocsApp } from "./app.ts";
 
 const config = loadDocsConfig();
 refuseBuiltInCredentials(config, { postgres: true });
+refuseBuiltInWebhookKey(config);
 const log = createLogger("docs", config.logLevel, config.replicaId);
 // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
 startTracing(config, "docs", log);

@@ -44,6 +44,8 @@ function sentence(n: MailedNotification): string {
       return `${who} replied in a thread in ${quoted(n.docTitle)}`;
     case "share":
       return `${who} shared ${quoted(n.docTitle)} with you`;
+    case "webhook_disabled":
+      return `A webhook of ${quoted(n.docTitle)} was turned off: its deliveries kept failing`;
   }
 }
 

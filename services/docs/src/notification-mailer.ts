@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { Counter } from "prom-client";
-import { subjects } from "@palimpsest/contracts";
+import { NotificationTypes, subjects } from "@palimpsest/contracts";
 import { appendEvent, newEvent, queueMail, wakeableSleep, type Logger, type Metrics } from "@palimpsest/platform";
 import { composeNotificationMail, MAIL_BATCH_LIMIT, settingsMailing, type MailedNotification } from "./notification-mail.ts";
 import type { DocsDb } from "./schema.ts";
@@ -54,7 +54,7 @@ export function runNotificationMailer(opts: NotificationMailerOptions): Notifica
       .where("d.trashed_at", "is", null)
       .where((eb) =>
         eb.or(
-          (["mention", "reply", "share"] as const).map((type) =>
+          NotificationTypes.map((type) =>
             eb.and([eb("n.type", "=", type), eb(sql<string>`coalesce(s.email, 'all')`, "in", settingsMailing(type))]),
           ),
         ),

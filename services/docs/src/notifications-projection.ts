@@ -74,6 +74,12 @@ export async function applyNotificationsBatch(trx: Transaction<DocsDb>, msgs: Js
         await trx.deleteFrom("comment_threads").where("doc_id", "=", d.docId).execute();
         break;
       }
+      case "webhook.disabled.v1": {
+        // The owner set it up and is the only one who can look into it or replay it.
+        const d = event.data as EventPayload<"webhook.disabled.v1">;
+        await notify([{ user_id: d.ownerId, type: "webhook_disabled", doc_id: d.docId, comment_id: null, thread_id: null, excerpt: excerptOf(d.reason) }]);
+        break;
+      }
       case "notification.read.v1": {
         const d = event.data as EventPayload<"notification.read.v1">;
         await trx.updateTable("notifications").set({ read_at: at }).where("user_id", "=", d.userId).where("id", "in", d.ids).where("read_at", "is", null).execute();

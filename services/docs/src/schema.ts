@@ -1,6 +1,6 @@
-import { sql, type ColumnType } from "kysely";
+import { sql, type ColumnType, type Generated } from "kysely";
 import type { Migration } from "@palimpsest/platform";
-import type { CommentAnchor, DocKind, NotificationEmailSetting, Role } from "@palimpsest/contracts";
+import type { CommentAnchor, DocKind, NotificationEmailSetting, Role, WebhookDeliveryStatus, WebhookEventType } from "@palimpsest/contracts";
 
 export interface DocumentsTable {
   id: string;
@@ -77,7 +77,7 @@ export interface NotificationsTable {
   /** `<stream sequence of the event>-<recipient>`: one per event and person, so a replay stores it once. */
   id: string;
   user_id: string;
-  type: "mention" | "reply" | "share";
+  type: "mention" | "reply" | "share" | "webhook_disabled";
   doc_id: string;
   comment_id: string | null;
   /** The thread the comment is in, so a deleted thread takes its notifications with it. */
@@ -110,7 +110,63 @@ export interface CommentThreadsTable {
   doc_id: string;
 }
 
+/** A document's webhooks that are not deleted (read model of the `webhook.*` events). No secret: it is derived (webhook-signing.ts). */
+export interface WebhooksTable {
+  id: string;
+  doc_id: string;
+  url: string;
+  events: ColumnType<WebhookEventType[], string, string>;
+  created_by: string;
+  created_at: Date;
+  /** The DOCS stream sequence of the registration: only events stored after it are sent. */
+  registered_seq: number;
+  /** The document's edit version at registration: `doc.edited` covers the edits after it. */
+  edit_version: number;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+}
+
+/**
+ * One message to one endpoint, and where its sending stands. Not a projection: what a receiver
+ * answered is not in any stream, so a rebuild leaves these alone. `id` is the message's
+ * `webhook-id`, derived from the endpoint and the event, so a redelivered event is queued once.
+ */
+export interface WebhookDeliveriesTable {
+  id: string;
+  /** Insertion order: the deliveries route's order and cursor. */
+  seq: Generated<string>;
+  webhook_id: string;
+  doc_id: string;
+  type: WebhookEventType;
+  /** The JSON body, fixed once first sent: a retry or a replay sends the same bytes. */
+  payload: string;
+  /** `collecting`: a `doc.edited` window not sent yet, which newer edits still widen. */
+  status: WebhookDeliveryStatus | "collecting";
+  /** Attempts in the current round (a replay starts a new one). */
+  attempts: number;
+  /** When the current round began: retries stop a configured time after it. */
+  round_started_at: Date;
+  next_attempt_at: Date;
+  /** A replica sending it holds it until then; past it (the replica died) another may take it. */
+  leased_until: Date | null;
+  created_at: Date;
+  /** For `doc.edited`: the edit versions it covers; `edit_to` grows while it has not been sent. */
+  edit_from: number | null;
+  edit_to: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  at: Date;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export interface DocsDb {
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   notifications: NotificationsTable;
   notification_settings: NotificationSettingsTable;
   comment_threads: CommentThreadsTable;
@@ -248,7 +304,55 @@ export const docsMigrations: Record<string, Migration> = {
       await db.schema.createIndex("comment_threads_doc_idx").on("comment_threads").column("doc_id").execute();
     },
   },
-  "007_notification_mail": {
+  "007_webhooks": {
+    async up(db) {
+      await db.schema
+        .createTable("webhooks")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("url", "text", (c) => c.notNull())
+        .addColumn("events", "jsonb", (c) => c.notNull())
+        .addColumn("created_by", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("registered_seq", "bigint", (c) => c.notNull())
+        .addColumn("edit_version", "bigint", (c) => c.notNull())
+        .addColumn("disabled_at", "timestamptz")
+        .addColumn("disabled_reason", "text")
+        .execute();
+      await db.schema.createIndex("webhooks_doc_idx").on("webhooks").column("doc_id").execute();
+      await db.schema
+        .createTable("webhook_deliveries")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("seq", "bigserial", (c) => c.notNull().unique())
+        .addColumn("webhook_id", "text", (c) => c.notNull())
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("round_started_at", "timestamptz", (c) => c.notNull())
+        .addColumn("next_attempt_at", "timestamptz", (c) => c.notNull())
+        .addColumn("leased_until", "timestamptz")
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("edit_from", "bigint")
+        .addColumn("edit_to", "bigint")
+        .execute();
+      await db.schema.createIndex("webhook_deliveries_endpoint_idx").on("webhook_deliveries").columns(["webhook_id", "seq"]).execute();
+      await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status in ('pending', 'collecting')`.execute(db);
+      // At most one edit window per endpoint still collecting edits (not yet sent): new edits join it.
+      await sql`create unique index webhook_deliveries_open_edit_idx on webhook_deliveries (webhook_id) where status = 'collecting'`.execute(db);
+      await db.schema
+        .createTable("webhook_attempts")
+        .addColumn("delivery_id", "text", (c) => c.notNull())
+        .addColumn("at", "timestamptz", (c) => c.notNull())
+        .addColumn("status_code", "integer")
+        .addColumn("error", "text")
+        .addColumn("duration_ms", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("webhook_attempts_delivery_idx").on("webhook_attempts").columns(["delivery_id", "at"]).execute();
+    },
+  },
+  "008_notification_mail": {
     async up(db) {
       await db.schema.alterTable("notifications").addColumn("mailed_at", "timestamptz").execute();
       // What the mail batcher looks for: notifications nobody has read or been mailed yet.
@@ -264,7 +368,7 @@ export const docsMigrations: Record<string, Migration> = {
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
 export const docsProjections = {
-  docs: ["comments", "document_members", "document_invitations", "named_versions", "documents"],
+  docs: ["webhooks", "comments", "document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
   "docs-notifications": ["notifications", "thread_participants", "comment_threads", "notification_settings"],

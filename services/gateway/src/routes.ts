@@ -40,6 +40,10 @@ import {
   RestoreBody,
   VersionAtQuery,
   VersionParams,
+  RegisterWebhookBody,
+  ReplayWebhookBody,
+  WebhookDeliveriesQuery,
+  WebhookIdParams,
   rpc,
 } from "@palimpsest/contracts";
 
@@ -280,6 +284,29 @@ export const apiRoutes: ApiRoute[] = [
     method: "DELETE", url: "/api/comments/:id", subject: rpc.docs.deleteComment, auth: true,
     summary: "delete your own comment (the owner: any); a thread goes with its first comment",
     schema: { params: CommentIdParams }, input: (r) => commentInput({ ...r, body: undefined }),
+  },
+  {
+    method: "GET", url: "/api/docs/:id/webhooks", subject: rpc.docs.webhooks, auth: true, summary: "the document's webhooks, without their secrets (owner)",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "POST", url: "/api/docs/:id/webhooks", subject: rpc.docs.registerWebhook, auth: true,
+    summary: "send the document's events {events} to an http(s) endpoint {url}, signed the Standard Webhooks way; answers the signing secret, once (owner)",
+    schema: { params: DocIdParams, body: RegisterWebhookBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "DELETE", url: "/api/webhooks/:id", subject: rpc.docs.deleteWebhook, auth: true, summary: "stop sending to a webhook and forget it (owner)",
+    schema: { params: WebhookIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "GET", url: "/api/webhooks/:id/deliveries", subject: rpc.docs.webhookDeliveries, auth: true,
+    summary: "a webhook's deliveries, newest first, each with its attempts (status code, error, duration, time) (owner; ?cursor=&limit=)",
+    schema: { params: WebhookIdParams, querystring: WebhookDeliveriesQuery }, input: (r) => ({ ...r.query, id: r.params["id"] }),
+  },
+  {
+    method: "POST", url: "/api/webhooks/:id/replay", subject: rpc.docs.replayWebhook, auth: true,
+    summary: "send deliveries again with their own webhook-id: {from: a delivery id or an ISO time}, or by default those that failed; turns a disabled webhook on again (owner)",
+    schema: { params: WebhookIdParams, body: ReplayWebhookBody }, input: (r) => ({ id: r.params["id"], body: r.body ?? {} }),
   },
   {
     method: "GET", url: "/api/docs/:id/versions/at", subject: rpc.history.version, auth: true,

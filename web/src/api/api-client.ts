@@ -29,6 +29,11 @@ import type {
   RestoreResult,
   User,
   VersionView,
+  RegisteredWebhook,
+  WebhookDeliveryList,
+  WebhookEventType,
+  WebhookList,
+  WebhookReplayResult,
 } from "./types";
 
 type AuthorizedRequest = Omit<HttpRequest, "accessToken">;
@@ -210,6 +215,22 @@ export const api = {
       authorized({ method: "PATCH", path: `/api/comments/${encodeURIComponent(commentId)}`, body: input }),
 
     remove: (commentId: string): Promise<void> => authorized({ method: "DELETE", path: `/api/comments/${encodeURIComponent(commentId)}` }),
+  },
+
+  webhooks: {
+    list: (docId: string, signal?: AbortSignal): Promise<WebhookList> => authorized({ method: "GET", path: `${docPath(docId)}/webhooks`, signal }),
+
+    /** The answer carries the signing secret: the only time it is shown. */
+    create: (docId: string, input: { url: string; events: WebhookEventType[] }): Promise<RegisteredWebhook> =>
+      authorized({ method: "POST", path: `${docPath(docId)}/webhooks`, body: input }),
+
+    remove: (id: string): Promise<void> => authorized({ method: "DELETE", path: `/api/webhooks/${encodeURIComponent(id)}` }),
+
+    deliveries: (id: string, signal?: AbortSignal): Promise<WebhookDeliveryList> =>
+      authorized({ method: "GET", path: `/api/webhooks/${encodeURIComponent(id)}/deliveries?limit=10`, signal }),
+
+    /** Sends again what failed (and turns a disabled webhook on again). */
+    replay: (id: string): Promise<WebhookReplayResult> => authorized({ method: "POST", path: `/api/webhooks/${encodeURIComponent(id)}/replay`, body: {} }),
   },
 
   notifications: {

@@ -23,3 +23,12 @@ export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, Re
 export type { NotificationList, NotificationSettings, NotificationView } from "@palimpsest/contracts/shared";
 export type { ActivityItem, CommentAnchor, CommentList, CommentThreadView as CommentThread, CommentView as Comment } from "@palimpsest/contracts/shared";
 export type { ApiTokenScope, ApiTokenView as ApiToken, CreatedApiToken } from "@palimpsest/contracts/shared";
+export type {
+  RegisteredWebhook,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+  WebhookEventType,
+  WebhookList,
+  WebhookReplayResult,
+  WebhookView,
+} from "@palimpsest/contracts/shared";

@@ -1,8 +1,8 @@
 // The inbox in the header: how many notifications are unread, and the list of them (a mention,
-// a reply in a thread of mine, a document shared with me). Opening one goes to its document and
-// marks it read. The list is read again whenever the live stream says it changed, and besides
-// every little while (should the stream be down), when the tab comes back, and when it opens.
-// Its footer chooses which notifications also come by email.
+// a reply in a thread of mine, a document shared with me, a webhook of mine turned off). Opening
+// one goes to its document and marks it read. The list is read again whenever the live stream
+// says it changed, and besides every little while (should the stream be down), when the tab
+// comes back, and when it opens. Its footer chooses which notifications also come by email.
 
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { ReactNode } from "react";
@@ -32,6 +32,8 @@ function sentence(n: NotificationView): string {
       return `${who} replied in ${doc}`;
     case "share":
       return `${who} shared ${doc} with you`;
+    case "webhook_disabled":
+      return `A webhook of ${doc} was turned off: its deliveries kept failing`;
   }
 }
 

@@ -13,7 +13,8 @@ import type { DocRole, DocMeta, Invitation, Member, Members } from "../api/types
 import { useSession } from "../auth/use-session";
 import { colorForUser, initialsOf } from "../lib/user-color";
 import { documentPath } from "../lib/paths";
-import { canManageMembers, canShare } from "@palimpsest/contracts/shared";
+import { can, canManageMembers, canShare } from "@palimpsest/contracts/shared";
+import { WebhooksSection } from "./webhooks-section";
 import "./share.css";
 
 const SHARE_ROLES: { role: ShareRole; label: string }[] = [
@@ -423,6 +424,8 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
         )}
 
         {canInvite && !managesMembers && <p className="share-note">Only the owner can change roles or remove people.</p>}
+
+        {can(doc.role, "manageWebhooks") && <WebhooksSection docId={doc.id} />}
 
         <footer className="share-footer">
           <button type="button" className="button" onClick={() => void copyLink()}>

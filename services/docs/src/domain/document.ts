@@ -1,4 +1,4 @@
-import { ApiTokenPermissions, AppError, can, roleAllowedByScopes, type ApiTokenScope, type CommentAnchor, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role } from "@palimpsest/contracts";
+import { ApiTokenPermissions, AppError, MAX_WEBHOOKS_PER_DOC, can, roleAllowedByScopes, type ApiTokenScope, type CommentAnchor, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role, type WebhookEventType } from "@palimpsest/contracts";
 
 /**
  * The document aggregate: title, kind, trash state, members and pending invitations.
@@ -21,8 +21,16 @@ export interface DocState {
   invitations: ReadonlyMap<string, Invitation>;
   /** Comments that are not deleted, by id: who wrote each and where it belongs (the text is in the read model). */
   comments: ReadonlyMap<string, CommentState>;
+  /** Webhooks that are not deleted, by id. */
+  webhooks: ReadonlyMap<string, WebhookState>;
   /** Stream sequence of the last event: the version commands are checked against. */
   version: number;
+}
+
+export interface WebhookState {
+  url: string;
+  events: readonly WebhookEventType[];
+  disabled: boolean;
 }
 
 export interface CommentState {
@@ -53,6 +61,7 @@ export const emptyDoc = (docId: string): DocState => ({
   formerMembers: new Set(),
   invitations: new Map(),
   comments: new Map(),
+  webhooks: new Map(),
   version: 0,
 });
 
@@ -79,7 +88,14 @@ export type DocCommand =
   | { type: "edit-comment"; commentId: string; body: string; mentions?: readonly string[] }
   | { type: "delete-comment"; commentId: string }
   /** `commentId`: the thread, or any comment in it. */
-  | { type: "resolve-thread"; commentId: string; resolved: boolean };
+  | { type: "resolve-thread"; commentId: string; resolved: boolean }
+  /** `url` is checked (scheme, where it points) before it gets here; `editVersion` is the document's edit version now. */
+  | { type: "register-webhook"; webhookId: string; url: string; events: readonly WebhookEventType[]; editVersion: number }
+  | { type: "delete-webhook"; webhookId: string }
+  /** By the service (no actor), when deliveries keep failing. */
+  | { type: "disable-webhook"; webhookId: string; reason: string }
+  /** A replay of a disabled endpoint turns it on again. */
+  | { type: "enable-webhook"; webhookId: string };
 
 export type DocEventData = {
   [K in DocEventType]: { type: K; data: EventPayload<K> };
@@ -103,7 +119,11 @@ export type DocEventType =
   | "comment.edited.v1"
   | "comment.deleted.v1"
   | "comment.resolved.v1"
-  | "comment.reopened.v1";
+  | "comment.reopened.v1"
+  | "webhook.registered.v1"
+  | "webhook.deleted.v1"
+  | "webhook.disabled.v1"
+  | "webhook.enabled.v1";
 
 function notFound(): AppError {
   return new AppError("NOT_FOUND", "document not found");
@@ -137,6 +157,13 @@ function commentIn(state: DocState, commentId: string): CommentState {
   const comment = state.comments.get(commentId);
   if (!comment) throw new AppError("NOT_FOUND", "comment not found");
   return comment;
+}
+
+/** A webhook that is not deleted, or NOT_FOUND. */
+function webhookIn(state: DocState, webhookId: string): WebhookState {
+  const hook = state.webhooks.get(webhookId);
+  if (!hook) throw new AppError("NOT_FOUND", "webhook not found");
+  return hook;
 }
 
 /** The thread a comment belongs to: its own id for a thread's first comment. */
@@ -280,6 +307,26 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
       if (commentIn(state, threadId).resolved === command.resolved) return [];
       return [{ type: command.resolved ? "comment.resolved.v1" : "comment.reopened.v1", data: { docId, commentId: threadId } }];
     }
+    case "register-webhook": {
+      require(state, actorId, scopes, "manageWebhooks");
+      if (state.webhooks.has(command.webhookId)) throw new AppError("CONFLICT", "webhook already exists");
+      if (state.webhooks.size >= MAX_WEBHOOKS_PER_DOC) throw new AppError("WEBHOOK_LIMIT_REACHED", `a document has at most ${MAX_WEBHOOKS_PER_DOC} webhooks; delete one first`);
+      const data = { docId, webhookId: command.webhookId, url: command.url, events: [...command.events], editVersion: command.editVersion };
+      return [{ type: "webhook.registered.v1", data }];
+    }
+    case "delete-webhook":
+      require(state, actorId, scopes, "manageWebhooks", { allowTrashed: true });
+      webhookIn(state, command.webhookId);
+      return [{ type: "webhook.deleted.v1", data: { docId, webhookId: command.webhookId } }];
+    case "disable-webhook": {
+      // The service's own decision: no member's permission is asked, and a webhook gone meanwhile is left alone.
+      const hook = state.webhooks.get(command.webhookId);
+      if (!state.exists || !hook || hook.disabled) return [];
+      return [{ type: "webhook.disabled.v1", data: { docId, webhookId: command.webhookId, reason: command.reason, ownerId: state.ownerId } }];
+    }
+    case "enable-webhook":
+      require(state, actorId, scopes, "manageWebhooks");
+      return webhookIn(state, command.webhookId).disabled ? [{ type: "webhook.enabled.v1", data: { docId, webhookId: command.webhookId } }] : [];
     case "transfer-ownership": {
       require(state, actorId, scopes, "transfer");
       if (command.toUserId === actorId) return [];
@@ -308,6 +355,11 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
   };
   const withComments = (f: (m: Map<string, CommentState>) => void): ReadonlyMap<string, CommentState> => {
     const m = new Map(state.comments);
+    f(m);
+    return m;
+  };
+  const withWebhooks = (f: (m: Map<string, WebhookState>) => void): ReadonlyMap<string, WebhookState> => {
+    const m = new Map(state.webhooks);
     f(m);
     return m;
   };
@@ -386,8 +438,21 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
       const resolved = event.type === "comment.resolved.v1";
       return comment ? next({ comments: withComments((m) => m.set(d.commentId, { ...comment, resolved })) }) : next({});
     }
+    case "webhook.registered.v1": {
+      const d = event.data as EventPayload<"webhook.registered.v1">;
+      return next({ webhooks: withWebhooks((m) => m.set(d.webhookId, { url: d.url, events: d.events, disabled: false })) });
+    }
+    case "webhook.deleted.v1":
+      return next({ webhooks: withWebhooks((m) => m.delete((event.data as EventPayload<"webhook.deleted.v1">).webhookId)) });
+    case "webhook.disabled.v1":
+    case "webhook.enabled.v1": {
+      const d = event.data as EventPayload<"webhook.enabled.v1">;
+      const hook = state.webhooks.get(d.webhookId);
+      const disabled = event.type === "webhook.disabled.v1";
+      return hook ? next({ webhooks: withWebhooks((m) => m.set(d.webhookId, { ...hook, disabled })) }) : next({});
+    }
     case "doc.purged.v1":
-      return next({ exists: false, purged: true, trashed: true, members: new Map(), formerMembers: new Set(), invitations: new Map(), comments: new Map() });
+      return next({ exists: false, purged: true, trashed: true, members: new Map(), formerMembers: new Set(), invitations: new Map(), comments: new Map(), webhooks: new Map() });
     default:
       return next({});
   }
