@@ -348,7 +348,7 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
           </form>
         ) : null}
         {canInvite ? (
-          <p className="share-note">Editors change the text and can share it; commenters read it and comment on it; viewers only read it.</p>
+          <p className="share-note">Editors change the text and can share it; commenters read it and comment on it; viewers only read it; auditors read it and its whole history, and change nothing.</p>
         ) : (
           <p className="share-note">You are a {doc.role} of this document. Only its owner and editors can share it.</p>
         )}
