@@ -64,7 +64,7 @@ const families: { prefix: string; subject: string; producer: string; note?: stri
     prefix: "webhook.",
     subject: subjectPattern(subjects.docEvents, "docId"),
     producer: "docs",
-    note: "webhooks are part of the document aggregate (owner only, at most ten per document). No event holds a signing secret: each is derived from the docs service's WEBHOOK_SIGNING_KEY and the webhook's id. The activity feed shows a webhook's host, not its URL. Deliveries and their attempts are the docs service's own records, not events.",
+    note: "webhooks are part of the document aggregate (owner only, at most ten per document). No event holds a signing secret: each is derived from the docs service's WEBHOOK_SIGNING_KEY and the webhook's id. A webhook's URL is sealed in its event (only the docs service opens it: a hook's path is often its receiver's credential, and these events are in the exported audit trail); its host is in clear, and is what the activity shows. Deliveries and their attempts are the docs service's own records, not events.",
   },
   {
     prefix: "comment.",

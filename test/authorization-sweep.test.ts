@@ -266,7 +266,26 @@ describe("authorisation sweep over the route table", () => {
     const bot = ctx.anon.withToken(created.body.token);
     const accountRoutes = apiRoutes.filter((r) => r.sessionOnly);
     expect(accountRoutes.map(key).sort()).toEqual(
-      ["DELETE /api/auth/tokens/:id", "GET /api/auth/tokens", "POST /api/auth/logout", "POST /api/auth/logout-everywhere", "POST /api/auth/password", "POST /api/auth/tokens", "POST /api/invitations/accept"].sort(),
+      [
+        "DELETE /api/auth/tokens/:id",
+        "GET /api/auth/tokens",
+        "POST /api/auth/logout",
+        "POST /api/auth/logout-everywhere",
+        "POST /api/auth/password",
+        "POST /api/auth/tokens",
+        "POST /api/invitations/accept",
+        // A webhook sends a document's news elsewhere for good: set up by its owner, signed in.
+        "GET /api/docs/:id/webhooks",
+        "POST /api/docs/:id/webhooks",
+        "DELETE /api/webhooks/:id",
+        "GET /api/webhooks/:id/deliveries",
+        "POST /api/webhooks/:id/replay",
+        // The person's own inbox and its settings.
+        "GET /api/notifications",
+        "POST /api/notifications/read",
+        "GET /api/notifications/settings",
+        "PATCH /api/notifications/settings",
+      ].sort(),
     );
     const bodies: Record<string, unknown> = {
       "POST /api/auth/tokens": { name: "escalated", scopes: ["write"] },
@@ -274,6 +293,10 @@ describe("authorisation sweep over the route table", () => {
       "POST /api/invitations/accept": { token: "t".repeat(43) },
       "POST /api/auth/logout": {},
       "POST /api/auth/logout-everywhere": {},
+      "POST /api/docs/:id/webhooks": { url: WEBHOOK_URL, events: ["doc.renamed"] },
+      "POST /api/webhooks/:id/replay": {},
+      "POST /api/notifications/read": { all: true },
+      "PATCH /api/notifications/settings": { email: "none" },
     };
     for (const route of accountRoutes) {
       const res = await bot.call<ErrorBody>(route.method, route.url.replace(":id", created.body.id), bodies[key(route)]);

@@ -86,8 +86,21 @@ describe("webhooks", () => {
       // The activity names the receiver's host, not its URL.
       expect(activity).not.toContain("/hook");
     });
+    // The audit trail, which editors and auditors export, keeps the events whole: the URL (whose
+    // path can be its receiver's credential) is sealed there, and only its host is in clear.
     const audit = await ann.api.get(`/api/docs/${doc.id}/audit`);
-    expect(typeof audit.body === "string" ? audit.body : JSON.stringify(audit.body)).not.toContain(hook.secret.slice("whsec_".length));
+    const trail = typeof audit.body === "string" ? audit.body : JSON.stringify(audit.body);
+    expect(trail).not.toContain(hook.secret.slice("whsec_".length));
+    expect(trail).toContain("webhook.registered");
+    expect(trail).toContain(new URL(rx.url).host);
+    expect(trail).not.toContain(new URL(rx.url).pathname);
+    // An API token, even its owner's with every scope, cannot set one up, or see them.
+    const bot = (await ann.api.post<{ token: string }>("/api/auth/tokens", { name: "hook bot", scopes: ["read", "comment", "write"] })).body.token;
+    const botApi = ctx.anon.withToken(bot);
+    for (const res of [await botApi.post(`/api/docs/${doc.id}/webhooks`, { url: rx.url, events: ["doc.renamed"] }), await botApi.get(`/api/docs/${doc.id}/webhooks`)]) {
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: { code: "API_TOKEN_NOT_ALLOWED" } });
+    }
 
     expect((await ann.api.call("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
     expect((await ann.api.get<WebhookList>(`/api/docs/${doc.id}/webhooks`)).body.items).toEqual([]);

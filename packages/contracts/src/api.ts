@@ -572,14 +572,18 @@ export interface CreatedApiToken extends ApiTokenView {
 
 export const ResolveApiTokenInput = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 
-/** What a service learns of a valid API token from the auth service. */
-export interface ResolvedApiToken {
-  tokenId: string;
-  userId: string;
-  /** The owner's name, as an access token carries it. */
-  userName: string;
-  name: string;
-  scopes: ApiTokenScope[];
-  createdAt: string;
-  expiresAt: string | null;
-}
+/** What a service learns of a valid API token from the auth service; checked on arrival, as any answer from the bus. */
+export const ResolvedApiToken = Type.Object(
+  {
+    tokenId: Type.String({ pattern: SAFE_ID_PATTERN }),
+    userId: Type.String({ pattern: SAFE_ID_PATTERN }),
+    /** The owner's name, as an access token carries it. */
+    userName: Type.String({ maxLength: 200 }),
+    name: ApiTokenName,
+    scopes: ApiTokenScopeList,
+    createdAt: Type.String({ format: "date-time" }),
+    expiresAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type ResolvedApiToken = Static<typeof ResolvedApiToken>;

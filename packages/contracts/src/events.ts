@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { ApiTokenScopes, Roles } from "./permissions.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
-import { WebhookEvents, WebhookUrl } from "./webhooks.ts";
+import { MAX_WEBHOOK_URL_LENGTH, WebhookEvents } from "./webhooks.ts";
 
 /**
  * Every metadata event is defined once here: its versioned type name, its payload schema
@@ -184,7 +184,19 @@ export const EventPayloads = {
    * that keeps these events whole) never holds one. `editVersion` is the document's edit version
    * when it was registered: `doc.edited` deliveries cover the edits after it.
    */
-  "webhook.registered.v1": Type.Object({ docId: Id, webhookId: Id, url: WebhookUrl, events: WebhookEvents, editVersion: Type.Integer({ minimum: 0 }) }),
+  /**
+   * An endpoint registered by the owner. Its URL is sealed (the docs service alone opens it: a
+   * hook's path is often its receiver's credential, and these events are in the audit trail);
+   * `host` is the URL's host, in clear.
+   */
+  "webhook.registered.v1": Type.Object({
+    docId: Id,
+    webhookId: Id,
+    host: Type.String({ minLength: 1, maxLength: 300 }),
+    sealedUrl: Type.String({ minLength: 1, maxLength: 4 * MAX_WEBHOOK_URL_LENGTH, pattern: "^v1\\.[A-Za-z0-9_.-]+$" }),
+    events: WebhookEvents,
+    editVersion: Type.Integer({ minimum: 0 }),
+  }),
   "webhook.deleted.v1": Type.Object({ docId: Id, webhookId: Id }),
   /**
    * Deliveries kept failing, so the service stopped sending (no actor: the service did it);

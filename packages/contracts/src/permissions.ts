@@ -101,6 +101,9 @@ export const ApiTokenPermissions = ["read", "write", "comment"] as const satisfi
 export function roleAllowedByScopes(role: Role | null | undefined, scopes: readonly ApiTokenScope[] | undefined): Role | null {
   if (role === undefined || role === null) return null;
   if (scopes === undefined) return role;
+  // An auditor changes nothing whatever the scopes; what a token may read of the history is
+  // decided by ApiTokenPermissions (nothing), not by this cap.
+  if (role === "auditor") return scopes.length > 0 ? role : null;
   const ceilings = scopes.map((s) => Roles.indexOf(scopeCeiling[s]));
   if (ceilings.length === 0) return null;
   return Roles[Math.max(Roles.indexOf(role), Math.min(...ceilings))] ?? null;

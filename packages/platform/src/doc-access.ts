@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AppError, can, roleAllowedByScopes, rpc, type AccessResult, type ApiTokenScope, type Permission, type Role } from "@palimpsest/contracts";
+import { AppError, can, canWithScopes, roleAllowedByScopes, rpc, type AccessResult, type ApiTokenScope, type Permission, type Role } from "@palimpsest/contracts";
 import { randomUUID } from "node:crypto";
 import { callRpcOk } from "./rpc.ts";
 
@@ -37,6 +37,7 @@ export async function requireDocRole(nc: NatsConnection, q: DocAccessQuery): Pro
  */
 export async function requireDocPermission(nc: NatsConnection, q: DocAccessQuery, permission: Permission, refusal: string): Promise<Role> {
   const role = await requireDocRole(nc, q);
-  if (!can(role, permission)) throw new AppError("FORBIDDEN", refusal);
+  // Through an API token, only what a token may do at all (never the history), within its scopes.
+  if (!canWithScopes(role, permission, q.scopes)) throw new AppError(q.scopes !== undefined && can(role, permission) ? "API_TOKEN_NOT_ALLOWED" : "FORBIDDEN", refusal);
   return role;
 }

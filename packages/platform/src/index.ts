@@ -66,3 +66,4 @@ export {
 export { RevocationList, type RevocationOptions, type SessionClaims } from "./revocations.ts";
 export { queueMail, runMailSender, type MailSenderOptions } from "./mail.ts";
 export { wakeableSleep } from "./wakeable-sleep.ts";
+export { delayUntil, MAX_TIMER_MS } from "./timer-limits.ts";

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { rpc, type ResolvedApiToken } from "@palimpsest/contracts";
+import { ResolvedApiToken, parse, rpc } from "@palimpsest/contracts";
 import type { JSONWebKeySet } from "jose";
 import { randomUUID } from "node:crypto";
 import { callRpcOk } from "./rpc.ts";
@@ -11,5 +11,5 @@ export function jwksFetcher(nc: NatsConnection): () => Promise<JSONWebKeySet> {
 
 /** Resolves API tokens with the auth service over NATS, for token verifiers in other services. */
 export function apiTokenResolver(nc: NatsConnection): (token: string) => Promise<ResolvedApiToken> {
-  return (token) => callRpcOk<ResolvedApiToken>(nc, rpc.auth.resolveApiToken, { requestId: randomUUID(), input: { token } }, 3_000);
+  return async (token) => parse(ResolvedApiToken, await callRpcOk<unknown>(nc, rpc.auth.resolveApiToken, { requestId: randomUUID(), input: { token } }, 3_000), "resolved API token");
 }

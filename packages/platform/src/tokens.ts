@@ -13,6 +13,9 @@ export interface VerifiedToken {
   token?: CallerApiToken;
 }
 
+/** How long a refused API token is refused without asking auth again. */
+const REFUSAL_CACHE_MS = 5_000;
+
 export interface TokenVerifierOptions {
   /** Loads the current public keys (from the auth service). */
   fetchJwks: () => Promise<JSONWebKeySet>;
@@ -64,6 +67,8 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const verified = new Map<string, VerifiedToken>();
   const apiTokenCacheMs = opts.apiTokenCacheMs ?? 30_000;
   const resolved = new Map<string, { claims: VerifiedToken; until: number }>();
+  /** API tokens auth refused, by hash, until when they are refused here without asking. */
+  const refused = new Map<string, number>();
 
   async function load(): Promise<JWTVerifyGetKey> {
     loading ??= opts
@@ -116,14 +121,29 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     const known = resolved.get(key);
     if (known && known.until > now) return known.claims;
     resolved.delete(key);
-    const r = await opts.resolveApiToken(token);
+    // A refused token is refused again here for a moment, so a flood of made-up ones costs auth one look each.
+    const refusedUntil = refused.get(key);
+    if (refusedUntil !== undefined && refusedUntil > now) throw new AppError("TOKEN_INVALID", "access token is invalid");
+    refused.delete(key);
+    let r: Awaited<ReturnType<NonNullable<TokenVerifierOptions["resolveApiToken"]>>>;
+    try {
+      r = await opts.resolveApiToken(token);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === "TOKEN_INVALID" || err.code === "TOKEN_EXPIRED" || err.code === "SESSION_REVOKED")) {
+        if (refused.size >= cacheSize) refused.delete(refused.keys().next().value as string);
+        refused.set(key, now + REFUSAL_CACHE_MS);
+      }
+      throw err;
+    }
     const expiresAt = r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt);
     const claims: VerifiedToken = {
       userId: r.userId,
       sessionId: r.tokenId,
       name: r.userName,
       expiresAt,
-      issuedAt: Date.parse(r.createdAt),
+      // When auth last found it live: revocations since then are what the local list must have heard
+      // (a token made long before this process started still works while Redis is away).
+      issuedAt: now,
       token: { id: r.tokenId, name: r.name, scopes: r.scopes },
     };
     if (resolved.size >= cacheSize) resolved.delete(resolved.keys().next().value as string);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Kysely } from "kysely";
-import { encodeCollabControl, revokedSessionKey, rpc, subjects, type AnyDomainEvent, type ResolvedApiToken } from "@palimpsest/contracts";
+import { ResolvedApiToken, encodeCollabControl, parse, revokedSessionKey, rpc, subjects, type AnyDomainEvent } from "@palimpsest/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
   appendEvent,
@@ -102,7 +102,7 @@ export async function buildAuthApp(deps: AuthDeps): Promise<AuthApp> {
         fetchJwks: () => keys.jwks(),
         issuer: config.jwtIssuer,
         audience: config.jwtAudience,
-        resolveApiToken: async (token) => (await apiTokens.resolve({ token })).body as ResolvedApiToken,
+        resolveApiToken: async (token) => parse(ResolvedApiToken, (await apiTokens.resolve({ token })).body, "resolved API token"),
       }),
     },
   );

@@ -15,6 +15,8 @@ const webhookSigningKey: Field<string> = {
   ...webhookKeyText,
   parse(raw) {
     const text = webhookKeyText.parse(raw);
+    // Buffer.from skips what is not base64: a key written wrong would pass as a shorter one.
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error("WEBHOOK_SIGNING_KEY is not base64 (openssl rand -base64 32)");
     const key = Buffer.from(text, "base64");
     if (key.length < 32) throw new Error("WEBHOOK_SIGNING_KEY must be base64 of at least 32 bytes (openssl rand -base64 32)");
     return text;

@@ -158,7 +158,8 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
         .values({
           id: d.webhookId,
           doc_id: docId,
-          url: d.url,
+          host: d.host,
+          sealed_url: d.sealedUrl,
           events: JSON.stringify(d.events),
           created_by: event.actorId ?? "",
           created_at: at,

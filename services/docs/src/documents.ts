@@ -27,8 +27,7 @@ import {
   type DocView,
   type MembersView,
   type Page,
-  canReadHistory,
-  roleAllowedByScopes,
+  canWithScopes,
 } from "@palimpsest/contracts";
 import { callRpcOk, jetstreamOf, queueMail, requireCaller, requireSessionCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -251,7 +250,8 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       const { id } = parse(DocGetInput, input, "params");
       const state = await cache.state(id);
       const role = roleOf(state, caller.userId);
-      return { body: await members(id, { withInvitations: canShare(role), formerMembers: state.formerMembers }) };
+      // Pending invitations name people by email: for those who may share, and not through a script's token.
+      return { body: await members(id, { withInvitations: canWithScopes(role, "share", caller.token?.scopes), formerMembers: state.formerMembers }) };
     },
 
     async share(input: unknown, ctx: RpcContext): Promise<RpcResult> {
@@ -344,7 +344,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       const caller = requireCaller(ctx);
       const { id } = parse(DocGetInput, input, "params");
       // Named versions are places in the history: for those who may read it.
-      if (!canReadHistory(roleAllowedByScopes(roleOf(await cache.state(id), caller.userId), caller.token?.scopes))) throw new AppError("FORBIDDEN", "only owners, editors and auditors can read the document's history");
+      if (!canWithScopes(roleOf(await cache.state(id), caller.userId), "history", caller.token?.scopes)) throw new AppError("FORBIDDEN", "only owners, editors and auditors can read the document's history");
       return { body: { items: await namedVersions(id) } };
     },
 

@@ -45,7 +45,7 @@ function sentence(n: MailedNotification): string {
     case "share":
       return `${who} shared ${quoted(n.docTitle)} with you`;
     case "webhook_disabled":
-      return `A webhook of ${quoted(n.docTitle)} was turned off: its deliveries kept failing`;
+      return `A webhook of ${quoted(n.docTitle)} was turned off`;
   }
 }
 

@@ -114,7 +114,9 @@ export interface CommentThreadsTable {
 export interface WebhooksTable {
   id: string;
   doc_id: string;
-  url: string;
+  /** The URL's host, in clear; the URL itself sealed (webhook-url-seal.ts). */
+  host: string;
+  sealed_url: string;
   events: ColumnType<WebhookEventType[], string, string>;
   created_by: string;
   created_at: Date;
@@ -304,13 +306,14 @@ export const docsMigrations: Record<string, Migration> = {
       await db.schema.createIndex("comment_threads_doc_idx").on("comment_threads").column("doc_id").execute();
     },
   },
-  "007_webhooks": {
+  "008_webhooks": {
     async up(db) {
       await db.schema
         .createTable("webhooks")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("doc_id", "text", (c) => c.notNull())
-        .addColumn("url", "text", (c) => c.notNull())
+        .addColumn("host", "text", (c) => c.notNull())
+        .addColumn("sealed_url", "text", (c) => c.notNull())
         .addColumn("events", "jsonb", (c) => c.notNull())
         .addColumn("created_by", "text", (c) => c.notNull())
         .addColumn("created_at", "timestamptz", (c) => c.notNull())
@@ -352,7 +355,7 @@ export const docsMigrations: Record<string, Migration> = {
       await db.schema.createIndex("webhook_attempts_delivery_idx").on("webhook_attempts").columns(["delivery_id", "at"]).execute();
     },
   },
-  "008_notification_mail": {
+  "007_notification_mail": {
     async up(db) {
       await db.schema.alterTable("notifications").addColumn("mailed_at", "timestamptz").execute();
       // What the mail batcher looks for: notifications nobody has read or been mailed yet.

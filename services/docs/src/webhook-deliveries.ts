@@ -4,6 +4,7 @@ import { Counter, Histogram } from "prom-client";
 import { AppError, Streams, decodeEditHead, subjectDocId, subjects, type WebhookEventType } from "@palimpsest/contracts";
 import { decodeEvent, runDurableWorker, wakeableSleep, type DurableWorker, type Logger, type Metrics } from "@palimpsest/platform";
 import { deliveryBody, editedMessage, webhookMessageOf } from "./webhook-events.ts";
+import { webhookUrlSeal, type WebhookUrlSeal } from "./webhook-url-seal.ts";
 import { deliveryId, endpointSecret, signedHeaders } from "./webhook-signing.ts";
 import { nextAttemptAt } from "./webhook-retry-schedule.ts";
 import { postOnce, type AttemptResult } from "./webhook-http.ts";
@@ -20,6 +21,8 @@ const LEASE_MARGIN_MS = 30_000;
 export interface WebhookDeliveries {
   /** The signing secret of an endpoint (derived, see webhook-signing.ts). */
   secretOf(webhookId: string): string;
+  /** Seals and opens the webhooks' URLs, under the same service key. */
+  readonly urls: WebhookUrlSeal;
   /** Queues an endpoint's deliveries to be sent again, with their own ids; answers how many. */
   replay(webhookId: string, from: string | undefined): Promise<number>;
   stop(): Promise<void>;
@@ -52,6 +55,7 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
   const { db, js, jsm, store, apply, config } = deps;
   const log = deps.log.child({ part: "webhooks" });
   const serverKey = Buffer.from(config.webhookSigningKey, "base64");
+  const urls = webhookUrlSeal(serverKey);
   const { sleep, wake } = wakeableSleep();
   let stopped = false;
   /** Sends under way: a graceful stop lets them finish (each ends within the timeout) and record their outcome, instead of leaving their rows leased. */
@@ -153,8 +157,14 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
       const covered = Number(last?.edit_to ?? h.edit_version);
       if (head.seq <= covered) continue;
       if (open) {
-        await db.updateTable("webhook_deliveries").set({ edit_to: sql<number>`greatest(edit_to, ${head.seq})`, payload: deliveryBody(editedMessage(docId, title, 0, head.seq, head.at), head.at) }).where("webhook_id", "=", h.id).where("status", "=", "collecting").execute();
-        continue;
+        const widened = await db
+          .updateTable("webhook_deliveries")
+          .set({ edit_to: sql<number>`greatest(edit_to, ${head.seq})`, payload: deliveryBody(editedMessage(docId, title, 0, head.seq, head.at), head.at) })
+          .where("webhook_id", "=", h.id)
+          .where("status", "=", "collecting")
+          .executeTakeFirst();
+        if (widened.numUpdatedRows > 0n) continue;
+        // The window was claimed for sending since it was read: these edits open the next one.
       }
       const from = covered + 1;
       const due = new Date(Math.max(now.getTime(), last ? last.round_started_at.getTime() + config.webhookEditIntervalMs : 0));
@@ -194,14 +204,14 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
     round_started_at: Date;
     edit_from: string | null;
     edit_to: string | null;
-    url: string;
+    sealed_url: string;
   }
 
   async function claim(limit: number): Promise<Claimed[]> {
     const now = new Date();
     return db.transaction().execute(async (trx) => {
       const rows = await sql<Claimed>`
-        select d.id, d.webhook_id, d.doc_id, d.type, d.status, d.payload, d.attempts, d.round_started_at, d.edit_from, d.edit_to, w.url
+        select d.id, d.webhook_id, d.doc_id, d.type, d.status, d.payload, d.attempts, d.round_started_at, d.edit_from, d.edit_to, w.sealed_url
         from webhook_deliveries d join webhooks w on w.id = d.webhook_id
         where d.status in ('pending', 'collecting') and d.next_attempt_at <= ${now} and (d.leased_until is null or d.leased_until < ${now}) and w.disabled_at is null
         order by d.next_attempt_at
@@ -226,7 +236,11 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
   async function send(d: Claimed): Promise<void> {
     const at = new Date();
     const headers = signedHeaders(endpointSecret(serverKey, d.webhook_id), d.id, at, d.payload);
-    const result: AttemptResult = await postOnce({ url: d.url, body: d.payload, headers, timeoutMs: config.webhookTimeoutMs, policy: config.webhookAllowPrivateTargets });
+    const url = urls.open(d.sealed_url, d.webhook_id);
+    const result: AttemptResult =
+      url === undefined
+        ? { error: "the webhook's URL cannot be read with this WEBHOOK_SIGNING_KEY (was the key changed?)", durationMs: 0 }
+        : await postOnce({ url, body: d.payload, headers, timeoutMs: config.webhookTimeoutMs, policy: config.webhookAllowPrivateTargets });
     const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
     sent.inc({ outcome: ok ? "success" : "failure" });
     duration.observe(result.durationMs / 1_000);
@@ -316,6 +330,7 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
 
   return {
     secretOf: (webhookId) => endpointSecret(serverKey, webhookId),
+    urls,
 
     async replay(webhookId, from) {
       const now = new Date();

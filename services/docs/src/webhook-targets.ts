@@ -26,10 +26,13 @@ export function checkAddress(address: string, policy: PrivateTargetPolicy): Addr
   // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it wraps.
   if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
   const range = ip.range();
-  if (range === "unicast") return { ok: true };
+  // ipaddr.js calls every IPv6 address it has no name for "unicast", the deprecated IPv4-compatible
+  // ::a.b.c.d included: of IPv6 only the global unicast block 2000::/3 is public.
+  const globalV6 = ip.kind() === "ipv6" ? (ip as ipaddr.IPv6).match(ipaddr.IPv6.parse("2000::"), 3) : true;
+  if (range === "unicast" && globalV6) return { ok: true };
   if (policy === "true") return { ok: true };
   if (policy === "loopback" && range === "loopback") return { ok: true };
-  return { ok: false, reason: `${address} is a ${range} address` };
+  return { ok: false, reason: `${address} is a ${range === "unicast" ? "non-global" : range} address` };
 }
 
 /** `refused`: a well-formed URL that points where webhooks may not go (as opposed to a malformed one). */

@@ -20,7 +20,7 @@ import {
   type WebhookReplayResult,
   type WebhookView,
 } from "@palimpsest/contracts";
-import { requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { requireSessionCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
 import { roleOf } from "./domain/document.ts";
 import { checkTargetUrl, type PrivateTargetPolicy } from "./webhook-targets.ts";
@@ -68,7 +68,8 @@ export function createWebhooks(deps: {
   const view = (r: WebhookRow): WebhookView => ({
     id: r.id,
     docId: r.doc_id,
-    url: r.url,
+    // Sealed under another key (WEBHOOK_SIGNING_KEY changed): its host, and why there is no more.
+    url: deliveries.urls.open(r.sealed_url, r.id) ?? `https://${r.host}/ (unreadable: the service's webhook key changed)`,
     events: r.events,
     createdAt: r.created_at.toISOString(),
     disabled: r.disabled_at !== null,
@@ -84,7 +85,8 @@ export function createWebhooks(deps: {
 
   return {
     async list(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const caller = requireCaller(ctx);
+      // A webhook sends the document's news elsewhere for good: only its owner, signed in, sets one up or changes it, never a script's token.
+      const caller = requireSessionCaller(ctx);
       const { id } = parse(DocCommandInput, input, "request");
       await requireOwner(id, caller.userId);
       const rows = await db.selectFrom("webhooks").selectAll().where("doc_id", "=", id).orderBy("registered_seq").execute();
@@ -93,7 +95,7 @@ export function createWebhooks(deps: {
     },
 
     async register(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       const i = parse(DocCommandInput, input, "request");
       const body = parse(RegisterWebhookBody, i.body, "body");
       // Who may not manage the document's webhooks learns nothing of where a URL points.
@@ -107,7 +109,7 @@ export function createWebhooks(deps: {
       const webhookId = i.idempotencyKey ? idempotentId([caller.userId, "webhook", i.id, i.idempotencyKey]) : randomUUID();
       await store.execute(
         i.id,
-        { type: "register-webhook", webhookId, url: target.url.href, events: body.events, editVersion: await editVersionOf(i.id) },
+        { type: "register-webhook", webhookId, host: target.url.host, sealedUrl: deliveries.urls.seal(target.url.href, webhookId), events: body.events, editVersion: await editVersionOf(i.id) },
         caller.userId,
         { ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}), apply: (event, seq, prev) => apply(i.id, event, seq, prev) },
       );
@@ -118,7 +120,7 @@ export function createWebhooks(deps: {
     },
 
     async remove(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       const { id } = parse(WebhookCommandInput, input, "request");
       const hook = await hookFor(id, caller.userId);
       await store.execute(hook.doc_id, { type: "delete-webhook", webhookId: id }, caller.userId, { apply: (event, seq, prev) => apply(hook.doc_id, event, seq, prev) });
@@ -126,7 +128,7 @@ export function createWebhooks(deps: {
     },
 
     async deliveries(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       const q = parse(WebhookDeliveriesInput, input, "query");
       await hookFor(q.id, caller.userId);
       const limit = q.limit ?? DEFAULT_PAGE;
@@ -161,7 +163,7 @@ export function createWebhooks(deps: {
     },
 
     async replay(input: unknown, ctx: RpcContext): Promise<RpcResult> {
-      const caller = requireCaller(ctx);
+      const caller = requireSessionCaller(ctx);
       const i = parse(WebhookCommandInput, input, "request");
       const body = parse(ReplayWebhookBody, i.body ?? {}, "body");
       const hook = await hookFor(i.id, caller.userId);

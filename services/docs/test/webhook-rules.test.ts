@@ -9,21 +9,32 @@ const DOC = "doc-1";
 const OWNER = "u-owner";
 const EDITOR = "u-editor";
 const STRANGER = "u-stranger";
-const URL = "https://hooks.example.com/in";
+const HOST = "hooks.example.com";
+const SEALED = "v1.aXY.Ym9keQ.dGFn";
 
 type By = [DocEventData, string];
 const by = (actor: string, e: DocEventData): By => [e, actor];
 const created = by(OWNER, { type: "doc.created.v1", data: { docId: DOC, title: "Plan", kind: "text", ownerId: OWNER } });
 const editor = by(OWNER, { type: "doc.shared.v1", data: { docId: DOC, userId: EDITOR, role: "editor" } });
 const registered = (webhookId: string, editVersion = 0): By =>
-  by(OWNER, { type: "webhook.registered.v1", data: { docId: DOC, webhookId, url: URL, events: ["doc.renamed"], editVersion } });
+  by(OWNER, { type: "webhook.registered.v1", data: { docId: DOC, webhookId, host: HOST, sealedUrl: SEALED, events: ["doc.renamed"], editVersion } });
 const disabled = (webhookId: string): DocEventData => ({ type: "webhook.disabled.v1", data: { docId: DOC, webhookId, reason: "kept failing", ownerId: OWNER } });
 const given = givenDocument(DOC);
-const register = (webhookId: string) => ({ type: "register-webhook" as const, webhookId, url: URL, events: ["doc.renamed" as const], editVersion: 3 });
+const register = (webhookId: string) => ({ type: "register-webhook" as const, webhookId, host: HOST, sealedUrl: SEALED, events: ["doc.renamed" as const], editVersion: 3 });
 
 describe("webhooks on a document", () => {
   it("the owner registers one, with the edit version it starts after", () => {
-    given(created, editor).when(register("w1"), OWNER).then({ type: "webhook.registered.v1", data: { docId: DOC, webhookId: "w1", url: URL, events: ["doc.renamed"], editVersion: 3 } });
+    given(created, editor).when(register("w1"), OWNER).then({ type: "webhook.registered.v1", data: { docId: DOC, webhookId: "w1", host: HOST, sealedUrl: SEALED, events: ["doc.renamed"], editVersion: 3 } });
+  });
+
+  it("given webhooks, when the owner hands the document over, then the former owner's endpoints are turned off and the new owner is told", () => {
+    const reason = "the document changed owner: its webhooks were turned off; register new ones to receive its events";
+    given(created, editor, registered("w1"), registered("w2"), by(OWNER, disabled("w2")))
+      .when({ type: "transfer-ownership", toUserId: EDITOR }, OWNER)
+      .then(
+        { type: "doc.ownership-transferred.v1", data: { docId: DOC, fromUserId: OWNER, toUserId: EDITOR } },
+        { type: "webhook.disabled.v1", data: { docId: DOC, webhookId: "w1", reason, ownerId: EDITOR } },
+      );
   });
 
   it("a member who is not the owner is refused (403); a stranger hears of no document (404)", () => {
@@ -36,7 +47,7 @@ describe("webhooks on a document", () => {
     const ten = Array.from({ length: MAX_WEBHOOKS_PER_DOC }, (_, i) => registered(`w${i}`));
     given(created, ...ten).when(register("w-next"), OWNER).thenRefused("WEBHOOK_LIMIT_REACHED");
     const deleted = by(OWNER, { type: "webhook.deleted.v1", data: { docId: DOC, webhookId: "w0" } });
-    given(created, ...ten, deleted).when(register("w-next"), OWNER).then({ type: "webhook.registered.v1", data: { docId: DOC, webhookId: "w-next", url: URL, events: ["doc.renamed"], editVersion: 3 } });
+    given(created, ...ten, deleted).when(register("w-next"), OWNER).then({ type: "webhook.registered.v1", data: { docId: DOC, webhookId: "w-next", host: HOST, sealedUrl: SEALED, events: ["doc.renamed"], editVersion: 3 } });
   });
 
   it("deleting: only one that exists", () => {

@@ -24,6 +24,8 @@ describe("webhook targets (SSRF)", () => {
       "2002:0a00:0001::1", // 6to4 wrapping 10.0.0.1
       "64:ff9b::a00:1", // NAT64 wrapping 10.0.0.1
       "2001:db8::1", "192.0.2.1", // documentation
+      "::7f00:1", "::a9fe:a9fe", "::a00:1", // IPv4-compatible (deprecated): loopback, metadata, private
+      "4000::1", "100::1", // outside global unicast 2000::/3, discard-only
     ];
     for (const a of internal) expect({ a, ok: allowed(a) }).toEqual({ a, ok: false });
   });

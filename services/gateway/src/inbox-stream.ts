@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { Gauge, type Registry } from "prom-client";
 import { AppError, INBOX_CHANGED_EVENT, subjects, type InboxChangedNotice } from "@palimpsest/contracts";
-import type { Logger, RevocationList, TokenVerifier } from "@palimpsest/platform";
+import { delayUntil, type Logger, type RevocationList, type TokenVerifier } from "@palimpsest/platform";
 
 export interface InboxStreamOptions {
   nc: NatsConnection;
@@ -61,6 +61,8 @@ export function registerInboxStream(http: FastifyInstance, opts: InboxStreamOpti
   http.get("/api/notifications/live", { preHandler: opts.guard }, async (req, reply) => {
     const token = req.accessToken;
     if (!req.caller || !token) throw new AppError("UNAUTHENTICATED", "sign in first");
+    // A person's inbox is theirs, signed in: a script's token reads documents, not their mail.
+    if (req.caller.token) throw new AppError("API_TOKEN_NOT_ALLOWED", "an API token cannot follow an inbox; sign in");
     const { userId, sessionId } = req.caller;
     if ((open.get(userId)?.size ?? 0) >= maxPerUser) throw new AppError("RATE_LIMITED", `at most ${maxPerUser} live inbox streams at once`);
     const { expiresAt } = await opts.verifier.verify(token);
@@ -104,7 +106,8 @@ export function registerInboxStream(http: FastifyInstance, opts: InboxStreamOpti
       },
     });
     const heartbeat = setInterval(() => send(": keep-alive\n\n"), heartbeatMs);
-    const expiry = setTimeout(end, Math.max(0, expiresAt - Date.now()));
+    // A token that outlives a timer ends the stream then; the page opens another.
+    const expiry = setTimeout(end, delayUntil(expiresAt));
     req.raw.on("close", end);
     out.on("error", end);
     // Reconnect after 2 s if the stream breaks; then an event at once, for what may have been missed.

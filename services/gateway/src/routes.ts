@@ -254,20 +254,20 @@ export const apiRoutes: ApiRoute[] = [
     schema: { params: DocIdParams, body: CreateCommentBody }, input: (r) => commandInput(r),
   },
   {
-    method: "GET", url: "/api/notifications", subject: rpc.docs.notifications, auth: true,
+    method: "GET", url: "/api/notifications", subject: rpc.docs.notifications, auth: true, sessionOnly: true,
     summary: "my notifications, newest first (?unread=true): mentions, replies to my threads, documents shared with me",
     schema: { querystring: NotificationsQuery }, input: (r) => r.query,
   },
   {
-    method: "POST", url: "/api/notifications/read", subject: rpc.docs.markRead, auth: true, summary: "mark my notifications read: {ids} or {all: true}",
+    method: "POST", url: "/api/notifications/read", subject: rpc.docs.markRead, auth: true, sessionOnly: true, summary: "mark my notifications read: {ids} or {all: true}",
     schema: { body: MarkReadBody }, input: (r) => r.body,
   },
   {
-    method: "GET", url: "/api/notifications/settings", subject: rpc.docs.notificationSettings, auth: true,
+    method: "GET", url: "/api/notifications/settings", subject: rpc.docs.notificationSettings, auth: true, sessionOnly: true,
     summary: "which of my notifications also come by email: {email: all | mentions | none}", schema: {}, input: () => ({}),
   },
   {
-    method: "PATCH", url: "/api/notifications/settings", subject: rpc.docs.setNotificationSettings, auth: true,
+    method: "PATCH", url: "/api/notifications/settings", subject: rpc.docs.setNotificationSettings, auth: true, sessionOnly: true,
     summary: "choose which of my notifications also come by email (batched: at most one mail per few minutes)",
     schema: { body: NotificationSettings }, input: (r) => r.body,
   },
@@ -286,25 +286,25 @@ export const apiRoutes: ApiRoute[] = [
     schema: { params: CommentIdParams }, input: (r) => commentInput({ ...r, body: undefined }),
   },
   {
-    method: "GET", url: "/api/docs/:id/webhooks", subject: rpc.docs.webhooks, auth: true, summary: "the document's webhooks, without their secrets (owner)",
+    method: "GET", url: "/api/docs/:id/webhooks", subject: rpc.docs.webhooks, auth: true, sessionOnly: true, summary: "the document's webhooks, without their secrets (owner)",
     schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
   },
   {
-    method: "POST", url: "/api/docs/:id/webhooks", subject: rpc.docs.registerWebhook, auth: true,
+    method: "POST", url: "/api/docs/:id/webhooks", subject: rpc.docs.registerWebhook, auth: true, sessionOnly: true,
     summary: "send the document's events {events} to an http(s) endpoint {url}, signed the Standard Webhooks way; answers the signing secret, once (owner)",
     schema: { params: DocIdParams, body: RegisterWebhookBody }, input: (r) => commandInput(r),
   },
   {
-    method: "DELETE", url: "/api/webhooks/:id", subject: rpc.docs.deleteWebhook, auth: true, summary: "stop sending to a webhook and forget it (owner)",
+    method: "DELETE", url: "/api/webhooks/:id", subject: rpc.docs.deleteWebhook, auth: true, sessionOnly: true, summary: "stop sending to a webhook and forget it (owner)",
     schema: { params: WebhookIdParams }, input: (r) => ({ id: r.params["id"] }),
   },
   {
-    method: "GET", url: "/api/webhooks/:id/deliveries", subject: rpc.docs.webhookDeliveries, auth: true,
+    method: "GET", url: "/api/webhooks/:id/deliveries", subject: rpc.docs.webhookDeliveries, auth: true, sessionOnly: true,
     summary: "a webhook's deliveries, newest first, each with its attempts (status code, error, duration, time) (owner; ?cursor=&limit=)",
     schema: { params: WebhookIdParams, querystring: WebhookDeliveriesQuery }, input: (r) => ({ ...r.query, id: r.params["id"] }),
   },
   {
-    method: "POST", url: "/api/webhooks/:id/replay", subject: rpc.docs.replayWebhook, auth: true,
+    method: "POST", url: "/api/webhooks/:id/replay", subject: rpc.docs.replayWebhook, auth: true, sessionOnly: true,
     summary: "send deliveries again with their own webhook-id: {from: a delivery id or an ISO time}, or by default those that failed; turns a disabled webhook on again (owner)",
     schema: { params: WebhookIdParams, body: ReplayWebhookBody }, input: (r) => ({ id: r.params["id"], body: r.body ?? {} }),
   },

@@ -16,21 +16,10 @@ export async function applyActivityBatch(trx: Transaction<HistoryDb>, msgs: JsMs
       delete rest["body"];
       delete rest["anchor"];
     }
-    // A webhook's URL can carry its receiver's own credential (many chat hooks are a secret path):
-    // the activity names only the host. Its signing secret is in no event at all.
-    if (event.type.startsWith("webhook.") && typeof rest["url"] === "string") {
-      rest["host"] = hostOf(rest["url"]);
-      delete rest["url"];
-    }
+    // A webhook's URL is sealed in its event (it can carry its receiver's own credential): the
+    // activity names only its host. Its signing secret is in no event at all.
+    if (event.type.startsWith("webhook.")) delete rest["sealedUrl"];
     return [{ doc_id: docId, stream_seq: m.seq, at: new Date(event.at), actor_id: event.actorId ?? null, type: event.type.replace(/^doc\./, "").replace(/\.v\d+$/, ""), data: JSON.stringify(rest) }];
   });
   if (rows.length) await trx.insertInto("doc_activity").values(rows).onConflict((oc) => oc.column("stream_seq").doNothing()).execute();
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return "";
-  }
 }

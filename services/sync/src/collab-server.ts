@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { AppError, COLLAB_MUX_PATH, COLLAB_MUX_PROTOCOL, CloseCodes, MUX_FRAME_OVERHEAD, canWrite, closeCodeOf, toAppError, type MuxOpen } from "@palimpsest/contracts";
-import { authorizeCollab, collabTokenOf, httpTraceContextOf, parseCollabUrl, selectCollabProtocol, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
+import { authorizeCollab, delayUntil, collabTokenOf, httpTraceContextOf, parseCollabUrl, selectCollabProtocol, runInTraceContext, spanContextOf, type Logger, type TokenVerifier } from "@palimpsest/platform";
 import { webSocketLink, type ClientLink } from "./client-link.ts";
 import { MuxChannel, type OpenDecision } from "./mux-channel.ts";
 import { decodeMessage, encodePermissionDenied } from "./protocol.ts";
@@ -22,7 +22,6 @@ import type { SyncConfig } from "./config.ts";
  * round trip); a client that has not answered by then is cut off. Well inside the 15 s that a
  * service has to stop, and the 30 s Kubernetes gives it by default.
  */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DRAIN_TIMEOUT_MS = 5_000;
 
 interface Connection {
@@ -334,7 +333,7 @@ export class CollabServer {
     // The token is only good until it expires: the client reconnects with a renewed one (4401).
     // An API token may live a year, or until revoked (Infinity): past setTimeout's 32-bit limit
     // the timer would fire at once, so a long one waits the longest it can (the socket rarely does).
-    const expiry = setTimeout(() => link.close(closeCodeOf("TOKEN_EXPIRED"), "access token expired"), Math.min(MAX_TIMER_MS, Math.max(0, grant.tokenExpiresAt - Date.now())));
+    const expiry = setTimeout(() => link.close(closeCodeOf("TOKEN_EXPIRED"), "access token expired"), delayUntil(grant.tokenExpiresAt));
     expiry.unref();
     link.onClose(() => clearTimeout(expiry));
 

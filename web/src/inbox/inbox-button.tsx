@@ -33,7 +33,7 @@ function sentence(n: NotificationView): string {
     case "share":
       return `${who} shared ${doc} with you`;
     case "webhook_disabled":
-      return `A webhook of ${doc} was turned off: its deliveries kept failing`;
+      return `A webhook of ${doc} was turned off`;
   }
 }
 

@@ -28,7 +28,7 @@ export interface DocState {
 }
 
 export interface WebhookState {
-  url: string;
+  host: string;
   events: readonly WebhookEventType[];
   disabled: boolean;
 }
@@ -90,7 +90,7 @@ export type DocCommand =
   /** `commentId`: the thread, or any comment in it. */
   | { type: "resolve-thread"; commentId: string; resolved: boolean }
   /** `url` is checked (scheme, where it points) before it gets here; `editVersion` is the document's edit version now. */
-  | { type: "register-webhook"; webhookId: string; url: string; events: readonly WebhookEventType[]; editVersion: number }
+  | { type: "register-webhook"; webhookId: string; host: string; sealedUrl: string; events: readonly WebhookEventType[]; editVersion: number }
   | { type: "delete-webhook"; webhookId: string }
   /** By the service (no actor), when deliveries keep failing. */
   | { type: "disable-webhook"; webhookId: string; reason: string }
@@ -311,7 +311,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
       require(state, actorId, scopes, "manageWebhooks");
       if (state.webhooks.has(command.webhookId)) throw new AppError("CONFLICT", "webhook already exists");
       if (state.webhooks.size >= MAX_WEBHOOKS_PER_DOC) throw new AppError("WEBHOOK_LIMIT_REACHED", `a document has at most ${MAX_WEBHOOKS_PER_DOC} webhooks; delete one first`);
-      const data = { docId, webhookId: command.webhookId, url: command.url, events: [...command.events], editVersion: command.editVersion };
+      const data = { docId, webhookId: command.webhookId, host: command.host, sealedUrl: command.sealedUrl, events: [...command.events], editVersion: command.editVersion };
       return [{ type: "webhook.registered.v1", data }];
     }
     case "delete-webhook":
@@ -331,7 +331,13 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
       require(state, actorId, scopes, "transfer");
       if (command.toUserId === actorId) return [];
       if (!state.members.has(command.toUserId)) throw new AppError("VALIDATION_FAILED", "share the document with that user first");
-      return [{ type: "doc.ownership-transferred.v1", data: { docId, fromUserId: actorId, toUserId: command.toUserId } }];
+      // The former owner's endpoints, whose secrets they alone were shown, would go on hearing
+      // everything: they stop, and the new owner is told.
+      const reason = "the document changed owner: its webhooks were turned off; register new ones to receive its events";
+      const stopped = [...state.webhooks]
+        .filter(([, hook]) => !hook.disabled)
+        .map(([webhookId]): DocEventData => ({ type: "webhook.disabled.v1", data: { docId, webhookId, reason, ownerId: command.toUserId } }));
+      return [{ type: "doc.ownership-transferred.v1", data: { docId, fromUserId: actorId, toUserId: command.toUserId } }, ...stopped];
     }
   }
 }
@@ -440,7 +446,7 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
     }
     case "webhook.registered.v1": {
       const d = event.data as EventPayload<"webhook.registered.v1">;
-      return next({ webhooks: withWebhooks((m) => m.set(d.webhookId, { url: d.url, events: d.events, disabled: false })) });
+      return next({ webhooks: withWebhooks((m) => m.set(d.webhookId, { host: d.host, events: d.events, disabled: false })) });
     }
     case "webhook.deleted.v1":
       return next({ webhooks: withWebhooks((m) => m.delete((event.data as EventPayload<"webhook.deleted.v1">).webhookId)) });
