@@ -130,7 +130,9 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
 
     // Consumers continue the edit's trace from the stored message's headers: the replica's fan-out and history's edit log;
     // docs' last-edit times follow the document's head, which the edit log writes in the same trace.
-    const consumer = (service: string) => find((s) => s.service === service && s.kind === OtlpSpanKind.consumer && s.traceId === producer.traceId);
+    // Docs follows the heads more than once (the last-edit times, webhooks' edit windows, search): its projection is named.
+    const consumer = (service: string) =>
+      find((s) => s.service === service && s.kind === OtlpSpanKind.consumer && s.traceId === producer.traceId && (service !== "docs" || s.attributes["palimpsest.projection"] === "docs-edit-heads"));
     await vi.waitFor(() => {
       expect(consumer("sync")).toBeDefined();
       expect(consumer("history")).toBeDefined();
