@@ -9,6 +9,7 @@ import { decodeCursor, encodeCursor, type Cursor } from "./audit-cursor.ts";
 import { editTime, eventTime, mergeBySeq, orderKey, Peekable, readSubject } from "./audit-merge.ts";
 import { prefixWithin, replyBytes } from "./audit-reply-size.ts";
 import { createAuditSources } from "./audit-sources.ts";
+import type { AuditSigningKeys } from "./audit-keys.ts";
 import type { ExportSlots } from "./export-slots.ts";
 import type { HistoryDb } from "./schema.ts";
 
@@ -35,10 +36,12 @@ export interface AuditExportOptions {
   pageMillis?: number;
   /** Bounds the pages in progress, per user and in all; unbounded when absent. */
   slots?: ExportSlots;
+  /** Signs the head each export ends at. */
+  keys: AuditSigningKeys;
 }
 
-export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, opts: AuditExportOptions = {}) {
-  const { begin, prefetchFor, logReader } = createAuditSources(db, nc);
+export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, opts: AuditExportOptions) {
+  const { begin, prefetchFor, logReader, checkpointReader } = createAuditSources(db, nc, opts.keys);
   const pageMillis = opts.pageMillis ?? 1_500;
   const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
 
@@ -88,6 +91,7 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       ),
     );
     const logRow = logReader(docId, c.edit.seq);
+    const checkpointAt = checkpointReader(docId, c.editCount);
     let nextCursor: string | null = null;
     try {
       for (;;) {
@@ -95,12 +99,27 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
           nextCursor = encodeCursor(c);
           break;
         }
+        // A checkpoint line follows the edit it covers (the header for seq 0), so a verifier
+        // compares it with the chain as it stands there, in one pass.
+        if (c.cpNext <= c.edit.seq) {
+          const cp = await checkpointAt(c.edit.seq);
+          if (!cp) {
+            c = { ...c, cpNext: c.edit.seq + 1 };
+            continue;
+          }
+        }
         const e = await edits.peek();
         const v = await events.peek();
         let line: string;
         let advance: (() => void) | null;
         try {
-          if (e === undefined && v === undefined) {
+          const cp = c.cpNext <= c.edit.seq ? await checkpointAt(c.edit.seq) : undefined;
+          if (cp) {
+            line = JSON.stringify(cp);
+            advance = () => {
+              c = { ...c, cpNext: cp.seq + 1, skip: 0 };
+            };
+          } else if (e === undefined && v === undefined) {
             if (c.edit.seq < c.editCount) {
               throw new MismatchError({
                 type: "error",

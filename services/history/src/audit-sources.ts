@@ -1,8 +1,9 @@
 import type { Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { AUDIT_CHAIN_DESCRIPTION, AUDIT_FORMAT, AUDIT_VERSION, GENESIS_HASH, Streams, subjects, type AuditHeader } from "@palimpsest/contracts";
+import { AUDIT_CHAIN_DESCRIPTION, AUDIT_FORMAT, AUDIT_VERSION, GENESIS_HASH, Streams, subjects, type AuditCheckpointLine, type AuditHeader } from "@palimpsest/contracts";
 import type { LogRow } from "./audit-chains.ts";
+import type { AuditSigningKeys } from "./audit-keys.ts";
 import type { Cursor } from "./audit-cursor.ts";
 import type { HistoryDb } from "./schema.ts";
 
@@ -10,7 +11,7 @@ import type { HistoryDb } from "./schema.ts";
  * What the audit export reads besides the stream messages themselves: the bounds an export
  * covers (fixed when it begins), how far ahead to fetch, and the stored edit log to check against.
  */
-export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection) {
+export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection, keys: AuditSigningKeys) {
   let jsm: Promise<JetStreamManager> | undefined;
   const manager = () => (jsm ??= jetstreamManager(nc));
 
@@ -22,11 +23,15 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection) {
   async function begin(docId: string): Promise<{ cursor: Cursor; header: AuditHeader }> {
     // The events' bound first: an event stored after it is left out, never half-counted.
     const [head, editLast, eventBound, fileBound] = await Promise.all([
-      db.selectFrom("edit_log").select(["seq", "stream_seq"]).where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst(),
+      db.selectFrom("edit_log").select(["seq", "stream_seq", "hash"]).where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst(),
       lastOnSubject(Streams.edits, subjects.edits(docId)),
       lastOnSubject(Streams.docs, subjects.docEvents(docId)),
       lastOnSubject(Streams.docs, subjects.fileEvents(docId)),
     ]);
+    // Every export carries a checkpoint of the head it ends at (signed now, unless one was before).
+    // It signs the stored log's head: the export then checks each edit in the stream against that
+    // log, and stops with an error line where they disagree.
+    await keys.checkpoint({ docId, seq: Number(head?.seq ?? 0), editHead: head?.hash ?? GENESIS_HASH });
     const cursor: Cursor = {
       v: 1,
       docId,
@@ -38,6 +43,7 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection) {
       edit: { next: 1, seq: 0, hash: GENESIS_HASH },
       event: { next: 1, seq: 0, hash: GENESIS_HASH },
       skip: 0,
+      cpNext: 0,
     };
     const header: AuditHeader = {
       type: "header",
@@ -91,5 +97,23 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection) {
     };
   }
 
-  return { begin, prefetchFor, logReader };
+  /** The stored checkpoints up to edit `bound`, a slice at a time, as the export reaches their edits. */
+  function checkpointReader(docId: string, bound: number) {
+    const rows = new Map<number, AuditCheckpointLine>();
+    let loadedFrom = Infinity;
+    let loadedThrough = -1;
+    return async (seq: number): Promise<AuditCheckpointLine | undefined> => {
+      if (seq > bound) return undefined;
+      if (seq < loadedFrom || seq > loadedThrough) {
+        rows.clear();
+        const batch = await db.selectFrom("audit_checkpoints").selectAll().where("doc_id", "=", docId).where("seq", ">=", seq).where("seq", "<=", bound).orderBy("seq").limit(1_000).execute();
+        for (const r of batch) rows.set(Number(r.seq), { type: "checkpoint", docId: r.doc_id, seq: Number(r.seq), editHead: r.edit_head, at: r.at, kid: r.kid, sig: r.sig });
+        loadedFrom = seq;
+        loadedThrough = batch.length < 1_000 ? bound : Number(batch[batch.length - 1]?.seq ?? bound);
+      }
+      return rows.get(seq);
+    };
+  }
+
+  return { begin, prefetchFor, logReader, checkpointReader };
 }
