@@ -30,6 +30,8 @@ export interface Cursor {
   skip: number;
   /** The least edit seq whose checkpoint line is still to come (it follows that edit's line, or the header for 0). */
   cpNext: number;
+  /** The edit seq of the last checkpoint line sent (-1: none yet); the export signs its end unless it is the last edit. */
+  cpLast: number;
 }
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -51,7 +53,8 @@ export function decodeCursor(text: string, docId: string): Cursor {
     [c.editCount, c.editBound, c.editLast, c.eventBound, c.fileBound, c.skip].every(isCount) && isChain(c.edit) && isChain(c.event);
   if (!valid || c === null) throw new AppError("VALIDATION_FAILED", "cursor is not valid");
   // A page begun by a release without checkpoints (version 1 header) continues without them.
-  const cursor = { ...c, cpNext: isCount(c.cpNext) ? c.cpNext : Number.MAX_SAFE_INTEGER } as Cursor;
+  const legacy = !isCount(c.cpNext);
+  const cursor = { ...c, cpNext: legacy ? Number.MAX_SAFE_INTEGER : c.cpNext, cpLast: legacy ? Number.MAX_SAFE_INTEGER : Number.isSafeInteger(c.cpLast) ? c.cpLast : -1 } as Cursor;
   if (cursor.docId !== docId) throw new AppError("VALIDATION_FAILED", "cursor belongs to another document");
   return cursor;
 }

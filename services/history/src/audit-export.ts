@@ -24,6 +24,9 @@ import type { HistoryDb } from "./schema.ts";
  * in stream order) and get their own chain, computed here. Where the log and the
  * stream disagree, the page ends with an error line and the export stops.
  *
+ * Signed checkpoints (audit-checkpoint.ts in contracts) follow the edits they cover; the export
+ * ends with one of its own end head, signed then, unless one was stored for that edit before.
+ *
  * The export covers what existed when it began: edits up to the edit log's head then (an edit the
  * projection has not reached yet is left for a later export) and events up to the DOCS stream's
  * last one for the document. The cursor carries the bounds and both chains' state.
@@ -41,7 +44,7 @@ export interface AuditExportOptions {
 }
 
 export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, opts: AuditExportOptions) {
-  const { begin, prefetchFor, logReader, checkpointReader } = createAuditSources(db, nc, opts.keys);
+  const { begin, prefetchFor, logReader, checkpointReader, signEnd } = createAuditSources(db, nc, opts.keys);
   const pageMillis = opts.pageMillis ?? 1_500;
   const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
 
@@ -117,7 +120,16 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
           if (cp) {
             line = JSON.stringify(cp);
             advance = () => {
-              c = { ...c, cpNext: cp.seq + 1, skip: 0 };
+              c = { ...c, cpNext: cp.seq + 1, cpLast: cp.seq, skip: 0 };
+            };
+          } else if (e === undefined && v === undefined && c.cpLast < c.edit.seq && c.edit.seq === c.editCount) {
+            // Every export carries a checkpoint of the head it ends at. Signed only here, once the
+            // chain was recomputed from the stream and checked against the log all the way: a head
+            // the stream does not bear out is never signed.
+            const end = await signEnd(docId, c.edit.seq, c.edit.hash);
+            line = JSON.stringify(end);
+            advance = () => {
+              c = { ...c, cpNext: c.edit.seq + 1, cpLast: c.edit.seq, skip: 0 };
             };
           } else if (e === undefined && v === undefined) {
             if (c.edit.seq < c.editCount) {

@@ -23,15 +23,11 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection, ke
   async function begin(docId: string): Promise<{ cursor: Cursor; header: AuditHeader }> {
     // The events' bound first: an event stored after it is left out, never half-counted.
     const [head, editLast, eventBound, fileBound] = await Promise.all([
-      db.selectFrom("edit_log").select(["seq", "stream_seq", "hash"]).where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst(),
+      db.selectFrom("edit_log").select(["seq", "stream_seq"]).where("doc_id", "=", docId).orderBy("seq", "desc").limit(1).executeTakeFirst(),
       lastOnSubject(Streams.edits, subjects.edits(docId)),
       lastOnSubject(Streams.docs, subjects.docEvents(docId)),
       lastOnSubject(Streams.docs, subjects.fileEvents(docId)),
     ]);
-    // Every export carries a checkpoint of the head it ends at (signed now, unless one was before).
-    // It signs the stored log's head: the export then checks each edit in the stream against that
-    // log, and stops with an error line where they disagree.
-    await keys.checkpoint({ docId, seq: Number(head?.seq ?? 0), editHead: head?.hash ?? GENESIS_HASH });
     const cursor: Cursor = {
       v: 1,
       docId,
@@ -44,6 +40,7 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection, ke
       event: { next: 1, seq: 0, hash: GENESIS_HASH },
       skip: 0,
       cpNext: 0,
+      cpLast: -1,
     };
     const header: AuditHeader = {
       type: "header",
@@ -115,5 +112,8 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection, ke
     };
   }
 
-  return { begin, prefetchFor, logReader, checkpointReader };
+  /** The checkpoint of the head an export ends at: the one stored for that edit, or one signed now. */
+  const signEnd = (docId: string, seq: number, editHead: string) => keys.checkpoint({ docId, seq, editHead });
+
+  return { begin, prefetchFor, logReader, checkpointReader, signEnd };
 }

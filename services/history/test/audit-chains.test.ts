@@ -16,6 +16,7 @@ const cursor: Cursor = {
   event: { next: 4, seq: 1, hash: GENESIS_HASH },
   skip: 0,
   cpNext: 0,
+  cpLast: -1,
 };
 
 const stored = (seq: number, body: () => unknown) => ({ seq, json: body }) as unknown as JsMsg;

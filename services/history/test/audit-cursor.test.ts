@@ -14,6 +14,7 @@ const cursor: Cursor = {
   event: { next: 3, seq: 2, hash: GENESIS_HASH },
   skip: 17,
   cpNext: 0,
+  cpLast: -1,
 };
 
 function refusal(text: string, docId: string): AppError {
