@@ -2,12 +2,14 @@ import fs from "node:fs";
 import readline from "node:readline";
 import {
   AUDIT_FORMAT,
-  AUDIT_VERSION,
+  AUDIT_VERSIONS_READ,
   GENESIS_HASH,
   auditOrderKey,
   chainHash,
+  checkCheckpoint,
   eventChainHash,
   isSubjectSafeId,
+  type AuditPublicKey,
 } from "@palimpsest/contracts";
 
 /**
@@ -29,7 +31,10 @@ export type FailureKind =
   | "server-error"
   | "truncated"
   | "end-mismatch"
-  | "trailing";
+  | "trailing"
+  | "checkpoint-mismatch"
+  | "checkpoint-signature"
+  | "unsigned-end";
 
 export interface VerifyFailure {
   ok: false;
@@ -49,6 +54,10 @@ export interface VerifyOk {
   events: number;
   editHead: string;
   eventHead: string;
+  /** Checkpoint lines read; each matched the chain where it stands. */
+  checkpoints: number;
+  /** Whether their signatures were checked (keys were given): then the last edit is covered by one. */
+  checkpointsVerified: boolean;
   /** True when `onEdit` stopped the pass early: only the lines read so far were checked. */
   stopped: boolean;
 }
@@ -66,6 +75,11 @@ export interface VerifiedEdit {
 export interface VerifyOptions {
   /** Called with each edit once its line is verified; return "stop" to end the pass there. */
   onEdit?: (edit: VerifiedEdit) => "stop" | void;
+  /**
+   * The published audit keys (`/.well-known/audit-keys.json`). Given, every checkpoint's signature
+   * must verify with the key valid at its time, and a checkpoint must cover the last edit.
+   */
+  keys?: readonly AuditPublicKey[];
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -93,6 +107,10 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
   let runEdits = { key: -Infinity, seq: 0 };
   let runEvents = { key: -Infinity, seq: 0 };
   let ended = false;
+  let checkpoints = 0;
+  let coveredSeq = -1;
+  const keys = opts.keys;
+  const ok = (stopped: boolean): VerifyOk => ({ ok: true, docId, edits: edit.seq, events: event.seq, editHead: edit.hash, eventHead: event.hash, checkpoints, checkpointsVerified: keys !== undefined, stopped });
 
   const fail = (kind: FailureKind, reason: string, chain: "edit" | "event" | null = null, seq: number | null = null): VerifyFailure => ({
     ok: false,
@@ -149,7 +167,7 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
     if (lineNo === 1) {
       if (o["type"] !== "header") return fail("header", "the first line is not the header");
       if (o["format"] !== AUDIT_FORMAT) return fail("header", `not a ${AUDIT_FORMAT} file`);
-      if (o["version"] !== AUDIT_VERSION) return fail("header", `format version ${String(o["version"])} is not supported (this verifier reads ${AUDIT_VERSION})`);
+      if (!(AUDIT_VERSIONS_READ as readonly unknown[]).includes(o["version"])) return fail("header", `format version ${String(o["version"])} is not supported (this verifier reads ${AUDIT_VERSIONS_READ.join(" and ")})`);
       if (typeof o["docId"] !== "string" || !isSubjectSafeId(o["docId"])) return fail("header", "the header has no valid docId");
       if (!isObject(o["chains"]) || o["chains"]["genesis"] !== GENESIS_HASH) return fail("header", "the header does not describe the chains this verifier checks");
       docId = o["docId"];
@@ -179,7 +197,7 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
         edit.hash = hash;
         edit.streamSeq = streamSeq;
         if (opts.onEdit?.({ seq, time, author, client, update: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }) === "stop") {
-          return { ok: true, docId, edits: edit.seq, events: event.seq, editHead: edit.hash, eventHead: event.hash, stopped: true };
+          return ok(true);
         }
         break;
       }
@@ -204,6 +222,26 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
         event.streamSeq = streamSeq;
         break;
       }
+      case "checkpoint": {
+        const { seq, editHead, at, kid, sig } = o;
+        if (!Number.isSafeInteger(seq) || (seq as number) < 0 || typeof editHead !== "string" || !HEX64.test(editHead) || typeof at !== "string" || typeof kid !== "string" || typeof sig !== "string" || typeof o["docId"] !== "string") {
+          return fail("malformed", "a checkpoint line lacks a field or has one of the wrong type", "edit", edit.seq);
+        }
+        const cpSeq = seq as number;
+        if (o["docId"] !== docId) return fail("checkpoint-mismatch", `a checkpoint of document ${String(o["docId"])} in the trail of ${docId}`, "edit", cpSeq);
+        if (cpSeq > edit.seq) return fail("missing", `edit seq ${edit.seq + 1} is missing: this line is the checkpoint of edit seq ${cpSeq}, which follows it`, "edit", edit.seq + 1);
+        if (cpSeq !== edit.seq) return fail("checkpoint-mismatch", `the checkpoint of edit seq ${cpSeq} stands after edit seq ${edit.seq}; it must follow the edit it covers`, "edit", cpSeq);
+        if (editHead !== edit.hash) {
+          return fail("checkpoint-mismatch", `the signed checkpoint says the chain head after edit seq ${cpSeq} was ${editHead}; this file's chain gives ${edit.hash}: the edits up to seq ${cpSeq} are not the ones that were signed`, "edit", cpSeq);
+        }
+        if (keys) {
+          const checked = checkCheckpoint({ type: "checkpoint", docId, seq: cpSeq, editHead, at, kid, sig }, keys);
+          if (!checked.ok) return fail("checkpoint-signature", `the checkpoint of edit seq ${cpSeq}: ${checked.message}`, "edit", cpSeq);
+        }
+        checkpoints++;
+        coveredSeq = cpSeq;
+        break;
+      }
       case "error": {
         const chain = o["chain"] === "event" ? "event" : "edit";
         const seq = isSeq(o["seq"]) ? o["seq"] : chain === "event" ? event.seq + 1 : nextEdit;
@@ -224,6 +262,9 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
         }
         if (o["editHead"] !== edit.hash) return fail("end-mismatch", `the end line's edit head ${String(o["editHead"])} is not the last edit's hash ${edit.hash}`, "edit", edit.seq || null);
         if (o["eventHead"] !== event.hash) return fail("end-mismatch", `the end line's event head ${String(o["eventHead"])} is not the last event's hash ${event.hash}`, "event", event.seq || null);
+        if (keys && coveredSeq !== edit.seq) {
+          return fail("unsigned-end", `no signed checkpoint covers the last edit (seq ${edit.seq})${coveredSeq >= 0 ? `; the last one covers seq ${coveredSeq}` : "; the file has none"}: its end is not vouched for`, "edit", edit.seq);
+        }
         ended = true;
         break;
       }
@@ -235,7 +276,7 @@ export async function verifyTrail(lines: AsyncIterable<string>, opts: VerifyOpti
   }
   if (lineNo === 0) return fail("header", "the file is empty");
   if (!ended) return fail("truncated", `the file ends after edit seq ${edit.seq} and event seq ${event.seq} without its end line`, "edit", edit.seq + 1);
-  return { ok: true, docId, edits: edit.seq, events: event.seq, editHead: edit.hash, eventHead: event.hash, stopped: false };
+  return ok(false);
 }
 
 /** An edit line's API token: absent (undefined), well-formed, or null when malformed. */

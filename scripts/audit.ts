@@ -1,9 +1,13 @@
 /**
  * The offline audit tool: no server, no network, only the file.
  *
- *   npm run audit -- verify <file>              checks the header, both hash chains, sequence continuity,
- *                                               the time order of the merge and the end line; prints OK with
- *                                               counts, or the first broken sequence and why (exit 1)
+ *   npm run audit -- verify <file> [--keys <audit-keys.json>]
+ *                                               checks the header, both hash chains, sequence continuity,
+ *                                               the time order of the merge, that each signed checkpoint
+ *                                               matches the chain where it stands, and the end line; with
+ *                                               --keys (the saved /.well-known/audit-keys.json) also each
+ *                                               checkpoint's signature and that one covers the last edit;
+ *                                               prints OK with counts, or the first broken sequence and why (exit 1)
  *   npm run audit -- print <file> [--at <seq>]  verifies the trail up to edit <seq> and prints the document
  *                                               as it was then (the last edit when --at is left out):
  *                                               rich text as plain text, a board as JSON
@@ -12,10 +16,11 @@
  */
 import fs from "node:fs";
 import * as Y from "yjs";
+import { parseAuditKeySet, type AuditPublicKey } from "@palimpsest/contracts";
 import { describeFailure, fileLines, verifyTrail } from "./audit-trail.ts";
 import { renderDocument } from "@palimpsest/history/operations";
 
-const USAGE = "usage: npm run audit -- verify <file>\n       npm run audit -- print <file> [--at <seq>]";
+const USAGE = "usage: npm run audit -- verify <file> [--keys <audit-keys.json>]\n       npm run audit -- print <file> [--at <seq>]";
 
 function usage(message?: string): never {
   if (message) console.error(message);
@@ -23,9 +28,9 @@ function usage(message?: string): never {
   process.exit(2);
 }
 
-async function verify(file: string): Promise<number> {
+async function verify(file: string, keys: AuditPublicKey[] | undefined): Promise<number> {
   const t0 = performance.now();
-  const result = await verifyTrail(fileLines(file));
+  const result = await verifyTrail(fileLines(file), keys ? { keys } : {});
   const seconds = (performance.now() - t0) / 1000;
   if (!result.ok) {
     console.log(describeFailure(result));
@@ -34,6 +39,11 @@ async function verify(file: string): Promise<number> {
   console.log(
     `OK: document ${result.docId}: ${result.edits} edits (seq 1..${result.edits}) and ${result.events} metadata events verified ` +
       `in ${seconds.toFixed(2)} s; edit chain head ${result.editHead}, event chain head ${result.eventHead}`,
+  );
+  console.log(
+    result.checkpointsVerified
+      ? `OK: ${result.checkpoints} signed checkpoint(s) verified with the given keys; the last covers edit seq ${result.edits}`
+      : `NOTE: ${result.checkpoints} signed checkpoint(s) match the chain, but their signatures were not checked: pass --keys <audit-keys.json>`,
   );
   return 0;
 }
@@ -66,8 +76,20 @@ if (command !== "verify" && command !== "print") usage(command ? `unknown comman
 if (!file) usage("name the audit file");
 if (!fs.existsSync(file)) usage(`no such file: ${file}`);
 let at: number | undefined;
+let keys: AuditPublicKey[] | undefined;
 for (let i = 0; i < rest.length; i++) {
-  if (rest[i] === "--at" && command === "print") {
+  if (rest[i] === "--keys" && command === "verify") {
+    const f = rest[++i];
+    if (f === undefined || !fs.existsSync(f)) usage(f === undefined ? "--keys takes the saved audit-keys.json" : `no such file: ${f}`);
+    let parsed: AuditPublicKey[] | string;
+    try {
+      parsed = parseAuditKeySet(JSON.parse(fs.readFileSync(f, "utf8")));
+    } catch {
+      parsed = "not JSON";
+    }
+    if (typeof parsed === "string") usage(`${f}: ${parsed}`);
+    keys = parsed;
+  } else if (rest[i] === "--at" && command === "print") {
     const v = rest[++i];
     if (v === undefined || !/^\d+$/.test(v)) usage("--at takes a sequence number (0 for the empty document)");
     at = Number(v);
@@ -75,4 +97,4 @@ for (let i = 0; i < rest.length; i++) {
     usage(`unexpected argument ${rest[i]}`);
   }
 }
-process.exitCode = command === "verify" ? await verify(file) : await print(file, at);
+process.exitCode = command === "verify" ? await verify(file, keys) : await print(file, at);

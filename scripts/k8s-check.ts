@@ -299,7 +299,7 @@ function placeholderFor(name: string): string {
   if (name === "DATABASE_URL") return "postgres://user:secret@db.example.com:5432/palimpsest";
   if (name === "REDIS_URL") return "redis://:secret@cache.example.com:6379";
   if (name === "SMTP_URL") return "smtp://user:secret@smtp.example.com:587";
-  if (name === "SIGNING_KEY_ENCRYPTION_KEY" || name === "WEBHOOK_SIGNING_KEY") return Buffer.alloc(32, 1).toString("base64");
+  if (name === "SIGNING_KEY_ENCRYPTION_KEY" || name === "WEBHOOK_SIGNING_KEY" || name === "AUDIT_KEY_ENCRYPTION_KEY") return Buffer.alloc(32, 1).toString("base64");
   return "secret";
 }
 

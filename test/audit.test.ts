@@ -136,7 +136,7 @@ describe("the audit trail", () => {
     expect(res.type).toMatch(/^application\/x-ndjson/);
     const lines = linesOf(res.text);
     const [header, ...rest] = lines;
-    expect(header).toMatchObject({ type: "header", format: "palimpsest-audit", version: 1, docId });
+    expect(header).toMatchObject({ type: "header", format: "palimpsest-audit", version: 2, docId });
     expect(rest.at(-1)).toMatchObject({ type: "end", edits, events: 4 });
 
     const editLines = rest.filter((l): l is AuditEditLine => l.type === "edit");
@@ -153,8 +153,10 @@ describe("the audit trail", () => {
     const events = rest.filter((l): l is AuditEventLine => l.type === "event");
     expect(events.map((e) => e.event["type"])).toEqual(["doc.created.v1", "doc.shared.v1", "doc.renamed.v1", "doc.renamed.v1"]);
     // Merged by time: created, shared, renamed before the first edit; the last rename after the last edit.
-    const kinds = rest.map((l) => l.type).join(",");
+    const kinds = rest.filter((l) => l.type !== "checkpoint").map((l) => l.type).join(",");
     expect(kinds).toBe(["event", "event", "event", ...editLines.map(() => "edit"), "event", "end"].join(","));
+    // The export signs the head it ends at (test/audit-checkpoints.test.ts checks the signatures).
+    expect(rest.filter((l) => l.type === "checkpoint").at(-1)).toMatchObject({ seq: edits, editHead: editLines.at(-1)?.hash });
 
     const file = writeTrail(res.text.split("\n").filter((l) => l !== ""));
     const ok = await cli("verify", file);
@@ -164,7 +166,8 @@ describe("the audit trail", () => {
   });
 
   it("fails, naming the sequence, when one event is altered, removed or reordered", async () => {
-    const raw = (await exportTrail(alice.token, docId)).text.split("\n").filter((l) => l !== "");
+    // The chains alone: signed checkpoints have their own tests (audit-checkpoints.test.ts).
+    const raw = (await exportTrail(alice.token, docId)).text.split("\n").filter((l) => l !== "" && !l.startsWith('{"type":"checkpoint"'));
     const at = (seq: number) => raw.findIndex((l) => (JSON.parse(l) as AuditLine).type === "edit" && (JSON.parse(l) as AuditEditLine).seq === seq);
     const k = 3;
     const edit = JSON.parse(raw[at(k)]!) as AuditEditLine;

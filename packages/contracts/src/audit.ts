@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
+import type { AuditCheckpointLine } from "./audit-checkpoint.ts";
 import { GENESIS_HASH } from "./edit-chain.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 
@@ -8,6 +9,8 @@ import { SAFE_ID_PATTERN } from "./ids.ts";
  *
  *   header                      what the file is and how its chains are defined
  *   edit | event, ...           every edit and every metadata event, merged by time (see below)
+ *   checkpoint                  (version 2) a signed checkpoint of the edit chain, right after the
+ *                               edit it covers (after the header for seq 0): audit-checkpoint.ts
  *   end                         counts and the head of each chain: a file without it is truncated
  *
  * Two hash chains, both starting from GENESIS_HASH:
@@ -21,7 +24,12 @@ import { SAFE_ID_PATTERN } from "./ids.ts";
  * the export stops there and no verifier accepts it.
  */
 export const AUDIT_FORMAT = "palimpsest-audit";
-export const AUDIT_VERSION = 1;
+/**
+ * Version 2 added checkpoint lines, and nothing else: a version 1 file is a version 2 file without
+ * them, so verifiers read both; a reader that knows only version 1 refuses version 2 by its header.
+ */
+export const AUDIT_VERSION = 2;
+export const AUDIT_VERSIONS_READ = [1, 2] as const;
 export const AUDIT_CONTENT_TYPE = "application/x-ndjson";
 
 export const AUDIT_CHAIN_DESCRIPTION = {
@@ -38,7 +46,7 @@ export const AUDIT_CHAIN_DESCRIPTION = {
 export interface AuditHeader {
   type: "header";
   format: typeof AUDIT_FORMAT;
-  version: typeof AUDIT_VERSION;
+  version: (typeof AUDIT_VERSIONS_READ)[number];
   docId: string;
   exportedAt: string;
   chains: typeof AUDIT_CHAIN_DESCRIPTION;
@@ -79,7 +87,7 @@ export interface AuditErrorLine {
   type: "error";
   code: string;
   message: string;
-  chain?: "edit" | "event";
+  chain?: "edit" | "event" | "checkpoint";
   seq?: number;
   streamSeq?: number;
 }
@@ -92,7 +100,7 @@ export interface AuditEndLine {
   eventHead: string;
 }
 
-export type AuditLine = AuditHeader | AuditEditLine | AuditEventLine | AuditErrorLine | AuditEndLine;
+export type AuditLine = AuditHeader | AuditEditLine | AuditEventLine | AuditCheckpointLine | AuditErrorLine | AuditEndLine;
 
 /** JSON with no whitespace and object keys sorted, so the same value always gives the same text. */
 export function canonicalJson(value: unknown): string {

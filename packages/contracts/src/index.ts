@@ -10,6 +10,7 @@ export * from "./edit-codec.ts";
 export * from "./edit-chain.ts";
 export * from "./edit-heads.ts";
 export * from "./audit.ts";
+export * from "./audit-checkpoint.ts";
 export * from "./revocation.ts";
 export * from "./mail.ts";
 export * from "./collab-mux.ts";

@@ -209,6 +209,8 @@ export const rpc = {
     activity: "rpc.history.activity",
     /** One page of a document's NDJSON audit trail; the gateway streams the pages. */
     audit: "rpc.history.audit",
+    /** The public keys that verify the audit trail's signed checkpoints, with their validity periods. */
+    auditKeys: "rpc.history.audit-keys",
     version: "rpc.history.version",
     restore: "rpc.history.restore",
     /** Internal: a document's newest version number. */

@@ -35,6 +35,7 @@ export { createServiceShell, type ServiceShell } from "./service-shell.ts";
 export { authorizeCollab, collabTokenOf, parseCollabUrl, selectCollabProtocol, type CollabGrant } from "./collab-access.ts";
 export { lookupDocAccess, requireDocPermission, requireDocRole, type DocAccessQuery } from "./doc-access.ts";
 export { rebuildProjection, type ReadModels } from "./rebuild.ts";
+export { KeyRing, type EncryptionKey } from "./key-ring.ts";
 export { followLive, followedMeta, keepFollowing, storedAtMs, type FollowOptions, type FollowedMessage, type LiveFollower, type StreamPosition } from "./live-follower.ts";
 export { discardConsumer } from "./ordered-consumer.ts";
 export { advertisedUrl, announceReplica, type AnnounceOptions, type ReplicaAnnouncer } from "./replica-announcer.ts";

@@ -21,7 +21,7 @@ import { openApiDocument } from "./openapi.ts";
 import { CollabProxy } from "./collab-proxy.ts";
 import { discoveredUpstreams, staticUpstreams, type Upstreams } from "./upstreams.ts";
 import { addCorsAndSecurityHeaders, requestGuards } from "./http-policy.ts";
-import { registerJwksRoute, registerRestRoutes } from "./rest-routes.ts";
+import { registerAuditKeysRoute, registerJwksRoute, registerRestRoutes } from "./rest-routes.ts";
 import { registerInboxStream } from "./inbox-stream.ts";
 import { webApp } from "./static-files.ts";
 import { sessionCookies } from "./session-cookies.ts";
@@ -89,6 +89,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<GatewayApp> {
   const openapi = openApiDocument(apiRoutes, proxiedRoutes);
   http.get("/api/openapi.json", async () => openapi);
   registerJwksRoute(http, nc, config.rpcTimeoutMs);
+  registerAuditKeysRoute(http, nc, config.rpcTimeoutMs);
   const checks = gatewayReadiness(nc, redis, { syncReplicas: syncUpstreams, filesReplicas: filesUpstreams });
   addOpsRoutes(http, "gateway", checks, metrics, () => shuttingDown, { metrics: false });
   const metricsHttp = createHttpApp(log, metrics);

@@ -99,3 +99,15 @@ export function registerJwksRoute(http: FastifyInstance, nc: NatsConnection, rpc
     return reply.header("cache-control", "public, max-age=60").send(r.body);
   });
 }
+
+/**
+ * The public keys that verify the audit trail's signed checkpoints, from the history service, each
+ * with the period it signed in; briefly cacheable (a new key shows up within a minute).
+ */
+export function registerAuditKeysRoute(http: FastifyInstance, nc: NatsConnection, rpcTimeoutMs: number): void {
+  http.get("/.well-known/audit-keys.json", async (req, reply) => {
+    const r = await callRpc(nc, rpc.history.auditKeys, { requestId: req.id, input: {} }, rpcTimeoutMs);
+    if (!r.ok) throw new AppError(r.error.code, r.error.message);
+    return reply.header("cache-control", "public, max-age=60").send(r.body);
+  });
+}

@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import { rpc } from "@palimpsest/contracts";
 import {
   createServiceShell,
+  KeyRing,
   createTokenVerifier,
   dbReady,
   ensureCheckpointTable,
@@ -23,6 +24,8 @@ import { historyProjectionSpecsWith } from "./projections.ts";
 import { editHeadsPublisher, repairEditHeads } from "./edit-heads.ts";
 import { createHistoryQueries } from "./history-queries.ts";
 import { createAuditExport } from "./audit-export.ts";
+import { AuditSigningKeys } from "./audit-keys.ts";
+import { runAuditCheckpointer } from "./audit-checkpointer.ts";
 import { createRestoreCommand } from "./restore-command.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -56,6 +59,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   const js = jetstreamOf(nc);
   const jsm = await js.jetstreamManager();
   const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
+  const auditKeys = new AuditSigningKeys(db, KeyRing.parse(config.auditKeyEncryptionKeys, "AUDIT_KEY_ENCRYPTION_KEY"), config.auditKeyRotationDays * 86_400_000);
   const queries = createHistoryQueries(db, nc, js, snapshots, log, { diffMaxVersions: config.diffMaxVersions, diffMaxRenderedChars: config.diffMaxRenderedChars });
   const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
@@ -65,7 +69,8 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.head]: queries.head,
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
-      [rpc.history.audit]: createAuditExport(db, nc, js, { slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
+      [rpc.history.audit]: createAuditExport(db, nc, js, { keys: auditKeys, slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
+      [rpc.history.auditKeys]: async () => ({ body: await auditKeys.keySet() }),
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
   const snapshotter = runSnapshotter({
@@ -75,6 +80,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     log,
     policy: { everyEdits: config.snapshotEveryEdits, chunkEdits: config.snapshotChunkEdits, everySeconds: config.snapshotEverySeconds, sweepMs: config.snapshotSweepMs },
   });
+  const checkpointer = runAuditCheckpointer({ db, keys: auditKeys, log, everyMs: config.auditCheckpointEverySeconds * 1000 });
   const erasure = runDurableWorker({ js, jsm, log, spec: createErasure({ db, js, jsm, s3, bucket: config.s3Bucket, snapshots, log }).worker });
   // EDIT_HEADS learns what it lacks of the edit log: at start (a new stream; heads lost in a crash
   // up to ten minutes before), then every minute for what was edited lately (heads whose publish
@@ -107,6 +113,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
     async close() {
       shell.beginShutdown();
       await snapshotter.stop();
+      await checkpointer.stop();
       await erasure.stop();
       await Promise.all(projections.map((p) => p.stop()));
       clearInterval(repairTimer);

@@ -28,6 +28,10 @@ export interface Cursor {
   event: ChainState;
   /** Characters of the next line already sent (a line longer than a page spans pages). */
   skip: number;
+  /** The least edit seq whose checkpoint line is still to come (it follows that edit's line, or the header for 0). */
+  cpNext: number;
+  /** The edit seq of the last checkpoint line sent (-1: none yet); the export signs its end unless it is the last edit. */
+  cpLast: number;
 }
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -47,8 +51,10 @@ export function decodeCursor(text: string, docId: string): Cursor {
   const valid =
     typeof c === "object" && c !== null && c.v === 1 && typeof c.docId === "string" &&
     [c.editCount, c.editBound, c.editLast, c.eventBound, c.fileBound, c.skip].every(isCount) && isChain(c.edit) && isChain(c.event);
-  if (!valid) throw new AppError("VALIDATION_FAILED", "cursor is not valid");
-  const cursor = c as Cursor;
+  if (!valid || c === null) throw new AppError("VALIDATION_FAILED", "cursor is not valid");
+  // A page begun by a release without checkpoints (version 1 header) continues without them.
+  const legacy = !isCount(c.cpNext);
+  const cursor = { ...c, cpNext: legacy ? Number.MAX_SAFE_INTEGER : c.cpNext, cpLast: legacy ? Number.MAX_SAFE_INTEGER : Number.isSafeInteger(c.cpLast) ? c.cpLast : -1 } as Cursor;
   if (cursor.docId !== docId) throw new AppError("VALIDATION_FAILED", "cursor belongs to another document");
   return cursor;
 }

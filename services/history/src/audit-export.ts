@@ -9,6 +9,7 @@ import { decodeCursor, encodeCursor, type Cursor } from "./audit-cursor.ts";
 import { editTime, eventTime, mergeBySeq, orderKey, Peekable, readSubject } from "./audit-merge.ts";
 import { prefixWithin, replyBytes } from "./audit-reply-size.ts";
 import { createAuditSources } from "./audit-sources.ts";
+import type { AuditSigningKeys } from "./audit-keys.ts";
 import type { ExportSlots } from "./export-slots.ts";
 import type { HistoryDb } from "./schema.ts";
 
@@ -23,6 +24,9 @@ import type { HistoryDb } from "./schema.ts";
  * in stream order) and get their own chain, computed here. Where the log and the
  * stream disagree, the page ends with an error line and the export stops.
  *
+ * Signed checkpoints (audit-checkpoint.ts in contracts) follow the edits they cover; the export
+ * ends with one of its own end head, signed then, unless one was stored for that edit before.
+ *
  * The export covers what existed when it began: edits up to the edit log's head then (an edit the
  * projection has not reached yet is left for a later export) and events up to the DOCS stream's
  * last one for the document. The cursor carries the bounds and both chains' state.
@@ -35,10 +39,12 @@ export interface AuditExportOptions {
   pageMillis?: number;
   /** Bounds the pages in progress, per user and in all; unbounded when absent. */
   slots?: ExportSlots;
+  /** Signs the head each export ends at. */
+  keys: AuditSigningKeys;
 }
 
-export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, opts: AuditExportOptions = {}) {
-  const { begin, prefetchFor, logReader } = createAuditSources(db, nc);
+export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js: JetStreamClient, opts: AuditExportOptions) {
+  const { begin, prefetchFor, logReader, checkpointReader, signEnd } = createAuditSources(db, nc, opts.keys);
   const pageMillis = opts.pageMillis ?? 1_500;
   const defaultPageBytes = () => opts.pageBytes ?? Math.min(4 * 1024 * 1024, Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 2));
 
@@ -88,6 +94,7 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       ),
     );
     const logRow = logReader(docId, c.edit.seq);
+    const checkpointAt = checkpointReader(docId, c.editCount);
     let nextCursor: string | null = null;
     try {
       for (;;) {
@@ -95,12 +102,36 @@ export function createAuditExport(db: Kysely<HistoryDb>, nc: NatsConnection, js:
           nextCursor = encodeCursor(c);
           break;
         }
+        // A checkpoint line follows the edit it covers (the header for seq 0), so a verifier
+        // compares it with the chain as it stands there, in one pass.
+        if (c.cpNext <= c.edit.seq) {
+          const cp = await checkpointAt(c.edit.seq);
+          if (!cp) {
+            c = { ...c, cpNext: c.edit.seq + 1 };
+            continue;
+          }
+        }
         const e = await edits.peek();
         const v = await events.peek();
         let line: string;
         let advance: (() => void) | null;
         try {
-          if (e === undefined && v === undefined) {
+          const cp = c.cpNext <= c.edit.seq ? await checkpointAt(c.edit.seq) : undefined;
+          if (cp) {
+            line = JSON.stringify(cp);
+            advance = () => {
+              c = { ...c, cpNext: cp.seq + 1, cpLast: cp.seq, skip: 0 };
+            };
+          } else if (e === undefined && v === undefined && c.cpLast < c.edit.seq && c.edit.seq === c.editCount) {
+            // Every export carries a checkpoint of the head it ends at. Signed only here, once the
+            // chain was recomputed from the stream and checked against the log all the way: a head
+            // the stream does not bear out is never signed.
+            const end = await signEnd(docId, c.edit.seq, c.edit.hash);
+            line = JSON.stringify(end);
+            advance = () => {
+              c = { ...c, cpNext: c.edit.seq + 1, cpLast: c.edit.seq, skip: 0 };
+            };
+          } else if (e === undefined && v === undefined) {
             if (c.edit.seq < c.editCount) {
               throw new MismatchError({
                 type: "error",

@@ -1,8 +1,9 @@
 import type { Kysely } from "kysely";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { AUDIT_CHAIN_DESCRIPTION, AUDIT_FORMAT, AUDIT_VERSION, GENESIS_HASH, Streams, subjects, type AuditHeader } from "@palimpsest/contracts";
+import { AUDIT_CHAIN_DESCRIPTION, AUDIT_FORMAT, AUDIT_VERSION, GENESIS_HASH, Streams, subjects, type AuditCheckpointLine, type AuditHeader } from "@palimpsest/contracts";
 import type { LogRow } from "./audit-chains.ts";
+import type { AuditSigningKeys } from "./audit-keys.ts";
 import type { Cursor } from "./audit-cursor.ts";
 import type { HistoryDb } from "./schema.ts";
 
@@ -10,7 +11,7 @@ import type { HistoryDb } from "./schema.ts";
  * What the audit export reads besides the stream messages themselves: the bounds an export
  * covers (fixed when it begins), how far ahead to fetch, and the stored edit log to check against.
  */
-export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection) {
+export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection, keys: AuditSigningKeys) {
   let jsm: Promise<JetStreamManager> | undefined;
   const manager = () => (jsm ??= jetstreamManager(nc));
 
@@ -38,6 +39,8 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection) {
       edit: { next: 1, seq: 0, hash: GENESIS_HASH },
       event: { next: 1, seq: 0, hash: GENESIS_HASH },
       skip: 0,
+      cpNext: 0,
+      cpLast: -1,
     };
     const header: AuditHeader = {
       type: "header",
@@ -91,5 +94,26 @@ export function createAuditSources(db: Kysely<HistoryDb>, nc: NatsConnection) {
     };
   }
 
-  return { begin, prefetchFor, logReader };
+  /** The stored checkpoints up to edit `bound`, a slice at a time, as the export reaches their edits. */
+  function checkpointReader(docId: string, bound: number) {
+    const rows = new Map<number, AuditCheckpointLine>();
+    let loadedFrom = Infinity;
+    let loadedThrough = -1;
+    return async (seq: number): Promise<AuditCheckpointLine | undefined> => {
+      if (seq > bound) return undefined;
+      if (seq < loadedFrom || seq > loadedThrough) {
+        rows.clear();
+        const batch = await db.selectFrom("audit_checkpoints").selectAll().where("doc_id", "=", docId).where("seq", ">=", seq).where("seq", "<=", bound).orderBy("seq").limit(1_000).execute();
+        for (const r of batch) rows.set(Number(r.seq), { type: "checkpoint", docId: r.doc_id, seq: Number(r.seq), editHead: r.edit_head, at: r.at, kid: r.kid, sig: r.sig });
+        loadedFrom = seq;
+        loadedThrough = batch.length < 1_000 ? bound : Number(batch[batch.length - 1]?.seq ?? bound);
+      }
+      return rows.get(seq);
+    };
+  }
+
+  /** The checkpoint of the head an export ends at: the one stored for that edit, or one signed now. */
+  const signEnd = (docId: string, seq: number, editHead: string) => keys.checkpoint({ docId, seq, editHead });
+
+  return { begin, prefetchFor, logReader, checkpointReader, signEnd };
 }

@@ -108,6 +108,7 @@ export function createErasure(deps: ErasureDeps) {
       await trx.deleteFrom("edit_chunks").where("doc_id", "=", docId).execute();
       await trx.deleteFrom("snapshots").where("doc_id", "=", docId).execute();
       await trx.deleteFrom("doc_heads").where("doc_id", "=", docId).execute();
+      await trx.deleteFrom("audit_checkpoints").where("doc_id", "=", docId).execute();
     });
     const objects = await deleteSnapshotObjects(docId);
     snapshots.forget(docId);

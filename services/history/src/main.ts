@@ -1,10 +1,11 @@
 import { connectNats, createS3, createDb, createLogger, createMetrics, prepareStreams, migrateToLatest, runUntilSignalled, startTracing, refuseBuiltInCredentials } from "@palimpsest/platform";
-import { loadHistoryConfig } from "./config.ts";
+import { loadHistoryConfig, refuseBuiltInAuditKeyEncryption } from "./config.ts";
 import { historyMigrations, type HistoryDb } from "./schema.ts";
 import { buildHistoryApp } from "./app.ts";
 
 const config = loadHistoryConfig();
 refuseBuiltInCredentials(config, { postgres: true, s3: true });
+refuseBuiltInAuditKeyEncryption(config);
 const log = createLogger("history", config.logLevel, config.replicaId);
 // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on SIGTERM by runUntilSignalled.
 startTracing(config, "history", log);

@@ -66,7 +66,36 @@ export interface EditChunksTable {
   update: Uint8Array;
 }
 
+/**
+ * The history service's Ed25519 keys for signing audit checkpoints; the private key sealed
+ * (KeyRing). Never deleted: every old public key stays published, so old checkpoints verify.
+ */
+export interface AuditKeysTable {
+  kid: string;
+  private_jwk: string;
+  public_jwk: string;
+  /** When it began to sign; the next key's `created_at` is when it stopped. */
+  created_at: Date;
+}
+
+/**
+ * Signed checkpoints of documents' edit chains. Evidence, not a projection: a checkpoint cannot
+ * be made again honestly for a past time, so no rebuild truncates this table (it is in no
+ * projection's list below). One per document and edit: the first signed for a head stands.
+ */
+export interface AuditCheckpointsTable {
+  doc_id: string;
+  seq: number;
+  edit_head: string;
+  /** The signed time, exactly as signed. */
+  at: string;
+  kid: string;
+  sig: string;
+}
+
 export interface HistoryDb {
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_keys: AuditKeysTable;
   edit_chunks: EditChunksTable;
   edit_log: EditLogTable;
   doc_activity: ActivityTable;
@@ -147,6 +176,27 @@ export const historyMigrations: Record<string, Migration> = {
   "005_edit_log_via_token": {
     async up(db) {
       await db.schema.alterTable("edit_log").addColumn("via_token_id", "text").addColumn("via_name", "text").execute();
+    },
+  },
+  "006_audit_checkpoints": {
+    async up(db) {
+      await db.schema
+        .createTable("audit_keys")
+        .addColumn("kid", "text", (c) => c.primaryKey())
+        .addColumn("private_jwk", "text", (c) => c.notNull())
+        .addColumn("public_jwk", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("audit_checkpoints")
+        .addColumn("doc_id", "text", (c) => c.notNull())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("edit_head", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("kid", "text", (c) => c.notNull())
+        .addColumn("sig", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("audit_checkpoints_pk", ["doc_id", "seq"])
+        .execute();
     },
   },
 };

@@ -15,6 +15,8 @@ const cursor: Cursor = {
   edit: { next: 1, seq: 0, hash: GENESIS_HASH },
   event: { next: 4, seq: 1, hash: GENESIS_HASH },
   skip: 0,
+  cpNext: 0,
+  cpLast: -1,
 };
 
 const stored = (seq: number, body: () => unknown) => ({ seq, json: body }) as unknown as JsMsg;

@@ -13,6 +13,8 @@ const cursor: Cursor = {
   edit: { next: 20, seq: 5, hash: "a".repeat(64) },
   event: { next: 3, seq: 2, hash: GENESIS_HASH },
   skip: 17,
+  cpNext: 0,
+  cpLast: -1,
 };
 
 function refusal(text: string, docId: string): AppError {
