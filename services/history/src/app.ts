@@ -65,6 +65,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.head]: queries.head,
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
+      [rpc.history.searchText]: queries.searchText,
       [rpc.history.audit]: createAuditExport(db, nc, js, { slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };
