@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, inject, vi } from "vitest";
+import pg from "pg";
 import * as Y from "yjs";
 import { randomBytes } from "node:crypto";
 import { TestApi, type RunningSystem } from "@palimpsest/devkit";
@@ -8,16 +9,20 @@ import { connectClient, type CollabClient } from "./collab-client.ts";
 
 let system: RunningSystem;
 let anon: TestApi;
+let db: pg.Client;
 const clients: CollabClient[] = [];
 
 beforeAll(async () => {
   system = await startTestSystem("search");
   anon = new TestApi(system.gatewayUrl());
+  db = new pg.Client({ connectionString: inject("storeEnv")["DATABASE_URL"] });
+  await db.connect();
 });
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy();
 });
 afterAll(async () => {
+  await db?.end();
   await system?.stop();
 });
 
@@ -143,6 +148,21 @@ describe("full-text search", () => {
     expect(await found(api, term)).toEqual([]);
     expect((await api.call("POST", `/api/docs/${doc.id}/untrash`)).status).toBe(200);
     expect(await found(api, term)).toEqual([doc.id]);
+  });
+
+  it("a purged document is not found and leaves the index", async () => {
+    const { api, auth } = await anon.newUser("Purger");
+    const term = word("rowan");
+    const doc = await api.createDoc("Short-lived");
+    const c = await open(doc.id, auth.accessToken);
+    writeParagraphs(c, [`gone ${term}`]);
+    await vi.waitFor(async () => expect(await found(api, term)).toEqual([doc.id]), { timeout: 15_000, interval: 200 });
+    c.destroy();
+    expect((await api.call("DELETE", `/api/docs/${doc.id}`)).status).toBe(204);
+    expect((await api.call("DELETE", `/api/docs/${doc.id}?purge=true`)).status).toBe(204);
+    expect(await found(api, term)).toEqual([]);
+    // History erases the content and empties the document's head; the index follows.
+    await vi.waitFor(async () => expect((await db.query("select 1 from docs.document_text where doc_id = $1", [doc.id])).rowCount).toBe(0), { timeout: 15_000, interval: 200 });
   });
 
   it("malformed or odd queries get a 400 or an empty answer, never a 500", async () => {
