@@ -1,7 +1,7 @@
 /**
  * Drops read-model tables and rebuilds them from the streams, while the system runs.
  * Usage: npm run rebuild-projections [-- <name> ...]   (names: auth, docs, docs-users,
- * docs-edit-heads, edit-log, doc-activity, files; none means all). Same environment as the services,
+ * docs-edit-heads, docs-search, edit-log, doc-activity, files; none means all). Same environment as the services,
  * but DATABASE_URL names the database's owner (or an admin), which acts as each service's role in turn.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -28,7 +28,11 @@ try {
     await migrateToLatest(dbOf(s.service), s.service, s.migrations);
     await ensureCheckpointTable(dbOf(s.service));
   }
-  const all = services.flatMap((s) => s.projections.map((p) => ({ ...p, service: s.service })));
+  const all = [
+    ...services.flatMap((s) => s.projections.map((p) => ({ ...p, service: s.service }))),
+    // Rebuilt from EDIT_HEADS with each document's text fetched from history again.
+    { ...(docs.searchIndex(nc, log) as unknown as ReadModels<unknown>["projections"][number]), service: "docs" },
+  ];
   const unknown = [...wanted].filter((n) => !all.some((p) => p.spec.name === n));
   if (unknown.length) throw new Error(`unknown projection(s): ${unknown.join(", ")}; known: ${all.map((p) => p.spec.name).join(", ")}`);
   for (const { spec, tables, batchSize, service } of all) {

@@ -50,6 +50,8 @@ const requirements: Record<string, Requirement> = {
   "DELETE /api/auth/tokens/:id": "signed-in",
   "POST /api/docs": "signed-in",
   "GET /api/docs": "signed-in",
+  // Anyone signed in searches; what they find is only what they may read (test/search.test.ts).
+  "GET /api/search": "signed-in",
   "GET /api/docs/:id": "read",
   "PATCH /api/docs/:id": "rename",
   "DELETE /api/docs/:id": "trash",
@@ -193,7 +195,7 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     .replace(":userId", users.target.auth.user.id)
     .replace(":seq", "1")
     .replace(":id", route.url.startsWith("/api/files/") ? fileId : route.url.startsWith("/api/comments/") ? f.comment : route.url.startsWith("/api/webhooks/") ? f.webhook : f.doc.id);
-  const query: Record<string, string> = { "GET /api/docs/:id/versions/at": `?at=${encodeURIComponent(new Date().toISOString())}`, "GET /api/docs/:id/diff": "?from=1&to=2" };
+  const query: Record<string, string> = { "GET /api/docs/:id/versions/at": `?at=${encodeURIComponent(new Date().toISOString())}`, "GET /api/docs/:id/diff": "?from=1&to=2", "GET /api/search": "?q=fixture" };
   const bodies: Record<string, unknown> = {
     "POST /api/auth/register": { email: `u-${randomUUID()}@example.test`, password: "correct horse battery staple", name: "Swept" },
     "POST /api/auth/login": { email: users.viewer.auth.user.email, password: "correct horse battery staple" },

@@ -19,6 +19,8 @@ const PROJECTIONS: Record<string, { schema: string; stream: string; filter: stri
   "docs-notifications": { schema: "docs", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["notifications", "thread_participants", "comment_threads"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
   "docs-edit-heads": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_last_edit"] },
+  // A cache of history's text, fetched again for every document's head.
+  "docs-search": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_text"] },
   "edit-log": { schema: "history", stream: Streams.edits, filter: subjects.allEdits(), tables: ["edit_log", "doc_heads"] },
   "doc-activity": { schema: "history", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["doc_activity"] },
   files: { schema: "files", stream: Streams.docs, filter: subjects.allFileEvents(), tables: ["files"] },
@@ -140,6 +142,7 @@ describe("projections are rebuilt from the streams", () => {
     expect(before["files"]!.some((f) => (f as { doc_id: string }).doc_id === doc.id)).toBe(true);
     expect(before["webhooks"]!.filter((r) => (r as { doc_id: string }).doc_id === doc.id)).toHaveLength(1);
     expect(before["document_last_edit"]!.some((r) => (r as { doc_id: string }).doc_id === doc.id)).toBe(true);
+    expect(before["document_text"]!.find((r) => (r as { doc_id: string }).doc_id === doc.id)).toMatchObject({ body: "!content" });
 
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/rebuild-projections.ts"], {
       cwd: repoRoot,

@@ -7,6 +7,8 @@
 
 import { describe, expect, it, vi } from "vitest";
 import type { Page } from "playwright-core";
+import * as Y from "yjs";
+import { connectClient } from "../collab-client.ts";
 import { artifact, PASSWORD, share, signIn, storedSession, unexpectedErrors, useBrowserSystem, waitForStatus, WAIT } from "./browser-harness.ts";
 
 const env = useBrowserSystem("browser-dashboard", { env: { ACCESS_TOKEN_TTL_SECONDS: "12" } });
@@ -90,6 +92,32 @@ describe("the dashboard in a real browser", () => {
     await vi.waitFor(async () => expect((await titles(a)).length).toBe(4), WAIT);
 
     await a.screenshot({ path: artifact("dashboard.png") });
+    expect(unexpectedErrors(A)).toEqual([]);
+  });
+
+  it("finds documents by their text, shows the matched words highlighted as text, and opens one from the keyboard", async () => {
+    const ada = await env.person("Ada Finder");
+    const doc = await ada.api.createDoc("Kitchen diary");
+    const writer = connectClient(env.system.gatewayUrl(), doc.id, ada.auth.accessToken);
+    await vi.waitFor(() => expect(writer.provider.synced).toBe(true), WAIT);
+    const p = new Y.XmlElement("paragraph");
+    p.insert(0, [new Y.XmlText('We cooked quince & plums, 2 < 3 > 1 "yes" today.')]);
+    writer.doc.getXmlFragment("default").push([p]);
+
+    const A = await env.open("A");
+    const a = A.page;
+    await signIn(a, ada);
+    await a.getByPlaceholder("Search by title and content").fill("quince");
+    const results = a.getByTestId("content-search");
+    await vi.waitFor(async () => expect(await results.getByRole("link", { name: "Kitchen diary" }).count()).toBe(1), WAIT);
+    expect(await results.locator("mark").allTextContents()).toEqual(["quince"]);
+    // What the document says stays text: its characters are shown as they are, in no element but the marks.
+    expect(await results.locator(".search-result-snippet").textContent()).toContain('& plums, 2 < 3 > 1 "yes"');
+    expect(await results.locator(".search-result-snippet :not(mark):not(span)").count()).toBe(0);
+    await results.getByRole("link", { name: "Kitchen diary" }).focus();
+    await a.keyboard.press("Enter");
+    await a.waitForURL(new RegExp(`/d/${doc.id}$`));
+    writer.destroy();
     expect(unexpectedErrors(A)).toEqual([]);
   });
 

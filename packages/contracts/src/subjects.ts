@@ -203,6 +203,8 @@ export const rpc = {
     deleteWebhook: "rpc.docs.delete-webhook",
     webhookDeliveries: "rpc.docs.webhook-deliveries",
     replayWebhook: "rpc.docs.replay-webhook",
+    /** Full-text search over the titles and content the caller may read. */
+    search: "rpc.docs.search",
   },
   history: {
     list: "rpc.history.list",
@@ -218,6 +220,8 @@ export const rpc = {
     diff: "rpc.history.diff",
     /** Internal: the newest snapshot of a document, for sync replicas opening it. */
     snapshot: "rpc.history.snapshot",
+    /** Internal, for the docs service's search index: a document's newest text (rich text or card texts). */
+    searchText: "rpc.history.search-text",
   },
   files: {
     list: "rpc.files.list",

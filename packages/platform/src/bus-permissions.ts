@@ -35,7 +35,7 @@ export function inboxPrefixOf(user: BusUser): string {
 }
 
 /** Calls only services and tools may make; the gateway never forwards a client to these. */
-const internalRpc: readonly string[] = [rpc.auth.lookup, rpc.auth.resolveApiToken, rpc.history.head, rpc.history.snapshot];
+const internalRpc: readonly string[] = [rpc.auth.lookup, rpc.auth.resolveApiToken, rpc.history.head, rpc.history.snapshot, rpc.history.searchText];
 
 function allRpcSubjects(): string[] {
   const out: string[] = [];
@@ -156,6 +156,8 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         rpc.auth.jwks,
         rpc.auth.resolveApiToken,
         rpc.history.head,
+        // The search index: each edited document's newest text.
+        rpc.history.searchText,
         ...streamSetup(),
         ...streamReader(Streams.docs),
         ...streamReader(Streams.auth),

@@ -22,6 +22,8 @@ import { createDocuments } from "./documents.ts";
 import { createComments } from "./comments.ts";
 import { createNotifications } from "./notifications.ts";
 import { createWebhooks } from "./webhooks.ts";
+import { createSearch } from "./search.ts";
+import { searchIndexSpec } from "./search-index.ts";
 import { startWebhookDeliveries } from "./webhook-deliveries.ts";
 import { readYourWrites } from "./read-your-writes.ts";
 import { docsProjectionSpecs, NOTIFICATIONS_PROJECTION } from "./projections.ts";
@@ -30,7 +32,7 @@ import { runNotificationMailer } from "./notification-mailer.ts";
 import { DocumentStore } from "./document-store.ts";
 import { AccessCache } from "./access-cache.ts";
 import type { DocsConfig } from "./config.ts";
-import type { DocsDb } from "./schema.ts";
+import { docsProjections, type DocsDb } from "./schema.ts";
 
 export interface DocsDeps {
   config: DocsConfig;
@@ -60,6 +62,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const jsm = await jetstreamManager(nc);
   const deliveries = startWebhookDeliveries({ db, js, jsm, store, apply, log, metrics, config });
   const webhooks = createWebhooks({ db, store, jsm, cache, apply, deliveries, policy: config.webhookAllowPrivateTargets });
+  const search = createSearch(db);
   const rpcSubs = serveRpc(
     nc,
     "docs",
@@ -95,6 +98,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.deleteWebhook]: webhooks.remove,
       [rpc.docs.webhookDeliveries]: webhooks.deliveries,
       [rpc.docs.replayWebhook]: webhooks.replay,
+      [rpc.docs.search]: search.search,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );
@@ -111,6 +115,11 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       ...(flushDelayMs ? { flushDelayMs } : {}),
       ...(spec.name === NOTIFICATIONS_PROJECTION ? { committed: toldLive } : {}),
     }),
+  );
+  // Not among docsProjectionSpecs: it calls history, so it needs a connection (see search-index.ts).
+  // A short flush delay: an edit should be findable within seconds, and a batch costs one fetch per document.
+  projections.push(
+    runProjection({ ...common, spec: searchIndexSpec(nc, log), tables: docsProjections["docs-search"], batchSize: 200, flushDelayMs: 250 }),
   );
   const mailer = runNotificationMailer({ db, js, log, metrics, delayMs: config.notificationMailDelaySeconds * 1000, publicUrl: config.publicUrl });
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };

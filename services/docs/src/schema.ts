@@ -157,6 +157,17 @@ export interface WebhookDeliveriesTable {
   edit_to: number | null;
 }
 
+/** The search index's text of each edited document (search-index.ts): a cache of history's rendering, rebuilt from EDIT_HEADS. */
+export interface DocumentTextTable {
+  doc_id: string;
+  /** What history rendered (searchableBody), for snippets. */
+  body: string;
+  /** `body` as a tsvector, weight B (titles, matched from `documents`, weigh A). */
+  tsv: string;
+  /** The document's version the text is of: an older fetch never overwrites a newer one. */
+  version: number;
+}
+
 export interface WebhookAttemptsTable {
   delivery_id: string;
   at: Date;
@@ -180,6 +191,7 @@ export interface DocsDb {
   document_invitations: InvitationsTable;
   doc_users: DocUsersTable;
   document_last_edit: LastEditTable;
+  document_text: DocumentTextTable;
 }
 
 export const docsMigrations: Record<string, Migration> = {
@@ -367,6 +379,21 @@ export const docsMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "009_search": {
+    async up(db) {
+      await db.schema
+        .createTable("document_text")
+        .addColumn("doc_id", "text", (c) => c.primaryKey())
+        .addColumn("body", "text", (c) => c.notNull())
+        .addColumn("tsv", sql`tsvector`, (c) => c.notNull())
+        .addColumn("version", "bigint", (c) => c.notNull())
+        .execute();
+      await sql`create index document_text_tsv_idx on document_text using gin (tsv)`.execute(db);
+      // Titles are matched where they live, so a rename is found at once; the configuration is
+      // spelled as in search-index.ts (SEARCH_CONFIG), or the planner would not use this index.
+      await sql`create index documents_title_tsv_idx on documents using gin (to_tsvector('simple'::regconfig, title))`.execute(db);
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
@@ -374,5 +401,6 @@ export const docsProjections = {
   docs: ["webhooks", "comments", "document_members", "document_invitations", "named_versions", "documents"],
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
+  "docs-search": ["document_text"],
   "docs-notifications": ["notifications", "thread_participants", "comment_threads", "notification_settings"],
 } as const;

@@ -22,6 +22,7 @@ import {
   HistoryQuery,
   InvitationBody,
   ListDocsQuery,
+  SearchQuery,
   LoginBody,
   LogoutBody,
   MemberParams,
@@ -182,6 +183,11 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "GET", url: "/api/docs", subject: rpc.docs.list, auth: true, summary: "documents I own or that are shared with me",
     schema: { querystring: ListDocsQuery }, input: (r) => r.query,
+  },
+  {
+    method: "GET", url: "/api/search", subject: rpc.docs.search, auth: true,
+    summary: "full-text search over the titles and content I may read: {items: [{docId, title, kind, snippet, score}]}, best first; snippets are escaped HTML with <mark> around the matches; workspaceId is refused (400) until workspaces exist",
+    schema: { querystring: SearchQuery }, input: (r) => r.query,
   },
   {
     method: "GET", url: "/api/docs/:id", subject: rpc.docs.get, auth: true, summary: "one document with my role",

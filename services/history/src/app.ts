@@ -69,6 +69,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.head]: queries.head,
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
+      [rpc.history.searchText]: queries.searchText,
       [rpc.history.audit]: createAuditExport(db, nc, js, { keys: auditKeys, slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
       [rpc.history.auditKeys]: async () => ({ body: await auditKeys.keySet() }),
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });

@@ -11,6 +11,9 @@ import {
   type RichDiff,
   HistoryListInput,
   SnapshotInput,
+  SearchTextInput,
+  searchableBody,
+  type SearchTextView,
   VersionInput,
   parse,
   EDIT_SESSION_GAP_MS,
@@ -21,7 +24,7 @@ import {
   type VersionView,
 } from "@palimpsest/contracts";
 import { chunkChain, documentAt, headSeq, seqAt } from "./document-state.ts";
-import { renderDocument } from "./render-document.ts";
+import { renderDocument, searchableText } from "./render-document.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
 import { RichDiffBuilder } from "./rich-diff.ts";
 import { readEdits } from "./edit-reader.ts";
@@ -172,6 +175,22 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
     async head(input: unknown): Promise<RpcResult> {
       const { docId } = parse(HeadInput, input, "head query");
       return { body: { seq: await headSeq(db, docId) } };
+    },
+
+    /**
+     * Internal, for the docs service's search index: the newest text. No caller: docs asks on
+     * behalf of its index and filters what each reader may see at query time.
+     */
+    async searchText(input: unknown): Promise<RpcResult> {
+      const { docId } = parse(SearchTextInput, input, "search text query");
+      const seq = await headSeq(db, docId);
+      if (seq === 0) return { body: { seq: 0, text: "" } satisfies SearchTextView };
+      const v = await documentAt(db, js, snapshots, docId, seq);
+      try {
+        return { body: { seq: v.seq, text: searchableBody(searchableText(v.doc)) } satisfies SearchTextView };
+      } finally {
+        v.doc.destroy();
+      }
     },
 
     /** Internal, for sync replicas: the newest snapshot, so a document opens without replaying everything. */

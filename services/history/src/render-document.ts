@@ -103,3 +103,27 @@ export function renderDocument(doc: Y.Doc): Rendered {
   if (doc.share.has(DocFields.board)) parts.board = doc.getMap(DocFields.board).toJSON();
   return parts;
 }
+
+function cardWords(card: unknown, field: string): string {
+  const value = card instanceof Y.Map ? (card as Y.Map<unknown>).get(field) : typeof card === "object" && card !== null ? (card as Record<string, unknown>)[field] : undefined;
+  if (value instanceof Y.Text) return value.toString();
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * What search finds in a document: its text as rendered above, and on a board each card's words
+ * (a note's or task's text, an image's caption, a link's title; web/src/board/board-model.ts),
+ * one card per line. Positions, colours and addresses are not words anyone searches for.
+ */
+export function searchableText(doc: Y.Doc): string {
+  const lines = [renderDocument(doc).text];
+  if (doc.share.has(DocFields.board)) {
+    for (const card of doc.getMap(DocFields.board).values()) {
+      for (const field of ["title", "text"]) {
+        const words = cardWords(card, field).trim();
+        if (words) lines.push(words);
+      }
+    }
+  }
+  return lines.filter((l) => l.length > 0).join("\n");
+}

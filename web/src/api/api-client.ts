@@ -26,6 +26,7 @@ import type {
   Members,
   NamedVersion,
   Page,
+  SearchResults,
   RestoreResult,
   User,
   VersionView,
@@ -179,6 +180,10 @@ export const api = {
     history: (id: string, params: HistoryParams = {}, signal?: AbortSignal): Promise<Page<HistoryEvent>> =>
       authorized({ method: "GET", path: `${docPath(id)}/history${query({ ...params })}`, signal }),
   },
+
+  /** Titles and content of what I may read, best first; snippets are escaped HTML with `<mark>` (read them with snippetSegments). */
+  search: (params: { q: string; limit?: number }, signal?: AbortSignal): Promise<SearchResults> =>
+    authorized({ method: "GET", path: `/api/search${query(params)}`, signal }),
 
   members: {
     list: (id: string, signal?: AbortSignal): Promise<Members> =>

@@ -23,6 +23,7 @@ export type { DiffSegment, DiffView, FileView, NamedVersion, PresignedUpload, Re
 export type { NotificationList, NotificationSettings, NotificationView } from "@palimpsest/contracts/shared";
 export type { ActivityItem, CommentAnchor, CommentList, CommentThreadView as CommentThread, CommentView as Comment } from "@palimpsest/contracts/shared";
 export type { ApiTokenScope, ApiTokenView as ApiToken, CreatedApiToken } from "@palimpsest/contracts/shared";
+export type { SearchHit, SearchResults } from "@palimpsest/contracts/shared";
 export type {
   RegisteredWebhook,
   WebhookDeliveryList,

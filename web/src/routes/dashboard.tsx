@@ -8,6 +8,7 @@ import { can } from "@palimpsest/contracts/shared";
 import { useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
 import { RoleBadge } from "../components/role-badge";
+import { ContentSearch } from "./content-search";
 import { exactTime, timeAgo } from "../lib/format";
 import { documentPath } from "../lib/paths";
 import { localCopies, rememberTitle, subscribeLocalCopies } from "../offline/local-copies";
@@ -480,7 +481,7 @@ export function Dashboard(): ReactNode {
           </nav>
           <div className="search">
             <label className="visually-hidden" htmlFor={`${ids}-q`}>
-              Search by title
+              {trash ? "Search the trash by title" : "Search by title and content"}
             </label>
             <svg className="search-icon" viewBox="0 0 20 20" aria-hidden="true">
               <circle cx="8.5" cy="8.5" r="5.5" />
@@ -490,12 +491,14 @@ export function Dashboard(): ReactNode {
               id={`${ids}-q`}
               name="q"
               type="search"
-              placeholder={trash ? "Search the trash by title" : "Search by title"}
+              placeholder={trash ? "Search the trash by title" : "Search by title and content"}
               value={searchText}
               onChange={(event) => setSearchText(event.target.value)}
             />
           </div>
         </div>
+
+        {!trash && !list.unreachable && <ContentSearch query={query} />}
 
         {list.unreachable ? (
           <section className="unreachable" aria-label="Server unreachable" data-testid="dashboard-unreachable">
