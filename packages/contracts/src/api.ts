@@ -2,6 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { ApiTokenName, ApiTokenScopeList, CommentAnchor, CommentBody, CommentMentions, DocKind, NotificationEmailSetting, Role } from "./events.ts";
 import type { ApiTokenScope } from "./permissions.ts";
 import type { ErrorBody } from "./errors.ts";
+import type { BoardCardChange } from "./board-diff.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 
 /**
@@ -157,6 +158,8 @@ export interface DiffView {
   authors: string[];
   /** Rich text documents: the changes shown in the document itself, with its formatting. */
   rich?: RichDiff;
+  /** Boards: each card's change, with who made it. */
+  board?: BoardCardChange[];
 }
 
 /**

@@ -19,3 +19,4 @@ export * from "./collab-control.ts";
 export * from "./presence.ts";
 export * from "./doc-content.ts";
 export * from "./search.ts";
+export * from "./board-diff.ts";

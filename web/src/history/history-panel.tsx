@@ -1,6 +1,7 @@
-// Version history of a text document: a timeslider that plays the document through its
-// versions, the edits grouped into sessions by author and time, named versions, a diff view
-// coloured by author, and restore. Loaded on first use (see text-document-page).
+// Version history of a text document or a board: a timeslider that plays the document through
+// its versions, the edits grouped into sessions by author and time, named versions, a diff view
+// coloured by author (a board's: card by card), and restore. Loaded on first use (see
+// text-document-page and board-page).
 //
 // This component holds which version is shown and composes the parts, each in its own module:
 //   history-timeslider    play, the slider, "Show changes" and what to compare with
@@ -37,8 +38,11 @@ type Selection = number | "head";
 export interface HistoryPanelProps {
   doc: DocMeta;
   connection: CollabConnection;
-  /** The live editor's extensions (without collaboration), so old versions render with its schema. */
-  extensions: Extensions;
+  /**
+   * A text document's live editor's extensions (without collaboration), so old versions render
+   * with its schema; null for a board, whose versions are drawn as cards.
+   */
+  extensions: Extensions | null;
   onClose: () => void;
   /** After a restore; the restored text reaches every open window through sync. */
   onRestored: (restored: { seq: number; at: string | null; changed: boolean }) => void;

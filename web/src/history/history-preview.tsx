@@ -4,6 +4,7 @@
 import type { ReactNode } from "react";
 import type { Extensions } from "@tiptap/react";
 import { DiffLegend, DiffText } from "./diff-view";
+import { BoardDiff, BoardVersionPreview } from "./board-history";
 import type { DiffLoad, People, VersionLoad } from "./use-history";
 import { VersionPreview } from "./version-preview";
 
@@ -19,7 +20,8 @@ interface HistoryPreviewProps {
   version: VersionLoad;
   head: number;
   people: People;
-  extensions: Extensions;
+  /** The live editor's extensions for a text document; null for a board, drawn as its cards. */
+  extensions: Extensions | null;
 }
 
 export function HistoryPreview({ historyError, empty, showChanges, diffRange, diff, version, head, people, extensions }: HistoryPreviewProps): ReactNode {
@@ -29,9 +31,12 @@ export function HistoryPreview({ historyError, empty, showChanges, diffRange, di
         <div className="history-diff-head">
           <p className="muted">
             What changed from version {diffRange.from} to version {diffRange.to}
-            {diffRange.to === head ? " (current)" : ""}: added text is underlined, deleted text struck through, reformatted text underlined with dots, in each author’s colour.
+            {diffRange.to === head ? " (current)" : ""}
+            {extensions
+              ? ": added text is underlined, deleted text struck through, reformatted text underlined with dots, in each author’s colour."
+              : ": each changed card in its author’s colour, added ones solid, deleted ones dashed."}
           </p>
-          <DiffLegend diff={diff.diff} people={people} />
+          {extensions && <DiffLegend diff={diff.diff} people={people} />}
         </div>
       )}
       <div
@@ -63,14 +68,18 @@ export function HistoryPreview({ historyError, empty, showChanges, diffRange, di
               {diff.error}
             </p>
           ) : diff.diff ? (
-            <DiffText diff={diff.diff} people={people} extensions={extensions} />
+            extensions ? <DiffText diff={diff.diff} people={people} extensions={extensions} /> : <BoardDiff changes={diff.diff.board ?? []} people={people} />
           ) : null
         ) : version.error ? (
           <p className="form-alert" role="alert">
             {version.error}
           </p>
         ) : (
-          <VersionPreview extensions={extensions} content={version.version?.content ?? null} />
+          extensions ? (
+            <VersionPreview extensions={extensions} content={version.version?.content ?? null} />
+          ) : (
+            version.version && <BoardVersionPreview board={version.version.board} people={people} />
+          )
         )}
       </div>
     </div>

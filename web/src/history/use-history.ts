@@ -212,6 +212,8 @@ export interface RenderedVersion {
   userId: string | null;
   text: string;
   content: JSONContent;
+  /** A board's `board` map as JSON (cards by id); null for text. */
+  board: unknown;
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -264,7 +266,7 @@ export function useVersion(docId: string, seq: number | null): VersionLoad {
       const running = inFlight.current.get(wanted);
       if (running) return running;
       const request = api.versions.get(docId, wanted).then((view) => {
-        const rendered: RenderedVersion = { seq: view.seq, at: view.at, userId: view.userId, text: view.text, content: contentOf(view.state) };
+        const rendered: RenderedVersion = { seq: view.seq, at: view.at, userId: view.userId, text: view.text, content: contentOf(view.state), board: view.board ?? null };
         cache.current.set(wanted, rendered);
         if (cache.current.size > CACHE_SIZE) {
           const oldest = cache.current.keys().next().value;

@@ -1,11 +1,11 @@
 // A board at /b/:id: cards (notes, tasks, images, links) that everyone here moves, resizes and
 // edits at once, with each other's pointers, through the same sync and offline copy as text.
 
-import { useMemo } from "react";
+import { lazy, Suspense, useCallback, useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
 import type { CommentThread, DocMeta } from "../api/types";
-import { canComment, canWrite } from "@palimpsest/contracts/shared";
+import { canComment, canReadHistory, canWrite } from "@palimpsest/contracts/shared";
 import { BoardEditor, type BoardComments } from "../board/board-editor";
 import type { CardView } from "../board/board-model";
 import { CommentsButton } from "../comments/comments-button";
@@ -14,11 +14,16 @@ import { useCommentPanel } from "../comments/use-comment-panel";
 import { useComments } from "../comments/use-comments";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { AttachmentsButton } from "../files/attachments-button";
+import { ErrorBoundary } from "../components/error-boundary";
+import { HistoryButton, loadHistoryPanel } from "../history/history-button";
+import { exactTime } from "../lib/format";
 import { documentPath } from "../lib/paths";
 import { announceAccessChange, useLiveDocument } from "../share/use-live-document";
 import { DocumentFrame, DocumentLoading, DocumentUnavailable } from "./document-frame";
 import { useDocument } from "./use-document";
 import "../board/board.css";
+
+const HistoryPanel = lazy(loadHistoryPanel);
 
 function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   const user = useSelfPresence();
@@ -29,6 +34,21 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   const live = useLiveDocument(opened, connection, collab);
   const comments = useComments(opened.id, connection);
   const panel = useCommentPanel();
+  const [historyWanted, setHistoryOpen] = useState(false);
+  // History is for owners, editors and auditors; a role changed to viewer closes it too.
+  const mayReadHistory = live.state !== "lost" && canReadHistory(live.doc.role);
+  const historyOpen = historyWanted && mayReadHistory;
+  const [notice, setNotice] = useState("");
+  const closeHistory = useCallback(() => setHistoryOpen(false), []);
+  const onRestored = useCallback(({ at, changed }: { at: string | null; changed: boolean }) => {
+    setHistoryOpen(false);
+    const when = at ? ` from ${exactTime(at)}` : "";
+    setNotice(
+      changed
+        ? `Restored the board${when}. Everyone sees it now; the board before the restore is still in the history.`
+        : `The board already matched the version${when}; nothing changed.`,
+    );
+  }, []);
 
   // Open threads per card, for the cards' comment buttons.
   const counts = useMemo(() => {
@@ -93,10 +113,31 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
         <>
           <CommentsButton open={panel.open} count={comments.threads.filter((t) => !t.resolved).length} onToggle={panel.toggle} />
           <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
+          {mayReadHistory && <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />}
         </>
       }
     >
-      {connection && user ? (
+      {notice !== "" && (
+        <p className="banner banner-info" role="status" data-testid="document-notice">
+          {notice}{" "}
+          <button type="button" className="link-button" onClick={() => setNotice("")}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      {historyOpen && connection ? (
+        <ErrorBoundary
+          fallback={() => (
+            <p className="banner banner-error" role="alert">
+              The history could not be downloaded. Reload the page to try again.
+            </p>
+          )}
+        >
+          <Suspense fallback={<p className="centered-message muted">Loading the history…</p>}>
+            <HistoryPanel doc={doc} connection={connection} extensions={null} onClose={closeHistory} onRestored={onRestored} />
+          </Suspense>
+        </ErrorBoundary>
+      ) : connection && user ? (
         <BoardEditor
           key={connection.docId}
           connection={connection}
