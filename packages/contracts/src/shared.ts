@@ -18,3 +18,4 @@ export * from "./collab.ts";
 export * from "./collab-control.ts";
 export * from "./presence.ts";
 export * from "./doc-content.ts";
+export * from "./doc-transfer.ts";

@@ -216,6 +216,10 @@ export const rpc = {
     diff: "rpc.history.diff",
     /** Internal: the newest snapshot of a document, for sync replicas opening it. */
     snapshot: "rpc.history.snapshot",
+    /** The current document as Markdown, HTML or an archive (read access). */
+    export: "rpc.history.export",
+    /** A new document from a Markdown, HTML or archive file, its content stored as its first edit. */
+    import: "rpc.history.import",
   },
   files: {
     list: "rpc.files.list",

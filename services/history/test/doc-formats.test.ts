@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { fromHtml, toHtml } from "../src/doc-formats/html.ts";
+import { fromMarkdown, toMarkdown } from "../src/doc-formats/markdown.ts";
+import { fragmentToJson, jsonToDoc, type PmNode } from "../src/doc-formats/prosemirror.ts";
+
+const text = (t: string, ...marks: PmNode["marks"][]): PmNode => (marks[0] ? { type: "text", text: t, marks: marks[0] } : { type: "text", text: t });
+const p = (...content: PmNode[]): PmNode => ({ type: "paragraph", content });
+
+/** Every node and mark the editor writes, in the canonical form an import produces. */
+export const sample: PmNode[] = [
+  { type: "heading", attrs: { level: 1 }, content: [text("Release plan")] },
+  p(text("Some "), text("bold", [{ type: "bold" }]), text(", "), text("italic", [{ type: "italic" }]), text(" and "), text("both", [{ type: "bold" }, { type: "italic" }]), text(", "), text("x < y & z", [{ type: "code" }]), text(", "), text("gone", [{ type: "strike" }]), text(" and a "), text("link", [{ type: "link", attrs: { href: "https://example.com/a?b=1" } }]), text(". Stars * and _under_ stay text.")),
+  { type: "heading", attrs: { level: 2 }, content: [text("Lists")] },
+  { type: "bulletList", content: [{ type: "listItem", content: [p(text("one"))] }, { type: "listItem", content: [p(text("two")), { type: "bulletList", content: [{ type: "listItem", content: [p(text("nested"))] }] }] }] },
+  { type: "orderedList", content: [{ type: "listItem", content: [p(text("first"))] }, { type: "listItem", content: [p(text("second"))] }] },
+  { type: "taskList", content: [{ type: "taskItem", attrs: { checked: true }, content: [p(text("done"))] }, { type: "taskItem", attrs: { checked: false }, content: [p(text("to do"))] }] },
+  { type: "blockquote", content: [p(text("A quote"))] },
+  { type: "codeBlock", attrs: { language: "ts" }, content: [text("const a = 1;\nif (a < 2) console.log(`*`);")] },
+  { type: "image", attrs: { src: "https://example.com/cat.png", alt: "a cat", title: "Cat" } },
+  p(text("line one"), { type: "hardBreak" }, text("line two")),
+  { type: "horizontalRule" },
+  p(text("The end.")),
+];
+
+describe("document formats - ProseMirror JSON and Yjs", () => {
+  it("writes nodes into an XmlFragment and reads the same JSON back", () => {
+    const doc = jsonToDoc(sample, "default");
+    expect(fragmentToJson(doc.getXmlFragment("default"))).toEqual(sample);
+    // The same through a Yjs update, as another client receives it.
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+    expect(fragmentToJson(copy.getXmlFragment("default"))).toEqual(sample);
+  });
+
+  it("reads marks as y-prosemirror stores them, attributes and all", () => {
+    const doc = new Y.Doc();
+    const para = new Y.XmlElement("paragraph");
+    doc.getXmlFragment("default").insert(0, [para]);
+    const t = new Y.XmlText();
+    para.insert(0, [t]);
+    t.insert(0, "go", { link: { href: "https://a.example/", target: "_blank", class: null }, bold: {} });
+    expect(fragmentToJson(doc.getXmlFragment("default"))).toEqual([p(text("go", [{ type: "link", attrs: { href: "https://a.example/", target: "_blank" } }, { type: "bold" }]))]);
+  });
+});
+
+describe("document formats - Markdown", () => {
+  it("round-trips every node and mark", () => {
+    const md = toMarkdown(sample);
+    expect(fromMarkdown(md)).toEqual(sample);
+    expect(toMarkdown(fromMarkdown(md))).toBe(md);
+  });
+
+  it("writes checklists, quotes and fences as GFM", () => {
+    const md = toMarkdown(sample);
+    expect(md).toContain("- [x] done\n- [ ] to do");
+    expect(md).toContain("> A quote");
+    expect(md).toContain("```ts\nconst a = 1;");
+    expect(md).toContain("![a cat](https://example.com/cat.png \"Cat\")");
+    expect(md).toContain("- two\n  - nested");
+  });
+
+  it("drops raw HTML and unsafe addresses from imported Markdown", () => {
+    const nodes = fromMarkdown('<script>alert(1)</script>\n\nhi <img src=x onerror=alert(1)> [click](javascript:alert(1)) ![x](javascript:alert(2))\n');
+    const json = JSON.stringify(nodes);
+    expect(json).not.toMatch(/script|onerror|javascript/i);
+    expect(nodes).toEqual([p(text("hi  click x"))]);
+  });
+});
+
+describe("document formats - HTML", () => {
+  it("round-trips every node and mark", () => {
+    const html = toHtml(sample, "Plan");
+    expect(fromHtml(html)).toEqual(sample);
+    expect(toHtml(fromHtml(html), "Plan")).toBe(html);
+  });
+
+  it("sanitizes: no scripts, handlers, javascript: links or foreign attributes survive", () => {
+    const nodes = fromHtml(
+      '<h1 onclick="x()">Title<script>alert(1)</script></h1><p style="color:red">a <a href="javascript:alert(1)">bad</a> <a href=" JaVa\tScript:alert(2)">worse</a> <a href="https://ok.example/">good</a></p>' +
+        '<img src="x" onerror="alert(1)"><img src="data:image/png;base64,AAAA"><iframe src="https://evil.example"></iframe><style>p{}</style><p>end</p>',
+    );
+    expect(nodes).toEqual([
+      { type: "heading", attrs: { level: 1 }, content: [text("Title")] },
+      p(text("a bad worse "), text("good", [{ type: "link", attrs: { href: "https://ok.example/" } }])),
+      p(text("end")),
+    ]);
+  });
+
+  it("reads checklists as the editor and other apps write them", () => {
+    expect(fromHtml('<ul><li><input type="checkbox" checked> yes</li><li><input type="checkbox"> no</li></ul>')).toEqual([
+      { type: "taskList", content: [{ type: "taskItem", attrs: { checked: true }, content: [p(text("yes"))] }, { type: "taskItem", attrs: { checked: false }, content: [p(text("no"))] }] },
+    ]);
+  });
+});
