@@ -3,7 +3,7 @@
  * gateway checks the query and the size at the edge; history converts, and checks again.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { DocKind } from "./events.ts";
+import { CommentAnchor, CommentBody, DocKind } from "./events.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 
 const Id = Type.String({ pattern: SAFE_ID_PATTERN });
@@ -69,7 +69,7 @@ const Text = (maxLength: number) => Type.String({ maxLength });
 const Time = Type.String({ format: "date-time" });
 
 const ArchivedReply = Type.Object(
-  { body: Text(10_000), authorId: Text(200), authorName: Text(200), createdAt: Time },
+  { body: CommentBody, authorId: Text(200), authorName: Text(200), createdAt: Time },
   { additionalProperties: false },
 );
 
@@ -79,12 +79,12 @@ const ArchivedReply = Type.Object(
  */
 export const ArchivedComment = Type.Object(
   {
-    body: Text(10_000),
+    body: CommentBody,
     authorId: Text(200),
     authorName: Text(200),
     createdAt: Time,
     resolved: Type.Boolean(),
-    anchor: Type.Optional(Type.Unknown()),
+    anchor: Type.Optional(CommentAnchor),
     replies: Type.Array(ArchivedReply, { maxItems: 1_000 }),
   },
   { additionalProperties: false },

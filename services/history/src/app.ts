@@ -24,6 +24,7 @@ import { editHeadsPublisher, repairEditHeads } from "./edit-heads.ts";
 import { createHistoryQueries } from "./history-queries.ts";
 import { createAuditExport } from "./audit-export.ts";
 import { createRestoreCommand } from "./restore-command.ts";
+import { createDocTransfer } from "./doc-transfer.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SnapshotStore } from "./snapshot-store.ts";
@@ -57,6 +58,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   const jsm = await js.jetstreamManager();
   const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
   const queries = createHistoryQueries(db, nc, js, snapshots, log, { diffMaxVersions: config.diffMaxVersions, diffMaxRenderedChars: config.diffMaxRenderedChars });
+  const transfer = createDocTransfer(db, nc, js, snapshots, log);
   const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
@@ -65,6 +67,8 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.head]: queries.head,
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
+      [rpc.history.export]: transfer.export,
+      [rpc.history.import]: transfer.import,
       [rpc.history.audit]: createAuditExport(db, nc, js, { slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };

@@ -78,7 +78,8 @@ export function fragmentToJson(fragment: Y.XmlFragment): PmNode[] {
   return nodesOf(fragment);
 }
 
-function write(parent: Y.XmlFragment | Y.XmlElement, nodes: readonly PmNode[]): void {
+/** Appends `nodes` to a fragment or element, as TipTap would store them; call it inside a transaction. */
+export function writeNodes(parent: Y.XmlFragment | Y.XmlElement, nodes: readonly PmNode[]): void {
   let i = 0;
   while (i < nodes.length) {
     const node = nodes[i]!;
@@ -102,7 +103,7 @@ function write(parent: Y.XmlFragment | Y.XmlElement, nodes: readonly PmNode[]): 
     for (const [key, value] of Object.entries(node.attrs ?? {})) {
       if (value !== null && value !== undefined) el.setAttribute(key, value as string);
     }
-    write(el, node.content ?? []);
+    writeNodes(el, node.content ?? []);
     i++;
   }
 }
@@ -110,7 +111,7 @@ function write(parent: Y.XmlFragment | Y.XmlElement, nodes: readonly PmNode[]): 
 /** A new Yjs document holding `nodes` as its rich text, written as TipTap would store them. */
 export function jsonToDoc(nodes: readonly PmNode[], fieldName: string): Y.Doc {
   const doc = new Y.Doc();
-  doc.transact(() => write(doc.getXmlFragment(fieldName), nodes));
+  doc.transact(() => writeNodes(doc.getXmlFragment(fieldName), nodes));
   return doc;
 }
 
