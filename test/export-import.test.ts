@@ -164,6 +164,8 @@ describe("export and import", () => {
       ["an extra field", "archive", JSON.stringify({ ...archive, extra: 1 }), 400, "VALIDATION_FAILED"],
       ["a workspace", "md&workspaceId=w1", "# Hi", 400, "VALIDATION_FAILED"],
       ["an unknown format", "docx", "# Hi", 400, "VALIDATION_FAILED"],
+      ["HTML nested too deeply", "html", "<blockquote>".repeat(300) + "deep", 422, "UPDATE_TOO_DEEP"],
+      ["Markdown nested thousands deep", "md", "> ".repeat(20_000) + "deep", 422, "UPDATE_TOO_DEEP"],
     ];
     expect(first.byteLength).toBeGreaterThan(0);
     for (const [what, format, body, status, code] of cases) {
@@ -174,6 +176,9 @@ describe("export and import", () => {
     const big = await send(user.api, "/api/docs/import?format=md", "a".repeat(5 * 1024 * 1024 + 1), "text/markdown");
     expect(big.status).toBe(413);
     expect((JSON.parse(big.text) as ErrorBody).error.code).toBe("PAYLOAD_TOO_LARGE");
+    const latin1 = await send(user.api, "/api/docs/import?format=md", new Uint8Array([0x63, 0x61, 0x66, 0xe9]), "text/markdown");
+    expect(latin1.status).toBe(400);
+    expect((JSON.parse(latin1.text) as ErrorBody).error.code).toBe("VALIDATION_FAILED");
     const image = await send(user.api, "/api/docs/import?format=md", new Uint8Array([137, 80, 78, 71]), "image/png");
     expect(image.status).toBe(415);
     expect(await myDocCount(user.api)).toBe(before);

@@ -141,3 +141,11 @@ export function isAllowedImageSrc(src: string): boolean {
     return false;
   }
 }
+
+/**
+ * The deepest nesting of shared types (elements in elements) an imported document may have;
+ * deeper is refused as UPDATE_TOO_DEEP. Below the sync service's own limit for typed updates
+ * (SYNC_MAX_NESTING_DEPTH, 256 by default), so what is imported can be opened and edited.
+ * @default 128
+ */
+export const IMPORT_MAX_NESTING_DEPTH = 128;

@@ -15,6 +15,7 @@ import {
   DocFields,
   ExportInput,
   IMPORT_MAX_BYTES,
+  IMPORT_MAX_NESTING_DEPTH,
   ImportInput,
   Streams,
   editMessageId,
@@ -105,7 +106,25 @@ function firstHeading(nodes: readonly PmNode[]): string | undefined {
   return text || undefined;
 }
 
+/**
+ * Refuses a document nested deeper than an import may be: readers render nested types
+ * recursively, and a deep enough document would overflow their stacks. Walks every item,
+ * deleted ones too (their types stay), and never deeper than the limit.
+ */
+function checkNesting(doc: Y.Doc): void {
+  const walk = (type: Y.AbstractType<Y.YEvent<Y.AbstractType<unknown>>>, depth: number): void => {
+    if (depth > IMPORT_MAX_NESTING_DEPTH) throw new AppError("UPDATE_TOO_DEEP", `the document nests deeper than ${IMPORT_MAX_NESTING_DEPTH} levels`);
+    const visit = (item: Y.Item | null) => {
+      if (item && item.content instanceof Y.ContentType) walk(item.content.type, depth + 1);
+    };
+    for (let item = type._start; item; item = item.right) visit(item);
+    for (const item of type._map.values()) visit(item);
+  };
+  for (const type of doc.share.values()) walk(type, 1);
+}
+
 function updateOf(doc: Y.Doc): Uint8Array | null {
+  checkNesting(doc);
   const update = Y.encodeStateAsUpdate(doc);
   const decoded = Y.decodeUpdate(update);
   return decoded.structs.length === 0 && decoded.ds.clients.size === 0 ? null : update;
@@ -140,7 +159,14 @@ export function prepareImport(format: TransferFormat, text: string, title: strin
       doc.destroy();
     }
   }
-  const nodes = format === "md" ? fromMarkdown(text) : fromHtml(text);
+  let nodes: PmNode[];
+  try {
+    nodes = format === "md" ? fromMarkdown(text) : fromHtml(text);
+  } catch (err) {
+    // The parsers and converters recurse into nested blocks; a file nested thousands deep ends here.
+    if (err instanceof RangeError) throw new AppError("UPDATE_TOO_DEEP", "the file nests too deeply to import", { cause: err });
+    throw err;
+  }
   const doc = jsonToDoc(nodes, DocFields.richText);
   try {
     return { title: title ?? firstHeading(nodes) ?? DEFAULT_TITLE, kind: "text", update: updateOf(doc), comments: [] };
