@@ -66,6 +66,8 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
             .header("content-disposition", `attachment; filename="${file.filename.replace(/[^\w.-]/g, "_")}"`)
             .header("cache-control", "no-store")
             .header("x-content-type-options", "nosniff")
+            // Saved, never shown here: were an exported page rendered on this origin, it could run nothing.
+            .header("content-security-policy", "default-src 'none'; sandbox")
             .send(file.content);
         }
         if (route.ndjsonPages) {

@@ -42,11 +42,24 @@ describe("document formats - Markdown", () => {
     expect(md).toContain("- two\n  - nested");
   });
 
+  it("keeps text that looks like Markdown syntax as text, at the start of any line too", () => {
+    const tricky = [p(text("- not a list"), { type: "hardBreak" }, text("1. nor this"), { type: "hardBreak" }, text("# nor a heading, > nor a quote")), p(text("==="))];
+    expect(fromMarkdown(toMarkdown(tricky))).toEqual(tricky);
+  });
+
   it("drops raw HTML and unsafe addresses from imported Markdown", () => {
     const nodes = fromMarkdown('<script>alert(1)</script>\n\nhi <img src=x onerror=alert(1)> [click](javascript:alert(1)) ![x](javascript:alert(2))\n');
     const json = JSON.stringify(nodes);
     expect(json).not.toMatch(/script|onerror|javascript/i);
     expect(nodes).toEqual([p(text("hi  click x"))]);
+  });
+});
+
+describe("document formats - addresses in exports", () => {
+  it("writes no unsafe address another client may have stored", () => {
+    const stored = [p(text("run", [{ type: "link", attrs: { href: "javascript:alert(1)" } }])), { type: "image", attrs: { src: "javascript:alert(2)", alt: "x" } }];
+    expect(toMarkdown(stored)).not.toContain("javascript");
+    expect(toHtml(stored, "t")).not.toContain("javascript");
   });
 });
 

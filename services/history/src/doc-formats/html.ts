@@ -21,8 +21,17 @@ function attr(name: string, value: unknown): string {
   return typeof value === "string" || typeof value === "number" ? ` ${name}="${escapeHtml(String(value))}"` : "";
 }
 
+function safeHref(href: unknown): string | undefined {
+  return typeof href === "string" && isAllowedLinkHref(href) ? href : undefined;
+}
+
+function safeSrc(src: unknown): string | undefined {
+  return typeof src === "string" && isAllowedImageSrc(src) ? src : undefined;
+}
+
 function openTag(m: PmMark): string {
-  if (m.type === "link") return `<a${attr("href", m.attrs?.["href"])}${attr("title", m.attrs?.["title"])}>`;
+  // Any client of the document may have stored any address: the file carries only safe ones.
+  if (m.type === "link") return `<a${attr("href", safeHref(m.attrs?.["href"]))}${attr("title", m.attrs?.["title"])}>`;
   const tag = MARK_TAGS[m.type];
   return tag ? `<${tag}>` : "";
 }
@@ -75,7 +84,7 @@ function blockHtml(node: PmNode): string {
       return `<pre><code${typeof language === "string" && language ? attr("class", `language-${language}`) : ""}>${escapeHtml(content.map((t) => t.text ?? "").join(""))}</code></pre>`;
     }
     case "image":
-      return `<img${attr("src", node.attrs?.["src"])}${attr("alt", node.attrs?.["alt"])}${attr("title", node.attrs?.["title"])}>`;
+      return `<img${attr("src", safeSrc(node.attrs?.["src"]))}${attr("alt", node.attrs?.["alt"])}${attr("title", node.attrs?.["title"])}>`;
     case "horizontalRule":
       return "<hr>";
     default:

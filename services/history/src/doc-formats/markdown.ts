@@ -50,7 +50,11 @@ function opener(m: PmMark): string {
 }
 
 function closer(m: PmMark): string {
-  if (m.type === "link") return `](${destination(String(m.attrs?.["href"] ?? ""))}${quoteTitle(m.attrs?.["title"])})`;
+  if (m.type === "link") {
+    // Any client of the document may have stored any address: the file carries only safe ones.
+    const href = String(m.attrs?.["href"] ?? "");
+    return `](${isAllowedLinkHref(href) ? destination(href) : ""}${quoteTitle(m.attrs?.["title"])})`;
+  }
   return opener(m);
 }
 
@@ -98,7 +102,8 @@ function inlineMarkdown(nodes: readonly PmNode[]): string {
   }
   closeTo(0);
   out += pendingBlank;
-  return escapeLineStart(out);
+  // After a hard break a line may start a list just as the first may.
+  return out.split("\n").map(escapeLineStart).join("\n");
 }
 
 function indent(text: string, prefix: string, first = prefix): string {
@@ -152,7 +157,8 @@ function block(node: PmNode): string {
     }
     case "image": {
       const alt = String(node.attrs?.["alt"] ?? "");
-      return `![${escapeText(alt)}](${destination(String(node.attrs?.["src"] ?? ""))}${quoteTitle(node.attrs?.["title"])})`;
+      const src = String(node.attrs?.["src"] ?? "");
+      return `![${escapeText(alt)}](${isAllowedImageSrc(src) ? destination(src) : ""}${quoteTitle(node.attrs?.["title"])})`;
     }
     case "horizontalRule":
       return "---";
