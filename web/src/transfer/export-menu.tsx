@@ -53,7 +53,7 @@ export function ExportMenu({ docId }: { docId: string }): ReactNode {
         type="button"
         className={`button button-compact${open ? " button-pressed" : ""}`}
         aria-expanded={open}
-        aria-controls={menuId}
+        aria-controls={open ? menuId : undefined}
         onClick={() => setOpen(!open)}
         title="Download this document as a file"
         data-testid="export-button"
