@@ -73,6 +73,10 @@ const requirements: Record<string, Requirement> = {
   "GET /api/docs/:id/history": "history",
   "GET /api/docs/:id/audit": "history",
   "GET /api/docs/:id/files": "read",
+  // The current document as a file is for anyone who may read it; its history is not in it.
+  "GET /api/docs/:id/export": "read",
+  // A new document of the caller's own, from a file.
+  "POST /api/docs/import": "signed-in",
   // Only who began a presigned upload finishes it; anyone else hears of no such upload.
   "POST /api/files/:id/complete": "own-upload",
   "DELETE /api/files/:id": "write",
@@ -195,7 +199,13 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     .replace(":userId", users.target.auth.user.id)
     .replace(":seq", "1")
     .replace(":id", route.url.startsWith("/api/files/") ? fileId : route.url.startsWith("/api/comments/") ? f.comment : route.url.startsWith("/api/webhooks/") ? f.webhook : f.doc.id);
-  const query: Record<string, string> = { "GET /api/docs/:id/versions/at": `?at=${encodeURIComponent(new Date().toISOString())}`, "GET /api/docs/:id/diff": "?from=1&to=2", "GET /api/search": "?q=fixture" };
+  const query: Record<string, string> = {
+    "GET /api/docs/:id/versions/at": `?at=${encodeURIComponent(new Date().toISOString())}`,
+    "GET /api/docs/:id/diff": "?from=1&to=2",
+    "GET /api/search": "?q=fixture",
+    "GET /api/docs/:id/export": "?format=archive",
+    "POST /api/docs/import": "?format=md&title=Swept",
+  };
   const bodies: Record<string, unknown> = {
     "POST /api/auth/register": { email: `u-${randomUUID()}@example.test`, password: "correct horse battery staple", name: "Swept" },
     "POST /api/auth/login": { email: users.viewer.auth.user.email, password: "correct horse battery staple" },
@@ -220,6 +230,8 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "PATCH /api/notifications/settings": { email: "mentions" },
     "POST /api/docs/:id/webhooks": { url: WEBHOOK_URL, events: ["comment.created"] },
     "POST /api/webhooks/:id/replay": {},
+    // Sent with the JSON media type: the import route takes the bytes of any of its types as the file.
+    "POST /api/docs/import": "# Imported in the sweep",
   };
   const k = key(route);
   if (k === "POST /api/auth/password/reset") {

@@ -25,5 +25,12 @@ export function isRestoreClient(clientId: string | null | undefined): boolean {
   return String(clientId).startsWith(RESTORE_CLIENT_PREFIX);
 }
 
+/** The edit an import stores its content with carries a client id with this prefix. */
+export const IMPORT_CLIENT_PREFIX = "import:";
+
+export function importClientId(unique: string): string {
+  return `${IMPORT_CLIENT_PREFIX}${unique}`;
+}
+
 /** One person's edits with no pause longer than this form one editing session. */
 export const EDIT_SESSION_GAP_MS = 5 * 60 * 1000;

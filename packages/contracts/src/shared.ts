@@ -20,3 +20,4 @@ export * from "./presence.ts";
 export * from "./doc-content.ts";
 export * from "./search.ts";
 export * from "./board-diff.ts";
+export * from "./doc-transfer.ts";

@@ -222,6 +222,10 @@ export const rpc = {
     snapshot: "rpc.history.snapshot",
     /** Internal, for the docs service's search index: a document's newest text (rich text or card texts). */
     searchText: "rpc.history.search-text",
+    /** The current document as Markdown, HTML or an archive (read access). */
+    export: "rpc.history.export",
+    /** A new document from a Markdown, HTML or archive file, its content stored as its first edit. */
+    import: "rpc.history.import",
   },
   files: {
     list: "rpc.files.list",

@@ -6,7 +6,7 @@ import { Streams, rpc, subjects, type ServiceName, type StreamName } from "@pali
  * the local server's config, the test harness's and the Kubernetes `auth.conf` are rendered from it.
  *
  * The rules that matter most:
- * - only sync (typing) and history (restore) may append edits;
+ * - only sync (typing) and history (restore, import) may append edits;
  * - only a service subscribes to its own `rpc.<service>.>`, so nobody else can answer for it
  *   (above all, nobody else can answer `rpc.auth.jwks` with keys of their own);
  * - internal queries (who has this email, a document's snapshot or head) are callable only by the
@@ -211,6 +211,15 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         // Erasing a purged document's edits: the one purge any service may make.
         `$JS.API.STREAM.PURGE.${Streams.edits}`,
         rpc.docs.access,
+        // Export and import, on the caller's behalf (with the caller's token): the title, the
+        // comments, a new document and its threads, and its trashing when an import fails.
+        rpc.docs.get,
+        rpc.docs.comments,
+        rpc.docs.create,
+        rpc.docs.trash,
+        rpc.docs.addComment,
+        rpc.docs.reply,
+        rpc.docs.updateComment,
         rpc.auth.jwks,
         rpc.auth.resolveApiToken,
         ...streamSetup(),

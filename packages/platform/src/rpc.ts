@@ -18,6 +18,11 @@ import { replyInboxOf } from "./reply-inbox.ts";
 export interface RpcContext {
   requestId: string;
   caller: Caller | undefined;
+  /**
+   * The caller's access token, verified, for a call this service makes on the caller's behalf:
+   * the service called checks it again, and decides as it would for the caller.
+   */
+  token?: string;
   log: Logger;
   /**
    * Aborted once the caller has stopped waiting (its deadline, from the request's `Rpc-Deadline`
@@ -125,7 +130,7 @@ async function handle(subject: string, handler: RpcHandler, msg: Msg, { log, met
     // With tracing on, the handler's log lines name the trace, so a log line leads to its trace.
     const deadline = deadlineOf(msg);
     const signal = deadline === undefined ? new AbortController().signal : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
-    const ctx: RpcContext = { requestId, caller, signal, deadline: deadline ?? Infinity, log: log.child({ reqId: requestId, rpc: subject, ...(span ? { traceId: span.spanContext().traceId } : {}) }) };
+    const ctx: RpcContext = { requestId, caller, ...(caller && req.token !== undefined ? { token: req.token } : {}), signal, deadline: deadline ?? Infinity, log: log.child({ reqId: requestId, rpc: subject, ...(span ? { traceId: span.spanContext().traceId } : {}) }) };
     try {
       result = await handler(req.input, ctx);
     } finally {

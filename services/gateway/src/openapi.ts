@@ -36,9 +36,14 @@ export function openApiDocument(routes: readonly ApiRoute[], proxied: readonly P
       ...(r.auth ? { security: [{ bearer: [] }] } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(r.schema.body ? { requestBody: { required: true, content: { "application/json": { schema: r.schema.body } } } } : {}),
+      ...(r.rawBody ? { requestBody: { required: true, content: Object.fromEntries(r.rawBody.mediaTypes.map((t) => [t, { schema: { type: "string", format: "binary" } }])) } } : {}),
       responses: {
         default: { description: "an error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
-        "2XX": { description: "success", ...(r.ndjsonPages ? { content: { "application/x-ndjson": { schema: { type: "string" } } } } : {}) },
+        "2XX": {
+          description: "success",
+          ...(r.ndjsonPages ? { content: { "application/x-ndjson": { schema: { type: "string" } } } } : {}),
+          ...(r.download ? { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } } : {}),
+        },
       },
     };
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AUDIT_CONTENT_TYPE, AppError, httpStatusOf, rpc, type RpcReply } from "@palimpsest/contracts";
+import { AUDIT_CONTENT_TYPE, AppError, httpStatusOf, rpc, type ExportedFile, type RpcReply } from "@palimpsest/contracts";
 import { callRpc, callRpcRaw, type Logger } from "@palimpsest/platform";
 import type { ApiRoute } from "./routes.ts";
 import { ndjsonBody } from "./ndjson-pages.ts";
@@ -18,8 +18,23 @@ export interface RestDeps {
 /** Each REST route becomes one service call (or a series of them, for a paged NDJSON body). */
 export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRoute[], deps: RestDeps): void {
   const { nc, log, guards, rpcTimeoutMs, sessionCookies } = deps;
+  const fileRoutes = routes.filter((r) => r.rawBody);
   for (const route of routes) {
-    http.route({
+    if (!route.rawBody) http.route(routeOptions(route));
+  }
+  // Routes whose body is a file: in a scope of their own, so only they take these media types as
+  // bytes (JSON included: an archive is stored as it came), each up to its own limit.
+  for (const route of fileRoutes) {
+    const limits = route.rawBody!;
+    void http.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser([...limits.mediaTypes], { parseAs: "buffer", bodyLimit: limits.maxBytes }, (_req, body, done) => done(null, body));
+      scope.route({ ...routeOptions(route), bodyLimit: limits.maxBytes });
+    });
+  }
+
+  function routeOptions(route: ApiRoute) {
+    return {
       method: route.method,
       url: route.url,
       schema: route.schema,
@@ -41,6 +56,20 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
           ...(req.accessToken ? { token: req.accessToken } : {}),
           input: cursor === undefined ? input : { ...(input as Record<string, unknown>), cursor },
         });
+        if (route.download) {
+          const result = await callRpc(nc, route.subject, request(), rpcTimeoutMs);
+          if (!result.ok) return refuse(reply, result.error);
+          const file = result.body as ExportedFile;
+          return reply
+            .status(200)
+            .type(file.contentType)
+            .header("content-disposition", `attachment; filename="${file.filename.replace(/[^\w.-]/g, "_")}"`)
+            .header("cache-control", "no-store")
+            .header("x-content-type-options", "nosniff")
+            // Saved, never shown here: were an exported page rendered on this origin, it could run nothing.
+            .header("content-security-policy", "default-src 'none'; sandbox")
+            .send(file.content);
+        }
         if (route.ndjsonPages) {
           const call = (cursor?: string) => callRpc(nc, route.subject, request(cursor), rpcTimeoutMs);
           const first = await call();
@@ -61,7 +90,7 @@ export function registerRestRoutes(http: FastifyInstance, routes: readonly ApiRo
         if (reply_.status === 204 || reply_.json.byteLength === 0) return reply.status(reply_.status).send();
         return reply.status(reply_.status).type("application/json; charset=utf-8").send(Buffer.from(reply_.json.buffer, reply_.json.byteOffset, reply_.json.byteLength));
       },
-    });
+    };
   }
 
   /** A session route's answer: the refresh token goes into the cookie when the browser asked for that. */

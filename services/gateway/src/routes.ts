@@ -37,6 +37,10 @@ import {
   FileIdParams,
   PresignUploadBody,
   DiffQuery,
+  ExportQuery,
+  IMPORT_MAX_BYTES,
+  IMPORT_MEDIA_TYPES,
+  ImportQuery,
   NameVersionBody,
   RestoreBody,
   VersionAtQuery,
@@ -98,6 +102,13 @@ export interface ApiRoute {
    * as one NDJSON response, passing `cursor` back in the input for each next page.
    */
   ndjsonPages?: boolean;
+  /** The service answers an ExportedFile; the gateway sends it as a download of that name and type. */
+  download?: boolean;
+  /**
+   * The body is a file, not JSON: taken as bytes of these media types up to `maxBytes`, and
+   * passed to `input` as a Buffer.
+   */
+  rawBody?: { mediaTypes: readonly string[]; maxBytes: number };
   /** A sign-in: the account it tries (its email), for the per-account lockout. */
   signInAccount?(body: unknown): string | undefined;
   /** The route starts, rotates or ends a session: the refresh token may travel as a cookie (see session-cookies.ts). */
@@ -342,6 +353,20 @@ export const apiRoutes: ApiRoute[] = [
     method: "GET", url: "/api/docs/:id/audit", subject: rpc.history.audit, auth: true,
     summary: "the whole hash-chained trail (edits and metadata events) as NDJSON, verifiable offline with `npm run audit -- verify`",
     schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }), ndjsonPages: true,
+  },
+  {
+    method: "GET", url: "/api/docs/:id/export", subject: rpc.history.export, auth: true,
+    summary: "the document now as a download (anyone who may read it): `md` Markdown, `html` an HTML page, `archive` JSON with its title, comments and Yjs state",
+    schema: { params: DocIdParams, querystring: ExportQuery }, input: (r) => ({ id: r.params["id"], format: r.query["format"] }), download: true,
+  },
+  {
+    method: "POST", url: "/api/docs/import", subject: rpc.history.import, auth: true,
+    summary:
+      "a new document of mine from a file sent as the body (at most 5 MiB): `md`, `html` (sanitized) or an `archive` from export, whose comments come back as mine; " +
+      "`title` names it (by default the archive's or the first heading); `workspaceId` is refused until workspaces exist",
+    schema: { querystring: ImportQuery },
+    input: (r) => ({ ...r.query, content: Buffer.isBuffer(r.body) ? r.body.toString("base64") : "" }),
+    rawBody: { mediaTypes: IMPORT_MEDIA_TYPES, maxBytes: IMPORT_MAX_BYTES },
   },
   {
     method: "GET", url: "/api/docs/:id/files", subject: rpc.files.list, auth: true, summary: "the document's attachments, newest first (any member)",

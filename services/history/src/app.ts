@@ -27,6 +27,7 @@ import { createAuditExport } from "./audit-export.ts";
 import { AuditSigningKeys } from "./audit-keys.ts";
 import { runAuditCheckpointer } from "./audit-checkpointer.ts";
 import { createRestoreCommand } from "./restore-command.ts";
+import { createDocTransfer } from "./doc-transfer.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SnapshotStore } from "./snapshot-store.ts";
@@ -61,6 +62,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   const snapshots = new SnapshotStore(db, s3, config.s3Bucket, config.snapshotInlineMaxBytes);
   const auditKeys = new AuditSigningKeys(db, KeyRing.parse(config.auditKeyEncryptionKeys, "AUDIT_KEY_ENCRYPTION_KEY"), config.auditKeyRotationDays * 86_400_000);
   const queries = createHistoryQueries(db, nc, js, snapshots, log, { diffMaxVersions: config.diffMaxVersions, diffMaxRenderedChars: config.diffMaxRenderedChars });
+  const transfer = createDocTransfer(db, nc, js, snapshots, log);
   const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
@@ -70,6 +72,8 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.diff]: queries.diff,
       [rpc.history.snapshot]: queries.snapshot,
       [rpc.history.searchText]: queries.searchText,
+      [rpc.history.export]: transfer.export,
+      [rpc.history.import]: transfer.import,
       [rpc.history.audit]: createAuditExport(db, nc, js, { keys: auditKeys, slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
       [rpc.history.auditKeys]: async () => ({ body: await auditKeys.keySet() }),
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });

@@ -53,7 +53,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
+/** A failed answer as an ApiError with the server's code and message. */
+export async function errorFrom(response: Response): Promise<ApiError> {
   let code = `HTTP_${response.status}`;
   let message = FALLBACK_MESSAGES[response.status] ?? `Request failed (${response.status}).`;
   try {

@@ -13,6 +13,7 @@ import { exactTime, timeAgo } from "../lib/format";
 import { documentPath } from "../lib/paths";
 import { localCopies, rememberTitle, subscribeLocalCopies } from "../offline/local-copies";
 import type { LocalCopy } from "../offline/local-copies";
+import { ImportButton } from "../transfer/import-button";
 import "./dashboard.css";
 
 const PAGE_SIZE = 30;
@@ -463,7 +464,12 @@ export function Dashboard(): ReactNode {
             <h1>{trash ? "Trash" : "Documents"}</h1>
             <p className="muted">{trash ? "Documents you moved to the trash. Restore them to use them again." : "Yours and those shared with you."}</p>
           </div>
-          {!trash && <CreateDocumentForm onError={setError} />}
+          {!trash && (
+            <div className="dashboard-create">
+              <CreateDocumentForm onError={setError} />
+              <ImportButton onError={setError} />
+            </div>
+          )}
         </section>
 
         <p className="banner banner-error" role="alert">

@@ -1,0 +1,38 @@
+// "Import" on the dashboard: a Markdown, HTML or archive file becomes a new document of mine,
+// which then opens.
+
+import { useRef, useState } from "react";
+import type { ReactNode } from "react";
+import { useNavigate } from "react-router-dom";
+import { ApiError } from "../api/http";
+import { documentPath } from "../lib/paths";
+import { IMPORT_ACCEPT, importFile } from "./doc-transfer";
+
+export function ImportButton({ onError }: { onError: (message: string | null) => void }): ReactNode {
+  const navigate = useNavigate();
+  const input = useRef<HTMLInputElement>(null);
+  const [busy, setBusy] = useState(false);
+
+  const chosen = async (file: File | undefined): Promise<void> => {
+    if (!file) return;
+    setBusy(true);
+    onError(null);
+    try {
+      navigate(documentPath(await importFile(file)));
+    } catch (err) {
+      onError(err instanceof ApiError ? err.message : "Could not import the file.");
+      setBusy(false);
+    } finally {
+      if (input.current) input.current.value = "";
+    }
+  };
+
+  return (
+    <>
+      <input ref={input} type="file" accept={IMPORT_ACCEPT} hidden onChange={(event) => void chosen(event.target.files?.[0])} data-testid="import-file" />
+      <button type="button" className="button" disabled={busy} onClick={() => input.current?.click()} title="A new document from a Markdown, HTML or archive (.json) file">
+        {busy ? "Importing…" : "Import"}
+      </button>
+    </>
+  );
+}
