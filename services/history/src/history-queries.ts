@@ -26,6 +26,7 @@ import {
 import { chunkChain, documentAt, headSeq, seqAt } from "./document-state.ts";
 import { renderDocument, searchableText } from "./render-document.ts";
 import { AttributedDiff } from "./attributed-diff.ts";
+import { BoardChanges } from "./board-changes.ts";
 import { RichDiffBuilder } from "./rich-diff.ts";
 import { readEdits } from "./edit-reader.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
@@ -126,6 +127,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
       const end = await db.selectFrom("edit_log").select("stream_seq").where("doc_id", "=", q.id).where("seq", "=", q.to).executeTakeFirst();
       if (q.to > 0 && !end) throw new AppError("NOT_FOUND", `version ${q.to} does not exist`);
       let rich: RichDiffBuilder | undefined;
+      let boards: BoardChanges | undefined;
       try {
         throwIfAbandoned(ctx);
         let text = renderDocument(start.doc).text;
@@ -134,11 +136,13 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         if (text.length * (q.to - q.from) > limits.diffMaxRenderedChars) throw tooLarge();
         // The same edits again on a copy that keeps what they delete: the changes shown in the formatted text.
         rich = new RichDiffBuilder(start.doc);
+        boards = new BoardChanges(start.doc);
         const attributed = new AttributedDiff(text);
         const authors = new Set<string>();
         if (end && q.to > q.from) {
           for await (const e of readEdits(js, q.id, start.streamSeq + 1, end.stream_seq)) {
             throwIfAbandoned(ctx);
+            boards.next(e.author);
             Y.applyUpdate(start.doc, e.update);
             rich.apply(e.update, e.author);
             const next = renderDocument(start.doc).text;
@@ -149,7 +153,10 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
             text = next;
           }
         }
-        const plain: DiffView = { from: q.from, to: q.to, segments: attributed.result(), authors: [...authors] };
+        // A board's cards changed without a word of text changing: their authors count too.
+        const board = boards.result();
+        for (const c of board ?? []) for (const a of c.authors) authors.add(a);
+        const plain: DiffView = { from: q.from, to: q.to, segments: attributed.result(), authors: [...authors], ...(board ? { board } : {}) };
         // The reply must fit in a NATS message: the formatted diff goes when it fits, the text's changes alone otherwise.
         const maxBytes = (nc.info?.max_payload ?? 1024 * 1024) - REPLY_HEADROOM_BYTES;
         let richResult: RichDiff | undefined;
@@ -167,6 +174,7 @@ export function createHistoryQueries(db: Kysely<HistoryDb>, nc: NatsConnection, 
         return { body: plain };
       } finally {
         rich?.destroy();
+        boards?.destroy();
         start.doc.destroy();
       }
     },
