@@ -4,7 +4,7 @@
 
 import { describe, expect, it, vi } from "vitest";
 import * as Y from "yjs";
-import type { VersionView } from "@palimpsest/contracts";
+import type { EditView, Page as ApiPage, VersionView } from "@palimpsest/contracts";
 import { connectClient } from "../collab-client.ts";
 import { artifact, openBoard, share, signIn, useBrowserSystem, WAIT } from "./browser-harness.ts";
 
@@ -36,13 +36,14 @@ describe("a board's history in the browser", () => {
     annBoard.set("plan", card({ kind: "note", text: "Plan", x: 40, y: 40, w: 200, h: 160, z: 1, color: "yellow" }));
     benBoard.set("ship", card({ kind: "task", text: "Ship", done: false, x: 40, y: 260, w: 240, h: 84, z: 2 }));
     await vi.waitFor(() => expect([...annBoard.keys()].sort()).toEqual(["plan", "ship"]), WAIT);
-    // Both cards stored: name this version.
+    // Once both cards are stored, name that version.
+    let both = 0;
     await vi.waitFor(async () => {
-      const named = await ann.api.post<{ items: { name: string; seq: number }[] }>(`/api/docs/${doc.id}/versions`, { name: "Before cleanup" });
-      expect(named.status).toBe(201);
-      const seq = named.body.items.find((v) => v.name === "Before cleanup")!.seq;
-      expect(Object.keys((await ann.api.get<VersionView>(`/api/docs/${doc.id}/versions/${seq}`)).body.board as object).sort()).toEqual(["plan", "ship"]);
+      const edits = (await ann.api.get<ApiPage<EditView>>(`/api/docs/${doc.id}/history?limit=1000`)).body.items;
+      both = edits.at(-1)?.seq ?? 0;
+      expect(Object.keys((await ann.api.get<VersionView>(`/api/docs/${doc.id}/versions/${both}`)).body.board as object).sort()).toEqual(["plan", "ship"]);
     }, WAIT);
+    expect((await ann.api.post(`/api/docs/${doc.id}/versions`, { name: "Before cleanup", seq: both })).status).toBe(201);
 
     // Then Ann moves and rewrites her note, and Ben deletes his task.
     annClient.doc.transact(() => {
