@@ -1,10 +1,31 @@
-// The header button that opens the version history. The panel's code loads on first use and
-// starts downloading as soon as the pointer or focus reaches the button.
+// The header button that opens the version history, and the panel behind it. The panel's code
+// loads on first use and starts downloading as soon as the pointer or focus reaches the button.
 
-import { useEffect, useRef } from "react";
+import { lazy, Suspense, useEffect, useRef } from "react";
 import type { ReactNode } from "react";
+import { ErrorBoundary } from "../components/error-boundary";
+import type { HistoryPanelProps } from "./history-panel";
 
 export const loadHistoryPanel = () => import("./history-panel");
+
+const HistoryPanel = lazy(loadHistoryPanel);
+
+/** The history panel, its code downloaded on first use; a download that fails says so instead of the page failing. */
+export function LazyHistoryPanel(props: HistoryPanelProps): ReactNode {
+  return (
+    <ErrorBoundary
+      fallback={() => (
+        <p className="banner banner-error" role="alert">
+          The history could not be downloaded. Reload the page to try again.
+        </p>
+      )}
+    >
+      <Suspense fallback={<p className="centered-message muted">Loading the history…</p>}>
+        <HistoryPanel {...props} />
+      </Suspense>
+    </ErrorBoundary>
+  );
+}
 
 export function HistoryButton({ open, onToggle }: { open: boolean; onToggle: () => void }): ReactNode {
   const button = useRef<HTMLButtonElement>(null);

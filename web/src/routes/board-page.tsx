@@ -1,7 +1,7 @@
 // A board at /b/:id: cards (notes, tasks, images, links) that everyone here moves, resizes and
 // edits at once, with each other's pointers, through the same sync and offline copy as text.
 
-import { lazy, Suspense, useCallback, useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
 import type { CommentThread, DocMeta } from "../api/types";
@@ -15,8 +15,7 @@ import { useCommentPanel } from "../comments/use-comment-panel";
 import { useComments } from "../comments/use-comments";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { AttachmentsButton } from "../files/attachments-button";
-import { ErrorBoundary } from "../components/error-boundary";
-import { HistoryButton, loadHistoryPanel } from "../history/history-button";
+import { HistoryButton, LazyHistoryPanel } from "../history/history-button";
 import { exactTime } from "../lib/format";
 import { documentPath } from "../lib/paths";
 import { announceAccessChange, useLiveDocument } from "../share/use-live-document";
@@ -24,7 +23,6 @@ import { DocumentFrame, DocumentLoading, DocumentUnavailable } from "./document-
 import { useDocument } from "./use-document";
 import "../board/board.css";
 
-const HistoryPanel = lazy(loadHistoryPanel);
 
 function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
   const user = useSelfPresence();
@@ -128,17 +126,7 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
         </p>
       )}
       {historyOpen && connection ? (
-        <ErrorBoundary
-          fallback={() => (
-            <p className="banner banner-error" role="alert">
-              The history could not be downloaded. Reload the page to try again.
-            </p>
-          )}
-        >
-          <Suspense fallback={<p className="centered-message muted">Loading the history…</p>}>
-            <HistoryPanel doc={doc} connection={connection} extensions={null} onClose={closeHistory} onRestored={onRestored} />
-          </Suspense>
-        </ErrorBoundary>
+        <LazyHistoryPanel doc={doc} connection={connection} extensions={null} onClose={closeHistory} onRestored={onRestored} />
       ) : connection && user ? (
         <BoardEditor
           key={connection.docId}

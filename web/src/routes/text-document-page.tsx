@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import { Navigate, useParams } from "react-router-dom";
 import { EditorContent, useEditor } from "@tiptap/react";
@@ -11,12 +11,11 @@ import type { CollabConnection, PresenceUser } from "../collab/collab-provider";
 import { useCollabConnection, useCollabState, usePresence, useSelfPresence } from "../collab/use-collab";
 import { useRestoreNotices } from "../collab/use-restore-notices";
 import { EditorToolbar } from "../components/editor-toolbar";
-import { ErrorBoundary } from "../components/error-boundary";
 import { KeyboardExit } from "../editor/keyboard-exit";
 import { LinkShortcut, RedoKeys, textExtensions } from "../editor/text-extensions";
 import { AttachmentsButton } from "../files/attachments-button";
 import { FileImage, ImageUpload } from "../files/image-extensions";
-import { HistoryButton, loadHistoryPanel } from "../history/history-button";
+import { HistoryButton, LazyHistoryPanel } from "../history/history-button";
 import { exactTime } from "../lib/format";
 import { documentPath } from "../lib/paths";
 import { announceAccessChange, useLiveDocument } from "../share/use-live-document";
@@ -34,7 +33,6 @@ import "../editor/rich-text.css";
 /** The Yjs XmlFragment that holds rich text; every client of the platform agrees on it. */
 
 // Most visits never open the history: its code loads on first use.
-const HistoryPanel = lazy(loadHistoryPanel);
 /** Extensions that bind an editor to the live document; old versions are shown without them. */
 const LIVE_ONLY_EXTENSIONS = new Set(["collaboration", "collaborationCaret", "imageUpload", "linkShortcut", "redoKeys", "keyboardExit", "commentHighlights"]);
 
@@ -276,17 +274,7 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
         )}
       </div>
       {historyOpen && connection && extensions && (
-        <ErrorBoundary
-          fallback={() => (
-            <p className="banner banner-error" role="alert">
-              The history could not be downloaded. Reload the page to try again.
-            </p>
-          )}
-        >
-          <Suspense fallback={<p className="centered-message muted">Loading the history…</p>}>
-            <HistoryPanel doc={doc} connection={connection} extensions={extensions} onClose={closeHistory} onRestored={onRestored} />
-          </Suspense>
-        </ErrorBoundary>
+        <LazyHistoryPanel doc={doc} connection={connection} extensions={extensions} onClose={closeHistory} onRestored={onRestored} />
       )}
     </DocumentFrame>
   );
