@@ -6,7 +6,7 @@
  * document, uploads an image and co-edits through the gateway.
  */
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -49,6 +49,9 @@ function containerStoreEnv(user: Service | "admin"): Record<string, string> {
   return { ...storeEnv, ...natsUserEnv(inject("storeEnv"), user) };
 }
 
+/** Keys only this run knows, for the services that refuse built-in ones in production. */
+const RUN_KEYS = { webhook: randomBytes(32).toString("base64"), audit: randomBytes(32).toString("base64") };
+
 /**
  * The environment of a container: the stores, the service's port, and nothing from this test
  * process. As in production, each service gets its own database role and only auth the key
@@ -64,6 +67,9 @@ function serviceEnv(name: Service, tmp: string): Record<string, string> {
     ...stores,
     ...serviceDatabaseEnv(inject("storeEnv"), name),
     ...(name === "auth" && sealKey ? { SIGNING_KEY_ENCRYPTION_KEY: sealKey } : {}),
+    // Production refuses the built-in keys: each of these services gets its own, as from a Secret.
+    ...(name === "docs" ? { WEBHOOK_SIGNING_KEY: RUN_KEYS.webhook } : {}),
+    ...(name === "history" ? { AUDIT_KEY_ENCRYPTION_KEY: RUN_KEYS.audit } : {}),
     HOST: "127.0.0.1",
     PORT: String(ports.get(name)),
     REPLICA_ID: `image-${name}`,

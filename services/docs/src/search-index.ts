@@ -18,6 +18,12 @@ export const SEARCH_CONFIG = "simple";
 
 /** Documents whose text is fetched from history at once, per batch. */
 const FETCH_CONCURRENCY = 8;
+/**
+ * How long the index waits for history to take in a head it has announced (history's own read
+ * model being rebuilt, say) before it keeps the older text it was given, so one document whose
+ * history never catches up cannot hold the index back for good.
+ */
+const HISTORY_CATCH_UP_MS = 60_000;
 
 /** Each document in a batch once, at its newest head; `null`: its content was erased. */
 export function latestHeads(msgs: readonly Pick<JsMsg, "subject" | "data">[]): Map<string, number | null> {
@@ -52,6 +58,8 @@ async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T)
  * overwriting a newer one.
  */
 export function searchIndexSpec(nc: NatsConnection, log: Logger): ProjectionSpec<DocsDb> {
+  /** Documents whose text history gave at an older version than their head, since when. */
+  const behindSince = new Map<string, number>();
   return {
     name: SEARCH_PROJECTION,
     stream: Streams.editHeads,
@@ -65,6 +73,15 @@ export function searchIndexSpec(nc: NatsConnection, log: Logger): ProjectionSpec
       await eachLimited(edited, FETCH_CONCURRENCY, async (docId) => {
         try {
           const view = await callRpcOk<SearchTextView>(nc, rpc.history.searchText, { requestId: `search-index:${docId}`, input: { docId } });
+          const head = heads.get(docId) ?? 0;
+          if (view.seq < head) {
+            // History has not taken this version in yet: the batch is tried again, for a while.
+            const since = behindSince.get(docId) ?? Date.now();
+            behindSince.set(docId, since);
+            if (Date.now() - since < HISTORY_CATCH_UP_MS) throw new AppError("UNAVAILABLE", `history has not taken in version ${head} of the document yet`);
+            log.warn({ docId, head, version: view.seq }, "history stays behind this document's head; indexing the text it has");
+          }
+          behindSince.delete(docId);
           texts.push({ doc_id: docId, body: view.text, version: view.seq });
         } catch (err) {
           // Erased between its head and this fetch: its empty head follows and removes it too.
