@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sql, type Transaction } from "kysely";
@@ -24,6 +25,7 @@ const FETCH_CONCURRENCY = 8;
  * history never catches up cannot hold the index back for good.
  */
 const HISTORY_CATCH_UP_MS = 60_000;
+const HISTORY_RETRY_MS = 250;
 
 /** Each document in a batch once, at its newest head; `null`: its content was erased. */
 export function latestHeads(msgs: readonly Pick<JsMsg, "subject" | "data">[]): Map<string, number | null> {
@@ -58,8 +60,6 @@ async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T)
  * overwriting a newer one.
  */
 export function searchIndexSpec(nc: NatsConnection, log: Logger): ProjectionSpec<DocsDb> {
-  /** Documents whose text history gave at an older version than their head, since when. */
-  const behindSince = new Map<string, number>();
   return {
     name: SEARCH_PROJECTION,
     stream: Streams.editHeads,
@@ -72,16 +72,16 @@ export function searchIndexSpec(nc: NatsConnection, log: Logger): ProjectionSpec
       const texts: { doc_id: string; body: string; version: number }[] = [];
       await eachLimited(edited, FETCH_CONCURRENCY, async (docId) => {
         try {
-          const view = await callRpcOk<SearchTextView>(nc, rpc.history.searchText, { requestId: `search-index:${docId}`, input: { docId } });
+          const fetchText = () => callRpcOk<SearchTextView>(nc, rpc.history.searchText, { requestId: `search-index:${docId}`, input: { docId } });
           const head = heads.get(docId) ?? 0;
-          if (view.seq < head) {
-            // History has not taken this version in yet: the batch is tried again, for a while.
-            const since = behindSince.get(docId) ?? Date.now();
-            behindSince.set(docId, since);
-            if (Date.now() - since < HISTORY_CATCH_UP_MS) throw new AppError("UNAVAILABLE", `history has not taken in version ${head} of the document yet`);
-            log.warn({ docId, head, version: view.seq }, "history stays behind this document's head; indexing the text it has");
+          let view = await fetchText();
+          // History has not taken this version in yet (its own read model being rebuilt, say): ask again for a while.
+          const deadline = Date.now() + HISTORY_CATCH_UP_MS;
+          while (view.seq < head && Date.now() < deadline) {
+            await delay(HISTORY_RETRY_MS);
+            view = await fetchText();
           }
-          behindSince.delete(docId);
+          if (view.seq < head) log.warn({ docId, head, version: view.seq }, "history stays behind this document's head; indexing the text it has");
           texts.push({ doc_id: docId, body: view.text, version: view.seq });
         } catch (err) {
           // Erased between its head and this fetch: its empty head follows and removes it too.
