@@ -20,11 +20,11 @@ export const SEARCH_CONFIG = "simple";
 /** Documents whose text is fetched from history at once, per batch. */
 const FETCH_CONCURRENCY = 8;
 /**
- * How long the index waits for history to take in a head it has announced (history's own read
- * model being rebuilt, say) before it keeps the older text it was given, so one document whose
- * history never catches up cannot hold the index back for good.
+ * How long a batch waits for history to take in the heads it announced (history busy, say)
+ * before it keeps the older text it was given: a document whose history does not catch up
+ * must not hold the index (or a rebuild) back.
  */
-const HISTORY_CATCH_UP_MS = 60_000;
+const HISTORY_CATCH_UP_MS = 5_000;
 const HISTORY_RETRY_MS = 250;
 
 /** Each document in a batch once, at its newest head; `null`: its content was erased. */
@@ -70,13 +70,13 @@ export function searchIndexSpec(nc: NatsConnection, log: Logger): ProjectionSpec
       const edited = [...heads].filter(([, seq]) => seq !== null).map(([docId]) => docId);
       const gone: string[] = [...erased];
       const texts: { doc_id: string; body: string; version: number }[] = [];
+      const deadline = Date.now() + HISTORY_CATCH_UP_MS;
       await eachLimited(edited, FETCH_CONCURRENCY, async (docId) => {
         try {
           const fetchText = () => callRpcOk<SearchTextView>(nc, rpc.history.searchText, { requestId: `search-index:${docId}`, input: { docId } });
           const head = heads.get(docId) ?? 0;
           let view = await fetchText();
-          // History has not taken this version in yet (its own read model being rebuilt, say): ask again for a while.
-          const deadline = Date.now() + HISTORY_CATCH_UP_MS;
+          // History has not taken this version in yet: ask again, for a moment.
           while (view.seq < head && Date.now() < deadline) {
             await delay(HISTORY_RETRY_MS);
             view = await fetchText();
