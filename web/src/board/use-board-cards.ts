@@ -15,6 +15,10 @@ export function useBoardCards(board: Y.Map<unknown>): CardView[] {
         notify();
       };
       board.observeDeep(onChange);
+      // The cache is invalidated only by the observer, which React attaches after the first
+      // render: an update applied in between (a restore arriving as the board remounts) would
+      // otherwise stay unseen until the next change. Read once more now that nothing is missed.
+      onChange();
       return () => board.unobserveDeep(onChange);
     },
     [board],
@@ -22,10 +26,12 @@ export function useBoardCards(board: Y.Map<unknown>): CardView[] {
   const snapshot = useCallback((): CardView[] => {
     const current = state.current;
     if (current && current.board === board && !current.stale) return current.cards;
-    const previous = new Map((current?.board === board ? current.cards : []).map((card) => [card.id, card]));
-    const cards = readCards(board, previous);
-    state.current = { board, cards, stale: false };
-    return cards;
+    const before = current?.board === board ? current.cards : [];
+    const cards = readCards(board, new Map(before.map((card) => [card.id, card])));
+    // Same cards, same objects: keep the array too, so a re-read that found nothing new renders nothing.
+    const unchanged = cards.length === before.length && cards.every((card, i) => card === before[i]);
+    state.current = { board, cards: unchanged ? before : cards, stale: false };
+    return state.current.cards;
   }, [board]);
   return useSyncExternalStore(subscribe, snapshot);
 }
