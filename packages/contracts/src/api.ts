@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { ApiTokenName, ApiTokenScopeList, CommentAnchor, CommentBody, CommentMentions, DocKind, NotificationEmailSetting, Role } from "./events.ts";
+import { ApiTokenName, ApiTokenScopeList, CommentAnchor, CommentBody, CommentMentions, DocKind, NotificationEmailSetting, Role, WorkspaceName, WorkspaceRole } from "./events.ts";
 import type { ApiTokenScope } from "./permissions.ts";
 import type { ErrorBody } from "./errors.ts";
 import type { BoardCardChange } from "./board-diff.ts";
@@ -82,6 +82,8 @@ export const CreateDocBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
     kind: Type.Optional(DocKind),
+    /** Made in this workspace (its owners, admins and members may); without it, the caller's own. */
+    workspaceId: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
   },
   { additionalProperties: false },
 );
@@ -94,6 +96,8 @@ export const ListDocsQuery = Type.Object(
     q: Type.Optional(Type.String({ maxLength: 200 })),
     /** `true` lists my documents in the trash instead. */
     trashed: Type.Optional(Type.Boolean()),
+    /** Only the documents of this workspace; `personal` for those in none. */
+    workspaceId: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
   },
   { additionalProperties: false },
 );
@@ -433,6 +437,48 @@ export interface DocView {
   trashed: boolean;
   /** The aggregate's version, for `If-Match`. */
   version: number;
+  /** The workspace it belongs to; null when it is its owner's own. */
+  workspaceId: string | null;
+}
+
+/** `POST /api/docs/:id/move`: into a workspace, or out of one to its owner's own documents (null). */
+export const MoveDocBody = Type.Object({ workspaceId: Type.Union([Type.String({ pattern: SAFE_ID_PATTERN }), Type.Null()]) }, { additionalProperties: false });
+export type MoveDocBody = Static<typeof MoveDocBody>;
+
+/** `ListDocsQuery.workspaceId` naming the documents in no workspace. */
+export const PERSONAL_DOCUMENTS = "personal";
+
+export const CreateWorkspaceBody = Type.Object({ name: WorkspaceName }, { additionalProperties: false });
+export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
+export const RenameWorkspaceBody = CreateWorkspaceBody;
+export const AddWorkspaceMemberBody = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }), role: WorkspaceRole }, { additionalProperties: false });
+export type AddWorkspaceMemberBody = Static<typeof AddWorkspaceMemberBody>;
+export const WorkspaceRoleBody = Type.Object({ role: WorkspaceRole }, { additionalProperties: false });
+export const WorkspaceCommandInput = Type.Object(
+  {
+    id: Type.String({ pattern: SAFE_ID_PATTERN }),
+    userId: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
+    body: Type.Optional(Type.Unknown()),
+    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type WorkspaceCommandInput = Static<typeof WorkspaceCommandInput>;
+
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  /** The caller's role in it. */
+  role: Static<typeof WorkspaceRole>;
+  createdAt: string;
+  memberCount: number;
+}
+
+export interface WorkspaceMemberView {
+  userId: string;
+  email: string;
+  name: string;
+  role: Static<typeof WorkspaceRole>;
 }
 
 export interface Page<T> {
@@ -489,7 +535,11 @@ export type RpcReply =
   | { ok: true; status: number; body: unknown }
   | ({ ok: false } & ErrorBody);
 
-export const AccessInput = Type.Object({ docId: Id, userId: Id }, { additionalProperties: false });
+/**
+ * `fresh`: read from the stream rather than from memory, for a caller reacting to an access
+ * event it has just read, which the docs service's memory may not hold yet.
+ */
+export const AccessInput = Type.Object({ docId: Id, userId: Id, fresh: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export type AccessInput = Static<typeof AccessInput>;
 export interface AccessResult {
   role: Static<typeof Role> | null;

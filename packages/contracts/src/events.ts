@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { ApiTokenScopes, Roles } from "./permissions.ts";
+import { ApiTokenScopes, Roles, WorkspaceRoles } from "./permissions.ts";
 import { SAFE_ID_PATTERN } from "./ids.ts";
 import { MAX_WEBHOOK_URL_LENGTH, WebhookEvents } from "./webhooks.ts";
 
@@ -20,6 +20,9 @@ export const ApiTokenScopeList = Type.Array(Type.Union(ApiTokenScopes.map((scope
 });
 /** An API token's name, as its owner chose it, shown in history beside the edits made with it. */
 export const ApiTokenName = Type.String({ minLength: 1, maxLength: 100 });
+export const WorkspaceRole = Type.Union(WorkspaceRoles.map((role) => Type.Literal(role)));
+export type WorkspaceRole = Static<typeof WorkspaceRole>;
+export const WorkspaceName = Type.String({ minLength: 1, maxLength: 100 });
 export const DocKind = Type.Union([Type.Literal("text"), Type.Literal("board")]);
 export type DocKind = Static<typeof DocKind>;
 
@@ -129,6 +132,11 @@ export const EventPayloads = {
     kind: DocKind,
     ownerId: Id,
   }),
+  /**
+   * Moved between workspaces, or between a workspace and its owner's own documents (null). A
+   * document made in a workspace is created, then moved there, by the same command.
+   */
+  "doc.moved.v1": Type.Object({ docId: Id, from: Type.Union([Id, Type.Null()]), to: Type.Union([Id, Type.Null()]) }),
   "doc.renamed.v1": Type.Object({ docId: Id, title: Type.String({ minLength: 1, maxLength: 200 }) }),
   "doc.trashed.v1": Type.Object({ docId: Id }),
   "doc.untrashed.v1": Type.Object({ docId: Id }),
@@ -158,6 +166,15 @@ export const EventPayloads = {
   "doc.version-named.v1": Type.Object({ docId: Id, name: Type.String({ minLength: 1, maxLength: 100 }), seq: Type.Integer({ minimum: 0 }) }),
   /** The owner emptied the document from the trash: it is gone for everyone and its files are deleted from the store. */
   "doc.purged.v1": Type.Object({ docId: Id }),
+  /** A workspace, on its own subject (`docs.ws.<id>`); its maker is its first owner. */
+  "workspace.created.v1": Type.Object({ workspaceId: Id, name: WorkspaceName, ownerId: Id }),
+  "workspace.renamed.v1": Type.Object({ workspaceId: Id, name: WorkspaceName }),
+  /** Deleted by an owner once it held no documents outside the trash; what is in its trash goes back to its owners. */
+  "workspace.deleted.v1": Type.Object({ workspaceId: Id }),
+  /** Someone joined, with the role they have on the workspace and, through it, on its documents. */
+  "workspace.member-added.v1": Type.Object({ workspaceId: Id, userId: Id, role: WorkspaceRole }),
+  "workspace.role-changed.v1": Type.Object({ workspaceId: Id, userId: Id, role: WorkspaceRole, previousRole: WorkspaceRole }),
+  "workspace.member-removed.v1": Type.Object({ workspaceId: Id, userId: Id, reason: Type.Union([Type.Literal("removed"), Type.Literal("left")]) }),
   /**
    * A comment, on the document's own subject, by the event's actor: a new thread (no `threadId`,
    * maybe an anchor) or a reply in the thread `threadId`, which opens that thread again if it was

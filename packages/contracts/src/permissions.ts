@@ -117,3 +117,60 @@ export function canWithScopes(role: Role | null | undefined, permission: Permiss
   if (scopes !== undefined && !(ApiTokenPermissions as readonly Permission[]).includes(permission)) return false;
   return can(roleAllowedByScopes(role, scopes), permission);
 }
+
+/**
+ * The stronger of two roles one person has on a document (a share of their own and what their
+ * workspace role gives): a share adds to the workspace's role, never takes from it. The roles
+ * nest (owner ⊇ editor ⊇ auditor, editor ⊇ commenter ⊇ viewer) but for a commenter who is also an
+ * auditor, where the auditor's reading of the history wins over commenting.
+ */
+const ROLE_STRENGTH: Record<Role, number> = { owner: 5, editor: 4, auditor: 3, commenter: 2, viewer: 1 };
+export function strongerRole(a: Role | null | undefined, b: Role | null | undefined): Role | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return ROLE_STRENGTH[a] >= ROLE_STRENGTH[b] ? a : b;
+}
+
+/** Every role in a workspace, the most able first. */
+export const WorkspaceRoles = ["owner", "admin", "member", "guest", "auditor"] as const;
+type WorkspaceRole = (typeof WorkspaceRoles)[number];
+
+export function isWorkspaceRole(value: unknown): value is WorkspaceRole {
+  return typeof value === "string" && (WorkspaceRoles as readonly string[]).includes(value);
+}
+
+/**
+ * The role a workspace role gives on each of the workspace's documents, before any share of the
+ * document itself: owners and admins manage them as their owners do, members edit, auditors read
+ * them with their history, and guests see only what is shared with them one by one.
+ */
+export const WorkspaceDocumentRoles = {
+  owner: "owner",
+  admin: "owner",
+  member: "editor",
+  guest: null,
+  auditor: "auditor",
+} as const satisfies Record<WorkspaceRole, Role | null>;
+
+export function workspaceDocumentRole(role: WorkspaceRole | null | undefined): Role | null {
+  return role ? WorkspaceDocumentRoles[role] : null;
+}
+
+/** What each workspace role may do to the workspace itself. */
+export const WorkspacePermissions = {
+  /** See the workspace, its name and its members. */
+  read: ["owner", "admin", "member", "guest", "auditor"],
+  /** Make documents in it, and move documents one owns into it. */
+  createDocuments: ["owner", "admin", "member"],
+  rename: ["owner", "admin"],
+  /** Add, change and remove members below owner. */
+  manageMembers: ["owner", "admin"],
+  /** Make or unmake owners, delete the workspace. */
+  own: ["owner"],
+} as const satisfies Record<string, readonly WorkspaceRole[]>;
+
+export type WorkspacePermission = keyof typeof WorkspacePermissions;
+
+export function canInWorkspace(role: WorkspaceRole | null | undefined, permission: WorkspacePermission): boolean {
+  return role !== undefined && role !== null && (WorkspacePermissions[permission] as readonly WorkspaceRole[]).includes(role);
+}

@@ -26,7 +26,7 @@ export const SEARCH_BODY_MAX_CHARS = 200_000;
 export const SearchQuery = Type.Object(
   {
     q: Type.String({ minLength: 1, maxLength: SEARCH_QUERY_MAX }),
-    /** Refused for now: workspaces do not exist yet, and ignoring it would widen a scoped search. */
+    /** Only the documents of this workspace (that the caller may read); `personal` for those in none. */
     workspaceId: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_LIMIT_MAX })),
   },

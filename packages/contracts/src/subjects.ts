@@ -10,6 +10,7 @@ import { isSubjectSafeId } from "./ids.ts";
  * |        | docs.file.<docId>  | the document's file events (JSON): uploaded, thumbnail, deleted |
  * |        | docs.erased.<docId> | the tombstone history leaves when it erases a purged document's content |
  * |        | docs.inbox.<userId> | what a person did with their notifications (read them, had them mailed, chose what is mailed) |
+ * |        | docs.ws.<workspaceId> | workspace events (JSON): created, renamed, deleted, members |
  * | AUTH   | auth.evt.>         | user and session events (JSON)                             |
  * | MAIL   | mail.out.>         | the outbox: email waiting for the sender (JSON, work queue) |
  * | EDIT_HEADS | edit-heads.<docId> | each document's newest edit, one message per document (edit-heads.ts) |
@@ -32,6 +33,7 @@ const DOC_EVENTS = "docs.evt.";
 const FILE_EVENTS = "docs.file.";
 const ERASURES = "docs.erased.";
 const INBOX = "docs.inbox.";
+const WORKSPACE_EVENTS = "docs.ws.";
 const EDIT_HEADS = "edit-heads.";
 const INBOX_CHANGED = "inbox-changed.";
 
@@ -67,6 +69,12 @@ export const subjects = {
    */
   inbox: (userId: string) => `${INBOX}${token(userId)}`,
   allInboxes: () => "docs.inbox.>",
+  /**
+   * A workspace aggregate's events, in the DOCS stream beside its documents' so access (a
+   * document's shares and its workspace's members) has one order to be read in.
+   */
+  workspaceEvents: (workspaceId: string) => `${WORKSPACE_EVENTS}${token(workspaceId)}`,
+  allWorkspaceEvents: () => "docs.ws.>",
   /** Every subject of the DOCS stream (document and file events), for read models that want both. */
   allDocsStream: () => "docs.>",
   /** Registration claims the email: the subject is keyed by the email's hash, so a second claim fails the expected-sequence check. */
@@ -138,10 +146,13 @@ export const subjectUserId = {
   inboxChanged: (subject: string) => idAfter(INBOX_CHANGED, subject),
 } as const;
 
+/** The workspace in a subject built by `subjects.workspaceEvents`; undefined for any other subject. */
+export const subjectWorkspaceId = (subject: string): string | undefined => idAfter(WORKSPACE_EVENTS, subject);
+
 /** The stream that stores a subject's messages, from the prefixes in the table above. */
 export function streamOfSubject(subject: string): StreamName {
   if (subject.startsWith(EDITS)) return Streams.edits;
-  if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS) || subject.startsWith(ERASURES) || subject.startsWith(INBOX)) return Streams.docs;
+  if (subject.startsWith(DOC_EVENTS) || subject.startsWith(FILE_EVENTS) || subject.startsWith(ERASURES) || subject.startsWith(INBOX) || subject.startsWith(WORKSPACE_EVENTS)) return Streams.docs;
   if (subject.startsWith("auth.evt.")) return Streams.auth;
   if (subject.startsWith("mail.out.")) return Streams.mail;
   if (subject.startsWith(EDIT_HEADS)) return Streams.editHeads;
@@ -205,6 +216,17 @@ export const rpc = {
     replayWebhook: "rpc.docs.replay-webhook",
     /** Full-text search over the titles and content the caller may read. */
     search: "rpc.docs.search",
+    /** Move a document into a workspace or out to its owner's own documents. */
+    move: "rpc.docs.move",
+    workspaces: "rpc.docs.workspaces.list",
+    createWorkspace: "rpc.docs.workspaces.create",
+    workspace: "rpc.docs.workspaces.get",
+    renameWorkspace: "rpc.docs.workspaces.rename",
+    deleteWorkspace: "rpc.docs.workspaces.delete",
+    workspaceMembers: "rpc.docs.workspaces.members",
+    addWorkspaceMember: "rpc.docs.workspaces.add-member",
+    changeWorkspaceRole: "rpc.docs.workspaces.change-role",
+    removeWorkspaceMember: "rpc.docs.workspaces.remove-member",
   },
   history: {
     list: "rpc.history.list",

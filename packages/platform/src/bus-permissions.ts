@@ -149,6 +149,7 @@ export function busPermissions(): Record<BusUser, BusPermission> {
     docs: user(
       [
         subjects.allDocEvents(),
+        subjects.allWorkspaceEvents(),
         subjects.allInboxes(),
         subjects.allInboxChanges(),
         subjects.allMail(),

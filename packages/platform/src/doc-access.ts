@@ -11,11 +11,13 @@ export interface DocAccessQuery {
   /** Carried into the docs service's logs; a fresh id when the caller has none. */
   requestId?: string;
   timeoutMs?: number;
+  /** Read from the stream, not the docs service's memory: see AccessInput. */
+  fresh?: boolean;
 }
 
 /** The user's role on a document (null for strangers and while it is in the trash), as the docs service answers it from memory. */
 export async function lookupDocAccess(nc: NatsConnection, q: DocAccessQuery): Promise<AccessResult> {
-  const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: q.requestId || randomUUID(), input: { docId: q.docId, userId: q.userId } }, q.timeoutMs);
+  const access = await callRpcOk<AccessResult>(nc, rpc.docs.access, { requestId: q.requestId || randomUUID(), input: { docId: q.docId, userId: q.userId, ...(q.fresh ? { fresh: true } : {}) } }, q.timeoutMs);
   const role = roleAllowedByScopes(access.role, q.scopes);
   return { role, kind: role ? access.kind : null };
 }

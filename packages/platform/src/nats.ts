@@ -72,7 +72,7 @@ export function streamConfigs(replicas: number): StreamConfig[] {
     // A purged document's edits are erased for real (purge by subject); only history's NATS user may
     // call the purge API, and only on this stream (bus-permissions.ts).
     { ...common, deny_purge: false, name: Streams.edits, subjects: [subjects.allEdits()] },
-    { ...common, name: Streams.docs, subjects: [subjects.allDocEvents(), subjects.allFileEvents(), subjects.allErasures(), subjects.allInboxes()] },
+    { ...common, name: Streams.docs, subjects: [subjects.allDocEvents(), subjects.allFileEvents(), subjects.allErasures(), subjects.allInboxes(), subjects.allWorkspaceEvents()] },
     { ...common, name: Streams.auth, subjects: [subjects.allAuthEvents()] },
     // The outbox is not history: a mail leaves it once sent (work queue), and one nobody could send
     // in a week is dropped, since its links have expired by then and it carries their tokens.

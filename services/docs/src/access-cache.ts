@@ -1,121 +1,92 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { Streams, subjectDocId, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
-import { decodeEvent, keepFollowing, type LiveFollower, type Logger } from "@palimpsest/platform";
-import { evolve, type DocState } from "./domain/document.ts";
+import { subjectDocId, subjectWorkspaceId, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
+import type { Logger } from "@palimpsest/platform";
+import { effectiveRole, evolve, type DocState } from "./domain/document.ts";
+import { documentGrants, evolveWorkspace, type WorkspaceState } from "./domain/workspace.ts";
 import type { DocumentStore } from "./document-store.ts";
-
-interface Entry {
-  state?: DocState;
-  loading?: Promise<DocState>;
-  /** Events that arrived while the state was loading; applied after, if newer. */
-  pending: { event: AnyDomainEvent; seq: number }[];
-}
+import { FollowedStates } from "./followed-states.ts";
+import type { WorkspaceStore } from "./workspace-store.ts";
 
 /**
- * Answers "what is this user's role on this document" from memory. States are loaded from the
- * stream on first use and kept current by following every new DOCS event, so a role change is
- * seen here as soon as it is stored. Bounded: the least recently used documents are forgotten.
+ * Answers "what is this user's role on this document" from memory: documents and workspaces are
+ * followed live (FollowedStates), and a document's state is handed out with the roles its
+ * workspace gives (`inherited`), so a share and a workspace role are weighed in one place
+ * (effectiveRole) by every route, /collab and the other services (rpc.docs.access).
  */
 export class AccessCache {
-  private readonly entries = new Map<string, Entry>();
-  private follower: LiveFollower | undefined;
-  /** False while the follower is lost: then no state is kept, since nothing would keep it current. */
-  private following = true;
+  private readonly docs: FollowedStates<DocState>;
+  private readonly workspaces: FollowedStates<WorkspaceState>;
+  /** The roles each workspace gives, by the version they were computed at. */
+  private readonly grantsMemo = new WeakMap<WorkspaceState, ReadonlyMap<string, Role>>();
 
   constructor(
     private readonly store: DocumentStore,
-    private readonly log: Logger,
-    private readonly maxEntries = 50_000,
-  ) {}
-
-  /** Follows new DOCS events from now on. Call before answering queries. */
-  async start(js: JetStreamClient, jsm: JetStreamManager): Promise<void> {
-    this.follower = await keepFollowing({
-      js,
-      jsm,
-      stream: Streams.docs,
-      filterSubject: subjects.allDocEvents(),
-      log: this.log,
-      onMessage: (m) => {
-        const docId = subjectDocId.docEvents(m.subject);
-        if (!docId) return;
-        try {
-          this.observe(docId, decodeEvent(m), m.seq);
-        } catch (err) {
-          this.log.error({ err, seq: m.seq }, "access cache could not apply an event; forgetting the document");
-          this.entries.delete(docId);
-        }
-      },
-      // Until it follows again nothing keeps a state current: each question reads the stream.
-      onLost: (err) => {
-        this.log.error({ err }, "access cache lost its stream; reading roles from the stream until it follows again");
-        this.following = false;
-        this.entries.clear();
-      },
-      onFollowing: () => {
-        this.log.info("access cache follows its stream again");
-        this.following = true;
-      },
-    });
-  }
-
-  /**
-   * Applies an event that arrived from the stream (in order), or one this replica just stored
-   * (`previousSeq` given: possibly ahead of an earlier event not seen here yet, which must not be
-   * skipped; then the document is forgotten and loaded again from the stream when next asked).
-   */
-  observe(docId: string, event: AnyDomainEvent, seq: number, previousSeq?: number): void {
-    const entry = this.entries.get(docId);
-    if (!entry) return;
-    if (entry.state) {
-      if (seq <= entry.state.version) return;
-      if (previousSeq === undefined || previousSeq === entry.state.version) entry.state = evolve(entry.state, event, seq);
-      else this.entries.delete(docId);
-    } else {
-      entry.pending.push({ event, seq });
-    }
-  }
-
-  async state(docId: string): Promise<DocState> {
-    if (!this.following) return (await this.store.load(docId)).state;
-    let entry = this.entries.get(docId);
-    if (entry) {
-      // Most recently used goes last.
-      this.entries.delete(docId);
-      this.entries.set(docId, entry);
-      if (entry.state) return entry.state;
-      if (entry.loading) return entry.loading;
-    }
-    entry = { pending: [] };
-    this.entries.set(docId, entry);
-    const e = entry;
-    e.loading = this.store.load(docId).then(
-      ({ state }) => {
-        let s = state;
-        for (const p of e.pending.splice(0).sort((a, b) => a.seq - b.seq)) if (p.seq > s.version) s = evolve(s, p.event, p.seq);
-        e.state = s;
-        e.loading = undefined;
-        return s;
-      },
-      (err: unknown) => {
-        this.entries.delete(docId);
-        throw err;
-      },
+    private readonly workspaceStore: WorkspaceStore,
+    log: Logger,
+    maxEntries = 50_000,
+  ) {
+    this.docs = new FollowedStates<DocState>(
+      { name: "documents", filterSubject: subjects.allDocEvents(), idOf: subjectDocId.docEvents, load: async (id) => (await store.load(id)).state, evolve: (s, e, seq) => evolve(s, e, seq) },
+      log,
+      maxEntries,
     );
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+    this.workspaces = new FollowedStates<WorkspaceState>(
+      { name: "workspaces", filterSubject: subjects.allWorkspaceEvents(), idOf: subjectWorkspaceId, load: async (id) => (await workspaceStore.load(id)).state, evolve: (s, e, seq) => evolveWorkspace(s, e, seq) },
+      log,
+      maxEntries,
+    );
+  }
+
+  async start(js: JetStreamClient, jsm: JetStreamManager): Promise<void> {
+    await Promise.all([this.docs.start(js, jsm), this.workspaces.start(js, jsm)]);
+  }
+
+  /** An event this replica just stored or read: see FollowedStates.observe. */
+  observe(docId: string, event: AnyDomainEvent, seq: number, previousSeq?: number): void {
+    this.docs.observe(docId, event, seq, previousSeq);
+  }
+
+  observeWorkspace(workspaceId: string, event: AnyDomainEvent, seq: number, previousSeq?: number): void {
+    this.workspaces.observe(workspaceId, event, seq, previousSeq);
+  }
+
+  workspace(workspaceId: string): Promise<WorkspaceState> {
+    return this.workspaces.state(workspaceId);
+  }
+
+  /** The roles a workspace's members have on its documents through their workspace roles. */
+  async grants(workspaceId: string | null): Promise<ReadonlyMap<string, Role>> {
+    if (workspaceId === null) return new Map();
+    const ws = await this.workspaces.state(workspaceId);
+    let grants = this.grantsMemo.get(ws);
+    if (!grants) {
+      grants = documentGrants(ws);
+      this.grantsMemo.set(ws, grants);
     }
-    return e.loading;
+    return grants;
+  }
+
+  /** The document, with the roles its workspace gives. */
+  async state(docId: string): Promise<DocState> {
+    const state = await this.docs.state(docId);
+    return state.workspaceId === null ? state : { ...state, inherited: await this.grants(state.workspaceId) };
   }
 
   async roleOf(docId: string, userId: string): Promise<{ role: Role | null; state: DocState }> {
     const state = await this.state(docId);
-    const role = state.exists && !state.trashed ? (state.members.get(userId) ?? null) : null;
+    const role = state.exists && !state.trashed ? effectiveRole(state, userId) : null;
     return { role, state };
   }
 
+  /** As roleOf, read from the stream: what was stored a moment ago counts even if not followed here yet. */
+  async freshRoleOf(docId: string, userId: string): Promise<{ role: Role | null; state: DocState }> {
+    const loaded = (await this.store.load(docId)).state;
+    const state = loaded.workspaceId === null ? loaded : { ...loaded, inherited: documentGrants((await this.workspaceStore.load(loaded.workspaceId)).state) };
+    return { role: state.exists && !state.trashed ? effectiveRole(state, userId) : null, state };
+  }
+
   stop(): void {
-    this.follower?.stop();
+    this.docs.stop();
+    this.workspaces.stop();
   }
 }

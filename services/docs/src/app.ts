@@ -25,7 +25,9 @@ import { createWebhooks } from "./webhooks.ts";
 import { createSearch } from "./search.ts";
 import { searchIndexSpec } from "./search-index.ts";
 import { startWebhookDeliveries } from "./webhook-deliveries.ts";
-import { readYourWrites } from "./read-your-writes.ts";
+import { readYourWorkspaceWrites, readYourWrites } from "./read-your-writes.ts";
+import { createWorkspaces } from "./workspaces.ts";
+import { WorkspaceStore } from "./workspace-store.ts";
 import { docsProjectionSpecs, NOTIFICATIONS_PROJECTION } from "./projections.ts";
 import { inboxNotices } from "./inbox-notices.ts";
 import { runNotificationMailer } from "./notification-mailer.ts";
@@ -52,10 +54,13 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const { config, nc, db, log, metrics } = deps;
   const js = jetstreamOf(nc);
   await ensureCheckpointTable(db);
-  const store = new DocumentStore(js, await jetstreamManager(nc));
-  const cache = new AccessCache(store, log);
+  const workspaceStore = new WorkspaceStore(js, await jetstreamManager(nc));
+  // A document's commands are decided with the roles its workspace gives, as the cache follows them.
+  const store: DocumentStore = new DocumentStore(js, await jetstreamManager(nc), (workspaceId) => cache.grants(workspaceId));
+  const cache: AccessCache = new AccessCache(store, workspaceStore, log);
   await cache.start(js, await jetstreamManager(nc));
   const apply = readYourWrites(db, cache);
+  const workspaces = createWorkspaces(db, workspaceStore, cache, readYourWorkspaceWrites(db, cache), nc);
   const docs = createDocuments(db, store, cache, apply, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
   const comments = createComments(db, store, cache, apply);
   const notifications = createNotifications(db, js);
@@ -99,6 +104,16 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.webhookDeliveries]: webhooks.deliveries,
       [rpc.docs.replayWebhook]: webhooks.replay,
       [rpc.docs.search]: search.search,
+      [rpc.docs.move]: docs.move,
+      [rpc.docs.workspaces]: workspaces.list,
+      [rpc.docs.createWorkspace]: workspaces.create,
+      [rpc.docs.workspace]: workspaces.get,
+      [rpc.docs.renameWorkspace]: workspaces.rename,
+      [rpc.docs.deleteWorkspace]: workspaces.remove,
+      [rpc.docs.workspaceMembers]: workspaces.members,
+      [rpc.docs.addWorkspaceMember]: workspaces.addMember,
+      [rpc.docs.changeWorkspaceRole]: workspaces.changeRole,
+      [rpc.docs.removeWorkspaceMember]: workspaces.removeMember,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );

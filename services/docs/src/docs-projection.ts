@@ -52,6 +52,9 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
     case "doc.renamed.v1":
       await db.updateTable("documents").set({ title: event.data.title }).where("id", "=", docId).execute();
       return;
+    case "doc.moved.v1":
+      await db.updateTable("documents").set({ workspace_id: event.data.to }).where("id", "=", docId).execute();
+      return;
     case "doc.trashed.v1":
       await db.updateTable("documents").set({ trashed_at: at }).where("id", "=", docId).execute();
       return;

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type MsgRequest } from "@nats-io/jetstream";
-import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent, type ApiTokenScope } from "@palimpsest/contracts";
-import { appendEvent, decodeEvent, discardConsumer } from "@palimpsest/platform";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent, type ApiTokenScope, type Role } from "@palimpsest/contracts";
+import { appendEvent, decodeEvent } from "@palimpsest/platform";
+import { readSubjectEvents } from "./subject-events.ts";
 import { decide, emptyDoc, evolve, type DocCommand, type DocState } from "./domain/document.ts";
 
 export interface Executed {
@@ -21,9 +22,6 @@ interface EarlierTry {
   legacy: boolean;
 }
 
-/** Events of a document read one request each; a longer history is read through a consumer. */
-const DIRECT_READS = 16;
-
 /** Ids derived from the caller's idempotency key: a retried command produces the same event id. */
 export function idempotentId(parts: string[]): string {
   const h = createHash("sha256").update(parts.join("\u0000")).digest("hex");
@@ -36,10 +34,17 @@ export function idempotentId(parts: string[]): string {
  * so of two concurrent commands on one version exactly one is stored and the other is a CONFLICT.
  */
 export class DocumentStore {
+  /** `grants`: the roles a workspace gives on its documents (weighed with the document's shares when deciding). */
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly grants: (workspaceId: string) => Promise<ReadonlyMap<string, Role>> = async () => new Map(),
   ) {}
+
+  /** The state with what its workspace gives, for deciding. */
+  private async withInherited(state: DocState): Promise<DocState> {
+    return state.workspaceId === null ? state : { ...state, inherited: await this.grants(state.workspaceId) };
+  }
 
   /** The document's state; with `ofCommand` (event ids), also what of them is stored, and the state before the first. */
   async load(docId: string, ofCommand?: ReadonlySet<string>, legacyId?: string): Promise<{ state: DocState; eventIds: Set<string>; earlier?: EarlierTry }> {
@@ -60,31 +65,7 @@ export class DocumentStore {
       }
       state = evolve(state, event, m.seq);
     };
-    // A document has a few events: each is read through the stream's leader, which has every
-    // stored one, at the cost of a request. Setting up a consumer (create, pull, delete) cost the
-    // server and this service several times that; a long history still goes through one.
-    let seq = 0;
-    for (let i = 0; i < DIRECT_READS && seq < last.seq; i++) {
-      // The server takes `next_by_subj` in a message get; nats.js types it only for direct gets.
-      const m = await this.jsm.streams.getMessage(Streams.docs, { seq: seq + 1, next_by_subj: subject } as unknown as MsgRequest);
-      if (!m) break;
-      apply(m);
-      seq = m.seq;
-    }
-    if (seq >= last.seq) return { state, eventIds, ...(earlier ? { earlier } : {}) };
-    const consumer = await this.js.consumers.get(Streams.docs, {
-      filter_subjects: subject,
-      ...(seq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq + 1 } : { deliver_policy: DeliverPolicy.All }),
-    });
-    const messages = await consumer.consume({ max_messages: 1_000 });
-    try {
-      for await (const m of messages) {
-        if (m.seq > seq) apply(m);
-        if (m.seq >= last.seq) break;
-      }
-    } finally {
-      discardConsumer(consumer, messages);
-    }
+    await readSubjectEvents(this.js, this.jsm, subject, last.seq, apply);
     return { state, eventIds, ...(earlier ? { earlier } : {}) };
   }
 
@@ -110,7 +91,9 @@ export class DocumentStore {
     // Stored before ids named the event type: the first event of a command took the key's id alone.
     const legacyId = key ? idempotentId([actorId, docId, command.type, key]) : undefined;
     const ids = key ? new Set([legacyId!, ...Object.keys(EventPayloads).map(idOf)]) : undefined;
-    const { state, earlier } = await this.load(docId, ids, legacyId);
+    const loaded = await this.load(docId, ids, legacyId);
+    const state = await this.withInherited(loaded.state);
+    const earlier = loaded.earlier ? { ...loaded.earlier, before: await this.withInherited(loaded.earlier.before) } : undefined;
     let decided: ReturnType<typeof decide>;
     if (earlier) {
       decided = earlier.legacy ? [] : missingAfter(earlier, command, actorId, opts.scopes);

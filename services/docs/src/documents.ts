@@ -11,10 +11,11 @@ import {
   DocGetInput,
   InvitationBody,
   ListDocsQuery,
+  MoveDocBody,
+  PERSONAL_DOCUMENTS,
   NameVersionBody,
   rpc,
   type NamedVersion,
-  type UserView,
   RenameDocBody,
   RoleBody,
   ShareBody,
@@ -33,9 +34,11 @@ import { callRpcOk, jetstreamOf, queueMail, requireCaller, requireSessionCaller,
 import type { NatsConnection } from "@nats-io/transport-node";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
+import { workspaceRoleOrNull } from "./domain/workspace.ts";
 import type { AccessCache } from "./access-cache.ts";
 import type { ApplyStored } from "./read-your-writes.ts";
 import type { DocsDb } from "./schema.ts";
+import { findUserByEmail } from "./user-directory.ts";
 
 interface Cursor {
   u: string;
@@ -84,9 +87,12 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
   function docQuery(userId: string) {
     return db
       .selectFrom("documents as d")
-      .innerJoin("document_members as m", (j) => j.onRef("m.doc_id", "=", "d.id").on("m.user_id", "=", userId))
+      // A share of their own or their workspace's role, the stronger (the view weighs them).
+      .innerJoin("document_access as m", (j) => j.onRef("m.doc_id", "=", "d.id").on("m.user_id", "=", userId))
       .leftJoin("document_last_edit as le", "le.doc_id", "d.id")
-      .select(["d.id", "d.title", "d.kind", "d.owner_id", "d.created_at", "d.trashed_at", "d.version", "m.role", changedAt.as("changed_at")]);
+      // A deleted workspace's documents (in the trash when it was deleted) are their owners' again.
+      .leftJoin("workspaces as w", "w.id", "d.workspace_id")
+      .select(["d.id", "d.title", "d.kind", "d.owner_id", "d.created_at", "d.trashed_at", "d.version", "m.role", "w.id as workspace_id", changedAt.as("changed_at")]);
   }
 
   type Row = Awaited<ReturnType<ReturnType<typeof docQuery>["executeTakeFirstOrThrow"]>>;
@@ -100,6 +106,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     updatedAt: new Date(r.changed_at).toISOString(),
     trashed: r.trashed_at !== null,
     version: r.version,
+    workspaceId: r.workspace_id,
   });
 
   async function view(docId: string, userId: string, opts: { allowTrashed?: boolean } = {}): Promise<DocView> {
@@ -123,15 +130,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     });
   }
 
-  /** The account behind an email: the local mirror first, then the auth service (the mirror may lag a registration). */
-  async function findUser(email: string, requestId: string): Promise<{ id: string } | undefined> {
-    const local = await db.selectFrom("doc_users").select("id").where("email", "=", email).executeTakeFirst();
-    if (local) return local;
-    const remote = await callRpcOk<UserView | null>(nc, rpc.auth.lookup, { requestId, input: { email } });
-    if (!remote) return undefined;
-    await db.insertInto("doc_users").values({ id: remote.id, email: remote.email, name: remote.name }).onConflict((oc) => oc.doNothing()).execute();
-    return { id: remote.id };
-  }
+  const findUser = (email: string, requestId: string) => findUserByEmail(db, nc, email, requestId);
 
   async function members(docId: string, opts: { withInvitations: boolean; formerMembers: ReadonlySet<string> }): Promise<MembersView> {
     const rows = await db
@@ -191,7 +190,8 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       if (title.length === 0) throw new AppError("VALIDATION_FAILED", "title must not be empty");
       // With an idempotency key a retried create names the same document, and is stored once.
       const docId = i.idempotencyKey ? idempotentId([caller.userId, "create", i.idempotencyKey]) : randomUUID();
-      await store.execute(docId, { type: "create", title, kind: body.kind ?? "text" }, caller.userId, {
+      const workspace = body.workspaceId === undefined ? undefined : { id: body.workspaceId, role: workspaceRoleOrNull(await cache.workspace(body.workspaceId), caller.userId) };
+      await store.execute(docId, { type: "create", title, kind: body.kind ?? "text", ...(workspace ? { workspace } : {}) }, caller.userId, {
         ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
         scopes: caller.token?.scopes,
         apply: (event, seq, previousSeq) => apply(docId, event, seq, previousSeq),
@@ -208,6 +208,8 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       const limit = query.limit ?? 50;
       let q = docQuery(caller.userId).where("d.trashed_at", query.trashed ? "is not" : "is", null);
       if (query.q && query.q.trim()) q = q.where("d.title", "ilike", likePattern(query.q.trim()));
+      if (query.workspaceId === PERSONAL_DOCUMENTS) q = q.where("w.id", "is", null);
+      else if (query.workspaceId !== undefined) q = q.where("w.id", "=", query.workspaceId);
       if (query.cursor) {
         const c = decodeCursor(query.cursor);
         const at = new Date(c.u);
@@ -233,6 +235,23 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
         return { type: "rename", title };
       });
       return { body: await view(state.docId, requireCaller(ctx).userId) };
+    },
+
+    /** Into a workspace the caller may add documents to, or out of one to the owner's own documents. */
+    async move(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      const caller = requireCaller(ctx);
+      const { state } = await run(input, ctx, async (i) => {
+        const { workspaceId } = parse(MoveDocBody, i.body, "body");
+        return { type: "move", to: workspaceId === null ? null : { id: workspaceId, role: workspaceRoleOrNull(await cache.workspace(workspaceId), caller.userId) } };
+      });
+      // Moved out of the workspace that gave the caller access: done, and no longer theirs to see.
+      return view(state.docId, caller.userId).then(
+        (doc) => ({ body: doc }),
+        (err: unknown) => {
+          if (err instanceof AppError && err.code === "NOT_FOUND") return { status: 204, body: null };
+          throw err;
+        },
+      );
     },
 
     async trash(input: unknown, ctx: RpcContext): Promise<RpcResult> {
@@ -349,8 +368,8 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
     },
 
     async access(input: unknown): Promise<RpcResult> {
-      const { docId, userId } = parse(AccessInput, input, "access query");
-      const { role, state } = await cache.roleOf(docId, userId);
+      const { docId, userId, fresh } = parse(AccessInput, input, "access query");
+      const { role, state } = fresh ? await cache.freshRoleOf(docId, userId) : await cache.roleOf(docId, userId);
       const result: AccessResult = { role, kind: state.exists ? state.kind : null };
       return { body: result };
     },

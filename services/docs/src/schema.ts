@@ -1,6 +1,6 @@
 import { sql, type ColumnType, type Generated } from "kysely";
 import type { Migration } from "@palimpsest/platform";
-import type { CommentAnchor, DocKind, NotificationEmailSetting, Role, WebhookDeliveryStatus, WebhookEventType } from "@palimpsest/contracts";
+import type { CommentAnchor, DocKind, NotificationEmailSetting, Role, WebhookDeliveryStatus, WebhookEventType, WorkspaceRole } from "@palimpsest/contracts";
 
 export interface DocumentsTable {
   id: string;
@@ -13,6 +13,34 @@ export interface DocumentsTable {
   trashed_at: Date | null;
   /** Stream sequence of the last event applied: the aggregate's version. */
   version: number;
+  /** The workspace it belongs to; null when it is its owner's own. */
+  workspace_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  created_at: Date;
+  /** Stream sequence of the last event applied. */
+  version: number;
+}
+
+export interface WorkspaceMembersTable {
+  workspace_id: string;
+  user_id: string;
+  role: WorkspaceRole;
+  added_at: Date;
+}
+
+/**
+ * Who may open each document and as what: their own share, or what their workspace role gives
+ * (WorkspaceDocumentRoles), the stronger of the two (strongerRole). A view over the two read
+ * models, so lists and search filter by access as it is at query time.
+ */
+export interface DocumentAccessView {
+  doc_id: string;
+  user_id: string;
+  role: Role;
 }
 
 export interface MembersTable {
@@ -188,6 +216,9 @@ export interface DocsDb {
   named_versions: NamedVersionsTable;
   documents: DocumentsTable;
   document_members: MembersTable;
+  workspaces: WorkspacesTable;
+  workspace_members: WorkspaceMembersTable;
+  document_access: DocumentAccessView;
   document_invitations: InvitationsTable;
   doc_users: DocUsersTable;
   document_last_edit: LastEditTable;
@@ -394,6 +425,43 @@ export const docsMigrations: Record<string, Migration> = {
       await sql`create index documents_title_tsv_idx on documents using gin (to_tsvector('simple'::regconfig, title))`.execute(db);
     },
   },
+  "010_workspaces": {
+    async up(db) {
+      await db.schema.alterTable("documents").addColumn("workspace_id", "text").execute();
+      await db.schema.createIndex("documents_workspace_idx").on("documents").column("workspace_id").where(sql.ref("workspace_id"), "is not", null).execute();
+      await db.schema
+        .createTable("workspaces")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("version", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("workspace_members")
+        .addColumn("workspace_id", "text", (c) => c.notNull())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("added_at", "timestamptz", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workspace_members_pk", ["workspace_id", "user_id"])
+        .execute();
+      await db.schema.createIndex("workspace_members_user_idx").on("workspace_members").column("user_id").execute();
+      // The mapping and the order are WorkspaceDocumentRoles and strongerRole's, in SQL; a test
+      // checks the two agree for every pair of roles.
+      await sql`
+        create view document_access as
+        select doc_id, user_id,
+               (array_agg(role order by case role when 'owner' then 5 when 'editor' then 4 when 'auditor' then 3 when 'commenter' then 2 else 1 end desc))[1] as role
+        from (
+          select doc_id, user_id, role from document_members
+          union all
+          select d.id as doc_id, wm.user_id,
+                 case wm.role when 'owner' then 'owner' when 'admin' then 'owner' when 'member' then 'editor' when 'auditor' then 'auditor' end as role
+          from documents d join workspace_members wm on wm.workspace_id = d.workspace_id
+          where wm.role <> 'guest'
+        ) grants
+        group by doc_id, user_id`.execute(db);
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
@@ -402,5 +470,6 @@ export const docsProjections = {
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
   "docs-search": ["document_text"],
+  "docs-workspaces": ["workspace_members", "workspaces"],
   "docs-notifications": ["notifications", "thread_participants", "comment_threads", "notification_settings"],
 } as const;

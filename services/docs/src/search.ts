@@ -4,6 +4,7 @@ import {
   SEARCH_LIMIT_DEFAULT,
   SNIPPET_START,
   SNIPPET_STOP,
+  PERSONAL_DOCUMENTS,
   SearchQuery,
   markSnippet,
   normalizeSearchQuery,
@@ -27,8 +28,9 @@ interface HitRow {
 }
 
 /**
- * `GET /api/search`: titles and indexed text of the documents the caller is a member of (any role
- * reads), not in the trash. Who may read is decided by `document_members` at query time, which
+ * `GET /api/search`: titles and indexed text of the documents the caller may read (a share of
+ * their own or their workspace's role), not in the trash. Who may read is decided by
+ * `document_access` (shares and workspace members) at query time, which
  * the command path updates before it answers, so a removed member stops finding a document at
  * once, whatever the index's lag. Titles come from `documents`, so a new or renamed document is
  * found by its title before its text is indexed.
@@ -39,7 +41,12 @@ export function createSearch(db: Kysely<DocsDb>) {
     async search(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const query = parse(SearchQuery, input ?? {}, "query");
-      if (query.workspaceId !== undefined) throw new AppError("VALIDATION_FAILED", "workspaces are not available yet: search without workspaceId");
+      const inWorkspace =
+        query.workspaceId === undefined
+          ? sql`true`
+          : query.workspaceId === PERSONAL_DOCUMENTS
+            ? sql`not exists (select 1 from workspaces w where w.id = d.workspace_id)`
+            : sql`d.workspace_id = ${query.workspaceId}`;
       const text = normalizeSearchQuery(query.q);
       if (!text) throw new AppError("VALIDATION_FAILED", "q must contain something to search for");
       const limit = query.limit ?? SEARCH_LIMIT_DEFAULT;
@@ -50,17 +57,17 @@ export function createSearch(db: Kysely<DocsDb>) {
         -- Membership in each branch: for a rare word the planner starts from the GIN index, for a
         -- common one from the caller's memberships (a few thousand rows, not every match).
         hits as (
-          select t.doc_id from document_text t join document_members m on m.doc_id = t.doc_id and m.user_id = ${caller.userId}, q
+          select t.doc_id from document_text t join document_access m on m.doc_id = t.doc_id and m.user_id = ${caller.userId}, q
           where t.tsv @@ q.query
           union
-          select d.id from documents d join document_members m on m.doc_id = d.id and m.user_id = ${caller.userId}, q
+          select d.id from documents d join document_access m on m.doc_id = d.id and m.user_id = ${caller.userId}, q
           where to_tsvector(${config}::regconfig, d.title) @@ q.query
         ),
         ranked as (
           select d.id, d.title, d.kind, t.body, t.tsv, q.query,
             ts_rank_cd(setweight(to_tsvector(${config}::regconfig, d.title), 'A') || coalesce(t.tsv, ''::tsvector), q.query) as score
           from hits h
-          join documents d on d.id = h.doc_id and d.trashed_at is null
+          join documents d on d.id = h.doc_id and d.trashed_at is null and ${inWorkspace}
           left join document_text t on t.doc_id = d.id
           cross join q
           order by score desc, d.id

@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { natsOptionsFromEnv } from "@palimpsest/devkit";
 import { createLogger, ensureStreams } from "@palimpsest/platform";
+import { WorkspaceStore } from "../src/workspace-store.ts";
 import { AccessCache } from "../src/access-cache.ts";
 import { DocumentStore } from "../src/document-store.ts";
 
@@ -71,7 +72,7 @@ const apply = async () => undefined;
 describe("the access cache", () => {
   it("given its stream consumer failed outright, when a member is removed afterwards, then the cache sees it", async () => {
     const store = new DocumentStore(js, jsm);
-    const cache = new AccessCache(store, createLogger("access-cache-test", "silent", "test"));
+    const cache = new AccessCache(store, new WorkspaceStore(js, jsm), createLogger("access-cache-test", "silent", "test"));
     const faulty = firstConsumerFails(js);
     await cache.start(faulty.js, jsm);
     try {

@@ -7,6 +7,7 @@ import type { Logger } from "@palimpsest/platform";
 import { scratchSchema, type ScratchSchema } from "@palimpsest/devkit";
 import { applyDocsEvent, applyEditHeadsBatch } from "../src/docs-projection.ts";
 import { docsMigrations, type DocsDb } from "../src/schema.ts";
+import type { WorkspaceStore } from "../src/workspace-store.ts";
 import { AccessCache } from "../src/access-cache.ts";
 import { emptyDoc, evolve } from "../src/domain/document.ts";
 import type { DocumentStore } from "../src/document-store.ts";
@@ -76,7 +77,7 @@ describe("the access cache, told of events out of order", () => {
       load: async () => ({ state: stream.reduce((s, [e, seq]) => evolve(s, e, seq), emptyDoc(docId)), eventIds: new Set<string>() }),
     } as unknown as DocumentStore;
     const silent = { error: () => undefined } as unknown as Logger;
-    const cache = new AccessCache(store, silent);
+    const cache = new AccessCache(store, {} as unknown as WorkspaceStore, silent);
     expect((await cache.state(docId)).version).toBe(1);
 
     const e9 = shared(docId, "alice", "editor");

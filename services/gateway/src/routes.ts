@@ -49,6 +49,11 @@ import {
   ReplayWebhookBody,
   WebhookDeliveriesQuery,
   WebhookIdParams,
+  MoveDocBody,
+  CreateWorkspaceBody,
+  RenameWorkspaceBody,
+  AddWorkspaceMemberBody,
+  WorkspaceRoleBody,
   rpc,
 } from "@palimpsest/contracts";
 
@@ -78,10 +83,15 @@ function commandInput(r: RouteRequest, extra: { userId?: unknown } = {}) {
   };
 }
 
-/** A command on one comment: its id, the body, and an idempotency key. */
-function commentInput(r: RouteRequest) {
+/** A command on one comment or workspace: its id, the body, and an idempotency key (and the member it is about). */
+function commentInput(r: RouteRequest, extra: { userId?: unknown } = {}) {
   const key = header(r, "idempotency-key");
-  return { id: r.params["id"], ...(r.body !== undefined && r.body !== null ? { body: r.body } : {}), ...(key ? { idempotencyKey: key } : {}) };
+  return {
+    id: r.params["id"],
+    ...(extra.userId !== undefined ? { userId: extra.userId } : {}),
+    ...(r.body !== undefined && r.body !== null ? { body: r.body } : {}),
+    ...(key ? { idempotencyKey: key } : {}),
+  };
 }
 
 /**
@@ -196,8 +206,53 @@ export const apiRoutes: ApiRoute[] = [
     schema: { querystring: ListDocsQuery }, input: (r) => r.query,
   },
   {
+    method: "POST", url: "/api/docs/:id/move", subject: rpc.docs.move, auth: true,
+    summary: "move into a workspace where I may add documents {workspaceId}, or out of one to its owner's own documents {workspaceId: null} (owner, or a workspace owner or admin); 204 when I can no longer see it there",
+    schema: { params: DocIdParams, body: MoveDocBody }, input: (r) => commandInput(r),
+  },
+  {
+    method: "GET", url: "/api/workspaces", subject: rpc.docs.workspaces, auth: true, sessionOnly: true, summary: "the workspaces I belong to, with my role in each",
+    schema: {}, input: () => ({}),
+  },
+  {
+    method: "POST", url: "/api/workspaces", subject: rpc.docs.createWorkspace, auth: true, sessionOnly: true, summary: "make a workspace {name}; I am its owner",
+    schema: { body: CreateWorkspaceBody }, input: (r) => ({ body: r.body, ...(header(r, "idempotency-key") ? { idempotencyKey: header(r, "idempotency-key") } : {}) }),
+  },
+  {
+    method: "GET", url: "/api/workspaces/:id", subject: rpc.docs.workspace, auth: true, sessionOnly: true, summary: "one workspace with my role",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "PATCH", url: "/api/workspaces/:id", subject: rpc.docs.renameWorkspace, auth: true, sessionOnly: true, summary: "rename (owner, admin)",
+    schema: { params: DocIdParams, body: RenameWorkspaceBody }, input: (r) => commentInput(r),
+  },
+  {
+    method: "DELETE", url: "/api/workspaces/:id", subject: rpc.docs.deleteWorkspace, auth: true, sessionOnly: true,
+    summary: "delete (owner) once it holds no documents outside the trash; what is in its trash goes back to its owners",
+    schema: { params: DocIdParams }, input: (r) => commentInput({ ...r, body: undefined }),
+  },
+  {
+    method: "GET", url: "/api/workspaces/:id/members", subject: rpc.docs.workspaceMembers, auth: true, sessionOnly: true, summary: "its members and their roles",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }),
+  },
+  {
+    method: "POST", url: "/api/workspaces/:id/members", subject: rpc.docs.addWorkspaceMember, auth: true, sessionOnly: true,
+    summary: "add someone with an account by email {email, role: owner|admin|member|guest|auditor} (owner, admin; only owners make owners)",
+    schema: { params: DocIdParams, body: AddWorkspaceMemberBody }, input: (r) => commentInput(r),
+  },
+  {
+    method: "PATCH", url: "/api/workspaces/:id/members/:userId", subject: rpc.docs.changeWorkspaceRole, auth: true, sessionOnly: true,
+    summary: "change a member's role (owner, admin; only owners make or unmake owners; a workspace keeps an owner)",
+    schema: { params: MemberParams, body: WorkspaceRoleBody }, input: (r) => commentInput(r, { userId: r.params["userId"] }),
+  },
+  {
+    method: "DELETE", url: "/api/workspaces/:id/members/:userId", subject: rpc.docs.removeWorkspaceMember, auth: true, sessionOnly: true,
+    summary: "remove a member (owner, admin), or leave when it is me; access through the workspace ends at once, on every route and /collab",
+    schema: { params: MemberParams }, input: (r) => commentInput({ ...r, body: undefined }, { userId: r.params["userId"] }),
+  },
+  {
     method: "GET", url: "/api/search", subject: rpc.docs.search, auth: true,
-    summary: "full-text search over the titles and content I may read: {items: [{docId, title, kind, snippet, score}]}, best first; snippets are escaped HTML with <mark> around the matches; workspaceId is refused (400) until workspaces exist",
+    summary: "full-text search over the titles and content I may read: {items: [{docId, title, kind, snippet, score}]}, best first; snippets are escaped HTML with <mark> around the matches; workspaceId narrows to one workspace (`personal`: those in none)",
     schema: { querystring: SearchQuery }, input: (r) => r.query,
   },
   {

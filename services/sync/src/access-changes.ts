@@ -53,8 +53,9 @@ export class RecentAccessChanges {
     return this.count;
   }
 
-  record(docId: string, userId: string | null, change: AccessChange): void {
-    const key = userId === null ? docId : `${docId}\u0000${userId}`;
+  /** `docId` null: a change to the user's access on documents this replica cannot name (a workspace role). */
+  record(docId: string | null, userId: string | null, change: AccessChange): void {
+    const key = docId === null ? `\u0000${userId ?? ""}` : userId === null ? docId : `${docId}\u0000${userId}`;
     this.byKey.delete(key);
     this.byKey.set(key, { mark: ++this.count, change });
     while (this.byKey.size > this.maxEntries) {
@@ -70,9 +71,11 @@ export class RecentAccessChanges {
     if (this.dropped > mark) return { kind: "unknown" };
     const forDoc = this.byKey.get(docId);
     const forUser = this.byKey.get(`${docId}\u0000${userId}`);
-    // A trash outranks a role change: the connection must go either way.
-    if (forDoc && forDoc.mark > mark && forDoc.change.kind === "trashed") return forDoc.change;
-    return forUser && forUser.mark > mark ? forUser.change : undefined;
+    const forUserAnywhere = this.byKey.get(`\u0000${userId}`);
+    // A trash outranks a role change: the connection must go either way; so does a move to another workspace.
+    if (forDoc && forDoc.mark > mark && (forDoc.change.kind === "trashed" || forDoc.change.kind === "unknown")) return forDoc.change;
+    if (forUser && forUser.mark > mark) return forUser.change;
+    return forUserAnywhere && forUserAnywhere.mark > mark ? forUserAnywhere.change : undefined;
   }
 }
 
@@ -88,6 +91,11 @@ export async function followAccessChanges(
   log: Logger,
   recent: RecentAccessChanges = new RecentAccessChanges(),
   notices?: DocumentNotices,
+  /**
+   * A user's role on a document now, read from the stream by the docs service, which alone weighs
+   * a share against a workspace role: an event names one of the two, not what they add up to.
+   */
+  roleNow?: (docId: string, userId: string) => Promise<Role | null>,
 ): Promise<LiveFollower> {
   /** `version`: the DOCS stream sequence of the event, the document's version once the REST API has it. */
   const apply = async (docId: string, userId: string | null, change: AccessChange, version: number) => {
@@ -102,11 +110,28 @@ export async function followAccessChanges(
       if (told) peer.send(told);
     }
   };
+  /**
+   * What an event means for a user on a document: the role the docs service now gives them when it
+   * can be asked (`told`, the event's own word, otherwise); when it cannot answer, the connection
+   * must authorize again.
+   */
+  const changeFor = async (docId: string, userId: string, told: AccessChange): Promise<AccessChange> => {
+    if (!roleNow) return told;
+    try {
+      const role = await roleNow(docId, userId);
+      return role ? { kind: "role", role } : { kind: "removed" };
+    } catch (err) {
+      log.warn({ err, docId }, "could not read a changed role; the connection authorizes again");
+      return { kind: "unknown" };
+    }
+  };
+  const reweigh = async (docId: string, userId: string, told: AccessChange, version: number) => apply(docId, userId, await changeFor(docId, userId, told), version);
   return keepFollowing({
     js,
     jsm,
     stream: Streams.docs,
-    filterSubject: subjects.allDocEvents(),
+    // Documents' events and workspaces': a workspace role gives a role on each of its documents.
+    filterSubject: subjects.allDocsStream(),
     log,
     // Changes stored meanwhile are applied once it follows again: late, not lost.
     onLost: (err) => log.error({ err }, "lost the stream of access changes; following it again"),
@@ -116,23 +141,45 @@ export async function followAccessChanges(
         switch (event.type) {
           case "doc.shared.v1": {
             const d = event.data as EventPayload<"doc.shared.v1">;
-            await apply(d.docId, d.userId, { kind: "role", role: d.role }, m.seq);
+            await reweigh(d.docId, d.userId, { kind: "role", role: d.role }, m.seq);
             break;
           }
           case "doc.role-changed.v1": {
             const d = event.data as EventPayload<"doc.role-changed.v1">;
-            await apply(d.docId, d.userId, { kind: "role", role: d.role }, m.seq);
+            await reweigh(d.docId, d.userId, { kind: "role", role: d.role }, m.seq);
             break;
           }
           case "doc.ownership-transferred.v1": {
             const d = event.data as EventPayload<"doc.ownership-transferred.v1">;
-            await apply(d.docId, d.fromUserId, { kind: "role", role: "editor" }, m.seq);
-            await apply(d.docId, d.toUserId, { kind: "role", role: "owner" }, m.seq);
+            await reweigh(d.docId, d.fromUserId, { kind: "role", role: "editor" }, m.seq);
+            await reweigh(d.docId, d.toUserId, { kind: "role", role: "owner" }, m.seq);
             break;
           }
           case "doc.member-removed.v1": {
+            // Removed from the document, yet maybe still reaching it through its workspace.
             const d = event.data as EventPayload<"doc.member-removed.v1">;
-            await apply(d.docId, d.userId, { kind: "removed" }, m.seq);
+            await reweigh(d.docId, d.userId, { kind: "removed" }, m.seq);
+            break;
+          }
+          case "doc.moved.v1": {
+            // Everyone here on it: the workspace they reached it through may be another now.
+            const d = event.data as EventPayload<"doc.moved.v1">;
+            const room = await rooms.peek(d.docId);
+            const users = new Set((room?.allPeers() ?? []).map((p) => p.userId));
+            recent.record(d.docId, null, { kind: "unknown" });
+            for (const userId of users) await reweigh(d.docId, userId, { kind: "unknown" }, m.seq);
+            break;
+          }
+          case "workspace.member-added.v1":
+          case "workspace.role-changed.v1":
+          case "workspace.member-removed.v1": {
+            // The member's role changes on every document of the workspace: those open here are
+            // weighed again (no document of a deleted workspace is open: it held none outside the trash).
+            const d = event.data as EventPayload<"workspace.member-removed.v1">;
+            recent.record(null, d.userId, { kind: "unknown" });
+            for (const room of await rooms.loaded()) {
+              if (room.peersOf(d.userId).length > 0) await reweigh(room.docId, d.userId, { kind: "unknown" }, m.seq);
+            }
             break;
           }
           case "doc.trashed.v1": {

@@ -6,6 +6,7 @@ import { decodeCollabControl, rpc, subjects, type SnapshotView } from "@palimpse
 import {
   createServiceShell,
   callRpcOk,
+  lookupDocAccess,
   RevocationList,
   createTokenVerifier,
   jetstreamOf,
@@ -66,7 +67,8 @@ export async function buildSyncApp(deps: SyncDeps): Promise<SyncApp> {
   const recentAccess = new RecentAccessChanges();
   const leases = deps.redis ? new UserConnectionLeases(deps.redis, { maxConnections: config.maxConnectionsPerUser, maxDocuments: config.maxDocumentsPerUser }, log, config.replicaId) : undefined;
   const collab = new CollabServer({ config, nc, verifier, rooms, log, metrics: syncMetrics, recentAccess, ...(leases ? { leases } : {}) });
-  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess, new DocumentNotices(rooms));
+  const roleNow = async (docId: string, userId: string) => (await lookupDocAccess(nc, { docId, userId, fresh: true })).role;
+  const accessChanges = await followAccessChanges(js, await jetstreamManager(nc), rooms, log, recentAccess, new DocumentNotices(rooms), roleNow);
   const replicas = trackReplicas(nc, config.replicaId, rooms, peers, { onGone: (replica) => void leases?.releaseReplica(replica) });
   const resync =
     config.resyncMs > 0

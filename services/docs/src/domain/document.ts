@@ -1,4 +1,4 @@
-import { ApiTokenPermissions, AppError, MAX_WEBHOOKS_PER_DOC, can, roleAllowedByScopes, type ApiTokenScope, type CommentAnchor, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role, type WebhookEventType } from "@palimpsest/contracts";
+import { ApiTokenPermissions, AppError, MAX_WEBHOOKS_PER_DOC, can, canInWorkspace, roleAllowedByScopes, strongerRole, type WorkspaceRole, type ApiTokenScope, type CommentAnchor, type DocKind, type DomainEvent, type EventPayload, type Permission, type Role, type WebhookEventType } from "@palimpsest/contracts";
 
 /**
  * The document aggregate: title, kind, trash state, members and pending invitations.
@@ -15,6 +15,14 @@ export interface DocState {
   /** Emptied from the trash: gone for good, its id never reused. */
   purged: boolean;
   members: ReadonlyMap<string, Role>;
+  /** The workspace it belongs to; null when it is its owner's own. */
+  workspaceId: string | null;
+  /**
+   * The roles its workspace's members have on it through their workspace roles. Not folded from
+   * the document's events: whoever loads the document fills it in from the workspace, so deciding
+   * stays pure and sees both.
+   */
+  inherited: ReadonlyMap<string, Role>;
   /** Removed (or left) and not members again: who they are stays part of the document's record. */
   formerMembers: ReadonlySet<string>;
   /** Pending invitations by email. */
@@ -58,6 +66,8 @@ export const emptyDoc = (docId: string): DocState => ({
   trashed: false,
   purged: false,
   members: new Map(),
+  workspaceId: null,
+  inherited: new Map(),
   formerMembers: new Set(),
   invitations: new Map(),
   comments: new Map(),
@@ -66,7 +76,10 @@ export const emptyDoc = (docId: string): DocState => ({
 });
 
 export type DocCommand =
-  | { type: "create"; title: string; kind: DocKind }
+  /** `workspace`: made in it, by someone whose role there is `role` (read before deciding). */
+  | { type: "create"; title: string; kind: DocKind; workspace?: { id: string; role: WorkspaceRole | null } }
+  /** `to`: a workspace and the caller's role in it, or null for the owner's own documents. */
+  | { type: "move"; to: { id: string; role: WorkspaceRole | null } | null }
   | { type: "rename"; title: string }
   | { type: "trash" }
   | { type: "untrash" }
@@ -103,6 +116,7 @@ export type DocEventData = {
 
 export type DocEventType =
   | "doc.created.v1"
+  | "doc.moved.v1"
   | "doc.renamed.v1"
   | "doc.trashed.v1"
   | "doc.untrashed.v1"
@@ -131,9 +145,19 @@ function notFound(): AppError {
 
 /** The caller's role, or NOT_FOUND for strangers (a stranger learns nothing, not even that the document exists). */
 export function roleOf(state: DocState, actorId: string, opts: { allowTrashed?: boolean } = {}): Role {
-  const role = state.members.get(actorId);
+  const role = effectiveRole(state, actorId);
   if (!state.exists || !role || (state.trashed && !opts.allowTrashed)) throw notFound();
   return role;
+}
+
+/** A person's role on the document: their own share, strengthened by their workspace role; null for strangers. */
+export function effectiveRole(state: DocState, userId: string): Role | null {
+  return strongerRole(state.members.get(userId), state.inherited.get(userId));
+}
+
+/** Whether someone can open the document: shared with them, or through its workspace. */
+function hasAccess(state: DocState, userId: string): boolean {
+  return effectiveRole(state, userId) !== null;
 }
 
 /**
@@ -146,6 +170,11 @@ function require(state: DocState, actorId: string, scopes: readonly ApiTokenScop
   const acting = roleAllowedByScopes(role, scopes);
   if (!acting || !can(acting, permission)) throw new AppError("FORBIDDEN", scopes === undefined ? `a ${role} cannot do this` : "this API token's scopes do not allow this");
   return acting;
+}
+
+/** Someone outside a workspace learns nothing of it; a guest or an auditor in it makes no documents there. */
+function cannotPlaceIn(role: WorkspaceRole | null): AppError {
+  return role === null ? new AppError("NOT_FOUND", "workspace not found") : new AppError("FORBIDDEN", `a workspace ${role} cannot add documents to it`);
 }
 
 function apiTokenNotAllowed(): AppError {
@@ -173,7 +202,7 @@ function threadOf(state: DocState, commentId: string): string {
 
 /** Only members can be mentioned: they are the ones who can open the document to answer. */
 function checkMentions(state: DocState, mentions: readonly string[]): void {
-  const strangers = mentions.filter((id) => !state.members.has(id));
+  const strangers = mentions.filter((id) => !hasAccess(state, id));
   if (strangers.length > 0) throw new AppError("VALIDATION_FAILED", "only members of the document can be mentioned; share it with them first");
 }
 
@@ -185,7 +214,18 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
       // A script may make documents for its owner with a write token; it then owns them as its owner does.
       if (scopes !== undefined && !scopes.includes("write")) throw new AppError("FORBIDDEN", "creating a document needs an API token with the write scope");
       if (state.exists || state.purged) throw new AppError("CONFLICT", "document already exists");
-      return [{ type: "doc.created.v1", data: { docId, title: command.title, kind: command.kind, ownerId: actorId } }];
+      if (command.workspace && !canInWorkspace(command.workspace.role, "createDocuments")) throw cannotPlaceIn(command.workspace.role);
+      return [
+        { type: "doc.created.v1", data: { docId, title: command.title, kind: command.kind, ownerId: actorId } },
+        ...(command.workspace ? [{ type: "doc.moved.v1" as const, data: { docId, from: null, to: command.workspace.id } }] : []),
+      ];
+    case "move": {
+      // Moving decides who reaches the document through a workspace: for those who manage it.
+      require(state, actorId, scopes, "trash");
+      if (command.to && !canInWorkspace(command.to.role, "createDocuments")) throw cannotPlaceIn(command.to.role);
+      const to = command.to?.id ?? null;
+      return to === state.workspaceId ? [] : [{ type: "doc.moved.v1", data: { docId, from: state.workspaceId, to } }];
+    }
     case "rename":
       require(state, actorId, scopes, "rename");
       if (command.title === state.title) return [];
@@ -330,7 +370,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
     case "transfer-ownership": {
       require(state, actorId, scopes, "transfer");
       if (command.toUserId === actorId) return [];
-      if (!state.members.has(command.toUserId)) throw new AppError("VALIDATION_FAILED", "share the document with that user first");
+      if (!hasAccess(state, command.toUserId)) throw new AppError("VALIDATION_FAILED", "share the document with that user first");
       // The former owner's endpoints, whose secrets they alone were shown, would go on hearing
       // everything: they stop, and the new owner is told.
       const reason = "the document changed owner: its webhooks were turned off; register new ones to receive its events";
@@ -374,6 +414,8 @@ export function evolve(state: DocState, event: DomainEvent, seq: number): DocSta
       const d = event.data as EventPayload<"doc.created.v1">;
       return next({ exists: true, title: d.title, kind: d.kind, ownerId: d.ownerId, members: new Map([[d.ownerId, "owner"]]) });
     }
+    case "doc.moved.v1":
+      return next({ workspaceId: (event.data as EventPayload<"doc.moved.v1">).to });
     case "doc.renamed.v1":
       return next({ title: (event.data as EventPayload<"doc.renamed.v1">).title });
     case "doc.trashed.v1":
