@@ -1,6 +1,6 @@
 /**
  * Drops read-model tables and rebuilds them from the streams, while the system runs.
- * Usage: npm run rebuild-projections [-- <name> ...]   (names: auth, docs, docs-users,
+ * Usage: npm run rebuild-projections [-- <name> ...]   (names: auth, docs, docs-workspaces, docs-users,
  * docs-edit-heads, docs-search, edit-log, doc-activity, files; none means all). Same environment as the services,
  * but DATABASE_URL names the database's owner (or an admin), which acts as each service's role in turn.
  */

@@ -27,7 +27,7 @@ const CALLERS: Caller[] = [...Roles, "stranger", "anonymous"];
  * What each route requires. Keyed by the table's own `METHOD url`; the sweep fails on a route the
  * table has and this does not, so a new route cannot ship unclassified.
  */
-type Requirement = Permission | "public" | "signed-in" | "leave" | "own-upload" | "off";
+type Requirement = Permission | "public" | "signed-in" | "leave" | "own-upload" | "off" | "workspace";
 const requirements: Record<string, Requirement> = {
   "POST /api/auth/register": "public",
   "POST /api/auth/login": "public",
@@ -50,6 +50,18 @@ const requirements: Record<string, Requirement> = {
   "DELETE /api/auth/tokens/:id": "signed-in",
   "POST /api/docs": "signed-in",
   "GET /api/docs": "signed-in",
+  // Moving decides who reaches the document through a workspace: its owner's (or a workspace owner's or admin's).
+  "POST /api/docs/:id/move": "trash",
+  // Anyone signed in has workspaces of their own; the rest is swept by workspace role in test/workspaces.test.ts.
+  "GET /api/workspaces": "signed-in",
+  "POST /api/workspaces": "signed-in",
+  "GET /api/workspaces/:id": "workspace",
+  "PATCH /api/workspaces/:id": "workspace",
+  "DELETE /api/workspaces/:id": "workspace",
+  "GET /api/workspaces/:id/members": "workspace",
+  "POST /api/workspaces/:id/members": "workspace",
+  "PATCH /api/workspaces/:id/members/:userId": "workspace",
+  "DELETE /api/workspaces/:id/members/:userId": "workspace",
   // Anyone signed in searches; what they find is only what they may read (test/search.test.ts).
   "GET /api/search": "signed-in",
   "GET /api/docs/:id": "read",
@@ -114,6 +126,8 @@ function expected(requirement: Requirement, who: Caller): "2xx" | 401 | 403 | 40
   if (requirement === "off") return 404;
   if (who === "anonymous") return 401;
   if (requirement === "signed-in") return "2xx";
+  // A document's id is no workspace: nobody learns more than that there is none.
+  if (requirement === "workspace") return 404;
   if (who === "stranger") return 404;
   if (requirement === "leave") return who === "owner" ? 403 : "2xx";
   if (requirement === "own-upload") return can(who, "write") ? "2xx" : 404;
@@ -216,6 +230,11 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "POST /api/auth/password/forgot": { email: users.viewer.auth.user.email },
     "POST /api/auth/register/confirm": { token: "t".repeat(43) },
     "POST /api/docs": { title: "New" },
+    "POST /api/docs/:id/move": { workspaceId: null },
+    "POST /api/workspaces": { name: `Workspace of ${who}` },
+    "PATCH /api/workspaces/:id": { name: "Renamed" },
+    "POST /api/workspaces/:id/members": { email: users.target.auth.user.email, role: "member" },
+    "PATCH /api/workspaces/:id/members/:userId": { role: "admin" },
     "PATCH /api/docs/:id": { title: `Renamed by ${who}` },
     "POST /api/docs/:id/members": { email: `x-${randomUUID()}@example.test`, role: "viewer" },
     "PATCH /api/docs/:id/members/:userId": { role: "editor" },
@@ -294,6 +313,16 @@ describe("authorisation sweep over the route table", () => {
         "DELETE /api/webhooks/:id",
         "GET /api/webhooks/:id/deliveries",
         "POST /api/webhooks/:id/replay",
+        // Workspaces are managed by people signed in.
+        "GET /api/workspaces",
+        "POST /api/workspaces",
+        "GET /api/workspaces/:id",
+        "PATCH /api/workspaces/:id",
+        "DELETE /api/workspaces/:id",
+        "GET /api/workspaces/:id/members",
+        "POST /api/workspaces/:id/members",
+        "PATCH /api/workspaces/:id/members/:userId",
+        "DELETE /api/workspaces/:id/members/:userId",
         // The person's own inbox and its settings.
         "GET /api/notifications",
         "POST /api/notifications/read",
@@ -311,9 +340,13 @@ describe("authorisation sweep over the route table", () => {
       "POST /api/webhooks/:id/replay": {},
       "POST /api/notifications/read": { all: true },
       "PATCH /api/notifications/settings": { email: "none" },
+      "POST /api/workspaces": { name: "By a bot" },
+      "PATCH /api/workspaces/:id": { name: "By a bot" },
+      "POST /api/workspaces/:id/members": { email: "bot@example.test", role: "member" },
+      "PATCH /api/workspaces/:id/members/:userId": { role: "member" },
     };
     for (const route of accountRoutes) {
-      const res = await bot.call<ErrorBody>(route.method, route.url.replace(":id", created.body.id), bodies[key(route)]);
+      const res = await bot.call<ErrorBody>(route.method, route.url.replace(":id", created.body.id).replace(":userId", created.body.id), bodies[key(route)]);
       expect(res.status, key(route)).toBe(403);
       expect(res.body.error.code, key(route)).toBe("API_TOKEN_NOT_ALLOWED");
     }

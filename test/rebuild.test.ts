@@ -17,6 +17,7 @@ const PROJECTIONS: Record<string, { schema: string; stream: string; filter: stri
   auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices", "api_tokens"] },
   docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "comments", "document_members", "document_invitations", "named_versions", "webhooks"] },
   "docs-notifications": { schema: "docs", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["notifications", "thread_participants", "comment_threads"] },
+  "docs-workspaces": { schema: "docs", stream: Streams.docs, filter: subjects.allWorkspaceEvents(), tables: ["workspaces", "workspace_members"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
   "docs-edit-heads": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_last_edit"] },
   // A cache of history's text, fetched again for every document's head.
@@ -92,6 +93,12 @@ describe("projections are rebuilt from the streams", () => {
     expect(keptHook.status).toBe(201);
     const dropped = (await api.post<{ id: string }>(`/api/docs/${doc.id}/webhooks`, { url: "http://127.0.0.1:9/dropped", events: ["doc.edited"] })).body;
     expect((await api.call("DELETE", `/api/webhooks/${dropped.id}`)).status).toBe(204);
+    // A workspace with a member, a document moved into it, and one made there.
+    const ws = (await api.post<{ id: string }>("/api/workspaces", { name: "Rebuilt team" })).body;
+    expect((await api.post(`/api/workspaces/${ws.id}/members`, { email: bob.user.email, role: "member" })).status).toBe(201);
+    expect((await api.call("PATCH", `/api/workspaces/${ws.id}/members/${bob.user.id}`, { role: "auditor" })).status).toBe(200);
+    expect((await api.post(`/api/docs/${doc.id}/move`, { workspaceId: ws.id })).status).toBe(200);
+    expect((await api.post("/api/docs", { title: "Made in the workspace", workspaceId: ws.id })).status).toBe(201);
     const trashed = await api.createDoc("Trash me");
     await api.call("DELETE", `/api/docs/${trashed.id}`);
     await anon.post("/api/auth/refresh", { refreshToken: auth.refreshToken });
@@ -132,6 +139,8 @@ describe("projections are rebuilt from the streams", () => {
     await caughtUp();
     const before = await dump();
     expect(before["documents"]!.length).toBeGreaterThan(0);
+    expect(before["workspace_members"]!.some((r) => (r as { user_id: string; role: string }).user_id === bob.user.id && (r as { role: string }).role === "auditor")).toBe(true);
+    expect(before["documents"]!.filter((r) => (r as { workspace_id: string | null }).workspace_id !== null).length).toBeGreaterThanOrEqual(2);
     expect(before["edit_log"]!.length).toBeGreaterThan(0);
     expect(before["edit_log"]!.some((r) => (r as { via_name: string | null }).via_name === "Kept bot")).toBe(true);
     expect(before["api_tokens"]!.map((r) => [(r as { id: string }).id, (r as { revoked_at: unknown }).revoked_at !== null])).toEqual(

@@ -1,0 +1,199 @@
+// Workspaces against the real system: the role matrix (each workspace role, a guest with a share
+// of their own, and a stranger) over the document routes and /collab, the workspace's own routes,
+// access ending at once for a removed member (REST, lists, search and an open socket), moving
+// documents in and out, and deleting a workspace.
+
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { AuthResult, DocView, ErrorBody, Page, SearchResults, WorkspaceMemberView, WorkspaceRole, WorkspaceView } from "@palimpsest/contracts";
+import type { TestApi } from "@palimpsest/devkit";
+import { useSystem } from "./system.ts";
+import { rawConnect } from "./collab-client.ts";
+import { storedEdits } from "./stream-helpers.ts";
+
+const ctx = useSystem("workspaces");
+const WAIT = { timeout: 20_000, interval: 100 };
+
+type Who = WorkspaceRole | "guest-with-share" | "stranger";
+const WHO: Who[] = ["owner", "admin", "member", "guest", "auditor", "guest-with-share", "stranger"];
+const users = {} as Record<Who, { api: TestApi; auth: AuthResult }>;
+let workspace: WorkspaceView;
+let doc: DocView;
+
+beforeAll(async () => {
+  for (const who of WHO) users[who] = await ctx.anon.newUser(`ws-${who}`);
+  const made = await users.owner.api.post<WorkspaceView>("/api/workspaces", { name: "Design" });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  workspace = made.body;
+  expect(workspace.role).toBe("owner");
+  const roles: [Who, WorkspaceRole][] = [["admin", "admin"], ["member", "member"], ["guest", "guest"], ["auditor", "auditor"], ["guest-with-share", "guest"]];
+  for (const [who, role] of roles) {
+    const r = await users.owner.api.post<Page<WorkspaceMemberView>>(`/api/workspaces/${workspace.id}/members`, { email: users[who].auth.user.email, role });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  }
+  // Made in the workspace by a member, who owns it; a guest gets a share of their own.
+  const created = await users.member.api.post<DocView>("/api/docs", { title: "Roadmap", workspaceId: workspace.id });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  doc = created.body;
+  expect(doc.workspaceId).toBe(workspace.id);
+  expect((await users.member.api.post(`/api/docs/${doc.id}/members`, { email: users["guest-with-share"].auth.user.email, role: "commenter" })).status).toBe(201);
+});
+
+/** Expected document role through the workspace (guest: nothing; a guest's own share: commenter). */
+const docRole: Record<Who, string | null> = { owner: "owner", admin: "owner", member: "owner", guest: null, auditor: "auditor", "guest-with-share": "commenter", stranger: null };
+
+describe("workspaces", () => {
+  it("each workspace role gets its role on the workspace's documents, on every kind of route; guests and strangers learn nothing", async () => {
+    const wrong: string[] = [];
+    const check = (what: string, who: Who, got: number, want: number) => {
+      if (got !== want) wrong.push(`${what} as ${who}: want ${want}, got ${got}`);
+    };
+    // The maker owns it; another member of the workspace edits it.
+    const other = await ctx.anon.newUser("ws-other-member");
+    expect((await users.owner.api.post(`/api/workspaces/${workspace.id}/members`, { email: other.auth.user.email, role: "member" })).status).toBe(201);
+    expect((await other.api.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("editor");
+    for (const who of WHO) {
+      const api = users[who].api;
+      const role = docRole[who];
+      const read = await api.get<DocView>(`/api/docs/${doc.id}`);
+      check("GET doc", who, read.status, role ? 200 : 404);
+      if (role && read.body.role !== role) wrong.push(`role as ${who}: want ${role}, got ${read.body.role}`);
+      const listed = (await api.get<Page<DocView>>(`/api/docs?workspaceId=${workspace.id}`)).body.items.find((d) => d.id === doc.id);
+      if ((listed?.role ?? null) !== role) wrong.push(`list as ${who}: ${JSON.stringify(listed)}`);
+      check("history", who, (await api.get(`/api/docs/${doc.id}/history`)).status, !role ? 404 : ["owner", "auditor"].includes(role) ? 200 : 403);
+      check("comment", who, (await api.post(`/api/docs/${doc.id}/comments`, { body: `from ${who}` })).status, !role ? 404 : ["owner", "commenter"].includes(role) ? 201 : 403);
+      check("rename", who, (await api.call("PATCH", `/api/docs/${doc.id}`, { title: "Roadmap" })).status, !role ? 404 : role === "owner" ? 200 : 403);
+      check("members", who, (await api.get(`/api/docs/${doc.id}/members`)).status, role ? 200 : 404);
+      // The workspace itself: its members see it, admins and owners manage it.
+      const isMember = who !== "stranger";
+      check("GET workspace", who, (await api.get(`/api/workspaces/${workspace.id}`)).status, isMember ? 200 : 404);
+      check("workspace members", who, (await api.get(`/api/workspaces/${workspace.id}/members`)).status, isMember ? 200 : 404);
+      check("rename workspace", who, (await api.call("PATCH", `/api/workspaces/${workspace.id}`, { name: "Design" })).status, !isMember ? 404 : ["owner", "admin"].includes(who) ? 200 : 403);
+      check("make a document there", who, (await api.post("/api/docs", { title: `By ${who}`, workspaceId: workspace.id })).status, !isMember ? 404 : ["owner", "admin", "member"].includes(who) ? 201 : 403);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("/collab follows the same roles: owners, admins and members write, auditors and commenting guests read, guests and strangers are refused", { timeout: 120_000 }, async () => {
+    const wsUrl = ctx.system.gatewayUrl().replace(/^http/, "ws");
+    const watcher = ctx.client(doc.id, users.member.auth.accessToken);
+    await vi.waitFor(() => expect(watcher.provider.synced).toBe(true), WAIT);
+    for (const who of WHO) {
+      const role = docRole[who];
+      if (!role) {
+        const s = rawConnect(`${wsUrl}/collab/${doc.id}?token=${users[who].auth.accessToken}`);
+        expect((await s.closed).code, who).toBe(4403);
+        expect(s.messages.every((m) => m[0] === 2), `${who} got document data`).toBe(true);
+        continue;
+      }
+      const before = await storedEdits(ctx.jsm, doc.id);
+      const c = ctx.client(doc.id, users[who].auth.accessToken);
+      await vi.waitFor(() => expect(c.provider.synced, who).toBe(true), WAIT);
+      c.doc.getText("t").insert(0, `[${who}]`);
+      if (role === "owner") {
+        await vi.waitFor(() => expect(watcher.text()).toContain(`[${who}]`), WAIT);
+      } else {
+        // A marker after the refused edit: once this client has it, the refused one would have been stored before.
+        watcher.doc.getText("t").insert(0, `(after ${who})`);
+        await vi.waitFor(() => expect(c.text()).toContain(`(after ${who})`), WAIT);
+        expect(await storedEdits(ctx.jsm, doc.id), who).toBe(before + 1);
+        expect(watcher.text()).not.toContain(`[${who}]`);
+      }
+    }
+  });
+
+  it("a member removed from the workspace loses it at once: the document, the list, search and an open socket", { timeout: 120_000 }, async () => {
+    const leaving = await ctx.anon.newUser("ws-leaving");
+    expect((await users.owner.api.post(`/api/workspaces/${workspace.id}/members`, { email: leaving.auth.user.email, role: "member" })).status).toBe(201);
+    const findable = await users.member.api.post<DocView>("/api/docs", { title: "Quarterly zeppelin forecast", workspaceId: workspace.id });
+    expect(findable.status).toBe(201);
+    const search = async () => (await leaving.api.get<SearchResults>("/api/search?q=zeppelin")).body.items.map((h) => h.docId);
+    expect(await search()).toEqual([findable.body.id]);
+    expect((await leaving.api.get<SearchResults>(`/api/search?q=zeppelin&workspaceId=${workspace.id}`)).body.items).toHaveLength(1);
+    expect((await leaving.api.get<SearchResults>("/api/search?q=zeppelin&workspaceId=personal")).body.items).toHaveLength(0);
+    const socket = rawConnect(`${ctx.system.gatewayUrl().replace(/^http/, "ws")}/collab/${findable.body.id}?token=${leaving.auth.accessToken}`);
+    await vi.waitFor(() => expect(socket.messages.some((m) => m[0] === 0)).toBe(true), WAIT);
+    let closedAt = 0;
+    void socket.closed.then(() => (closedAt = Date.now()));
+
+    const removedAt = Date.now();
+    expect((await users.admin.api.call("DELETE", `/api/workspaces/${workspace.id}/members/${leaving.auth.user.id}`)).status).toBe(204);
+    expect((await leaving.api.get(`/api/docs/${findable.body.id}`)).status).toBe(404);
+    expect(await search()).toEqual([]);
+    expect((await leaving.api.get<Page<DocView>>("/api/docs")).body.items.map((d) => d.id)).not.toContain(findable.body.id);
+    expect((await leaving.api.get(`/api/workspaces/${workspace.id}`)).status).toBe(404);
+    expect((await socket.closed).code).toBe(4403);
+    process.stdout.write(`removed member's socket closed ${closedAt - removedAt} ms after the removal was answered\n`);
+    // A guest cannot come back in by adding themselves.
+    const err = await users.guest.api.post<ErrorBody>(`/api/workspaces/${workspace.id}/members`, { email: leaving.auth.user.email, role: "member" });
+    expect(err.status).toBe(403);
+  });
+
+  it("a workspace role changed to auditor stops an open socket from writing", { timeout: 60_000 }, async () => {
+    const demoted = await ctx.anon.newUser("ws-demoted");
+    expect((await users.owner.api.post(`/api/workspaces/${workspace.id}/members`, { email: demoted.auth.user.email, role: "member" })).status).toBe(201);
+    const c = ctx.client(doc.id, demoted.auth.accessToken);
+    await vi.waitFor(() => expect(c.provider.synced).toBe(true), WAIT);
+    const before = await storedEdits(ctx.jsm, doc.id);
+    c.doc.getText("t").insert(0, "<member>");
+    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, doc.id)).toBe(before + 1), WAIT);
+    expect((await users.owner.api.call("PATCH", `/api/workspaces/${workspace.id}/members/${demoted.auth.user.id}`, { role: "auditor" })).status).toBe(200);
+    await vi.waitFor(async () => expect((await demoted.api.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("auditor"), WAIT);
+    const watcher = ctx.client(doc.id, users.member.auth.accessToken);
+    await vi.waitFor(() => expect(watcher.provider.synced).toBe(true), WAIT);
+    // Refused once the change reached sync: keep trying until an edit is not stored.
+    let round = 0;
+    await vi.waitFor(async () => {
+      const n = await storedEdits(ctx.jsm, doc.id);
+      const marker = `+${++round}+`;
+      c.doc.getText("t").insert(0, "<auditor>");
+      watcher.doc.getText("t").insert(0, marker);
+      await vi.waitFor(() => expect(c.text()).toContain(marker), WAIT);
+      expect(await storedEdits(ctx.jsm, doc.id)).toBe(n + 1);
+    }, WAIT);
+    expect(watcher.text()).not.toContain("<auditor>");
+  });
+
+  it("moving a document out takes it from the workspace's members; moving it in gives it to them; only who may add documents there can move in", async () => {
+    const own = await users.guest.api.createDoc("Guest's own");
+    // A guest may not put documents in the workspace.
+    expect((await users.guest.api.post(`/api/docs/${own.id}/move`, { workspaceId: workspace.id })).status).toBe(403);
+    const mine = await users.member.api.createDoc("Member's own");
+    expect((await users.auditor.api.get(`/api/docs/${mine.id}`)).status).toBe(404);
+    const moved = await users.member.api.post<DocView>(`/api/docs/${mine.id}/move`, { workspaceId: workspace.id });
+    expect(moved.status).toBe(200);
+    expect(moved.body.workspaceId).toBe(workspace.id);
+    expect((await users.auditor.api.get<DocView>(`/api/docs/${mine.id}`)).body.role).toBe("auditor");
+    expect((await users.admin.api.get<Page<DocView>>(`/api/docs?workspaceId=${workspace.id}`)).body.items.map((d) => d.id)).toContain(mine.id);
+    // An admin (owner of it through the workspace) moves it back out to its owner's own documents, and then cannot see it.
+    expect((await users.admin.api.post(`/api/docs/${mine.id}/move`, { workspaceId: null })).status).toBe(204);
+    expect((await users.admin.api.get(`/api/docs/${mine.id}`)).status).toBe(404);
+    expect((await users.member.api.get<Page<DocView>>("/api/docs?workspaceId=personal")).body.items.map((d) => d.id)).toContain(mine.id);
+    // A stranger's workspace id is no workspace.
+    expect((await users.member.api.post(`/api/docs/${mine.id}/move`, { workspaceId: crypto.randomUUID() })).status).toBe(404);
+  });
+
+  it("only an owner deletes a workspace, once its documents are out or in the trash; the trashed ones go back to their owners", async () => {
+    const made = (await users.owner.api.post<WorkspaceView>("/api/workspaces", { name: "Short-lived" })).body;
+    expect((await users.owner.api.post(`/api/workspaces/${made.id}/members`, { email: users.admin.auth.user.email, role: "admin" })).status).toBe(201);
+    const d = (await users.admin.api.post<DocView>("/api/docs", { title: "Leftover", workspaceId: made.id })).body;
+    expect((await users.admin.api.call("DELETE", `/api/workspaces/${made.id}`)).status).toBe(403);
+    const busy = await users.owner.api.call<ErrorBody>("DELETE", `/api/workspaces/${made.id}`);
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.message).toContain("1 document");
+    expect((await users.admin.api.call("DELETE", `/api/docs/${d.id}`)).status).toBe(204);
+    expect((await users.owner.api.call("DELETE", `/api/workspaces/${made.id}`)).status).toBe(204);
+    expect((await users.owner.api.get<Page<WorkspaceView>>("/api/workspaces")).body.items.map((w) => w.id)).not.toContain(made.id);
+    // The workspace owner reached it only through the workspace; its maker still has it in the trash.
+    expect((await users.owner.api.get(`/api/docs/${d.id}`)).status).toBe(404);
+    expect((await users.admin.api.get<Page<DocView>>("/api/docs?trashed=true")).body.items.map((x) => [x.id, x.workspaceId])).toContainEqual([d.id, null]);
+  });
+
+  it("an API token works on a workspace's documents by its owner's workspace role, and cannot manage workspaces", async () => {
+    const token = (await users.auditor.api.post<{ token: string }>("/api/auth/tokens", { name: "audit bot", scopes: ["read"] })).body.token;
+    const bot = ctx.anon.withToken(token);
+    expect((await bot.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("auditor");
+    const refused = await bot.get<ErrorBody>(`/api/workspaces/${workspace.id}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("API_TOKEN_NOT_ALLOWED");
+  });
+});
