@@ -73,6 +73,12 @@ const families: { prefix: string; subject: string; producer: string; note?: stri
     note: "comments are part of the document aggregate, on its subject: in its activity and audit trail, and decided with its members and roles. Two comments at once conflict on the expected sequence; the docs service decides the loser again, so a comment only fails when the document changed in a way that refuses it.",
   },
   {
+    prefix: "workspace.",
+    subject: subjectPattern(subjects.workspaceEvents, "workspaceId"),
+    producer: "docs",
+    note: "the workspace aggregate's subject, in the DOCS stream beside its documents' so access (a document's shares and its workspace's members) is read in one order. A workspace role gives a role on each of its documents (owner and admin: owner, member: editor, auditor: auditor, guest: none); a document's own share adds to it. A document joins or leaves a workspace by `doc.moved.v1` on its own subject.",
+  },
+  {
     prefix: "notification.",
     subject: subjectPattern(subjects.inbox, "userId"),
     producer: "docs",
@@ -176,6 +182,7 @@ function describeType(schema: SchemaLike): string {
     return `{${fields.join(", ")}}`;
   }
   if (schema.anyOf) return `one of ${schema.anyOf.map(describeType).join("; ")}`;
+  if (schema.type === "null") return "null";
   if (schema.type === undefined && schema.anyOf === undefined) return "any JSON (the payload below)";
   throw new Error(`no description for schema ${JSON.stringify(schema)}`);
 }

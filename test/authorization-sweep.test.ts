@@ -62,6 +62,7 @@ const requirements: Record<string, Requirement> = {
   "POST /api/workspaces/:id/members": "workspace",
   "PATCH /api/workspaces/:id/members/:userId": "workspace",
   "DELETE /api/workspaces/:id/members/:userId": "workspace",
+  "POST /api/workspaces/:id/invitations/cancel": "workspace",
   // Anyone signed in searches; what they find is only what they may read (test/search.test.ts).
   "GET /api/search": "signed-in",
   "GET /api/docs/:id": "read",
@@ -235,6 +236,7 @@ async function requestFor(route: { method: string; url: string }, f: Fixture, wh
     "PATCH /api/workspaces/:id": { name: "Renamed" },
     "POST /api/workspaces/:id/members": { email: users.target.auth.user.email, role: "member" },
     "PATCH /api/workspaces/:id/members/:userId": { role: "admin" },
+    "POST /api/workspaces/:id/invitations/cancel": { email: "nobody@example.test" },
     "PATCH /api/docs/:id": { title: `Renamed by ${who}` },
     "POST /api/docs/:id/members": { email: `x-${randomUUID()}@example.test`, role: "viewer" },
     "PATCH /api/docs/:id/members/:userId": { role: "editor" },
@@ -323,6 +325,7 @@ describe("authorisation sweep over the route table", () => {
         "POST /api/workspaces/:id/members",
         "PATCH /api/workspaces/:id/members/:userId",
         "DELETE /api/workspaces/:id/members/:userId",
+        "POST /api/workspaces/:id/invitations/cancel",
         // The person's own inbox and its settings.
         "GET /api/notifications",
         "POST /api/notifications/read",
@@ -344,6 +347,7 @@ describe("authorisation sweep over the route table", () => {
       "PATCH /api/workspaces/:id": { name: "By a bot" },
       "POST /api/workspaces/:id/members": { email: "bot@example.test", role: "member" },
       "PATCH /api/workspaces/:id/members/:userId": { role: "member" },
+      "POST /api/workspaces/:id/invitations/cancel": { email: "bot@example.test" },
     };
     for (const route of accountRoutes) {
       const res = await bot.call<ErrorBody>(route.method, route.url.replace(":id", created.body.id).replace(":userId", created.body.id), bodies[key(route)]);

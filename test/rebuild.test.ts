@@ -17,7 +17,7 @@ const PROJECTIONS: Record<string, { schema: string; stream: string; filter: stri
   auth: { schema: "auth", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["users", "sessions", "refresh_tokens", "pending_registrations", "registration_notices", "api_tokens"] },
   docs: { schema: "docs", stream: Streams.docs, filter: subjects.allDocEvents(), tables: ["documents", "comments", "document_members", "document_invitations", "named_versions", "webhooks"] },
   "docs-notifications": { schema: "docs", stream: Streams.docs, filter: subjects.allDocsStream(), tables: ["notifications", "thread_participants", "comment_threads"] },
-  "docs-workspaces": { schema: "docs", stream: Streams.docs, filter: subjects.allWorkspaceEvents(), tables: ["workspaces", "workspace_members"] },
+  "docs-workspaces": { schema: "docs", stream: Streams.docs, filter: subjects.allWorkspaceEvents(), tables: ["workspaces", "workspace_members", "workspace_invitations"] },
   "docs-users": { schema: "docs", stream: Streams.auth, filter: subjects.allAuthEvents(), tables: ["doc_users"] },
   "docs-edit-heads": { schema: "docs", stream: Streams.editHeads, filter: subjects.allEditHeads(), tables: ["document_last_edit"] },
   // A cache of history's text, fetched again for every document's head.

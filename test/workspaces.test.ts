@@ -4,11 +4,12 @@
 // documents in and out, and deleting a workspace.
 
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { AuthResult, DocView, ErrorBody, Page, SearchResults, WorkspaceMemberView, WorkspaceRole, WorkspaceView } from "@palimpsest/contracts";
+import type { AcceptedInvitation, AuthResult, DocView, ErrorBody, Page, SearchResults, WorkspaceMembersView, WorkspaceMemberView, WorkspaceRole, WorkspaceView } from "@palimpsest/contracts";
 import type { TestApi } from "@palimpsest/devkit";
 import { useSystem } from "./system.ts";
 import { rawConnect } from "./collab-client.ts";
 import { storedEdits } from "./stream-helpers.ts";
+import { tokenIn, waitForMail } from "./mail-helpers.ts";
 
 const ctx = useSystem("workspaces");
 const WAIT = { timeout: 20_000, interval: 100 };
@@ -195,5 +196,39 @@ describe("workspaces", () => {
     const refused = await bot.get<ErrorBody>(`/api/workspaces/${workspace.id}`);
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe("API_TOKEN_NOT_ALLOWED");
+  });
+
+  it("an email without an account is invited with a single-use link, through the same path as documents; the link's holder joins with its role", { timeout: 60_000 }, async () => {
+    const email = `ws-invitee-${crypto.randomUUID()}@example.test`;
+    // A guest may not invite; an admin may not invite an owner.
+    expect((await users.guest.api.post(`/api/workspaces/${workspace.id}/members`, { email, role: "member" })).status).toBe(403);
+    expect((await users.admin.api.post(`/api/workspaces/${workspace.id}/members`, { email, role: "owner" })).status).toBe(403);
+    const invited = await users.admin.api.post<WorkspaceMembersView>(`/api/workspaces/${workspace.id}/members`, { email, role: "member" });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(201);
+    expect(invited.body.invitations.map((i) => [i.email, i.role])).toContainEqual([email, "member"]);
+    // Those who may not invite do not see who was invited.
+    expect((await users.member.api.get<WorkspaceMembersView>(`/api/workspaces/${workspace.id}/members`)).body.invitations).toEqual([]);
+    const mail = (await waitForMail(email))[0]!;
+    expect(mail.text).toContain("\"Design\" workspace");
+    const token = tokenIn(mail, "/invite/");
+    // Whoever holds the link signs up (with any address) and accepts.
+    const newcomer = await ctx.anon.newUser("ws-newcomer");
+    const accepted = await newcomer.api.post<AcceptedInvitation>("/api/invitations/accept", { token });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    expect(accepted.body).toEqual({ workspaceId: workspace.id, role: "member" });
+    expect((await newcomer.api.get<DocView>(`/api/docs/${doc.id}`)).body.role).toBe("editor");
+    const after = (await users.owner.api.get<WorkspaceMembersView>(`/api/workspaces/${workspace.id}/members`)).body;
+    expect(after.invitations.map((i) => i.email)).not.toContain(email);
+    expect(after.items.map((m) => [m.userId, m.role])).toContainEqual([newcomer.auth.user.id, "member"]);
+    // Used once.
+    expect((await (await ctx.anon.newUser("ws-late")).api.post("/api/invitations/accept", { token })).status).toBe(404);
+
+    // A cancelled invitation's link stops working.
+    const other = `ws-cancelled-${crypto.randomUUID()}@example.test`;
+    expect((await users.owner.api.post(`/api/workspaces/${workspace.id}/members`, { email: other, role: "guest" })).status).toBe(201);
+    const otherToken = tokenIn((await waitForMail(other))[0]!, "/invite/");
+    expect((await users.member.api.post(`/api/workspaces/${workspace.id}/invitations/cancel`, { email: other })).status).toBe(403);
+    expect((await users.owner.api.post(`/api/workspaces/${workspace.id}/invitations/cancel`, { email: other })).status).toBe(204);
+    expect((await (await ctx.anon.newUser("ws-too-late")).api.post("/api/invitations/accept", { token: otherToken })).status).toBe(404);
   });
 });

@@ -389,11 +389,10 @@ export interface MembersView {
 }
 
 /** `POST /api/invitations/accept` answers with the document now shared with the caller. */
-export interface AcceptedInvitation {
-  docId: string;
-  kind: Static<typeof DocKind>;
-  role: Static<typeof Role>;
-}
+/** What an accepted link joined: a document (with my role there) or a workspace (with my role in it). */
+export type AcceptedInvitation =
+  | { docId: string; kind: Static<typeof DocKind>; role: Static<typeof Role> }
+  | { workspaceId: string; role: Static<typeof WorkspaceRole> };
 
 export interface ActivityItem {
   at: string;
@@ -480,6 +479,14 @@ export interface WorkspaceMemberView {
   name: string;
   role: Static<typeof WorkspaceRole>;
 }
+
+/** `GET /api/workspaces/:id/members`: the members, and (for owners and admins) the pending invitations. */
+export interface WorkspaceMembersView extends Page<WorkspaceMemberView> {
+  invitations: { email: string; role: Static<typeof WorkspaceRole>; expiresAt: string }[];
+}
+
+/** `POST /api/workspaces/:id/invitations/cancel`. */
+export const CancelWorkspaceInvitationBody = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }) }, { additionalProperties: false });
 
 export interface Page<T> {
   items: T[];

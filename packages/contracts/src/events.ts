@@ -174,6 +174,20 @@ export const EventPayloads = {
   /** Someone joined, with the role they have on the workspace and, through it, on its documents. */
   "workspace.member-added.v1": Type.Object({ workspaceId: Id, userId: Id, role: WorkspaceRole }),
   "workspace.role-changed.v1": Type.Object({ workspaceId: Id, userId: Id, role: WorkspaceRole, previousRole: WorkspaceRole }),
+  /**
+   * An email with no account yet invited with a single-use link, as for documents (`doc.invited.v2`):
+   * only the link's holder can accept, before `expiresAt`; inviting again replaces the link.
+   */
+  "workspace.invited.v1": Type.Object({
+    workspaceId: Id,
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    role: WorkspaceRole,
+    tokenHash: Type.String({ minLength: 64, maxLength: 64 }),
+    expiresAt: IsoTime,
+  }),
+  "workspace.invitation-cancelled.v1": Type.Object({ workspaceId: Id, email: Type.String({ minLength: 3, maxLength: 320 }) }),
+  /** The link's holder, signed in as `userId`, joined with the invitation's role; the invitation is used up. */
+  "workspace.invitation-accepted.v1": Type.Object({ workspaceId: Id, email: Type.String({ minLength: 3, maxLength: 320 }), userId: Id, role: WorkspaceRole }),
   "workspace.member-removed.v1": Type.Object({ workspaceId: Id, userId: Id, reason: Type.Union([Type.Literal("removed"), Type.Literal("left")]) }),
   /**
    * A comment, on the document's own subject, by the event's actor: a new thread (no `threadId`,

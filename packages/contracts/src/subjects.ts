@@ -227,6 +227,7 @@ export const rpc = {
     addWorkspaceMember: "rpc.docs.workspaces.add-member",
     changeWorkspaceRole: "rpc.docs.workspaces.change-role",
     removeWorkspaceMember: "rpc.docs.workspaces.remove-member",
+    cancelWorkspaceInvitation: "rpc.docs.workspaces.cancel-invitation",
   },
   history: {
     list: "rpc.history.list",

@@ -60,8 +60,9 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
   const cache: AccessCache = new AccessCache(store, workspaceStore, log);
   await cache.start(js, await jetstreamManager(nc));
   const apply = readYourWrites(db, cache);
-  const workspaces = createWorkspaces(db, workspaceStore, cache, readYourWorkspaceWrites(db, cache), nc);
-  const docs = createDocuments(db, store, cache, apply, nc, { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 });
+  const invitationSettings = { publicUrl: config.publicUrl, ttlMs: config.invitationTtlHours * 3_600_000 };
+  const workspaces = createWorkspaces(db, workspaceStore, cache, readYourWorkspaceWrites(db, cache), nc, invitationSettings);
+  const docs = createDocuments(db, store, cache, apply, nc, invitationSettings, workspaces.acceptInvitation);
   const comments = createComments(db, store, cache, apply);
   const notifications = createNotifications(db, js);
   const jsm = await jetstreamManager(nc);
@@ -114,6 +115,7 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
       [rpc.docs.addWorkspaceMember]: workspaces.addMember,
       [rpc.docs.changeWorkspaceRole]: workspaces.changeRole,
       [rpc.docs.removeWorkspaceMember]: workspaces.removeMember,
+      [rpc.docs.cancelWorkspaceInvitation]: workspaces.cancelInvitation,
     },
     { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) },
   );

@@ -30,7 +30,7 @@ import {
   type Page,
   canWithScopes,
 } from "@palimpsest/contracts";
-import { callRpcOk, jetstreamOf, queueMail, requireCaller, requireSessionCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
+import { callRpcOk, jetstreamOf, requireCaller, requireSessionCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
 import { roleOf, type DocCommand } from "./domain/document.ts";
@@ -39,6 +39,7 @@ import type { AccessCache } from "./access-cache.ts";
 import type { ApplyStored } from "./read-your-writes.ts";
 import type { DocsDb } from "./schema.ts";
 import { findUserByEmail } from "./user-directory.ts";
+import { queueInvitationMail, type InvitationSettings } from "./invitation-mail.ts";
 
 interface Cursor {
   u: string;
@@ -68,14 +69,17 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const sha256Hex = (value: string) => createHash("sha256").update(value).digest("hex");
 
-export interface InvitationSettings {
-  /** Where the app is opened: the emailed link is `<publicUrl>/invite/<token>`. */
-  publicUrl: string;
-  ttlMs: number;
-}
-
 /** The docs service's commands and queries; each is an RPC handler behind a gateway route. */
-export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache: AccessCache, apply: ApplyStored, nc: NatsConnection, invitations: InvitationSettings) {
+export function createDocuments(
+  db: Kysely<DocsDb>,
+  store: DocumentStore,
+  cache: AccessCache,
+  apply: ApplyStored,
+  nc: NatsConnection,
+  invitations: InvitationSettings,
+  /** Accepts an invitation to something else (a workspace) that the token names; undefined when it names none. */
+  acceptOther: (tokenHash: string, userId: string) => Promise<AcceptedInvitation | undefined> = async () => undefined,
+) {
   const js = jetstreamOf(nc);
   async function namedVersions(docId: string): Promise<NamedVersion[]> {
     const rows = await db.selectFrom("named_versions").select(["name", "seq", "named_by", "named_at"]).where("doc_id", "=", docId).orderBy("stream_seq", "desc").execute();
@@ -165,20 +169,7 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       db.selectFrom("doc_users").select("name").where("id", "=", inviterId).executeTakeFirst(),
       db.selectFrom("documents").select("title").where("id", "=", docId).executeTakeFirst(),
     ]);
-    const who = inviter?.name ?? "Someone";
-    const title = doc?.title ?? "a document";
-    const link = `${invitations.publicUrl.replace(/\/+$/, "")}/invite/${token}`;
-    const days = Math.round(invitations.ttlMs / 86_400_000);
-    await queueMail(js, {
-      id: mailId,
-      kind: "invitation",
-      to: email,
-      subject: `${who} invited you to "${title}"`,
-      text:
-        `${who} invited you to "${title}" on Palimpsest as ${role}.\n\n` +
-        `Open this link to accept (sign in or create an account first if you have none):\n${link}\n\n` +
-        `The link works once${days >= 1 ? ` and for ${days} day${days === 1 ? "" : "s"}` : ""}. If you did not expect this, ignore this email.\n`,
-    });
+    await queueInvitationMail(js, invitations, { mailId, email, inviter: inviter?.name ?? "Someone", what: `"${doc?.title ?? "a document"}"`, role, token });
   }
 
   return {
@@ -301,6 +292,8 @@ export function createDocuments(db: Kysely<DocsDb>, store: DocumentStore, cache:
       const { token } = parse(AcceptInvitationBody, input, "body");
       const tokenHash = sha256Hex(token);
       const row = await db.selectFrom("document_invitations").select("doc_id").where("token_hash", "=", tokenHash).executeTakeFirst();
+      const other = row ? undefined : await acceptOther(tokenHash, caller.userId);
+      if (other) return { body: other };
       if (!row) throw new AppError("NOT_FOUND", "this invitation link is no longer valid: it was used, cancelled or replaced by a newer one");
       const docId = row.doc_id;
       for (let attempt = 1; ; attempt++) {

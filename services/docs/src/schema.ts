@@ -25,6 +25,15 @@ export interface WorkspacesTable {
   version: number;
 }
 
+export interface WorkspaceInvitationsTable {
+  workspace_id: string;
+  email: string;
+  role: WorkspaceRole;
+  token_hash: string;
+  expires_at: Date;
+  invited_at: Date;
+}
+
 export interface WorkspaceMembersTable {
   workspace_id: string;
   user_id: string;
@@ -218,6 +227,7 @@ export interface DocsDb {
   document_members: MembersTable;
   workspaces: WorkspacesTable;
   workspace_members: WorkspaceMembersTable;
+  workspace_invitations: WorkspaceInvitationsTable;
   document_access: DocumentAccessView;
   document_invitations: InvitationsTable;
   doc_users: DocUsersTable;
@@ -462,6 +472,21 @@ export const docsMigrations: Record<string, Migration> = {
         group by doc_id, user_id`.execute(db);
     },
   },
+  "011_workspace_invitations": {
+    async up(db) {
+      await db.schema
+        .createTable("workspace_invitations")
+        .addColumn("workspace_id", "text", (c) => c.notNull())
+        .addColumn("email", "text", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("token_hash", "text", (c) => c.notNull())
+        .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+        .addColumn("invited_at", "timestamptz", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workspace_invitations_pk", ["workspace_id", "email"])
+        .execute();
+      await db.schema.createIndex("workspace_invitations_token_idx").on("workspace_invitations").column("token_hash").execute();
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */
@@ -470,6 +495,6 @@ export const docsProjections = {
   "docs-users": ["doc_users"],
   "docs-edit-heads": ["document_last_edit"],
   "docs-search": ["document_text"],
-  "docs-workspaces": ["workspace_members", "workspaces"],
+  "docs-workspaces": ["workspace_invitations", "workspace_members", "workspaces"],
   "docs-notifications": ["notifications", "thread_participants", "comment_threads", "notification_settings"],
 } as const;

@@ -33,11 +33,35 @@ export async function applyWorkspaceEvent(db: Db, event: AnyDomainEvent, seq: nu
     case "workspace.deleted.v1":
       // Its trashed documents go back to their owners: nobody reaches them through it any more.
       await db.deleteFrom("workspace_members").where("workspace_id", "=", workspaceId).execute();
+      await db.deleteFrom("workspace_invitations").where("workspace_id", "=", workspaceId).execute();
       await db.deleteFrom("workspaces").where("id", "=", workspaceId).execute();
       return true;
     case "workspace.member-added.v1":
     case "workspace.role-changed.v1": {
       const d = event.data;
+      await db
+        .insertInto("workspace_members")
+        .values({ workspace_id: workspaceId, user_id: d.userId, role: d.role, added_at: at })
+        .onConflict((oc) => oc.columns(["workspace_id", "user_id"]).doUpdateSet({ role: d.role }))
+        .execute();
+      return true;
+    }
+    case "workspace.invited.v1": {
+      const d = event.data;
+      const link = { role: d.role, token_hash: d.tokenHash, expires_at: new Date(d.expiresAt), invited_at: at };
+      await db
+        .insertInto("workspace_invitations")
+        .values({ workspace_id: workspaceId, email: d.email, ...link })
+        .onConflict((oc) => oc.columns(["workspace_id", "email"]).doUpdateSet(link))
+        .execute();
+      return true;
+    }
+    case "workspace.invitation-cancelled.v1":
+      await db.deleteFrom("workspace_invitations").where("workspace_id", "=", workspaceId).where("email", "=", event.data.email).execute();
+      return true;
+    case "workspace.invitation-accepted.v1": {
+      const d = event.data;
+      await db.deleteFrom("workspace_invitations").where("workspace_id", "=", workspaceId).where("email", "=", d.email).execute();
       await db
         .insertInto("workspace_members")
         .values({ workspace_id: workspaceId, user_id: d.userId, role: d.role, added_at: at })

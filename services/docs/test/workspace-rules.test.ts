@@ -84,6 +84,21 @@ describe("workspace aggregate: decide", () => {
     given(...team, ev.added(STRANGER, "owner")).when({ type: "remove-member", userId: OWNER }, OWNER).then(ev.removed(OWNER, "left"));
   });
 
+  it("an invitation is accepted once, before it expires, by whoever holds its link; a member keeps the stronger role", () => {
+    const hash = "a".repeat(64);
+    const invited: WorkspaceEventData = { type: "workspace.invited.v1", data: { workspaceId: WS, email: "new@example.test", role: "member", tokenHash: hash, expiresAt: "2026-02-01T00:00:00.000Z" } };
+    given(...team).when({ type: "invite", email: "new@example.test", role: "member", tokenHash: hash, expiresAt: "2026-02-01T00:00:00.000Z" }, ADMIN).then(invited);
+    given(...team).when({ type: "invite", email: "new@example.test", role: "owner", tokenHash: hash, expiresAt: "2026-02-01T00:00:00.000Z" }, ADMIN).thenRefused("FORBIDDEN");
+    given(...team).when({ type: "invite", email: "new@example.test", role: "guest", tokenHash: hash, expiresAt: "2026-02-01T00:00:00.000Z" }, MEMBER).thenRefused("FORBIDDEN");
+    const accepted: WorkspaceEventData = { type: "workspace.invitation-accepted.v1", data: { workspaceId: WS, email: "new@example.test", userId: STRANGER, role: "member" } };
+    given(...team, invited).when({ type: "accept-invitation", tokenHash: hash, userId: STRANGER, now: "2026-01-15T00:00:00.000Z" }, STRANGER).then(accepted);
+    given(...team, invited, accepted).when({ type: "accept-invitation", tokenHash: hash, userId: STRANGER, now: "2026-01-15T00:00:00.000Z" }, STRANGER).thenRefused("NOT_FOUND");
+    given(...team, invited).when({ type: "accept-invitation", tokenHash: hash, userId: STRANGER, now: "2026-02-02T00:00:00.000Z" }, STRANGER).thenRefused("NOT_FOUND");
+    given(...team, invited).when({ type: "accept-invitation", tokenHash: "b".repeat(64), userId: STRANGER, now: "2026-01-15T00:00:00.000Z" }, STRANGER).thenRefused("NOT_FOUND");
+    given(...team, invited).when({ type: "accept-invitation", tokenHash: hash, userId: ADMIN, now: "2026-01-15T00:00:00.000Z" }, ADMIN).then({ ...accepted, data: { ...accepted.data, userId: ADMIN, role: "admin" } } as WorkspaceEventData);
+    given(...team, invited).when({ type: "cancel-invitation", email: "new@example.test" }, OWNER).then({ type: "workspace.invitation-cancelled.v1", data: { workspaceId: WS, email: "new@example.test" } });
+  });
+
   it("only an owner deletes it, and only once it holds no documents outside the trash", () => {
     given(...team).when({ type: "delete", liveDocuments: 0 }, ADMIN).thenRefused("FORBIDDEN");
     given(...team).when({ type: "delete", liveDocuments: 2 }, OWNER).thenRefused("CONFLICT");

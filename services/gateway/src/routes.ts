@@ -54,6 +54,7 @@ import {
   RenameWorkspaceBody,
   AddWorkspaceMemberBody,
   WorkspaceRoleBody,
+  CancelWorkspaceInvitationBody,
   rpc,
 } from "@palimpsest/contracts";
 
@@ -193,7 +194,7 @@ export const apiRoutes: ApiRoute[] = [
   },
   {
     method: "POST", url: "/api/invitations/accept", subject: rpc.docs.acceptInvitation, auth: true, sessionOnly: true,
-    summary: "accept an emailed invitation with its link's token: I become a member with the invited role",
+    summary: "accept an emailed invitation (to a document or a workspace) with its link's token: I become a member with the invited role",
     schema: { body: AcceptInvitationBody }, input: (r) => r.body,
   },
   {
@@ -237,7 +238,7 @@ export const apiRoutes: ApiRoute[] = [
   },
   {
     method: "POST", url: "/api/workspaces/:id/members", subject: rpc.docs.addWorkspaceMember, auth: true, sessionOnly: true,
-    summary: "add someone with an account by email {email, role: owner|admin|member|guest|auditor} (owner, admin; only owners make owners)",
+    summary: "add someone by email {email, role: owner|admin|member|guest|auditor} (owner, admin; only owners make owners); an email without an account is emailed a single-use invitation link",
     schema: { params: DocIdParams, body: AddWorkspaceMemberBody }, input: (r) => commentInput(r),
   },
   {
@@ -249,6 +250,11 @@ export const apiRoutes: ApiRoute[] = [
     method: "DELETE", url: "/api/workspaces/:id/members/:userId", subject: rpc.docs.removeWorkspaceMember, auth: true, sessionOnly: true,
     summary: "remove a member (owner, admin), or leave when it is me; access through the workspace ends at once, on every route and /collab",
     schema: { params: MemberParams }, input: (r) => commentInput({ ...r, body: undefined }, { userId: r.params["userId"] }),
+  },
+  {
+    method: "POST", url: "/api/workspaces/:id/invitations/cancel", subject: rpc.docs.cancelWorkspaceInvitation, auth: true, sessionOnly: true,
+    summary: "cancel a pending invitation {email} (owner, admin); its link stops working",
+    schema: { params: DocIdParams, body: CancelWorkspaceInvitationBody }, input: (r) => commentInput(r),
   },
   {
     method: "GET", url: "/api/search", subject: rpc.docs.search, auth: true,

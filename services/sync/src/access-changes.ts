@@ -171,6 +171,7 @@ export async function followAccessChanges(
             break;
           }
           case "workspace.member-added.v1":
+          case "workspace.invitation-accepted.v1":
           case "workspace.role-changed.v1":
           case "workspace.member-removed.v1": {
             // The member's role changes on every document of the workspace: those open here are

@@ -1,4 +1,4 @@
-import { AppError, canInWorkspace, workspaceDocumentRole, type Role, type DomainEvent, type EventPayload, type WorkspacePermission, type WorkspaceRole } from "@palimpsest/contracts";
+import { AppError, WorkspaceRoles, canInWorkspace, workspaceDocumentRole, type Role, type DomainEvent, type EventPayload, type WorkspacePermission, type WorkspaceRole } from "@palimpsest/contracts";
 
 /**
  * The workspace aggregate: its name, whether it was deleted, and its members with their roles.
@@ -11,8 +11,16 @@ export interface WorkspaceState {
   workspaceId: string;
   name: string;
   members: ReadonlyMap<string, WorkspaceRole>;
+  /** Pending invitations by email. */
+  invitations: ReadonlyMap<string, WorkspaceInvitation>;
   /** Stream sequence of the last event: the version commands are checked against. */
   version: number;
+}
+
+export interface WorkspaceInvitation {
+  role: WorkspaceRole;
+  tokenHash: string;
+  expiresAt: string;
 }
 
 export const emptyWorkspace = (workspaceId: string): WorkspaceState => ({
@@ -21,6 +29,7 @@ export const emptyWorkspace = (workspaceId: string): WorkspaceState => ({
   workspaceId,
   name: "",
   members: new Map(),
+  invitations: new Map(),
   version: 0,
 });
 
@@ -32,7 +41,11 @@ export type WorkspaceCommand =
   | { type: "add-member"; userId: string; role: WorkspaceRole }
   | { type: "change-role"; userId: string; role: WorkspaceRole }
   /** The caller's own id: leaving. */
-  | { type: "remove-member"; userId: string };
+  | { type: "remove-member"; userId: string }
+  | { type: "invite"; email: string; role: WorkspaceRole; tokenHash: string; expiresAt: string }
+  | { type: "cancel-invitation"; email: string }
+  /** `now` is the time the link is presented, passed in so deciding stays pure. */
+  | { type: "accept-invitation"; tokenHash: string; userId: string; now: string };
 
 export type WorkspaceEventType =
   | "workspace.created.v1"
@@ -40,7 +53,10 @@ export type WorkspaceEventType =
   | "workspace.deleted.v1"
   | "workspace.member-added.v1"
   | "workspace.role-changed.v1"
-  | "workspace.member-removed.v1";
+  | "workspace.member-removed.v1"
+  | "workspace.invited.v1"
+  | "workspace.invitation-cancelled.v1"
+  | "workspace.invitation-accepted.v1";
 
 export type WorkspaceEventData = {
   [K in WorkspaceEventType]: { type: K; data: EventPayload<K> };
@@ -78,6 +94,9 @@ function requireIn(state: WorkspaceState, actorId: string, permission: Workspace
   if (!canInWorkspace(role, permission)) throw new AppError("FORBIDDEN", `a workspace ${role} cannot do this`);
   return role;
 }
+
+/** Workspace roles, the most able first (as WorkspaceRoles), for keeping the stronger. */
+const WORKSPACE_ROLE_ORDER: readonly WorkspaceRole[] = WorkspaceRoles;
 
 const owners = (state: WorkspaceState): number => [...state.members.values()].filter((r) => r === "owner").length;
 
@@ -120,6 +139,26 @@ export function decideWorkspace(state: WorkspaceState, command: WorkspaceCommand
       if (current === "owner" && owners(state) === 1) throw new AppError("CONFLICT", "a workspace needs an owner: make someone else owner first");
       return [{ type: "workspace.role-changed.v1", data: { workspaceId, userId: command.userId, role: command.role, previousRole: current } }];
     }
+    case "invite": {
+      const acting = requireIn(state, actorId, "manageMembers");
+      if (command.role === "owner" && acting !== "owner") throw new AppError("FORBIDDEN", "only an owner can make someone an owner");
+      return [{ type: "workspace.invited.v1", data: { workspaceId, email: command.email, role: command.role, tokenHash: command.tokenHash, expiresAt: command.expiresAt } }];
+    }
+    case "cancel-invitation":
+      requireIn(state, actorId, "manageMembers");
+      if (!state.invitations.has(command.email)) throw new AppError("NOT_FOUND", "no pending invitation for that email");
+      return [{ type: "workspace.invitation-cancelled.v1", data: { workspaceId, email: command.email } }];
+    case "accept-invitation": {
+      const found = [...state.invitations].find(([, i]) => i.tokenHash === command.tokenHash);
+      const gone = new AppError("NOT_FOUND", "this invitation link is no longer valid: it was used, cancelled or replaced by a newer one");
+      if (!found || !state.exists || state.deleted) throw gone;
+      const [email, invitation] = found;
+      if (Date.parse(invitation.expiresAt) <= Date.parse(command.now)) throw new AppError("NOT_FOUND", "this invitation link has expired: ask for a new one");
+      // Someone already in keeps the stronger of their role and the invited one's place in the list.
+      const current = state.members.get(command.userId);
+      const role = current && WORKSPACE_ROLE_ORDER.indexOf(current) <= WORKSPACE_ROLE_ORDER.indexOf(invitation.role) ? current : invitation.role;
+      return [{ type: "workspace.invitation-accepted.v1", data: { workspaceId, email, userId: command.userId, role } }];
+    }
     case "remove-member": {
       const leaving = command.userId === actorId;
       const acting = leaving ? workspaceRoleOf(state, actorId) : requireIn(state, actorId, "manageMembers");
@@ -139,13 +178,18 @@ export function evolveWorkspace(state: WorkspaceState, event: DomainEvent, seq: 
     f(m);
     return m;
   };
+  const withInvitations = (f: (m: Map<string, WorkspaceInvitation>) => void): ReadonlyMap<string, WorkspaceInvitation> => {
+    const m = new Map(state.invitations);
+    f(m);
+    return m;
+  };
   switch (event.type) {
     case "workspace.created.v1":
       return next({ exists: true, name: (event.data as EventPayload<"workspace.created.v1">).name });
     case "workspace.renamed.v1":
       return next({ name: (event.data as EventPayload<"workspace.renamed.v1">).name });
     case "workspace.deleted.v1":
-      return next({ deleted: true, members: new Map() });
+      return next({ deleted: true, members: new Map(), invitations: new Map() });
     case "workspace.member-added.v1": {
       const d = event.data as EventPayload<"workspace.member-added.v1">;
       return next({ members: withMembers((m) => m.set(d.userId, d.role)) });
@@ -157,6 +201,18 @@ export function evolveWorkspace(state: WorkspaceState, event: DomainEvent, seq: 
     case "workspace.member-removed.v1": {
       const d = event.data as EventPayload<"workspace.member-removed.v1">;
       return next({ members: withMembers((m) => m.delete(d.userId)) });
+    }
+    case "workspace.invited.v1": {
+      const d = event.data as EventPayload<"workspace.invited.v1">;
+      return next({ invitations: withInvitations((m) => m.set(d.email, { role: d.role, tokenHash: d.tokenHash, expiresAt: d.expiresAt })) });
+    }
+    case "workspace.invitation-cancelled.v1": {
+      const d = event.data as EventPayload<"workspace.invitation-cancelled.v1">;
+      return next({ invitations: withInvitations((m) => m.delete(d.email)) });
+    }
+    case "workspace.invitation-accepted.v1": {
+      const d = event.data as EventPayload<"workspace.invitation-accepted.v1">;
+      return next({ members: withMembers((m) => m.set(d.userId, d.role)), invitations: withInvitations((m) => m.delete(d.email)) });
     }
     default:
       return next({});
