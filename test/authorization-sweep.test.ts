@@ -63,6 +63,7 @@ const requirements: Record<string, Requirement> = {
   "PATCH /api/workspaces/:id/members/:userId": "workspace",
   "DELETE /api/workspaces/:id/members/:userId": "workspace",
   "POST /api/workspaces/:id/invitations/cancel": "workspace",
+  "GET /api/workspaces/:id/export": "workspace",
   // Anyone signed in searches; what they find is only what they may read (test/search.test.ts).
   "GET /api/search": "signed-in",
   "GET /api/docs/:id": "read",
@@ -326,6 +327,7 @@ describe("authorisation sweep over the route table", () => {
         "PATCH /api/workspaces/:id/members/:userId",
         "DELETE /api/workspaces/:id/members/:userId",
         "POST /api/workspaces/:id/invitations/cancel",
+        "GET /api/workspaces/:id/export",
         // The person's own inbox and its settings.
         "GET /api/notifications",
         "POST /api/notifications/read",

@@ -173,7 +173,10 @@ describe("full-text search", () => {
     expect((await api.call("GET", "/api/search")).status).toBe(400);
     expect((await search(api, "x", "&limit=0")).status).toBe(400);
     expect((await search(api, "x", "&limit=51")).status).toBe(400);
-    expect((await search(api, "x", "&workspaceId=w1")).status).toBe(400);
+    // A workspace the caller is not in finds nothing; an id that is no id is refused.
+    const elsewhere = await search(api, "Something", "&workspaceId=w1");
+    expect([elsewhere.status, elsewhere.body.items]).toEqual([200, []]);
+    expect((await search(api, "x", "&workspaceId=w%201%3B")).status).toBe(400);
     const odd = ["&|!():*'\"\\", "!!!", "a & b | !c", "'unclosed", "\"", "-", "or", "foo:*", "<mark>", "\u0000", "\u0002x\u0003", "( ) ( )", "😀", "a".repeat(200)];
     for (const q of odd) {
       const res = await search(api, q);

@@ -231,4 +231,55 @@ describe("workspaces", () => {
     expect((await users.owner.api.post(`/api/workspaces/${workspace.id}/invitations/cancel`, { email: other })).status).toBe(204);
     expect((await (await ctx.anon.newUser("ws-too-late")).api.post("/api/invitations/accept", { token: otherToken })).status).toBe(404);
   });
+
+  it("a workspace exports whole as one NDJSON archive for its owners, admins and auditors, each document importable again, into a workspace too", { timeout: 60_000 }, async () => {
+    const team = (await users.owner.api.post<WorkspaceView>("/api/workspaces", { name: "Archive me" })).body;
+    for (const [who, role] of [["admin", "admin"], ["member", "member"], ["auditor", "auditor"]] as const) {
+      expect((await users.owner.api.post(`/api/workspaces/${team.id}/members`, { email: users[who].auth.user.email, role })).status).toBe(201);
+    }
+    const titles = ["First", "Second", "Third"];
+    const made: DocView[] = [];
+    for (const title of titles) made.push((await users.member.api.post<DocView>("/api/docs", { title, workspaceId: team.id })).body);
+    const c = ctx.client(made[0]!.id, users.member.auth.accessToken);
+    await vi.waitFor(() => expect(c.provider.synced).toBe(true), WAIT);
+    c.doc.getText("t").insert(0, "exported words");
+    await vi.waitFor(async () => expect(await storedEdits(ctx.jsm, made[0]!.id)).toBe(1), WAIT);
+    expect((await users.member.api.post(`/api/docs/${made[1]!.id}/comments`, { body: "kept in the archive" })).status).toBe(201);
+
+    const download = async (api: TestApi) => fetch(`${api.baseUrl}/api/workspaces/${team.id}/export`, { headers: { authorization: `Bearer ${api.token}` } });
+    for (const who of ["member", "guest", "stranger"] as const) expect((await download(users[who].api)).status, who).toBe(who === "member" ? 403 : 404);
+    for (const who of ["owner", "admin", "auditor"] as const) {
+      const res = await download(users[who].api);
+      expect(res.status, who).toBe(200);
+      const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as { type: string; id?: string; archive?: { document: { title: string }; comments: unknown[]; yjsState: string }; workspace?: { name: string }; members?: unknown[] });
+      expect(lines[0]!.type).toBe("workspace");
+      expect(lines[0]!.workspace!.name).toBe("Archive me");
+      expect(lines[0]!.members).toHaveLength(4);
+      const docs = lines.slice(1);
+      expect(docs.map((l) => l.type)).toEqual(["document", "document", "document"]);
+      expect(docs.map((l) => l.archive!.document.title).sort()).toEqual(titles);
+      expect(docs.find((l) => l.id === made[1]!.id)!.archive!.comments).toHaveLength(1);
+      if (who !== "owner") continue;
+      // Each document line imports on its own, here into another workspace the importer belongs to.
+      const first = docs.find((l) => l.id === made[0]!.id)!.archive!;
+      const res2 = await fetch(`${users.owner.api.baseUrl}/api/docs/import?format=archive&workspaceId=${workspace.id}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${users.owner.api.token}`, "content-type": "application/json" },
+        body: JSON.stringify(first),
+      });
+      expect(res2.status).toBe(201);
+      const imported = (await res2.json()) as DocView;
+      expect(imported.title).toBe("First");
+      expect((await users.owner.api.get<DocView>(`/api/docs/${imported.id}`)).body.workspaceId).toBe(workspace.id);
+      const back = ctx.client(imported.id, users.owner.auth.accessToken);
+      await vi.waitFor(() => expect(back.text()).toBe("exported words"), WAIT);
+    }
+    // A guest cannot import into the workspace.
+    const refused = await fetch(`${users.guest.api.baseUrl}/api/docs/import?format=md&workspaceId=${workspace.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${users.guest.api.token}`, "content-type": "text/markdown" },
+      body: "# Not here",
+    });
+    expect(refused.status).toBe(403);
+  });
 });

@@ -33,8 +33,8 @@ export const ImportQuery = Type.Object(
     format: TransferFormat,
     /** The new document's title; by default the archive's, the first heading's, or "Imported document". */
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    /** Workspaces do not exist yet: any value is refused (VALIDATION_FAILED) rather than ignored. */
-    workspaceId: Type.Optional(Type.String({ maxLength: 200 })),
+    /** Made in this workspace (its owners, admins and members may); without it, the importer's own. */
+    workspaceId: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
   },
   { additionalProperties: false },
 );
@@ -46,13 +46,38 @@ export const ImportInput = Type.Object(
   {
     format: TransferFormat,
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    workspaceId: Type.Optional(Type.String({ maxLength: 200 })),
+    workspaceId: Type.Optional(Type.String({ pattern: SAFE_ID_PATTERN })),
     /** The file's bytes, base64. */
     content: Type.String({ pattern: BASE64, maxLength: Math.ceil(IMPORT_MAX_BYTES / 3) * 4 }),
   },
   { additionalProperties: false },
 );
 export type ImportInput = Static<typeof ImportInput>;
+
+/** `GET /api/workspaces/:id/export`, one page of it: the workspace id and where the last page ended. */
+export const WorkspaceExportInput = Type.Object({ id: Id, cursor: Type.Optional(Type.String({ maxLength: 400 })) }, { additionalProperties: false });
+export type WorkspaceExportInput = Static<typeof WorkspaceExportInput>;
+
+export const WORKSPACE_ARCHIVE_FORMAT = "palimpsest-workspace-archive";
+export const WORKSPACE_ARCHIVE_VERSION = 1;
+
+/**
+ * A whole workspace as one NDJSON file: this line first, then one `WorkspaceArchiveDocument` per
+ * document (each imports on its own with `POST /api/docs/import?format=archive`).
+ */
+export interface WorkspaceArchiveHeader {
+  type: "workspace";
+  format: typeof WORKSPACE_ARCHIVE_FORMAT;
+  version: typeof WORKSPACE_ARCHIVE_VERSION;
+  workspace: { id: string; name: string; exportedAt: string };
+  members: { userId: string; name: string; email: string; role: string }[];
+}
+
+export interface WorkspaceArchiveDocument {
+  type: "document";
+  id: string;
+  archive: DocArchive;
+}
 
 /** A download, as history answers it and the gateway sends it. */
 export interface ExportedFile {

@@ -249,6 +249,8 @@ export const rpc = {
     export: "rpc.history.export",
     /** A new document from a Markdown, HTML or archive file, its content stored as its first edit. */
     import: "rpc.history.import",
+    /** One page of a workspace's NDJSON archive (workspace owners, admins and auditors); the gateway streams the pages. */
+    exportWorkspace: "rpc.history.export-workspace",
   },
   files: {
     list: "rpc.files.list",

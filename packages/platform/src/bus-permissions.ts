@@ -221,6 +221,10 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         rpc.docs.addComment,
         rpc.docs.reply,
         rpc.docs.updateComment,
+        // A workspace's export: the caller's role in it, its members and its documents.
+        rpc.docs.workspace,
+        rpc.docs.workspaceMembers,
+        rpc.docs.list,
         rpc.auth.jwks,
         rpc.auth.resolveApiToken,
         ...streamSetup(),

@@ -252,6 +252,11 @@ export const apiRoutes: ApiRoute[] = [
     schema: { params: MemberParams }, input: (r) => commentInput({ ...r, body: undefined }, { userId: r.params["userId"] }),
   },
   {
+    method: "GET", url: "/api/workspaces/:id/export", subject: rpc.history.exportWorkspace, auth: true, sessionOnly: true,
+    summary: "the whole workspace as one NDJSON archive (owner, admin, auditor): a header line with its members, then one line per document with its archive (each importable with POST /api/docs/import?format=archive)",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }), ndjsonPages: true,
+  },
+  {
     method: "POST", url: "/api/workspaces/:id/invitations/cancel", subject: rpc.docs.cancelWorkspaceInvitation, auth: true, sessionOnly: true,
     summary: "cancel a pending invitation {email} (owner, admin); its link stops working",
     schema: { params: DocIdParams, body: CancelWorkspaceInvitationBody }, input: (r) => commentInput(r),

@@ -73,6 +73,7 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.snapshot]: queries.snapshot,
       [rpc.history.searchText]: queries.searchText,
       [rpc.history.export]: transfer.export,
+      [rpc.history.exportWorkspace]: transfer.exportWorkspace,
       [rpc.history.import]: transfer.import,
       [rpc.history.audit]: createAuditExport(db, nc, js, { keys: auditKeys, slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
       [rpc.history.auditKeys]: async () => ({ body: await auditKeys.keySet() }),

@@ -18,6 +18,9 @@ import {
   IMPORT_MAX_NESTING_DEPTH,
   ImportInput,
   Streams,
+  WORKSPACE_ARCHIVE_FORMAT,
+  WORKSPACE_ARCHIVE_VERSION,
+  WorkspaceExportInput,
   editMessageId,
   importClientId,
   parse,
@@ -31,7 +34,12 @@ import {
   type DocKind,
   type DocView,
   type ExportedFile,
+  type Page,
   type TransferFormat,
+  type WorkspaceArchiveDocument,
+  type WorkspaceArchiveHeader,
+  type WorkspaceMembersView,
+  type WorkspaceView,
 } from "@palimpsest/contracts";
 import { callRpcOk, publishDurably, requireCaller, requireDocPermission, type Logger, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import * as Y from "yjs";
@@ -204,6 +212,10 @@ export function createDocTransfer(db: Kysely<HistoryDb>, nc: NatsConnection, js:
   }
 
   async function archiveOf(ctx: RpcContext, view: DocView, doc: Y.Doc, version: number): Promise<string> {
+    return `${JSON.stringify(await archiveObject(ctx, view, doc, version), null, 2)}\n`;
+  }
+
+  async function archiveObject(ctx: RpcContext, view: DocView, doc: Y.Doc, version: number): Promise<DocArchive> {
     const list = await callRpcOk<CommentList>(nc, rpc.docs.comments, onBehalf(ctx, { id: view.id, status: "all" }));
     const comments = list.items.map(
       (t): ArchivedComment => ({
@@ -223,7 +235,7 @@ export function createDocTransfer(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       comments,
       yjsState: Buffer.from(Y.encodeStateAsUpdate(doc)).toString("base64"),
     };
-    return `${JSON.stringify(archive, null, 2)}\n`;
+    return archive;
   }
 
   /** Recreates the archive's threads, as the importer's: the anchors point into the state stored unchanged. */
@@ -266,13 +278,51 @@ export function createDocTransfer(db: Kysely<HistoryDb>, nc: NatsConnection, js:
       }
     },
 
+    /**
+     * `rpc.history.export-workspace`: one page of a workspace's NDJSON archive, for its owners,
+     * admins and auditors (who read every document in it): the header first, then one document a
+     * page (a document's archive may be near a reply's size on its own). The cursor is the
+     * document list's, so the pages follow the list the caller would see.
+     */
+    async exportWorkspace(input: unknown, ctx: RpcContext): Promise<RpcResult> {
+      requireCaller(ctx);
+      const q = parse(WorkspaceExportInput, input, "request");
+      const workspace = await callRpcOk<WorkspaceView>(nc, rpc.docs.workspace, onBehalf(ctx, { id: q.id }));
+      if (!["owner", "admin", "auditor"].includes(workspace.role)) throw new AppError("FORBIDDEN", "only the workspace's owners, admins and auditors export it whole");
+      let header = "";
+      if (q.cursor === undefined) {
+        const members = await callRpcOk<WorkspaceMembersView>(nc, rpc.docs.workspaceMembers, onBehalf(ctx, { id: q.id }));
+        const line: WorkspaceArchiveHeader = {
+          type: "workspace",
+          format: WORKSPACE_ARCHIVE_FORMAT,
+          version: WORKSPACE_ARCHIVE_VERSION,
+          workspace: { id: workspace.id, name: workspace.name, exportedAt: new Date().toISOString() },
+          members: members.items.map((m) => ({ userId: m.userId, name: m.name, email: m.email, role: m.role })),
+        };
+        header = `${JSON.stringify(line)}\n`;
+      }
+      const page = await callRpcOk<Page<DocView>>(nc, rpc.docs.list, onBehalf(ctx, { workspaceId: q.id, limit: 1, ...(q.cursor && q.cursor !== "start" ? { cursor: q.cursor } : {}) }));
+      let chunk = header;
+      for (const view of page.items) {
+        const { doc, version } = await currentDocument(view.id);
+        try {
+          const line: WorkspaceArchiveDocument = { type: "document", id: view.id, archive: await archiveObject(ctx, view, doc, version) };
+          chunk += `${JSON.stringify(line)}\n`;
+        } finally {
+          doc.destroy();
+        }
+      }
+      const maxBytes = (nc.info?.max_payload ?? 1024 * 1024) - REPLY_HEADROOM_BYTES;
+      if (Buffer.byteLength(chunk) > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `the document "${page.items[0]?.title ?? ""}" is too large to export in one piece`);
+      return { body: { chunk, nextCursor: page.nextCursor } };
+    },
+
     /** `rpc.history.import`: a new document from a file, its content stored as its first edit, by the importer. */
     async import(input: unknown, ctx: RpcContext): Promise<RpcResult> {
       const caller = requireCaller(ctx);
       const q = parse(ImportInput, input, "request");
-      if (q.workspaceId !== undefined) throw new AppError("VALIDATION_FAILED", "workspaces are not available yet: import without workspaceId");
       const prepared = prepareImport(q.format, decodeFile(q.content), q.title?.trim() || undefined);
-      const created = await callRpcOk<DocView>(nc, rpc.docs.create, onBehalf(ctx, { body: { title: prepared.title, kind: prepared.kind } }));
+      const created = await callRpcOk<DocView>(nc, rpc.docs.create, onBehalf(ctx, { body: { title: prepared.title, kind: prepared.kind, ...(q.workspaceId ? { workspaceId: q.workspaceId } : {}) } }));
       try {
         if (prepared.update) await storeContent(caller, created.id, prepared.update);
         await recreateComments(ctx, created.id, prepared.comments);
