@@ -35,6 +35,9 @@ import type {
   WebhookEventType,
   WebhookList,
   WebhookReplayResult,
+  Workspace,
+  WorkspaceMembers,
+  WorkspaceRole,
 } from "./types";
 
 type AuthorizedRequest = Omit<HttpRequest, "accessToken">;
@@ -84,6 +87,7 @@ function query(params: Record<string, string | number | undefined | null>): stri
 const COOKIE_TRANSPORT = { "X-Session-Transport": "cookie" };
 
 const docPath = (id: string): string => `/api/docs/${encodeURIComponent(id)}`;
+const workspacePath = (id: string): string => `/api/workspaces/${encodeURIComponent(id)}`;
 
 export interface ListDocsParams {
   q?: string;
@@ -91,6 +95,8 @@ export interface ListDocsParams {
   cursor?: string | null;
   /** List my documents in the trash instead. */
   trashed?: boolean;
+  /** Only one workspace's documents; PERSONAL_DOCUMENTS for those in none. */
+  workspaceId?: string;
 }
 
 export interface HistoryParams {
@@ -150,13 +156,14 @@ export const api = {
   },
 
   invitations: {
-    /** Accepts the invitation an emailed link names; I become a member with its role. */
-    accept: (token: string): Promise<{ docId: string; kind: DocKind; role: DocRole }> =>
+    /** Accepts the invitation an emailed link names (to a document or a workspace); I become a member with its role. */
+    accept: (token: string): Promise<{ docId: string; kind: DocKind; role: DocRole } | { workspaceId: string; role: WorkspaceRole }> =>
       authorized({ method: "POST", path: "/api/invitations/accept", body: { token } }),
   },
 
   docs: {
-    create: (input: { title: string; kind?: DocKind }): Promise<DocSummary> =>
+    /** Made in `workspaceId` (where I am an owner, admin or member), or among my own documents without it. */
+    create: (input: { title: string; kind?: DocKind; workspaceId?: string }): Promise<DocSummary> =>
       authorized({ method: "POST", path: "/api/docs", body: input }),
 
     list: ({ trashed, ...params }: ListDocsParams = {}, signal?: AbortSignal): Promise<Page<DocSummary>> =>
@@ -179,10 +186,49 @@ export const api = {
 
     history: (id: string, params: HistoryParams = {}, signal?: AbortSignal): Promise<Page<HistoryEvent>> =>
       authorized({ method: "GET", path: `${docPath(id)}/history${query({ ...params })}`, signal }),
+
+    /**
+     * Into a workspace, or (null) out of one to its owner's own documents. Answers the document,
+     * or undefined (204) when I can no longer see it where it went.
+     */
+    move: (id: string, workspaceId: string | null): Promise<DocSummary | undefined> =>
+      authorized({ method: "POST", path: `${docPath(id)}/move`, body: { workspaceId } }),
+  },
+
+  workspaces: {
+    /** The workspaces I belong to, with my role in each. */
+    list: (signal?: AbortSignal): Promise<{ items: Workspace[] }> => authorized({ method: "GET", path: "/api/workspaces", signal }),
+
+    /** I become its owner. */
+    create: (name: string): Promise<Workspace> => authorized({ method: "POST", path: "/api/workspaces", body: { name } }),
+
+    get: (id: string, signal?: AbortSignal): Promise<Workspace> => authorized({ method: "GET", path: workspacePath(id), signal }),
+
+    rename: (id: string, name: string): Promise<Workspace> => authorized({ method: "PATCH", path: workspacePath(id), body: { name } }),
+
+    /** Refused (409) while it holds documents outside the trash. */
+    remove: (id: string): Promise<void> => authorized({ method: "DELETE", path: workspacePath(id) }),
+
+    members: (id: string, signal?: AbortSignal): Promise<WorkspaceMembers> =>
+      authorized({ method: "GET", path: `${workspacePath(id)}/members`, signal }),
+
+    /** Adds someone with an account (an email without one is invited, or refused, as the server decides); only owners make owners. */
+    addMember: (id: string, input: { email: string; role: WorkspaceRole }): Promise<WorkspaceMembers> =>
+      authorized({ method: "POST", path: `${workspacePath(id)}/members`, body: input }),
+
+    changeRole: (id: string, userId: string, role: WorkspaceRole): Promise<WorkspaceMembers> =>
+      authorized({ method: "PATCH", path: `${workspacePath(id)}/members/${encodeURIComponent(userId)}`, body: { role } }),
+
+    /** Removes a member; removing myself leaves the workspace. */
+    removeMember: (id: string, userId: string): Promise<void> =>
+      authorized({ method: "DELETE", path: `${workspacePath(id)}/members/${encodeURIComponent(userId)}` }),
+
+    cancelInvitation: (id: string, email: string): Promise<void> =>
+      authorized({ method: "POST", path: `${workspacePath(id)}/invitations/cancel`, body: { email } }),
   },
 
   /** Titles and content of what I may read, best first; snippets are escaped HTML with `<mark>` (read them with snippetSegments). */
-  search: (params: { q: string; limit?: number }, signal?: AbortSignal): Promise<SearchResults> =>
+  search: (params: { q: string; limit?: number; workspaceId?: string }, signal?: AbortSignal): Promise<SearchResults> =>
     authorized({ method: "GET", path: `/api/search${query(params)}`, signal }),
 
   members: {

@@ -1,5 +1,5 @@
 // Shapes of the public REST contract, defined once in the contracts package.
-import type { AuthResult, DocView, MembersView } from "@palimpsest/contracts/shared";
+import type { AuthResult, DocView, MembersView, WorkspaceMembersView as WorkspaceMembers } from "@palimpsest/contracts/shared";
 
 export type { DocKind, Page } from "@palimpsest/contracts/shared";
 export type {
@@ -33,3 +33,11 @@ export type {
   WebhookReplayResult,
   WebhookView,
 } from "@palimpsest/contracts/shared";
+export type {
+  WorkspaceMemberView as WorkspaceMember,
+  WorkspaceMembersView as WorkspaceMembers,
+  WorkspaceRole,
+  WorkspaceView as Workspace,
+} from "@palimpsest/contracts/shared";
+/** Someone invited into a workspace by email who has no account yet (owners and admins see them). */
+export type WorkspaceInvitation = WorkspaceMembers["invitations"][number];

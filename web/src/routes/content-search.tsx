@@ -24,7 +24,7 @@ export function Snippet({ snippet }: { snippet: string }): ReactNode {
 }
 
 /** Documents whose title or text has the words of `query`, with a passage around them. */
-export function ContentSearch({ query }: { query: string }): ReactNode {
+export function ContentSearch({ query, workspaceId = null }: { query: string; workspaceId?: string | null }): ReactNode {
   const [state, setState] = useState<State>({ status: "idle" });
   const headingId = useId();
   const q = normalizeSearchQuery(query);
@@ -37,13 +37,13 @@ export function ContentSearch({ query }: { query: string }): ReactNode {
     const controller = new AbortController();
     setState({ status: "loading" });
     api
-      .search({ q, limit: RESULTS }, controller.signal)
+      .search({ q, limit: RESULTS, ...(workspaceId ? { workspaceId } : {}) }, controller.signal)
       .then((res) => setState({ status: "done", items: res.items }))
       .catch((err: unknown) => {
         if (!isAbortError(err)) setState({ status: "failed" });
       });
     return () => controller.abort();
-  }, [q]);
+  }, [q, workspaceId]);
 
   if (!q) return null;
   return (

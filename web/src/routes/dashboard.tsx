@@ -1,10 +1,10 @@
-import { useCallback, useEffect, useId, useRef, useState, useSyncExternalStore } from "react";
+import { lazy, Suspense, useCallback, useEffect, useId, useRef, useState, useSyncExternalStore } from "react";
 import type { FormEvent, ReactNode } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/api-client";
 import { ApiError, isAbortError } from "../api/http";
-import type { DocKind, DocSummary } from "../api/types";
-import { can } from "@palimpsest/contracts/shared";
+import type { DocKind, DocSummary, Workspace } from "../api/types";
+import { can, PERSONAL_DOCUMENTS } from "@palimpsest/contracts/shared";
 import { useSession } from "../auth/use-session";
 import { AppHeader } from "../components/app-header";
 import { RoleBadge } from "../components/role-badge";
@@ -14,11 +14,19 @@ import { documentPath } from "../lib/paths";
 import { localCopies, rememberTitle, subscribeLocalCopies } from "../offline/local-copies";
 import type { LocalCopy } from "../offline/local-copies";
 import { ImportButton } from "../transfer/import-button";
+import { ErrorBoundary } from "../components/error-boundary";
+import { useWorkspaces } from "../workspaces/use-workspaces";
+import { mayAddDocuments, withArticle } from "../workspaces/workspace-roles";
+import { WorkspaceSwitcher } from "../workspaces/workspace-switcher";
 import "./dashboard.css";
 
 const PAGE_SIZE = 30;
 const SEARCH_DEBOUNCE_MS = 250;
 const TOAST_MS = 8_000;
+
+const loadWorkspaceDialog = () => import("../workspaces/workspace-dialog");
+const WorkspaceDialog = lazy(loadWorkspaceDialog);
+const MoveDialog = lazy(() => import("../workspaces/move-dialog"));
 
 type View = "all" | "trash";
 
@@ -31,7 +39,13 @@ function isUnreachable(err: unknown): boolean {
   return err instanceof ApiError && (err.status === 0 || err.status >= 500);
 }
 
-function CreateDocumentForm({ onError }: { onError: (message: string | null) => void }): ReactNode {
+interface CreateFormProps {
+  /** Made in this workspace; among my own documents without it. */
+  workspace: Workspace | null;
+  onError: (message: string | null) => void;
+}
+
+function CreateDocumentForm({ workspace, onError }: CreateFormProps): ReactNode {
   const navigate = useNavigate();
   const ids = useId();
   const [title, setTitle] = useState("");
@@ -43,7 +57,7 @@ function CreateDocumentForm({ onError }: { onError: (message: string | null) => 
     setBusy(true);
     onError(null);
     try {
-      const doc = await api.docs.create({ title: title.trim() || "Untitled", kind });
+      const doc = await api.docs.create({ title: title.trim() || "Untitled", kind, ...(workspace ? { workspaceId: workspace.id } : {}) });
       navigate(documentPath(doc));
     } catch (err) {
       onError(messageOf(err, "Could not create the document."));
@@ -52,7 +66,7 @@ function CreateDocumentForm({ onError }: { onError: (message: string | null) => 
   };
 
   return (
-    <form className="create-form" onSubmit={(event) => void handleSubmit(event)} aria-label="Create a document">
+    <form className="create-form" onSubmit={(event) => void handleSubmit(event)} aria-label={workspace ? `Create a document in ${workspace.name}` : "Create a document"}>
       <label className="visually-hidden" htmlFor={`${ids}-title`}>
         Title
       </label>
@@ -61,6 +75,7 @@ function CreateDocumentForm({ onError }: { onError: (message: string | null) => 
         name="title"
         type="text"
         placeholder="Title of a new document"
+        title={workspace ? `A new document in ${workspace.name}` : "A new document of your own"}
         maxLength={200}
         value={title}
         onChange={(event) => setTitle(event.target.value)}
@@ -182,13 +197,17 @@ interface RowProps {
   view: View;
   userId: string | undefined;
   copy: LocalCopy | undefined;
+  /** The workspace it is in, when the list shows more than that workspace. */
+  workspaceName: string | null;
+  /** Offered to the document's owners. */
+  onMove: ((doc: DocSummary) => void) | null;
   onRenamed: (doc: DocSummary) => void;
   onTrash: (doc: DocSummary) => Promise<void>;
   onRestore: (doc: DocSummary) => Promise<void>;
   onError: (message: string) => void;
 }
 
-function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, onError }: RowProps): ReactNode {
+function DocumentRow({ doc, view, userId, copy, workspaceName, onMove, onRenamed, onTrash, onRestore, onError }: RowProps): ReactNode {
   const [renaming, setRenaming] = useState(false);
   const [busy, setBusy] = useState(false);
   const title = doc.title || "Untitled";
@@ -225,7 +244,13 @@ function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, o
           <OfflineMark copy={copy} />
         </Link>
       )}
-      <span className="doc-row-owner muted">{doc.ownerId === userId ? "You" : "Shared with you"}</span>
+      {workspaceName !== null ? (
+        <span className="doc-row-owner doc-row-workspace muted" title={`In the workspace ${workspaceName}`}>
+          {workspaceName}
+        </span>
+      ) : (
+        <span className="doc-row-owner muted">{doc.ownerId === userId ? "You" : "Shared with you"}</span>
+      )}
       <RoleBadge role={doc.role} />
       <time className="doc-row-time muted" dateTime={doc.updatedAt} title={exactTime(doc.updatedAt)}>
         {timeAgo(doc.updatedAt)}
@@ -242,6 +267,22 @@ function DocumentRow({ doc, view, userId, copy, onRenamed, onTrash, onRestore, o
                 <svg viewBox="0 0 20 20" aria-hidden="true">
                   <path d="M4 16h3l8.5-8.5-3-3L4 13z" />
                   <path d="m11 6 3 3" />
+                </svg>
+              </button>
+            )}
+            {onMove && (
+              <button
+                type="button"
+                className="icon-button row-action"
+                aria-label={`Move ${title} to another workspace`}
+                aria-haspopup="dialog"
+                title="Move to…"
+                disabled={busy}
+                onClick={() => onMove(doc)}
+              >
+                <svg viewBox="0 0 20 20" aria-hidden="true">
+                  <path d="M2.5 6V15.5h15V7.5H9.5L8 5.5H2.5z" />
+                  <path d="M8.5 11.5h5M11.5 9.5l2 2-2 2" />
                 </svg>
               </button>
             )}
@@ -314,6 +355,12 @@ export function Dashboard(): ReactNode {
   const [searchParams, setSearchParams] = useSearchParams();
   const query = searchParams.get("q") ?? "";
   const view: View = searchParams.get("view") === "trash" ? "trash" : "all";
+  /** Null for everything I can open; PERSONAL_DOCUMENTS for those in no workspace; or a workspace's id. */
+  const selected = searchParams.get("workspace") || null;
+  const workspaces = useWorkspaces();
+  const workspace = selected === null || selected === PERSONAL_DOCUMENTS ? null : (workspaces.items?.find((w) => w.id === selected) ?? null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [moving, setMoving] = useState<DocSummary | null>(null);
   const [searchText, setSearchText] = useState(query);
   const [list, setList] = useState<ListState>({ items: [], nextCursor: null, loading: true, unreachable: false });
   const [error, setError] = useState<string | null>(null);
@@ -323,10 +370,10 @@ export function Dashboard(): ReactNode {
   const copyById = new Map(copies.map((copy) => [copy.doc.id, copy]));
   const ids = useId();
 
-  const latestQuery = useRef(`${view}:${query}`);
+  const latestQuery = useRef(`${view}:${selected ?? ""}:${query}`);
   useEffect(() => {
-    latestQuery.current = `${view}:${query}`;
-  }, [view, query]);
+    latestQuery.current = `${view}:${selected ?? ""}:${query}`;
+  }, [view, selected, query]);
 
   useEffect(() => {
     if (!toast) return;
@@ -345,11 +392,24 @@ export function Dashboard(): ReactNode {
       const q = next.q ?? query;
       const v = next.view ?? view;
       const params: Record<string, string> = {};
+      if (selected) params.workspace = selected;
       if (q) params.q = q;
       if (v === "trash") params.view = "trash";
       setSearchParams(params, { replace: next.view === undefined });
     },
-    [query, view, setSearchParams],
+    [query, view, selected, setSearchParams],
+  );
+
+  /** The dashboard showing `key`'s documents, in the same view, without the search. */
+  const hrefFor = useCallback(
+    (key: string | null): string => {
+      const params = new URLSearchParams();
+      if (key) params.set("workspace", key);
+      if (view === "trash") params.set("view", "trash");
+      const text = params.toString();
+      return text === "" ? "/" : `/?${text}`;
+    },
+    [view],
   );
 
   // Keep the URL as the source of truth for the search so it survives reloads and back.
@@ -363,7 +423,7 @@ export function Dashboard(): ReactNode {
     const controller = new AbortController();
     setList((current) => ({ ...current, loading: true }));
     api.docs
-      .list({ q: query, limit: PAGE_SIZE, trashed: view === "trash" }, controller.signal)
+      .list({ q: query, limit: PAGE_SIZE, trashed: view === "trash", workspaceId: selected ?? undefined }, controller.signal)
       .then((page) => {
         setList({ items: page.items, nextCursor: page.nextCursor, loading: false, unreachable: false });
         setError(null);
@@ -379,7 +439,7 @@ export function Dashboard(): ReactNode {
         setError(messageOf(err, "Could not load your documents."));
       });
     return () => controller.abort();
-  }, [query, view, attempt]);
+  }, [query, view, selected, attempt]);
 
   // Unreachable: try again when the network returns.
   useEffect(() => {
@@ -394,7 +454,7 @@ export function Dashboard(): ReactNode {
     setList((current) => ({ ...current, loading: true }));
     const forQuery = latestQuery.current;
     try {
-      const page = await api.docs.list({ q: query, limit: PAGE_SIZE, cursor: list.nextCursor, trashed: view === "trash" });
+      const page = await api.docs.list({ q: query, limit: PAGE_SIZE, cursor: list.nextCursor, trashed: view === "trash", workspaceId: selected ?? undefined });
       // The search changed while this page was loading; it belongs to the old results.
       if (latestQuery.current !== forQuery) return;
       setList((current) => ({ ...current, items: [...current.items, ...page.items], nextCursor: page.nextCursor, loading: false }));
@@ -453,113 +513,219 @@ export function Dashboard(): ReactNode {
     setToast({ message: `Restored “${doc.title || "Untitled"}”.`, action: { label: "Open", run: () => navigate(documentPath(doc)) } });
   };
 
+  const workspaceById = new Map((workspaces.items ?? []).map((w) => [w.id, w]));
+  const nameOfWorkspace = (id: string | null): string | null => (id === null ? null : (workspaceById.get(id)?.name ?? "A workspace"));
+
+  const onMoved = (doc: DocSummary, to: Workspace | null, moved: DocSummary | null): void => {
+    const stays = moved !== null && (selected === null || selected === (moved.workspaceId ?? PERSONAL_DOCUMENTS));
+    if (stays) setList((current) => ({ ...current, items: current.items.map((item) => (item.id === doc.id ? { ...item, ...moved } : item)) }));
+    else removeFromList(doc.id);
+    setError(null);
+    const where = to ? to.name : doc.ownerId === userId ? "My documents" : "its owner's documents";
+    const toKey = to ? to.id : PERSONAL_DOCUMENTS;
+    setToast({
+      message: moved ? `Moved “${doc.title || "Untitled"}” to ${where}.` : `Moved “${doc.title || "Untitled"}” to ${where}: you no longer have access to it.`,
+      ...(moved && selected !== toKey && (to !== null || doc.ownerId === userId) ? { action: { label: `Show ${where}`, run: () => navigate(hrefFor(toKey)) } } : {}),
+    });
+  };
+
+  /** I left or deleted the chosen workspace: back to everything. */
+  const onWorkspaceGone = (message: string): void => {
+    setSettingsOpen(false);
+    workspaces.reload();
+    navigate(hrefFor(null));
+    setToast({ message });
+  };
+
   const trash = view === "trash";
+  const mayCreate = selected === null || selected === PERSONAL_DOCUMENTS || (workspace !== null && mayAddDocuments(workspace));
+  /** Chosen by its address, but not one of mine (any more). */
+  const unknownWorkspace = selected !== null && selected !== PERSONAL_DOCUMENTS && workspaces.items !== null && workspaces.error === null && workspace === null;
+  const heading = trash ? "Trash" : selected === PERSONAL_DOCUMENTS ? "My documents" : workspace ? workspace.name : selected ? "Workspace" : "Documents";
+  const subtitle = trash
+    ? workspace
+      ? `Documents of ${workspace.name} in the trash. Restore them to use them again.`
+      : "Documents you moved to the trash. Restore them to use them again."
+    : selected === PERSONAL_DOCUMENTS
+      ? "Yours and those shared with you that are in no workspace."
+      : workspace
+        ? `A workspace: you are ${withArticle(workspace.role)}.`
+        : unknownWorkspace
+          ? "You are not in this workspace, or it no longer exists. Documents of it shared with you are listed here."
+          : "Yours and those shared with you.";
 
   return (
     <div className="page">
       <AppHeader />
-      <main className="dashboard">
-        <section className="dashboard-top">
-          <div>
-            <h1>{trash ? "Trash" : "Documents"}</h1>
-            <p className="muted">{trash ? "Documents you moved to the trash. Restore them to use them again." : "Yours and those shared with you."}</p>
-          </div>
-          {!trash && (
-            <div className="dashboard-create">
-              <CreateDocumentForm onError={setError} />
-              <ImportButton onError={setError} />
+      <div className="dashboard-layout">
+        <WorkspaceSwitcher
+          workspaces={workspaces.items}
+          loadError={workspaces.error}
+          selected={selected}
+          hrefFor={hrefFor}
+          onCreated={(created) => {
+            workspaces.put(created);
+            navigate(hrefFor(created.id));
+            setToast({ message: `Created the workspace ${created.name}.`, action: { label: "Add people", run: () => setSettingsOpen(true) } });
+          }}
+        />
+        <main className="dashboard">
+          <section className="dashboard-top">
+            <div>
+              <h1>{heading}</h1>
+              <p className="muted">{subtitle}</p>
+              {workspace && (
+                <p className="workspace-summary muted">
+                  <span>
+                    {workspace.memberCount} {workspace.memberCount === 1 ? "member" : "members"}
+                  </span>
+                  <button
+                    type="button"
+                    className="button button-compact"
+                    aria-haspopup="dialog"
+                    onPointerEnter={() => void loadWorkspaceDialog().catch(() => undefined)}
+                    onFocus={() => void loadWorkspaceDialog().catch(() => undefined)}
+                    onClick={() => setSettingsOpen(true)}
+                  >
+                    <svg className="button-icon" viewBox="0 0 20 20" aria-hidden="true">
+                      <circle cx="7.5" cy="7" r="3" />
+                      <path d="M2.5 16.5c.6-2.8 2.6-4.3 5-4.3s4.4 1.5 5 4.3M13 6.5h4.5M13 10h4.5M14.5 13.5h3" />
+                    </svg>
+                    Workspace settings
+                  </button>
+                </p>
+              )}
             </div>
-          )}
-        </section>
+            {!trash && mayCreate && !unknownWorkspace && (
+              <div className="dashboard-create">
+                <CreateDocumentForm workspace={workspace} onError={setError} />
+                <ImportButton workspaceId={workspace?.id ?? null} onError={setError} />
+              </div>
+            )}
+          </section>
 
-        <p className="banner banner-error" role="alert">
-          {error ?? ""}
-        </p>
+          <p className="banner banner-error" role="alert">
+            {error ?? ""}
+          </p>
 
-        <div className="dashboard-controls">
-          <nav className="view-tabs" aria-label="Views">
-            <button type="button" className={`view-tab${trash ? "" : " view-tab-active"}`} aria-current={trash ? undefined : "page"} onClick={() => setParams({ view: "all" })}>
-              All documents
-            </button>
-            <button type="button" className={`view-tab${trash ? " view-tab-active" : ""}`} aria-current={trash ? "page" : undefined} onClick={() => setParams({ view: "trash" })}>
-              Trash
-            </button>
-          </nav>
-          <div className="search">
-            <label className="visually-hidden" htmlFor={`${ids}-q`}>
-              {trash ? "Search the trash by title" : "Search by title and content"}
-            </label>
-            <svg className="search-icon" viewBox="0 0 20 20" aria-hidden="true">
-              <circle cx="8.5" cy="8.5" r="5.5" />
-              <path d="m13 13 4 4" />
-            </svg>
-            <input
-              id={`${ids}-q`}
-              name="q"
-              type="search"
-              placeholder={trash ? "Search the trash by title" : "Search by title and content"}
-              value={searchText}
-              onChange={(event) => setSearchText(event.target.value)}
-            />
+          <div className="dashboard-controls">
+            <nav className="view-tabs" aria-label="Views">
+              <button type="button" className={`view-tab${trash ? "" : " view-tab-active"}`} aria-current={trash ? undefined : "page"} onClick={() => setParams({ view: "all" })}>
+                All documents
+              </button>
+              <button type="button" className={`view-tab${trash ? " view-tab-active" : ""}`} aria-current={trash ? "page" : undefined} onClick={() => setParams({ view: "trash" })}>
+                Trash
+              </button>
+            </nav>
+            <div className="search">
+              <label className="visually-hidden" htmlFor={`${ids}-q`}>
+                {trash ? "Search the trash by title" : "Search by title and content"}
+              </label>
+              <svg className="search-icon" viewBox="0 0 20 20" aria-hidden="true">
+                <circle cx="8.5" cy="8.5" r="5.5" />
+                <path d="m13 13 4 4" />
+              </svg>
+              <input
+                id={`${ids}-q`}
+                name="q"
+                type="search"
+                placeholder={trash ? "Search the trash by title" : "Search by title and content"}
+                value={searchText}
+                onChange={(event) => setSearchText(event.target.value)}
+              />
+            </div>
           </div>
-        </div>
 
-        {!trash && !list.unreachable && <ContentSearch query={query} />}
+          {!trash && !list.unreachable && <ContentSearch query={query} workspaceId={selected} />}
 
-        {list.unreachable ? (
-          <section className="unreachable" aria-label="Server unreachable" data-testid="dashboard-unreachable">
-            <h2>Can't reach the server</h2>
-            <p>Check your connection. We'll try again as soon as it's back.</p>
-            <button type="button" className="button button-primary" onClick={() => setAttempt((n) => n + 1)} disabled={list.loading}>
-              {list.loading ? "Trying…" : "Try again"}
-            </button>
-            <h3>On this device</h3>
-            <OnThisDevice copies={copies} />
-          </section>
-        ) : (
-          <section aria-label={trash ? "Trash" : "Document list"} aria-busy={list.loading}>
-            {list.items.length === 0 && list.loading ? (
-              <p className="muted loading-line">Loading…</p>
-            ) : list.items.length === 0 ? (
-              <div className="empty">
-                {query ? (
-                  <p>No {trash ? "documents in the trash" : "documents"} match “{query}”.</p>
-                ) : trash ? (
-                  <p>The trash is empty.</p>
-                ) : (
-                  <>
-                    <p>No documents yet.</p>
-                    <p className="muted">Give your first one a title above and press Create.</p>
-                  </>
-                )}
-              </div>
-            ) : (
-              <ul className="doc-list" data-testid="doc-list">
-                {list.items.map((doc) => (
-                  <DocumentRow
-                    key={doc.id}
-                    doc={doc}
-                    view={view}
-                    userId={userId}
-                    copy={copyById.get(doc.id)}
-                    onRenamed={onRenamed}
-                    onTrash={onTrash}
-                    onRestore={onRestore}
-                    onError={setError}
-                  />
-                ))}
-              </ul>
+          {list.unreachable ? (
+            <section className="unreachable" aria-label="Server unreachable" data-testid="dashboard-unreachable">
+              <h2>Can't reach the server</h2>
+              <p>Check your connection. We'll try again as soon as it's back.</p>
+              <button type="button" className="button button-primary" onClick={() => setAttempt((n) => n + 1)} disabled={list.loading}>
+                {list.loading ? "Trying…" : "Try again"}
+              </button>
+              <h3>On this device</h3>
+              <OnThisDevice copies={copies} />
+            </section>
+          ) : (
+            <section aria-label={trash ? "Trash" : "Document list"} aria-busy={list.loading}>
+              {list.items.length === 0 && list.loading ? (
+                <p className="muted loading-line">Loading…</p>
+              ) : list.items.length === 0 ? (
+                <div className="empty">
+                  {query ? (
+                    <p>No {trash ? "documents in the trash" : "documents"} match “{query}”.</p>
+                  ) : trash ? (
+                    <p>The trash is empty.</p>
+                  ) : workspace ? (
+                    <>
+                      <p>No documents in {workspace.name} yet.</p>
+                      <p className="muted">{mayCreate ? "Give the first one a title above and press Create, or move one here from your documents." : "Documents its members add appear here."}</p>
+                    </>
+                  ) : (
+                    <>
+                      <p>No documents yet.</p>
+                      <p className="muted">{unknownWorkspace ? "Nothing in this workspace is shared with you." : "Give your first one a title above and press Create."}</p>
+                    </>
+                  )}
+                </div>
+              ) : (
+                <ul className="doc-list" data-testid="doc-list">
+                  {list.items.map((doc) => (
+                    <DocumentRow
+                      key={doc.id}
+                      doc={doc}
+                      view={view}
+                      userId={userId}
+                      copy={copyById.get(doc.id)}
+                      workspaceName={doc.workspaceId !== null && doc.workspaceId !== selected ? nameOfWorkspace(doc.workspaceId) : null}
+                      onMove={doc.role === "owner" && workspaces.items !== null ? setMoving : null}
+                      onRenamed={onRenamed}
+                      onTrash={onTrash}
+                      onRestore={onRestore}
+                      onError={setError}
+                    />
+                  ))}
+                </ul>
+              )}
+              {list.nextCursor && (
+                <div className="load-more">
+                  <button type="button" className="button" onClick={() => void loadMore()} disabled={list.loading}>
+                    {list.loading ? "Loading…" : "Show more"}
+                  </button>
+                </div>
+              )}
+            </section>
+          )}
+        </main>
+      </div>
+      {((settingsOpen && workspace) || (moving && workspaces.items)) && (
+        <ErrorBoundary
+          fallback={() => (
+            <p className="floating-alert" role="alert">
+              This dialog could not be downloaded. Reload the page to try again.{" "}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => {
+                  setSettingsOpen(false);
+                  setMoving(null);
+                }}
+              >
+                Dismiss
+              </button>
+            </p>
+          )}
+        >
+          <Suspense fallback={null}>
+            {settingsOpen && workspace && (
+              <WorkspaceDialog workspace={workspace} onClose={() => setSettingsOpen(false)} onChanged={workspaces.reload} onGone={onWorkspaceGone} />
             )}
-            {list.nextCursor && (
-              <div className="load-more">
-                <button type="button" className="button" onClick={() => void loadMore()} disabled={list.loading}>
-                  {list.loading ? "Loading…" : "Show more"}
-                </button>
-              </div>
-            )}
-          </section>
-        )}
-      </main>
+            {moving && workspaces.items && <MoveDialog doc={moving} workspaces={workspaces.items} onClose={() => setMoving(null)} onMoved={onMoved} />}
+          </Suspense>
+        </ErrorBoundary>
+      )}
       <div className="toast-region" role="status" aria-live="polite">
         {toast && (
           <div className="toast" data-testid="toast">

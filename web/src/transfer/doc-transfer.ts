@@ -22,6 +22,29 @@ export async function downloadExport(docId: string, format: TransferFormat): Pro
     if (!res.ok) throw await errorFrom(res);
     return { blob: await res.blob(), name: fileNameFrom(res.headers.get("content-disposition"), format) };
   });
+  saveBlob(blob, name);
+}
+
+/**
+ * Saves a whole workspace (GET /api/workspaces/:id/export, for its owners, admins and auditors):
+ * one NDJSON file, a line for the workspace and one per document. The server streams it page by
+ * page; a page that failed after the first ends it with an error line, which is reported here
+ * instead of saving half an archive.
+ */
+export async function downloadWorkspaceExport(workspaceId: string, name: string): Promise<void> {
+  const text = await withAccessToken(async (token) => {
+    const res = await fetch(`/api/workspaces/${encodeURIComponent(workspaceId)}/export`, { headers: { Authorization: `Bearer ${token}` } });
+    if (!res.ok) throw await errorFrom(res);
+    return res.text();
+  });
+  const last = text.trimEnd().split("\n").at(-1) ?? "";
+  const failed = /^\{"type":"error"/.test(last) ? (JSON.parse(last) as { code: string; message: string }) : null;
+  if (failed) throw new ApiError(500, failed.code, failed.message);
+  const safe = name.replace(/[^\w.-]+/g, "-").replace(/^-+|-+$/g, "") || "workspace";
+  saveBlob(new Blob([text], { type: "application/x-ndjson" }), `${safe}.palimpsest-workspace.ndjson`);
+}
+
+function saveBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
@@ -43,13 +66,15 @@ const FORMATS: { pattern: RegExp; format: TransferFormat; type: string }[] = [
 export const IMPORT_ACCEPT = ".md,.markdown,.html,.htm,.json";
 
 /** A new document of mine from a Markdown, HTML or archive file (`.json`, from an export). */
-export async function importFile(file: File): Promise<DocSummary> {
+/** `workspaceId`: made in that workspace; my own documents without it. */
+export async function importFile(file: File, workspaceId: string | null = null): Promise<DocSummary> {
   const kind = FORMATS.find((f) => f.pattern.test(file.name));
   if (!kind) throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Choose a Markdown (.md), HTML (.html) or archive (.json) file.");
   if (file.size > IMPORT_MAX_BYTES) throw new ApiError(413, "PAYLOAD_TOO_LARGE", `The file is larger than ${Math.round(IMPORT_MAX_BYTES / 1024 / 1024)} MB.`);
   // The server names it: an archive by its own title, Markdown and HTML by their first heading.
   return withAccessToken(async (token) => {
-    const res = await fetch(`/api/docs/import?format=${kind.format}`, {
+    const where = workspaceId ? `&workspaceId=${encodeURIComponent(workspaceId)}` : "";
+    const res = await fetch(`/api/docs/import?format=${kind.format}${where}`, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": kind.type, Accept: "application/json" },
       body: file,

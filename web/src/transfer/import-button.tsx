@@ -1,5 +1,5 @@
-// "Import" on the dashboard: a Markdown, HTML or archive file becomes a new document of mine,
-// which then opens.
+// "Import" on the dashboard: a Markdown, HTML or archive file becomes a new document of mine
+// (in the workspace the dashboard shows, if any), which then opens.
 
 import { useRef, useState } from "react";
 import type { ReactNode } from "react";
@@ -8,7 +8,13 @@ import { ApiError } from "../api/http";
 import { documentPath } from "../lib/paths";
 import { IMPORT_ACCEPT, importFile } from "./doc-transfer";
 
-export function ImportButton({ onError }: { onError: (message: string | null) => void }): ReactNode {
+interface ImportButtonProps {
+  /** The workspace the new document goes to; my own documents when null. */
+  workspaceId?: string | null;
+  onError: (message: string | null) => void;
+}
+
+export function ImportButton({ workspaceId = null, onError }: ImportButtonProps): ReactNode {
   const navigate = useNavigate();
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
@@ -18,7 +24,7 @@ export function ImportButton({ onError }: { onError: (message: string | null) =>
     setBusy(true);
     onError(null);
     try {
-      navigate(documentPath(await importFile(file)));
+      navigate(documentPath(await importFile(file, workspaceId)));
     } catch (err) {
       onError(err instanceof ApiError ? err.message : "Could not import the file.");
       setBusy(false);
