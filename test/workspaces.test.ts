@@ -4,7 +4,7 @@
 // documents in and out, and deleting a workspace.
 
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { AcceptedInvitation, AuthResult, DocView, ErrorBody, Page, SearchResults, WorkspaceMembersView, WorkspaceMemberView, WorkspaceRole, WorkspaceView } from "@palimpsest/contracts";
+import type { AcceptedInvitation, AuthResult, DocView, MembersView, ErrorBody, Page, SearchResults, WorkspaceMembersView, WorkspaceMemberView, WorkspaceRole, WorkspaceView } from "@palimpsest/contracts";
 import type { TestApi } from "@palimpsest/devkit";
 import { useSystem } from "./system.ts";
 import { rawConnect } from "./collab-client.ts";
@@ -281,5 +281,25 @@ describe("workspaces", () => {
       body: "# Not here",
     });
     expect(refused.status).toBe(403);
+  });
+
+  it("the document's member list names who reaches it through the workspace, and they can be mentioned", async () => {
+    const view = (await users["guest-with-share"].api.get<MembersView>(`/api/docs/${doc.id}/members`)).body;
+    expect(view.workspace?.id).toBe(workspace.id);
+    const through = new Map(view.workspace!.members.map((m) => [m.userId, [m.role, m.workspaceRole]]));
+    expect(through.get(users.admin.auth.user.id)).toEqual(["owner", "admin"]);
+    expect(through.get(users.auditor.auth.user.id)).toEqual(["auditor", "auditor"]);
+    // Guests reach nothing through the workspace; the one with a share is in the shares.
+    expect(through.has(users.guest.auth.user.id)).toBe(false);
+    expect(view.members.map((m) => m.userId)).toContain(users["guest-with-share"].auth.user.id);
+    // The auditor was never shared the document one by one, and is mentioned all the same.
+    const mention = await users.member.api.post(`/api/docs/${doc.id}/comments`, { body: "@Auditor please look", mentions: [users.auditor.auth.user.id] });
+    expect(mention.status).toBe(201);
+    await vi.waitFor(async () => {
+      const inbox = (await users.auditor.api.get<{ items: { type: string; docId: string }[] }>("/api/notifications")).body.items;
+      expect(inbox.some((n) => n.type === "mention" && n.docId === doc.id)).toBe(true);
+    }, WAIT);
+    // A stranger cannot be mentioned.
+    expect((await users.member.api.post(`/api/docs/${doc.id}/comments`, { body: "@Stranger", mentions: [users.stranger.auth.user.id] })).status).toBe(400);
   });
 });

@@ -386,6 +386,11 @@ export interface MembersView {
   formerMembers: FormerMemberView[];
   /** Pending invitations: listed only to members who may share (owner, editor); empty for the rest. */
   invitations: InvitationView[];
+  /**
+   * The workspace the document belongs to and who reaches it through their workspace role (with
+   * the role that gives here; a share of their own may add to it); null for a document in none.
+   */
+  workspace: { id: string; name: string; members: (MemberView & { workspaceRole: Static<typeof WorkspaceRole> })[] } | null;
 }
 
 /** `POST /api/invitations/accept` answers with the document now shared with the caller. */

@@ -29,6 +29,7 @@ import {
   type MembersView,
   type Page,
   canWithScopes,
+  workspaceDocumentRole,
 } from "@palimpsest/contracts";
 import { callRpcOk, jetstreamOf, requireCaller, requireSessionCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -137,6 +138,7 @@ export function createDocuments(
   const findUser = (email: string, requestId: string) => findUserByEmail(db, nc, email, requestId);
 
   async function members(docId: string, opts: { withInvitations: boolean; formerMembers: ReadonlySet<string> }): Promise<MembersView> {
+    const workspace = await workspaceAccess(docId);
     const rows = await db
       .selectFrom("document_members as m")
       .leftJoin("doc_users as u", "u.id", "m.user_id")
@@ -154,7 +156,32 @@ export function createDocuments(
       members: rows.map((r) => ({ userId: r.user_id, role: r.role, email: r.email ?? "", name: r.name ?? "" })),
       formerMembers: former.map((u) => ({ userId: u.id, name: u.name })),
       invitations: invitations.map((i) => ({ email: i.email, role: i.role, ...(i.expires_at ? { expiresAt: i.expires_at.toISOString() } : {}) })),
+      workspace,
     };
+  }
+
+  /** Who reaches the document through its workspace, and as what (guests reach nothing that way). */
+  async function workspaceAccess(docId: string): Promise<MembersView["workspace"]> {
+    const ws = await db
+      .selectFrom("documents as d")
+      .innerJoin("workspaces as w", "w.id", "d.workspace_id")
+      .select(["w.id", "w.name"])
+      .where("d.id", "=", docId)
+      .executeTakeFirst();
+    if (!ws) return null;
+    const rows = await db
+      .selectFrom("workspace_members as m")
+      .leftJoin("doc_users as u", "u.id", "m.user_id")
+      .select(["m.user_id", "m.role", "u.email", "u.name"])
+      .where("m.workspace_id", "=", ws.id)
+      .orderBy("m.added_at")
+      .orderBy("m.user_id")
+      .execute();
+    const members = rows.flatMap((r) => {
+      const role = workspaceDocumentRole(r.role);
+      return role ? [{ userId: r.user_id, role, workspaceRole: r.role, email: r.email ?? "", name: r.name ?? "" }] : [];
+    });
+    return { id: ws.id, name: ws.name, members };
   }
 
   /** The member list as `userId` may see it on `state`. */

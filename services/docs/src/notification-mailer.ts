@@ -46,7 +46,7 @@ export function runNotificationMailer(opts: NotificationMailerOptions): Notifica
     return q
       .selectFrom("notifications as n")
       .innerJoin("documents as d", "d.id", "n.doc_id")
-      .innerJoin("document_members as m", (j) => j.onRef("m.doc_id", "=", "n.doc_id").onRef("m.user_id", "=", "n.user_id"))
+      .innerJoin("document_access as m", (j) => j.onRef("m.doc_id", "=", "n.doc_id").onRef("m.user_id", "=", "n.user_id"))
       .leftJoin("notification_settings as s", "s.user_id", "n.user_id")
       .where("n.mailed_at", "is", null)
       .where("n.read_at", "is", null)

@@ -14,7 +14,7 @@ export function createNotifications(db: Kysely<DocsDb>, js: JetStreamClient) {
     return db
       .selectFrom("notifications as n")
       .innerJoin("documents as d", "d.id", "n.doc_id")
-      .innerJoin("document_members as m", (j) => j.onRef("m.doc_id", "=", "n.doc_id").on("m.user_id", "=", userId))
+      .innerJoin("document_access as m", (j) => j.onRef("m.doc_id", "=", "n.doc_id").on("m.user_id", "=", userId))
       .where("n.user_id", "=", userId)
       .where("d.trashed_at", "is", null);
   }

@@ -22,7 +22,11 @@ function membersOf(docId: string): Promise<Member[]> {
   let found = membersCache.get(docId);
   if (!found) {
     found = api.members.list(docId).then(
-      (m) => m.members,
+      // Those it is shared with and those who reach it through its workspace, each once.
+      (m) => {
+        const shared = new Set(m.members.map((member) => member.userId));
+        return [...m.members, ...(m.workspace?.members ?? []).filter((member) => !shared.has(member.userId))];
+      },
       () => {
         // Not remembered: the next box asks again.
         membersCache.delete(docId);

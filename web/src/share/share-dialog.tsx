@@ -393,6 +393,32 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
           )}
         </section>
 
+        {members?.workspace && (
+          <section aria-label={`Through the workspace ${members.workspace.name}`} data-testid="share-workspace">
+            <h3 className="share-section-title">
+              Through the workspace {members.workspace.name} · {members.workspace.members.length}
+            </h3>
+            <p className="share-note">Everyone in it reaches this document by their workspace role; a share above adds to it. Manage them in the workspace's settings.</p>
+            <ul className="share-list">
+              {members.workspace.members.map((member) => (
+                <li key={member.userId} className="share-row" data-user-email={member.email}>
+                  <span className="avatar" style={{ backgroundColor: colorForUser(member.userId) }} aria-hidden="true">
+                    {initialsOf(nameOf(member))}
+                  </span>
+                  <span className="share-person">
+                    <span className="share-name">
+                      {nameOf(member)}
+                      {member.userId === selfId && <span className="muted"> (you)</span>}
+                    </span>
+                    <span className="share-email">{member.email}</span>
+                  </span>
+                  <span className="share-role-text">{ROLE_LABELS[member.role]}</span>
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+
         {invitations.length > 0 && (
           <section aria-label="Pending invitations">
             <h3 className="share-section-title">Invited, not signed up yet</h3>
