@@ -17,7 +17,7 @@ import {
 import { requireCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import type { Caller } from "@palimpsest/contracts";
 import { idempotentId, type DocumentStore, type Executed } from "./document-store.ts";
-import { roleOf, type DocCommand } from "./domain/document.ts";
+import { effectiveRole, roleOf, type DocCommand } from "./domain/document.ts";
 import type { AccessCache } from "./access-cache.ts";
 import type { ApplyStored } from "./read-your-writes.ts";
 import type { DocsDb } from "./schema.ts";
@@ -53,7 +53,7 @@ export function createComments(db: Kysely<DocsDb>, store: DocumentStore, cache: 
   async function docOf(commentId: string, userId: string): Promise<string> {
     const row = await db.selectFrom("comments").select("doc_id").where("id", "=", commentId).executeTakeFirst();
     const state = row ? await cache.state(row.doc_id) : undefined;
-    if (!row || !state || !state.exists || state.trashed || !state.members.has(userId)) throw new AppError("NOT_FOUND", "comment not found");
+    if (!row || !state || !state.exists || state.trashed || effectiveRole(state, userId) === null) throw new AppError("NOT_FOUND", "comment not found");
     return row.doc_id;
   }
 

@@ -22,7 +22,7 @@ import {
 } from "@palimpsest/contracts";
 import { requireSessionCaller, type RpcContext, type RpcResult } from "@palimpsest/platform";
 import { idempotentId, type DocumentStore } from "./document-store.ts";
-import { roleOf } from "./domain/document.ts";
+import { effectiveRole, roleOf } from "./domain/document.ts";
 import { checkTargetUrl, type PrivateTargetPolicy } from "./webhook-targets.ts";
 import { resolveAndCheck } from "./webhook-http.ts";
 import type { WebhookDeliveries } from "./webhook-deliveries.ts";
@@ -60,7 +60,7 @@ export function createWebhooks(deps: {
   async function hookFor(webhookId: string, userId: string): Promise<WebhookRow> {
     const row = await db.selectFrom("webhooks").selectAll().where("id", "=", webhookId).executeTakeFirst();
     const state = row ? await cache.state(row.doc_id) : undefined;
-    if (!row || !state || !state.exists || state.trashed || !state.members.has(userId)) throw new AppError("NOT_FOUND", "webhook not found");
+    if (!row || !state || !state.exists || state.trashed || effectiveRole(state, userId) === null) throw new AppError("NOT_FOUND", "webhook not found");
     await requireOwner(row.doc_id, userId);
     return row;
   }

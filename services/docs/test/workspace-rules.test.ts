@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError, Roles, WorkspaceRoles, strongerRole, workspaceDocumentRole, type DomainEvent, type ErrorCode, type Role, type WorkspaceRole } from "@palimpsest/contracts";
 import { decideWorkspace, documentGrants, emptyWorkspace, evolveWorkspace, type WorkspaceCommand, type WorkspaceEventData } from "../src/domain/workspace.ts";
-import { effectiveRole, type DocEventData } from "../src/domain/document.ts";
+import { decide, effectiveRole, type DocEventData } from "../src/domain/document.ts";
 import { foldDocument, givenDocument } from "./given-document.ts";
 
 /** The workspace aggregate as given(stored events) / when(command by actor) / then(new events, or a refusal). */
@@ -130,6 +130,22 @@ describe("what a workspace role gives on its documents", () => {
     ]);
     expect(effectiveRole(doc, GUEST)).toBe("commenter");
     expect(effectiveRole(doc, ADMIN)).toBe("owner");
+  });
+
+  it("leaving gives up one's own share only: someone who reaches it through the workspace leaves the workspace instead", () => {
+    const doc = withGrants([{ type: "doc.shared.v1", data: { docId: DOC, userId: ADMIN, role: "editor" } }]);
+    const leave = (who: string) => {
+      try {
+        return decide(doc, { type: "leave" }, who);
+      } catch (err) {
+        return (err as AppError).code;
+      }
+    };
+    expect(leave(AUDITOR)).toBe("CONFLICT");
+    // The admin (an owner here through the workspace) gives up the editor share, and stays an owner through the workspace.
+    expect(leave(ADMIN)).toEqual([{ type: "doc.member-removed.v1", data: { docId: DOC, userId: ADMIN, reason: "left" } }]);
+    expect(leave(MEMBER)).toBe("FORBIDDEN");
+    expect(leave(STRANGER)).toBe("NOT_FOUND");
   });
 
   it("a deleted workspace gives nothing", () => {

@@ -296,8 +296,11 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
     }
     case "leave": {
       if (scopes !== undefined) throw apiTokenNotAllowed();
-      const role = roleOf(state, actorId, { allowTrashed: true });
-      if (role === "owner") throw new AppError("FORBIDDEN", "the owner cannot leave; transfer ownership first");
+      roleOf(state, actorId, { allowTrashed: true });
+      // What one leaves is one's own share; a workspace role stays until one leaves the workspace.
+      const own = state.members.get(actorId);
+      if (!own) throw new AppError("CONFLICT", "you reach this document through its workspace: leave the workspace to lose it");
+      if (own === "owner") throw new AppError("FORBIDDEN", "the owner cannot leave; transfer ownership first");
       return [{ type: "doc.member-removed.v1", data: { docId, userId: actorId, reason: "left" } }];
     }
     case "name-version":
