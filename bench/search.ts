@@ -20,6 +20,9 @@ import { fmt, machine, startBenchSystem, summary } from "./bench-system.ts";
 
 const DOCS = Number(process.env["BENCH_SEARCH_DOCS"] ?? 10_000);
 const READABLE = Number(process.env["BENCH_SEARCH_READABLE"] ?? 1_000);
+/** The workspace the searcher is a member of, and how many others hold everyone else's documents. */
+const SEARCHER_WORKSPACE = "bench-ws-0";
+const OTHER_WORKSPACES = 20;
 const QUERIES = Number(process.env["BENCH_SEARCH_QUERIES"] ?? 400);
 const EDITS = Number(process.env["BENCH_SEARCH_EDITS"] ?? 20);
 const WORDS_PER_DOC = 300;
@@ -44,6 +47,13 @@ try {
 
   let started = performance.now();
   const now = new Date();
+  const workspaceIds = [SEARCHER_WORKSPACE, ...Array.from({ length: OTHER_WORKSPACES }, (_, i) => `bench-ws-${i + 1}`)];
+  await db.query(`insert into docs.workspaces (id, name, created_at, version) select id, id, $2, 1 from unnest($1::text[]) as t(id)`, [workspaceIds, now]);
+  await db.query(
+    `insert into docs.workspace_members (workspace_id, user_id, role, added_at) select id, $2, 'member', $3::timestamptz from unnest($1::text[]) as t(id)
+     union all select $4, $5, 'member', $3::timestamptz`,
+    [workspaceIds.slice(1), other, now, SEARCHER_WORKSPACE, auth.user.id],
+  );
   for (let from = 0; from < DOCS; from += 500) {
     const ids: string[] = [];
     const titles: string[] = [];
@@ -53,11 +63,14 @@ try {
       titles.push(`${text(3)} ${i}`);
       bodies.push(text(WORDS_PER_DOC));
     }
-    const owners = ids.map((_, k) => (from + k < READABLE ? auth.user.id : other));
+    // Half of what the searcher may read is their own; the other half reaches them through a
+    // workspace they are a member of. Everyone else's documents are spread over other workspaces.
+    const owners = ids.map((_, k) => (from + k < READABLE && (from + k) % 2 === 0 ? auth.user.id : other));
+    const workspaces = ids.map((_, k) => (from + k < READABLE ? ((from + k) % 2 === 0 ? null : SEARCHER_WORKSPACE) : `bench-ws-${1 + ((from + k) % OTHER_WORKSPACES)}`));
     await db.query(
-      `insert into docs.documents (id, title, kind, owner_id, created_at, updated_at, trashed_at, version)
-       select id, title, 'text', owner, $4, $4, null, 1 from unnest($1::text[], $2::text[], $3::text[]) as t(id, title, owner)`,
-      [ids, titles, owners, now],
+      `insert into docs.documents (id, title, kind, owner_id, created_at, updated_at, trashed_at, version, workspace_id)
+       select id, title, 'text', owner, $4, $4, null, 1, ws from unnest($1::text[], $2::text[], $3::text[], $5::text[]) as t(id, title, owner, ws)`,
+      [ids, titles, owners, now, workspaces],
     );
     await db.query(`insert into docs.document_members (doc_id, user_id, role, added_at) select id, owner, 'owner', $3 from unnest($1::text[], $2::text[]) as t(id, owner)`, [ids, owners, now]);
     await db.query(
@@ -66,8 +79,10 @@ try {
       [ids, bodies],
     );
   }
-  await db.query("analyze docs.documents; analyze docs.document_members; analyze docs.document_text");
-  console.log(`seeded ${DOCS} documents of ${WORDS_PER_DOC} words (${READABLE} readable by the searcher) in ${Math.round(performance.now() - started)} ms`);
+  await db.query("analyze docs.documents; analyze docs.document_members; analyze docs.document_text; analyze docs.workspace_members; analyze docs.workspaces");
+  console.log(
+    `seeded ${DOCS} documents of ${WORDS_PER_DOC} words (${READABLE} readable by the searcher, half of them through a workspace; the rest in ${OTHER_WORKSPACES} other workspaces) in ${Math.round(performance.now() - started)} ms`,
+  );
 
   // Queries by how many of all documents they match: the most common words, middling, rare, pairs, titles, nothing.
   const kinds: Record<string, () => string> = {
@@ -77,6 +92,7 @@ try {
     "two words": () => `${vocabulary[Math.floor(random() * 100)]!} ${vocabulary[100 + Math.floor(random() * 1_000)]!}`,
     "phrase and exclusion": () => `"${vocabulary[0]!} ${vocabulary[1]!}" -${vocabulary[2]!}`,
     "no match": () => `nothing${Math.floor(random() * 1e9)}`,
+    "common word, one workspace": () => `${vocabulary[Math.floor(random() * 5)]!}&workspaceId=${SEARCHER_WORKSPACE}`,
   };
   const all: number[] = [];
   console.log("\nquery (GET /api/search, limit 20, one client)      p50        p99       mean   hits (mean)");
@@ -86,7 +102,8 @@ try {
     for (let i = 0; i < Math.ceil(QUERIES / Object.keys(kinds).length); i++) {
       const q = make();
       const t = performance.now();
-      const res = await api.call<SearchResults>("GET", `/api/search?q=${encodeURIComponent(q)}&limit=20`);
+      const [words, filter] = q.split("&");
+      const res = await api.call<SearchResults>("GET", `/api/search?q=${encodeURIComponent(words!)}&limit=20${filter ? `&${filter}` : ""}`);
       samples.push(performance.now() - t);
       if (res.status !== 200) throw new Error(`search ${q}: ${res.status}`);
       hits += res.body.items.length;
