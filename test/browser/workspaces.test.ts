@@ -156,6 +156,20 @@ describe("workspaces in the browser", () => {
     expect(await row(b, "Design brief").count()).toBe(0);
     expect((await ben.api.get<ApiPage<DocView>>("/api/docs")).body.items.some((d) => d.id === docId)).toBe(false);
 
+    // ---- From the open document, Ann moves it back into Design; Ben has it again.
+    await row(a, "Design brief").getByRole("link").click();
+    await a.getByTestId("doc-title").filter({ hasText: "Design brief" }).waitFor();
+    await a.getByRole("button", { name: "Move", exact: true }).click();
+    await a.getByTestId("move-dialog").getByRole("button", { name: "Move to Design" }).click();
+    await a.getByTestId("move-dialog").waitFor({ state: "detached" });
+    await a.getByRole("status").filter({ hasText: "Moved to Design." }).waitFor();
+    expect((await ann.api.get<DocView>(`/api/docs/${docId}`)).body.workspaceId).toBe(workspaceId);
+    await vi.waitFor(async () => expect((await ben.api.get<DocView>(`/api/docs/${docId}`)).body.role).toBe("editor"), WAIT);
+    // Ben, an editor through the workspace, is offered no move.
+    await b.goto(`/d/${docId}`);
+    await b.getByTestId("doc-title").filter({ hasText: "Design brief" }).waitFor();
+    expect(await b.getByRole("button", { name: "Move", exact: true }).count()).toBe(0);
+
     expect(unexpectedErrors(A)).toEqual([]);
     expect(unexpectedErrors(B)).toEqual([]);
   });
