@@ -4,12 +4,19 @@ import {
   AUDIT_FORMAT,
   AUDIT_VERSIONS_READ,
   GENESIS_HASH,
+  WORKSPACE_AUDIT_FORMAT,
+  WORKSPACE_AUDIT_VERSION,
   auditOrderKey,
   chainHash,
   checkCheckpoint,
+  checkWorkspaceCheckpoint,
   eventChainHash,
   isSubjectSafeId,
+  unredactedSecret,
+  workspaceChainId,
+  workspaceMembersHash,
   type AuditPublicKey,
+  type WorkspaceAuditChain,
 } from "@palimpsest/contracts";
 
 /**
@@ -34,13 +41,15 @@ export type FailureKind =
   | "trailing"
   | "checkpoint-mismatch"
   | "checkpoint-signature"
-  | "unsigned-end";
+  | "unsigned-end"
+  | "unredacted-secret"
+  | "not-a-member";
 
 export interface VerifyFailure {
   ok: false;
   /** 1-based line of the file where the trail breaks. */
   line: number;
-  chain: "edit" | "event" | null;
+  chain: "edit" | "event" | WorkspaceAuditChain | null;
   /** The first sequence number of that chain that cannot be vouched for. */
   seq: number | null;
   kind: FailureKind;
@@ -285,4 +294,176 @@ function viaOf(value: unknown): { tokenId: string; name: string } | undefined | 
   if (typeof value !== "object" || value === null) return null;
   const { tokenId, name } = value as Record<string, unknown>;
   return typeof tokenId === "string" && tokenId.length > 0 && typeof name === "string" ? { tokenId, name } : null;
+}
+
+export interface WorkspaceVerifyOk {
+  ok: true;
+  workspaceId: string;
+  /** The members the header names (whose account events the account chain holds). */
+  members: number;
+  workspaceEvents: number;
+  accountEvents: number;
+  workspaceHead: string;
+  accountHead: string;
+  checkpoints: number;
+  /** Whether the checkpoint's signature was checked (keys were given): then one covers both heads. */
+  checkpointsVerified: boolean;
+}
+
+export type WorkspaceVerifyResult = WorkspaceVerifyOk | VerifyFailure;
+
+/** The format named by a file's first line, or undefined when it names none. */
+export function formatOf(firstLine: string): string | undefined {
+  try {
+    const o = JSON.parse(firstLine) as unknown;
+    return isObject(o) && typeof o["format"] === "string" ? o["format"] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Offline verification of a workspace's audit trail (`GET /api/workspaces/:id/audit`; format in
+ * packages/contracts/src/audit.ts, WORKSPACE_AUDIT_FORMAT): both chains, their continuity and stream
+ * order, that every secret field is redacted and every account event that names a user names a
+ * member, the signed checkpoint of both heads and the members, and the end line. One pass.
+ */
+export async function verifyWorkspaceTrail(lines: AsyncIterable<string>, opts: { keys?: readonly AuditPublicKey[] } = {}): Promise<WorkspaceVerifyResult> {
+  let lineNo = 0;
+  let workspaceId = "";
+  let membersHash = "";
+  let memberIds = new Set<string>();
+  const chains: Record<WorkspaceAuditChain, { seq: number; hash: string; streamSeq: number }> = {
+    workspace: { seq: 0, hash: GENESIS_HASH, streamSeq: 0 },
+    account: { seq: 0, hash: GENESIS_HASH, streamSeq: 0 },
+  };
+  let accountSeen = false;
+  let checkpoints = 0;
+  let ended = false;
+  const keys = opts.keys;
+  const fail = (kind: FailureKind, reason: string, chain: WorkspaceAuditChain | null = null, seq: number | null = null): VerifyFailure => ({ ok: false, line: lineNo, chain, seq, kind, reason });
+
+  for await (const text of lines) {
+    lineNo++;
+    let o: unknown;
+    try {
+      o = JSON.parse(text);
+    } catch {
+      return fail("malformed", "the line is not JSON");
+    }
+    if (!isObject(o)) return fail("malformed", "the line is not a JSON object");
+    if (ended) return fail("trailing", "a line after the end line");
+    if (lineNo === 1) {
+      if (o["type"] !== "header") return fail("header", "the first line is not the header");
+      if (o["format"] !== WORKSPACE_AUDIT_FORMAT) return fail("header", `not a ${WORKSPACE_AUDIT_FORMAT} file`);
+      if (o["version"] !== WORKSPACE_AUDIT_VERSION) return fail("header", `format version ${String(o["version"])} is not supported (this verifier reads ${WORKSPACE_AUDIT_VERSION})`);
+      if (typeof o["workspaceId"] !== "string" || !isSubjectSafeId(o["workspaceId"])) return fail("header", "the header has no valid workspaceId");
+      if (!isObject(o["chains"]) || o["chains"]["genesis"] !== GENESIS_HASH) return fail("header", "the header does not describe the chains this verifier checks");
+      const members = o["members"];
+      if (!Array.isArray(members) || !members.every((m) => isObject(m) && typeof m["userId"] === "string")) return fail("header", "the header does not list the members");
+      workspaceId = o["workspaceId"];
+      const ids = (members as Record<string, unknown>[]).map((m) => m["userId"] as string);
+      memberIds = new Set(ids);
+      membersHash = workspaceMembersHash(ids);
+      continue;
+    }
+    switch (o["type"]) {
+      case "event": {
+        const { chain, seq, streamSeq, prevHash, hash } = o;
+        const ev = o["event"];
+        if (chain !== "workspace" && chain !== "account") return fail("malformed", `an event line of no known chain (${JSON.stringify(chain)})`);
+        const state = chains[chain];
+        if (!isSeq(seq) || !isSeq(streamSeq) || !isObject(ev) || typeof prevHash !== "string" || typeof hash !== "string" || !HEX64.test(prevHash) || !HEX64.test(hash)) {
+          return fail("malformed", "an event line lacks a field or has one of the wrong type", chain, isSeq(seq) ? seq : state.seq + 1);
+        }
+        if (checkpoints > 0) return fail("reordered", "an event line after the signed checkpoint", chain, seq);
+        if (chain === "workspace" && accountSeen) return fail("reordered", "a workspace event after the account events (all workspace lines come first)", chain, seq);
+        if (chain === "account") accountSeen = true;
+        if (seq !== state.seq + 1) {
+          const same = seq === state.seq && hash === state.hash;
+          if (seq < state.seq + 1) return fail(same ? "duplicate" : "reordered", same ? `${chain} seq ${seq} appears twice` : `${chain} seq ${seq} comes after seq ${state.seq}`, chain, state.seq + 1);
+          return fail("missing", `${chain} seq ${state.seq + 1} is missing: this line holds seq ${seq}`, chain, state.seq + 1);
+        }
+        if (prevHash !== state.hash) return fail("broken-link", `prevHash ${prevHash} is not the hash of ${chain} seq ${state.seq} (${state.hash})`, chain, seq);
+        const recomputed = eventChainHash(state.hash, { docId: workspaceChainId(chain, workspaceId), seq, event: ev });
+        if (recomputed !== hash) return fail("hash-mismatch", `the line's content hashes to ${recomputed}, the line says ${hash}`, chain, seq);
+        if (streamSeq <= state.streamSeq) return fail("reordered", `stream seq ${streamSeq} does not follow ${state.streamSeq}`, chain, seq);
+        const secret = unredactedSecret(ev["data"]);
+        if (secret) return fail("unredacted-secret", `the event's data.${secret} is not redacted`, chain, seq);
+        const data = ev["data"];
+        if (chain === "account" && isObject(data) && typeof data["userId"] === "string" && !memberIds.has(data["userId"])) {
+          return fail("not-a-member", `the event names user ${data["userId"]}, who is not among the header's members`, chain, seq);
+        }
+        state.seq = seq;
+        state.hash = hash;
+        state.streamSeq = streamSeq;
+        break;
+      }
+      case "checkpoint": {
+        const { workspaceEvents, workspaceHead, accountEvents, accountHead, at, kid, sig } = o;
+        if (
+          typeof o["workspaceId"] !== "string" || !Number.isSafeInteger(workspaceEvents) || !Number.isSafeInteger(accountEvents) || typeof workspaceHead !== "string" ||
+          typeof accountHead !== "string" || typeof o["membersHash"] !== "string" || typeof at !== "string" || typeof kid !== "string" || typeof sig !== "string"
+        ) {
+          return fail("malformed", "a checkpoint line lacks a field or has one of the wrong type");
+        }
+        if (o["workspaceId"] !== workspaceId) return fail("checkpoint-mismatch", `a checkpoint of workspace ${o["workspaceId"]} in the trail of ${workspaceId}`);
+        if (o["membersHash"] !== membersHash) return fail("checkpoint-mismatch", "the signed checkpoint names other members than the header");
+        for (const [chain, count, head] of [["workspace", workspaceEvents, workspaceHead], ["account", accountEvents, accountHead]] as const) {
+          const state = chains[chain];
+          if (count !== state.seq) {
+            return (count as number) > state.seq
+              ? fail("missing", `the signed checkpoint covers ${String(count)} ${chain} events; the file holds ${state.seq} before it`, chain, state.seq + 1)
+              : fail("checkpoint-mismatch", `the signed checkpoint covers ${String(count)} ${chain} events; the file holds ${state.seq} before it`, chain, (count as number) + 1);
+          }
+          if (head !== state.hash) {
+            return fail("checkpoint-mismatch", `the signed checkpoint says the ${chain} chain's head after seq ${state.seq} was ${head}; this file's chain gives ${state.hash}: its ${chain} events are not the ones that were signed`, chain, state.seq);
+          }
+        }
+        if (keys) {
+          const checked = checkWorkspaceCheckpoint(
+            { type: "checkpoint", workspaceId, workspaceEvents: workspaceEvents as number, workspaceHead, accountEvents: accountEvents as number, accountHead, membersHash, at, kid, sig },
+            keys,
+          );
+          if (!checked.ok) return fail("checkpoint-signature", `the workspace checkpoint: ${checked.message}`);
+        }
+        checkpoints++;
+        break;
+      }
+      case "error":
+        return fail("server-error", `the export itself reports ${String(o["code"])}: ${String(o["message"])}`);
+      case "end": {
+        for (const [chain, count, head] of [["workspace", o["workspaceEvents"], o["workspaceHead"]], ["account", o["accountEvents"], o["accountHead"]]] as const) {
+          const state = chains[chain];
+          if (count !== state.seq) {
+            return Number(count) > state.seq
+              ? fail("missing", `the end line counts ${String(count)} ${chain} events, the file holds ${state.seq}`, chain, state.seq + 1)
+              : fail("end-mismatch", `the end line counts ${String(count)} ${chain} events, the file holds ${state.seq}`, chain, Number(count) + 1 || null);
+          }
+          if (head !== state.hash) return fail("end-mismatch", `the end line's ${chain} head ${String(head)} is not the last ${chain} event's hash ${state.hash}`, chain, state.seq || null);
+        }
+        if (keys && checkpoints === 0) return fail("unsigned-end", "no signed checkpoint covers the chains' heads; the file has none: its end is not vouched for");
+        ended = true;
+        break;
+      }
+      case "header":
+        return fail("malformed", "a second header");
+      default:
+        return fail("malformed", `unknown line type ${JSON.stringify(o["type"])}`);
+    }
+  }
+  if (lineNo === 0) return fail("header", "the file is empty");
+  if (!ended) return fail("truncated", "the file ends without its end line");
+  const { workspace, account } = chains;
+  return {
+    ok: true,
+    workspaceId,
+    members: memberIds.size,
+    workspaceEvents: workspace.seq,
+    accountEvents: account.seq,
+    workspaceHead: workspace.hash,
+    accountHead: account.hash,
+    checkpoints,
+    checkpointsVerified: keys !== undefined,
+  };
 }

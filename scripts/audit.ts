@@ -8,6 +8,9 @@
  *                                               --keys (the saved /.well-known/audit-keys.json) also each
  *                                               checkpoint's signature and that one covers the last edit;
  *                                               prints OK with counts, or the first broken sequence and why (exit 1)
+ *                                               a workspace's trail (GET /api/workspaces/:id/audit, told by its
+ *                                               header) is checked the same way: both chains, redaction, the
+ *                                               signed checkpoint of both heads (with --keys), the end line
  *   npm run audit -- print <file> [--at <seq>]  verifies the trail up to edit <seq> and prints the document
  *                                               as it was then (the last edit when --at is left out):
  *                                               rich text as plain text, a board as JSON
@@ -16,8 +19,8 @@
  */
 import fs from "node:fs";
 import * as Y from "yjs";
-import { parseAuditKeySet, type AuditPublicKey } from "@palimpsest/contracts";
-import { describeFailure, fileLines, verifyTrail } from "./audit-trail.ts";
+import { WORKSPACE_AUDIT_FORMAT, parseAuditKeySet, type AuditPublicKey } from "@palimpsest/contracts";
+import { describeFailure, fileLines, formatOf, verifyTrail, verifyWorkspaceTrail } from "./audit-trail.ts";
 import { renderDocument } from "@palimpsest/history/operations";
 
 const USAGE = "usage: npm run audit -- verify <file> [--keys <audit-keys.json>]\n       npm run audit -- print <file> [--at <seq>]";
@@ -28,7 +31,40 @@ function usage(message?: string): never {
   process.exit(2);
 }
 
+/** The file's first line (up to 1 MiB of it), to tell a workspace trail from a document's. */
+function firstLine(file: string): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(1024 * 1024);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString("utf8");
+    const end = text.indexOf("\n");
+    return end === -1 ? text : text.slice(0, end);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function verifyWorkspace(file: string, keys: AuditPublicKey[] | undefined): Promise<number> {
+  const result = await verifyWorkspaceTrail(fileLines(file), keys ? { keys } : {});
+  if (!result.ok) {
+    console.log(describeFailure(result));
+    return 1;
+  }
+  console.log(
+    `OK: workspace ${result.workspaceId}: ${result.workspaceEvents} workspace events and ${result.accountEvents} account events of its ${result.members} members verified; ` +
+      `workspace chain head ${result.workspaceHead}, account chain head ${result.accountHead}`,
+  );
+  console.log(
+    result.checkpointsVerified
+      ? `OK: ${result.checkpoints} signed checkpoint(s) verified with the given keys; the last covers both chains' heads`
+      : `NOTE: ${result.checkpoints} signed checkpoint(s) match the chains, but their signatures were not checked: pass --keys <audit-keys.json>`,
+  );
+  return 0;
+}
+
 async function verify(file: string, keys: AuditPublicKey[] | undefined): Promise<number> {
+  if (formatOf(firstLine(file)) === WORKSPACE_AUDIT_FORMAT) return verifyWorkspace(file, keys);
   const t0 = performance.now();
   const result = await verifyTrail(fileLines(file), keys ? { keys } : {});
   const seconds = (performance.now() - t0) / 1000;

@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import sharp from "sharp";
-import { Roles, can, type Permission, type AuthResult, type CreatedApiToken, type DocView, type ErrorBody, type Role, type FileView, type PresignedUpload } from "@palimpsest/contracts";
+import { Roles, WorkspaceRoles, can, workspaceDocumentRole, type WorkspaceRole, type Permission, type AuthResult, type CreatedApiToken, type DocView, type ErrorBody, type Role, type FileView, type PresignedUpload } from "@palimpsest/contracts";
 import type { TestApi } from "@palimpsest/devkit";
 import { apiRoutes, proxiedRoutes } from "../services/gateway/src/routes.ts";
 import { useSystem } from "./system.ts";
@@ -64,6 +64,7 @@ const requirements: Record<string, Requirement> = {
   "DELETE /api/workspaces/:id/members/:userId": "workspace",
   "POST /api/workspaces/:id/invitations/cancel": "workspace",
   "GET /api/workspaces/:id/export": "workspace",
+  "GET /api/workspaces/:id/audit": "workspace",
   // Anyone signed in searches; what they find is only what they may read (test/search.test.ts).
   "GET /api/search": "signed-in",
   "GET /api/docs/:id": "read",
@@ -281,6 +282,10 @@ const SPENDS_SESSION = new Set(["/api/auth/logout", "/api/auth/logout-everywhere
 
 async function call(who: Caller, route: { method: string; url: string }, req: { url: string; body?: unknown; multipart?: boolean }): Promise<{ status: number; body: unknown }> {
   const api = SPENDS_SESSION.has(route.url) && who !== "anonymous" ? (await ctx.anon.newUser("leaving")).api : apiOf(who);
+  return callAs(api, route, req);
+}
+
+async function callAs(api: TestApi, route: { method: string; url: string }, req: { url: string; body?: unknown; multipart?: boolean }): Promise<{ status: number; body: unknown }> {
   if (req.multipart) {
     const form = new FormData();
     form.append("file", new Blob([new Uint8Array(pngBytes)], { type: "image/png" }), "pic.png");
@@ -328,6 +333,7 @@ describe("authorisation sweep over the route table", () => {
         "DELETE /api/workspaces/:id/members/:userId",
         "POST /api/workspaces/:id/invitations/cancel",
         "GET /api/workspaces/:id/export",
+        "GET /api/workspaces/:id/audit",
         // The person's own inbox and its settings.
         "GET /api/notifications",
         "POST /api/notifications/read",
@@ -390,6 +396,47 @@ describe("authorisation sweep over the route table", () => {
       }
     }
     process.stdout.write(`authorisation sweep: ${cells} cells over ${table.length} routes x ${CALLERS.length} callers, ${mismatches.length} mismatches\n`);
+    expect(mismatches).toEqual([]);
+  });
+
+  it("every document route x every workspace role gets the status the permission rules give for the role the workspace gives there", { timeout: 900_000 }, async () => {
+    // A workspace whose owner makes the documents (so owns them); the others reach them only through it.
+    const ws: Record<WorkspaceRole, { api: TestApi; auth: AuthResult }> = {} as never;
+    for (const role of WorkspaceRoles) ws[role] = await ctx.anon.newUser(`ws-${role}`);
+    const workspace = (await ws.owner.api.post<{ id: string }>("/api/workspaces", { name: "Swept" })).body;
+    for (const role of WorkspaceRoles.filter((r) => r !== "owner")) {
+      expect((await ws.owner.api.post(`/api/workspaces/${workspace.id}/members`, { email: ws[role].auth.user.email, role })).status).toBe(201);
+    }
+    const inWorkspace = async (withFile: boolean): Promise<Fixture> => {
+      const f = await fixture(ws.owner, withFile);
+      expect((await ws.owner.api.post(`/api/docs/${f.doc.id}/move`, { workspaceId: workspace.id })).status).toBe(200);
+      return f;
+    };
+    const shared = await inWorkspace(true);
+    await typeTwice(shared.doc.id, ws.owner);
+    await vi.waitFor(async () => {
+      const files = await ws.owner.api.get<{ items: FileView[] }>(`/api/docs/${shared.doc.id}/files`);
+      expect(files.body.items.find((x) => x.id === shared.file.id)?.thumbnail).toBe("ready");
+    }, WAIT);
+    // The document routes; finishing an upload is the uploader's own, whatever the role (the sweep above).
+    const routes = table.filter((r) => /^\/api\/(docs|files|comments|webhooks)\/:id/.test(r.url) && requirements[key(r)] !== "own-upload");
+    const mismatches: string[] = [];
+    for (const route of routes) {
+      const requirement = requirements[key(route)]!;
+      for (const who of [...WorkspaceRoles, "stranger"] as const) {
+        const f = route.method === "GET" ? shared : await inWorkspace(route.url.startsWith("/api/files/"));
+        if (route.method !== "GET" && ["POST /api/docs/:id/versions", "POST /api/docs/:id/restore"].includes(key(route))) await typeTwice(f.doc.id, ws.owner);
+        if (key(route) === "POST /api/docs/:id/untrash") expect((await ws.owner.api.call("DELETE", `/api/docs/${f.doc.id}`)).status).toBe(204);
+        const role: Caller = who === "stranger" ? "stranger" : (workspaceDocumentRole(who) ?? "stranger");
+        const req = await requestFor(route, f, role);
+        const res = await callAs(who === "stranger" ? users.stranger.api : ws[who].api, route, req);
+        // One leaves one's own share; someone who reaches the document through the workspace leaves the workspace.
+        const want = requirement === "leave" ? (role === "stranger" ? 404 : who === "owner" ? 403 : 409) : expected(requirement, role);
+        const ok = want === "2xx" ? res.status >= 200 && res.status < 300 : res.status === want;
+        if (!ok) mismatches.push(`${key(route)} as workspace ${who}: want ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
+      }
+    }
+    process.stdout.write(`workspace sweep: ${routes.length} document routes x ${WorkspaceRoles.length + 1} callers, ${mismatches.length} mismatches\n`);
     expect(mismatches).toEqual([]);
   });
 

@@ -75,21 +75,7 @@ export type CheckpointCheck =
  * A time outside the key's period fails: a key retired (say, after a leak) cannot vouch for later statements.
  */
 export function checkCheckpoint(line: AuditCheckpointLine, keys: readonly AuditPublicKey[]): CheckpointCheck {
-  const key = keys.find((k) => k.kid === line.kid);
-  if (!key) return { ok: false, reason: "unknown-key", message: `signed with key ${line.kid}, which the key set does not hold` };
-  const at = Date.parse(line.at);
-  const from = Date.parse(key.validFrom);
-  const until = key.validUntil === undefined ? Infinity : Date.parse(key.validUntil);
-  if (!Number.isFinite(at) || !(at >= from) || !(at <= until)) {
-    return { ok: false, reason: "key-not-valid-then", message: `signed at ${line.at}, outside key ${key.kid}'s period ${key.validFrom} to ${key.validUntil ?? "now"}` };
-  }
-  let good = false;
-  try {
-    good = verify(null, checkpointSigningInput(line), publicKeyOf(key), Buffer.from(line.sig, "base64url"));
-  } catch {
-    good = false;
-  }
-  return good ? { ok: true, key } : { ok: false, reason: "bad-signature", message: `the signature does not verify with key ${key.kid}` };
+  return checkSignature(line, keys, checkpointSigningInput(line));
 }
 
 const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0;
@@ -107,4 +93,65 @@ export function parseAuditKeySet(value: unknown): AuditPublicKey[] | string {
     out.push({ kid: o["kid"], kty: "OKP", alg: "EdDSA", crv: "Ed25519", x: o["x"], validFrom: o["validFrom"], ...(until !== undefined ? { validUntil: until } : {}) });
   }
   return out.length > 0 ? out : "the key set holds no Ed25519 key with a validity period";
+}
+
+/**
+ * The signed checkpoint of a workspace trail (audit.ts, WORKSPACE_AUDIT_FORMAT): "when the export
+ * of workspace `workspaceId` for these members (`membersHash`) ended, its workspace chain held
+ * `workspaceEvents` events with head `workspaceHead`, its account chain `accountEvents` with head
+ * `accountHead`", signed with the same keys as the documents' checkpoints. Its own prefix keeps it
+ * from ever reading as a document checkpoint (or the reverse), and it names the workspace.
+ */
+export const WORKSPACE_CHECKPOINT_SIGNING_PREFIX = "palimpsest-workspace-audit-checkpoint-v1\n";
+
+export interface WorkspaceCheckpointStatement {
+  workspaceId: string;
+  workspaceEvents: number;
+  workspaceHead: string;
+  accountEvents: number;
+  accountHead: string;
+  /** workspaceMembersHash of the header's members: whose account events the account chain holds. */
+  membersHash: string;
+  at: string;
+  kid: string;
+}
+
+export interface WorkspaceAuditCheckpointLine extends WorkspaceCheckpointStatement {
+  type: "checkpoint";
+  /** Ed25519 signature, base64url without padding. */
+  sig: string;
+}
+
+export function workspaceCheckpointSigningInput(s: WorkspaceCheckpointStatement): Buffer {
+  const { workspaceId, workspaceEvents, workspaceHead, accountEvents, accountHead, membersHash, at, kid } = s;
+  return Buffer.from(WORKSPACE_CHECKPOINT_SIGNING_PREFIX + canonicalJson({ workspaceId, workspaceEvents, workspaceHead, accountEvents, accountHead, membersHash, at, kid }), "utf8");
+}
+
+export function signWorkspaceCheckpoint(s: WorkspaceCheckpointStatement, privateKey: KeyObject): WorkspaceAuditCheckpointLine {
+  const sig = sign(null, workspaceCheckpointSigningInput(s), privateKey).toString("base64url");
+  const { workspaceId, workspaceEvents, workspaceHead, accountEvents, accountHead, membersHash, at, kid } = s;
+  return { type: "checkpoint", workspaceId, workspaceEvents, workspaceHead, accountEvents, accountHead, membersHash, at, kid, sig };
+}
+
+/** As checkCheckpoint, for a workspace trail's checkpoint. */
+export function checkWorkspaceCheckpoint(line: WorkspaceAuditCheckpointLine, keys: readonly AuditPublicKey[]): CheckpointCheck {
+  return checkSignature(line, keys, workspaceCheckpointSigningInput(line));
+}
+
+function checkSignature(line: { kid: string; at: string; sig: string }, keys: readonly AuditPublicKey[], input: Buffer): CheckpointCheck {
+  const key = keys.find((k) => k.kid === line.kid);
+  if (!key) return { ok: false, reason: "unknown-key", message: `signed with key ${line.kid}, which the key set does not hold` };
+  const at = Date.parse(line.at);
+  const from = Date.parse(key.validFrom);
+  const until = key.validUntil === undefined ? Infinity : Date.parse(key.validUntil);
+  if (!Number.isFinite(at) || !(at >= from) || !(at <= until)) {
+    return { ok: false, reason: "key-not-valid-then", message: `signed at ${line.at}, outside key ${key.kid}'s period ${key.validFrom} to ${key.validUntil ?? "now"}` };
+  }
+  let good = false;
+  try {
+    good = verify(null, input, publicKeyOf(key), Buffer.from(line.sig, "base64url"));
+  } catch {
+    good = false;
+  }
+  return good ? { ok: true, key } : { ok: false, reason: "bad-signature", message: `the signature does not verify with key ${key.kid}` };
 }

@@ -153,3 +153,141 @@ export interface AuditPage {
   /** Pass back for the next page; null after the last. */
   nextCursor: string | null;
 }
+
+/**
+ * The audit trail of a workspace (`GET /api/workspaces/:id/audit`, its owners, admins and
+ * auditors): NDJSON, one object per line.
+ *
+ *   header                      format WORKSPACE_AUDIT_FORMAT, the workspace, when, its members
+ *                               then (whose account events it holds) and where each chain comes from
+ *   event (chain "workspace")   the workspace's own events (`docs.ws.<id>` in DOCS), in stream order
+ *   event (chain "account")     the account, session and API-token events of those members, from the
+ *                               AUTH stream (`auth.evt.>`), in stream order
+ *   checkpoint                  one signed statement of both chains' heads and the members (audit-checkpoint.ts)
+ *   end                         counts and both heads: a file without it is truncated
+ *
+ * Two hash chains, each from GENESIS_HASH, each hashed as the document trail's event chain
+ * (`eventChainHash`, canonical JSON) with the id `workspace:<workspaceId>` for the workspace's
+ * events and `accounts:<workspaceId>` for the members' AUTH events (so no line can be moved
+ * between the chains, or into a document's trail). All workspace lines come before all account lines.
+ *
+ * An AUTH event belongs to a member when its `data.userId` is theirs, or, for a session event
+ * without one (refreshed, revoked), when the session's `session.started.v1` names them.
+ *
+ * Secrets never leave the server: in every event of either chain, each field of `data` (at any
+ * depth) whose name ends in hash, password, secret or token (case-insensitive: passwordHash,
+ * refreshTokenHash, previousTokenHash, resetTokenHash, tokenHash, secretHash ...) has its value
+ * replaced by `"redacted:sha256:" + sha256(value as UTF-8)` (`redactSecrets`; a value not a string is taken as its canonical JSON), which still shows when
+ * two events name the same secret. The chains are over the events exactly as exported (redacted).
+ */
+export const WORKSPACE_AUDIT_FORMAT = "palimpsest-workspace-audit";
+export const WORKSPACE_AUDIT_VERSION = 1;
+
+export const WORKSPACE_AUDIT_CHAIN_DESCRIPTION = {
+  genesis: GENESIS_HASH,
+  workspace:
+    'hash_n = sha256(hash_{n-1} "\\n" "workspace:" workspaceId "\\n" seq "\\n" canonicalJson(event)), hex; seq counts the workspace\'s events (docs.ws.<workspaceId>, DOCS stream order) from 1',
+  account:
+    'hash_n = sha256(hash_{n-1} "\\n" "accounts:" workspaceId "\\n" seq "\\n" canonicalJson(event)), hex; seq counts the members\' account, session and API-token events (AUTH stream order) from 1',
+  canonicalJson: "no whitespace, object keys sorted by UTF-16 code units, strings and numbers as JSON.stringify writes them",
+  redaction: 'every field of an event\'s data, at any depth, whose name ends in hash, password, secret or token (any case) holds "redacted:sha256:" + hex sha256 of its original UTF-8 value; hashes are over the redacted event',
+  order: "all workspace lines, then all account lines, then the signed checkpoint of both heads, then the end line",
+} as const;
+
+export interface WorkspaceAuditMember {
+  userId: string;
+  name: string;
+  email: string;
+  role: string;
+}
+
+export interface WorkspaceAuditHeader {
+  type: "header";
+  format: typeof WORKSPACE_AUDIT_FORMAT;
+  version: typeof WORKSPACE_AUDIT_VERSION;
+  workspaceId: string;
+  exportedAt: string;
+  chains: typeof WORKSPACE_AUDIT_CHAIN_DESCRIPTION;
+  /** The members when the export began: the account chain holds their events (sorted by userId). */
+  members: WorkspaceAuditMember[];
+  sources: {
+    workspace: { stream: string; subject: string };
+    accounts: { stream: string; subject: string; userIds: string[] };
+  };
+}
+
+export type WorkspaceAuditChain = "workspace" | "account";
+
+export interface WorkspaceAuditEventLine {
+  type: "event";
+  chain: WorkspaceAuditChain;
+  /** Counts the chain's events from 1. */
+  seq: number;
+  /** Position in the chain's stream (informational, not hashed; must increase). */
+  streamSeq: number;
+  /** The stored event with its secrets redacted: `{id, type, at, actorId?, data}`. */
+  event: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface WorkspaceAuditEndLine {
+  type: "end";
+  workspaceEvents: number;
+  workspaceHead: string;
+  accountEvents: number;
+  accountHead: string;
+}
+
+/** The id a workspace trail's chain is hashed under (the `docId` of `eventChainHash`). */
+export function workspaceChainId(chain: WorkspaceAuditChain, workspaceId: string): string {
+  return `${chain === "workspace" ? "workspace" : "accounts"}:${workspaceId}`;
+}
+
+/** A field of an event's data that holds a secret (or a hash of one), by its name. */
+export const SECRET_FIELD = /(?:hash|password|secret|token)$/i;
+export const REDACTED_PREFIX = "redacted:sha256:";
+
+/** The value with every secret field replaced by the SHA-256 of its value (see WORKSPACE_AUDIT_CHAIN_DESCRIPTION). */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (SECRET_FIELD.test(k) && v !== undefined && v !== null) {
+      const text = typeof v === "string" ? v : canonicalJson(v);
+      out[k] = `${REDACTED_PREFIX}${createHash("sha256").update(text, "utf8").digest("hex")}`;
+    } else {
+      out[k] = redactSecrets(v);
+    }
+  }
+  return out;
+}
+
+/** The first secret field in `value` not redacted, by its path; undefined when there is none. */
+export function unredactedSecret(value: unknown, path = ""): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const here = path ? `${path}.${k}` : k;
+    if (SECRET_FIELD.test(k) && v !== null && v !== undefined && !(typeof v === "string" && /^redacted:sha256:[0-9a-f]{64}$/.test(v))) return here;
+    const inner = unredactedSecret(v, here);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** What the signed checkpoint binds of the member list: sha256 of the canonical JSON of their sorted user ids. */
+export function workspaceMembersHash(userIds: readonly string[]): string {
+  return createHash("sha256").update(canonicalJson([...userIds].sort())).digest("hex");
+}
+
+/** `rpc.history.workspace-audit`: one page of a workspace's NDJSON audit trail. Without a cursor, the first page. */
+export const WorkspaceAuditPageInput = Type.Object(
+  {
+    id: Type.String({ pattern: SAFE_ID_PATTERN }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    pageBytes: Type.Optional(Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 })),
+  },
+  { additionalProperties: false },
+);
+export type WorkspaceAuditPageInput = Static<typeof WorkspaceAuditPageInput>;

@@ -251,6 +251,8 @@ export const rpc = {
     import: "rpc.history.import",
     /** One page of a workspace's NDJSON archive (workspace owners, admins and auditors); the gateway streams the pages. */
     exportWorkspace: "rpc.history.export-workspace",
+    /** One page of a workspace's NDJSON audit trail (its events and its members' account events; owners, admins and auditors); the gateway streams the pages. */
+    workspaceAudit: "rpc.history.workspace-audit",
   },
   files: {
     list: "rpc.files.list",

@@ -230,6 +230,8 @@ export function busPermissions(): Record<BusUser, BusPermission> {
         ...streamSetup(),
         ...streamReader(Streams.edits),
         ...streamReader(Streams.docs),
+        // A workspace's audit trail holds its members' account, session and API-token events.
+        ...streamReader(Streams.auth),
       ],
       [],
       ["rpc.history.>"],

@@ -257,6 +257,11 @@ export const apiRoutes: ApiRoute[] = [
     schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }), ndjsonPages: true,
   },
   {
+    method: "GET", url: "/api/workspaces/:id/audit", subject: rpc.history.workspaceAudit, auth: true, sessionOnly: true,
+    summary: "the workspace's hash-chained audit trail as NDJSON (owner, admin, auditor): its events and its members' account, session and API-token events (secrets redacted), with a signed checkpoint; verifiable offline with `npm run audit -- verify`",
+    schema: { params: DocIdParams }, input: (r) => ({ id: r.params["id"] }), ndjsonPages: true,
+  },
+  {
     method: "POST", url: "/api/workspaces/:id/invitations/cancel", subject: rpc.docs.cancelWorkspaceInvitation, auth: true, sessionOnly: true,
     summary: "cancel a pending invitation {email} (owner, admin); its link stops working",
     schema: { params: DocIdParams, body: CancelWorkspaceInvitationBody }, input: (r) => commentInput(r),

@@ -28,6 +28,7 @@ import { AuditSigningKeys } from "./audit-keys.ts";
 import { runAuditCheckpointer } from "./audit-checkpointer.ts";
 import { createRestoreCommand } from "./restore-command.ts";
 import { createDocTransfer } from "./doc-transfer.ts";
+import { createWorkspaceAudit } from "./workspace-audit.ts";
 import type { HistoryConfig } from "./config.ts";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SnapshotStore } from "./snapshot-store.ts";
@@ -63,6 +64,8 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
   const auditKeys = new AuditSigningKeys(db, KeyRing.parse(config.auditKeyEncryptionKeys, "AUDIT_KEY_ENCRYPTION_KEY"), config.auditKeyRotationDays * 86_400_000);
   const queries = createHistoryQueries(db, nc, js, snapshots, log, { diffMaxVersions: config.diffMaxVersions, diffMaxRenderedChars: config.diffMaxRenderedChars });
   const transfer = createDocTransfer(db, nc, js, snapshots, log);
+  // One bound on audit exports in progress, documents' and workspaces' alike.
+  const auditSlots = new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal });
   const rpcSubs = serveRpc(nc, "history", {
       [rpc.history.list]: queries.list,
       [rpc.history.activity]: queries.activity,
@@ -75,7 +78,8 @@ export async function buildHistoryApp(deps: HistoryDeps): Promise<HistoryApp> {
       [rpc.history.export]: transfer.export,
       [rpc.history.exportWorkspace]: transfer.exportWorkspace,
       [rpc.history.import]: transfer.import,
-      [rpc.history.audit]: createAuditExport(db, nc, js, { keys: auditKeys, slots: new ExportSlots({ perUser: config.auditExportsPerUser, total: config.auditExportsTotal }) }).page,
+      [rpc.history.audit]: createAuditExport(db, nc, js, { keys: auditKeys, slots: auditSlots }).page,
+      [rpc.history.workspaceAudit]: createWorkspaceAudit(nc, js, { keys: auditKeys, slots: auditSlots }).page,
       [rpc.history.auditKeys]: async () => ({ body: await auditKeys.keySet() }),
     }, { log, metrics, verifier: createTokenVerifier({ fetchJwks: jwksFetcher(nc), resolveApiToken: apiTokenResolver(nc), issuer: config.jwtIssuer, audience: config.jwtAudience }) });
   const common = { db, databaseUrl: config.databaseUrl, js, log, metrics };

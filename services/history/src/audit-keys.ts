@@ -72,6 +72,19 @@ export class AuditSigningKeys {
     });
   }
 
+  /**
+   * Signs a statement now with the newest key, without storing it (a workspace trail's checkpoint
+   * is signed when its export ends): `make` gets the time and the key id to put in it.
+   */
+  async signNow<T>(make: (at: string, kid: string, key: KeyObject) => T): Promise<T> {
+    await this.ensureFresh();
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock_shared(${KEYS_LOCK})`.execute(trx);
+      const newest = await trx.selectFrom("audit_keys").select(["kid", "private_jwk"]).orderBy("created_at", "desc").orderBy("kid", "desc").limit(1).executeTakeFirstOrThrow();
+      return make(new Date().toISOString(), newest.kid, this.privateKey(newest.kid, newest.private_jwk));
+    });
+  }
+
   private async stored(db: Kysely<HistoryDb> | Transaction<HistoryDb>, head: CheckpointHead): Promise<AuditCheckpointLine | undefined> {
     const r = await db.selectFrom("audit_checkpoints").selectAll().where("doc_id", "=", head.docId).where("seq", "=", head.seq).executeTakeFirst();
     return r && { type: "checkpoint", docId: r.doc_id, seq: Number(r.seq), editHead: r.edit_head, at: r.at, kid: r.kid, sig: r.sig };
