@@ -105,6 +105,10 @@ describe("workspaces", () => {
   it("a member removed from the workspace loses it at once: the document, the list, search and an open socket", { timeout: 120_000 }, async () => {
     const leaving = await ctx.anon.newUser("ws-leaving");
     expect((await users.owner.api.post(`/api/workspaces/${workspace.id}/members`, { email: leaving.auth.user.email, role: "member" })).status).toBe(201);
+    const made = await leaving.api.post<DocView>("/api/docs", { title: "Made by the one leaving", workspaceId: workspace.id });
+    expect(made.status).toBe(201);
+    // Its maker cannot take it out of the workspace: only the workspace's owners and admins can.
+    expect((await leaving.api.post(`/api/docs/${made.body.id}/move`, { workspaceId: null })).status).toBe(403);
     const findable = await users.member.api.post<DocView>("/api/docs", { title: "Quarterly zeppelin forecast", workspaceId: workspace.id });
     expect(findable.status).toBe(201);
     const search = async () => (await leaving.api.get<SearchResults>("/api/search?q=zeppelin")).body.items.map((h) => h.docId);
@@ -124,6 +128,9 @@ describe("workspaces", () => {
     expect((await leaving.api.get(`/api/workspaces/${workspace.id}`)).status).toBe(404);
     expect((await socket.closed).code).toBe(4403);
     process.stdout.write(`removed member's socket closed ${closedAt - removedAt} ms after the removal was answered\n`);
+    // What they made there stays with the workspace: their own owner's share no longer counts.
+    expect((await leaving.api.get(`/api/docs/${made.body.id}`)).status).toBe(404);
+    expect((await users.owner.api.get<DocView>(`/api/docs/${made.body.id}`)).body.role).toBe("owner");
     // A guest cannot come back in by adding themselves.
     const err = await users.guest.api.post<ErrorBody>(`/api/workspaces/${workspace.id}/members`, { email: leaving.auth.user.email, role: "member" });
     expect(err.status).toBe(403);
@@ -299,6 +306,13 @@ describe("workspaces", () => {
       const inbox = (await users.auditor.api.get<{ items: { type: string; docId: string }[] }>("/api/notifications")).body.items;
       expect(inbox.some((n) => n.type === "mention" && n.docId === doc.id)).toBe(true);
     }, WAIT);
+    // Someone outside the workspace with a share of this one document does not get its roster.
+    const outsider = await ctx.anon.newUser("ws-outsider");
+    expect((await users.member.api.post(`/api/docs/${doc.id}/members`, { email: outsider.auth.user.email, role: "viewer" })).status).toBe(201);
+    expect((await outsider.api.get<MembersView>(`/api/docs/${doc.id}/members`)).body.workspace).toBeNull();
+    // An admin manages the document but does not hand it over or remove its owner.
+    expect((await users.admin.api.post(`/api/docs/${doc.id}/transfer`, { userId: users.auditor.auth.user.id })).status).toBe(403);
+    expect((await users.admin.api.call("DELETE", `/api/docs/${doc.id}/members/${users.member.auth.user.id}`)).status).toBe(403);
     // A stranger cannot be mentioned.
     expect((await users.member.api.post(`/api/docs/${doc.id}/comments`, { body: "@Stranger", mentions: [users.stranger.auth.user.id] })).status).toBe(400);
   });

@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { subjectDocId, subjectWorkspaceId, subjects, type AnyDomainEvent, type Role } from "@palimpsest/contracts";
 import type { Logger } from "@palimpsest/platform";
-import { effectiveRole, evolve, type DocState } from "./domain/document.ts";
+import { effectiveRole, evolve, type DocState, type WorkspaceAccess } from "./domain/document.ts";
 import { documentGrants, evolveWorkspace, type WorkspaceState } from "./domain/workspace.ts";
 import type { DocumentStore } from "./document-store.ts";
 import { FollowedStates } from "./followed-states.ts";
@@ -10,14 +10,14 @@ import type { WorkspaceStore } from "./workspace-store.ts";
 /**
  * Answers "what is this user's role on this document" from memory: documents and workspaces are
  * followed live (FollowedStates), and a document's state is handed out with the roles its
- * workspace gives (`inherited`), so a share and a workspace role are weighed in one place
+ * workspace gives (`workspaceAccess`), so a share and a workspace role are weighed in one place
  * (effectiveRole) by every route, /collab and the other services (rpc.docs.access).
  */
 export class AccessCache {
   private readonly docs: FollowedStates<DocState>;
   private readonly workspaces: FollowedStates<WorkspaceState>;
-  /** The roles each workspace gives, by the version they were computed at. */
-  private readonly grantsMemo = new WeakMap<WorkspaceState, ReadonlyMap<string, Role>>();
+  /** What each workspace gives, by the state it was computed from. */
+  private readonly grantsMemo = new WeakMap<WorkspaceState, WorkspaceAccess | null>();
 
   constructor(
     private readonly store: DocumentStore,
@@ -54,22 +54,26 @@ export class AccessCache {
     return this.workspaces.state(workspaceId);
   }
 
-  /** The roles a workspace's members have on its documents through their workspace roles. */
-  async grants(workspaceId: string | null): Promise<ReadonlyMap<string, Role>> {
-    if (workspaceId === null) return new Map();
+  /** The workspace as stored, for commands that hand documents in or out of it: memory may lag a removal by a moment. */
+  async freshWorkspace(workspaceId: string): Promise<WorkspaceState> {
+    return (await this.workspaceStore.load(workspaceId)).state;
+  }
+
+  /** Who is in a workspace and the roles they have on its documents; null when it is deleted. */
+  async grants(workspaceId: string): Promise<WorkspaceAccess | null> {
     const ws = await this.workspaces.state(workspaceId);
-    let grants = this.grantsMemo.get(ws);
-    if (!grants) {
-      grants = documentGrants(ws);
-      this.grantsMemo.set(ws, grants);
+    let access = this.grantsMemo.get(ws);
+    if (access === undefined) {
+      access = documentGrants(ws);
+      this.grantsMemo.set(ws, access);
     }
-    return grants;
+    return access;
   }
 
   /** The document, with the roles its workspace gives. */
   async state(docId: string): Promise<DocState> {
     const state = await this.docs.state(docId);
-    return state.workspaceId === null ? state : { ...state, inherited: await this.grants(state.workspaceId) };
+    return state.workspaceId === null ? state : { ...state, workspaceAccess: await this.grants(state.workspaceId) };
   }
 
   async roleOf(docId: string, userId: string): Promise<{ role: Role | null; state: DocState }> {
@@ -81,7 +85,7 @@ export class AccessCache {
   /** As roleOf, read from the stream: what was stored a moment ago counts even if not followed here yet. */
   async freshRoleOf(docId: string, userId: string): Promise<{ role: Role | null; state: DocState }> {
     const loaded = (await this.store.load(docId)).state;
-    const state = loaded.workspaceId === null ? loaded : { ...loaded, inherited: documentGrants((await this.workspaceStore.load(loaded.workspaceId)).state) };
+    const state = loaded.workspaceId === null ? loaded : { ...loaded, workspaceAccess: documentGrants((await this.workspaceStore.load(loaded.workspaceId)).state) };
     return { role: state.exists && !state.trashed ? effectiveRole(state, userId) : null, state };
   }
 

@@ -187,8 +187,15 @@ async function applyClaimed(db: Db, event: AnyDomainEvent, docId: string, at: Da
     case "doc.ownership-transferred.v1": {
       const d = event.data;
       await db.updateTable("documents").set({ owner_id: d.toUserId }).where("id", "=", docId).execute();
-      await db.updateTable("document_members").set({ role: "editor" }).where("doc_id", "=", docId).where("user_id", "=", d.fromUserId).execute();
-      await db.updateTable("document_members").set({ role: "owner" }).where("doc_id", "=", docId).where("user_id", "=", d.toUserId).execute();
+      // As evolve: both get a share of their own, whether or not they had one (the new owner may
+      // have reached it through its workspace).
+      for (const [userId, role] of [[d.fromUserId, "editor"], [d.toUserId, "owner"]] as const) {
+        await db
+          .insertInto("document_members")
+          .values({ doc_id: docId, user_id: userId, role, added_at: at })
+          .onConflict((oc) => oc.columns(["doc_id", "user_id"]).doUpdateSet({ role }))
+          .execute();
+      }
       return;
     }
     default:

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent, type ApiTokenScope, type Role } from "@palimpsest/contracts";
+import { AppError, EventPayloads, Streams, subjects, type AnyDomainEvent, type ApiTokenScope } from "@palimpsest/contracts";
 import { appendEvent, decodeEvent } from "@palimpsest/platform";
 import { readSubjectEvents } from "./subject-events.ts";
-import { decide, emptyDoc, evolve, type DocCommand, type DocState } from "./domain/document.ts";
+import { decide, emptyDoc, evolve, type DocCommand, type DocState, type WorkspaceAccess } from "./domain/document.ts";
 
 export interface Executed {
   state: DocState;
@@ -38,12 +38,12 @@ export class DocumentStore {
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly grants: (workspaceId: string) => Promise<ReadonlyMap<string, Role>> = async () => new Map(),
+    private readonly grants: (workspaceId: string) => Promise<WorkspaceAccess | null> = async () => null,
   ) {}
 
   /** The state with what its workspace gives, for deciding. */
   private async withInherited(state: DocState): Promise<DocState> {
-    return state.workspaceId === null ? state : { ...state, inherited: await this.grants(state.workspaceId) };
+    return state.workspaceId === null ? state : { ...state, workspaceAccess: await this.grants(state.workspaceId) };
   }
 
   /** The document's state; with `ofCommand` (event ids), also what of them is stored, and the state before the first. */

@@ -137,8 +137,9 @@ export function createDocuments(
 
   const findUser = (email: string, requestId: string) => findUserByEmail(db, nc, email, requestId);
 
-  async function members(docId: string, opts: { withInvitations: boolean; formerMembers: ReadonlySet<string> }): Promise<MembersView> {
-    const workspace = await workspaceAccess(docId);
+  /** `viewer`: who asks; the workspace's roster is for those in it. */
+  async function members(docId: string, opts: { withInvitations: boolean; formerMembers: ReadonlySet<string>; viewer: string }): Promise<MembersView> {
+    const workspace = await workspaceAccess(docId, opts.viewer);
     const rows = await db
       .selectFrom("document_members as m")
       .leftJoin("doc_users as u", "u.id", "m.user_id")
@@ -160,8 +161,11 @@ export function createDocuments(
     };
   }
 
-  /** Who reaches the document through its workspace, and as what (guests reach nothing that way). */
-  async function workspaceAccess(docId: string): Promise<MembersView["workspace"]> {
+  /**
+   * Who reaches the document through its workspace, and as what (guests reach nothing that way),
+   * for someone in the workspace; to anyone else (a guest's share of one document) it says nothing.
+   */
+  async function workspaceAccess(docId: string, viewer: string): Promise<MembersView["workspace"]> {
     const ws = await db
       .selectFrom("documents as d")
       .innerJoin("workspaces as w", "w.id", "d.workspace_id")
@@ -177,6 +181,7 @@ export function createDocuments(
       .orderBy("m.added_at")
       .orderBy("m.user_id")
       .execute();
+    if (!rows.some((r) => r.user_id === viewer)) return null;
     const members = rows.flatMap((r) => {
       const role = workspaceDocumentRole(r.role);
       return role ? [{ userId: r.user_id, role, workspaceRole: r.role, email: r.email ?? "", name: r.name ?? "" }] : [];
@@ -188,7 +193,7 @@ export function createDocuments(
   async function membersFor(docId: string, userId: string): Promise<MembersView> {
     const state = await cache.state(docId);
     const role = roleOf(state, userId, { allowTrashed: true });
-    return members(docId, { withInvitations: canShare(role), formerMembers: state.formerMembers });
+    return members(docId, { withInvitations: canShare(role), formerMembers: state.formerMembers, viewer: userId });
   }
 
   async function sendInvitation(docId: string, email: string, role: string, token: string, inviterId: string, mailId: string): Promise<void> {
@@ -208,7 +213,7 @@ export function createDocuments(
       if (title.length === 0) throw new AppError("VALIDATION_FAILED", "title must not be empty");
       // With an idempotency key a retried create names the same document, and is stored once.
       const docId = i.idempotencyKey ? idempotentId([caller.userId, "create", i.idempotencyKey]) : randomUUID();
-      const workspace = body.workspaceId === undefined ? undefined : { id: body.workspaceId, role: workspaceRoleOrNull(await cache.workspace(body.workspaceId), caller.userId) };
+      const workspace = body.workspaceId === undefined ? undefined : { id: body.workspaceId, role: workspaceRoleOrNull(await cache.freshWorkspace(body.workspaceId), caller.userId) };
       await store.execute(docId, { type: "create", title, kind: body.kind ?? "text", ...(workspace ? { workspace } : {}) }, caller.userId, {
         ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
         scopes: caller.token?.scopes,
@@ -260,7 +265,13 @@ export function createDocuments(
       const caller = requireCaller(ctx);
       const { state } = await run(input, ctx, async (i) => {
         const { workspaceId } = parse(MoveDocBody, i.body, "body");
-        return { type: "move", to: workspaceId === null ? null : { id: workspaceId, role: workspaceRoleOrNull(await cache.workspace(workspaceId), caller.userId) } };
+        const from = (await cache.state(i.id)).workspaceId;
+        const roleIn = async (id: string) => workspaceRoleOrNull(await cache.freshWorkspace(id), caller.userId);
+        return {
+          type: "move",
+          to: workspaceId === null ? null : { id: workspaceId, role: await roleIn(workspaceId) },
+          fromRole: from === null ? null : await roleIn(from),
+        };
       });
       // Moved out of the workspace that gave the caller access: done, and no longer theirs to see.
       return view(state.docId, caller.userId).then(
@@ -288,7 +299,7 @@ export function createDocuments(
       const state = await cache.state(id);
       const role = roleOf(state, caller.userId);
       // Pending invitations name people by email: for those who may share, and not through a script's token.
-      return { body: await members(id, { withInvitations: canWithScopes(role, "share", caller.token?.scopes), formerMembers: state.formerMembers }) };
+      return { body: await members(id, { withInvitations: canWithScopes(role, "share", caller.token?.scopes), formerMembers: state.formerMembers, viewer: caller.userId }) };
     },
 
     async share(input: unknown, ctx: RpcContext): Promise<RpcResult> {
@@ -310,7 +321,7 @@ export function createDocuments(
         // The mail's id is the event's: a retried queuing after a lost reply is stored once.
         await sendInvitation(state.docId, invitedEmail, state.invitations.get(invitedEmail)?.role ?? "viewer", token, caller.userId, invited.event.id);
       }
-      return { status: 201, body: await members(state.docId, { withInvitations: true, formerMembers: state.formerMembers }) };
+      return { status: 201, body: await members(state.docId, { withInvitations: true, formerMembers: state.formerMembers, viewer: caller.userId }) };
     },
 
     /** Accepts an emailed invitation: the signed-in caller becomes a member with the invited role. */

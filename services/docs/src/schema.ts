@@ -487,6 +487,30 @@ export const docsMigrations: Record<string, Migration> = {
       await db.schema.createIndex("workspace_invitations_token_idx").on("workspace_invitations").column("token_hash").execute();
     },
   },
+  "012_workspace_documents_belong_to_it": {
+    async up(db) {
+      // As effectiveRole: a document in a workspace (one not deleted) is the workspace's, so its
+      // owner's share counts only while they are in it.
+      await sql`
+        create or replace view document_access as
+        select doc_id, user_id,
+               (array_agg(role order by case role when 'owner' then 5 when 'editor' then 4 when 'auditor' then 3 when 'commenter' then 2 else 1 end desc))[1] as role
+        from (
+          select m.doc_id, m.user_id, m.role from document_members m
+          where m.role <> 'owner' or not exists (
+            select 1 from documents d join workspaces w on w.id = d.workspace_id
+            where d.id = m.doc_id
+              and not exists (select 1 from workspace_members wm where wm.workspace_id = w.id and wm.user_id = m.user_id)
+          )
+          union all
+          select d.id as doc_id, wm.user_id,
+                 case wm.role when 'owner' then 'owner' when 'admin' then 'owner' when 'member' then 'editor' when 'auditor' then 'auditor' end as role
+          from documents d join workspace_members wm on wm.workspace_id = d.workspace_id
+          where wm.role <> 'guest'
+        ) grants
+        group by doc_id, user_id`.execute(db);
+    },
+  },
 };
 
 /** Each projection and the tables it alone writes: what a rebuild truncates and replays. */

@@ -43,7 +43,9 @@ export class WorkspaceStore {
     opts: { idempotencyKey?: string; apply: (event: AnyDomainEvent, seq: number, previousSeq: number) => Promise<void> },
   ): Promise<{ state: WorkspaceState; events: { event: AnyDomainEvent; seq: number }[] }> {
     const key = opts.idempotencyKey;
-    const idOf = (type: string) => idempotentId([actorId, workspaceId, `workspace-${command.type}`, key ?? "", type]);
+    // The one the command is about is in the id too: a key reused for another member is another command.
+    const about = "userId" in command ? command.userId : "email" in command ? command.email : "";
+    const idOf = (type: string) => idempotentId([actorId, workspaceId, `workspace-${command.type}`, about, key ?? "", type]);
     const { state, eventIds } = await this.load(workspaceId);
     let decided: ReturnType<typeof decideWorkspace>;
     try {

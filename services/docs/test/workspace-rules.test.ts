@@ -96,6 +96,10 @@ describe("workspace aggregate: decide", () => {
     given(...team, invited).when({ type: "accept-invitation", tokenHash: hash, userId: STRANGER, now: "2026-02-02T00:00:00.000Z" }, STRANGER).thenRefused("NOT_FOUND");
     given(...team, invited).when({ type: "accept-invitation", tokenHash: "b".repeat(64), userId: STRANGER, now: "2026-01-15T00:00:00.000Z" }, STRANGER).thenRefused("NOT_FOUND");
     given(...team, invited).when({ type: "accept-invitation", tokenHash: hash, userId: ADMIN, now: "2026-01-15T00:00:00.000Z" }, ADMIN).then({ ...accepted, data: { ...accepted.data, userId: ADMIN, role: "admin" } } as WorkspaceEventData);
+    // An auditor invited as a guest stays an auditor; a guest invited as an auditor becomes one.
+    given(...team, invited).when({ type: "accept-invitation", tokenHash: hash, userId: AUDITOR, now: "2026-01-15T00:00:00.000Z" }, AUDITOR).then({ ...accepted, data: { ...accepted.data, userId: AUDITOR, role: "member" } } as WorkspaceEventData);
+    const asGuest: WorkspaceEventData = { ...invited, data: { ...invited.data, role: "guest" } } as WorkspaceEventData;
+    given(...team, asGuest).when({ type: "accept-invitation", tokenHash: hash, userId: AUDITOR, now: "2026-01-15T00:00:00.000Z" }, AUDITOR).then({ ...accepted, data: { ...accepted.data, userId: AUDITOR, role: "auditor" } } as WorkspaceEventData);
     given(...team, invited).when({ type: "cancel-invitation", email: "new@example.test" }, OWNER).then({ type: "workspace.invitation-cancelled.v1", data: { workspaceId: WS, email: "new@example.test" } });
   });
 
@@ -113,7 +117,7 @@ describe("what a workspace role gives on its documents", () => {
     { type: "doc.created.v1", data: { docId: DOC, title: "Plan", kind: "text", ownerId: MEMBER } },
     { type: "doc.moved.v1", data: { docId: DOC, from: null, to: WS } },
   ];
-  const withGrants = (extra: DocEventData[] = [], workspace = fold(team)) => ({ ...foldDocument(DOC, [...inWorkspace, ...extra]), inherited: documentGrants(workspace) });
+  const withGrants = (extra: DocEventData[] = [], workspace = fold(team)) => ({ ...foldDocument(DOC, [...inWorkspace, ...extra]), workspaceAccess: documentGrants(workspace) });
 
   it("owners and admins as owners, members as editors, auditors as auditors, guests and outsiders nothing", () => {
     const doc = withGrants();
@@ -148,8 +152,34 @@ describe("what a workspace role gives on its documents", () => {
     expect(leave(STRANGER)).toBe("NOT_FOUND");
   });
 
+  it("a document in a workspace is the workspace's: its maker's owner share counts only while they are in it", () => {
+    expect(effectiveRole(withGrants(), MEMBER)).toBe("owner");
+    const gone = withGrants([], fold([...team, ev.removed(MEMBER, "removed")]));
+    expect(effectiveRole(gone, MEMBER)).toBeNull();
+    // A guest who made it before being made a guest keeps it: still in the workspace.
+    expect(effectiveRole(withGrants([], fold([...team, ev.changed(MEMBER, "guest", "member")])), MEMBER)).toBe("owner");
+    // Once the workspace is deleted, its documents are their owners' again.
+    expect(effectiveRole(withGrants([], fold([...team, ev.deleted()])), MEMBER)).toBe("owner");
+  });
+
+  it("a workspace's admin manages its documents but neither hands them over nor removes their owner", () => {
+    const doc = withGrants([{ type: "doc.shared.v1", data: { docId: DOC, userId: GUEST, role: "viewer" } }]);
+    const attempt = (command: Parameters<typeof decide>[1], who: string) => {
+      try {
+        return decide(doc, command, who);
+      } catch (err) {
+        return (err as AppError).code;
+      }
+    };
+    expect(attempt({ type: "transfer-ownership", toUserId: AUDITOR }, ADMIN)).toBe("FORBIDDEN");
+    expect(attempt({ type: "remove-member", userId: MEMBER }, ADMIN)).toBe("FORBIDDEN");
+    expect(attempt({ type: "remove-member", userId: GUEST }, ADMIN)).toEqual([{ type: "doc.member-removed.v1", data: { docId: DOC, userId: GUEST, reason: "removed" } }]);
+    // The owner hands it to someone who reaches it through the workspace.
+    expect(attempt({ type: "transfer-ownership", toUserId: AUDITOR }, MEMBER)).toEqual([{ type: "doc.ownership-transferred.v1", data: { docId: DOC, fromUserId: MEMBER, toUserId: AUDITOR } }]);
+  });
+
   it("a deleted workspace gives nothing", () => {
-    expect(documentGrants(fold([...team, ev.deleted()])).size).toBe(0);
+    expect(documentGrants(fold([...team, ev.deleted()]))).toBeNull();
   });
 
   it("strongerRole and the mapping are total and agree with the permissions: the stronger role can do all the weaker one can, but commenting for an auditor", () => {
@@ -163,9 +193,11 @@ describe("what a workspace role gives on its documents", () => {
     givenDoc().when({ type: "create", title: "Plan", kind: "text", workspace: { id: WS, role: "guest" } }, GUEST).thenRefused("FORBIDDEN");
     givenDoc().when({ type: "create", title: "Plan", kind: "text", workspace: { id: WS, role: null } }, STRANGER).thenRefused("NOT_FOUND");
     const own: DocEventData = { type: "doc.created.v1", data: { docId: DOC, title: "Plan", kind: "text", ownerId: MEMBER } };
-    givenDoc(own).when({ type: "move", to: { id: WS, role: "member" } }, MEMBER).then({ type: "doc.moved.v1", data: { docId: DOC, from: null, to: WS } });
-    givenDoc(own).when({ type: "move", to: { id: WS, role: "auditor" } }, MEMBER).thenRefused("FORBIDDEN");
-    givenDoc(...inWorkspace).when({ type: "move", to: null }, MEMBER).then({ type: "doc.moved.v1", data: { docId: DOC, from: WS, to: null } });
-    givenDoc(...inWorkspace).when({ type: "move", to: { id: WS, role: "member" } }, MEMBER).then();
+    givenDoc(own).when({ type: "move", to: { id: WS, role: "member" }, fromRole: null }, MEMBER).then({ type: "doc.moved.v1", data: { docId: DOC, from: null, to: WS } });
+    givenDoc(own).when({ type: "move", to: { id: WS, role: "auditor" }, fromRole: null }, MEMBER).thenRefused("FORBIDDEN");
+    // Out of a workspace: its owners and admins only, even for the document's maker.
+    givenDoc(...inWorkspace).when({ type: "move", to: null, fromRole: "member" }, MEMBER).thenRefused("FORBIDDEN");
+    givenDoc(...inWorkspace).when({ type: "move", to: null, fromRole: "admin" }, MEMBER).then({ type: "doc.moved.v1", data: { docId: DOC, from: WS, to: null } });
+    givenDoc(...inWorkspace).when({ type: "move", to: { id: WS, role: "admin" }, fromRole: "admin" }, MEMBER).then();
   });
 });

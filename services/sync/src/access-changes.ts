@@ -74,8 +74,9 @@ export class RecentAccessChanges {
     const forUserAnywhere = this.byKey.get(`\u0000${userId}`);
     // A trash outranks a role change: the connection must go either way; so does a move to another workspace.
     if (forDoc && forDoc.mark > mark && (forDoc.change.kind === "trashed" || forDoc.change.kind === "unknown")) return forDoc.change;
-    if (forUser && forUser.mark > mark) return forUser.change;
-    return forUserAnywhere && forUserAnywhere.mark > mark ? forUserAnywhere.change : undefined;
+    // Of a change to this document and one to the user's workspace roles, the newer tells.
+    const newest = [forUser, forUserAnywhere].filter((e) => e !== undefined && e.mark > mark).sort((a, b) => b!.mark - a!.mark)[0];
+    return newest?.change;
   }
 }
 

@@ -16,6 +16,23 @@ describe("RecentAccessChanges", () => {
     expect(recent.since(mark, "d1", "u3")).toEqual({ kind: "trashed" });
   });
 
+  it("of a change to the document and a later one to the user's workspace roles, tells the later", () => {
+    const recent = new RecentAccessChanges();
+    const mark = recent.mark();
+    recent.record("d1", "u1", { kind: "role", role: "editor" });
+    recent.record(null, "u1", { kind: "unknown" });
+    expect(recent.since(mark, "d1", "u1")).toEqual({ kind: "unknown" });
+    // And the other way round.
+    const later = recent.mark();
+    recent.record(null, "u1", { kind: "unknown" });
+    recent.record("d1", "u1", { kind: "removed" });
+    expect(recent.since(later, "d1", "u1")).toEqual({ kind: "removed" });
+    // A workspace change of another user is not this one's.
+    const third = recent.mark();
+    recent.record(null, "u2", { kind: "unknown" });
+    expect(recent.since(third, "d1", "u1")).toBeUndefined();
+  });
+
   it("says it cannot tell once changes after the mark were dropped to stay bounded", () => {
     const recent = new RecentAccessChanges(2);
     const mark = recent.mark();

@@ -18,11 +18,11 @@ export interface DocState {
   /** The workspace it belongs to; null when it is its owner's own. */
   workspaceId: string | null;
   /**
-   * The roles its workspace's members have on it through their workspace roles. Not folded from
-   * the document's events: whoever loads the document fills it in from the workspace, so deciding
-   * stays pure and sees both.
+   * Its workspace's members and the roles they have on it through their workspace roles; null when
+   * it is in no workspace, or in one deleted since. Not folded from the document's events: whoever
+   * loads the document fills it in from the workspace, so deciding stays pure and sees both.
    */
-  inherited: ReadonlyMap<string, Role>;
+  workspaceAccess: WorkspaceAccess | null;
   /** Removed (or left) and not members again: who they are stays part of the document's record. */
   formerMembers: ReadonlySet<string>;
   /** Pending invitations by email. */
@@ -33,6 +33,13 @@ export interface DocState {
   webhooks: ReadonlyMap<string, WebhookState>;
   /** Stream sequence of the last event: the version commands are checked against. */
   version: number;
+}
+
+export interface WorkspaceAccess {
+  /** Everyone in the workspace, guests included. */
+  members: ReadonlySet<string>;
+  /** The role each gives on its documents (guests: none). */
+  grants: ReadonlyMap<string, Role>;
 }
 
 export interface WebhookState {
@@ -67,7 +74,7 @@ export const emptyDoc = (docId: string): DocState => ({
   purged: false,
   members: new Map(),
   workspaceId: null,
-  inherited: new Map(),
+  workspaceAccess: null,
   formerMembers: new Set(),
   invitations: new Map(),
   comments: new Map(),
@@ -78,8 +85,11 @@ export const emptyDoc = (docId: string): DocState => ({
 export type DocCommand =
   /** `workspace`: made in it, by someone whose role there is `role` (read before deciding). */
   | { type: "create"; title: string; kind: DocKind; workspace?: { id: string; role: WorkspaceRole | null } }
-  /** `to`: a workspace and the caller's role in it, or null for the owner's own documents. */
-  | { type: "move"; to: { id: string; role: WorkspaceRole | null } | null }
+  /**
+   * `to`: a workspace and the caller's role in it, or null for the owner's own documents;
+   * `fromRole`: the caller's role in the workspace it is in now (read before deciding).
+   */
+  | { type: "move"; to: { id: string; role: WorkspaceRole | null } | null; fromRole: WorkspaceRole | null }
   | { type: "rename"; title: string }
   | { type: "trash" }
   | { type: "untrash" }
@@ -150,9 +160,16 @@ export function roleOf(state: DocState, actorId: string, opts: { allowTrashed?: 
   return role;
 }
 
-/** A person's role on the document: their own share, strengthened by their workspace role; null for strangers. */
+/**
+ * A person's role on the document: their own share, strengthened by their workspace role; null
+ * for strangers. A document in a workspace is the workspace's: its owner's share counts only
+ * while they are in it, so someone who leaves (or is removed) takes nothing they made there.
+ */
 export function effectiveRole(state: DocState, userId: string): Role | null {
-  return strongerRole(state.members.get(userId), state.inherited.get(userId));
+  const access = state.workspaceAccess;
+  const own = state.members.get(userId);
+  const counted = own === "owner" && access !== null && !access.members.has(userId) ? undefined : own;
+  return strongerRole(counted, access?.grants.get(userId));
 }
 
 /** Whether someone can open the document: shared with them, or through its workspace. */
@@ -222,6 +239,10 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
     case "move": {
       // Moving decides who reaches the document through a workspace: for those who manage it.
       require(state, actorId, scopes, "trash");
+      // A document in a workspace is the workspace's: only its owners and admins take it out.
+      if (state.workspaceId !== null && !canInWorkspace(command.fromRole, "manageMembers")) {
+        throw new AppError("FORBIDDEN", "only the workspace's owners and admins move its documents out of it");
+      }
       if (command.to && !canInWorkspace(command.to.role, "createDocuments")) throw cannotPlaceIn(command.to.role);
       const to = command.to?.id ?? null;
       return to === state.workspaceId ? [] : [{ type: "doc.moved.v1", data: { docId, from: state.workspaceId, to } }];
@@ -292,6 +313,8 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
       require(state, actorId, scopes, "manageMembers");
       const current = state.members.get(command.userId);
       if (!current) throw new AppError("NOT_FOUND", "that user is not a member");
+      // A workspace's admin manages the document as its owner does, but cannot remove its owner.
+      if (command.userId === state.ownerId) throw new AppError("FORBIDDEN", "the owner cannot be removed; the owner can hand the document over first");
       return [{ type: "doc.member-removed.v1", data: { docId, userId: command.userId, reason: "removed" } }];
     }
     case "leave": {
@@ -372,6 +395,8 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
       return webhookIn(state, command.webhookId).disabled ? [{ type: "webhook.enabled.v1", data: { docId, webhookId: command.webhookId } }] : [];
     case "transfer-ownership": {
       require(state, actorId, scopes, "transfer");
+      // Its owner hands it over; a workspace's owners and admins manage it but do not own it.
+      if (actorId !== state.ownerId) throw new AppError("FORBIDDEN", "only the document's owner can hand it over");
       if (command.toUserId === actorId) return [];
       if (!hasAccess(state, command.toUserId)) throw new AppError("VALIDATION_FAILED", "share the document with that user first");
       // The former owner's endpoints, whose secrets they alone were shown, would go on hearing
@@ -380,7 +405,7 @@ export function decide(state: DocState, command: DocCommand, actorId: string, sc
       const stopped = [...state.webhooks]
         .filter(([, hook]) => !hook.disabled)
         .map(([webhookId]): DocEventData => ({ type: "webhook.disabled.v1", data: { docId, webhookId, reason, ownerId: command.toUserId } }));
-      return [{ type: "doc.ownership-transferred.v1", data: { docId, fromUserId: actorId, toUserId: command.toUserId } }, ...stopped];
+      return [{ type: "doc.ownership-transferred.v1", data: { docId, fromUserId: state.ownerId, toUserId: command.toUserId } }, ...stopped];
     }
   }
 }

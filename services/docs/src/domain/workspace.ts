@@ -1,4 +1,5 @@
-import { AppError, WorkspaceRoles, canInWorkspace, workspaceDocumentRole, type Role, type DomainEvent, type EventPayload, type WorkspacePermission, type WorkspaceRole } from "@palimpsest/contracts";
+import type { WorkspaceAccess } from "./document.ts";
+import { AppError, canInWorkspace, workspaceDocumentRole, type Role, type DomainEvent, type EventPayload, type WorkspacePermission, type WorkspaceRole } from "@palimpsest/contracts";
 
 /**
  * The workspace aggregate: its name, whether it was deleted, and its members with their roles.
@@ -78,15 +79,18 @@ export function workspaceRoleOrNull(state: WorkspaceState, userId: string): Work
   return state.exists && !state.deleted ? (state.members.get(userId) ?? null) : null;
 }
 
-/** The role each member has on the workspace's documents through their workspace role; none once it is deleted. */
-export function documentGrants(state: WorkspaceState): ReadonlyMap<string, Role> {
+/**
+ * Who is in the workspace and the role each has on its documents through their workspace role;
+ * null once it is deleted (its documents are their owners' again) or before it exists.
+ */
+export function documentGrants(state: WorkspaceState): WorkspaceAccess | null {
+  if (!state.exists || state.deleted) return null;
   const grants = new Map<string, Role>();
-  if (!state.exists || state.deleted) return grants;
   for (const [userId, role] of state.members) {
     const granted = workspaceDocumentRole(role);
     if (granted) grants.set(userId, granted);
   }
-  return grants;
+  return { members: new Set(state.members.keys()), grants };
 }
 
 function requireIn(state: WorkspaceState, actorId: string, permission: WorkspacePermission): WorkspaceRole {
@@ -95,8 +99,11 @@ function requireIn(state: WorkspaceState, actorId: string, permission: Workspace
   return role;
 }
 
-/** Workspace roles, the most able first (as WorkspaceRoles), for keeping the stronger. */
-const WORKSPACE_ROLE_ORDER: readonly WorkspaceRole[] = WorkspaceRoles;
+/**
+ * Workspace roles by what they may do, for keeping the stronger of two: an auditor reads every
+ * document with its history, a guest only what is shared with them.
+ */
+const WORKSPACE_ROLE_STRENGTH: Record<WorkspaceRole, number> = { owner: 5, admin: 4, member: 3, auditor: 2, guest: 1 };
 
 const owners = (state: WorkspaceState): number => [...state.members.values()].filter((r) => r === "owner").length;
 
@@ -156,7 +163,7 @@ export function decideWorkspace(state: WorkspaceState, command: WorkspaceCommand
       if (Date.parse(invitation.expiresAt) <= Date.parse(command.now)) throw new AppError("NOT_FOUND", "this invitation link has expired: ask for a new one");
       // Someone already in keeps the stronger of their role and the invited one's place in the list.
       const current = state.members.get(command.userId);
-      const role = current && WORKSPACE_ROLE_ORDER.indexOf(current) <= WORKSPACE_ROLE_ORDER.indexOf(invitation.role) ? current : invitation.role;
+      const role = current && WORKSPACE_ROLE_STRENGTH[current] >= WORKSPACE_ROLE_STRENGTH[invitation.role] ? current : invitation.role;
       return [{ type: "workspace.invitation-accepted.v1", data: { workspaceId, email, userId: command.userId, role } }];
     }
     case "remove-member": {
