@@ -242,4 +242,26 @@ describe("webhooks", () => {
     const over = await ann.api.post(`/api/docs/${doc.id}/webhooks`, { url: rx.url, events: ["doc.renamed"] });
     expect(over).toMatchObject({ status: 422, body: { error: { code: "WEBHOOK_LIMIT_REACHED" } } });
   });
+
+  it("an endpoint registered through a workspace role hears nothing more once that role is gone", async () => {
+    const owner = await ctx.anon.newUser("Workspace owner");
+    const admin = await ctx.anon.newUser("Workspace admin");
+    const ws = (await owner.api.post<{ id: string }>("/api/workspaces", { name: "Hooked" })).body;
+    expect((await owner.api.post(`/api/workspaces/${ws.id}/members`, { email: admin.auth.user.email, role: "admin" })).status).toBe(201);
+    const doc = (await owner.api.post<{ id: string }>("/api/docs", { title: "Watched", workspaceId: ws.id })).body;
+    const rx = await receiver();
+    // The admin manages the document's webhooks as its owner does.
+    await register(admin.api, doc.id, rx.url, ["doc.renamed"]);
+    expect((await owner.api.call("PATCH", `/api/docs/${doc.id}`, { title: "Watched, renamed" })).status).toBe(200);
+    await vi.waitFor(() => expect(rx.got.map((r) => r.json.data["title"])).toEqual(["Watched, renamed"]), { timeout: 15_000 });
+    // Removed from the workspace: the next rename goes nowhere.
+    expect((await owner.api.call("DELETE", `/api/workspaces/${ws.id}/members/${admin.auth.user.id}`)).status).toBe(204);
+    expect((await owner.api.call("PATCH", `/api/docs/${doc.id}`, { title: "Watched, renamed again" })).status).toBe(200);
+    // An endpoint of the owner's own, registered after, hears that rename: deliveries went on meanwhile.
+    const own = await receiver();
+    await register(owner.api, doc.id, own.url, ["doc.renamed"]);
+    expect((await owner.api.call("PATCH", `/api/docs/${doc.id}`, { title: "Watched, third" })).status).toBe(200);
+    await vi.waitFor(() => expect(own.got.map((r) => r.json.data["title"])).toEqual(["Watched, third"]), { timeout: 15_000 });
+    expect(rx.got).toHaveLength(1);
+  });
 });

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { Counter, Histogram } from "prom-client";
-import { AppError, Streams, decodeEditHead, subjectDocId, subjects, type WebhookEventType } from "@palimpsest/contracts";
+import { AppError, Permissions, Streams, decodeEditHead, subjectDocId, subjects, type WebhookEventType } from "@palimpsest/contracts";
 import { decodeEvent, runDurableWorker, wakeableSleep, type DurableWorker, type Logger, type Metrics } from "@palimpsest/platform";
 import { deliveryBody, editedMessage, webhookMessageOf } from "./webhook-events.ts";
 import { webhookUrlSeal, type WebhookUrlSeal } from "./webhook-url-seal.ts";
@@ -75,14 +75,19 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
     return (await db.selectFrom("documents").select("title").where("id", "=", docId).executeTakeFirst())?.title;
   }
 
-  /** Active endpoints of a document that asked for `type`. */
+  /**
+   * Active endpoints of a document that asked for `type`, whose registrant may still manage its
+   * webhooks: one registered through a workspace role hears nothing more once that role is gone.
+   */
   function endpoints(docId: string, type: WebhookEventType) {
     return db
       .selectFrom("webhooks")
-      .selectAll()
-      .where("doc_id", "=", docId)
-      .where("disabled_at", "is", null)
-      .where(sql<boolean>`events @> ${JSON.stringify([type])}::jsonb`);
+      .innerJoin("document_access as a", (j) => j.onRef("a.doc_id", "=", "webhooks.doc_id").onRef("a.user_id", "=", "webhooks.created_by"))
+      .where("a.role", "in", [...Permissions.manageWebhooks])
+      .selectAll("webhooks")
+      .where("webhooks.doc_id", "=", docId)
+      .where("webhooks.disabled_at", "is", null)
+      .where(sql<boolean>`webhooks.events @> ${JSON.stringify([type])}::jsonb`);
   }
 
   async function onDocsEvent(m: JsMsg): Promise<"done"> {
@@ -101,7 +106,7 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
     const probe = webhookMessageOf(event, undefined);
     if (!probe) return "done";
     // An endpoint hears of what was stored after it was registered, never before.
-    const hooks = await endpoints(docId, probe.type).where("registered_seq", "<", m.seq).execute();
+    const hooks = await endpoints(docId, probe.type).where("webhooks.registered_seq", "<", m.seq).execute();
     if (hooks.length === 0) return "done";
     const message = webhookMessageOf(event, await titleOf(docId))!;
     const now = new Date();
@@ -140,7 +145,7 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
     const docId = subjectDocId.editHead(m.subject);
     const head = docId ? decodeEditHead(m.data) : undefined;
     if (!docId || !head) return "done";
-    const hooks = await endpoints(docId, "doc.edited").where("edit_version", "<", head.seq).execute();
+    const hooks = await endpoints(docId, "doc.edited").where("webhooks.edit_version", "<", head.seq).execute();
     if (hooks.length === 0) return "done";
     const title = await titleOf(docId);
     const now = new Date();
