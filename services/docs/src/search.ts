@@ -46,7 +46,7 @@ export function createSearch(db: Kysely<DocsDb>) {
           ? sql`true`
           : query.workspaceId === PERSONAL_DOCUMENTS
             ? sql`not exists (select 1 from workspaces w where w.id = d.workspace_id)`
-            : sql`d.workspace_id = ${query.workspaceId}`;
+            : sql`exists (select 1 from workspaces w where w.id = d.workspace_id and w.id = ${query.workspaceId})`;
       const text = normalizeSearchQuery(query.q);
       if (!text) throw new AppError("VALIDATION_FAILED", "q must contain something to search for");
       const limit = query.limit ?? SEARCH_LIMIT_DEFAULT;

@@ -170,7 +170,7 @@ export function createWorkspaces(db: Kysely<DocsDb>, store: WorkspaceStore, cach
         // Whether an email has an account is for those who manage members: that is checked first.
         if (!canInWorkspace(workspaceRoleOf(await cache.workspace(i.id), caller.userId), "manageMembers")) throw new AppError("FORBIDDEN", "only owners and admins add members");
         const user = await findUserByEmail(db, nc, email, ctx.requestId);
-        if (user) return { type: "add-member", userId: user.id, role: body.role };
+        if (user) return { type: "add-member", userId: user.id, role: body.role, email };
         invited = { email, role: body.role };
         return { type: "invite", email, role: body.role, tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + invitations.ttlMs).toISOString() };
       });

@@ -100,6 +100,10 @@ describe("workspace aggregate: decide", () => {
     given(...team, invited).when({ type: "accept-invitation", tokenHash: hash, userId: AUDITOR, now: "2026-01-15T00:00:00.000Z" }, AUDITOR).then({ ...accepted, data: { ...accepted.data, userId: AUDITOR, role: "member" } } as WorkspaceEventData);
     const asGuest: WorkspaceEventData = { ...invited, data: { ...invited.data, role: "guest" } } as WorkspaceEventData;
     given(...team, asGuest).when({ type: "accept-invitation", tokenHash: hash, userId: AUDITOR, now: "2026-01-15T00:00:00.000Z" }, AUDITOR).then({ ...accepted, data: { ...accepted.data, userId: AUDITOR, role: "auditor" } } as WorkspaceEventData);
+    // Added directly by the same address (they signed up meanwhile): the link is used up.
+    given(...team, invited)
+      .when({ type: "add-member", userId: STRANGER, role: "guest", email: "new@example.test" }, OWNER)
+      .then(ev.added(STRANGER, "guest"), { type: "workspace.invitation-cancelled.v1", data: { workspaceId: WS, email: "new@example.test" } });
     given(...team, invited).when({ type: "cancel-invitation", email: "new@example.test" }, OWNER).then({ type: "workspace.invitation-cancelled.v1", data: { workspaceId: WS, email: "new@example.test" } });
   });
 

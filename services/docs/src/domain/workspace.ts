@@ -39,7 +39,8 @@ export type WorkspaceCommand =
   | { type: "rename"; name: string }
   /** `liveDocuments`: how many of its documents are not in the trash (read before deciding). */
   | { type: "delete"; liveDocuments: number }
-  | { type: "add-member"; userId: string; role: WorkspaceRole }
+  /** `email`: the address they were added by, whose pending invitation (if any) is then used up. */
+  | { type: "add-member"; userId: string; role: WorkspaceRole; email?: string }
   | { type: "change-role"; userId: string; role: WorkspaceRole }
   /** The caller's own id: leaving. */
   | { type: "remove-member"; userId: string }
@@ -132,10 +133,12 @@ export function decideWorkspace(state: WorkspaceState, command: WorkspaceCommand
     case "add-member": {
       const acting = requireIn(state, actorId, "manageMembers");
       if (command.role === "owner" && acting !== "owner") throw new AppError("FORBIDDEN", "only an owner can make someone an owner");
+      // A link still out for the same address would let its holder in again after a removal.
+      const spent: WorkspaceEventData[] = command.email && state.invitations.has(command.email) ? [{ type: "workspace.invitation-cancelled.v1", data: { workspaceId, email: command.email } }] : [];
       const current = state.members.get(command.userId);
-      if (current === command.role) return [];
-      if (current !== undefined) return decideWorkspace(state, { type: "change-role", userId: command.userId, role: command.role }, actorId);
-      return [{ type: "workspace.member-added.v1", data: { workspaceId, userId: command.userId, role: command.role } }];
+      if (current === command.role) return spent;
+      if (current !== undefined) return [...decideWorkspace(state, { type: "change-role", userId: command.userId, role: command.role }, actorId), ...spent];
+      return [{ type: "workspace.member-added.v1", data: { workspaceId, userId: command.userId, role: command.role } }, ...spent];
     }
     case "change-role": {
       const acting = requireIn(state, actorId, "manageMembers");
