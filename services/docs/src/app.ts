@@ -134,9 +134,10 @@ export async function buildDocsApp(deps: DocsDeps): Promise<DocsApp> {
     }),
   );
   // Not among docsProjectionSpecs: it calls history, so it needs a connection (see search-index.ts).
-  // A short flush delay: an edit should be findable within seconds, and a batch costs one fetch per document.
   projections.push(
-    runProjection({ ...common, spec: searchIndexSpec(nc, log), tables: docsProjections["docs-search"], batchSize: 200, flushDelayMs: 250 }),
+    // However many heads arrive meanwhile (each edited document's, several a second), a batch
+    // waits for the interval, so each document is indexed once per interval.
+    runProjection({ ...common, spec: searchIndexSpec(nc, log), tables: docsProjections["docs-search"], batchSize: 20_000, flushDelayMs: config.searchIndexIntervalMs }),
   );
   const mailer = runNotificationMailer({ db, js, log, metrics, delayMs: config.notificationMailDelaySeconds * 1000, publicUrl: config.publicUrl });
   const checks = { nats: () => natsReady(nc), postgres: () => dbReady(db) };

@@ -46,6 +46,12 @@ export const docsConfigSpec = {
     "how long a notification waits before it is emailed (read in the app by then, it is not), and the least time between two notification emails to one person: what comes meanwhile goes in one email",
     { min: 0.2, max: 86_400 },
   ),
+  searchIndexIntervalMs: env.int(
+    "SEARCH_INDEX_INTERVAL_MS",
+    2_000,
+    "how often the search index takes in what was edited: each edited document's text is fetched and indexed once per interval, so an edit is findable within about this long, and typing costs one indexing per document per interval",
+    { min: 50, max: 60_000 },
+  ),
   webhookSigningKey,
   webhookAllowPrivateTargets: env.oneOf<PrivateTargetPolicy>(
     "WEBHOOK_ALLOW_PRIVATE_TARGETS",

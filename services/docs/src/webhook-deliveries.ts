@@ -51,6 +51,9 @@ interface Deps {
  *   two replicas never send one row at once and a replica that dies mid-send leaves it to another;
  * - a failure schedules the next attempt in the row (not in a timer), so a restart loses none.
  */
+/** How stale the set of documents with a `doc.edited` endpoint may be. */
+const WATCHED_REFRESH_MS = 1_000;
+
 export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
   const { db, js, jsm, store, apply, config } = deps;
   const log = deps.log.child({ part: "webhooks" });
@@ -80,12 +83,21 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
    * webhooks: one registered through a workspace role hears nothing more once that role is gone.
    */
   function endpoints(docId: string, type: WebhookEventType) {
+    // The access check as a condition on the endpoints found: most documents have none, and then
+    // it is never evaluated (every edit's head asks).
     return db
       .selectFrom("webhooks")
-      .innerJoin("document_access as a", (j) => j.onRef("a.doc_id", "=", "webhooks.doc_id").onRef("a.user_id", "=", "webhooks.created_by"))
-      .where("a.role", "in", [...Permissions.manageWebhooks])
       .selectAll("webhooks")
       .where("webhooks.doc_id", "=", docId)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("document_access as a")
+            .select("a.user_id")
+            .whereRef("a.doc_id", "=", "webhooks.doc_id")
+            .whereRef("a.user_id", "=", "webhooks.created_by")
+            .where("a.role", "in", [...Permissions.manageWebhooks]),
+        ),
+      )
       .where("webhooks.disabled_at", "is", null)
       .where(sql<boolean>`webhooks.events @> ${JSON.stringify([type])}::jsonb`);
   }
@@ -145,8 +157,57 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
     const docId = subjectDocId.editHead(m.subject);
     const head = docId ? decodeEditHead(m.data) : undefined;
     if (!docId || !head) return "done";
+    // Every edited document's head passes here several times a second; most have no endpoint.
+    if (!(await editWatched()).has(docId)) return "done";
+    await takeHead(docId, head);
+    return "done";
+  }
+
+  /**
+   * Documents with an active endpoint for `doc.edited`, read again at most once a
+   * WATCHED_REFRESH_MS (one query, not one per head). A document that joins the set had its
+   * endpoint registered meanwhile: its newest head is taken in then, so the edits made before the
+   * set knew of it are delivered even if no other edit follows.
+   */
+  let watched: { at: number; docs: Promise<ReadonlySet<string>> } | undefined;
+  function editWatched(): Promise<ReadonlySet<string>> {
+    if (watched && Date.now() - watched.at < WATCHED_REFRESH_MS) return watched.docs;
+    const previous = watched?.docs;
+    const docs = (async () => {
+      const rows = await db
+        .selectFrom("webhooks")
+        .select("doc_id")
+        .distinct()
+        .where("disabled_at", "is", null)
+        .where(sql<boolean>`events @> ${JSON.stringify(["doc.edited"])}::jsonb`)
+        .execute();
+      const next = new Set(rows.map((r) => r.doc_id));
+      const before = previous ? await previous.catch(() => new Set<string>()) : new Set<string>();
+      for (const docId of next) if (!before.has(docId)) void newestHead(docId);
+      return next;
+    })();
+    const entry = { at: Date.now(), docs };
+    watched = entry;
+    docs.catch(() => {
+      if (watched === entry) watched = undefined;
+    });
+    return docs;
+  }
+
+  async function newestHead(docId: string): Promise<void> {
+    try {
+      const m = await jsm.streams.getMessage(Streams.editHeads, { last_by_subj: subjects.editHead(docId) });
+      const head = m ? decodeEditHead(m.data) : undefined;
+      if (head) await takeHead(docId, head);
+    } catch (err) {
+      // The document's next edit brings a head anyway.
+      log.warn({ err, docId }, "could not read a newly watched document's newest edit");
+    }
+  }
+
+  async function takeHead(docId: string, head: NonNullable<ReturnType<typeof decodeEditHead>>): Promise<void> {
     const hooks = await endpoints(docId, "doc.edited").where("webhooks.edit_version", "<", head.seq).execute();
-    if (hooks.length === 0) return "done";
+    if (hooks.length === 0) return;
     const title = await titleOf(docId);
     const now = new Date();
     for (const h of hooks) {
@@ -195,7 +256,6 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
         .execute();
     }
     wake();
-    return "done";
   }
 
   interface Claimed {
@@ -333,6 +393,13 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
     }),
   ];
 
+  // Read again on a clock too, not only as heads arrive: an endpoint registered right after the
+  // last edit anywhere still gets it.
+  const watchClock = setInterval(() => {
+    editWatched().catch((err: unknown) => log.warn({ err }, "could not read which documents have doc.edited endpoints"));
+  }, WATCHED_REFRESH_MS);
+  watchClock.unref();
+
   return {
     secretOf: (webhookId) => endpointSecret(serverKey, webhookId),
     urls,
@@ -360,6 +427,7 @@ export function startWebhookDeliveries(deps: Deps): WebhookDeliveries {
 
     async stop() {
       stopped = true;
+      clearInterval(watchClock);
       wake();
       await Promise.all(workers.map((w) => w.stop()));
       await sender;
