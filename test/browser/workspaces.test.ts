@@ -156,19 +156,26 @@ describe("workspaces in the browser", () => {
     expect(await row(b, "Design brief").count()).toBe(0);
     expect((await ben.api.get<ApiPage<DocView>>("/api/docs")).body.items.some((d) => d.id === docId)).toBe(false);
 
-    // ---- From the open document, Ann moves it back into Design; Ben has it again.
+    // ---- From the open document's share dialog, Ann moves it back into Design; Ben has it again.
     await row(a, "Design brief").getByRole("link").click();
     await a.getByTestId("doc-title").filter({ hasText: "Design brief" }).waitFor();
-    await a.getByRole("button", { name: "Move", exact: true }).click();
+    await a.getByRole("button", { name: "Share" }).click();
+    await a.getByRole("button", { name: "Move to another workspace…" }).click();
     await a.getByTestId("move-dialog").getByRole("button", { name: "Move to Design" }).click();
     await a.getByTestId("move-dialog").waitFor({ state: "detached" });
     await a.getByRole("status").filter({ hasText: "Moved to Design." }).waitFor();
+    // The share dialog now names the workspace and who reaches the document through it.
+    await a.getByText("In the workspace Design.").waitFor();
+    await a.getByTestId("share-workspace").getByText("Ben Member").waitFor();
+    await a.keyboard.press("Escape");
     expect((await ann.api.get<DocView>(`/api/docs/${docId}`)).body.workspaceId).toBe(workspaceId);
     await vi.waitFor(async () => expect((await ben.api.get<DocView>(`/api/docs/${docId}`)).body.role).toBe("editor"), WAIT);
-    // Ben, an editor through the workspace, is offered no move.
+    // Ben, an editor through the workspace, sees where it is and is offered no move.
     await b.goto(`/d/${docId}`);
     await b.getByTestId("doc-title").filter({ hasText: "Design brief" }).waitFor();
-    expect(await b.getByRole("button", { name: "Move", exact: true }).count()).toBe(0);
+    await b.getByRole("button", { name: "Share" }).click();
+    await b.getByText("In the workspace Design.").waitFor();
+    expect(await b.getByRole("button", { name: "Move to another workspace…" }).count()).toBe(0);
 
     expect(unexpectedErrors(A)).toEqual([]);
     expect(unexpectedErrors(B)).toEqual([]);

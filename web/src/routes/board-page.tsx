@@ -10,7 +10,6 @@ import { BoardEditor, type BoardComments } from "../board/board-editor";
 import type { CardView } from "../board/board-model";
 import { CommentsButton } from "../comments/comments-button";
 import { ExportMenu } from "../transfer/export-menu";
-import { MoveButton } from "../workspaces/move-button";
 import { CommentsSidebar, type ThreadSubject } from "../comments/comments-sidebar";
 import { useCommentPanel } from "../comments/use-comment-panel";
 import { useComments } from "../comments/use-comments";
@@ -114,7 +113,6 @@ function Board({ doc: opened }: { doc: DocMeta }): ReactNode {
           <CommentsButton open={panel.open} count={comments.threads.filter((t) => !t.resolved).length} onToggle={panel.toggle} />
           <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
           <ExportMenu docId={doc.id} />
-          <MoveButton doc={doc} onMoved={setNotice} />
           {mayReadHistory && <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />}
         </>
       }

@@ -25,7 +25,6 @@ import { anchorOfSelection, quotedText } from "../comments/comment-anchors";
 import { CommentHighlights, commentHighlightsKey, type HighlightedThread } from "../comments/comment-highlights";
 import { CommentsButton } from "../comments/comments-button";
 import { ExportMenu } from "../transfer/export-menu";
-import { MoveButton } from "../workspaces/move-button";
 import { CommentsSidebar, type ThreadSubject } from "../comments/comments-sidebar";
 import { useCommentPanel, type CommentPanel } from "../comments/use-comment-panel";
 import { useComments, type Comments } from "../comments/use-comments";
@@ -225,7 +224,6 @@ function TextDocument({ doc: opened }: { doc: DocMeta }): ReactNode {
           <AttachmentsButton doc={doc} ydoc={connection?.doc ?? null} />
           {mayReadHistory && <HistoryButton open={historyOpen} onToggle={() => setHistoryOpen(!historyOpen)} />}
           <ExportMenu docId={doc.id} />
-          <MoveButton doc={doc} onMoved={setNotice} />
         </>
       }
     >

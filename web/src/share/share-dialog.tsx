@@ -11,7 +11,8 @@ import type { ShareRole } from "../api/api-client";
 import { ApiError, isAbortError } from "../api/http";
 import type { DocRole, DocMeta, Invitation, Member, Members } from "../api/types";
 import { useSession } from "../auth/use-session";
-import { colorForUser, initialsOf } from "../lib/user-color";
+import { InvitationRow, PersonRow, personName } from "./person-rows";
+import { PlaceSection } from "../workspaces/move-button";
 import { documentPath } from "../lib/paths";
 import { can, canManageMembers, canShare } from "@palimpsest/contracts/shared";
 import { WebhooksSection } from "./webhooks-section";
@@ -105,7 +106,13 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
     setMembers(await api.members.list(doc.id));
   };
 
-  const nameOf = (m: Member): string => m.name || m.email || "Someone";
+  /** Moved to another workspace: who reaches it through one changed, so the lists are read again. */
+  const changedPlace = (message: string): void => {
+    changed(null, message);
+    void reload().catch(() => undefined);
+  };
+
+  const nameOf = personName;
 
   const invite = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
@@ -299,7 +306,10 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
       className="share-dialog"
       aria-labelledby={titleId}
       data-testid="share-dialog"
-      onClose={onClose}
+      // A dialog opened from this one (moving the document) closes on its own: only this one's close closes it.
+      onClose={(event) => {
+        if (event.target === dialogRef.current) onClose();
+      }}
       // A click on the backdrop lands on the dialog element itself.
       onClick={(event) => {
         if (event.target === dialogRef.current) dialogRef.current.close();
@@ -368,6 +378,8 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
           )}
         </p>
 
+        <PlaceSection doc={doc} workspaceName={members?.workspace?.name ?? null} onMoved={(message) => changedPlace(message)} />
+
         <section aria-label="People with access">
           <h3 className="share-section-title">People with access</h3>
           {members === null && loadError === null ? (
@@ -375,19 +387,9 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
           ) : (
             <ul className="share-list" data-testid="share-members">
               {people.map((member) => (
-                <li key={member.userId} className="share-row" data-user-email={member.email} aria-busy={busy === member.userId}>
-                  <span className="avatar" style={{ backgroundColor: colorForUser(member.userId) }} aria-hidden="true">
-                    {initialsOf(nameOf(member))}
-                  </span>
-                  <span className="share-person">
-                    <span className="share-name">
-                      {nameOf(member)}
-                      {member.userId === selfId && <span className="muted"> (you)</span>}
-                    </span>
-                    <span className="share-email">{member.email}</span>
-                  </span>
+                <PersonRow key={member.userId} person={member} self={member.userId === selfId} busy={busy === member.userId}>
                   {roleControl(member)}
-                </li>
+                </PersonRow>
               ))}
             </ul>
           )}
@@ -401,19 +403,9 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
             <p className="share-note">Everyone in it reaches this document by their workspace role; a share above adds to it. Manage them in the workspace's settings.</p>
             <ul className="share-list">
               {members.workspace.members.map((member) => (
-                <li key={member.userId} className="share-row" data-user-email={member.email}>
-                  <span className="avatar" style={{ backgroundColor: colorForUser(member.userId) }} aria-hidden="true">
-                    {initialsOf(nameOf(member))}
-                  </span>
-                  <span className="share-person">
-                    <span className="share-name">
-                      {nameOf(member)}
-                      {member.userId === selfId && <span className="muted"> (you)</span>}
-                    </span>
-                    <span className="share-email">{member.email}</span>
-                  </span>
+                <PersonRow key={member.userId} person={member} self={member.userId === selfId} busy={false}>
                   <span className="share-role-text">{ROLE_LABELS[member.role]}</span>
-                </li>
+                </PersonRow>
               ))}
             </ul>
           </section>
@@ -424,26 +416,14 @@ export default function ShareDialog({ doc, onClose, onAccessChanged }: ShareDial
             <h3 className="share-section-title">Invited, not signed up yet</h3>
             <ul className="share-list" data-testid="share-invitations">
               {invitations.map((invitation) => (
-                <li key={invitation.email} className="share-row" data-invitation-email={invitation.email} aria-busy={busy === invitation.email}>
-                  <span className="avatar avatar-pending" aria-hidden="true">
-                    @
-                  </span>
-                  <span className="share-person">
-                    <span className="share-name">{invitation.email}</span>
-                    <span className="share-email">Pending invitation · {ROLE_LABELS[invitation.role].toLowerCase()}</span>
-                  </span>
-                  {canInvite && (
-                    <button
-                      type="button"
-                      className="button button-quiet"
-                      aria-label={`Cancel the invitation for ${invitation.email}`}
-                      disabled={busy !== null}
-                      onClick={() => void cancelInvitation(invitation)}
-                    >
-                      Cancel invitation
-                    </button>
-                  )}
-                </li>
+                <InvitationRow
+                  key={invitation.email}
+                  email={invitation.email}
+                  role={ROLE_LABELS[invitation.role]}
+                  busy={busy === invitation.email}
+                  disabled={busy !== null}
+                  cancel={canInvite ? () => void cancelInvitation(invitation) : null}
+                />
               ))}
             </ul>
           </section>

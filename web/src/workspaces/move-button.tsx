@@ -1,7 +1,7 @@
-// "Move" in an open document's header, for those who manage it (its owner, or a workspace's
-// owner or admin through it): the same dialog as on the dashboard's rows.
+// Where a document lives, in its share dialog, with "Move to another workspace…" for those who
+// manage it (its owner, or a workspace's owner or admin through it): the dashboard rows' dialog.
 
-import { lazy, Suspense, useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { useNavigate } from "react-router-dom";
 import { can } from "@palimpsest/contracts/shared";
@@ -11,24 +11,36 @@ import { ErrorBoundary } from "../components/error-boundary";
 
 const MoveDialog = lazy(() => import("./move-dialog"));
 
-export function MoveButton({ doc, onMoved }: { doc: DocMeta; onMoved: (message: string) => void }): ReactNode {
+/**
+ * Where the document lives and, for those who manage it, a way to move it: in the share dialog,
+ * since a move changes who reaches it through a workspace.
+ */
+export function PlaceSection({ doc, workspaceName, onMoved }: { doc: DocMeta; workspaceName: string | null; onMoved: (message: string) => void }): ReactNode {
   const [open, setOpen] = useState(false);
   const navigate = useNavigate();
-  if (!can(doc.role, "trash")) return null;
+  const close = useCallback(() => setOpen(false), []);
+  // The workspace is named to those in it (the member list says which); who may move it sees the choices.
+  if (!workspaceName && !can(doc.role, "trash")) return null;
   return (
-    <>
-      <button type="button" className="button button-quiet" aria-haspopup="dialog" title="Move to another workspace" onClick={() => setOpen(true)}>
-        Move
-      </button>
+    <section aria-label="Where it is">
+      <h3 className="share-section-title">Where it is</h3>
+      <p className="share-note">
+        {workspaceName ? `In the workspace ${workspaceName}.` : ""}{" "}
+        {can(doc.role, "trash") && (
+          <button type="button" className="link-button" aria-haspopup="dialog" onClick={() => setOpen(true)}>
+            Move to another workspace…
+          </button>
+        )}
+      </p>
       {open && (
         <MoveDialogLoader
           docId={doc.id}
-          onClose={() => setOpen(false)}
+          onClose={close}
           // Moved out of the workspace that let me in: the document is no longer mine to show.
           onMoved={(to, moved) => (moved ? onMoved(`Moved to ${to?.name ?? "its owner's documents"}.`) : navigate("/", { replace: true }))}
         />
       )}
-    </>
+    </section>
   );
 }
 

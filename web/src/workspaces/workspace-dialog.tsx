@@ -11,9 +11,9 @@ import { api } from "../api/api-client";
 import { ApiError, isAbortError } from "../api/http";
 import type { Workspace, WorkspaceInvitation, WorkspaceMember, WorkspaceMembers, WorkspaceRole } from "../api/types";
 import { useSession } from "../auth/use-session";
-import { colorForUser, initialsOf } from "../lib/user-color";
 import { WORKSPACE_ROLE_HINTS, WORKSPACE_ROLE_LABELS, WORKSPACE_ROLES, withArticle } from "./workspace-roles";
 import { downloadWorkspaceExport } from "../transfer/doc-transfer";
+import { InvitationRow, PersonRow, personName } from "../share/person-rows";
 import "../share/share.css";
 import "./workspaces.css";
 
@@ -101,7 +101,7 @@ export default function WorkspaceDialog({ workspace, onClose, onChanged, onGone 
     return () => controller.abort();
   }, [workspace.id]);
 
-  const nameOf = (m: WorkspaceMember): string => m.name || m.email || "Someone";
+  const nameOf = personName;
 
   const changed = (next: WorkspaceMembers | null, message: string): void => {
     if (next) {
@@ -409,19 +409,9 @@ export default function WorkspaceDialog({ workspace, onClose, onChanged, onGone 
           ) : (
             <ul className="share-list" data-testid="workspace-members">
               {(members ?? []).map((member) => (
-                <li key={member.userId} className="share-row" data-user-email={member.email} aria-busy={busy === member.userId}>
-                  <span className="avatar" style={{ backgroundColor: colorForUser(member.userId) }} aria-hidden="true">
-                    {initialsOf(nameOf(member))}
-                  </span>
-                  <span className="share-person">
-                    <span className="share-name">
-                      {nameOf(member)}
-                      {member.userId === selfId && <span className="muted"> (you)</span>}
-                    </span>
-                    <span className="share-email">{member.email}</span>
-                  </span>
+                <PersonRow key={member.userId} person={member} self={member.userId === selfId} busy={busy === member.userId}>
                   {roleControl(member)}
-                </li>
+                </PersonRow>
               ))}
             </ul>
           )}
@@ -432,20 +422,14 @@ export default function WorkspaceDialog({ workspace, onClose, onChanged, onGone 
             <h3 className="share-section-title">Invited, not signed up yet</h3>
             <ul className="share-list" data-testid="workspace-invitations">
               {invitations.map((invitation) => (
-                <li key={invitation.email} className="share-row" data-invitation-email={invitation.email} aria-busy={busy === invitation.email}>
-                  <span className="avatar avatar-pending" aria-hidden="true">
-                    @
-                  </span>
-                  <span className="share-person">
-                    <span className="share-name">{invitation.email}</span>
-                    <span className="share-email">Pending invitation · {WORKSPACE_ROLE_LABELS[invitation.role].toLowerCase()}</span>
-                  </span>
-                  {managesMembers && (
-                    <button type="button" className="button button-quiet" disabled={busy !== null} onClick={() => void cancelInvitation(invitation)}>
-                      Cancel invitation<span className="visually-hidden"> for {invitation.email}</span>
-                    </button>
-                  )}
-                </li>
+                <InvitationRow
+                  key={invitation.email}
+                  email={invitation.email}
+                  role={WORKSPACE_ROLE_LABELS[invitation.role]}
+                  busy={busy === invitation.email}
+                  disabled={busy !== null}
+                  cancel={managesMembers ? () => void cancelInvitation(invitation) : null}
+                />
               ))}
             </ul>
           </section>
