@@ -42,7 +42,7 @@ describe("workspaces in the browser", () => {
     await switcher(a).getByRole("button", { name: "Create workspace" }).click();
     await a.getByRole("heading", { level: 1, name: "Design" }).waitFor();
     const workspaceId = new URL(a.url()).searchParams.get("workspace");
-    expect(workspaceId).toBeTruthy();
+    expect(workspaceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(await workspaceLink(a, "Design").getAttribute("aria-current")).toBe("page");
     await workspaceLink(a, "Design").getByText("Owner").waitFor();
     await a.getByText("No documents in Design yet.").waitFor();
