@@ -103,6 +103,8 @@ describe("the dashboard in a real browser", () => {
     const p = new Y.XmlElement("paragraph");
     p.insert(0, [new Y.XmlText('We cooked quince & plums, 2 < 3 > 1 "yes" today.')]);
     writer.doc.getXmlFragment("default").push([p]);
+    // The index takes an edit in within SEARCH_INDEX_INTERVAL_MS; the page searches once per query typed.
+    await vi.waitFor(async () => expect((await ada.api.get<{ items: unknown[] }>("/api/search?q=quince")).body.items).toHaveLength(1), WAIT);
 
     const A = await env.open("A");
     const a = A.page;
